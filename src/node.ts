@@ -3,3 +3,5 @@
  * Importing this also imports the browser-safe root.
  */
 export * from './index.js';
+// File IO (importing registers the file:// router for model.save / tf.loadLayersModel).
+export * from './io/node.js';
