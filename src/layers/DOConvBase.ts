@@ -1,0 +1,235 @@
+import * as tf from '@tensorflow/tfjs';
+import { composeKernel } from '../kernels/composeKernel.js';
+import { convolve, type FusableActivation } from '../kernels/convolve.js';
+import { diagIdentity } from '../kernels/diagIdentity.js';
+import {
+  resolveRegularizerAndConstraint,
+  standardConvLayer,
+  type Constraint,
+  type ConstraintArg,
+  type Initializer,
+  type Regularizer,
+  type RegularizerArg,
+  type ResolvedConvFields,
+} from './standardConvArgs.js';
+import {
+  checkChannelsLast,
+  checkDilationWithStrides,
+  checkPadding,
+  convOutputLength,
+  normalizePair,
+  resolveDMul,
+} from './validateArgs.js';
+
+/** Args both DO layers add to their tf.layers counterpart. */
+export interface DOArgs {
+  /**
+   * Depth multiplier D_mul of the over-parameterization D. Default M·N; smaller is rejected (it
+   * loses expressiveness, paper Prop. 3); must be 1 for 1×1 kernels, which have no D.
+   * `DMul` and `D_mul` (the official Keras key) are accepted as spellings of the same value.
+   */
+  dMul?: number;
+  /** Regularizer for D. Default: the kernel's regularizer, as in the official Keras layer. */
+  dRegularizer?: RegularizerArg;
+  /** Constraint for D. Default: the kernel's constraint, as in the official Keras layer. */
+  dConstraint?: ConstraintArg;
+}
+
+/** What a subclass tells the shared DO-Conv machinery about itself. */
+export interface DOKernelSpec {
+  /** Weight name of W, as the official layers name it. */
+  kernelName: string;
+  /** Stored shape of W. */
+  kernelShape: number[];
+  /** Groups of the composed conv (1 .. inCh). */
+  groups: number;
+  /** Output channels F. */
+  filters: number;
+}
+
+/**
+ * The machinery DOConv2D and DODepthwiseConv2D share: weights W, D (zero-initialised), the constant
+ * D_diag, kernel composition K = compose(D + D_diag, W), and y = act(conv(x, K) + b).
+ */
+export abstract class DOConvBase extends tf.layers.Layer {
+  readonly kernelSize: [number, number];
+  readonly strides: [number, number];
+  readonly dilationRate: [number, number];
+  readonly padding: 'same' | 'valid';
+  readonly dMul: number;
+  readonly useBias: boolean;
+  protected readonly standard: ResolvedConvFields & Record<string, unknown>;
+  protected readonly standardConfig: tf.serialization.ConfigDict;
+  protected readonly dRegularization: ReturnType<typeof resolveRegularizerAndConstraint>;
+  protected readonly fusableActivation: FusableActivation | null;
+
+  protected kernel: tf.LayerVariable | null = null;
+  protected d: tf.LayerVariable | null = null;
+  protected bias: tf.LayerVariable | null = null;
+  protected dDiag: tf.Tensor3D | null = null;
+  protected spec: DOKernelSpec | null = null;
+
+  constructor(
+    kind: 'conv2d' | 'depthwiseConv2d',
+    args: Record<string, unknown> & DOArgs,
+    kernelArgNames: { regularizer: string; constraint: string },
+  ) {
+    super(args as tf.serialization.ConfigDict);
+    this.kernelSize = normalizePair('kernelSize', args.kernelSize, NaN);
+    this.strides = normalizePair('strides', args.strides, 1);
+    this.dilationRate = normalizePair('dilationRate', args.dilationRate, 1);
+    this.padding = checkPadding(args.padding);
+    checkChannelsLast(args.dataFormat);
+    checkDilationWithStrides(this.strides, this.dilationRate);
+    this.dMul = resolveDMul(args, this.kernelArea);
+
+    const standardArgs: Record<string, unknown> = { ...args };
+    for (const key of ['dMul', 'DMul', 'D_mul', 'groups', 'dRegularizer', 'dConstraint', 'name',
+      'inputShape', 'batchInputShape', 'batchSize', 'weights', 'inputDType', 'trainable', 'dtype']) {
+      delete standardArgs[key];
+    }
+    // The official Keras layers default W to glorot-uniform (tf.layers convs default to glorot-normal).
+    const initializerKey = kind === 'conv2d' ? 'kernelInitializer' : 'depthwiseInitializer';
+    standardArgs[initializerKey] ??= 'glorotUniform';
+    const { fields, config } = standardConvLayer(kind, standardArgs);
+    this.standard = fields;
+    this.standardConfig = config;
+    this.useBias = fields.useBias;
+    this.activityRegularizer = fields.activityRegularizer ?? null!;
+    this.dRegularization = resolveRegularizerAndConstraint(
+      args.dRegularizer ?? (args[kernelArgNames.regularizer] as RegularizerArg),
+      args.dConstraint ?? (args[kernelArgNames.constraint] as ConstraintArg),
+    );
+    const activation = config.activation;
+    this.fusableActivation = activation === 'linear' || activation === 'relu' ? activation : null;
+  }
+
+  get kernelArea(): number {
+    return this.kernelSize[0] * this.kernelSize[1];
+  }
+
+  /** The subclass's weight layout for an input with `inChannels` channels (validates args). */
+  protected abstract kernelSpec(inChannels: number): DOKernelSpec;
+  /** W reshaped to the composition layout [dMul, C/g, F]. */
+  protected abstract compositionWeight(kernel: tf.Tensor): tf.Tensor3D;
+  /** Initializer, regularizer and constraint of W. */
+  protected abstract kernelTraits(): {
+    initializer: Initializer;
+    regularizer?: Regularizer;
+    constraint?: Constraint;
+  };
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    if (shape.length !== 4) {
+      throw new Error(`${this.name}: expects 4D input [batch, height, width, channels], got ${JSON.stringify(shape)}`);
+    }
+    const inChannels = shape[3];
+    if (inChannels == null) throw new Error(`${this.name}: the channel dimension of the input must be known`);
+    const spec = this.kernelSpec(inChannels);
+    const traits = this.kernelTraits();
+    this.kernel = this.addWeight(spec.kernelName, spec.kernelShape, 'float32', traits.initializer,
+      traits.regularizer, true, traits.constraint);
+    if (this.kernelArea > 1) {
+      this.d = this.addWeight('D', [this.kernelArea, this.dMul, inChannels], 'float32',
+        tf.initializers.zeros(), this.dRegularization.regularizer, true, this.dRegularization.constraint);
+      this.dDiag = tf.keep(diagIdentity(this.kernelArea, this.dMul, inChannels));
+    }
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', [spec.filters], 'float32', this.standard.biasInitializer,
+        this.standard.biasRegularizer, true, this.standard.biasConstraint);
+    }
+    this.spec = spec;
+    this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];
+    this.built = true;
+  }
+
+  /**
+   * The composed conv kernel K [M, N, C/g, F] (grouped-conv layout) for the current weights: what the
+   * layer convolves with, and what folding writes into a plain conv.
+   */
+  composedKernel(): tf.Tensor4D {
+    if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
+    return tf.tidy(() => {
+      const w = this.compositionWeight(this.kernel!.read());
+      const dHat = this.d ? tf.add(this.d.read(), this.dDiag!) as tf.Tensor3D : null;
+      return composeKernel(w, dHat, { kernelSize: this.kernelSize, groups: this.spec!.groups });
+    });
+  }
+
+  /** Groups of the composed conv, known once built. */
+  get convGroups(): number {
+    if (!this.spec) throw new Error(`${this.name}: layer is not built yet`);
+    return this.spec.groups;
+  }
+
+  /** The resolved activation's serialized name, e.g. 'relu'. */
+  get activationName(): string {
+    return this.standardConfig.activation as string;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const y = convolve(x, this.composedKernel(), {
+        strides: this.strides,
+        padding: this.padding,
+        dilationRate: this.dilationRate,
+        groups: this.spec!.groups,
+        bias: this.bias ? (this.bias.read() as tf.Tensor1D) : null,
+        activation: this.fusableActivation ?? 'linear',
+      });
+      return this.fusableActivation ? y : this.standard.activation.apply(y);
+    });
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const filters = this.spec?.filters ?? this.kernelSpec(shape[3] as number).filters;
+    return [
+      shape[0],
+      convOutputLength(shape[1], this.kernelSize[0], this.padding, this.strides[0], this.dilationRate[0]),
+      convOutputLength(shape[2], this.kernelSize[1], this.padding, this.strides[1], this.dilationRate[1]),
+      filters,
+    ];
+  }
+
+  /** Checks every shape by weight name before anything is written. */
+  override setWeights(weights: tf.Tensor[]): void {
+    const own = this.weights;
+    if (weights.length !== own.length) {
+      throw new Error(
+        `${this.name}.setWeights: expected ${own.length} tensors (${own.map((w) => w.originalName).join(', ')}), got ${weights.length}`,
+      );
+    }
+    own.forEach((w, i) => {
+      if (!tf.util.arraysEqual(w.shape as number[], weights[i].shape)) {
+        throw new Error(
+          `${this.name}.setWeights: weight '${w.originalName}' has shape ${JSON.stringify(w.shape)}, ` +
+            `got ${JSON.stringify(weights[i].shape)}`,
+        );
+      }
+    });
+    super.setWeights(weights);
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0 && this.dDiag) {
+      this.dDiag.dispose();
+      this.dDiag = null;
+    }
+    return result;
+  }
+
+  /** Config keys both layers add to their tf.layers counterpart's. */
+  protected doConfig(): tf.serialization.ConfigDict {
+    return {
+      ...this.standardConfig,
+      ...super.getConfig(),
+      dMul: this.dMul,
+      dRegularizer: this.dRegularization.config.regularizer as tf.serialization.ConfigDictValue,
+      dConstraint: this.dRegularization.config.constraint as tf.serialization.ConfigDictValue,
+    };
+  }
+}

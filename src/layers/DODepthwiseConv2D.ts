@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
+import type { DepthwiseConv2DLayerArgs } from './standardConvArgs.js';
+import { positiveInt } from './validateArgs.js';
+
+/** Args of {@link DODepthwiseConv2D}: those of tf.layers.depthwiseConv2d, plus DO-Conv's. */
+export interface DODepthwiseConv2DArgs extends DepthwiseConv2DLayerArgs, DOArgs {}
+
+/**
+ * DO-DConv as a drop-in for tf.layers.depthwiseConv2d. Weights: `depthwise_kernel`
+ * [dMul, inCh, depthMultiplier], `D` [M·N, dMul, inCh] (only when M·N > 1), `bias`
+ * [inCh·depthMultiplier]. Output channel c·depthMultiplier + q reads input channel c.
+ * Unlike tf.layers.depthwiseConv2d in tfjs 4.22, dilationRate is honoured.
+ */
+export class DODepthwiseConv2D extends DOConvBase {
+  static className = 'DODepthwiseConv2D';
+  readonly depthMultiplier: number;
+
+  constructor(args: DODepthwiseConv2DArgs) {
+    super('depthwiseConv2d', args as unknown as Record<string, unknown>, {
+      regularizer: 'depthwiseRegularizer',
+      constraint: 'depthwiseConstraint',
+    });
+    this.depthMultiplier = positiveInt('depthMultiplier', args.depthMultiplier ?? 1);
+  }
+
+  protected kernelSpec(inChannels: number): DOKernelSpec {
+    return {
+      kernelName: 'depthwise_kernel',
+      kernelShape: [this.dMul, inChannels, this.depthMultiplier],
+      groups: inChannels,
+      filters: inChannels * this.depthMultiplier,
+    };
+  }
+
+  protected compositionWeight(kernel: tf.Tensor): tf.Tensor3D {
+    // [dMul, C, mult] and [dMul, 1, C·mult] share memory order: output c·mult + q.
+    const [dMul, channels, mult] = kernel.shape;
+    return tf.reshape(kernel, [dMul, 1, channels * mult]);
+  }
+
+  protected kernelTraits() {
+    return {
+      initializer: this.standard.depthwiseInitializer as never,
+      regularizer: (this.standard.depthwiseRegularizer ?? undefined) as never,
+      constraint: (this.standard.depthwiseConstraint ?? undefined) as never,
+    };
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return this.doConfig();
+  }
+}
+tf.serialization.registerClass(DODepthwiseConv2D);
+
+/** Factory in the style of tf.layers.depthwiseConv2d. */
+export function doDepthwiseConv2d(args: DODepthwiseConv2DArgs): DODepthwiseConv2D {
+  return new DODepthwiseConv2D(args);
+}

@@ -1,0 +1,83 @@
+/** Argument checks shared by the DO layers; every message names the argument and its value. */
+
+export function normalizePair(name: string, value: unknown, fallback: number): [number, number] {
+  const raw = value ?? fallback;
+  const pair = Array.isArray(raw) ? (raw.length === 1 ? [raw[0], raw[0]] : raw) : [raw, raw];
+  if (pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && (v as number) > 0)) {
+    throw new Error(`${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+  }
+  return pair as [number, number];
+}
+
+export function positiveInt(name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) <= 0) {
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+/**
+ * The depth multiplier of D. Accepts the spellings a config can carry: `dMul` (ours), `DMul` (what
+ * tfjs-layers' key conversion makes of Keras's `D_mul` when loading), `D_mul` (the Keras key).
+ */
+export function resolveDMul(args: Record<string, unknown>, kernelArea: number): number {
+  const given = [args.dMul, args.DMul, args.D_mul].filter((v) => v != null);
+  if (new Set(given).size > 1) {
+    throw new Error(`dMul was given twice with different values: ${JSON.stringify(given)}`);
+  }
+  const value = given[0];
+  if (kernelArea === 1) {
+    // A 1×1 kernel has no D; the official code forces D_mul = 1.
+    if (value != null && value !== 1) {
+      throw new Error(`dMul must be 1 for a 1×1 kernel (it has no D), got ${JSON.stringify(value)}`);
+    }
+    return 1;
+  }
+  if (value == null) return kernelArea;
+  const dMul = positiveInt('dMul', value);
+  if (dMul < kernelArea) {
+    // Paper, Prop. 3: with D_mul < M·N the composition cannot express every conv kernel.
+    throw new Error(
+      `dMul must be at least the kernel area M·N = ${kernelArea} (smaller loses expressiveness), ` +
+        `got ${JSON.stringify(value)}`,
+    );
+  }
+  return dMul;
+}
+
+export function checkDilationWithStrides(strides: [number, number], dilation: [number, number]): void {
+  if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
+    throw new Error(
+      `strides ${JSON.stringify(strides)} > 1 cannot be combined with dilationRate ` +
+        `${JSON.stringify(dilation)} > 1 (TF.js convolutions reject it)`,
+    );
+  }
+}
+
+export function checkChannelsLast(dataFormat: unknown): void {
+  if (dataFormat != null && dataFormat !== 'channelsLast') {
+    throw new Error(`dataFormat must be 'channelsLast', got ${JSON.stringify(dataFormat)}`);
+  }
+}
+
+export function checkPadding(padding: unknown): 'same' | 'valid' {
+  const value = padding ?? 'valid';
+  if (value !== 'same' && value !== 'valid') {
+    throw new Error(`padding must be 'same' or 'valid', got ${JSON.stringify(padding)}`);
+  }
+  return value;
+}
+
+/** Output length of a conv along one axis (null stays null). */
+export function convOutputLength(
+  length: number | null,
+  kernel: number,
+  padding: 'same' | 'valid',
+  stride: number,
+  dilation: number,
+): number | null {
+  if (length == null) return null;
+  const extent = (kernel - 1) * dilation + 1;
+  const covered = padding === 'same' ? length : length - extent + 1;
+  return Math.ceil(covered / stride);
+}
