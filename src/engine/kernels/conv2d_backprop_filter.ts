@@ -1,0 +1,61 @@
+/**
+ * Conv2DBackpropFilter for wasm, as one forward conv so XNNPACK does the work:
+ *   dw[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·s+kh·d−p, ow·s+kw·d−p, ci] · dy[b,oh,ow,co]
+ * Put ci in the batch slot and b in the channel slot: x → [Ci,H,W,B], dy → [Ho,Wo,B,Co] (a filter),
+ * then conv with stride d and dilation s gives [Ci,KH,KW,Co]; transpose to [KH,KW,Ci,Co].
+ */
+import * as tf from '@tensorflow/tfjs';
+import { convAxes, filterGradAxis } from '../conv_geometry.js';
+import { conv2d, cropIfNeeded, release, transpose } from '../wasm_ops.js';
+
+type Shape4 = [number, number, number, number];
+
+export function conv2DBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  // Not a TF.js attr (its conv2d gradient refuses dilations); honoured if a caller passes it.
+  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
+  if (dataFormat !== 'NHWC') {
+    throw new Error(`doconv Conv2DBackpropFilter on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`);
+  }
+  const { h, w } = convAxes(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    'Conv2DBackpropFilter',
+  );
+  const gh = filterGradAxis(h);
+  const gw = filterGradAxis(w);
+  const [ci, co] = [filterShape[2], filterShape[3]];
+
+  const xT = transpose(backend, x, [3, 1, 2, 0]);
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]);
+  const z = conv2d(backend, xT, dyT, [h.d, w.d], [h.s, w.s], [
+    [0, 0],
+    gh.pad,
+    gw.pad,
+    [0, 0],
+  ]);
+  release(backend, xT, dyT);
+  const zk = cropIfNeeded(backend, z, [0, 0, 0, 0], [ci, h.k, w.k, co]);
+  release(backend, z);
+  const out = transpose(backend, zk, [1, 2, 0, 3]);
+  release(backend, zk);
+  return out;
+}
+
+export const conv2DBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
+};

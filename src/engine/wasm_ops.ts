@@ -1,0 +1,114 @@
+/**
+ * Thin calls into the wasm backend's own kernels, so the training kernels in ./kernels can be
+ * composed from XNNPACK-backed pieces without going through the tensor-level API (no tape, no
+ * engine bookkeeping, no Tensor objects: only TensorInfos that we free ourselves).
+ *
+ * Every helper returns a fresh TensorInfo the caller owns; free it with `release`.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Backend = tf.KernelBackend;
+type Info = tf.TensorInfo;
+type Attrs = tf.NamedAttrMap;
+
+/** The wasm backend's kernelFunc for `kernelName`, looked up at call time (it may be registered late). */
+function wasmKernel(kernelName: string): tf.KernelFunc {
+  const config = tf.getKernel(kernelName, 'wasm');
+  if (config == null) {
+    throw new Error(
+      `doconv engine: kernel '${kernelName}' is not registered for backend 'wasm'; ` +
+        `import '@tensorflow/tfjs-backend-wasm' before training on wasm`,
+    );
+  }
+  return config.kernelFunc;
+}
+
+export function run(
+  kernelName: string,
+  backend: Backend,
+  inputs: Record<string, Info>,
+  attrs: Attrs = {},
+): Info {
+  return wasmKernel(kernelName)({ inputs, attrs, backend }) as Info;
+}
+
+/** Frees intermediates. Reshape shares data (refCount), so disposeData is always the right call. */
+export function release(backend: Backend, ...infos: Array<Info | null | undefined>): void {
+  for (const info of infos) if (info != null) backend.disposeData(info.dataId);
+}
+
+export type Pad2D = [[number, number], [number, number], [number, number], [number, number]];
+
+export function conv2d(
+  backend: Backend,
+  x: Info,
+  filter: Info,
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Pad2D | 'valid' | 'same',
+): Info {
+  return run('Conv2D', backend, { x, filter }, {
+    strides,
+    dilations,
+    pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as unknown as Attrs);
+}
+
+export function depthwiseConv2d(
+  backend: Backend,
+  x: Info,
+  filter: Info,
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Pad2D | 'valid' | 'same',
+): Info {
+  return run('DepthwiseConv2dNative', backend, { x, filter }, {
+    strides,
+    dilations,
+    pad,
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  } as unknown as Attrs);
+}
+
+export function transpose(backend: Backend, x: Info, perm: number[]): Info {
+  return run('Transpose', backend, { x }, { perm });
+}
+
+export function reshape(backend: Backend, x: Info, shape: number[]): Info {
+  return run('Reshape', backend, { x }, { shape });
+}
+
+export function reverse(backend: Backend, x: Info, dims: number[]): Info {
+  return run('Reverse', backend, { x }, { dims });
+}
+
+export function padV2(backend: Backend, x: Info, paddings: Array<[number, number]>): Info {
+  return run('PadV2', backend, { x }, { paddings, constantValue: 0 } as unknown as Attrs);
+}
+
+export function slice(backend: Backend, x: Info, begin: number[], size: number[]): Info {
+  return run('Slice', backend, { x }, { begin, size });
+}
+
+export function sum(backend: Backend, x: Info, axis: number[]): Info {
+  return run('Sum', backend, { x }, { axis, keepDims: false });
+}
+
+export function depthToSpace(backend: Backend, x: Info, blockSize: number): Info {
+  return run('DepthToSpace', backend, { x }, { blockSize, dataFormat: 'NHWC' });
+}
+
+/** Slice only when the window is smaller than x: Slice always copies, and most calls need none. */
+export function cropIfNeeded(backend: Backend, x: Info, begin: number[], size: number[]): Info {
+  const whole = x.shape.every((d, i) => begin[i] === 0 && size[i] === d);
+  return whole ? reshape(backend, x, x.shape) : slice(backend, x, begin, size);
+}
+
+/** Zero-pad only when some padding is non-zero (PadV2 copies). */
+export function padIfNeeded(backend: Backend, x: Info, paddings: Array<[number, number]>): Info {
+  const none = paddings.every(([a, b]) => a === 0 && b === 0);
+  return none ? reshape(backend, x, x.shape) : padV2(backend, x, paddings);
+}
