@@ -1,0 +1,64 @@
+/**
+ * Node-only: pick the fastest backend available for training. Lives outside the browser-safe root
+ * because it imports optional Node packages by name.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './register_wasm_training_kernels.js';
+
+export interface UseBestBackendOptions {
+  /** Where the chosen name is reported; default console.log. Pass `() => {}` to silence. */
+  log?: (message: string) => void;
+  /** Backends to try, best first. Default ['tensorflow', 'wasm', 'cpu']. */
+  candidates?: readonly BackendName[];
+}
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+// A variable specifier keeps TypeScript and bundlers from requiring these optional packages.
+async function importOptional(specifier: string): Promise<boolean> {
+  try {
+    await import(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function trySet(name: BackendName): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+const loaders: Record<BackendName, () => Promise<boolean>> = {
+  // tfjs-node registers the 'tensorflow' backend (libtensorflow, multi-threaded) when imported.
+  tensorflow: async () => (await importOptional('@tensorflow/tfjs-node')) && trySet('tensorflow'),
+  wasm: async () => {
+    if (!(await importOptional('@tensorflow/tfjs-backend-wasm'))) return false;
+    // Importing wasm may have just overwritten our Conv2DBackpropInput: re-assert ours.
+    registerWasmTrainingKernels();
+    return trySet('wasm');
+  },
+  cpu: () => trySet('cpu'),
+};
+
+/**
+ * Selects the fastest available backend for training in Node — tfjs-node if the user installed it,
+ * else wasm with doconv's training kernels, else cpu — and returns and logs its name.
+ */
+export async function useBestBackend(options: UseBestBackendOptions = {}): Promise<string> {
+  const log = options.log ?? ((m: string) => console.log(m));
+  const candidates = options.candidates ?? ['tensorflow', 'wasm', 'cpu'];
+  for (const name of candidates) {
+    if (!(name in loaders)) {
+      throw new Error(`useBestBackend: unknown candidate ${JSON.stringify(name)}; expected one of ${JSON.stringify(Object.keys(loaders))}`);
+    }
+    if (await loaders[name]()) {
+      log(`doconv: using backend '${tf.getBackend()}'`);
+      return tf.getBackend();
+    }
+  }
+  throw new Error(`useBestBackend: none of ${JSON.stringify(candidates)} could be initialised`);
+}
