@@ -3,3 +3,31 @@
  *
  * This entry is browser-safe: no Node built-ins. Node-only parts live in `doconv/node`.
  */
+
+// Training engine: importing doconv registers the wasm training kernels (Conv2DBackpropFilter, ...).
+import './engine/register.js';
+export {
+  registerWasmTrainingKernels,
+  wasmTrainingKernelConfigs,
+  wasmTrainingKernelsRegistered,
+} from './engine/index.js';
+
+// Kernel algebra: pure functions on tensors, used by the layers and by folding.
+export { diagIdentity } from './kernels/diagIdentity.js';
+export { composeKernel, effectiveDepthwise, type ComposeKernelOptions } from './kernels/composeKernel.js';
+export { convolve, type ConvolveOptions, type FusableActivation } from './kernels/convolve.js';
+export { fuseBatchNorm, type BatchNormParams } from './kernels/fuseBatchNorm.js';
+export { blockDiagonalKernel, identityPointwiseKernel } from './kernels/groupedKernels.js';
+
+// Layers: DO-Conv (groups 1), DO-GConv (1 < groups < inCh), DO-DConv (depthwise).
+export { DOConvBase, type DOArgs } from './layers/DOConvBase.js';
+export { DOConv2D, doConv2d, type DOConv2DArgs } from './layers/DOConv2D.js';
+export {
+  DODepthwiseConv2D,
+  doDepthwiseConv2d,
+  type DODepthwiseConv2DArgs,
+} from './layers/DODepthwiseConv2D.js';
+
+// Folding: DO layers → standard tfjs-layers layers with the same outputs (plus optional BN fusion).
+export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
+export { foldModel, type FoldOptions } from './fold/foldModel.js';
