@@ -31,3 +31,6 @@ export {
 // Folding: DO layers → standard tfjs-layers layers with the same outputs (plus optional BN fusion).
 export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
 export { foldModel, type FoldOptions } from './fold/foldModel.js';
+
+// Datasets (browser-safe part): Dataset shape, IDX/CIFAR parsers, seeded shuffling, batches, augmentation.
+export * from './data/index.js';

