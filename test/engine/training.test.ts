@@ -1,0 +1,167 @@
+/**
+ * Training on wasm with doconv's kernels, checked against the cpu backend as the independent
+ * reference: gradients through tf.grads, the loss curve of a small CNN from identical weights,
+ * and memory staying flat over repeated steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { host, relativeError } from './helpers.js';
+
+type Backend = 'cpu' | 'wasm';
+
+async function gradsOn(
+  backend: Backend,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  args: Array<{ values: Float32Array; shape: number[] }>,
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const ts = args.map((a) => tf.tensor(a.values, a.shape));
+  const gs = tf.grads(f)(ts);
+  const out = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
+  tf.dispose([...ts, ...gs]);
+  return out;
+}
+
+// Each op's output is multiplied by fixed random weights before summing, so every output element
+// gets a distinct upstream gradient (a plain sum would hide index errors).
+const probes: Array<{ name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Tensor }> = [
+  {
+    name: 'conv2d 3x3 stride 2 same',
+    shapes: [[2, 9, 9, 3], [3, 3, 3, 5]],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+  },
+  {
+    name: 'fused conv2d + bias + relu, stride 1 valid',
+    shapes: [[2, 8, 7, 4], [3, 3, 4, 6], [6]],
+    f: (x, w, b) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'valid', activation: 'relu' }),
+  },
+  {
+    name: 'depthwiseConv2d multiplier 2 stride 2',
+    shapes: [[2, 8, 8, 3], [3, 3, 3, 2]],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+  },
+  {
+    name: 'separableConv2d',
+    shapes: [[1, 7, 7, 3], [3, 3, 3, 1], [1, 1, 3, 4]],
+    f: (x, d, p) => tf.separableConv2d(x as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, 1, 'same'),
+  },
+  {
+    name: 'conv2dTranspose stride 2',
+    shapes: [[2, 4, 4, 5], [3, 3, 3, 5]],
+    f: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 3], 2, 'same'),
+  },
+];
+
+describe('tf.grads on wasm matches cpu', () => {
+  it.each(probes.map((p) => [p.name, p] as const))('%s', async (_, p) => {
+    const args = p.shapes.map((s, i) => host(s, 10 + i));
+    // Shape of the op's output, for the probe weights.
+    await tf.setBackend('cpu');
+    const outShape = tf.tidy(() => p.f(...args.map((a) => tf.tensor(a.values, a.shape))).shape);
+    const r = host(outShape, 99);
+    const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(p.f(...xs), tf.tensor(r.values, r.shape)));
+    const want = await gradsOn('cpu', loss, args);
+    const got = await gradsOn('wasm', loss, args);
+    got.forEach((g, i) => expect(relativeError(g, want[i]), `gradient ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('conv2d gradient on wasm agrees with finite differences (independent of cpu)', async () => {
+    await tf.setBackend('wasm');
+    const x = host([1, 6, 6, 2], 1);
+    const w = host([3, 3, 2, 3], 2);
+    const r = host([1, 3, 3, 3], 3);
+    // Linear in w, so a central difference is exact up to rounding.
+    const f = (wv: Float32Array) =>
+      tf.tidy(() =>
+        tf.sum(tf.mul(tf.conv2d(tf.tensor4d(x.values, x.shape as [1, 6, 6, 2]), tf.tensor4d(wv, [3, 3, 2, 3]), 2, 'same'), tf.tensor(r.values, r.shape))).arraySync() as number,
+      );
+    const [, gw] = await gradsOn('wasm', (a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), tf.tensor(r.values, r.shape))), [x, w]);
+    for (const i of [0, 7, 20, 33, 53]) {
+      const plus = w.values.slice();
+      const minus = w.values.slice();
+      plus[i] += 0.5;
+      minus[i] -= 0.5;
+      expect(gw[i]).toBeCloseTo(f(plus) - f(minus), 3);
+    }
+  });
+});
+
+/** A small CNN touching every layer kind whose gradient needs a conv backprop kernel. */
+function buildNet(): tf.LayersModel {
+  const m = tf.sequential();
+  // conv → BN → relu → maxPool, the usual order. (relu → BN → maxPool would make max-pool ties
+  // matter, and wasm's MaxPoolGrad sends a tie's gradient to the last max where cpu/TF pick the first.)
+  m.add(tf.layers.conv2d({ inputShape: [10, 10, 3], filters: 6, kernelSize: 3, padding: 'same' }));
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.activation({ activation: 'relu' }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }));
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.activation({ activation: 'relu' }));
+  m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }));
+  m.add(tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same' }));
+  m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 4, activation: 'softmax' }));
+  return m;
+}
+
+async function lossCurve(
+  backend: Backend,
+  weights: Array<{ values: Float32Array; shape: number[] }>,
+  optimizer: () => tf.Optimizer,
+  steps: number,
+): Promise<number[]> {
+  await tf.setBackend(backend);
+  const model = buildNet();
+  model.setWeights(weights.map((w) => tf.tensor(w.values, w.shape)));
+  model.compile({ optimizer: optimizer(), loss: 'categoricalCrossentropy' });
+  const x = tf.tensor(host([6, 10, 10, 3], 5).values, [6, 10, 10, 3]);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], 'int32'), 4);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) losses.push((await model.trainOnBatch(x, y)) as number);
+  model.dispose();
+  tf.dispose([x, y]);
+  return losses;
+}
+
+describe('a small CNN follows the same loss curve on wasm as on cpu', () => {
+  const optimizers: Array<[string, () => tf.Optimizer]> = [
+    ['adam', () => tf.train.adam(0.01)],
+    ['sgd momentum', () => tf.train.momentum(0.05, 0.9)],
+  ];
+  it.each(optimizers)('%s', async (_, optimizer) => {
+    await tf.setBackend('cpu');
+    const init = buildNet();
+    const weights = await Promise.all(
+      init.getWeights().map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
+    );
+    init.dispose();
+    const cpu = await lossCurve('cpu', weights, optimizer, 6);
+    const wasm = await lossCurve('wasm', weights, optimizer, 6);
+    expect(cpu[cpu.length - 1]).toBeLessThan(cpu[0]); // the net learns at all
+    expect(relativeError(wasm, cpu)).toBeLessThan(1e-4);
+  });
+});
+
+describe('memory on wasm', () => {
+  it('tensors, bytes and backend data stay flat over repeated training steps', async () => {
+    await tf.setBackend('wasm');
+    const model = buildNet();
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    const x = tf.tensor(host([4, 10, 10, 3], 6).values, [4, 10, 10, 3]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4);
+    const snapshot = () => ({ ...tf.memory(), dataIds: tf.backend().numDataIds() });
+    // Step 1 creates the optimizer's slots; measure from step 3 on.
+    for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+    const before = snapshot();
+    for (let i = 0; i < 40; i++) await model.trainOnBatch(x, y);
+    const after = snapshot();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(after.dataIds).toBe(before.dataIds);
+    model.dispose();
+    tf.dispose([x, y]);
+  });
+});
