@@ -197,15 +197,16 @@ export abstract class DOConvBase extends tf.layers.Layer {
   /** Checks every shape by weight name before anything is written. */
   override setWeights(weights: tf.Tensor[]): void {
     const own = this.weights;
+    const shortName = (w: tf.LayerVariable) => w.originalName.split('/').pop();
     if (weights.length !== own.length) {
       throw new Error(
-        `${this.name}.setWeights: expected ${own.length} tensors (${own.map((w) => w.originalName).join(', ')}), got ${weights.length}`,
+        `${this.name}.setWeights: expected ${own.length} tensors (${own.map(shortName).join(', ')}), got ${weights.length}`,
       );
     }
     own.forEach((w, i) => {
       if (!tf.util.arraysEqual(w.shape as number[], weights[i].shape)) {
         throw new Error(
-          `${this.name}.setWeights: weight '${w.originalName}' has shape ${JSON.stringify(w.shape)}, ` +
+          `${this.name}.setWeights: weight '${shortName(w)}' has shape ${JSON.stringify(w.shape)}, ` +
             `got ${JSON.stringify(weights[i].shape)}`,
         );
       }

@@ -34,11 +34,22 @@ export function standardConvLayer(
   kind: 'conv2d' | 'depthwiseConv2d',
   args: Record<string, unknown>,
 ): { fields: ResolvedConvFields & Record<string, unknown>; config: tf.serialization.ConfigDict } {
+  // tfjs-layers' resolvers write into serialized dicts they are given (customObjects): copy them, so a
+  // config passed to fromConfig comes out as it went in.
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) own[key] = isPlainObject(value) ? structuredClone(value) : value;
   const template =
     kind === 'conv2d'
-      ? tf.layers.conv2d(args as unknown as Conv2DLayerArgs)
-      : tf.layers.depthwiseConv2d(args as unknown as DepthwiseConv2DLayerArgs);
+      ? tf.layers.conv2d(own as unknown as Conv2DLayerArgs)
+      : tf.layers.depthwiseConv2d(own as unknown as DepthwiseConv2DLayerArgs);
   const config = template.getConfig();
+  if (kind === 'depthwiseConv2d') {
+    // tfjs 4.22's DepthwiseConv2D.getConfig writes its regularizer under depthwiseConstraint.
+    const constraint = (template as unknown as { depthwiseConstraint?: Constraint }).depthwiseConstraint;
+    config.depthwiseConstraint = tf.layers
+      .conv2d({ filters: 1, kernelSize: 1, kernelConstraint: constraint ?? undefined })
+      .getConfig().kernelConstraint;
+  }
   // Layer-level keys (name, trainable, batchInputShape, dtype) belong to the DO layer itself.
   for (const key of ['name', 'trainable', 'batchInputShape', 'dtype']) delete config[key];
   return { fields: template as unknown as ResolvedConvFields & Record<string, unknown>, config };
@@ -64,4 +75,8 @@ export function resolveRegularizerAndConstraint(
     constraint: (fields.kernelConstraint as Constraint | null) ?? undefined,
     config: { regularizer: config.kernelRegularizer, constraint: config.kernelConstraint },
   };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
