@@ -1,9 +1,5 @@
-/** Shared by the engine tests: seeded data, backend switching, kernel runs, tolerances. */
+/** Shared by the engine tests: seeded data, kernel runs, tolerances. No side effects (see wasm_setup.ts). */
 import * as tf from '@tensorflow/tfjs';
-import '../../src/engine/register.js';
-// Imported after doconv's registration on purpose: wasm's register_all_kernels then overwrites our
-// Conv2DBackpropInput, and the guard kernel must put it back when the backend is set.
-import '@tensorflow/tfjs-backend-wasm';
 
 export type Shape4 = [number, number, number, number];
 

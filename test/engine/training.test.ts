@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import './wasm_setup.js';
 import { host, relativeError } from './helpers.js';
 
 type Backend = 'cpu' | 'wasm';

@@ -1,0 +1,105 @@
+/**
+ * Registration order and robustness. This file imports doconv's root *before* the wasm backend
+ * (dynamic imports keep the order explicit; helpers.js has no side effects), the order in which
+ * wasm's register_all_kernels overwrites our Conv2DBackpropInput.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { conv2DBackpropInputConfig } from '../../src/engine/kernels/conv2d_backprop_input.js';
+import { host, relativeError } from './helpers.js';
+
+describe('registration', () => {
+  it('importing doconv registers the kernels; importing wasm later is undone when wasm is set', async () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const doconv = await import('../../src/index.js');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    expect(doconv.wasmTrainingKernelsRegistered()).toBe(true);
+    await import('@tensorflow/tfjs-backend-wasm');
+    // wasm's register_all_kernels has just replaced our Conv2DBackpropInput with its stock one.
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(conv2DBackpropInputConfig.kernelFunc);
+    expect(doconv.wasmTrainingKernelsRegistered()).toBe(false);
+    await tf.setBackend('wasm');
+    expect(doconv.wasmTrainingKernelsRegistered()).toBe(true);
+  });
+
+  it('a late re-registration of the stock kernel is undone by the next setBackend("wasm")', async () => {
+    const { registerWasmTrainingKernels, wasmTrainingKernelsRegistered } = await import('../../src/index.js');
+    await tf.setBackend('wasm');
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: () => { throw new Error('stock'); } });
+    expect(wasmTrainingKernelsRegistered()).toBe(false);
+    await tf.setBackend('cpu');
+    await tf.setBackend('wasm');
+    expect(wasmTrainingKernelsRegistered()).toBe(true);
+    registerWasmTrainingKernels(); // idempotent
+    expect(wasmTrainingKernelsRegistered()).toBe(true);
+  });
+
+  it('the guard kernel is not an op', async () => {
+    await tf.setBackend('wasm');
+    expect(() => tf.engine().runKernel('DoconvWasmTrainingKernelsGuard', {}, {})).toThrow(/registration hook/);
+  });
+});
+
+describe('tf.conv2dTranspose on wasm (runs our Conv2DBackpropInput) matches cpu', () => {
+  const cases: Array<[number, 'same' | 'valid', number]> = [
+    [1, 'same', 3], [2, 'same', 3], [2, 'valid', 3], [2, 'same', 4], [3, 'valid', 2], [2, 'same', 1],
+  ];
+  it.each(cases)('stride %i pad %s kernel %i', async (s, pad, k) => {
+    const x = host([2, 5, 4, 6], 1);
+    const f = host([k, k, 3, 6], 2);
+    const outH = pad === 'same' ? 5 * s : (5 - 1) * s + k;
+    const outW = pad === 'same' ? 4 * s : (4 - 1) * s + k;
+    const run = async (b: string) => {
+      await tf.setBackend(b);
+      const y = tf.conv2dTranspose(tf.tensor4d(x.values, [2, 5, 4, 6]), tf.tensor4d(f.values, [k, k, 3, 6]), [2, outH, outW, 3], s, pad);
+      const v = await y.data();
+      y.dispose();
+      return v;
+    };
+    const want = await run('cpu');
+    expect(relativeError(await run('wasm'), want)).toBeLessThan(2e-5);
+  });
+});
+
+describe('wasm inference unchanged', () => {
+  it('a conv model predicts the same on wasm as on cpu', async () => {
+    await tf.setBackend('cpu');
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    const x = host([2, 8, 8, 3], 3);
+    const want = await (m.predict(tf.tensor(x.values, x.shape)) as tf.Tensor).data();
+    await tf.setBackend('wasm');
+    const got = await (m.predict(tf.tensor(x.values, x.shape)) as tf.Tensor).data();
+    expect(relativeError(got, want)).toBeLessThan(1e-5);
+  });
+});
+
+describe('useBestBackend', () => {
+  it('picks wasm when tfjs-node is absent, logs and returns the name', async () => {
+    const { useBestBackend } = await import('../../src/engine/use_best_backend.js');
+    const logs: string[] = [];
+    const name = await useBestBackend({ log: (m) => logs.push(m) });
+    let nodeInstalled = true;
+    try {
+      await import('@tensorflow/tfjs-node' as string);
+    } catch {
+      nodeInstalled = false;
+    }
+    expect(name).toBe(nodeInstalled ? 'tensorflow' : 'wasm');
+    expect(tf.getBackend()).toBe(name);
+    expect(logs).toEqual([`doconv: using backend '${name}'`]);
+  });
+
+  it('honours candidates and names a bad one', async () => {
+    const { useBestBackend } = await import('../../src/engine/use_best_backend.js');
+    expect(await useBestBackend({ candidates: ['cpu'], log: () => {} })).toBe('cpu');
+    await expect(useBestBackend({ candidates: ['gpu' as 'cpu'], log: () => {} })).rejects.toThrow(/unknown candidate "gpu"/);
+  });
+});
