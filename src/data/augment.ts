@@ -26,16 +26,25 @@ export interface FlipCropOptions {
  * Per image the generator is drawn 3 times (flip, dy, dx) whatever the options, so enabling one part
  * does not shift the random stream of the other.
  */
-export function randomFlipCrop(images: Uint8Array, shape: ImageShape, rng: Rng, opts: FlipCropOptions = {}): Uint8Array {
+export function randomFlipCrop(
+  images: Uint8Array,
+  shape: ImageShape,
+  rng: Rng,
+  opts: FlipCropOptions = {},
+): Uint8Array {
   const padding = opts.padding ?? 4;
   const flipEnabled = opts.flip ?? true;
   if (!Number.isInteger(padding) || padding < 0) {
-    throw new Error(`randomFlipCrop: padding must be a non-negative integer, got ${JSON.stringify(padding)}`);
+    throw new Error(
+      `randomFlipCrop: padding must be a non-negative integer, got ${JSON.stringify(padding)}`,
+    );
   }
   const { count, height: h, width: w, channels: c } = shape;
   const per = h * w * c;
   if (images.length !== count * per) {
-    throw new Error(`randomFlipCrop: images has ${images.length} bytes, expected ${count}×${h}×${w}×${c} = ${count * per}`);
+    throw new Error(
+      `randomFlipCrop: images has ${images.length} bytes, expected ${count}×${h}×${w}×${c} = ${count * per}`,
+    );
   }
   const out = new Uint8Array(images.length); // zeros: the padding
   for (let n = 0; n < count; n++) {

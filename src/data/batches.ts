@@ -57,7 +57,11 @@ export function batchCount(count: number, batchSize: number, dropRemainder = fal
  * Yields the dataset in batches of `batchSize` (the last one smaller unless dropRemainder).
  * Same dataset, options and seed → the same batches, bit for bit.
  */
-export function* batches(ds: Dataset, batchSize: number, opts: BatchOptions = {}): Generator<Batch, void, undefined> {
+export function* batches(
+  ds: Dataset,
+  batchSize: number,
+  opts: BatchOptions = {},
+): Generator<Batch, void, undefined> {
   checkBatchSize(batchSize);
   checkDataset(ds);
   const seed = opts.seed ?? 0;
@@ -74,7 +78,12 @@ export function* batches(ds: Dataset, batchSize: number, opts: BatchOptions = {}
 }
 
 /** Builds one batch from the examples at `indices`; `rng` drives `format.augment` (required with it). */
-export function makeBatch(ds: Dataset, indices: ArrayLike<number>, format: BatchFormat = {}, rng?: Rng): Batch {
+export function makeBatch(
+  ds: Dataset,
+  indices: ArrayLike<number>,
+  format: BatchFormat = {},
+  rng?: Rng,
+): Batch {
   const { height: h, width: w, channels: c } = ds;
   const per = h * w * c;
   const size = indices.length;
@@ -82,7 +91,9 @@ export function makeBatch(ds: Dataset, indices: ArrayLike<number>, format: Batch
   for (let i = 0; i < size; i++) {
     const k = indices[i];
     if (!Number.isInteger(k) || k < 0 || k >= ds.count) {
-      throw new Error(`makeBatch(${JSON.stringify(ds.name)}): index ${k} is outside 0..${ds.count - 1}`);
+      throw new Error(
+        `makeBatch(${JSON.stringify(ds.name)}): index ${k} is outside 0..${ds.count - 1}`,
+      );
     }
     bytes.set(ds.images.subarray(k * per, (k + 1) * per), i * per);
   }

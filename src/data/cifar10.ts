@@ -29,10 +29,17 @@ export const CIFAR10_CLASSES = [
  * Checks that a batch file of `byteLength` bytes holds exactly `records` records; `name` (usually the
  * path) starts the error message. Split out so a loader can check every file's size before reading any.
  */
-export function checkCifar10Size(byteLength: number, name: string, records = CIFAR10_RECORDS_PER_FILE): void {
+export function checkCifar10Size(
+  byteLength: number,
+  name: string,
+  records = CIFAR10_RECORDS_PER_FILE,
+): void {
   const expected = records * CIFAR10_RECORD_BYTES;
   if (byteLength !== expected) {
-    const whole = byteLength % CIFAR10_RECORD_BYTES === 0 ? `${byteLength / CIFAR10_RECORD_BYTES} whole records` : 'not a whole number of records';
+    const whole =
+      byteLength % CIFAR10_RECORD_BYTES === 0
+        ? `${byteLength / CIFAR10_RECORD_BYTES} whole records`
+        : 'not a whole number of records';
     throw new Error(
       `${name}: expected ${expected} bytes (${records} records × ${CIFAR10_RECORD_BYTES}), got ${byteLength} (${whole})`,
     );
@@ -66,7 +73,8 @@ export function decodeCifar10Records(
     const dst = (at + r) * CIFAR10_IMAGE_BYTES;
     for (let c = 0; c < CIFAR10_CHANNELS; c++) {
       const planeStart = src + 1 + c * plane;
-      for (let p = 0; p < plane; p++) images[dst + p * CIFAR10_CHANNELS + c] = bytes[planeStart + p];
+      for (let p = 0; p < plane; p++)
+        images[dst + p * CIFAR10_CHANNELS + c] = bytes[planeStart + p];
     }
   }
 }

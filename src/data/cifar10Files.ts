@@ -18,7 +18,13 @@ import type { Split } from './idxFiles.js';
 import { firstExisting, readBytes } from './readBytes.js';
 
 export const CIFAR10_FILE_NAMES: Record<Split, readonly string[]> = {
-  train: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'],
+  train: [
+    'data_batch_1.bin',
+    'data_batch_2.bin',
+    'data_batch_3.bin',
+    'data_batch_4.bin',
+    'data_batch_5.bin',
+  ],
   test: ['test_batch.bin'],
 };
 /** The folder name inside the official archive; accepted one level below `dir`. */
@@ -39,10 +45,13 @@ export interface Cifar10Options extends LimitOption {
  */
 export async function loadCifar10(dir: string, opts: Cifar10Options): Promise<Dataset> {
   const names = CIFAR10_FILE_NAMES[opts.split];
-  if (!names) throw new Error(`CIFAR-10: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
+  if (!names)
+    throw new Error(`CIFAR-10: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
   const perFile = opts.recordsPerFile ?? CIFAR10_RECORDS_PER_FILE;
   if (!Number.isInteger(perFile) || perFile < 1) {
-    throw new Error(`CIFAR-10: recordsPerFile must be a positive integer, got ${JSON.stringify(perFile)}`);
+    throw new Error(
+      `CIFAR-10: recordsPerFile must be a positive integer, got ${JSON.stringify(perFile)}`,
+    );
   }
   const root = await resolveRoot(dir, names[0]);
   const files = names.map((n) => path.join(root, n));
@@ -63,7 +72,14 @@ export async function loadCifar10(dir: string, opts: Cifar10Options): Promise<Da
     const bytes = await readBytes(files[f]);
     // Checked again: the file may have changed since the stat.
     checkCifar10Size(bytes.length, files[f], perFile);
-    decodeCifar10Records(bytes, files[f], Math.min(perFile, count - f * perFile), images, labels, f * perFile);
+    decodeCifar10Records(
+      bytes,
+      files[f],
+      Math.min(perFile, count - f * perFile),
+      images,
+      labels,
+      f * perFile,
+    );
   }
   return {
     name: `cifar10/${opts.split}`,

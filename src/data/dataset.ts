@@ -41,7 +41,9 @@ export function checkDataset(ds: Dataset): void {
   const where = `dataset ${JSON.stringify(ds.name)}`;
   for (const key of ['count', 'height', 'width', 'channels', 'numClasses'] as const) {
     if (!Number.isInteger(ds[key]) || ds[key] < 0) {
-      throw new Error(`${where}: ${key} must be a non-negative integer, got ${JSON.stringify(ds[key])}`);
+      throw new Error(
+        `${where}: ${key} must be a non-negative integer, got ${JSON.stringify(ds[key])}`,
+      );
     }
   }
   const pixels = ds.count * ds.height * ds.width * ds.channels;
@@ -52,11 +54,15 @@ export function checkDataset(ds: Dataset): void {
     );
   }
   if (ds.labels.length !== ds.count) {
-    throw new Error(`${where}: labels has ${ds.labels.length} entries, expected count = ${ds.count}`);
+    throw new Error(
+      `${where}: labels has ${ds.labels.length} entries, expected count = ${ds.count}`,
+    );
   }
   const bad = ds.labels.findIndex((l) => l >= ds.numClasses);
   if (bad >= 0) {
-    throw new Error(`${where}: label ${ds.labels[bad]} at index ${bad} is not below numClasses = ${ds.numClasses}`);
+    throw new Error(
+      `${where}: label ${ds.labels[bad]} at index ${bad} is not below numClasses = ${ds.numClasses}`,
+    );
   }
 }
 
@@ -74,8 +80,19 @@ export function resolveLimit(limit: number | undefined, available: number, what:
  * (cheap; keeps the whole parent buffer alive); the default copies, so a small slice of a big file lets
  * the big buffer be garbage-collected.
  */
-export function sliceDataset(ds: Dataset, start: number, end = ds.count, opts: { copy?: boolean } = {}): Dataset {
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > ds.count) {
+export function sliceDataset(
+  ds: Dataset,
+  start: number,
+  end = ds.count,
+  opts: { copy?: boolean } = {},
+): Dataset {
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(end) ||
+    start < 0 ||
+    end < start ||
+    end > ds.count
+  ) {
     throw new Error(
       `sliceDataset(${JSON.stringify(ds.name)}): need 0 ≤ start ≤ end ≤ ${ds.count}, got start=${start}, end=${end}`,
     );

@@ -32,7 +32,10 @@ export async function findFashionMnistDir(): Promise<string | null> {
   if (await hasTrainImages(FASHION_MNIST_DEBIAN_DIR)) return FASHION_MNIST_DEBIAN_DIR;
   let listing: string;
   try {
-    listing = execFileSync('dpkg', ['-L', DEBIAN_PACKAGE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    listing = execFileSync('dpkg', ['-L', DEBIAN_PACKAGE], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return null; // no dpkg (not Debian) or package not installed
   }

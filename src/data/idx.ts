@@ -25,7 +25,9 @@ export interface IdxArray {
 /** Parses an unsigned-byte IDX file; `name` (usually the path) prefixes every error message. */
 export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   if (bytes.length < 4) {
-    throw new Error(`${name}: ${bytes.length} bytes is too short for an IDX header (needs at least 4)`);
+    throw new Error(
+      `${name}: ${bytes.length} bytes is too short for an IDX header (needs at least 4)`,
+    );
   }
   const magic = hex32(bytes, 0);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
@@ -35,11 +37,15 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   const ndims = bytes[3];
   if (type !== UBYTE) {
     const typeName = TYPE_NAMES[type] ?? 'unknown';
-    throw new Error(`${name}: IDX value type 0x${hex2(type)} (${typeName}) in magic ${magic} is not supported, only 0x08 (ubyte)`);
+    throw new Error(
+      `${name}: IDX value type 0x${hex2(type)} (${typeName}) in magic ${magic} is not supported, only 0x08 (ubyte)`,
+    );
   }
   const headerBytes = 4 + 4 * ndims;
   if (bytes.length < headerBytes) {
-    throw new Error(`${name}: ${bytes.length} bytes is too short for an IDX header with ${ndims} dimensions (${headerBytes} bytes)`);
+    throw new Error(
+      `${name}: ${bytes.length} bytes is too short for an IDX header with ${ndims} dimensions (${headerBytes} bytes)`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
@@ -54,10 +60,15 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
 }
 
 /** Parses an idx3 image file (magic 0x00000803): count × height × width bytes. */
-export function parseIdxImages(bytes: Uint8Array, name: string): { count: number; height: number; width: number; data: Uint8Array } {
+export function parseIdxImages(
+  bytes: Uint8Array,
+  name: string,
+): { count: number; height: number; width: number; data: Uint8Array } {
   const { dims, data } = parseIdx(bytes, name);
   if (dims.length !== 3) {
-    throw new Error(`${name}: magic ${hex32(bytes, 0)} has ${dims.length} dimensions, expected an idx3 image file (0x00000803)`);
+    throw new Error(
+      `${name}: magic ${hex32(bytes, 0)} has ${dims.length} dimensions, expected an idx3 image file (0x00000803)`,
+    );
   }
   const [count, height, width] = dims;
   return { count, height, width, data };
@@ -67,11 +78,15 @@ export function parseIdxImages(bytes: Uint8Array, name: string): { count: number
 export function parseIdxLabels(bytes: Uint8Array, name: string, numClasses: number): Uint8Array {
   const { dims, data } = parseIdx(bytes, name);
   if (dims.length !== 1) {
-    throw new Error(`${name}: magic ${hex32(bytes, 0)} has ${dims.length} dimensions, expected an idx1 label file (0x00000801)`);
+    throw new Error(
+      `${name}: magic ${hex32(bytes, 0)} has ${dims.length} dimensions, expected an idx1 label file (0x00000801)`,
+    );
   }
   const bad = data.findIndex((l) => l >= numClasses);
   if (bad >= 0) {
-    throw new Error(`${name}: label ${data[bad]} at index ${bad} is not below numClasses = ${numClasses}`);
+    throw new Error(
+      `${name}: label ${data[bad]} at index ${bad} is not below numClasses = ${numClasses}`,
+    );
   }
   return data;
 }

@@ -34,7 +34,10 @@ export async function findIdxFile(dir: string, base: string): Promise<string> {
 /** Loads one split of an MNIST-layout folder (train-images-idx3-ubyte[.gz], ...). */
 export async function loadIdxFolder(dir: string, opts: IdxFolderOptions): Promise<Dataset> {
   const names = IDX_FILE_NAMES[opts.split];
-  if (!names) throw new Error(`${opts.name}: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`);
+  if (!names)
+    throw new Error(
+      `${opts.name}: split must be 'train' or 'test', got ${JSON.stringify(opts.split)}`,
+    );
   const imagesName = await findIdxFile(dir, names.images);
   const labelsName = await findIdxFile(dir, names.labels);
   const [images, labels] = await Promise.all([readBytes(imagesName), readBytes(labelsName)]);

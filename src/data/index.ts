@@ -2,8 +2,22 @@
  * Browser-safe dataset parts, as re-exported by the package root: the Dataset shape, parsers for bytes
  * already in memory, the seeded PRNG, batching and augmentation. File loading is in ./node.ts.
  */
-export { type Dataset, type ImageShape, type LimitOption, checkDataset, sliceDataset, takeFirst } from './dataset.js';
-export { type IdxArray, type IdxPair, parseIdx, parseIdxImages, parseIdxLabels, idxDataset } from './idx.js';
+export {
+  type Dataset,
+  type ImageShape,
+  type LimitOption,
+  checkDataset,
+  sliceDataset,
+  takeFirst,
+} from './dataset.js';
+export {
+  type IdxArray,
+  type IdxPair,
+  parseIdx,
+  parseIdxImages,
+  parseIdxLabels,
+  idxDataset,
+} from './idx.js';
 export {
   CIFAR10_CLASSES,
   CIFAR10_RECORD_BYTES,

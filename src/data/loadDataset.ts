@@ -26,10 +26,14 @@ export async function loadDataset(name: DatasetName, opts: LoadDatasetOptions): 
       return loadFashionMnist(opts);
     case 'cifar10':
       if (opts.dir === undefined) {
-        throw new Error('cifar10: dir is required (a folder with data_batch_1.bin … data_batch_5.bin, test_batch.bin)');
+        throw new Error(
+          'cifar10: dir is required (a folder with data_batch_1.bin … data_batch_5.bin, test_batch.bin)',
+        );
       }
       return loadCifar10(opts.dir, opts);
     default:
-      throw new Error(`loadDataset: unknown dataset ${JSON.stringify(name)}; known: ${DATASET_NAMES.join(', ')}`);
+      throw new Error(
+        `loadDataset: unknown dataset ${JSON.stringify(name)}; known: ${DATASET_NAMES.join(', ')}`,
+      );
   }
 }

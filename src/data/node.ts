@@ -1,5 +1,11 @@
 /** Dataset file loading, as re-exported by `doconv/node`. */
-export { type Split, type IdxFolderOptions, IDX_FILE_NAMES, findIdxFile, loadIdxFolder } from './idxFiles.js';
+export {
+  type Split,
+  type IdxFolderOptions,
+  IDX_FILE_NAMES,
+  findIdxFile,
+  loadIdxFolder,
+} from './idxFiles.js';
 export { type MnistOptions, loadMnist, mnistDataDir } from './mnist.js';
 export {
   type FashionMnistOptions,
@@ -9,5 +15,10 @@ export {
   loadFashionMnist,
 } from './fashionMnist.js';
 export { type Cifar10Options, CIFAR10_FILE_NAMES, loadCifar10 } from './cifar10Files.js';
-export { type DatasetName, type LoadDatasetOptions, DATASET_NAMES, loadDataset } from './loadDataset.js';
+export {
+  type DatasetName,
+  type LoadDatasetOptions,
+  DATASET_NAMES,
+  loadDataset,
+} from './loadDataset.js';
 export { readBytes } from './readBytes.js';

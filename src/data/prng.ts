@@ -12,7 +12,8 @@ export type Rng = () => number;
 
 /** A mulberry32 generator seeded with `seed` (any integer; only its low 32 bits matter). */
 export function createRng(seed: number): Rng {
-  if (!Number.isInteger(seed)) throw new Error(`createRng: seed must be an integer, got ${JSON.stringify(seed)}`);
+  if (!Number.isInteger(seed))
+    throw new Error(`createRng: seed must be an integer, got ${JSON.stringify(seed)}`);
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -35,7 +36,9 @@ export function randomInt(rng: Rng, n: number): number {
  */
 export function mixSeeds(a: number, b: number): number {
   if (!Number.isInteger(a) || !Number.isInteger(b)) {
-    throw new Error(`mixSeeds: seeds must be integers, got ${JSON.stringify(a)} and ${JSON.stringify(b)}`);
+    throw new Error(
+      `mixSeeds: seeds must be integers, got ${JSON.stringify(a)} and ${JSON.stringify(b)}`,
+    );
   }
   let h = (Math.imul(a >>> 0, 0x9e3779b9) ^ (b >>> 0)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -45,7 +48,8 @@ export function mixSeeds(a: number, b: number): number {
 
 /** A random permutation of 0 .. n-1 (Fisher–Yates), deterministic for the generator's seed. */
 export function permutation(n: number, rng: Rng): Uint32Array {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`permutation: n must be a non-negative integer, got ${JSON.stringify(n)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`permutation: n must be a non-negative integer, got ${JSON.stringify(n)}`);
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {

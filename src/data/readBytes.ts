@@ -18,7 +18,9 @@ export async function readBytes(file: string): Promise<Uint8Array> {
     raw = await fs.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new Error(
+      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {

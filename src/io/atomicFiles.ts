@@ -28,10 +28,15 @@ export interface FileToWrite {
  * On any failure, every target keeps its previous content (or stays absent), no temp file is left, and a
  * directory this call created is removed again.
  */
-export async function replaceFilesAtomically(dir: string, files: readonly FileToWrite[]): Promise<void> {
+export async function replaceFilesAtomically(
+  dir: string,
+  files: readonly FileToWrite[],
+): Promise<void> {
   for (const f of files) {
     if (f.name === '' || f.name !== path.basename(f.name) || f.name === '.' || f.name === '..') {
-      throw new Error(`replaceFilesAtomically: file name must be a plain base name, got ${JSON.stringify(f.name)}`);
+      throw new Error(
+        `replaceFilesAtomically: file name must be a plain base name, got ${JSON.stringify(f.name)}`,
+      );
     }
   }
   // mkdir returns the first directory it had to create (undefined when dir existed): that is what we remove
@@ -110,7 +115,9 @@ async function keepBackup(target: string, backup: string): Promise<boolean> {
   }
 }
 
-async function rollBack(committed: ReadonlyArray<{ target: string; backup: string | null }>): Promise<void> {
+async function rollBack(
+  committed: ReadonlyArray<{ target: string; backup: string | null }>,
+): Promise<void> {
   // Newest first, so each target gets back exactly what it held before this call.
   for (const { target, backup } of [...committed].reverse()) {
     try {

@@ -32,7 +32,9 @@ export class FileSystemHandler implements tf.io.IOHandler {
   async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
     const dir = this.path;
     if (artifacts.modelTopology instanceof ArrayBuffer) {
-      throw new Error(`fileSystem(${dir}).save: binary (GraphDef) topologies are not supported, only JSON`);
+      throw new Error(
+        `fileSystem(${dir}).save: binary (GraphDef) topologies are not supported, only JSON`,
+      );
     }
     const specs = artifacts.weightSpecs ?? [];
     const chunks = weightChunks(artifacts.weightData);
@@ -54,9 +56,11 @@ export class FileSystemHandler implements tf.io.IOHandler {
     // Optional parts are written only when present, as tfjs' own savers do.
     if (artifacts.trainingConfig != null) modelJSON.trainingConfig = artifacts.trainingConfig;
     if (artifacts.signature != null) modelJSON.signature = artifacts.signature;
-    if (artifacts.userDefinedMetadata != null) modelJSON.userDefinedMetadata = artifacts.userDefinedMetadata;
+    if (artifacts.userDefinedMetadata != null)
+      modelJSON.userDefinedMetadata = artifacts.userDefinedMetadata;
     if (artifacts.modelInitializer != null) modelJSON.modelInitializer = artifacts.modelInitializer;
-    if (artifacts.initializerSignature != null) modelJSON.initializerSignature = artifacts.initializerSignature;
+    if (artifacts.initializerSignature != null)
+      modelJSON.initializerSignature = artifacts.initializerSignature;
 
     try {
       // weights.bin first, model.json last: model.json is the commit point.
@@ -65,7 +69,9 @@ export class FileSystemHandler implements tf.io.IOHandler {
         { name: MODEL_JSON_NAME, data: JSON.stringify(modelJSON) },
       ]);
     } catch (e) {
-      throw new Error(`fileSystem(${dir}).save failed, nothing was changed: ${(e as Error).message}`);
+      throw new Error(
+        `fileSystem(${dir}).save failed, nothing was changed: ${(e as Error).message}`,
+      );
     }
     return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
   }
@@ -82,13 +88,19 @@ export class FileSystemHandler implements tf.io.IOHandler {
     try {
       modelJSON = JSON.parse(text) as tf.io.ModelJSON;
     } catch (e) {
-      throw new Error(`fileSystem: model file ${jsonPath} is not valid JSON: ${(e as Error).message}`);
+      throw new Error(
+        `fileSystem: model file ${jsonPath} is not valid JSON: ${(e as Error).message}`,
+      );
     }
     if (modelJSON === null || typeof modelJSON !== 'object' || modelJSON.modelTopology == null) {
-      throw new Error(`fileSystem: model file ${jsonPath} has no modelTopology; is it a TF.js model.json?`);
+      throw new Error(
+        `fileSystem: model file ${jsonPath} has no modelTopology; is it a TF.js model.json?`,
+      );
     }
     if (modelJSON.weightsManifest != null && !Array.isArray(modelJSON.weightsManifest)) {
-      throw new Error(`fileSystem: model file ${jsonPath} has a weightsManifest that is not an array`);
+      throw new Error(
+        `fileSystem: model file ${jsonPath} has a weightsManifest that is not an array`,
+      );
     }
     return tf.io.getModelArtifactsForJSON(modelJSON, (manifest) =>
       readWeights(manifest, path.dirname(jsonPath), jsonPath),
@@ -109,7 +121,8 @@ export function fileSystem(path: string): FileSystemHandler {
  */
 export function registerFileSystemRouter(): boolean {
   const probe = `${FILE_URL_SCHEME}probe`;
-  if (tf.io.getSaveHandlers(probe).length > 0 || tf.io.getLoadHandlers(probe).length > 0) return false;
+  if (tf.io.getSaveHandlers(probe).length > 0 || tf.io.getLoadHandlers(probe).length > 0)
+    return false;
   // tfjs types a router as always returning a handler, but its own routers return null for URLs they
   // do not claim, and the registry filters those out; ours does the same.
   const router = fileSystemRouter as Parameters<typeof tf.io.registerSaveRouter>[0];
@@ -147,11 +160,15 @@ async function readWeights(
       try {
         buf = await fs.readFile(file);
       } catch (e) {
-        throw new Error(`fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`);
+        throw new Error(
+          `fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`,
+        );
       }
       bytes += buf.byteLength;
       // Node may hand back a view into a shared pool: copy out exactly this file's bytes.
-      buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+      buffers.push(
+        buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
+      );
     }
     // Shards split a group's bytes at arbitrary points, so only the group's total can be checked.
     const expected = weightSpecsByteLength(group.weights);

@@ -27,7 +27,9 @@ export function weightSpecsByteLength(specs: readonly tf.io.WeightsManifestEntry
     if (dtype === 'string') return null;
     const bytes = STORED_BYTES[dtype];
     if (bytes === undefined) {
-      throw new Error(`weight ${JSON.stringify(spec.name)}: unknown dtype ${JSON.stringify(dtype)}`);
+      throw new Error(
+        `weight ${JSON.stringify(spec.name)}: unknown dtype ${JSON.stringify(dtype)}`,
+      );
     }
     total += spec.shape.reduce((a, b) => a * b, 1) * bytes;
   }

@@ -20,7 +20,8 @@ export function idxBytes(dims: number[], values: ArrayLike<number>, typeCode = 0
 export function patternImages(count: number, h: number, w: number): Uint8Array {
   const a = new Uint8Array(count * h * w);
   for (let n = 0; n < count; n++)
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) a[(n * h + y) * w + x] = (n * 31 + y * 7 + x) % 256;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) a[(n * h + y) * w + x] = (n * 31 + y * 7 + x) % 256;
   return a;
 }
 
@@ -32,10 +33,22 @@ export async function writeIdxFolder(
   const h = opts.h ?? 4;
   const w = opts.w ?? 3;
   const write = (name: string, bytes: Uint8Array) =>
-    fs.writeFile(path.join(dir, opts.gzip ? `${name}.gz` : name), opts.gzip ? gzipSync(bytes) : bytes);
-  for (const [prefix, count] of [['train', opts.train], ['t10k', opts.test]] as const) {
+    fs.writeFile(
+      path.join(dir, opts.gzip ? `${name}.gz` : name),
+      opts.gzip ? gzipSync(bytes) : bytes,
+    );
+  for (const [prefix, count] of [
+    ['train', opts.train],
+    ['t10k', opts.test],
+  ] as const) {
     await write(`${prefix}-images-idx3-ubyte`, idxBytes([count, h, w], patternImages(count, h, w)));
-    await write(`${prefix}-labels-idx1-ubyte`, idxBytes([count], Array.from({ length: count }, (_, i) => i % 10)));
+    await write(
+      `${prefix}-labels-idx1-ubyte`,
+      idxBytes(
+        [count],
+        Array.from({ length: count }, (_, i) => i % 10),
+      ),
+    );
   }
 }
 
@@ -43,7 +56,8 @@ export async function writeIdxFolder(
 export function cifarRecord(label: number, seed = 0): Uint8Array {
   const r = new Uint8Array(3073);
   r[0] = label;
-  for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) r[1 + c * 1024 + p] = (c * 100 + p + seed) % 256;
+  for (let c = 0; c < 3; c++)
+    for (let p = 0; p < 1024; p++) r[1 + c * 1024 + p] = (c * 100 + p + seed) % 256;
   return r;
 }
 
@@ -56,7 +70,8 @@ export function cifarBatch(count: number, first = 0): Uint8Array {
 
 /** Writes data_batch_1..5.bin and test_batch.bin with `perFile` records each; returns the dir. */
 export async function writeCifarFolder(dir: string, perFile: number): Promise<void> {
-  for (let f = 0; f < 5; f++) await fs.writeFile(path.join(dir, `data_batch_${f + 1}.bin`), cifarBatch(perFile, f * perFile));
+  for (let f = 0; f < 5; f++)
+    await fs.writeFile(path.join(dir, `data_batch_${f + 1}.bin`), cifarBatch(perFile, f * perFile));
   await fs.writeFile(path.join(dir, 'test_batch.bin'), cifarBatch(perFile, 1000));
 }
 

@@ -2,7 +2,13 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { idxDataset, loadIdxFolder, parseIdx, parseIdxImages, parseIdxLabels } from '../../src/node.js';
+import {
+  idxDataset,
+  loadIdxFolder,
+  parseIdx,
+  parseIdxImages,
+  parseIdxLabels,
+} from '../../src/node.js';
 import { idxBytes, makeTempDir, patternImages, writeIdxFolder } from './fixtures.js';
 
 const dirs: string[] = [];
@@ -28,7 +34,9 @@ describe('parseIdx', () => {
   it('rejects a wrong magic number, naming the file and the magic', () => {
     const bytes = idxBytes([3], [1, 2, 3]);
     bytes[0] = 0x12;
-    expect(() => parseIdx(bytes, 'labels.idx')).toThrow('labels.idx: magic number 0x12000801 is not an IDX file');
+    expect(() => parseIdx(bytes, 'labels.idx')).toThrow(
+      'labels.idx: magic number 0x12000801 is not an IDX file',
+    );
   });
 
   it('rejects a non-ubyte value type', () => {
@@ -46,20 +54,30 @@ describe('parseIdx', () => {
 
   it('rejects trailing data', () => {
     const bytes = new Uint8Array([...idxBytes([2], [1, 2]), 9]);
-    expect(() => parseIdx(bytes, 'l')).toThrow('l: expected 10 bytes (8-byte header + 2 ubyte values), got 11 (trailing data)');
+    expect(() => parseIdx(bytes, 'l')).toThrow(
+      'l: expected 10 bytes (8-byte header + 2 ubyte values), got 11 (trailing data)',
+    );
   });
 
   it('rejects a header cut short', () => {
-    expect(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0]), 'h')).toThrow('h: 6 bytes is too short for an IDX header with 3 dimensions (16 bytes)');
+    expect(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0]), 'h')).toThrow(
+      'h: 6 bytes is too short for an IDX header with 3 dimensions (16 bytes)',
+    );
   });
 
   it('rejects a labels file where images are expected and vice versa', () => {
-    expect(() => parseIdxImages(idxBytes([2], [1, 2]), 'l')).toThrow('l: magic 0x00000801 has 1 dimensions, expected an idx3 image file');
-    expect(() => parseIdxLabels(idxBytes([1, 1, 1], [1]), 'i', 10)).toThrow('i: magic 0x00000803 has 3 dimensions, expected an idx1 label file');
+    expect(() => parseIdxImages(idxBytes([2], [1, 2]), 'l')).toThrow(
+      'l: magic 0x00000801 has 1 dimensions, expected an idx3 image file',
+    );
+    expect(() => parseIdxLabels(idxBytes([1, 1, 1], [1]), 'i', 10)).toThrow(
+      'i: magic 0x00000803 has 3 dimensions, expected an idx1 label file',
+    );
   });
 
   it('rejects labels outside 0..numClasses-1', () => {
-    expect(() => parseIdxLabels(idxBytes([3], [1, 10, 2]), 'l', 10)).toThrow('l: label 10 at index 1 is not below numClasses = 10');
+    expect(() => parseIdxLabels(idxBytes([3], [1, 10, 2]), 'l', 10)).toThrow(
+      'l: label 10 at index 1 is not below numClasses = 10',
+    );
   });
 
   it('rejects image and label files with different counts, naming both', () => {
@@ -82,7 +100,14 @@ describe('loadIdxFolder', () => {
       const dir = await tempDir();
       await writeIdxFolder(dir, { train: 7, test: 3, gzip });
       const train = await loadIdxFolder(dir, { split: 'train', name: 'toy' });
-      expect(train).toMatchObject({ name: 'toy/train', count: 7, height: 4, width: 3, channels: 1, numClasses: 10 });
+      expect(train).toMatchObject({
+        name: 'toy/train',
+        count: 7,
+        height: 4,
+        width: 3,
+        channels: 1,
+        numClasses: 10,
+      });
       expect(Array.from(train.labels)).toEqual([0, 1, 2, 3, 4, 5, 6]);
       expect(Array.from(train.images)).toEqual(Array.from(patternImages(7, 4, 3)));
       const test = await loadIdxFolder(dir, { split: 'test', name: 'toy', limit: 2 });
@@ -117,7 +142,9 @@ describe('loadIdxFolder', () => {
     const file = path.join(dir, 'train-images-idx3-ubyte.gz');
     const gz = await fs.readFile(file);
     await fs.writeFile(file, gz.subarray(0, gz.length - 12));
-    await expect(loadIdxFolder(dir, { split: 'train', name: 'toy' })).rejects.toThrow(`${file}: gzip data is damaged or truncated`);
+    await expect(loadIdxFolder(dir, { split: 'train', name: 'toy' })).rejects.toThrow(
+      `${file}: gzip data is damaged or truncated`,
+    );
   });
 
   it('fails naming both files when counts differ', async () => {

@@ -3,7 +3,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fileSystem, MODEL_JSON_NAME, replaceFilesAtomically, WEIGHTS_BIN_NAME } from '../../src/node.js';
+import {
+  fileSystem,
+  MODEL_JSON_NAME,
+  replaceFilesAtomically,
+  WEIGHTS_BIN_NAME,
+} from '../../src/node.js';
 import { listTree, makeTempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -30,7 +35,9 @@ function sequentialModel(): tf.LayersModel {
 
 function functionalModel(): tf.LayersModel {
   const input = tf.input({ shape: [5, 5, 3] });
-  const a = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+  const a = tf.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same' })
+    .apply(input) as tf.SymbolicTensor;
   const b = tf.layers.batchNormalization().apply(a) as tf.SymbolicTensor;
   const sum = tf.layers.add().apply([input, b]) as tf.SymbolicTensor;
   const out = tf.layers.globalAveragePooling2d({}).apply(sum) as tf.SymbolicTensor;
@@ -40,7 +47,10 @@ function functionalModel(): tf.LayersModel {
 /** Deterministic input so predictions can be compared across processes. */
 function fixedInput(shape: number[]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Array.from({ length: n }, (_, i) => Math.sin(i * 0.37)), shape);
+  return tf.tensor(
+    Array.from({ length: n }, (_, i) => Math.sin(i * 0.37)),
+    shape,
+  );
 }
 
 function predict(model: tf.LayersModel, shape: number[]): number[] {
@@ -132,7 +142,9 @@ describe('fileSystem IOHandler', () => {
     const dir = await tempDir();
     const file = path.join(dir, MODEL_JSON_NAME);
     await fs.writeFile(file, '{"modelTopology": ');
-    await expect(tf.loadLayersModel(fileSystem(file))).rejects.toThrow(`model file ${file} is not valid JSON`);
+    await expect(tf.loadLayersModel(fileSystem(file))).rejects.toThrow(
+      `model file ${file} is not valid JSON`,
+    );
   });
 
   it('fails naming the file and both sizes when weights.bin is truncated', async () => {
@@ -143,7 +155,9 @@ describe('fileSystem IOHandler', () => {
     const full = (await fs.stat(bin)).size;
     await fs.truncate(bin, full - 10);
     await expect(tf.loadLayersModel(fileSystem(dir))).rejects.toThrow(
-      new RegExp(`weights file ${bin} holds ${full - 10} bytes but .*needing ${full} bytes \\(truncated`),
+      new RegExp(
+        `weights file ${bin} holds ${full - 10} bytes but .*needing ${full} bytes \\(truncated`,
+      ),
     );
     model.dispose();
   });
@@ -154,7 +168,9 @@ describe('fileSystem IOHandler', () => {
     await model.save(fileSystem(dir));
     const bin = path.join(dir, WEIGHTS_BIN_NAME);
     await fs.rm(bin);
-    await expect(tf.loadLayersModel(fileSystem(dir))).rejects.toThrow(`cannot read weights file ${bin}`);
+    await expect(tf.loadLayersModel(fileSystem(dir))).rejects.toThrow(
+      `cannot read weights file ${bin}`,
+    );
     model.dispose();
   });
 
@@ -206,9 +222,15 @@ describe('atomic save', () => {
     await fs.rm(path.join(dir, MODEL_JSON_NAME));
     await fs.mkdir(path.join(dir, MODEL_JSON_NAME, 'blocker'), { recursive: true });
     const other = functionalModel();
-    await expect(other.save(fileSystem(dir))).rejects.toThrow(`fileSystem(${dir}).save failed, nothing was changed`);
+    await expect(other.save(fileSystem(dir))).rejects.toThrow(
+      `fileSystem(${dir}).save failed, nothing was changed`,
+    );
     expect(await fs.readFile(path.join(dir, WEIGHTS_BIN_NAME))).toEqual(oldBin);
-    expect(await listTree(dir)).toEqual([MODEL_JSON_NAME, `${MODEL_JSON_NAME}/blocker`, WEIGHTS_BIN_NAME]);
+    expect(await listTree(dir)).toEqual([
+      MODEL_JSON_NAME,
+      `${MODEL_JSON_NAME}/blocker`,
+      WEIGHTS_BIN_NAME,
+    ]);
     old.dispose();
     other.dispose();
   });
@@ -259,7 +281,9 @@ describe('atomic save', () => {
     await fs.writeFile(path.join(root, 'file'), 'x');
     const model = sequentialModel();
     const target = path.join(root, 'file', 'model');
-    await expect(model.save(fileSystem(target))).rejects.toThrow(`cannot create directory ${target}`);
+    await expect(model.save(fileSystem(target))).rejects.toThrow(
+      `cannot create directory ${target}`,
+    );
     expect(await listTree(root)).toEqual(['file']);
     model.dispose();
   });
