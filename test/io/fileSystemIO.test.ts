@@ -4,7 +4,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  FileSystemHandler,
   fileSystem,
+  registerFileSystemRouter,
   MODEL_JSON_NAME,
   replaceFilesAtomically,
   WEIGHTS_BIN_NAME,
@@ -82,6 +84,39 @@ describe('fileSystem IOHandler', () => {
       loaded.dispose();
     });
   }
+
+  it('keeps optimizer state with includeOptimizer (what trainer checkpoints need)', async () => {
+    const dir = await tempDir();
+    const model = sequentialModel();
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+    const x = fixedInput([4, 6, 6, 2]);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4);
+    await model.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0 });
+    await model.save(`file://${dir}`, { includeOptimizer: true });
+    const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON_NAME), 'utf8'));
+    const groups = new Set(json.weightsManifest[0].weights.map((w: { group?: string }) => w.group));
+    expect(groups.has('optimizer')).toBe(true);
+    const loaded = await tf.loadLayersModel(`file://${dir}/${MODEL_JSON_NAME}`);
+    expect(loaded.optimizer).toBeDefined();
+    const before = await model.optimizer.getWeights();
+    const after = await loaded.optimizer.getWeights();
+    expect(after.map((w) => w.name)).toEqual(before.map((w) => w.name));
+    after.forEach((w, i) =>
+      expect(Array.from(w.tensor.dataSync())).toEqual(Array.from(before[i].tensor.dataSync())),
+    );
+    tf.dispose([x, y]);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('registers the file:// router once, however often it is asked', () => {
+    expect(registerFileSystemRouter()).toBe(false);
+    expect(tf.io.getSaveHandlers('file://somewhere')).toHaveLength(1);
+    expect(tf.io.getLoadHandlers('file://somewhere/model.json')).toHaveLength(1);
+    expect(tf.io.getSaveHandlers('http://example.com/model')).not.toContainEqual(
+      expect.any(FileSystemHandler),
+    );
+  });
 
   it('saves and loads through fileSystem(path) directly, and loads from the directory path too', async () => {
     const dir = await tempDir();
