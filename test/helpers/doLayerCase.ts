@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConv2D, DODepthwiseConv2D, type DOConvBase } from '../../src/index.js';
 import { doConvReference, type DOConvProblem } from './featureComposition.js';
+import { pairwise } from './pairwise.js';
 import { randomNormal } from './tolerance.js';
 
 /** One layer configuration of the sweep. `groups: 'depthwise'` uses DODepthwiseConv2D. */
@@ -61,3 +62,23 @@ export function randomizeLayer(layer: DOConvBase, c: LayerCase, xShape: [number,
 }
 
 export { doConvReference };
+
+/** The pairwise sweep of the issue: kernels, dMul, strides, dilation, padding, groups, multiplier, bias. */
+export function layerCases(): LayerCase[] {
+  return pairwise(
+  {
+    kernel: [[1, 1], [3, 3], [5, 5], [3, 1]] as [number, number][],
+    dMulChoice: ['MN', '2MN', 'MN+1'] as const,
+    stride: [1, 2],
+    dilation: [1, 2],
+    padding: ['same', 'valid'] as const,
+    groups: [1, 2, 'inCh', 'depthwise'] as const,
+    multiplier: [1, 2] as const,
+    useBias: [true, false],
+  },
+  (c) =>
+    !(c.stride > 1 && c.dilation > 1) &&
+    !(c.kernel[0] * c.kernel[1] === 1 && c.dMulChoice !== 'MN') &&
+    !((c.groups === 1 || c.groups === 2) && c.multiplier === 2 && c.kernel[0] === 5),
+) as LayerCase[];
+}

@@ -1,26 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pairwise } from '../helpers/pairwise.js';
-import { buildLayer, caseName, doConvReference, randomizeLayer, type LayerCase } from '../helpers/doLayerCase.js';
+import { buildLayer, caseName, doConvReference, layerCases, randomizeLayer } from '../helpers/doLayerCase.js';
 import { expectClose, randomNormal } from '../helpers/tolerance.js';
 
-const cases = pairwise(
-  {
-    kernel: [[1, 1], [3, 3], [5, 5], [3, 1]] as [number, number][],
-    dMulChoice: ['MN', '2MN', 'MN+1'] as const,
-    stride: [1, 2],
-    dilation: [1, 2],
-    padding: ['same', 'valid'] as const,
-    groups: [1, 2, 'inCh', 'depthwise'] as const,
-    multiplier: [1, 2] as const,
-    useBias: [true, false],
-  },
-  (c) =>
-    !(c.stride > 1 && c.dilation > 1) &&
-    !(c.kernel[0] * c.kernel[1] === 1 && c.dMulChoice !== 'MN') &&
-    !((c.groups === 1 || c.groups === 2) && c.multiplier === 2 && c.kernel[0] === 5),
-) as LayerCase[];
+const cases = layerCases();
 
 const X_SHAPE: [number, number, number, number] = [2, 9, 10, 4];
 const RTOL = 2e-5;
