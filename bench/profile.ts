@@ -1,6 +1,6 @@
 /**
  * Where a training step's time goes, kernel by kernel, on one backend (tf.profile).
- *   npx tsx bench/profile.ts [--net resnet20] [--variant conv] [--backend wasm] [--steps 2]
+ *   npx tsx bench/profile.ts [--net resnet20] [--variant conv] [--backend wasm] [--steps 2] [--by-shape] [--top 30]
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -23,6 +23,7 @@ async function main() {
   const y = tf.oneHot(tf.randomUniform([spec.batch], 0, spec.classes, 'int32'), spec.classes);
   await model.trainOnBatch(x, y);
   const steps = Number(flag('steps', '2'));
+  const byShape = process.argv.includes('--by-shape');
   const t0 = performance.now();
   const info = await tf.profile(async () => {
     for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
@@ -30,7 +31,9 @@ async function main() {
   const wall = performance.now() - t0;
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
-    const key = k.name + (k.name.startsWith('Conv2D') || k.name.includes('Conv') ? ` ${JSON.stringify(k.inputShapes)}` : '');
+    // tf.profile also lists op-level wrappers (e.g. fusedConv2d__op) around their kernels: skip them.
+    if (k.name.endsWith('__op')) continue;
+    const key = k.name + (byShape && k.name.includes('Conv') ? ` ${JSON.stringify(k.inputShapes)}` : '');
     const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
     e.ms += (k.kernelTimeMs as number) / steps;
     e.calls += 1 / steps;

@@ -7,6 +7,7 @@ import { conv2DBackpropFilterConfig } from './kernels/conv2d_backprop_filter.js'
 import { conv2DBackpropInputConfig } from './kernels/conv2d_backprop_input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise_conv2d_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise_conv2d_backprop_input.js';
+import { tileConfig } from './kernels/tile.js';
 
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -14,13 +15,15 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  // Replaces wasm's own (scalar div/mod loop); BatchNorm's gradient tiles per-channel vectors.
+  tileConfig,
 ];
 
 /**
  * A kernel no backend defines, registered only for its setupFunc: tfjs calls every wasm kernel's
  * setupFunc each time the wasm backend is set. If '@tensorflow/tfjs-backend-wasm' was imported
  * after doconv, its register_all_kernels has overwritten our Conv2DBackpropInput; this puts ours back
- * before the first op runs.
+ * before the first op runs (same for Tile).
  */
 const GUARD_KERNEL = 'DoconvWasmTrainingKernelsGuard';
 const guardConfig: tf.KernelConfig = {
