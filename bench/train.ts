@@ -57,12 +57,14 @@ async function timeTraining(spec: NetSpec, variant: string, backend: string, ste
   return { net: spec.name, variant, backend, batch: spec.batch, steps, imagesPerSec: (spec.batch * steps) / seconds, firstLoss, lastLoss };
 }
 
-function torchAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+/** First python with torch: $PYTHON, then python3 on PATH, then Debian's (python3-torch lives there). */
+function findTorchPython(): string | undefined {
+  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 }
 
-function runTorch(jobs: Array<{ net: string; variant: string; steps: number; batch: number }>): Row[] {
-  const r = spawnSync('python3', ['bench/torch_train.py', JSON.stringify(jobs)], { encoding: 'utf8', timeout: 15 * 60_000 });
+function runTorch(python: string, jobs: Array<{ net: string; variant: string; steps: number; batch: number }>): Row[] {
+  const r = spawnSync(python, ['bench/torch_train.py', JSON.stringify(jobs)], { encoding: 'utf8', timeout: 15 * 60_000 });
   if (r.status !== 0) {
     console.error(`PyTorch side failed (status ${r.status}):\n${r.stderr}`);
     return [];
@@ -88,14 +90,14 @@ async function main() {
       }
     }
   }
-  const useTorch = !has('no-torch') && torchAvailable();
-  if (useTorch) {
+  const python = has('no-torch') ? undefined : findTorchPython();
+  if (python) {
     const jobs = netNames.flatMap((n) => variantNames.map((v) => ({ net: n, variant: v, batch: nets[n].batch, steps: Number(flag(`steps-${n}`) ?? defaultSteps[n]) * 2 })));
-    const torchRows = runTorch(jobs);
+    const torchRows = runTorch(python, jobs);
     for (const r of torchRows) console.log(`${r.net} ${r.variant} pytorch: ${r.imagesPerSec.toFixed(1)} img/s`);
     rows.push(...torchRows);
   } else {
-    console.log(has('no-torch') ? 'PyTorch: skipped (--no-torch)' : 'PyTorch: not available (python3 -c "import torch" fails)');
+    console.log(has('no-torch') ? 'PyTorch: skipped (--no-torch)' : 'PyTorch: not available (no python with "import torch")');
   }
 
   printTable(rows);
