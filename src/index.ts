@@ -34,3 +34,16 @@ export { foldModel, type FoldOptions } from './fold/foldModel.js';
 
 // Datasets (browser-safe part): Dataset shape, IDX/CIFAR parsers, seeded shuffling, batches, augmentation.
 export * from './data/index.js';
+
+// Model zoo: named builders taking a conv factory, so 'conv' vs 'doconv' changes exactly one thing.
+export * from './models/index.js';
+
+// Interop: PyTorch checkpoints in (safetensors + state_dict), and the official layers' compositions.
+export { readSafetensors, readSafetensorsHeader, writeSafetensors } from './interop/safetensors.js';
+export {
+  loadPytorchStateDict,
+  StateDictError,
+  type LoadStateDictOptions,
+  type LoadStateDictReport,
+} from './interop/pytorchStateDict.js';
+export { officialKerasKernel, officialPytorchKernel, weightForKernelAtZeroD } from './kernels/officialComposition.js';

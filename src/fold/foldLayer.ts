@@ -9,7 +9,7 @@ export interface StandardLayer {
   weights: tf.Tensor[];
 }
 
-const DO_KEYS = ['dMul', 'dRegularizer', 'dConstraint', 'groups'];
+const DO_KEYS = ['dMul', 'dRegularizer', 'dConstraint', 'groups', 'composition'];
 /** Keys of a standard conv config that depthwise layers spell with 'depthwise'. */
 const KERNEL_TO_DEPTHWISE: Record<string, string> = {
   kernelInitializer: 'depthwiseInitializer',

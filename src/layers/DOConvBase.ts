@@ -153,8 +153,13 @@ export abstract class DOConvBase extends tf.layers.Layer {
     return tf.tidy(() => {
       const w = this.compositionWeight(this.kernel!.read());
       const dHat = this.d ? tf.add(this.d.read(), this.dDiag!) as tf.Tensor3D : null;
-      return composeKernel(w, dHat, { kernelSize: this.kernelSize, groups: this.spec!.groups });
+      return this.compose(w, dHat);
     });
+  }
+
+  /** Kernel composition K = compose(D̂, W); the DO-Conv definition unless a subclass reproduces another. */
+  protected compose(weight: tf.Tensor3D, dHat: tf.Tensor3D | null): tf.Tensor4D {
+    return composeKernel(weight, dHat, { kernelSize: this.kernelSize, groups: this.spec!.groups });
   }
 
   /** Groups of the composed conv, known once built. */

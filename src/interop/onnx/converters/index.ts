@@ -1,0 +1,46 @@
+import type { LayerConverter } from '../context.js';
+import * as conv from './convolution.js';
+import * as core from './core.js';
+import * as merge from './merge.js';
+import { batchNormalization } from './normalization.js';
+import * as pooling from './pooling.js';
+
+/**
+ * Layer class name → converter: the table is the list of what the export supports. DO layers
+ * (any DOConvBase) are matched by class before this table is consulted.
+ */
+export const layerConverters: Readonly<Record<string, LayerConverter>> = {
+  Conv2D: conv.conv2d,
+  DepthwiseConv2D: conv.depthwiseConv2d,
+  SeparableConv2D: conv.separableConv2d,
+  DOConv2D: conv.doConv,
+  DODepthwiseConv2D: conv.doConv,
+  BatchNormalization: batchNormalization,
+  Dense: core.dense,
+  Flatten: core.flatten,
+  Reshape: core.reshape,
+  Permute: core.permute,
+  Activation: core.activation,
+  ReLU: core.reLU,
+  LeakyReLU: core.leakyReLU,
+  ELU: core.elu,
+  Softmax: core.softmax,
+  PReLU: core.prelu,
+  Dropout: core.identity,
+  SpatialDropout1D: core.identity,
+  GaussianNoise: core.identity,
+  GaussianDropout: core.identity,
+  AlphaDropout: core.identity,
+  Add: merge.add,
+  Subtract: merge.subtract,
+  Multiply: merge.multiply,
+  Average: merge.average,
+  Maximum: merge.maximum,
+  Minimum: merge.minimum,
+  Concatenate: merge.concatenate,
+  MaxPooling2D: pooling.maxPooling2d,
+  AveragePooling2D: pooling.averagePooling2d,
+  GlobalAveragePooling2D: pooling.globalAveragePooling2d,
+  GlobalMaxPooling2D: pooling.globalMaxPooling2d,
+  ZeroPadding2D: pooling.zeroPadding2d,
+};

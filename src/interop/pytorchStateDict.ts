@@ -1,0 +1,250 @@
+import * as tf from '@tensorflow/tfjs';
+import { diagIdentity } from '../kernels/diagIdentity.js';
+import { officialPytorchKernel, weightForKernelAtZeroD } from '../kernels/officialComposition.js';
+import { DOConvBase } from '../layers/DOConvBase.js';
+
+export interface LoadStateDictOptions {
+  /** PyTorch module prefix → TF.js layer name, e.g. `{ 'features.0': 'conv1', 'fc': 'dense' }`. */
+  map: Record<string, string>;
+  /** Where warnings go (they are also returned). Default console.warn. */
+  warn?: (message: string) => void;
+}
+
+export interface LoadStateDictReport {
+  /** TF.js layer names whose weights were written. */
+  loaded: string[];
+  warnings: string[];
+}
+
+/** Weights of one TF.js layer, by short weight name, converted from PyTorch. */
+type Converted = Record<string, tf.Tensor>;
+
+interface LayerPlan {
+  prefix: string;
+  layer: tf.layers.Layer;
+  /** PyTorch key suffixes this layer consumes (required) and may consume (optional). */
+  required: string[];
+  optional: string[];
+  convert: (get: (suffix: string) => tf.Tensor) => Converted;
+}
+
+const PYTORCH_BN_EPSILON = 1e-5;
+
+/**
+ * Copies a PyTorch state_dict (e.g. from `readSafetensors`) into a TF.js model, converting layouts:
+ * official DOConv2d W [F, C/g, dMul] and D [C, M·N, dMul] (d_diag checked, then ignored),
+ * nn.Conv2d OIHW → HWIO (depthwise → [kh, kw, C, mult]), nn.Linear [out, in] → [in, out] (rows permuted
+ * from C·H·W to H·W·C order when the Dense follows a Flatten of a 4D tensor), BatchNorm
+ * weight/bias/running_mean/running_var (num_batches_tracked skipped).
+ *
+ * Where the official DOConv2d departs from the DO-Conv definition (1 < groups < C, or depthwise with
+ * multiplier > 1), the official function is reproduced exactly: its composed kernel is written into W
+ * with D = 0, and a warning says so.
+ *
+ * Missing keys, unexpected keys and shape mismatches are all reported in one error before anything is
+ * written.
+ */
+export function loadPytorchStateDict(
+  model: tf.LayersModel,
+  tensors: Record<string, tf.Tensor>,
+  options: LoadStateDictOptions,
+): LoadStateDictReport {
+  const warnings: string[] = [];
+  const problems: string[] = [];
+  const plans: LayerPlan[] = [];
+  for (const [prefix, layerName] of Object.entries(options.map)) {
+    let layer: tf.layers.Layer;
+    try {
+      layer = model.getLayer(layerName);
+    } catch {
+      problems.push(`map: '${prefix}' → '${layerName}', but the model has no layer '${layerName}'`);
+      continue;
+    }
+    const plan = planLayer(prefix, layer, warnings);
+    if (typeof plan === 'string') problems.push(plan);
+    else plans.push(plan);
+  }
+
+  const consumed = new Set<string>();
+  for (const plan of plans) {
+    for (const suffix of plan.required) {
+      const key = `${plan.prefix}.${suffix}`;
+      if (!(key in tensors)) problems.push(`missing key '${key}' (for layer '${plan.layer.name}')`);
+      consumed.add(key);
+    }
+    for (const suffix of plan.optional) consumed.add(`${plan.prefix}.${suffix}`);
+  }
+  for (const key of Object.keys(tensors)) {
+    if (!consumed.has(key)) problems.push(`unexpected key '${key}' ${JSON.stringify(tensors[key].shape)} (no map entry takes it)`);
+  }
+  if (problems.length > 0) throw new StateDictError(problems);
+
+  // Convert everything, check every shape, and only then write.
+  const converted: { plan: LayerPlan; weights: Converted }[] = [];
+  try {
+    for (const plan of plans) {
+      const get = (suffix: string) => tensors[`${plan.prefix}.${suffix}`];
+      let weights: Converted;
+      try {
+        weights = plan.convert(get);
+      } catch (e) {
+        problems.push(`${plan.prefix} → '${plan.layer.name}': ${(e as Error).message}`);
+        continue;
+      }
+      converted.push({ plan, weights });
+      for (const w of plan.layer.weights) {
+        const name = shortName(w);
+        const value = weights[name];
+        if (!value) problems.push(`layer '${plan.layer.name}' weight '${name}' has no source in '${plan.prefix}'`);
+        else if (!tf.util.arraysEqual(value.shape, w.shape as number[])) {
+          problems.push(
+            `shape mismatch: '${plan.prefix}' gives '${plan.layer.name}/${name}' shape ${JSON.stringify(value.shape)}, ` +
+              `the layer has ${JSON.stringify(w.shape)}`,
+          );
+        }
+      }
+    }
+    if (problems.length > 0) throw new StateDictError(problems);
+    for (const { plan, weights } of converted) plan.layer.setWeights(plan.layer.weights.map((w) => weights[shortName(w)]));
+  } finally {
+    for (const { weights } of converted) tf.dispose(Object.values(weights));
+  }
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  warnings.forEach((w) => warn(w));
+  return { loaded: converted.map(({ plan }) => plan.layer.name), warnings };
+}
+
+/** All problems of a state_dict load, listed one per line. */
+export class StateDictError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`loadPytorchStateDict: nothing was loaded, ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    this.name = 'StateDictError';
+  }
+}
+
+function shortName(w: tf.LayerVariable): string {
+  return w.originalName.split('/').pop()!;
+}
+
+function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): LayerPlan | string {
+  const className = layer.getClassName();
+  const hasBias = layer.weights.some((w) => shortName(w) === 'bias');
+  const bias = hasBias ? ['bias'] : [];
+  if (!layer.built) return `layer '${layer.name}' is not built (build the model before loading weights)`;
+  if (layer instanceof DOConvBase) {
+    const area = layer.kernelArea;
+    return {
+      prefix, layer, required: ['W', ...(area > 1 ? ['D'] : []), ...bias], optional: area > 1 ? ['d_diag'] : [],
+      convert: (get) => convertDOConv(prefix, layer, get, hasBias, warnings),
+    };
+  }
+  switch (className) {
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+      return {
+        prefix, layer, required: ['weight', ...bias], optional: [],
+        convert: (get) => tf.tidy(() => {
+          const hwio = tf.transpose(get('weight'), [2, 3, 1, 0]); // OIHW → HWIO ([kh, kw, 1, C·mult] when depthwise)
+          const kernel = className === 'Conv2D' ? hwio : tf.reshape(hwio, layer.weights[0].shape as number[]);
+          return { [shortName(layer.weights[0])]: kernel, ...(hasBias ? { bias: tf.clone(get('bias')) } : {}) };
+        }),
+      };
+    case 'Dense':
+      return {
+        prefix, layer, required: ['weight', ...bias], optional: [],
+        convert: (get) => tf.tidy(() => {
+          let kernel = tf.transpose(get('weight'));
+          const flattened = flattenedInputShape(layer);
+          if (flattened) {
+            const [H, W, C] = flattened;
+            const units = kernel.shape[1] as number;
+            // PyTorch flattens NCHW as C·H·W; TF.js flattens NHWC as H·W·C.
+            kernel = tf.reshape(tf.transpose(tf.reshape(kernel, [C, H, W, units]), [1, 2, 0, 3]), [H * W * C, units]);
+          }
+          return { kernel, ...(hasBias ? { bias: tf.clone(get('bias')) } : {}) };
+        }),
+      };
+    case 'BatchNormalization': {
+      const names = layer.weights.map(shortName);
+      const epsilon = layer.getConfig().epsilon as number;
+      if (Math.abs(epsilon - PYTORCH_BN_EPSILON) > 1e-12) {
+        warnings.push(
+          `layer '${layer.name}': BatchNormalization epsilon is ${epsilon}, PyTorch's is ${PYTORCH_BN_EPSILON}; ` +
+            `outputs will differ slightly (build it with epsilon: ${PYTORCH_BN_EPSILON})`,
+        );
+      }
+      const source: Record<string, string> = { gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' };
+      return {
+        prefix, layer, required: names.map((n) => source[n]).filter(Boolean),
+        // A TF.js BN without scale/center has no gamma/beta; PyTorch's affine=False has none either.
+        optional: ['num_batches_tracked', ...['weight', 'bias'].filter((k) => !names.map((n) => source[n]).includes(k))],
+        convert: (get) => Object.fromEntries(names.map((n) => [n, tf.clone(get(source[n]))])),
+      };
+    }
+    default:
+      return `layer '${layer.name}' is a ${className}, which loadPytorchStateDict does not load (map entry '${prefix}')`;
+  }
+}
+
+function convertDOConv(
+  prefix: string,
+  layer: DOConvBase,
+  get: (suffix: string) => tf.Tensor,
+  hasBias: boolean,
+  warnings: string[],
+): Converted {
+  const kernelName = shortName(layer.weights[0]);
+  const [F, cPerGroup, dMul] = get('W').shape;
+  if (dMul !== layer.dMul) throw new Error(`W has D_mul ${dMul} but the layer has dMul ${layer.dMul}`);
+  const groups = layer.convGroups;
+  const inChannels = cPerGroup * groups;
+  const dHat = layer.kernelArea > 1 ? checkedDHat(get, layer, inChannels) : null;
+  const departs = groups > 1 && (groups < inChannels || F / inChannels > 1) && layer.kernelArea > 1;
+  const ourShape = layer.weights[0].shape as number[];
+  const out = tf.tidy(() => {
+    const result: Converted = {};
+    if (departs) {
+      // The official W reshape ties D to other channels here: keep its function, D restarts at 0.
+      const kernel = officialPytorchKernel(get('W') as tf.Tensor3D, dHat, layer.kernelSize, groups);
+      result[kernelName] = tf.reshape(weightForKernelAtZeroD(kernel, dMul), ourShape);
+      result.D = tf.zeros(layer.weights[1].shape as number[]);
+    } else {
+      result[kernelName] = tf.reshape(tf.transpose(get('W'), [2, 1, 0]), ourShape);
+      if (layer.kernelArea > 1) result.D = tf.transpose(get('D'), [1, 2, 0]);
+    }
+    if (hasBias) result.bias = tf.clone(get('bias'));
+    return result;
+  });
+  dHat?.dispose();
+  if (departs) {
+    warnings.push(
+      `layer '${layer.name}' ('${prefix}', groups ${groups}, ${inChannels} input channels, ${F} outputs): the official ` +
+        `PyTorch DOConv2d departs from the DO-Conv definition here; its composed kernel was written into W with D = 0, ` +
+        `so the model computes the official function (D restarts from zero if you train on).`,
+    );
+  }
+  return out;
+}
+
+/** D + d_diag in PyTorch layout [C, M·N, dMul], after checking d_diag (when present) is the official constant. */
+function checkedDHat(get: (suffix: string) => tf.Tensor, layer: DOConvBase, inChannels: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const expected = tf.transpose(diagIdentity(layer.kernelArea, layer.dMul, inChannels), [2, 0, 1]);
+    const given = get('d_diag');
+    if (given) {
+      if (!tf.util.arraysEqual(given.shape, expected.shape) || tf.any(tf.notEqual(given, expected)).dataSync()[0]) {
+        throw new Error(`d_diag ${JSON.stringify(given.shape)} is not the identity constant of an official DOConv2d`);
+      }
+    }
+    return tf.add(get('D'), expected) as tf.Tensor3D;
+  });
+}
+
+/** [H, W, C] when the layer's input is a Flatten of a 4D tensor. */
+function flattenedInputShape(layer: tf.layers.Layer): [number, number, number] | null {
+  const inbound = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes;
+  const previous = inbound?.[0]?.inboundLayers?.[0];
+  if (!previous || previous.getClassName() !== 'Flatten') return null;
+  const shape = (previous.input as tf.SymbolicTensor).shape;
+  return shape.length === 4 ? (shape.slice(1) as [number, number, number]) : null;
+}

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * safetensors: 8-byte little-endian header length N, N bytes of JSON
+ * {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {...}}, then the raw data.
+ * TF.js holds float32, int32 and bool, so F64/F16/BF16 become float32 and I64/I32/I16/I8/U8 become
+ * int32 (an I64 value outside the int32 range is an error, never silently wrapped).
+ */
+const DTYPE_BYTES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+/** Parses a safetensors file into tensors (the caller owns them). Throws naming the tensor on bad input. */
+export function readSafetensors(bytes: Uint8Array, fileName = 'safetensors'): Record<string, tf.Tensor> {
+  const entries = parseHeader(bytes, fileName);
+  // Decode everything first: a bad tensor late in the file leaves nothing allocated.
+  const decoded = entries.map(({ name, entry, data }) => ({ name, shape: entry.shape, ...decode(name, entry, data, fileName) }));
+  const out: Record<string, tf.Tensor> = {};
+  for (const { name, shape, values, dtype } of decoded) out[name] = tf.tensor(values, shape, dtype);
+  return out;
+}
+
+/** The header alone (names, dtypes, shapes), e.g. to report keys before loading. */
+export function readSafetensorsHeader(bytes: Uint8Array, fileName = 'safetensors'): Record<string, { dtype: string; shape: number[] }> {
+  const out: Record<string, { dtype: string; shape: number[] }> = {};
+  for (const { name, entry } of parseHeader(bytes, fileName)) out[name] = { dtype: entry.dtype, shape: entry.shape };
+  return out;
+}
+
+function parseHeader(bytes: Uint8Array, fileName: string) {
+  if (bytes.byteLength < 8) throw new Error(`${fileName}: ${bytes.byteLength} bytes is too short for a safetensors header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.byteLength - 8) {
+    throw new Error(`${fileName}: header length ${headerLength} exceeds the file (${bytes.byteLength} bytes): truncated?`);
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw new Error(`${fileName}: header is not valid JSON (${(e as Error).message})`);
+  }
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.byteLength - dataStart;
+  const entries: { name: string; entry: HeaderEntry; data: Uint8Array }[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const entry = raw as HeaderEntry;
+    if (!(entry.dtype in DTYPE_BYTES)) {
+      throw new Error(`${fileName}: tensor '${name}' has unknown dtype ${JSON.stringify(entry.dtype)}`);
+    }
+    if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new Error(`${fileName}: tensor '${name}' has invalid shape ${JSON.stringify(entry.shape)}`);
+    }
+    const [begin, end] = entry.data_offsets ?? [];
+    const expected = entry.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[entry.dtype];
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin || end > dataLength) {
+      throw new Error(
+        `${fileName}: tensor '${name}' data_offsets ${JSON.stringify(entry.data_offsets)} lie outside the ` +
+          `${dataLength} data bytes: truncated or corrupt`,
+      );
+    }
+    if (end - begin !== expected) {
+      throw new Error(
+        `${fileName}: tensor '${name}' (${entry.dtype} ${JSON.stringify(entry.shape)}) needs ${expected} bytes ` +
+          `but its data_offsets span ${end - begin}`,
+      );
+    }
+    entries.push({ name, entry, data: bytes.subarray(dataStart + begin, dataStart + end) });
+  }
+  return entries;
+}
+
+function decode(name: string, entry: HeaderEntry, data: Uint8Array, fileName: string) {
+  // Copy: the data may be unaligned for typed-array views.
+  const copy = data.slice();
+  const view = new DataView(copy.buffer);
+  const n = copy.byteLength / DTYPE_BYTES[entry.dtype];
+  switch (entry.dtype) {
+    case 'F32':
+      return { values: new Float32Array(copy.buffer), dtype: 'float32' as const };
+    case 'F64':
+      return { values: Float32Array.from(new Float64Array(copy.buffer)), dtype: 'float32' as const };
+    case 'F16':
+      return { values: Float32Array.from({ length: n }, (_, i) => halfToFloat(view.getUint16(2 * i, true))), dtype: 'float32' as const };
+    case 'BF16':
+      return { values: Float32Array.from({ length: n }, (_, i) => bf16ToFloat(view.getUint16(2 * i, true))), dtype: 'float32' as const };
+    case 'I64': {
+      const values = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = view.getBigInt64(8 * i, true);
+        if (v > 2147483647n || v < -2147483648n) {
+          throw new Error(`${fileName}: tensor '${name}' (I64) holds ${v}, outside the int32 range TF.js supports`);
+        }
+        values[i] = Number(v);
+      }
+      return { values, dtype: 'int32' as const };
+    }
+    case 'I32':
+      return { values: new Int32Array(copy.buffer), dtype: 'int32' as const };
+    case 'I16':
+      return { values: Int32Array.from(new Int16Array(copy.buffer)), dtype: 'int32' as const };
+    case 'I8':
+      return { values: Int32Array.from(new Int8Array(copy.buffer)), dtype: 'int32' as const };
+    case 'U8':
+      return { values: Int32Array.from(copy), dtype: 'int32' as const };
+    default: // BOOL
+      return { values: Uint8Array.from(copy, (b) => (b ? 1 : 0)), dtype: 'bool' as const };
+  }
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function bf16ToFloat(b: number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setUint32(0, b << 16, false);
+  return view.getFloat32(0, false);
+}
+
+/** Writes tensors (float32 → F32, int32 → I32, bool → BOOL) as safetensors bytes, names sorted. */
+export function writeSafetensors(tensors: Record<string, tf.Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name];
+    const dtype = { float32: 'F32', int32: 'I32', bool: 'BOOL' }[t.dtype as string];
+    if (!dtype) throw new Error(`writeSafetensors: tensor '${name}' has unsupported dtype ${t.dtype}`);
+    const values = t.dataSync();
+    const bytes = t.dtype === 'bool' ? Uint8Array.from(values as Uint8Array) : new Uint8Array(values.buffer.slice(0));
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20); // pad to 8 with spaces
+  headerBytes.set(json);
+  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.byteLength;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
