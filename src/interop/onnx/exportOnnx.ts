@@ -44,15 +44,17 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
   const ctx = new ConversionContext(graph, options.onWarning ?? ((m) => console.warn(`doconv exportOnnx: ${m}`)));
   const values = new Map<number, Value>();
 
-  model.inputs.forEach((input, i) => {
+  // Graph inputs and outputs are named after their layers (a Sequential has no inputNames).
+  for (const input of model.inputs) {
+    const layerName = input.sourceLayer.name;
     if (input.dtype !== 'float32') {
-      throw new Error(`exportOnnx: input '${model.inputNames[i]}' has dtype ${input.dtype}; only float32 inputs are supported`);
+      throw new Error(`exportOnnx: input '${layerName}' has dtype ${input.dtype}; only float32 inputs are supported`);
     }
-    const name = graph.addInput(graph.claim(model.inputNames[i]), withBatch(input.shape, batch));
+    const name = graph.addInput(layerName, withBatch(input.shape, batch));
     values.set(input.id, { name, shape: input.shape, layout: 'tf' });
-  });
+  }
   // Outputs keep the model's output names; reserve them before any node can take them.
-  const outputNames = model.outputs.map((_, i) => graph.uniqueName(model.outputNames[i]));
+  const outputNames = model.outputs.map((output) => graph.uniqueName(output.sourceLayer.name));
 
   const visit = (tensor: tf.SymbolicTensor): Value => {
     const known = values.get(tensor.id);

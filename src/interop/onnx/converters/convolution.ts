@@ -89,7 +89,7 @@ export const depthwiseConv2d: LayerConverter = (call, ctx) => {
         `ignores it; fold a DODepthwiseConv2D or use SeparableConv2D for a dilated depthwise conv`,
     );
   }
-  const kernel = requireWeight(layer, 'depthwise_kernel');
+  const kernel = requireWeight(layer, 'depthwise_kernel') as tf.Tensor4D;
   const y = emitConv(
     ctx,
     call.inputs[0],
@@ -126,7 +126,7 @@ export const separableConv2d: LayerConverter = (call, ctx) => {
   const { layer } = call;
   const config = configOf(layer);
   requireChannelsLast(layer, config);
-  const depthwise = requireWeight(layer, 'depthwise_kernel');
+  const depthwise = requireWeight(layer, 'depthwise_kernel') as tf.Tensor4D;
   const pointwise = requireWeight(layer, 'pointwise_kernel');
   const bias = config.useBias ? requireWeight(layer, 'bias') : null;
   const skipPointwise = isIdentityPointwise(pointwise);
