@@ -139,6 +139,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
       this.bias = this.addWeight('bias', [spec.filters], 'float32', this.standard.biasInitializer,
         this.standard.biasRegularizer, true, this.standard.biasConstraint);
     }
+    for (const variable of this.weights) this.nameShapeMismatches(variable);
     this.spec = spec;
     this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];
     this.built = true;
@@ -197,6 +198,23 @@ export abstract class DOConvBase extends tf.layers.Layer {
       convOutputLength(shape[2], this.kernelSize[1], this.padding, this.strides[1], this.dilationRate[1]),
       filters,
     ];
+  }
+
+  /**
+   * tfjs-layers writes loaded weights straight into the variables (no layer hook) and reports a wrong
+   * shape as a bare 'Shape mismatch'; this names the layer and the weight (e.g. for a bad model.json).
+   */
+  private nameShapeMismatches(variable: tf.LayerVariable): void {
+    const write = variable.write.bind(variable);
+    variable.write = (value: tf.Tensor) => {
+      if (!tf.util.arraysEqual(value.shape, variable.shape as number[])) {
+        throw new Error(
+          `${this.getClassName()} '${this.name}': weight '${variable.originalName}' has shape ` +
+            `${JSON.stringify(variable.shape)}, got ${JSON.stringify(value.shape)}`,
+        );
+      }
+      return write(value);
+    };
   }
 
   /** Checks every shape by weight name before anything is written. */
