@@ -78,7 +78,13 @@ export class ConversionContext {
   }
 
   /** Emits a node whose single output keeps the input's shape and layout. */
-  unary(input: Value, opType: string, name: string, attributes: Parameters<OnnxGraph['addNode']>[3] = {}, extraInputs: string[] = []): Value {
+  unary(
+    input: Value,
+    opType: string,
+    name: string,
+    attributes: Parameters<OnnxGraph['addNode']>[3] = {},
+    extraInputs: string[] = [],
+  ): Value {
     const [out] = this.graph.addNode(opType, [input.name, ...extraInputs], name, attributes);
     return { ...input, name: out };
   }

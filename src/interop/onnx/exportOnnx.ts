@@ -37,18 +37,25 @@ export interface ExportOnnxOptions {
 export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {}): Uint8Array {
   const { batchSize } = options;
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) {
-    throw new Error(`exportOnnx: batchSize must be a positive integer, got ${JSON.stringify(batchSize)}`);
+    throw new Error(
+      `exportOnnx: batchSize must be a positive integer, got ${JSON.stringify(batchSize)}`,
+    );
   }
   const batch = batchSize ?? null;
   const graph = new OnnxGraph();
-  const ctx = new ConversionContext(graph, options.onWarning ?? ((m) => console.warn(`doconv exportOnnx: ${m}`)));
+  const ctx = new ConversionContext(
+    graph,
+    options.onWarning ?? ((m) => console.warn(`doconv exportOnnx: ${m}`)),
+  );
   const values = new Map<number, Value>();
 
   // Graph inputs and outputs are named after their layers (a Sequential has no inputNames).
   for (const input of model.inputs) {
     const layerName = input.sourceLayer.name;
     if (input.dtype !== 'float32') {
-      throw new Error(`exportOnnx: input '${layerName}' has dtype ${input.dtype}; only float32 inputs are supported`);
+      throw new Error(
+        `exportOnnx: input '${layerName}' has dtype ${input.dtype}; only float32 inputs are supported`,
+      );
     }
     const name = graph.addInput(layerName, withBatch(input.shape, batch));
     values.set(input.id, { name, shape: input.shape, layout: 'tf' });
@@ -61,11 +68,18 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
     if (known) return known;
     const layer = tensor.sourceLayer;
     if (layer.getClassName() === 'InputLayer') {
-      throw new Error(`exportOnnx: ${describe(layer)} feeds the graph but is not an input of the model`);
+      throw new Error(
+        `exportOnnx: ${describe(layer)} feeds the graph but is not an input of the model`,
+      );
     }
     const node = layer.inboundNodes[tensor.nodeIndex];
     const inputs = node.inputTensors.map(visit);
-    const outputs = convert(layer, inputs, node.outputTensors.map((t) => t.shape), ctx);
+    const outputs = convert(
+      layer,
+      inputs,
+      node.outputTensors.map((t) => t.shape),
+      ctx,
+    );
     node.outputTensors.forEach((t, i) => values.set(t.id, outputs[i]));
     return values.get(tensor.id)!;
   };
@@ -91,9 +105,16 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
 /** Class names of the layers exportOnnx converts (DO layers included). */
 export const onnxSupportedLayers: readonly string[] = Object.keys(layerConverters);
 
-function convert(layer: tf.layers.Layer, inputs: Value[], outputShapes: tf.Shape[], ctx: ConversionContext): Value[] {
+function convert(
+  layer: tf.layers.Layer,
+  inputs: Value[],
+  outputShapes: tf.Shape[],
+  ctx: ConversionContext,
+): Value[] {
   if (layer instanceof tf.LayersModel) {
-    throw new Error(`exportOnnx: ${describe(layer)} is a nested model; export a flat model (rebuild it with the inner layers)`);
+    throw new Error(
+      `exportOnnx: ${describe(layer)} is a nested model; export a flat model (rebuild it with the inner layers)`,
+    );
   }
   const converter: LayerConverter | undefined =
     layer instanceof DOConvBase ? doConv : layerConverters[layer.getClassName()];

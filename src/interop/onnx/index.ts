@@ -1,3 +1,8 @@
 /** ONNX export (browser-safe): a TF.js LayersModel, DO layers folded on the way, as an ONNX model. */
-export { exportOnnx, onnxSupportedLayers, ONNX_OPSET, type ExportOnnxOptions } from './exportOnnx.js';
+export {
+  exportOnnx,
+  onnxSupportedLayers,
+  ONNX_OPSET,
+  type ExportOnnxOptions,
+} from './exportOnnx.js';
 export { samePads } from './padding.js';

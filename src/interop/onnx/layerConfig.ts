@@ -6,17 +6,30 @@ export function configOf(layer: tf.layers.Layer): tf.serialization.ConfigDict {
 }
 
 /** A config field given as n or [a, b], as a pair. */
-export function pairOf(layer: tf.layers.Layer, key: string, value: unknown, fallback?: number): [number, number] {
+export function pairOf(
+  layer: tf.layers.Layer,
+  key: string,
+  value: unknown,
+  fallback?: number,
+): [number, number] {
   const v = value ?? fallback;
   if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number')) return [v[0], v[1]];
-  throw new Error(`${describe(layer)}: ${key} must be a number or a pair, got ${JSON.stringify(value)}`);
+  if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number'))
+    return [v[0], v[1]];
+  throw new Error(
+    `${describe(layer)}: ${key} must be a number or a pair, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** 'channelsLast' is the only data format the export (and doconv) handles. */
-export function requireChannelsLast(layer: tf.layers.Layer, config: tf.serialization.ConfigDict): void {
+export function requireChannelsLast(
+  layer: tf.layers.Layer,
+  config: tf.serialization.ConfigDict,
+): void {
   if (config.dataFormat != null && config.dataFormat !== 'channelsLast') {
-    throw new Error(`${describe(layer)}: dataFormat ${JSON.stringify(config.dataFormat)} is not supported, only 'channelsLast'`);
+    throw new Error(
+      `${describe(layer)}: dataFormat ${JSON.stringify(config.dataFormat)} is not supported, only 'channelsLast'`,
+    );
   }
 }
 

@@ -49,7 +49,9 @@ export class OnnxGraph {
   ): string[] {
     const outputNames =
       typeof outputs === 'number'
-        ? Array.from({ length: outputs }, (_, i) => this.uniqueName(outputs === 1 ? name : `${name}:${i}`))
+        ? Array.from({ length: outputs }, (_, i) =>
+            this.uniqueName(outputs === 1 ? name : `${name}:${i}`),
+          )
         : outputs;
     this.nodes.push({
       opType,
@@ -136,13 +138,18 @@ export class OnnxGraph {
 
 function attribute(name: string, value: AttributeValue): IAttributeProto {
   const { AttributeType } = onnx.AttributeProto;
-  if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'string')
+    return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? { name, type: AttributeType.INT, i: value } : { name, type: AttributeType.FLOAT, f: value };
+    return Number.isInteger(value)
+      ? { name, type: AttributeType.INT, i: value }
+      : { name, type: AttributeType.FLOAT, f: value };
   }
   if (Array.isArray(value)) {
     if (!value.every(Number.isInteger)) {
-      throw new Error(`ONNX attribute '${name}': integer list expected, got ${JSON.stringify(value)}`);
+      throw new Error(
+        `ONNX attribute '${name}': integer list expected, got ${JSON.stringify(value)}`,
+      );
     }
     return { name, type: AttributeType.INTS, ints: value };
   }
@@ -156,7 +163,11 @@ function valueInfo(name: string, shape: Dim[]): IValueInfoProto {
     type: {
       tensorType: {
         elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: shape.map((d, i) => (d == null ? { dimParam: i === 0 ? 'N' : `d${i}` } : { dimValue: d })) },
+        shape: {
+          dim: shape.map((d, i) =>
+            d == null ? { dimParam: i === 0 ? 'N' : `d${i}` } : { dimValue: d },
+          ),
+        },
       },
     },
   };
@@ -165,7 +176,9 @@ function valueInfo(name: string, shape: Dim[]): IValueInfoProto {
 function checkSize(name: string, size: number, dims: number[]): void {
   const expected = dims.reduce((a, b) => a * b, 1);
   if (expected !== size) {
-    throw new Error(`ONNX initializer '${name}': ${size} values do not fill dims ${JSON.stringify(dims)}`);
+    throw new Error(
+      `ONNX initializer '${name}': ${size} values do not fill dims ${JSON.stringify(dims)}`,
+    );
   }
 }
 

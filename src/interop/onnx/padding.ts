@@ -5,7 +5,12 @@ import type { Dim } from './onnxGraph.js';
  * out = ⌈in / s⌉, total = max((out − 1)·s + e − in, 0), before = ⌊total / 2⌋ — the odd pixel goes
  * after (bottom/right), which is why a stride-2 'same' conv pads asymmetrically.
  */
-export function samePads(inSize: number, kernel: number, stride: number, dilation = 1): [number, number] {
+export function samePads(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  dilation = 1,
+): [number, number] {
   const extent = (kernel - 1) * dilation + 1;
   const out = Math.ceil(inSize / stride);
   const total = Math.max((out - 1) * stride + extent - inSize, 0);

@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { DOConvBase } from '../../../layers/DOConvBase.js';
 import { emitActivation } from '../activations.js';
 import type { ConversionContext, LayerCall, LayerConverter, Value } from '../context.js';
-import { configOf, describe, floatData, pairOf, requireChannelsLast, requireWeight } from '../layerConfig.js';
+import {
+  configOf,
+  describe,
+  floatData,
+  pairOf,
+  requireChannelsLast,
+  requireWeight,
+} from '../layerConfig.js';
 import { onnxPadding } from '../padding.js';
 
 /** One ONNX Conv: what it convolves with and how. */
@@ -20,7 +27,13 @@ interface ConvSpec {
  * Emits Conv(x, W, b) on x in NCHW. W is the kernel as ONNX's [F, C/g, M, N]; pads are TF's (the
  * odd pixel of 'same' at the bottom/right). `outShape` is the output's TF.js shape.
  */
-function emitConv(ctx: ConversionContext, x: Value, spec: ConvSpec, name: string, outShape: Value['shape']): Value {
+function emitConv(
+  ctx: ConversionContext,
+  x: Value,
+  spec: ConvSpec,
+  name: string,
+  outShape: Value['shape'],
+): Value {
   const input = ctx.as(x, 'nchw');
   const { weight, shape } = tf.tidy(() => {
     const kernel = spec.kernel();
@@ -43,7 +56,9 @@ function emitConv(ctx: ConversionContext, x: Value, spec: ConvSpec, name: string
 
 function padding(call: LayerCall, value: unknown): 'same' | 'valid' {
   if (value === 'same' || value === 'valid') return value;
-  throw new Error(`${describe(call.layer)}: padding ${JSON.stringify(value)} is not supported ('same' or 'valid')`);
+  throw new Error(
+    `${describe(call.layer)}: padding ${JSON.stringify(value)} is not supported ('same' or 'valid')`,
+  );
 }
 
 /** tf.layers.conv2d: one Conv, then the activation. */

@@ -16,13 +16,19 @@ export const dense: LayerConverter = (call, ctx) => {
   const kernel = requireWeight(layer, 'kernel');
   const w = ctx.graph.addFloatInitializer(`${layer.name}/W`, floatData(kernel), kernel.shape);
   const bias = config.useBias ? requireWeight(layer, 'bias') : null;
-  const b = bias ? ctx.graph.addFloatInitializer(`${layer.name}/B`, floatData(bias), bias.shape) : null;
+  const b = bias
+    ? ctx.graph.addFloatInitializer(`${layer.name}/B`, floatData(bias), bias.shape)
+    : null;
   let y;
   if (x.shape.length === 2) {
     const [out] = ctx.graph.addNode('Gemm', b ? [x.name, w, b] : [x.name, w], layer.name);
     y = { name: out, shape: call.outputShapes[0], layout: 'tf' as const };
   } else {
-    const [product] = ctx.graph.addNode('MatMul', [x.name, w], b ? `${layer.name}/matmul` : layer.name);
+    const [product] = ctx.graph.addNode(
+      'MatMul',
+      [x.name, w],
+      b ? `${layer.name}/matmul` : layer.name,
+    );
     y = { name: product, shape: call.outputShapes[0], layout: 'tf' as const };
     if (b) y = ctx.binary('Add', product, b, layer.name, y);
   }
@@ -41,7 +47,10 @@ export const flatten: LayerConverter = (call, ctx) => {
 export const reshape: LayerConverter = (call, ctx) => {
   const x = ctx.as(call.inputs[0], 'tf');
   const target = configOf(call.layer).targetShape as number[];
-  const shape = ctx.graph.addInt64Initializer(`${call.layer.name}/shape`, [0, ...target.map((d) => (d == null ? -1 : d))]);
+  const shape = ctx.graph.addInt64Initializer(`${call.layer.name}/shape`, [
+    0,
+    ...target.map((d) => (d == null ? -1 : d)),
+  ]);
   const [out] = ctx.graph.addNode('Reshape', [x.name, shape], call.layer.name);
   return [{ name: out, shape: call.outputShapes[0], layout: 'tf' }];
 };
@@ -63,7 +72,11 @@ export const activation: LayerConverter = (call, ctx) => [
 export const reLU: LayerConverter = (call, ctx) => {
   const maxValue = configOf(call.layer).maxValue as number | null | undefined;
   const x = call.inputs[0];
-  return [maxValue == null ? ctx.unary(x, 'Relu', call.layer.name) : clip(ctx, x, 0, maxValue, call.layer.name)];
+  return [
+    maxValue == null
+      ? ctx.unary(x, 'Relu', call.layer.name)
+      : clip(ctx, x, 0, maxValue, call.layer.name),
+  ];
 };
 
 /** tf.layers.leakyReLU. */
@@ -81,7 +94,9 @@ export const elu: LayerConverter = (call, ctx) => [
 export const softmax: LayerConverter = (call, ctx) => {
   const axis = configOf(call.layer).axis;
   if (typeof axis !== 'number') {
-    throw new Error(`${describe(call.layer)}: softmax over several axes ${JSON.stringify(axis)} is not supported`);
+    throw new Error(
+      `${describe(call.layer)}: softmax over several axes ${JSON.stringify(axis)} is not supported`,
+    );
   }
   const x = call.inputs[0];
   return [ctx.unary(x, 'Softmax', call.layer.name, { axis: ctx.onnxAxis(x, axis) })];
@@ -91,6 +106,10 @@ export const softmax: LayerConverter = (call, ctx) => {
 export const prelu: LayerConverter = (call, ctx) => {
   const x = ctx.as(call.inputs[0], 'tf');
   const alpha = requireWeight(call.layer, 'alpha');
-  const slope = ctx.graph.addFloatInitializer(`${call.layer.name}/alpha`, floatData(alpha), alpha.shape);
+  const slope = ctx.graph.addFloatInitializer(
+    `${call.layer.name}/alpha`,
+    floatData(alpha),
+    alpha.shape,
+  );
   return [ctx.unary(x, 'PRelu', call.layer.name, {}, [slope])];
 };

@@ -6,7 +6,9 @@ import { configOf } from '../layerConfig.js';
  * (a residual sum of conv outputs stays NCHW), TF.js layout otherwise.
  */
 function commonLayout(inputs: Value[]): Layout {
-  return inputs.every((v) => v.shape.length === 4) && inputs.some((v) => v.layout === 'nchw') ? 'nchw' : 'tf';
+  return inputs.every((v) => v.shape.length === 4) && inputs.some((v) => v.layout === 'nchw')
+    ? 'nchw'
+    : 'tf';
 }
 
 function aligned(ctx: ConversionContext, inputs: Value[]): Value[] {
@@ -21,12 +23,22 @@ function elementwise(variadic: string | null, binary: string): LayerConverter {
     const like = { ...xs[0], shape: call.outputShapes[0] };
     const name = call.layer.name;
     if (variadic && xs.length !== 2) {
-      const [out] = ctx.graph.addNode(variadic, xs.map((x) => x.name), name);
+      const [out] = ctx.graph.addNode(
+        variadic,
+        xs.map((x) => x.name),
+        name,
+      );
       return [{ ...like, name: out }];
     }
     let acc = xs[0];
     for (let i = 1; i < xs.length; i++) {
-      acc = ctx.binary(binary, acc.name, xs[i].name, i === xs.length - 1 ? name : `${name}/${i}`, like);
+      acc = ctx.binary(
+        binary,
+        acc.name,
+        xs[i].name,
+        i === xs.length - 1 ? name : `${name}/${i}`,
+        like,
+      );
     }
     return [acc];
   };
@@ -41,7 +53,11 @@ export const subtract = elementwise(null, 'Sub');
 /** tf.layers.average: the mean of the inputs. */
 export const average: LayerConverter = (call, ctx) => {
   const xs = aligned(ctx, call.inputs);
-  const [out] = ctx.graph.addNode('Mean', xs.map((x) => x.name), call.layer.name);
+  const [out] = ctx.graph.addNode(
+    'Mean',
+    xs.map((x) => x.name),
+    call.layer.name,
+  );
   return [{ ...xs[0], name: out, shape: call.outputShapes[0] }];
 };
 
@@ -49,8 +65,13 @@ export const average: LayerConverter = (call, ctx) => {
 export const concatenate: LayerConverter = (call, ctx) => {
   const xs = aligned(ctx, call.inputs);
   const axis = (configOf(call.layer).axis as number | undefined) ?? -1;
-  const [out] = ctx.graph.addNode('Concat', xs.map((x) => x.name), call.layer.name, {
-    axis: ctx.onnxAxis(xs[0], axis),
-  });
+  const [out] = ctx.graph.addNode(
+    'Concat',
+    xs.map((x) => x.name),
+    call.layer.name,
+    {
+      axis: ctx.onnxAxis(xs[0], axis),
+    },
+  );
   return [{ ...xs[0], name: out, shape: call.outputShapes[0] }];
 };

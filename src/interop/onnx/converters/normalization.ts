@@ -14,7 +14,9 @@ export const batchNormalization: LayerConverter = (call, ctx) => {
   const rank = call.inputs[0].shape.length;
   const rawAxis = config.axis;
   if (typeof rawAxis !== 'number') {
-    throw new Error(`${describe(layer)}: axis ${JSON.stringify(rawAxis)} is not supported (one axis only)`);
+    throw new Error(
+      `${describe(layer)}: axis ${JSON.stringify(rawAxis)} is not supported (one axis only)`,
+    );
   }
   const tfAxis = rawAxis < 0 ? rawAxis + rank : rawAxis;
   const epsilon = config.epsilon as number;
@@ -30,9 +32,21 @@ export const batchNormalization: LayerConverter = (call, ctx) => {
   if (channelAxisFirst) {
     const x = ctx.as(call.inputs[0], 'nchw');
     const param = (suffix: string, t: tf.Tensor | null, fill: number) =>
-      ctx.graph.addFloatInitializer(`${name}/${suffix}`, t ? floatData(t) : new Float32Array(channels).fill(fill), [channels]);
-    const inputs = [x.name, param('scale', gamma, 1), param('B', beta, 0), param('mean', mean, 0), param('var', variance, 1)];
-    const [out] = ctx.graph.addNode('BatchNormalization', inputs, name, { epsilon: { float: epsilon } });
+      ctx.graph.addFloatInitializer(
+        `${name}/${suffix}`,
+        t ? floatData(t) : new Float32Array(channels).fill(fill),
+        [channels],
+      );
+    const inputs = [
+      x.name,
+      param('scale', gamma, 1),
+      param('B', beta, 0),
+      param('mean', mean, 0),
+      param('var', variance, 1),
+    ];
+    const [out] = ctx.graph.addNode('BatchNormalization', inputs, name, {
+      epsilon: { float: epsilon },
+    });
     return [{ ...x, name: out, shape: outShape }];
   }
 

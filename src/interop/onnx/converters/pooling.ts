@@ -17,7 +17,9 @@ function pool2d(opType: 'MaxPool' | 'AveragePool'): LayerConverter {
     const strides = pairOf(layer, 'strides', config.strides ?? poolSize);
     const padding = config.padding as 'same' | 'valid';
     if (padding !== 'same' && padding !== 'valid') {
-      throw new Error(`${describe(layer)}: padding ${JSON.stringify(config.padding)} is not supported`);
+      throw new Error(
+        `${describe(layer)}: padding ${JSON.stringify(config.padding)} is not supported`,
+      );
     }
     const [out] = ctx.graph.addNode(opType, [x.name], layer.name, {
       kernel_shape: poolSize,
@@ -63,7 +65,9 @@ export const zeroPadding2d: LayerConverter = (call, ctx) => {
   const [[top, bottom], [left, right]] = config.padding as [[number, number], [number, number]];
   const x = call.inputs[0];
   const pads =
-    x.layout === 'nchw' ? [0, 0, top, left, 0, 0, bottom, right] : [0, top, left, 0, 0, bottom, right, 0];
+    x.layout === 'nchw'
+      ? [0, 0, top, left, 0, 0, bottom, right]
+      : [0, top, left, 0, 0, bottom, right, 0];
   const padsName = ctx.graph.addInt64Initializer(`${layer.name}/pads`, pads);
   const [out] = ctx.graph.addNode('Pad', [x.name, padsName], layer.name, { mode: 'constant' });
   return [{ ...x, name: out, shape: call.outputShapes[0] }];
