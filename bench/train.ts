@@ -74,6 +74,8 @@ function runTorch(python: string, jobs: Array<{ net: string; variant: string; st
 
 async function main() {
   registerWasmTrainingKernels();
+  // Other processes share this machine's cores; the load average says how far to trust the figures.
+  const loadBefore = os.loadavg();
   const rows: Row[] = [];
   for (const n of netNames) {
     const spec = nets[n];
@@ -106,6 +108,7 @@ async function main() {
   const out = {
     date,
     machine: { cpuModel: cpus[0]?.model, cores: cpus.length, platform: `${os.platform()} ${os.release()}`, node: process.version },
+    loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] },
     tfjs: tf.version.tfjs,
     command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
     rows,
