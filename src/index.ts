@@ -32,6 +32,9 @@ export {
 export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
 export { foldModel, type FoldOptions } from './fold/foldModel.js';
 
+// ONNX export: any supported LayersModel (DO layers folded into grouped/dilated Convs), NHWC in and out.
+export { exportOnnx, onnxSupportedLayers, ONNX_OPSET, type ExportOnnxOptions } from './interop/onnx/index.js';
+
 // Datasets (browser-safe part): Dataset shape, IDX/CIFAR parsers, seeded shuffling, batches, augmentation.
 export * from './data/index.js';
 
