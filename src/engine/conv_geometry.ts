@@ -119,19 +119,3 @@ export function inputGradAxisPhases(a: AxisGeometry): {
   const q = Math.ceil((a.inLen + a.padBefore) / a.s);
   return { taps, padFilter: taps * a.s - a.k, pad: [taps - 1, Math.max(0, q - a.outLen)], q };
 }
-
-/**
- * Backprop-filter for stride 1 with x as the (packed) filter and dy as the input:
- *   dw[k] = Σ_i x[i] · dy[i − k·d + p]   (i = input row)
- * = a conv of dy (padded by d(k−1)−p before) with x, dilation 1, giving dw with its taps reversed
- * (output row q holds tap k−1−q), for dilation d only when d = 1 (taps at multiples of d otherwise).
- * Worth it when x is the smaller operand: XNNPACK repacks the filter on every call.
- */
-export function filterGradAxisSwapped(a: AxisGeometry): { crop: Pair; pad: Pair } {
-  // Output length k: outLen + before + after − inLen + 1 = k.
-  const before = a.k - 1 - a.padBefore;
-  const after = a.k - 1 + a.inLen - a.outLen - before;
-  const cropBefore = Math.max(0, -before);
-  const cropAfter = Math.max(0, -after);
-  return { crop: [cropBefore, a.outLen - cropBefore - cropAfter], pad: [Math.max(0, before), Math.max(0, after)] };
-}
