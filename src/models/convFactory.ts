@@ -24,7 +24,9 @@ export interface ConvFactory {
 
 /** M·N of a kernelSize argument (a number k means k×k). */
 export function kernelArea(kernelSize: number | number[]): number {
-  return Array.isArray(kernelSize) ? kernelSize.reduce((a, b) => a * b, 1) : kernelSize * kernelSize;
+  return Array.isArray(kernelSize)
+    ? kernelSize.reduce((a, b) => a * b, 1)
+    : kernelSize * kernelSize;
 }
 
 /**
@@ -38,18 +40,27 @@ export function kernelArea(kernelSize: number | number[]): number {
  */
 export function convFactory(kind: ConvKind): ConvFactory {
   if (!convKinds.includes(kind)) {
-    throw new Error(`convFactory: kind must be one of ${convKinds.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(kind)}`);
+    throw new Error(
+      `convFactory: kind must be one of ${convKinds.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(kind)}`,
+    );
   }
   const over = kind === 'doconv';
   return {
     kind,
     conv2d(args) {
       const withInit = { ...args, kernelInitializer: args.kernelInitializer ?? 'glorotUniform' };
-      return over && kernelArea(args.kernelSize) > 1 ? doConv2d(withInit) : tf.layers.conv2d(withInit);
+      return over && kernelArea(args.kernelSize) > 1
+        ? doConv2d(withInit)
+        : tf.layers.conv2d(withInit);
     },
     depthwiseConv2d(args) {
-      const withInit = { ...args, depthwiseInitializer: args.depthwiseInitializer ?? 'glorotUniform' };
-      return over && kernelArea(args.kernelSize) > 1 ? doDepthwiseConv2d(withInit) : tf.layers.depthwiseConv2d(withInit);
+      const withInit = {
+        ...args,
+        depthwiseInitializer: args.depthwiseInitializer ?? 'glorotUniform',
+      };
+      return over && kernelArea(args.kernelSize) > 1
+        ? doDepthwiseConv2d(withInit)
+        : tf.layers.depthwiseConv2d(withInit);
     },
   };
 }

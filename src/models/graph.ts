@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** Shorthand for building functional graphs: apply a layer to one symbolic tensor (or a list). */
-export function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor {
+export function apply(
+  layer: tf.layers.Layer,
+  x: tf.SymbolicTensor | tf.SymbolicTensor[],
+): tf.SymbolicTensor {
   return layer.apply(x) as tf.SymbolicTensor;
 }
 

@@ -1,5 +1,11 @@
 /** The model zoo: small named builders, every conv taken from an injected conv factory. */
-export { convFactory, convKinds, kernelArea, type ConvFactory, type ConvKind } from './convFactory.js';
+export {
+  convFactory,
+  convKinds,
+  kernelArea,
+  type ConvFactory,
+  type ConvKind,
+} from './convFactory.js';
 export { SeededInitializers } from './initializers.js';
 export { tfMnistSample, ptMnistSample, gluonLenet } from './mnistSamples.js';
 export { cifarResNet, type CifarResNetConfig } from './resnetCifar.js';

@@ -33,7 +33,12 @@ export class SeededInitializers {
 
   /** uniform(±√(3·scale/fan)): PyTorch's conv default is scale 1/3, fanIn; Gluon's Xavier(magnitude m) is scale m/3, fanAvg. */
   varianceScalingUniform(scale: number, mode: 'fanIn' | 'fanOut' | 'fanAvg'): Initializer {
-    return tf.initializers.varianceScaling({ scale, mode, distribution: 'uniform', seed: this.nextSeed() });
+    return tf.initializers.varianceScaling({
+      scale,
+      mode,
+      distribution: 'uniform',
+      seed: this.nextSeed(),
+    });
   }
 
   /** U(−bound, bound): PyTorch's default conv/linear bias is bound 1/√fan_in. */

@@ -13,13 +13,44 @@ import type { ZooBuilderOptions } from './types.js';
  * (A comment in the official sample gives the DO-Conv variant 32 filters in conv2; the README and
  * this zoo use 8 on both sides, so the comparison changes one thing.)
  */
-export function tfMnistSample({ conv, inputShape, numClasses, seed }: ZooBuilderOptions): tf.LayersModel {
+export function tfMnistSample({
+  conv,
+  inputShape,
+  numClasses,
+  seed,
+}: ZooBuilderOptions): tf.LayersModel {
   const init = new SeededInitializers(seed);
   const input = tf.input({ shape: inputShape, name: 'input' });
-  let y = apply(conv.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init.glorotUniform(), name: 'conv1' }), input);
-  y = apply(conv.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init.glorotUniform(), name: 'conv2' }), y);
+  let y = apply(
+    conv.conv2d({
+      filters: 32,
+      kernelSize: 3,
+      activation: 'relu',
+      kernelInitializer: init.glorotUniform(),
+      name: 'conv1',
+    }),
+    input,
+  );
+  y = apply(
+    conv.conv2d({
+      filters: 8,
+      kernelSize: 3,
+      activation: 'relu',
+      kernelInitializer: init.glorotUniform(),
+      name: 'conv2',
+    }),
+    y,
+  );
   y = apply(tf.layers.flatten({ name: 'flatten' }), y);
-  y = apply(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: init.glorotUniform(), name: 'dense' }), y);
+  y = apply(
+    tf.layers.dense({
+      units: numClasses,
+      activation: 'softmax',
+      kernelInitializer: init.glorotUniform(),
+      name: 'dense',
+    }),
+    y,
+  );
   return tf.model({ inputs: input, outputs: y, name: 'tf-mnist-sample' });
 }
 
@@ -32,7 +63,12 @@ export function tfMnistSample({ conv, inputShape, numClasses, seed }: ZooBuilder
  * U(±1/√fan_in). Outputs logits (the ReLU'd, pooled scores): the sample trains them with
  * log_softmax + NLL, i.e. softmax cross-entropy on logits.
  */
-export function ptMnistSample({ conv, inputShape, numClasses, seed }: ZooBuilderOptions): tf.LayersModel {
+export function ptMnistSample({
+  conv,
+  inputShape,
+  numClasses,
+  seed,
+}: ZooBuilderOptions): tf.LayersModel {
   const init = new SeededInitializers(seed);
   const input = tf.input({ shape: inputShape, name: 'input' });
   let y = input;
@@ -66,16 +102,55 @@ export function ptMnistSample({ conv, inputShape, numClasses, seed }: ZooBuilder
  * at zero). Outputs logits: the tanh-bounded scores the sample feeds to SoftmaxCrossEntropyLoss.
  * Needs inputs of at least 16×16.
  */
-export function gluonLenet({ conv, inputShape, numClasses, seed }: ZooBuilderOptions): tf.LayersModel {
+export function gluonLenet({
+  conv,
+  inputShape,
+  numClasses,
+  seed,
+}: ZooBuilderOptions): tf.LayersModel {
   const init = new SeededInitializers(seed);
   const xavier = () => init.varianceScalingUniform(2.24 / 3, 'fanAvg');
   const input = tf.input({ shape: inputShape, name: 'input' });
-  let y = apply(conv.conv2d({ filters: 20, kernelSize: 5, activation: 'tanh', kernelInitializer: xavier(), name: 'conv1' }), input);
+  let y = apply(
+    conv.conv2d({
+      filters: 20,
+      kernelSize: 5,
+      activation: 'tanh',
+      kernelInitializer: xavier(),
+      name: 'conv1',
+    }),
+    input,
+  );
   y = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool1' }), y);
-  y = apply(conv.conv2d({ filters: 50, kernelSize: 5, activation: 'tanh', kernelInitializer: xavier(), name: 'conv2' }), y);
+  y = apply(
+    conv.conv2d({
+      filters: 50,
+      kernelSize: 5,
+      activation: 'tanh',
+      kernelInitializer: xavier(),
+      name: 'conv2',
+    }),
+    y,
+  );
   y = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool2' }), y);
   y = apply(tf.layers.flatten({ name: 'flatten' }), y);
-  y = apply(tf.layers.dense({ units: 500, activation: 'tanh', kernelInitializer: xavier(), name: 'dense1' }), y);
-  y = apply(tf.layers.dense({ units: numClasses, activation: 'tanh', kernelInitializer: xavier(), name: 'dense2' }), y);
+  y = apply(
+    tf.layers.dense({
+      units: 500,
+      activation: 'tanh',
+      kernelInitializer: xavier(),
+      name: 'dense1',
+    }),
+    y,
+  );
+  y = apply(
+    tf.layers.dense({
+      units: numClasses,
+      activation: 'tanh',
+      kernelInitializer: xavier(),
+      name: 'dense2',
+    }),
+    y,
+  );
   return tf.model({ inputs: input, outputs: y, name: 'gluon-lenet' });
 }

@@ -22,14 +22,18 @@ export interface CifarResNetConfig {
 }
 
 const STAGE_FILTERS = [16, 32, 64];
+const MODEL_PREFIX = { v1: 'resnet', v2: 'preresnet', plain: 'plain' } as const;
 
 /** A CIFAR ResNet builder for the given depth and variant. */
 export function cifarResNet({ depth, variant }: CifarResNetConfig): ZooBuilder {
   if (!Number.isInteger(depth) || depth < 8 || (depth - 2) % 6 !== 0) {
-    throw new Error(`cifarResNet: depth must be 6n + 2 with n ≥ 1 (8, 14, 20, ...), got ${JSON.stringify(depth)}`);
+    throw new Error(
+      `cifarResNet: depth must be 6n + 2 with n ≥ 1 (8, 14, 20, ...), got ${JSON.stringify(depth)}`,
+    );
   }
   const blocks = (depth - 2) / 6;
-  return (options) => buildCifarResNet(options, blocks, variant, `${variant === 'plain' ? 'plain' : variant === 'v2' ? 'preresnet' : 'resnet'}-${depth}`);
+  const modelName = `${MODEL_PREFIX[variant]}-${depth}`;
+  return (options) => buildCifarResNet(options, blocks, variant, modelName);
 }
 
 function buildCifarResNet(
@@ -39,9 +43,23 @@ function buildCifarResNet(
   modelName: string,
 ): tf.LayersModel {
   const init = new SeededInitializers(seed);
-  const convLayer = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string) =>
+  const convLayer = (
+    x: tf.SymbolicTensor,
+    filters: number,
+    kernelSize: number,
+    strides: number,
+    name: string,
+  ) =>
     apply(
-      conv.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: init.glorotUniform(), name }),
+      conv.conv2d({
+        filters,
+        kernelSize,
+        strides,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: init.glorotUniform(),
+        name,
+      }),
       x,
     );
 
@@ -68,7 +86,9 @@ function buildCifarResNet(
         r = apply(relu(`${p}relu1`), apply(batchNorm(`${p}bn1`), r));
         r = apply(batchNorm(`${p}bn2`), convLayer(r, filters, 3, 1, `${p}conv2`));
         if (variant === 'v1') {
-          const shortcut = project ? apply(batchNorm(`${p}proj_bn`), convLayer(y, filters, 1, strides, `${p}proj`)) : y;
+          const shortcut = project
+            ? apply(batchNorm(`${p}proj_bn`), convLayer(y, filters, 1, strides, `${p}proj`))
+            : y;
           r = apply(tf.layers.add({ name: `${p}add` }), [r, shortcut]);
         }
         y = apply(relu(`${p}relu2`), r);
@@ -79,6 +99,9 @@ function buildCifarResNet(
 
   if (variant === 'v2') y = apply(relu('final_relu'), apply(batchNorm('final_bn'), y));
   y = apply(tf.layers.globalAveragePooling2d({ name: 'pool' }), y);
-  y = apply(tf.layers.dense({ units: numClasses, kernelInitializer: init.glorotUniform(), name: 'logits' }), y);
+  y = apply(
+    tf.layers.dense({ units: numClasses, kernelInitializer: init.glorotUniform(), name: 'logits' }),
+    y,
+  );
   return tf.model({ inputs: input, outputs: y, name: modelName });
 }

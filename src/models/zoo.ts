@@ -17,17 +17,20 @@ export interface ZooModelInfo {
 /** The zoo: name → builder and description. Every builder takes any [h, w, c] input and class count. */
 export const zooModels = {
   'tf-mnist-sample': {
-    description: "DO-Conv's TF sample: conv 32 3×3 relu → conv 8 3×3 relu → dense softmax (Keras init)",
+    description:
+      "DO-Conv's TF sample: conv 32 3×3 relu → conv 8 3×3 relu → dense softmax (Keras init)",
     output: 'softmax',
     build: tfMnistSample,
   },
   'pt-mnist-sample': {
-    description: "DO-Conv's PyTorch sample: 3× conv 3×3 stride 2 pad 1 + relu (16, 16, classes) → average pool (PyTorch init)",
+    description:
+      "DO-Conv's PyTorch sample: 3× conv 3×3 stride 2 pad 1 + relu (16, 16, classes) → average pool (PyTorch init)",
     output: 'logits',
     build: ptMnistSample,
   },
   'gluon-lenet': {
-    description: "DO-Conv's GluonCV sample (LeNet): conv 20 5×5 → pool → conv 50 5×5 → pool → dense 500 → dense, tanh (Xavier 2.24)",
+    description:
+      "DO-Conv's GluonCV sample (LeNet): conv 20 5×5 → pool → conv 50 5×5 → pool → dense 500 → dense, tanh (Xavier 2.24)",
     output: 'logits',
     build: gluonLenet,
   },
@@ -37,7 +40,8 @@ export const zooModels = {
     build: cifarResNet({ depth: 20, variant: 'plain' }),
   },
   'resnet-20': {
-    description: 'CIFAR ResNet-20 v1 (3 blocks per stage, 16-32-64 channels, projection shortcuts), ~0.27M parameters',
+    description:
+      'CIFAR ResNet-20 v1 (3 blocks per stage, 16-32-64 channels, projection shortcuts), ~0.27M parameters',
     output: 'logits',
     build: cifarResNet({ depth: 20, variant: 'v1' }),
   },
@@ -57,12 +61,14 @@ export const zooModels = {
     build: cifarResNet({ depth: 20, variant: 'v2' }),
   },
   'mobilenet-v1': {
-    description: 'MobileNet-v1, CIFAR-sized (stem stride 1, width 1), depthwise 3×3 as DO-DConv under doconv',
+    description:
+      'MobileNet-v1, CIFAR-sized (stem stride 1, width 1), depthwise 3×3 as DO-DConv under doconv',
     output: 'logits',
     build: mobileNetV1,
   },
   'mobilenet-v2': {
-    description: 'MobileNet-v2, CIFAR-sized (stem and stage-2 stride 1, width 1), depthwise 3×3 as DO-DConv under doconv',
+    description:
+      'MobileNet-v2, CIFAR-sized (stem and stage-2 stride 1, width 1), depthwise 3×3 as DO-DConv under doconv',
     output: 'logits',
     build: mobileNetV2,
   },
@@ -94,7 +100,9 @@ export function isZooModelName(name: string): name is ZooModelName {
 /** The table entry of `name`; throws naming the unknown model and listing the known ones. */
 export function zooModelInfo(name: string): ZooModelInfo {
   if (!isZooModelName(name)) {
-    throw new Error(`Unknown model ${JSON.stringify(name)}; known models: ${zooModelNames.join(', ')}`);
+    throw new Error(
+      `Unknown model ${JSON.stringify(name)}; known models: ${zooModelNames.join(', ')}`,
+    );
   }
   return zooModels[name];
 }
@@ -108,10 +116,14 @@ export function buildModel(name: string, options: BuildModelOptions): tf.LayersM
   const info = zooModelInfo(name);
   const { inputShape, numClasses, seed } = options;
   if (inputShape?.length !== 3 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new Error(`buildModel('${name}'): inputShape must be [height, width, channels] of positive integers, got ${JSON.stringify(inputShape)}`);
+    throw new Error(
+      `buildModel('${name}'): inputShape must be [height, width, channels] of positive integers, got ${JSON.stringify(inputShape)}`,
+    );
   }
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new Error(`buildModel('${name}'): numClasses must be a positive integer, got ${JSON.stringify(numClasses)}`);
+    throw new Error(
+      `buildModel('${name}'): numClasses must be a positive integer, got ${JSON.stringify(numClasses)}`,
+    );
   }
   if (seed !== undefined && !Number.isInteger(seed)) {
     throw new Error(`buildModel('${name}'): seed must be an integer, got ${JSON.stringify(seed)}`);
@@ -120,7 +132,14 @@ export function buildModel(name: string, options: BuildModelOptions): tf.LayersM
   if (typeof options.conv === 'string') conv = convFactory(options.conv);
   else if (options.conv && typeof options.conv.conv2d === 'function') conv = options.conv;
   else {
-    throw new Error(`buildModel('${name}'): conv must be ${convKinds.map((k) => `'${k}'`).join(' or ')} or a ConvFactory, got ${JSON.stringify(options.conv)}`);
+    throw new Error(
+      `buildModel('${name}'): conv must be ${convKinds.map((k) => `'${k}'`).join(' or ')} or a ConvFactory, got ${JSON.stringify(options.conv)}`,
+    );
   }
-  return info.build({ conv, inputShape: [inputShape[0], inputShape[1], inputShape[2]], numClasses, seed });
+  return info.build({
+    conv,
+    inputShape: [inputShape[0], inputShape[1], inputShape[2]],
+    numClasses,
+    seed,
+  });
 }
