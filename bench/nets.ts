@@ -24,7 +24,9 @@ export const mnistSample: NetSpec = {
   batch: 32,
   build: (conv) => {
     const input = tf.input({ shape: [28, 28, 1] });
-    let y = conv({ filters: 32, kernelSize: 3, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+    let y = conv({ filters: 32, kernelSize: 3, activation: 'relu' }).apply(
+      input,
+    ) as tf.SymbolicTensor;
     y = conv({ filters: 8, kernelSize: 3, activation: 'relu' }).apply(y) as tf.SymbolicTensor;
     y = tf.layers.flatten().apply(y) as tf.SymbolicTensor;
     y = tf.layers.dense({ units: 10, activation: 'softmax' }).apply(y) as tf.SymbolicTensor;
@@ -46,7 +48,9 @@ export const resnet20: NetSpec = {
       tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(x) as tf.SymbolicTensor;
     const relu = (x: tf.SymbolicTensor) => tf.layers.reLU().apply(x) as tf.SymbolicTensor;
     const c = (x: tf.SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
-      conv({ filters, kernelSize, strides, padding: 'same', useBias: false }).apply(x) as tf.SymbolicTensor;
+      conv({ filters, kernelSize, strides, padding: 'same', useBias: false }).apply(
+        x,
+      ) as tf.SymbolicTensor;
 
     const input = tf.input({ shape: [32, 32, 3] });
     let y = relu(bn(c(input, 16, 3, 1)));
@@ -65,4 +69,7 @@ export const resnet20: NetSpec = {
   },
 };
 
-export const nets: Record<string, NetSpec> = { [mnistSample.name]: mnistSample, [resnet20.name]: resnet20 };
+export const nets: Record<string, NetSpec> = {
+  [mnistSample.name]: mnistSample,
+  [resnet20.name]: resnet20,
+};

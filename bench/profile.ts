@@ -33,15 +33,20 @@ async function main() {
   for (const k of info.kernels) {
     // tf.profile also lists op-level wrappers (e.g. fusedConv2d__op) around their kernels: skip them.
     if (k.name.endsWith('__op')) continue;
-    const key = k.name + (byShape && k.name.includes('Conv') ? ` ${JSON.stringify(k.inputShapes)}` : '');
+    const key =
+      k.name + (byShape && k.name.includes('Conv') ? ` ${JSON.stringify(k.inputShapes)}` : '');
     const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
     e.ms += (k.kernelTimeMs as number) / steps;
     e.calls += 1 / steps;
     byKernel.set(key, e);
   }
   const total = [...byKernel.values()].reduce((a, b) => a + b.ms, 0);
-  console.log(`${spec.name} ${flag('variant', 'conv')} on ${tf.getBackend()}: ${(wall / steps).toFixed(0)} ms/step wall (profiled), kernels ${total.toFixed(0)} ms`);
-  for (const [k, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(flag('top', '30')))) {
+  console.log(
+    `${spec.name} ${flag('variant', 'conv')} on ${tf.getBackend()}: ${(wall / steps).toFixed(0)} ms/step wall (profiled), kernels ${total.toFixed(0)} ms`,
+  );
+  for (const [k, e] of [...byKernel]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, Number(flag('top', '30')))) {
     console.log(`${e.ms.toFixed(1).padStart(8)} ms ${e.calls.toFixed(0).padStart(4)}×  ${k}`);
   }
 }

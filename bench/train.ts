@@ -36,10 +36,23 @@ const netNames = (flag('nets') ?? 'mnist-sample,resnet20').split(',');
 const variantNames = (flag('variants') ?? 'conv,doconv').split(',');
 const defaultSteps: Record<string, number> = { 'mnist-sample': 40, resnet20: 6 };
 const cpuSteps = Number(flag('cpu-steps') ?? 2);
-for (const n of netNames) if (!(n in nets)) throw new Error(`--nets: unknown net ${JSON.stringify(n)}; known ${JSON.stringify(Object.keys(nets))}`);
-for (const v of variantNames) if (!(v in variants)) throw new Error(`--variants: unknown variant ${JSON.stringify(v)}; known ${JSON.stringify(Object.keys(variants))}`);
+for (const n of netNames)
+  if (!(n in nets))
+    throw new Error(
+      `--nets: unknown net ${JSON.stringify(n)}; known ${JSON.stringify(Object.keys(nets))}`,
+    );
+for (const v of variantNames)
+  if (!(v in variants))
+    throw new Error(
+      `--variants: unknown variant ${JSON.stringify(v)}; known ${JSON.stringify(Object.keys(variants))}`,
+    );
 
-async function timeTraining(spec: NetSpec, variant: string, backend: string, steps: number): Promise<Row> {
+async function timeTraining(
+  spec: NetSpec,
+  variant: string,
+  backend: string,
+  steps: number,
+): Promise<Row> {
   await tf.setBackend(backend);
   const model = spec.build(variants[variant]);
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
@@ -54,17 +67,36 @@ async function timeTraining(spec: NetSpec, variant: string, backend: string, ste
   const seconds = (performance.now() - t0) / 1000;
   model.dispose();
   tf.dispose([x, labels, y]);
-  return { net: spec.name, variant, backend, batch: spec.batch, steps, imagesPerSec: (spec.batch * steps) / seconds, firstLoss, lastLoss };
+  return {
+    net: spec.name,
+    variant,
+    backend,
+    batch: spec.batch,
+    steps,
+    imagesPerSec: (spec.batch * steps) / seconds,
+    firstLoss,
+    lastLoss,
+  };
 }
 
 /** First python with torch: $PYTHON, then python3 on PATH, then Debian's (python3-torch lives there). */
 function findTorchPython(): string | undefined {
-  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
-  return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (p): p is string => !!p,
+  );
+  return candidates.find(
+    (py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
+  );
 }
 
-function runTorch(python: string, jobs: Array<{ net: string; variant: string; steps: number; batch: number }>): Row[] {
-  const r = spawnSync(python, ['bench/torch_train.py', JSON.stringify(jobs)], { encoding: 'utf8', timeout: 15 * 60_000 });
+function runTorch(
+  python: string,
+  jobs: Array<{ net: string; variant: string; steps: number; batch: number }>,
+): Row[] {
+  const r = spawnSync(python, ['bench/torch_train.py', JSON.stringify(jobs)], {
+    encoding: 'utf8',
+    timeout: 15 * 60_000,
+  });
   if (r.status !== 0) {
     console.error(`PyTorch side failed (status ${r.status}):\n${r.stderr}`);
     return [];
@@ -82,7 +114,9 @@ async function main() {
     const steps = Number(flag(`steps-${n}`) ?? defaultSteps[n]);
     for (const v of variantNames) {
       const row = await timeTraining(spec, v, 'wasm', steps);
-      console.log(`${n} ${v} wasm: ${row.imagesPerSec.toFixed(1)} img/s (loss ${row.firstLoss?.toFixed(3)} → ${row.lastLoss?.toFixed(3)})`);
+      console.log(
+        `${n} ${v} wasm: ${row.imagesPerSec.toFixed(1)} img/s (loss ${row.firstLoss?.toFixed(3)} → ${row.lastLoss?.toFixed(3)})`,
+      );
       rows.push(row);
       // One ResNet-20 step on cpu takes many minutes: cpu for the MNIST net only.
       if (n === 'mnist-sample' && !has('no-cpu')) {
@@ -94,12 +128,24 @@ async function main() {
   }
   const python = has('no-torch') ? undefined : findTorchPython();
   if (python) {
-    const jobs = netNames.flatMap((n) => variantNames.map((v) => ({ net: n, variant: v, batch: nets[n].batch, steps: Number(flag(`steps-${n}`) ?? defaultSteps[n]) * 2 })));
+    const jobs = netNames.flatMap((n) =>
+      variantNames.map((v) => ({
+        net: n,
+        variant: v,
+        batch: nets[n].batch,
+        steps: Number(flag(`steps-${n}`) ?? defaultSteps[n]) * 2,
+      })),
+    );
     const torchRows = runTorch(python, jobs);
-    for (const r of torchRows) console.log(`${r.net} ${r.variant} pytorch: ${r.imagesPerSec.toFixed(1)} img/s`);
+    for (const r of torchRows)
+      console.log(`${r.net} ${r.variant} pytorch: ${r.imagesPerSec.toFixed(1)} img/s`);
     rows.push(...torchRows);
   } else {
-    console.log(has('no-torch') ? 'PyTorch: skipped (--no-torch)' : 'PyTorch: not available (no python with "import torch")');
+    console.log(
+      has('no-torch')
+        ? 'PyTorch: skipped (--no-torch)'
+        : 'PyTorch: not available (no python with "import torch")',
+    );
   }
 
   printTable(rows);
@@ -107,7 +153,12 @@ async function main() {
   const cpus = os.cpus();
   const out = {
     date,
-    machine: { cpuModel: cpus[0]?.model, cores: cpus.length, platform: `${os.platform()} ${os.release()}`, node: process.version },
+    machine: {
+      cpuModel: cpus[0]?.model,
+      cores: cpus.length,
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
     loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] },
     tfjs: tf.version.tfjs,
     command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -124,7 +175,17 @@ function printTable(rows: Row[]) {
     rows.find((r) => r.net === net && r.variant === variant && r.backend === backend)?.imagesPerSec;
   const pct = (a?: number, b?: number) => (a && b ? `${((b / a - 1) * 100).toFixed(1)}%` : '—');
   const x = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
-  const header = ['net', 'variant', 'wasm img/s', 'cpu img/s', 'wasm/cpu', 'torch img/s', 'wasm/torch', 'DO overhead wasm', 'DO overhead torch'];
+  const header = [
+    'net',
+    'variant',
+    'wasm img/s',
+    'cpu img/s',
+    'wasm/cpu',
+    'torch img/s',
+    'wasm/torch',
+    'DO overhead wasm',
+    'DO overhead torch',
+  ];
   const lines = [header];
   for (const n of netNames)
     for (const v of variantNames) {
@@ -133,9 +194,16 @@ function printTable(rows: Row[]) {
       const t = find(n, v, 'pytorch');
       const isDo = v !== 'conv';
       lines.push([
-        n, v, w?.toFixed(1) ?? '—', c?.toFixed(1) ?? '—', x(w, c), t?.toFixed(1) ?? '—', x(w, t),
+        n,
+        v,
+        w?.toFixed(1) ?? '—',
+        c?.toFixed(1) ?? '—',
+        x(w, c),
+        t?.toFixed(1) ?? '—',
+        x(w, t),
         // overhead = how much slower the variant is than conv: conv/variant − 1
-        isDo ? pct(w, find(n, 'conv', 'wasm')) : '', isDo ? pct(t, find(n, 'conv', 'pytorch')) : '',
+        isDo ? pct(w, find(n, 'conv', 'wasm')) : '',
+        isDo ? pct(t, find(n, 'conv', 'pytorch')) : '',
       ]);
     }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));

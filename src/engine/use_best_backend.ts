@@ -53,7 +53,9 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
   const candidates = options.candidates ?? ['tensorflow', 'wasm', 'cpu'];
   for (const name of candidates) {
     if (!(name in loaders)) {
-      throw new Error(`useBestBackend: unknown candidate ${JSON.stringify(name)}; expected one of ${JSON.stringify(Object.keys(loaders))}`);
+      throw new Error(
+        `useBestBackend: unknown candidate ${JSON.stringify(name)}; expected one of ${JSON.stringify(Object.keys(loaders))}`,
+      );
     }
     if (await loaders[name]()) {
       log(`doconv: using backend '${tf.getBackend()}'`);

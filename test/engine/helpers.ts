@@ -23,7 +23,13 @@ export interface HostTensor {
 }
 
 export function host(shape: number[], seed: number): HostTensor {
-  return { values: seededValues(shape.reduce((a, b) => a * b, 1), seed), shape };
+  return {
+    values: seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  };
 }
 
 /** Runs one kernel on `backend` from host data and returns the result on the host. */
@@ -78,7 +84,13 @@ export function dilateFilter(f: HostTensor, dh: number, dw: number): HostTensor 
 }
 
 /** Inverse of dilateFilter: the taps at multiples of the dilation. */
-export function undilateFilter(f: HostTensor, kh: number, kw: number, dh: number, dw: number): HostTensor {
+export function undilateFilter(
+  f: HostTensor,
+  kh: number,
+  kw: number,
+  dh: number,
+  dw: number,
+): HostTensor {
   const [, ew, a, b] = f.shape;
   const inner = a * b;
   const values = new Float32Array(kh * kw * inner);

@@ -19,8 +19,24 @@ import {
 const TOL = 2e-5;
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 
-const kernelSizes: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [5, 5], [3, 1]];
-const pads: Pad[] = ['same', 'valid', 1, [[0, 0], [2, 1], [0, 3], [0, 0]]];
+const kernelSizes: Array<[number, number]> = [
+  [1, 1],
+  [2, 2],
+  [3, 3],
+  [5, 5],
+  [3, 1],
+];
+const pads: Pad[] = [
+  'same',
+  'valid',
+  1,
+  [
+    [0, 0],
+    [2, 1],
+    [0, 3],
+    [0, 0],
+  ],
+];
 const stridesDilations: Array<{ s: [number, number]; d: [number, number] }> = [
   { s: [1, 1], d: [1, 1] },
   { s: [2, 2], d: [1, 1] },
@@ -65,21 +81,35 @@ function cases(ci: number): Case[] {
 }
 
 // Ci < Co and Ci > Co: at stride 1 the kernel makes the smaller of x and dy the XNNPACK filter.
-for (const [ci, co] of [[3, 4], [5, 2]]) describe(`Conv2DBackpropFilter (wasm) matches cpu, ${ci}→${co} channels`, () => {
-  it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-    const filterShape: Shape4 = [c.k[0], c.k[1], ci, co];
-    const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, ci, co];
-    const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, false);
-    const x = host(c.xShape, 1);
-    const dy = host(dyShape, 2);
-    const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const got = await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, { ...common, filterShape, dilations: c.d });
-    const ref = await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: effShape });
-    const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
-    expect(got.shape).toEqual(filterShape);
-    expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+for (const [ci, co] of [
+  [3, 4],
+  [5, 2],
+])
+  describe(`Conv2DBackpropFilter (wasm) matches cpu, ${ci}→${co} channels`, () => {
+    it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const filterShape: Shape4 = [c.k[0], c.k[1], ci, co];
+      const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, ci, co];
+      const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, false);
+      const x = host(c.xShape, 1);
+      const dy = host(dyShape, 2);
+      const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      const got = await runKernelOn(
+        'wasm',
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...common, filterShape, dilations: c.d },
+      );
+      const ref = await runKernelOn(
+        'cpu',
+        'Conv2DBackpropFilter',
+        { x, dy },
+        { ...common, filterShape: effShape },
+      );
+      const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
+      expect(got.shape).toEqual(filterShape);
+      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    });
   });
-});
 
 describe('Conv2DBackpropInput (wasm) matches cpu', () => {
   const [ci, co] = [3, 4];
@@ -88,8 +118,19 @@ describe('Conv2DBackpropInput (wasm) matches cpu', () => {
     const dense = dilateFilter(filter, c.d[0], c.d[1]);
     const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, false);
     const dy = host(dyShape, 4);
-    const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: c.xShape };
-    const got = await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, { ...common, dilations: c.d });
+    const common = {
+      strides: c.s,
+      pad: c.pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+      inputShape: c.xShape,
+    };
+    const got = await runKernelOn(
+      'wasm',
+      'Conv2DBackpropInput',
+      { dy, filter },
+      { ...common, dilations: c.d },
+    );
     const want = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter: dense }, common);
     expect(got.shape).toEqual(c.xShape);
     expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
@@ -106,8 +147,18 @@ for (const m of [1, 2]) {
       const x = host(c.xShape, 5);
       const dy = host(dyShape, 6);
       const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined };
-      const got = await runKernelOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, dilations: c.d, filterShape });
-      const ref = await runKernelOn('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, dilations: [1, 1], filterShape: effShape });
+      const got = await runKernelOn(
+        'wasm',
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy },
+        { ...common, dilations: c.d, filterShape },
+      );
+      const ref = await runKernelOn(
+        'cpu',
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x, dy },
+        { ...common, dilations: [1, 1], filterShape: effShape },
+      );
       const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
       expect(got.shape).toEqual(filterShape);
       expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
@@ -122,8 +173,18 @@ for (const m of [1, 2]) {
       const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, true);
       const dy = host(dyShape, 8);
       const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined, inputShape: c.xShape };
-      const got = await runKernelOn('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, dilations: c.d });
-      const want = await runKernelOn('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: dense }, { ...common, dilations: [1, 1] });
+      const got = await runKernelOn(
+        'wasm',
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter },
+        { ...common, dilations: c.d },
+      );
+      const want = await runKernelOn(
+        'cpu',
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter: dense },
+        { ...common, dilations: [1, 1] },
+      );
       expect(got.shape).toEqual(c.xShape);
       expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
     });
@@ -133,17 +194,34 @@ for (const m of [1, 2]) {
 describe('errors name the argument and value', () => {
   it('stride and dilation both > 1 is refused', async () => {
     await expect(
-      runKernelOn('wasm', 'Conv2DBackpropInput', { dy: host([1, 2, 2, 2], 1), filter: host([3, 3, 2, 2], 2) }, {
-        strides: [2, 2], dilations: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [1, 4, 4, 2],
-      }),
+      runKernelOn(
+        'wasm',
+        'Conv2DBackpropInput',
+        { dy: host([1, 2, 2, 2], 1), filter: host([3, 3, 2, 2], 2) },
+        {
+          strides: [2, 2],
+          dilations: [2, 2],
+          pad: 'same',
+          dataFormat: 'NHWC',
+          inputShape: [1, 4, 4, 2],
+        },
+      ),
     ).rejects.toThrow(/strides \[2,2\] and dilations \[2,2\]/);
   });
 
   it('NCHW is refused with the value', async () => {
     await expect(
-      runKernelOn('wasm', 'Conv2DBackpropFilter', { x: host([1, 2, 4, 4], 1), dy: host([1, 2, 4, 4], 2) }, {
-        strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 2],
-      }),
+      runKernelOn(
+        'wasm',
+        'Conv2DBackpropFilter',
+        { x: host([1, 2, 4, 4], 1), dy: host([1, 2, 4, 4], 2) },
+        {
+          strides: 1,
+          pad: 'same',
+          dataFormat: 'NCHW',
+          filterShape: [3, 3, 2, 2],
+        },
+      ),
     ).rejects.toThrow(/dataFormat must be 'NHWC', got "NCHW"/);
   });
 });

@@ -16,17 +16,26 @@ describe('registration', () => {
     expect(doconv.wasmTrainingKernelsRegistered()).toBe(true);
     await import('@tensorflow/tfjs-backend-wasm');
     // wasm's register_all_kernels has just replaced our Conv2DBackpropInput with its stock one.
-    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(conv2DBackpropInputConfig.kernelFunc);
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(
+      conv2DBackpropInputConfig.kernelFunc,
+    );
     expect(doconv.wasmTrainingKernelsRegistered()).toBe(false);
     await tf.setBackend('wasm');
     expect(doconv.wasmTrainingKernelsRegistered()).toBe(true);
   });
 
   it('a late re-registration of the stock kernel is undone by the next setBackend("wasm")', async () => {
-    const { registerWasmTrainingKernels, wasmTrainingKernelsRegistered } = await import('../../src/index.js');
+    const { registerWasmTrainingKernels, wasmTrainingKernelsRegistered } =
+      await import('../../src/index.js');
     await tf.setBackend('wasm');
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: () => { throw new Error('stock'); } });
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropInput',
+      backendName: 'wasm',
+      kernelFunc: () => {
+        throw new Error('stock');
+      },
+    });
     expect(wasmTrainingKernelsRegistered()).toBe(false);
     await tf.setBackend('cpu');
     await tf.setBackend('wasm');
@@ -37,13 +46,20 @@ describe('registration', () => {
 
   it('the guard kernel is not an op', async () => {
     await tf.setBackend('wasm');
-    expect(() => tf.engine().runKernel('DoconvWasmTrainingKernelsGuard', {}, {})).toThrow(/registration hook/);
+    expect(() => tf.engine().runKernel('DoconvWasmTrainingKernelsGuard', {}, {})).toThrow(
+      /registration hook/,
+    );
   });
 });
 
 describe('tf.conv2dTranspose on wasm (runs our Conv2DBackpropInput) matches cpu', () => {
   const cases: Array<[number, 'same' | 'valid', number]> = [
-    [1, 'same', 3], [2, 'same', 3], [2, 'valid', 3], [2, 'same', 4], [3, 'valid', 2], [2, 'same', 1],
+    [1, 'same', 3],
+    [2, 'same', 3],
+    [2, 'valid', 3],
+    [2, 'same', 4],
+    [3, 'valid', 2],
+    [2, 'same', 1],
   ];
   it.each(cases)('stride %i pad %s kernel %i', async (s, pad, k) => {
     const x = host([2, 5, 4, 6], 1);
@@ -52,7 +68,13 @@ describe('tf.conv2dTranspose on wasm (runs our Conv2DBackpropInput) matches cpu'
     const outW = pad === 'same' ? 4 * s : (4 - 1) * s + k;
     const run = async (b: string) => {
       await tf.setBackend(b);
-      const y = tf.conv2dTranspose(tf.tensor4d(x.values, [2, 5, 4, 6]), tf.tensor4d(f.values, [k, k, 3, 6]), [2, outH, outW, 3], s, pad);
+      const y = tf.conv2dTranspose(
+        tf.tensor4d(x.values, [2, 5, 4, 6]),
+        tf.tensor4d(f.values, [k, k, 3, 6]),
+        [2, outH, outW, 3],
+        s,
+        pad,
+      );
       const v = await y.data();
       y.dispose();
       return v;
@@ -67,7 +89,13 @@ describe('wasm inference unchanged', () => {
     await tf.setBackend('cpu');
     const m = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+        tf.layers.conv2d({
+          inputShape: [8, 8, 3],
+          filters: 4,
+          kernelSize: 3,
+          strides: 2,
+          activation: 'relu',
+        }),
         tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }),
         tf.layers.flatten(),
         tf.layers.dense({ units: 3 }),
@@ -100,6 +128,8 @@ describe('useBestBackend', () => {
   it('honours candidates and names a bad one', async () => {
     const { useBestBackend } = await import('../../src/engine/use_best_backend.js');
     expect(await useBestBackend({ candidates: ['cpu'], log: () => {} })).toBe('cpu');
-    await expect(useBestBackend({ candidates: ['gpu' as 'cpu'], log: () => {} })).rejects.toThrow(/unknown candidate "gpu"/);
+    await expect(useBestBackend({ candidates: ['gpu' as 'cpu'], log: () => {} })).rejects.toThrow(
+      /unknown candidate "gpu"/,
+    );
   });
 });

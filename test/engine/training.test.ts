@@ -28,28 +28,49 @@ async function gradsOn(
 const probes: Array<{ name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Tensor }> = [
   {
     name: 'conv2d 3x3 stride 2 same',
-    shapes: [[2, 9, 9, 3], [3, 3, 3, 5]],
+    shapes: [
+      [2, 9, 9, 3],
+      [3, 3, 3, 5],
+    ],
     f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
   },
   {
     name: 'fused conv2d + bias + relu, stride 1 valid',
     shapes: [[2, 8, 7, 4], [3, 3, 4, 6], [6]],
     f: (x, w, b) =>
-      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'valid', activation: 'relu' }),
+      tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: w as tf.Tensor4D,
+        bias: b,
+        strides: 1,
+        pad: 'valid',
+        activation: 'relu',
+      }),
   },
   {
     name: 'depthwiseConv2d multiplier 2 stride 2',
-    shapes: [[2, 8, 8, 3], [3, 3, 3, 2]],
+    shapes: [
+      [2, 8, 8, 3],
+      [3, 3, 3, 2],
+    ],
     f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
   },
   {
     name: 'separableConv2d',
-    shapes: [[1, 7, 7, 3], [3, 3, 3, 1], [1, 1, 3, 4]],
-    f: (x, d, p) => tf.separableConv2d(x as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, 1, 'same'),
+    shapes: [
+      [1, 7, 7, 3],
+      [3, 3, 3, 1],
+      [1, 1, 3, 4],
+    ],
+    f: (x, d, p) =>
+      tf.separableConv2d(x as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, 1, 'same'),
   },
   {
     name: 'conv2dTranspose stride 2',
-    shapes: [[2, 4, 4, 5], [3, 3, 3, 5]],
+    shapes: [
+      [2, 4, 4, 5],
+      [3, 3, 3, 5],
+    ],
     f: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 3], 2, 'same'),
   },
 ];
@@ -74,10 +95,33 @@ describe('tf.grads on wasm matches cpu', () => {
     const r = host([1, 3, 3, 3], 3);
     // Linear in w, so a central difference is exact up to rounding.
     const f = (wv: Float32Array) =>
-      tf.tidy(() =>
-        tf.sum(tf.mul(tf.conv2d(tf.tensor4d(x.values, x.shape as [1, 6, 6, 2]), tf.tensor4d(wv, [3, 3, 2, 3]), 2, 'same'), tf.tensor(r.values, r.shape))).arraySync() as number,
+      tf.tidy(
+        () =>
+          tf
+            .sum(
+              tf.mul(
+                tf.conv2d(
+                  tf.tensor4d(x.values, x.shape as [1, 6, 6, 2]),
+                  tf.tensor4d(wv, [3, 3, 2, 3]),
+                  2,
+                  'same',
+                ),
+                tf.tensor(r.values, r.shape),
+              ),
+            )
+            .arraySync() as number,
       );
-    const [, gw] = await gradsOn('wasm', (a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), tf.tensor(r.values, r.shape))), [x, w]);
+    const [, gw] = await gradsOn(
+      'wasm',
+      (a, b) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
+            tf.tensor(r.values, r.shape),
+          ),
+        ),
+      [x, w],
+    );
     for (const i of [0, 7, 20, 33, 53]) {
       const plus = w.values.slice();
       const minus = w.values.slice();
@@ -97,7 +141,9 @@ function buildNet(): tf.LayersModel {
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.activation({ activation: 'relu' }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }));
+  m.add(
+    tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false }),
+  );
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.activation({ activation: 'relu' }));
   m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }));
@@ -136,7 +182,9 @@ describe('a small CNN follows the same loss curve on wasm as on cpu', () => {
     await tf.setBackend('cpu');
     const init = buildNet();
     const weights = await Promise.all(
-      init.getWeights().map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
+      init
+        .getWeights()
+        .map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
     );
     init.dispose();
     const cpu = await lossCurve('cpu', weights, optimizer, 6);

@@ -26,7 +26,9 @@ export function conv2DBackpropFilter(args: {
   // Not a TF.js attr (its conv2d gradient refuses dilations); honoured if a caller passes it.
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
   if (dataFormat !== 'NHWC') {
-    throw new Error(`doconv Conv2DBackpropFilter on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`);
+    throw new Error(
+      `doconv Conv2DBackpropFilter on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`,
+    );
   }
   const { h, w } = convAxes(
     x.shape as Shape4,
@@ -44,12 +46,7 @@ export function conv2DBackpropFilter(args: {
 
   const xT = transpose(backend, x, [3, 1, 2, 0]);
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const z = conv2d(backend, xT, dyT, [h.d, w.d], [h.s, w.s], [
-    [0, 0],
-    gh.pad,
-    gw.pad,
-    [0, 0],
-  ]);
+  const z = conv2d(backend, xT, dyT, [h.d, w.d], [h.s, w.s], [[0, 0], gh.pad, gw.pad, [0, 0]]);
   release(backend, xT, dyT);
   const zk = cropIfNeeded(backend, z, [0, 0, 0, 0], [ci, h.k, w.k, co]);
   release(backend, z);

@@ -33,7 +33,9 @@ export function conv2DBackpropInput(args: {
   // Not a TF.js attr (its conv2d gradient refuses dilations); honoured if a caller passes it.
   const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
   if (dataFormat !== 'NHWC') {
-    throw new Error(`doconv Conv2DBackpropInput on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`);
+    throw new Error(
+      `doconv Conv2DBackpropInput on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`,
+    );
   }
   const { h, w } = convAxes(
     inputShape as Shape4,
@@ -63,7 +65,12 @@ function stride1(
   const flipped = reverse(backend, filter, [0, 1]);
   const g = transpose(backend, flipped, [0, 1, 3, 2]);
   release(backend, flipped);
-  const dyc = cropIfNeeded(backend, dy, [0, gh.crop[0], gw.crop[0], 0], [b, gh.crop[1], gw.crop[1], co]);
+  const dyc = cropIfNeeded(
+    backend,
+    dy,
+    [0, gh.crop[0], gw.crop[0], 0],
+    [b, gh.crop[1], gw.crop[1], co],
+  );
   const dx = conv2d(backend, dyc, g, [1, 1], [h.d, w.d], [[0, 0], gh.pad, gw.pad, [0, 0]]);
   release(backend, g, dyc);
   return dx;
@@ -81,7 +88,12 @@ function phases(
   const pw = inputGradAxisPhases(w);
   const [, , ci, co] = filter.shape as Shape4;
   // Filter [Mh·sh, Mw·sw, Ci, Co] → [Mh, sh, Mw, sw, Ci, Co]: tap m of phase r is w[m·s + r].
-  const fp = padIfNeeded(backend, filter, [[0, ph.padFilter], [0, pw.padFilter], [0, 0], [0, 0]]);
+  const fp = padIfNeeded(backend, filter, [
+    [0, ph.padFilter],
+    [0, pw.padFilter],
+    [0, 0],
+    [0, 0],
+  ]);
   const f6 = reshape(backend, fp, [ph.taps, h.s, pw.taps, w.s, ci, co]);
   // The conv correlates, so taps run backwards: reverse m.
   const fr = reverse(backend, f6, [0, 2]);

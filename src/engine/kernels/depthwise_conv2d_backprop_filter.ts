@@ -40,7 +40,14 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
   const f = reshape(backend, dyT, [h.outLen, w.outLen, b * c, m]);
   release(backend, xT, dyT);
-  const z = depthwiseConv2d(backend, x1, f, [h.d, w.d], [h.s, w.s], [[0, 0], gh.pad, gw.pad, [0, 0]]);
+  const z = depthwiseConv2d(
+    backend,
+    x1,
+    f,
+    [h.d, w.d],
+    [h.s, w.s],
+    [[0, 0], gh.pad, gw.pad, [0, 0]],
+  );
   release(backend, x1, f);
   const zk = cropIfNeeded(backend, z, [0, 0, 0, 0], [1, kh, kw, b * c * m]);
   const z4 = reshape(backend, zk, [kh, kw, b, c * m]);

@@ -48,8 +48,20 @@ export function depthwiseConv2dNativeBackpropInput(args: {
     const gw = inputGradAxisStride1(w);
     const flipped = reverse(backend, filter, [0, 1]);
     const g = reshape(backend, flipped, [kh, kw, c * m, 1]);
-    const dyc = cropIfNeeded(backend, dy, [0, gh.crop[0], gw.crop[0], 0], [b, gh.crop[1], gw.crop[1], cm]);
-    const z = depthwiseConv2d(backend, dyc, g, [1, 1], [h.d, w.d], [[0, 0], gh.pad, gw.pad, [0, 0]]);
+    const dyc = cropIfNeeded(
+      backend,
+      dy,
+      [0, gh.crop[0], gw.crop[0], 0],
+      [b, gh.crop[1], gw.crop[1], cm],
+    );
+    const z = depthwiseConv2d(
+      backend,
+      dyc,
+      g,
+      [1, 1],
+      [h.d, w.d],
+      [[0, 0], gh.pad, gw.pad, [0, 0]],
+    );
     release(backend, flipped, g, dyc);
     if (m === 1) return z;
     const z5 = reshape(backend, z, [b, h.inLen, w.inLen, c, m]);
@@ -60,7 +72,12 @@ export function depthwiseConv2dNativeBackpropInput(args: {
 
   const ph = inputGradAxisPhases(h);
   const pw = inputGradAxisPhases(w);
-  const fp = padIfNeeded(backend, filter, [[0, ph.padFilter], [0, pw.padFilter], [0, 0], [0, 0]]);
+  const fp = padIfNeeded(backend, filter, [
+    [0, ph.padFilter],
+    [0, pw.padFilter],
+    [0, 0],
+    [0, 0],
+  ]);
   const f6 = reshape(backend, fp, [ph.taps, h.s, pw.taps, w.s, c, m]);
   const fr = reverse(backend, f6, [0, 2]);
   // → [Mh, Mw, C, M, sh, sw]: depthwise input channel c·M+q, multiplier index rh·sw+rw.

@@ -12,7 +12,7 @@ type Heap = Float32Array | Int32Array | Uint8Array;
 /** Repeat out[off, off+len) `times` times in place (copy the filled prefix onto the rest, doubling). */
 function replicate(out: Heap, off: number, len: number, times: number): void {
   const total = len * times;
-  for (let filled = len; filled < total; ) {
+  for (let filled = len; filled < total;) {
     const n = Math.min(filled, total - filled);
     out.copyWithin(off + filled, off, off + n);
     filled += n;
@@ -40,18 +40,25 @@ export function tileInto(src: Heap, shape: number[], reps: number[], out: Heap):
       out.set(src.subarray(srcOff, srcOff + inSize[a]), dstOff);
       return;
     }
-    for (let i = 0; i < shape[a]; i++) fill(a + 1, srcOff + i * inSize[a + 1], dstOff + i * outSize[a + 1]);
+    for (let i = 0; i < shape[a]; i++)
+      fill(a + 1, srcOff + i * inSize[a + 1], dstOff + i * outSize[a + 1]);
     replicate(out, dstOff, shape[a] * outSize[a + 1], reps[a]);
   };
   fill(0, 0, 0);
 }
 
-export function tile(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function tile(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const backend = args.backend as unknown as BackendWasm;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { reps } = args.attrs as unknown as tf.TileAttrs;
   if (reps.length !== x.shape.length) {
-    throw new Error(`doconv Tile on wasm: reps ${JSON.stringify(reps)} must have one entry per dimension of x (shape ${JSON.stringify(x.shape)})`);
+    throw new Error(
+      `doconv Tile on wasm: reps ${JSON.stringify(reps)} must have one entry per dimension of x (shape ${JSON.stringify(x.shape)})`,
+    );
   }
   const outShape = x.shape.map((d, i) => d * reps[i]);
   const out = backend.makeOutput(outShape, x.dtype);
