@@ -5,4 +5,3 @@ export {
   ONNX_OPSET,
   type ExportOnnxOptions,
 } from './exportOnnx.js';
-export { samePads } from './padding.js';

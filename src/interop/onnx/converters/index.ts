@@ -32,7 +32,6 @@ export const layerConverters: Readonly<Record<string, LayerConverter>> = {
   GaussianDropout: core.identity,
   AlphaDropout: core.identity,
   Add: merge.add,
-  Subtract: merge.subtract,
   Multiply: merge.multiply,
   Average: merge.average,
   Maximum: merge.maximum,

@@ -48,7 +48,6 @@ export const add = elementwise('Sum', 'Add');
 export const multiply = elementwise(null, 'Mul');
 export const maximum = elementwise('Max', 'Max');
 export const minimum = elementwise('Min', 'Min');
-export const subtract = elementwise(null, 'Sub');
 
 /** tf.layers.average: the mean of the inputs. */
 export const average: LayerConverter = (call, ctx) => {
