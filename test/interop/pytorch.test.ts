@@ -53,8 +53,8 @@ function lenet(): tf.LayersModel {
   });
 }
 
-const cases = [
-  { name: 'pt_mnist_sample', build: ptMnistSample, map: { conv1: 'conv1', conv2: 'conv2', conv3: 'conv3' }, departing: [] as string[] },
+const cases: { name: string; build: () => tf.LayersModel; map: Record<string, string>; departing: string[] }[] = [
+  { name: 'pt_mnist_sample', build: ptMnistSample, map: { conv1: 'conv1', conv2: 'conv2', conv3: 'conv3' }, departing: [] },
   {
     name: 'lenet', build: lenet, departing: ['grouped', 'dw'],
     map: { conv1: 'conv1', bn1: 'bn1', dil: 'dil', grouped: 'grouped', dw: 'dw', conv2: 'conv2', bn2: 'bn2', fc1: 'fc1', fc2: 'fc2' },
