@@ -180,8 +180,10 @@ describe('exportOnnx: normalization, activations, core layers', () => {
       expectClose(got.data, expected.dataSync(), 1e-4, `BN axis 1, afterConv=${afterConv}`);
     }
   });
+  // Every activation TF.js 4.22 registers (gelu and gelu_new are missing from its ActivationIdentifier type).
+  type Activation = NonNullable<Parameters<typeof tf.layers.activation>[0]['activation']>;
   const activations = ['linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'tanh', 'softmax', 'logSoftmax', 'elu',
-    'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new'] as const;
+    'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new'] as Activation[];
   for (const activation of activations) {
     it(`activation=${activation}: as a layer on 4D (NCHW inside) and fused in Dense`, async () => {
       const model = sequentialOf([
