@@ -10,3 +10,6 @@ export * from './data/node.js';
 // Backend selection for training (tfjs-node, else wasm with doconv's kernels, else cpu).
 export { useBestBackend } from './engine/use_best_backend.js';
 export type { BackendName, UseBestBackendOptions } from './engine/use_best_backend.js';
+// Export for deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
+export { exportModel, exportFormats } from './interop/onnx/exportModel.js';
+export type { ExportFormat, ExportModelOptions, ExportModelResult } from './interop/onnx/exportModel.js';
