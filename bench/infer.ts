@@ -1,0 +1,326 @@
+/**
+ * npm run bench:infer — inference cost of the zoo nets after folding.
+ *
+ * For each zoo net (MNIST nets on 28×28×1, the others on 32×32×3), four timings per batch size:
+ * - tfjs-wasm conv:            the plain-conv twin, BN fused (foldModel) — the cost of a conv net;
+ * - tfjs-wasm doconv-unfolded: the DO-Conv model as trained (kernels composed on every call, BN apart);
+ * - tfjs-wasm doconv-folded:   foldModel(doconv, {fuseBatchNorm}) — must cost what the conv twin costs;
+ * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider.
+ * Also records how far ONNX's outputs are from TF.js's (relative). Random weights and inputs.
+ * Writes results/infer-<date>.json. Not a test: never asserts.
+ *
+ *   npx tsx bench/infer.ts [--models resnet-20,mobilenet-v2] [--batches 1,32] [--min-time 0.6]
+ *     [--ort-threads 1]
+ *
+ * TF.js's wasm backend runs single-threaded in Node, so onnxruntime gets 1 intra-op thread by
+ * default (--ort-threads changes it); both run on the same cores as anything else on the machine,
+ * so the load average is recorded beside the figures.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { DOConvBase, exportOnnx, foldModel } from '../src/index.js';
+import { buildModel, zooModelNames } from '../src/models/index.js';
+
+type Variant = 'conv' | 'doconv-unfolded' | 'doconv-folded';
+type Runtime = 'tfjs-wasm' | 'onnxruntime-cpu';
+
+interface Row {
+  model: string;
+  inputShape: number[];
+  batch: number;
+  runtime: Runtime;
+  variant: Variant;
+  /** Median wall time of one batch, milliseconds. */
+  msPerBatch: number;
+  imagesPerSec: number;
+  runs: number;
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const models = (flag('models') ?? zooModelNames.join(',')).split(',');
+const batches = (flag('batches') ?? '1,32').split(',').map(Number);
+const minTime = Number(flag('min-time') ?? 0.6);
+const ortThreads = Number(flag('ort-threads') ?? 1);
+for (const m of models) {
+  if (!(zooModelNames as string[]).includes(m)) {
+    throw new Error(
+      `--models: unknown model ${JSON.stringify(m)}; known ${zooModelNames.join(', ')}`,
+    );
+  }
+}
+if (!batches.every((b) => Number.isInteger(b) && b > 0))
+  throw new Error(`--batches: positive integers, got ${flag('batches')}`);
+
+function inputShapeOf(name: string): [number, number, number] {
+  return name.includes('mnist') || name === 'gluon-lenet' ? [28, 28, 1] : [32, 32, 3];
+}
+
+/** Random weights everywhere: D (zero at init) and BN statistics too, so nothing is trivially skipped. */
+function randomize(model: tf.LayersModel, seed: number): void {
+  let s = seed;
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    const weights = layer.weights.map((w) => {
+      const name = w.originalName.split('/').pop();
+      const shape = w.shape as number[];
+      if (name === 'moving_variance' || name === 'gamma')
+        return tf.randomUniform(shape, 0.5, 1.5, 'float32', s++);
+      return tf.randomNormal(shape, 0, name === 'D' ? 0.1 : 0.05, 'float32', s++);
+    });
+    layer.setWeights(weights);
+    tf.dispose(weights);
+  }
+}
+
+/**
+ * Median time of each runner, measured in interleaved rounds (one run of each per round, so load
+ * from other processes and cache warmth hit every contender alike): 2 warm-up runs each, then at
+ * least 3 rounds and `minTime` seconds per contender.
+ */
+async function timeInterleaved(
+  runners: (() => Promise<void>)[],
+): Promise<{ ms: number; runs: number }[]> {
+  for (const run of runners) {
+    await run();
+    await run();
+  }
+  const times: number[][] = runners.map(() => []);
+  const start = performance.now();
+  while (times[0].length < 3 || performance.now() - start < minTime * 1000 * runners.length) {
+    for (const [i, run] of runners.entries()) {
+      const t0 = performance.now();
+      await run();
+      times[i].push(performance.now() - t0);
+    }
+  }
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return { ms: t[Math.floor(t.length / 2)], runs: t.length };
+  });
+}
+
+function tfjsRunner(model: tf.LayersModel, x: tf.Tensor): () => Promise<void> {
+  return async () => {
+    const y = model.predict(x) as tf.Tensor;
+    await y.data(); // wait for the backend to finish
+    y.dispose();
+  };
+}
+
+/**
+ * Multiply-adds per image of the convs and dense layers (exact, noise-free: folded and conv twins
+ * must agree), and for DO layers, the multiply-adds of composing their kernels (once per call).
+ */
+function multiplyAdds(model: tf.LayersModel): { perImage: number; compositionPerCall: number } {
+  let perImage = 0;
+  let compositionPerCall = 0;
+  const counted = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense']);
+  for (const layer of model.layers) {
+    if (!(layer instanceof DOConvBase) && !counted.has(layer.getClassName())) continue;
+    const config = layer.getConfig();
+    const inShape = (layer.input as tf.SymbolicTensor).shape as number[];
+    const outShape = (layer.output as tf.SymbolicTensor).shape as number[];
+    const inCh = inShape.at(-1)!;
+    const outCh = outShape.at(-1)!;
+    const pixels = outShape.length === 4 ? outShape[1] * outShape[2] : 1;
+    const kernel = config.kernelSize as number[] | undefined;
+    const area = kernel ? kernel[0] * kernel[1] : 1;
+    if (layer instanceof DOConvBase) {
+      perImage += (pixels * area * inCh * outCh) / layer.convGroups;
+      if (area > 1) compositionPerCall += (inCh * area * layer.dMul * outCh) / layer.convGroups;
+      continue;
+    }
+    switch (layer.getClassName()) {
+      case 'Conv2D':
+        perImage += pixels * area * inCh * outCh;
+        break;
+      case 'DepthwiseConv2D':
+        perImage += pixels * area * outCh;
+        break;
+      case 'SeparableConv2D': {
+        const mid = inCh * (config.depthMultiplier as number);
+        perImage += pixels * (area * mid + mid * outCh);
+        break;
+      }
+      case 'Dense':
+        perImage += inCh * outCh;
+        break;
+    }
+  }
+  return { perImage, compositionPerCall };
+}
+
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
+}
+
+async function main() {
+  await tf.setBackend('wasm');
+  const loadBefore = os.loadavg();
+  const rows: Row[] = [];
+  const onnxError: Record<string, number> = {};
+  const macs: Record<string, Record<Variant, ReturnType<typeof multiplyAdds>>> = {};
+  for (const [m, name] of models.entries()) {
+    const inputShape = inputShapeOf(name);
+    const conv = buildModel(name, { conv: 'conv', inputShape, numClasses: 10, seed: m });
+    const doconv = buildModel(name, { conv: 'doconv', inputShape, numClasses: 10, seed: m });
+    randomize(conv, m);
+    randomize(doconv, m);
+    const convFused = foldModel(conv, { fuseBatchNorm: true });
+    const folded = foldModel(doconv, { fuseBatchNorm: true });
+    const session = await ort.InferenceSession.create(exportOnnx(folded), {
+      intraOpNumThreads: ortThreads,
+      interOpNumThreads: 1,
+      executionProviders: ['cpu'],
+    });
+    const tfjsModels: Record<Variant, tf.LayersModel> = {
+      conv: convFused,
+      'doconv-unfolded': doconv,
+      'doconv-folded': folded,
+    };
+    macs[name] = {
+      conv: multiplyAdds(convFused),
+      'doconv-unfolded': multiplyAdds(doconv),
+      'doconv-folded': multiplyAdds(folded),
+    };
+    console.log(
+      `${name}: multiply-adds per image conv ${macs[name].conv.perImage}, DO folded ${macs[name]['doconv-folded'].perImage}; DO kernel composition ${macs[name]['doconv-unfolded'].compositionPerCall} per call`,
+    );
+    for (const batch of batches) {
+      const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', batch);
+      const add = (runtime: Runtime, variant: Variant, t: { ms: number; runs: number }) => {
+        rows.push({
+          model: name,
+          inputShape,
+          batch,
+          runtime,
+          variant,
+          msPerBatch: t.ms,
+          imagesPerSec: (1000 * batch) / t.ms,
+          runs: t.runs,
+        });
+        console.log(
+          `${name} batch ${batch} ${runtime} ${variant}: ${t.ms.toFixed(2)} ms (${t.runs} runs)`,
+        );
+      };
+      const variants = Object.keys(tfjsModels) as Variant[];
+      const feeds = {
+        [session.inputNames[0]]: new ort.Tensor(
+          'float32',
+          Float32Array.from(x.dataSync()),
+          x.shape,
+        ),
+      };
+      const timings = await timeInterleaved([
+        ...variants.map((v) => tfjsRunner(tfjsModels[v], x)),
+        async () => void (await session.run(feeds)),
+      ]);
+      variants.forEach((v, i) => add('tfjs-wasm', v, timings[i]));
+      add('onnxruntime-cpu', 'doconv-folded', timings[variants.length]);
+      const onnxY = (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
+      const tfY = folded.predict(x) as tf.Tensor;
+      onnxError[`${name} batch ${batch}`] = relativeError(onnxY, tfY.dataSync());
+      tf.dispose([x, tfY]);
+    }
+    await session.release();
+    for (const model of [conv, doconv, convFused, folded]) model.dispose();
+  }
+
+  printTable(rows, macs);
+  const date = new Date().toISOString();
+  const cpus = os.cpus();
+  const out = {
+    date,
+    machine: {
+      cpuModel: cpus[0]?.model,
+      cores: cpus.length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+    },
+    loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] },
+    tfjs: tf.version.tfjs,
+    tfjsWasm: {
+      simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+      multithread: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+    },
+    onnxruntime: { version: ort.env.versions.node, intraOpThreads: ortThreads },
+    command: `npx tsx bench/infer.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    settings: { batches, minTimeSeconds: minTime },
+    multiplyAdds: macs,
+    onnxVsTfjsRelativeError: onnxError,
+    rows,
+  };
+  mkdirSync('results', { recursive: true });
+  const file = `results/infer-${date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`wrote ${file}`);
+}
+
+function printTable(
+  rows: Row[],
+  macs: Record<string, Record<Variant, ReturnType<typeof multiplyAdds>>>,
+) {
+  const ms = (model: string, batch: number, runtime: Runtime, variant: Variant) =>
+    rows.find(
+      (r) =>
+        r.model === model && r.batch === batch && r.runtime === runtime && r.variant === variant,
+    )?.msPerBatch;
+  const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
+  const header = [
+    'model',
+    'batch',
+    'MMAC/img',
+    'folded=conv',
+    'conv ms',
+    'DO unfolded ms',
+    'DO folded ms',
+    'folded/conv',
+    'unfolded/folded',
+    'ORT ms',
+    'wasm/ORT',
+  ];
+  const lines = [header];
+  for (const model of models) {
+    for (const batch of batches) {
+      const conv = ms(model, batch, 'tfjs-wasm', 'conv');
+      const unfolded = ms(model, batch, 'tfjs-wasm', 'doconv-unfolded');
+      const folded = ms(model, batch, 'tfjs-wasm', 'doconv-folded');
+      const onnx = ms(model, batch, 'onnxruntime-cpu', 'doconv-folded');
+      lines.push([
+        model,
+        String(batch),
+        (macs[model].conv.perImage / 1e6).toFixed(2),
+        macs[model].conv.perImage === macs[model]['doconv-folded'].perImage ? 'yes' : 'NO',
+        conv?.toFixed(2) ?? '—',
+        unfolded?.toFixed(2) ?? '—',
+        folded?.toFixed(2) ?? '—',
+        ratio(folded, conv),
+        ratio(unfolded, folded),
+        onnx?.toFixed(2) ?? '—',
+        ratio(folded, onnx),
+      ]);
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  console.log('\nTF.js wasm (single thread) vs onnxruntime-node CPU; ms per batch, median');
+  for (const line of lines)
+    console.log(
+      line.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),
+    );
+}
+
+await main();
