@@ -1,0 +1,241 @@
+/**
+ * Baseline vs DO-Conv: the same recipe trained with conv and with doconv for seeds 1..N, summarised as
+ * the official README's table (run1..runN, avg, +) with mean ± std, a JSON record and an SVG of the
+ * per-epoch test-accuracy curves. The library call behind `doconv compare`. Node-only.
+ *
+ *   OUT/runs/conv-seed1/ … doconv-seedN/   each a full trainModel output folder
+ *   OUT/NAME.json   ComparisonRecord: {command, date, machine, backend, runs: {conv: [...], doconv: [...]}, …}
+ *   OUT/NAME.md     the table
+ *   OUT/NAME.svg    the curves
+ *
+ * Both sides get one options object; only `conv` differs. A run whose summary.json is already there with
+ * the same settings is reused, and an interrupted one resumes, so a long comparison can be restarted.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { replaceFilesAtomically } from '../io/atomicFiles.js';
+import { RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
+import { machineInfo, type MachineInfo, selectBackend } from './environment.js';
+import { type EpochMetrics, METRICS_FILE, readMetrics } from './metrics.js';
+import { accuracyCurvesSvg } from './plot.js';
+import { presetByName } from './presets.js';
+import { SUMMARY_FILE, trainModel, type TrainOptions, type TrainSummary } from './trainModel.js';
+
+export const COMPARED_CONVS = ['conv', 'doconv'] as const;
+type Side = (typeof COMPARED_CONVS)[number];
+
+/** Options of `compareConvs`: a recipe (preset and/or overrides) for both sides, and how many runs. */
+export interface CompareOptions extends Omit<
+  TrainOptions,
+  'conv' | 'seed' | 'out' | 'resume' | 'overwrite' | 'onEpochEnd'
+> {
+  /** Seeds 1..runs. Default 5 (as the official tables). */
+  runs?: number;
+  /** Explicit seeds instead of 1..runs. */
+  seeds?: number[];
+  /** Output folder (default: no files). */
+  out?: string;
+  /** Base name of the JSON/MD/SVG files. Default: the preset's name, else the model's. */
+  name?: string;
+  /** The command line to record in the JSON. */
+  command?: string;
+  /** Called after each run with its summary. */
+  onRunEnd?: (summary: TrainSummary, reused: boolean) => void | Promise<void>;
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for one run). */
+export interface MeanStd {
+  mean: number;
+  std: number;
+}
+
+/** NAME.json. Accuracies are fractions 0..1. */
+export interface ComparisonRecord {
+  command: string;
+  date: string;
+  machine: MachineInfo;
+  backend: string;
+  name: string;
+  preset: string | null;
+  seeds: number[];
+  /** Final test accuracy of each run, in seed order. */
+  runs: Record<Side, number[]>;
+  /** Final folded-model test accuracy of each run. */
+  folded: Record<Side, (number | null)[]>;
+  /** Per-epoch test accuracy of each run. */
+  curves: Record<Side, number[][]>;
+  stats: Record<Side, MeanStd> & { difference: number };
+  /** The official README's means (%) for the preset, when there is one. */
+  reference: { conv: number; doconv: number; source: string } | null;
+  /** The shared recipe (conv and seed vary per run). */
+  config: Omit<TrainConfig, 'conv' | 'seed'>;
+}
+
+/** What `compareConvs` returns. */
+export interface ComparisonResult {
+  record: ComparisonRecord;
+  /** The Markdown table (README shape). */
+  table: string;
+  svg: string;
+  /** Paths written (empty without out). */
+  files: string[];
+}
+
+/** Trains both convs for every seed and summarises. */
+export async function compareConvs(opts: CompareOptions): Promise<ComparisonResult> {
+  const seeds = opts.seeds ?? Array.from({ length: opts.runs ?? 5 }, (_, i) => i + 1);
+  if (seeds.length === 0 || !seeds.every(Number.isInteger)) {
+    throw new Error(
+      `runs must be a positive integer (seeds 1..runs), got seeds ${JSON.stringify(seeds)}`,
+    );
+  }
+  const { runs: _runs, seeds: _seeds, out, name: _name, command, onRunEnd, ...trainOpts } = opts;
+  // Resolve once up front so bad options fail before any training.
+  const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
+  const name = opts.name ?? shared.preset ?? shared.model;
+  const backend = await selectBackend(opts.backend, opts.log);
+  const runs: Record<Side, number[]> = { conv: [], doconv: [] };
+  const folded: Record<Side, (number | null)[]> = { conv: [], doconv: [] };
+  const curves: Record<Side, number[][]> = { conv: [], doconv: [] };
+  for (const seed of seeds) {
+    for (const conv of COMPARED_CONVS) {
+      const runDir = out !== undefined ? path.join(out, 'runs', `${conv}-seed${seed}`) : undefined;
+      const want = resolveConfig({ ...trainOpts, conv, seed });
+      let summary: TrainSummary | null = runDir ? await reusableSummary(runDir, want) : null;
+      let history: EpochMetrics[];
+      const reused = summary !== null;
+      if (summary !== null) {
+        history = await readMetrics(path.join(runDir!, METRICS_FILE));
+      } else {
+        const result = await trainModel({
+          ...trainOpts,
+          backend: undefined,
+          conv,
+          seed,
+          out: runDir,
+          resume: true,
+        });
+        result.model.dispose();
+        result.folded?.dispose();
+        summary = result.summary;
+        history = result.history;
+      }
+      runs[conv].push(summary.testAccuracy);
+      folded[conv].push(summary.foldedTestAccuracy);
+      curves[conv].push(history.map((m) => m.testAccuracy));
+      await onRunEnd?.(summary, reused);
+    }
+  }
+  const stats = {
+    conv: meanStd(runs.conv),
+    doconv: meanStd(runs.doconv),
+    difference: meanStd(runs.doconv).mean - meanStd(runs.conv).mean,
+  };
+  const { conv: _c, seed: _s, ...config } = shared;
+  const record: ComparisonRecord = {
+    command: command ?? '',
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    backend,
+    name,
+    preset: shared.preset,
+    seeds,
+    runs,
+    folded,
+    curves,
+    stats,
+    reference: shared.preset !== null ? presetByName(shared.preset).reference : null,
+    config,
+  };
+  const table = comparisonTable(record);
+  const svg = accuracyCurvesSvg(
+    [
+      { label: 'Conv (baseline)', color: '#1f77b4', runs: curves.conv },
+      { label: 'DO-Conv', color: '#d62728', runs: curves.doconv },
+    ],
+    {
+      title: `${name}: test accuracy per epoch, ${seeds.length} seed${seeds.length > 1 ? 's' : ''} each`,
+    },
+  );
+  const files: string[] = [];
+  if (out !== undefined) {
+    await replaceFilesAtomically(out, [
+      { name: `${name}.json`, data: JSON.stringify(record, null, 2) + '\n' },
+      { name: `${name}.md`, data: table },
+      { name: `${name}.svg`, data: svg },
+    ]);
+    files.push(...['json', 'md', 'svg'].map((ext) => path.join(out, `${name}.${ext}`)));
+  }
+  return { record, table, svg, files };
+}
+
+/** Mean and sample standard deviation of `xs`. */
+export function meanStd(xs: readonly number[]): MeanStd {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std };
+}
+
+/**
+ * The official README's table shape, in % — one row per conv: run1 … runN, avg, +, plus mean ± std:
+ *
+ *   |          | run1  | … | avg    | +      | mean ± std    |
+ *   | Conv     | 98.52 | … | 98.504 |        | 98.504 ± 0.05 |
+ *   | DO-Conv  | 98.70 | … | 98.682 | +0.178 | 98.682 ± 0.04 |
+ */
+export function comparisonTable(
+  record: Pick<ComparisonRecord, 'runs' | 'stats' | 'reference' | 'name'>,
+): string {
+  const n = record.runs.conv.length;
+  const pct = (v: number, digits: number) => (v * 100).toFixed(digits);
+  const head = [
+    '',
+    ...Array.from({ length: n }, (_, i) => `run${i + 1}`),
+    'avg',
+    '+',
+    'mean ± std',
+  ];
+  const row = (label: string, side: Side) => {
+    const s = record.stats[side];
+    const plus = side === 'doconv' ? signed(record.stats.difference * 100, 3) : '';
+    return [
+      label,
+      ...record.runs[side].map((v) => pct(v, 2)),
+      pct(s.mean, 3),
+      plus,
+      `${pct(s.mean, 3)} ± ${pct(s.std, 3)}`,
+    ];
+  };
+  const rows = [head, head.map(() => '---'), row('Conv', 'conv'), row('DO-Conv', 'doconv')];
+  let text = rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+  if (record.reference) {
+    const r = record.reference;
+    text += `\nOfficial README (${r.source}, mean of 5): Conv ${r.conv.toFixed(3)}, DO-Conv ${r.doconv.toFixed(3)}, ${signed(r.doconv - r.conv, 3)}\n`;
+  }
+  return text;
+}
+
+function signed(v: number, digits: number): string {
+  return (v >= 0 ? '+' : '') + v.toFixed(digits);
+}
+
+/** The summary of a finished run in `dir` with the settings `want`, or null (then it is trained/resumed). */
+async function reusableSummary(dir: string, want: TrainConfig): Promise<TrainSummary | null> {
+  let summary: TrainSummary;
+  try {
+    summary = JSON.parse(await fs.readFile(path.join(dir, SUMMARY_FILE), 'utf8')) as TrainSummary;
+  } catch {
+    return null;
+  }
+  const keys = [...RESUME_KEYS, 'epochs'] as const;
+  const differ = keys.filter(
+    (k) => JSON.stringify(summary.config?.[k]) !== JSON.stringify(want[k]),
+  );
+  if (differ.length > 0) {
+    throw new Error(
+      `${path.join(dir, SUMMARY_FILE)} is a finished run with other settings (${differ.join(', ')}); use another --out`,
+    );
+  }
+  return summary;
+}

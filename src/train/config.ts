@@ -1,0 +1,215 @@
+/**
+ * From what a caller gives (`TrainOptions`: a preset, a model, overrides) to the complete, checked,
+ * JSON-serialisable `TrainConfig` a run records in its checkpoint and summary.
+ */
+import { type ConvKind, convKinds, isZooModelName, zooModelNames } from '../models/index.js';
+import { type DatasetName, DATASET_NAMES } from '../data/loadDataset.js';
+import { NORMALIZE_KINDS, type NormalizeKind } from './data.js';
+import { OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from './optimizers.js';
+import { defaultRecipe, presetByName, type Recipe } from './presets.js';
+import { checkSchedule, type LrSchedule, type ScheduleUnit } from './schedules.js';
+
+/** Builds a model for a run (a zoo model name is the usual way; this is for models of your own). */
+export type ModelBuilder = (opts: {
+  conv: ConvKind;
+  inputShape: [number, number, number];
+  numClasses: number;
+  seed: number;
+}) => import('@tensorflow/tfjs').LayersModel;
+
+/**
+ * What decides a run. With `preset`, every field the preset sets is taken from it unless given here
+ * (and then it applies to conv and doconv runs alike: `compare` passes one options object to both).
+ */
+export interface RecipeOptions {
+  /** 'tf-mnist-sample', 'pt-mnist-sample' or 'gluon-lenet' (see presets.ts). */
+  preset?: string;
+  /** A zoo model name (see zooModelNames), or a builder. Required without a preset. */
+  model?: string | ModelBuilder;
+  /** Default 'doconv'. */
+  conv?: ConvKind;
+  /** Default: the preset's, else 'mnist'. */
+  dataset?: DatasetName;
+  /** Folder with the dataset files (cifar10: required; fashion-mnist: default the Debian package's). */
+  dataDir?: string;
+  /** Test on the last N training images instead of the test split. */
+  holdout?: number;
+  /** Train on the first N training images only. */
+  trainLimit?: number;
+  /** Test on the first N test images only. */
+  testLimit?: number;
+  epochs?: number;
+  batchSize?: number;
+  evalBatchSize?: number;
+  optimizer?: OptimizerKind;
+  /** Base learning rate. */
+  lr?: number;
+  /** SGD momentum. */
+  momentum?: number;
+  /** Adam's β1, β2, ε. */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  schedule?: LrSchedule;
+  /** Change the rate once per epoch or at every step. */
+  scheduleUnit?: ScheduleUnit;
+  /** L2 coefficient λ: g ← g + λ·w on kernels (and D unless decayD is false); 0 disables. */
+  weightDecay?: number;
+  /** Whether a DO layer's D decays with the kernels. Default true (as the official TF and PyTorch code). */
+  decayD?: boolean;
+  /** CIFAR-style random flip + 4-pixel crop on training images. */
+  augment?: boolean;
+  /** 'none' (pixels/255) or 'dataset' (then per-channel mean/std). */
+  normalize?: NormalizeKind;
+  /** Seeds initialisation (the zoo's seed), shuffling and augmentation. Default 1. */
+  seed?: number;
+}
+
+/** The complete recipe of a run, as recorded in state.json and summary.json. */
+export interface TrainConfig extends Recipe {
+  preset: string | null;
+  /** The zoo name, or the builder's function name for a custom model. */
+  model: string;
+  conv: ConvKind;
+  dataDir: string | null;
+  holdout?: number;
+  trainLimit: number | null;
+  testLimit: number | null;
+  seed: number;
+}
+
+/** Fields that must match for `resume` to continue a run (epochs may grow; paths may move). */
+export const RESUME_KEYS = [
+  'model',
+  'conv',
+  'dataset',
+  'holdout',
+  'trainLimit',
+  'testLimit',
+  'batchSize',
+  'optimizer',
+  'schedule',
+  'scheduleUnit',
+  'weightDecay',
+  'decayD',
+  'augment',
+  'normalize',
+  'seed',
+] as const satisfies readonly (keyof TrainConfig)[];
+
+/** Resolves and checks `opts`; errors name the option and the value. */
+export function resolveConfig(opts: RecipeOptions): TrainConfig {
+  const preset = opts.preset !== undefined ? presetByName(opts.preset) : undefined;
+  const model = opts.model ?? preset?.model;
+  if (model === undefined) {
+    throw new Error(
+      `model is required without a preset; known models: ${zooModelNames.join(', ')}`,
+    );
+  }
+  const modelName = typeof model === 'string' ? model : model.name || 'custom';
+  if (typeof model === 'string' && !isZooModelName(model)) {
+    throw new Error(
+      `unknown model ${JSON.stringify(model)}; known models: ${zooModelNames.join(', ')}`,
+    );
+  }
+  const dataset = opts.dataset ?? preset?.dataset ?? 'mnist';
+  if (!DATASET_NAMES.includes(dataset)) {
+    throw new Error(
+      `unknown dataset ${JSON.stringify(dataset)}; known: ${DATASET_NAMES.join(', ')}`,
+    );
+  }
+  const base: Recipe = preset ?? { model: modelName, ...defaultRecipe(dataset) };
+  const conv = opts.conv ?? 'doconv';
+  if (!convKinds.includes(conv)) {
+    throw new Error(`conv must be one of ${convKinds.join(', ')}, got ${JSON.stringify(conv)}`);
+  }
+  const config: TrainConfig = {
+    ...base,
+    preset: opts.preset ?? null,
+    model: modelName,
+    conv,
+    dataset,
+    dataDir: opts.dataDir ?? null,
+    trainLimit: opts.trainLimit ?? null,
+    testLimit: opts.testLimit ?? null,
+    epochs: opts.epochs ?? base.epochs,
+    batchSize: opts.batchSize ?? base.batchSize,
+    evalBatchSize: opts.evalBatchSize ?? base.evalBatchSize,
+    optimizer: resolveOptimizer(base.optimizer, opts),
+    schedule: opts.schedule ?? base.schedule,
+    scheduleUnit: opts.scheduleUnit ?? base.scheduleUnit,
+    weightDecay: opts.weightDecay ?? base.weightDecay,
+    decayD: opts.decayD ?? base.decayD,
+    augment: opts.augment ?? base.augment,
+    normalize: opts.normalize ?? base.normalize,
+    seed: opts.seed ?? 1,
+  };
+  const holdout = opts.holdout ?? base.holdout;
+  if (holdout !== undefined) config.holdout = holdout;
+  else delete config.holdout;
+  checkConfig(config);
+  return config;
+}
+
+function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSpec {
+  const kind = opts.optimizer ?? base.kind;
+  if (!OPTIMIZER_KINDS.includes(kind)) {
+    throw new Error(
+      `optimizer must be one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(kind)}`,
+    );
+  }
+  const same = kind === base.kind;
+  const inherited = <K extends string>(key: K) =>
+    same ? (base as unknown as Record<K, number | undefined>)[key] : undefined;
+  const learningRate = opts.lr ?? (same ? base.learningRate : kind === 'adam' ? 0.001 : 0.01);
+  if (kind === 'sgd') {
+    const momentum = opts.momentum ?? inherited('momentum') ?? 0;
+    return { kind, learningRate, momentum };
+  }
+  return {
+    kind,
+    learningRate,
+    beta1: opts.beta1 ?? inherited('beta1') ?? 0.9,
+    beta2: opts.beta2 ?? inherited('beta2') ?? 0.999,
+    epsilon: opts.epsilon ?? inherited('epsilon') ?? 1e-7,
+  };
+}
+
+function checkConfig(c: TrainConfig): void {
+  const positiveInt = (key: keyof TrainConfig, v: unknown) => {
+    if (!(Number.isInteger(v) && (v as number) > 0)) {
+      throw new Error(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  };
+  positiveInt('epochs', c.epochs);
+  positiveInt('batchSize', c.batchSize);
+  positiveInt('evalBatchSize', c.evalBatchSize);
+  if (c.trainLimit !== null) positiveInt('trainLimit', c.trainLimit);
+  if (c.testLimit !== null) positiveInt('testLimit', c.testLimit);
+  if (c.holdout !== undefined) positiveInt('holdout', c.holdout);
+  if (!Number.isInteger(c.seed))
+    throw new Error(`seed must be an integer, got ${JSON.stringify(c.seed)}`);
+  if (!(Number.isFinite(c.optimizer.learningRate) && c.optimizer.learningRate > 0)) {
+    throw new Error(
+      `lr must be a positive number, got ${JSON.stringify(c.optimizer.learningRate)}`,
+    );
+  }
+  if (c.optimizer.kind === 'sgd') {
+    const m = c.optimizer.momentum ?? 0;
+    if (!(m >= 0 && m < 1)) throw new Error(`momentum must be in [0, 1), got ${JSON.stringify(m)}`);
+  }
+  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) {
+    throw new Error(`weightDecay must be a number ≥ 0, got ${JSON.stringify(c.weightDecay)}`);
+  }
+  if (!NORMALIZE_KINDS.includes(c.normalize)) {
+    throw new Error(
+      `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${JSON.stringify(c.normalize)}`,
+    );
+  }
+  if (c.scheduleUnit !== 'epoch' && c.scheduleUnit !== 'step') {
+    throw new Error(
+      `scheduleUnit must be 'epoch' or 'step', got ${JSON.stringify(c.scheduleUnit)}`,
+    );
+  }
+  checkSchedule(c.schedule);
+}

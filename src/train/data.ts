@@ -1,0 +1,84 @@
+/**
+ * Which images a run trains and tests on, and how pixels are scaled. Node-only (reads dataset files).
+ */
+import { type Dataset, sliceDataset, takeFirst } from '../data/dataset.js';
+import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
+import type { Normalization } from '../data/batches.js';
+
+/** Per-channel mean/std of each dataset's training images (pixels in [0, 1]). */
+export const DATASET_STATS: Record<DatasetName, Normalization> = {
+  mnist: { mean: [0.1307], std: [0.3081] },
+  'fashion-mnist': { mean: [0.286], std: [0.353] },
+  // GluonCV's CIFAR-10 transform values (its CIFAR ResNets are what the zoo's ResNets follow).
+  cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.201] },
+};
+
+/** 'none': pixels/255 (all three official samples); 'dataset': then (x − mean)/std with DATASET_STATS. */
+export const NORMALIZE_KINDS = ['none', 'dataset'] as const;
+export type NormalizeKind = (typeof NORMALIZE_KINDS)[number];
+
+/** The Normalization that `batches` takes for `kind` on `dataset` (undefined = pixels/255). */
+export function normalizationFor(
+  kind: NormalizeKind,
+  dataset: DatasetName,
+): Normalization | undefined {
+  if (kind === 'none') return undefined;
+  if (kind === 'dataset') return DATASET_STATS[dataset];
+  throw new Error(
+    `normalize: unknown kind ${JSON.stringify(kind)}; known: ${NORMALIZE_KINDS.join(', ')}`,
+  );
+}
+
+/** Where the train and test images of a run come from. */
+export interface DataSelection {
+  dataset: DatasetName;
+  /** Folder with the files (required for cifar10; optional for fashion-mnist; ignored for mnist). */
+  dataDir?: string;
+  /**
+   * Hold out the LAST `holdout` training images as the test set and train on the ones before them
+   * (the PyTorch sample's mnist.pkl.gz split: train on the first 50 000, validate on the last 10 000).
+   * Omitted: train on the train split, test on the test split.
+   */
+  holdout?: number;
+  /** Keep only the first N training images (after the holdout split). */
+  trainLimit?: number;
+  /** Keep only the first N test images. */
+  testLimit?: number;
+}
+
+/** Loads the train and test sets `sel` describes. */
+export async function loadTrainTest(
+  sel: DataSelection,
+): Promise<{ train: Dataset; test: Dataset }> {
+  if (!DATASET_NAMES.includes(sel.dataset)) {
+    throw new Error(
+      `dataset: unknown name ${JSON.stringify(sel.dataset)}; known: ${DATASET_NAMES.join(', ')}`,
+    );
+  }
+  checkLimit('trainLimit', sel.trainLimit);
+  checkLimit('testLimit', sel.testLimit);
+  if (sel.holdout === undefined) {
+    const [train, test] = await Promise.all([
+      loadDataset(sel.dataset, { split: 'train', dir: sel.dataDir, limit: sel.trainLimit }),
+      loadDataset(sel.dataset, { split: 'test', dir: sel.dataDir, limit: sel.testLimit }),
+    ]);
+    return { train, test };
+  }
+  const all = await loadDataset(sel.dataset, { split: 'train', dir: sel.dataDir });
+  if (!Number.isInteger(sel.holdout) || sel.holdout < 1 || sel.holdout >= all.count) {
+    throw new Error(
+      `holdout must be an integer in 1..${all.count - 1} (${all.name} has ${all.count} images), got ${JSON.stringify(sel.holdout)}`,
+    );
+  }
+  const cut = all.count - sel.holdout;
+  return {
+    train: takeFirst(sliceDataset(all, 0, cut), sel.trainLimit),
+    test: takeFirst(sliceDataset(all, cut, all.count), sel.testLimit),
+  };
+}
+
+function checkLimit(key: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Training: a seeded, resumable trainer for zoo models on the bundled datasets, presets for the
+ * official DO-Conv samples, Conv vs DO-Conv comparison, evaluation and folding of saved models.
+ * Node-only (reads datasets and writes runs); re-exported by `doconv/node`.
+ */
+export {
+  trainModel,
+  type TrainOptions,
+  type TrainResult,
+  type TrainSummary,
+  type DoconvModelMetadata,
+  CHECKPOINT_DIR,
+  FOLDED_DIR,
+  SUMMARY_FILE,
+} from './trainModel.js';
+export {
+  compareConvs,
+  comparisonTable,
+  meanStd,
+  type CompareOptions,
+  type ComparisonRecord,
+  type ComparisonResult,
+  type MeanStd,
+} from './compare.js';
+export {
+  evaluateSavedModel,
+  foldSavedModel,
+  loadSavedModel,
+  modelMetadata,
+  type EvaluateSavedOptions,
+  type SavedModelEvaluation,
+  type FoldSavedOptions,
+  type FoldReport,
+} from './savedModels.js';
+export { measureTrainingSpeed, type SpeedOptions, type SpeedResult } from './speed.js';
+export {
+  resolveConfig,
+  RESUME_KEYS,
+  type RecipeOptions,
+  type TrainConfig,
+  type ModelBuilder,
+} from './config.js';
+export {
+  PRESETS,
+  PRESET_NAMES,
+  presetByName,
+  defaultRecipe,
+  type Preset,
+  type PresetName,
+  type Recipe,
+} from './presets.js';
+export {
+  runTraining,
+  trainEpoch,
+  type LoopConfig,
+  type LoopHooks,
+  type EpochResult,
+} from './loop.js';
+export {
+  evaluate,
+  logitsModel,
+  maxAbsLogitDifference,
+  type Evaluation,
+  type EvaluateOptions,
+} from './evaluate.js';
+export { crossEntropy, correctCount, detectOutputKind, type OutputKind } from './losses.js';
+export {
+  SGD,
+  Adam,
+  ScheduledOptimizer,
+  createOptimizer,
+  OPTIMIZER_KINDS,
+  type OptimizerSpec,
+  type OptimizerKind,
+  type SgdArgs,
+  type AdamArgs,
+  type NamedTensor,
+} from './optimizers.js';
+export {
+  learningRateAt,
+  checkSchedule,
+  SCHEDULE_KINDS,
+  type LrSchedule,
+  type ScheduleKind,
+  type ScheduleUnit,
+  type ScheduleProgress,
+  type ConstantSchedule,
+  type StepSchedule,
+  type CosineSchedule,
+} from './schedules.js';
+export {
+  decayMask,
+  addWeightDecay,
+  shortWeightName,
+  KERNEL_WEIGHT_NAMES,
+  D_WEIGHT_NAME,
+  type DecayOptions,
+} from './weightDecay.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  hasCheckpoint,
+  type CheckpointContents,
+  type LoadedCheckpoint,
+} from './checkpoint.js';
+export {
+  appendMetrics,
+  writeMetrics,
+  readMetrics,
+  METRICS_FILE,
+  type EpochMetrics,
+} from './metrics.js';
+export {
+  createProgress,
+  formatEpochLine,
+  formatDuration,
+  LineProgress,
+  silentProgress,
+  PROGRESS_MODES,
+  type ProgressMode,
+  type ProgressReporter,
+  type StepProgress,
+} from './progress.js';
+export {
+  loadTrainTest,
+  normalizationFor,
+  DATASET_STATS,
+  NORMALIZE_KINDS,
+  type NormalizeKind,
+  type DataSelection,
+} from './data.js';
+export {
+  selectBackend,
+  machineInfo,
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type MachineInfo,
+} from './environment.js';
+export { accuracyCurvesSvg, meanCurve, type CurveSeries, type PlotOptions } from './plot.js';

@@ -1,0 +1,191 @@
+/**
+ * The training loop, on a model and datasets already in memory (no files; trainModel adds those).
+ *
+ * Why not model.fit: fit shuffles with an unseeded Math.random, so two runs with one seed differ.
+ * Here shuffling and augmentation come from `batches(train, …, {seed: mixSeeds(seed, epoch)})`, the
+ * learning rate from a pure schedule function, and every step is forward (training mode, so BatchNorm
+ * updates its moving statistics) → loss → gradients → + weight decay → optimizer. Same seed, same
+ * backend → the same weights, and a run resumed from an epoch checkpoint continues identically.
+ */
+import * as tf from '@tensorflow/tfjs';
+// The wasm backend needs doconv's gradient kernels to train; registering is idempotent.
+import '../engine/register.js';
+import { batchCount, batches, type Normalization } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { flipCrop } from '../data/augment.js';
+import { mixSeeds } from '../data/prng.js';
+import { evaluate } from './evaluate.js';
+import { correctCount, crossEntropy, type OutputKind } from './losses.js';
+import type { EpochMetrics } from './metrics.js';
+import type { ScheduledOptimizer } from './optimizers.js';
+import { silentProgress, type ProgressReporter } from './progress.js';
+import { learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
+import { addWeightDecay, decayMask } from './weightDecay.js';
+
+/** What the loop needs to know (a subset of TrainConfig, plus the resolved normalisation). */
+export interface LoopConfig {
+  epochs: number;
+  batchSize: number;
+  evalBatchSize: number;
+  seed: number;
+  /** The base learning rate the schedule scales. */
+  learningRate: number;
+  schedule: LrSchedule;
+  scheduleUnit: ScheduleUnit;
+  weightDecay: number;
+  decayD: boolean;
+  augment: boolean;
+  normalize?: Normalization;
+  outputKind: OutputKind;
+}
+
+/** Callbacks of `runTraining`. */
+export interface LoopHooks {
+  progress?: ProgressReporter;
+  /** After each epoch's evaluation, with the history so far (checkpointing happens here). */
+  onEpochEnd?: (metrics: EpochMetrics, history: readonly EpochMetrics[]) => void | Promise<void>;
+  /** Checked before every step: aborting stops at once (the epoch in progress is lost). */
+  signal?: AbortSignal;
+}
+
+/** Trains `model` from epoch `history.length` to `config.epochs`; returns the full history. */
+export async function runTraining(
+  model: tf.LayersModel,
+  optimizer: ScheduledOptimizer,
+  train: Dataset,
+  test: Dataset,
+  config: LoopConfig,
+  history: readonly EpochMetrics[] = [],
+  hooks: LoopHooks = {},
+): Promise<EpochMetrics[]> {
+  const progress = hooks.progress ?? silentProgress;
+  const done = [...history];
+  for (let epoch = done.length; epoch < config.epochs; epoch++) {
+    const t = await trainEpoch(model, optimizer, train, epoch, config, progress, hooks.signal);
+    const evalStart = performance.now();
+    const ev = evaluate(model, test, {
+      batchSize: config.evalBatchSize,
+      normalize: config.normalize,
+      outputKind: config.outputKind,
+    });
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      trainLoss: t.loss,
+      trainAccuracy: t.accuracy,
+      testLoss: ev.loss,
+      testAccuracy: ev.accuracy,
+      imagesPerSecond: t.imagesPerSecond,
+      seconds: t.seconds,
+      evalSeconds: (performance.now() - evalStart) / 1000,
+      lr: t.lr,
+    };
+    done.push(metrics);
+    await hooks.onEpochEnd?.(metrics, done);
+    progress.endEpoch(metrics, config.epochs);
+  }
+  return done;
+}
+
+/** One epoch's training numbers. */
+export interface EpochResult {
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  imagesPerSecond: number;
+  /** The first step's learning rate. */
+  lr: number;
+}
+
+/** One pass over `train` in the epoch's seeded order. */
+export async function trainEpoch(
+  model: tf.LayersModel,
+  optimizer: ScheduledOptimizer,
+  train: Dataset,
+  epoch: number,
+  config: LoopConfig,
+  progress: ProgressReporter = silentProgress,
+  signal?: AbortSignal,
+): Promise<EpochResult> {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const mask = decayMask(model, { decayD: config.decayD });
+  const steps = batchCount(train.count, config.batchSize);
+  const lrAt = (step: number) =>
+    learningRateAt(config.schedule, config.learningRate, config.scheduleUnit, {
+      epoch,
+      step,
+      stepsPerEpoch: steps,
+      epochs: config.epochs,
+    });
+  const stream = batches(train, config.batchSize, {
+    shuffle: true,
+    seed: mixSeeds(config.seed, epoch),
+    normalize: config.normalize,
+    augment: config.augment ? flipCrop() : undefined,
+  });
+  progress.startEpoch(epoch + 1, config.epochs, steps);
+  const start = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let images = 0;
+  let step = 0;
+  for (const { xs, ys, size } of stream) {
+    try {
+      signal?.throwIfAborted();
+      optimizer.learningRate = lrAt(step);
+      const [loss, right] = trainStep(model, optimizer, variables, mask, xs, ys, config);
+      lossSum += loss * size;
+      correct += right;
+      images += size;
+    } finally {
+      tf.dispose([xs, ys]);
+    }
+    step++;
+    const seconds = (performance.now() - start) / 1000;
+    progress.step({
+      step,
+      steps,
+      images,
+      loss: lossSum / images,
+      accuracy: correct / images,
+      imagesPerSecond: images / seconds,
+    });
+    // Let timers (the progress bar) and signal handlers (Ctrl-C → abort) run between steps.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    loss: lossSum / images,
+    accuracy: correct / images,
+    seconds,
+    imagesPerSecond: images / seconds,
+    lr: lrAt(0),
+  };
+}
+
+/** forward → loss → gradients → weight decay → update; returns [mean loss, correct count]. */
+function trainStep(
+  model: tf.LayersModel,
+  optimizer: ScheduledOptimizer,
+  variables: tf.Variable[],
+  mask: boolean[],
+  xs: tf.Tensor,
+  ys: tf.Tensor,
+  config: LoopConfig,
+): [number, number] {
+  let right: tf.Scalar | undefined;
+  try {
+    return tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.apply(xs, { training: true }) as tf.Tensor;
+        right = tf.keep(correctCount(ys, out));
+        return crossEntropy(ys, out, config.outputKind);
+      }, variables);
+      const gradList = variables.map((v) => grads[v.name]);
+      const decayed = addWeightDecay(gradList, variables, mask, config.weightDecay);
+      optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: decayed[i] })));
+      return [value.dataSync()[0], right!.dataSync()[0]];
+    });
+  } finally {
+    right?.dispose();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Evaluating and folding models saved in TF.js format: the library calls behind `doconv eval` and
+ * `doconv fold`. Node-only.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
+import { fileSystem } from '../io/fileSystemIO.js';
+import { foldModel } from '../fold/foldModel.js';
+import { NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
+import { evaluate, type Evaluation, maxAbsLogitDifference } from './evaluate.js';
+import { detectOutputKind } from './losses.js';
+import type { DoconvModelMetadata } from './trainModel.js';
+
+/** Loads a LayersModel from a model.json, or from a folder holding one (e.g. a run's checkpoint/ or folded/). */
+export async function loadSavedModel(modelPath: string): Promise<tf.LayersModel> {
+  let file = modelPath;
+  try {
+    if ((await fs.stat(modelPath)).isDirectory()) file = path.join(modelPath, 'model.json');
+  } catch {
+    throw new Error(`model ${JSON.stringify(modelPath)}: no such file or folder`);
+  }
+  return tf.loadLayersModel(fileSystem(file));
+}
+
+/** The doconv metadata a trained model was saved with, if any. */
+export function modelMetadata(model: tf.LayersModel): Partial<DoconvModelMetadata> {
+  const meta = model.getUserDefinedMetadata() as
+    { doconv?: Partial<DoconvModelMetadata> } | undefined;
+  return meta?.doconv ?? {};
+}
+
+/** Options of `evaluateSavedModel`. */
+export interface EvaluateSavedOptions {
+  /** Dataset; default the one recorded in the model's metadata, else 'mnist'. */
+  dataset?: DatasetName;
+  dataDir?: string;
+  /** 'test' (default) or 'train'. */
+  split?: 'train' | 'test';
+  /** Evaluate on the first N images only. */
+  limit?: number;
+  batchSize?: number;
+  /** Pixel normalisation; default the one recorded in the model's metadata, else 'none'. */
+  normalize?: NormalizeKind;
+}
+
+/** What `evaluateSavedModel` reports. */
+export interface SavedModelEvaluation extends Evaluation {
+  model: string;
+  dataset: DatasetName;
+  split: 'train' | 'test';
+  normalize: NormalizeKind;
+  parameters: number;
+}
+
+/** Evaluates the model at `modelPath` on a dataset split. */
+export async function evaluateSavedModel(
+  modelPath: string,
+  opts: EvaluateSavedOptions = {},
+): Promise<SavedModelEvaluation> {
+  const model = await loadSavedModel(modelPath);
+  try {
+    const meta = modelMetadata(model);
+    const dataset = opts.dataset ?? (meta.dataset as DatasetName | undefined) ?? 'mnist';
+    if (!DATASET_NAMES.includes(dataset)) {
+      throw new Error(
+        `unknown dataset ${JSON.stringify(dataset)}; known: ${DATASET_NAMES.join(', ')}`,
+      );
+    }
+    const normalize = opts.normalize ?? (meta.normalize as NormalizeKind | undefined) ?? 'none';
+    if (!NORMALIZE_KINDS.includes(normalize)) {
+      throw new Error(
+        `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${JSON.stringify(normalize)}`,
+      );
+    }
+    const split = opts.split ?? 'test';
+    if (split !== 'train' && split !== 'test') {
+      throw new Error(`split must be 'train' or 'test', got ${JSON.stringify(split)}`);
+    }
+    const ds = await loadDataset(dataset, { split, dir: opts.dataDir, limit: opts.limit });
+    const ev = evaluate(model, ds, {
+      batchSize: opts.batchSize,
+      normalize: normalizationFor(normalize, dataset),
+    });
+    return { ...ev, model: modelPath, dataset, split, normalize, parameters: model.countParams() };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Options of `foldSavedModel`. */
+export interface FoldSavedOptions {
+  /** Merge BatchNorms into the convs before them. Default true. */
+  fuseBatchNorm?: boolean;
+  /** Check the folded model against the original on this many test images of the model's dataset (0: skip). Default 0. */
+  verifyImages?: number;
+  dataDir?: string;
+}
+
+/** What `foldSavedModel` reports. */
+export interface FoldReport {
+  input: string;
+  output: string;
+  parameters: { before: number; after: number };
+  /** max |Δ| of logits on the verification images, when verifyImages > 0. */
+  maxAbsLogitDiff: number | null;
+}
+
+/** Folds the model at `input` (DO layers → standard convs, BN fused) and saves it to folder `output`. */
+export async function foldSavedModel(
+  input: string,
+  output: string,
+  opts: FoldSavedOptions = {},
+): Promise<FoldReport> {
+  const model = await loadSavedModel(input);
+  let folded: tf.LayersModel | undefined;
+  try {
+    folded = foldModel(model, { fuseBatchNorm: opts.fuseBatchNorm ?? true });
+    const meta = modelMetadata(model);
+    folded.setUserDefinedMetadata({ doconv: { ...meta, folded: true } });
+    let maxDiff: number | null = null;
+    if ((opts.verifyImages ?? 0) > 0) {
+      const dataset = (meta.dataset as DatasetName | undefined) ?? 'mnist';
+      const test = await loadDataset(dataset, {
+        split: 'test',
+        dir: opts.dataDir,
+        limit: opts.verifyImages,
+      });
+      const normalize = normalizationFor(
+        (meta.normalize as NormalizeKind | undefined) ?? 'none',
+        dataset,
+      );
+      detectOutputKind(model); // fails early on multi-output models
+      maxDiff = maxAbsLogitDifference(model, folded, test, { normalize });
+    }
+    await folded.save(fileSystem(output));
+    return {
+      input,
+      output,
+      parameters: { before: model.countParams(), after: folded.countParams() },
+      maxAbsLogitDiff: maxDiff,
+    };
+  } finally {
+    model.dispose();
+    folded?.dispose();
+  }
+}

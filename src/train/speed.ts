@@ -1,0 +1,120 @@
+/**
+ * A quick training-throughput measurement: the trainer's own epoch loop (batch preparation, forward,
+ * backward, update) on random bytes, so the number is what `train` would show for that model.
+ * For the full benchmark (several nets, wasm vs cpu vs PyTorch) see bench/train.ts.
+ */
+import { buildModel, type ConvKind } from '../models/index.js';
+import { createRng } from '../data/prng.js';
+import type { Dataset } from '../data/dataset.js';
+import { selectBackend, type BackendChoice } from './environment.js';
+import { trainEpoch } from './loop.js';
+import { detectOutputKind } from './losses.js';
+import { createOptimizer } from './optimizers.js';
+
+/** Options of `measureTrainingSpeed`. */
+export interface SpeedOptions {
+  /** Zoo model name. Default 'tf-mnist-sample'. */
+  model?: string;
+  conv?: ConvKind;
+  /** [height, width, channels]. Default [28, 28, 1]. */
+  inputShape?: [number, number, number];
+  numClasses?: number;
+  batchSize?: number;
+  /** Timed steps. Default 20. */
+  steps?: number;
+  /** Untimed steps first (kernel setup, optimizer slots). Default 2. */
+  warmupSteps?: number;
+  backend?: BackendChoice;
+}
+
+/** What `measureTrainingSpeed` reports. */
+export interface SpeedResult {
+  model: string;
+  conv: ConvKind;
+  backend: string;
+  batchSize: number;
+  steps: number;
+  imagesPerSecond: number;
+  secondsPerStep: number;
+}
+
+/** Trains `steps` batches of random images with SGD and reports images/s. */
+export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<SpeedResult> {
+  const modelName = opts.model ?? 'tf-mnist-sample';
+  const conv = opts.conv ?? 'doconv';
+  const [h, w, c] = opts.inputShape ?? [28, 28, 1];
+  const numClasses = opts.numClasses ?? 10;
+  const batchSize = opts.batchSize ?? 32;
+  const steps = opts.steps ?? 20;
+  const warmup = opts.warmupSteps ?? 2;
+  for (const [key, v] of [
+    ['batchSize', batchSize],
+    ['steps', steps],
+  ] as const) {
+    if (!(Number.isInteger(v) && v > 0))
+      throw new Error(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  if (!(Number.isInteger(warmup) && warmup >= 0)) {
+    throw new Error(`warmupSteps must be a non-negative integer, got ${JSON.stringify(warmup)}`);
+  }
+  const backend = await selectBackend(opts.backend);
+  const model = buildModel(modelName, { conv, inputShape: [h, w, c], numClasses, seed: 1 });
+  const optimizer = createOptimizer({ kind: 'sgd', learningRate: 0.01, momentum: 0.9 });
+  try {
+    const config = {
+      epochs: 1,
+      batchSize,
+      evalBatchSize: batchSize,
+      seed: 1,
+      learningRate: 0.01,
+      schedule: { kind: 'constant' } as const,
+      scheduleUnit: 'epoch' as const,
+      weightDecay: 0,
+      decayD: true,
+      augment: false,
+      outputKind: detectOutputKind(model),
+    };
+    if (warmup > 0)
+      await trainEpoch(
+        model,
+        optimizer,
+        randomDataset(warmup * batchSize, h, w, c, numClasses),
+        0,
+        config,
+      );
+    const timed = await trainEpoch(
+      model,
+      optimizer,
+      randomDataset(steps * batchSize, h, w, c, numClasses),
+      0,
+      config,
+    );
+    return {
+      model: modelName,
+      conv,
+      backend,
+      batchSize,
+      steps,
+      imagesPerSecond: timed.imagesPerSecond,
+      secondsPerStep: timed.seconds / steps,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function randomDataset(
+  count: number,
+  height: number,
+  width: number,
+  channels: number,
+  numClasses: number,
+): Dataset {
+  const rng = createRng(12345);
+  const images = new Uint8Array(count * height * width * channels);
+  for (let i = 0; i < images.length; i++) images[i] = Math.floor(rng() * 256);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) labels[i] = Math.floor(rng() * numClasses);
+  return { name: 'random', images, labels, count, height, width, channels, numClasses };
+}
