@@ -93,7 +93,7 @@ async function timeInterleaved(
   }
   const times: number[][] = runners.map(() => []);
   const start = performance.now();
-  while (times[0].length < 3 || performance.now() - start < minTime * 1000 * runners.length) {
+  while (times[0].length < 5 || performance.now() - start < minTime * 1000 * runners.length) {
     for (const [i, run] of runners.entries()) {
       const t0 = performance.now();
       await run();
