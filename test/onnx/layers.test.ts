@@ -317,6 +317,9 @@ describe('exportOnnx: what it refuses, by name', () => {
     const outer = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(inner.apply(input)) as tf.SymbolicTensor });
     expect(() => exportOnnx(outer)).toThrow(/'inner' \(Sequential\) is a nested model/);
   });
+  it('a model without inputs yet', () => {
+    expect(() => exportOnnx(tf.sequential({ name: 'empty' }))).toThrow(/model 'empty' has no inputs yet/);
+  });
   it('channelsFirst and bad batchSize', () => {
     const cf = sequentialOf([tf.layers.maxPooling2d({ poolSize: 2, dataFormat: 'channelsFirst', name: 'p' })]);
     expect(() => exportOnnx(cf)).toThrow(/layer 'p' \(MaxPooling2D\): dataFormat "channelsFirst"/);

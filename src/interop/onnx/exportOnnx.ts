@@ -3,7 +3,7 @@ import { DOConvBase } from '../../layers/DOConvBase.js';
 import { ConversionContext, TO_NHWC, type LayerConverter, type Value } from './context.js';
 import { layerConverters } from './converters/index.js';
 import { doConv } from './converters/convolution.js';
-import { describe } from './layerConfig.js';
+import { describeLayer } from './layerConfig.js';
 import { OnnxGraph, type Dim } from './onnxGraph.js';
 
 export { ONNX_OPSET } from './onnxGraph.js';
@@ -41,6 +41,11 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
       `exportOnnx: batchSize must be a positive integer, got ${JSON.stringify(batchSize)}`,
     );
   }
+  if (!model.inputs?.length) {
+    throw new Error(
+      `exportOnnx: model '${model.name}' has no inputs yet; build it first (e.g. give its first layer an inputShape)`,
+    );
+  }
   const batch = batchSize ?? null;
   const graph = new OnnxGraph();
   const ctx = new ConversionContext(
@@ -69,7 +74,7 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
     const layer = tensor.sourceLayer;
     if (layer.getClassName() === 'InputLayer') {
       throw new Error(
-        `exportOnnx: ${describe(layer)} feeds the graph but is not an input of the model`,
+        `exportOnnx: ${describeLayer(layer)} feeds the graph but is not an input of the model`,
       );
     }
     const node = layer.inboundNodes[tensor.nodeIndex];
@@ -113,14 +118,14 @@ function convert(
 ): Value[] {
   if (layer instanceof tf.LayersModel) {
     throw new Error(
-      `exportOnnx: ${describe(layer)} is a nested model; export a flat model (rebuild it with the inner layers)`,
+      `exportOnnx: ${describeLayer(layer)} is a nested model; export a flat model (rebuild it with the inner layers)`,
     );
   }
   const converter: LayerConverter | undefined =
     layer instanceof DOConvBase ? doConv : layerConverters[layer.getClassName()];
   if (!converter) {
     throw new Error(
-      `exportOnnx: ${describe(layer)} is not supported by the ONNX export ` +
+      `exportOnnx: ${describeLayer(layer)} is not supported by the ONNX export ` +
         `(supported: ${Object.keys(layerConverters).join(', ')})`,
     );
   }
@@ -129,7 +134,7 @@ function convert(
   } catch (error) {
     const message = (error as Error).message;
     if (message.includes(`'${layer.name}'`)) throw error;
-    throw new Error(`exportOnnx: ${describe(layer)}: ${message}`, { cause: error });
+    throw new Error(`exportOnnx: ${describeLayer(layer)}: ${message}`, { cause: error });
   }
 }
 

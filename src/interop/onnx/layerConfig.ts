@@ -17,7 +17,7 @@ export function pairOf(
   if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number'))
     return [v[0], v[1]];
   throw new Error(
-    `${describe(layer)}: ${key} must be a number or a pair, got ${JSON.stringify(value)}`,
+    `${describeLayer(layer)}: ${key} must be a number or a pair, got ${JSON.stringify(value)}`,
   );
 }
 
@@ -28,7 +28,7 @@ export function requireChannelsLast(
 ): void {
   if (config.dataFormat != null && config.dataFormat !== 'channelsLast') {
     throw new Error(
-      `${describe(layer)}: dataFormat ${JSON.stringify(config.dataFormat)} is not supported, only 'channelsLast'`,
+      `${describeLayer(layer)}: dataFormat ${JSON.stringify(config.dataFormat)} is not supported, only 'channelsLast'`,
     );
   }
 }
@@ -44,13 +44,13 @@ export function requireWeight(layer: tf.layers.Layer, shortName: string): tf.Ten
   const w = weightOf(layer, shortName);
   if (!w) {
     const names = layer.weights.map((v) => v.originalName).join(', ') || 'none';
-    throw new Error(`${describe(layer)}: weight '${shortName}' not found (weights: ${names})`);
+    throw new Error(`${describeLayer(layer)}: weight '${shortName}' not found (weights: ${names})`);
   }
   return w;
 }
 
 /** "layer 'conv2d_1' (Conv2D)", for error messages. */
-export function describe(layer: tf.layers.Layer): string {
+export function describeLayer(layer: tf.layers.Layer): string {
   return `layer '${layer.name}' (${layer.getClassName()})`;
 }
 

@@ -4,7 +4,7 @@ import { emitActivation } from '../activations.js';
 import type { ConversionContext, LayerCall, LayerConverter, Value } from '../context.js';
 import {
   configOf,
-  describe,
+  describeLayer,
   floatData,
   pairOf,
   requireChannelsLast,
@@ -57,7 +57,7 @@ function emitConv(
 function padding(call: LayerCall, value: unknown): 'same' | 'valid' {
   if (value === 'same' || value === 'valid') return value;
   throw new Error(
-    `${describe(call.layer)}: padding ${JSON.stringify(value)} is not supported ('same' or 'valid')`,
+    `${describeLayer(call.layer)}: padding ${JSON.stringify(value)} is not supported ('same' or 'valid')`,
   );
 }
 
@@ -100,7 +100,7 @@ export const depthwiseConv2d: LayerConverter = (call, ctx) => {
   const dilation = pairOf(layer, 'dilationRate', config.dilationRate, 1);
   if (dilation[0] > 1 || dilation[1] > 1) {
     ctx.warn(
-      `${describe(layer)}: dilationRate ${JSON.stringify(dilation)} is ignored, as TF.js's DepthwiseConv2D ` +
+      `${describeLayer(layer)}: dilationRate ${JSON.stringify(dilation)} is ignored, as TF.js's DepthwiseConv2D ` +
         `ignores it; fold a DODepthwiseConv2D or use SeparableConv2D for a dilated depthwise conv`,
     );
   }
@@ -182,7 +182,8 @@ export const separableConv2d: LayerConverter = (call, ctx) => {
  */
 export const doConv: LayerConverter = (call, ctx) => {
   const layer = call.layer;
-  if (!(layer instanceof DOConvBase)) throw new Error(`${describe(layer)}: not a DO-Conv layer`);
+  if (!(layer instanceof DOConvBase))
+    throw new Error(`${describeLayer(layer)}: not a DO-Conv layer`);
   const y = emitConv(
     ctx,
     call.inputs[0],

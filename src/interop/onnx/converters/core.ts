@@ -1,6 +1,6 @@
 import { clip, emitActivation } from '../activations.js';
 import type { LayerConverter } from '../context.js';
-import { configOf, describe, floatData, requireWeight } from '../layerConfig.js';
+import { configOf, describeLayer, floatData, requireWeight } from '../layerConfig.js';
 
 /** Layers that compute nothing at inference (Dropout and the noise layers). */
 export const identity: LayerConverter = (call) => [call.inputs[0]];
@@ -95,7 +95,7 @@ export const softmax: LayerConverter = (call, ctx) => {
   const axis = configOf(call.layer).axis;
   if (typeof axis !== 'number') {
     throw new Error(
-      `${describe(call.layer)}: softmax over several axes ${JSON.stringify(axis)} is not supported`,
+      `${describeLayer(call.layer)}: softmax over several axes ${JSON.stringify(axis)} is not supported`,
     );
   }
   const x = call.inputs[0];

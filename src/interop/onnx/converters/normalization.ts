@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LayerConverter } from '../context.js';
-import { configOf, describe, floatData, requireWeight, weightOf } from '../layerConfig.js';
+import { configOf, describeLayer, floatData, requireWeight, weightOf } from '../layerConfig.js';
 
 /**
  * BatchNormalization at inference. When the normalized axis can be ONNX's axis 1 (channels of a 4D
@@ -15,7 +15,7 @@ export const batchNormalization: LayerConverter = (call, ctx) => {
   const rawAxis = config.axis;
   if (typeof rawAxis !== 'number') {
     throw new Error(
-      `${describe(layer)}: axis ${JSON.stringify(rawAxis)} is not supported (one axis only)`,
+      `${describeLayer(layer)}: axis ${JSON.stringify(rawAxis)} is not supported (one axis only)`,
     );
   }
   const tfAxis = rawAxis < 0 ? rawAxis + rank : rawAxis;

@@ -1,5 +1,5 @@
 import type { LayerConverter } from '../context.js';
-import { configOf, describe, pairOf, requireChannelsLast } from '../layerConfig.js';
+import { configOf, describeLayer, pairOf, requireChannelsLast } from '../layerConfig.js';
 import { onnxPadding } from '../padding.js';
 
 /**
@@ -18,7 +18,7 @@ function pool2d(opType: 'MaxPool' | 'AveragePool'): LayerConverter {
     const padding = config.padding as 'same' | 'valid';
     if (padding !== 'same' && padding !== 'valid') {
       throw new Error(
-        `${describe(layer)}: padding ${JSON.stringify(config.padding)} is not supported`,
+        `${describeLayer(layer)}: padding ${JSON.stringify(config.padding)} is not supported`,
       );
     }
     const [out] = ctx.graph.addNode(opType, [x.name], layer.name, {
