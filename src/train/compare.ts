@@ -3,7 +3,7 @@
  * the official README's table (run1..runN, avg, +) with mean ± std, a JSON record and an SVG of the
  * per-epoch test-accuracy curves. The library call behind `doconv compare`. Node-only.
  *
- *   OUT/runs/conv-seed1/ … doconv-seedN/   each a full trainModel output folder
+ *   OUT/runs/conv-seed1/ … doconv-seedN/   each a full trainModel output folder (or under runsDir)
  *   OUT/NAME.json   ComparisonRecord: {command, date, machine, backend, runs: {conv: [...], doconv: [...]}, …}
  *   OUT/NAME.md     the table
  *   OUT/NAME.svg    the curves
@@ -19,7 +19,14 @@ import { machineInfo, type MachineInfo, selectBackend } from './environment.js';
 import { type EpochMetrics, METRICS_FILE, readMetrics } from './metrics.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { presetByName } from './presets.js';
-import { SUMMARY_FILE, trainModel, type TrainOptions, type TrainSummary } from './trainModel.js';
+import { hasCheckpoint } from './checkpoint.js';
+import {
+  CHECKPOINT_DIR,
+  SUMMARY_FILE,
+  trainModel,
+  type TrainOptions,
+  type TrainSummary,
+} from './trainModel.js';
 
 export const COMPARED_CONVS = ['conv', 'doconv'] as const;
 type Side = (typeof COMPARED_CONVS)[number];
@@ -33,8 +40,10 @@ export interface CompareOptions extends Omit<
   runs?: number;
   /** Explicit seeds instead of 1..runs. */
   seeds?: number[];
-  /** Output folder (default: no files). */
+  /** Output folder for NAME.json/.md/.svg (default: no files). */
   out?: string;
+  /** Folder for the per-run training folders. Default OUT/runs (runs are not saved without either). */
+  runsDir?: string;
   /** Base name of the JSON/MD/SVG files. Default: the preset's name, else the model's. */
   name?: string;
   /** The command line to record in the JSON. */
@@ -89,7 +98,17 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
       `runs must be a positive integer (seeds 1..runs), got seeds ${JSON.stringify(seeds)}`,
     );
   }
-  const { runs: _runs, seeds: _seeds, out, name: _name, command, onRunEnd, ...trainOpts } = opts;
+  const {
+    runs: _runs,
+    seeds: _seeds,
+    out,
+    runsDir: _runsDir,
+    name: _name,
+    command,
+    onRunEnd,
+    ...trainOpts
+  } = opts;
+  const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;
@@ -99,7 +118,7 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
   const curves: Record<Side, number[][]> = { conv: [], doconv: [] };
   for (const seed of seeds) {
     for (const conv of COMPARED_CONVS) {
-      const runDir = out !== undefined ? path.join(out, 'runs', `${conv}-seed${seed}`) : undefined;
+      const runDir = runsDir !== undefined ? path.join(runsDir, `${conv}-seed${seed}`) : undefined;
       const want = resolveConfig({ ...trainOpts, conv, seed });
       let summary: TrainSummary | null = runDir ? await reusableSummary(runDir, want) : null;
       let history: EpochMetrics[];
@@ -107,13 +126,17 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
       if (summary !== null) {
         history = await readMetrics(path.join(runDir!, METRICS_FILE));
       } else {
+        // An interrupted run resumes from its checkpoint; a folder without one holds nothing to keep.
+        const resume =
+          runDir !== undefined && (await hasCheckpoint(path.join(runDir, CHECKPOINT_DIR)));
         const result = await trainModel({
           ...trainOpts,
           backend: undefined,
           conv,
           seed,
           out: runDir,
-          resume: true,
+          resume,
+          overwrite: !resume,
         });
         result.model.dispose();
         result.folded?.dispose();

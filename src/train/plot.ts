@@ -81,10 +81,14 @@ export function accuracyCurvesSvg(series: readonly CurveSeries[], opts: PlotOpti
     for (const run of s.runs) out.push(line(run, s.color, 1, 0.35));
     out.push(line(meanCurve(s.runs), s.color, 2.5, 1));
   }
-  // Legend.
+  // Legend, bottom right: accuracy curves rise, so that corner is usually empty.
+  const lx = width - m.right - 236;
+  const ly0 = height - m.bottom - 12 - 18 * series.length;
+  out.push(
+    `<rect x="${lx - 8}" y="${ly0 - 6}" width="236" height="${18 * series.length + 6}" fill="white" opacity="0.85"/>`,
+  );
   series.forEach((s, i) => {
-    const ly = m.top + 8 + i * 18;
-    const lx = width - m.right - 210;
+    const ly = ly0 + 6 + i * 18;
     out.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"/>`,
       `<text x="${lx + 30}" y="${ly + 4}">${escapeXml(`${s.label} (mean of ${s.runs.length}; thin: runs)`)}</text>`,

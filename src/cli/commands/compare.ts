@@ -1,0 +1,91 @@
+/** `doconv compare`: parse, call compareConvs, print the table. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import * as path from 'node:path';
+import { compareConvs, resolveConfig } from '../../train/index.js';
+import {
+  addRecipeOptions,
+  integerList,
+  positiveInt,
+  recipeFromFlags,
+  type RecipeFlags,
+} from '../options.js';
+import { type CliIO, commandLine } from '../print.js';
+
+interface CompareFlags extends RecipeFlags {
+  runs: number;
+  seeds?: number[];
+  out?: string;
+  runsDir?: string;
+  name?: string;
+  json?: boolean;
+}
+
+export function compareCommand(io: CliIO): Command {
+  const cmd = new Command('compare')
+    .summary('baseline vs DO-Conv over seeds 1..N: table, JSON, SVG')
+    .description(
+      "Train the baseline (conv) and DO-Conv with one recipe and seeds 1..N, and print the official README's table\n" +
+        '(run1..runN, avg, +) with mean ± std. Writes OUT/NAME.json ({command, date, machine, backend, runs: {conv, doconv}, …}),\n' +
+        'OUT/NAME.md (the table) and OUT/NAME.svg (per-epoch test accuracy of every run). Finished runs are reused and\n' +
+        'interrupted ones resume, so an interrupted comparison continues when run again.',
+    );
+  addRecipeOptions(cmd)
+    .addOption(
+      new Option('--runs <n>', 'runs per conv (seeds 1..N)').argParser(positiveInt).default(5),
+    )
+    .addOption(
+      new Option('--seeds <list>', 'explicit seeds instead of 1..N, e.g. 1,2,3').argParser(
+        integerList,
+      ),
+    )
+    .option('--out <dir>', 'output folder (default runs/compare-NAME)')
+    .option('--runs-dir <dir>', 'folder for the per-run training folders (default OUT/runs)')
+    .option(
+      '--name <name>',
+      'base name of the JSON/MD/SVG files (default: the preset, else the model)',
+    )
+    .option('--json', 'print the JSON record instead of the table')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ doconv compare --preset tf-mnist-sample --runs 5                    # the official TF table
+  $ doconv compare --preset pt-mnist-sample --runs 5 --out results --runs-dir /tmp/pt-runs
+  $ doconv compare --preset pt-mnist-sample --epochs 15 --name pt-mnist-sample-15ep
+  $ doconv compare --preset tf-mnist-sample --runs 1 --epochs 1 --train-limit 6000   # a quick look
+  $ doconv compare --model resnet-20 --dataset fashion-mnist --epochs 5 --runs 3`,
+    )
+    .action(async (flags: CompareFlags) => {
+      let recipe;
+      try {
+        recipe = recipeFromFlags(flags);
+      } catch (e) {
+        if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
+        throw e;
+      }
+      const name = flags.name ?? flags.preset ?? resolveConfig(recipe).model;
+      const out = flags.out ?? path.join('runs', `compare-${name}`);
+      const seeds = flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1);
+      const result = await compareConvs({
+        ...recipe,
+        seeds,
+        out,
+        runsDir: flags.runsDir,
+        name,
+        command: commandLine(),
+        backend: flags.backend,
+        progress: flags.progress,
+        log: io.err,
+        onRunEnd: (s, reused) =>
+          io.err(
+            `${reused ? 'reused' : 'finished'}: ${s.conv} seed ${s.seed}: test accuracy ${(s.testAccuracy * 100).toFixed(2)} %`,
+          ),
+      });
+      io.out(
+        flags.json
+          ? JSON.stringify(result.record, null, 2)
+          : `${result.table}\nwrote ${result.files.join(', ')}`,
+      );
+    });
+  return cmd;
+}
