@@ -1,0 +1,59 @@
+/** Shared pieces of the trainer tests: a tiny model with every kind of weight, temp folders, weight dumps. */
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { convFactory } from '../../src/models/index.js';
+import type { EpochMetrics, ModelBuilder } from '../../src/train/index.js';
+
+/**
+ * conv 3×3 stride 2 (DO-Conv under 'doconv', no bias) → BatchNorm → ReLU → conv 3×3 (with bias) →
+ * flatten → dense logits: W, D, bias, BN gamma/beta and moving statistics, and a dense kernel.
+ */
+export const tinyModel: ModelBuilder = ({ conv, inputShape, numClasses, seed }) => {
+  const f = convFactory(conv);
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
+  const input = tf.input({ shape: inputShape });
+  let y = f
+    .conv2d({
+      filters: 4,
+      kernelSize: 3,
+      strides: 2,
+      useBias: false,
+      kernelInitializer: init(1),
+      name: 'c1',
+    })
+    .apply(input) as tf.SymbolicTensor;
+  y = tf.layers.batchNormalization({ name: 'bn1' }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.reLU().apply(y) as tf.SymbolicTensor;
+  y = f
+    .conv2d({ filters: 4, kernelSize: 3, strides: 2, kernelInitializer: init(2), name: 'c2' })
+    .apply(y) as tf.SymbolicTensor;
+  y = tf.layers.flatten().apply(y) as tf.SymbolicTensor;
+  y = tf.layers
+    .dense({ units: numClasses, kernelInitializer: init(3), name: 'logits' })
+    .apply(y) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: y });
+};
+
+/** A fresh empty folder under the OS temp dir. */
+export async function tempDir(tag: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), `doconv-${tag}-`));
+}
+
+/** Every weight (trainable or not) of `model`, as plain arrays in layer order. */
+export function weightValues(model: tf.LayersModel): number[][] {
+  return model.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+/** Metrics without the wall-clock fields, which differ between identical runs. */
+export function withoutTimes(
+  history: readonly EpochMetrics[],
+): Array<Omit<EpochMetrics, 'seconds' | 'evalSeconds' | 'imagesPerSecond'>> {
+  return history.map(({ seconds: _s, evalSeconds: _e, imagesPerSecond: _i, ...rest }) => rest);
+}
+
+/** Names of the entries in `dir` that look like temp or set-aside checkpoint folders. */
+export async function leftovers(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((n) => n.includes('.tmp') || n.includes('.old-'));
+}

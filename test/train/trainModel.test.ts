@@ -1,0 +1,208 @@
+/**
+ * The trainer end to end on the wasm backend with a tiny model and a few hundred MNIST images:
+ * repeatability, resume equivalence, output files, folding, and the out-folder guards.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../engine/wasm_setup.js';
+import {
+  loadCheckpoint,
+  loadSavedModel,
+  readMetrics,
+  trainModel,
+  type TrainOptions,
+  type TrainSummary,
+} from '../../src/train/index.js';
+import { leftovers, tempDir, tinyModel, weightValues, withoutTimes } from './helpers.js';
+
+let root: string;
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  root = await tempDir('train');
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+const base: TrainOptions = {
+  model: tinyModel,
+  conv: 'doconv',
+  dataset: 'mnist',
+  trainLimit: 192,
+  testLimit: 128,
+  epochs: 2,
+  batchSize: 32,
+  evalBatchSize: 64,
+  seed: 3,
+};
+
+async function train(opts: TrainOptions) {
+  const r = await trainModel({ ...base, ...opts });
+  const weights = weightValues(r.model);
+  r.model.dispose();
+  r.folded?.dispose();
+  return { ...r, weights };
+}
+
+describe('repeatability', () => {
+  it('the same seed twice gives identical metrics and weights; another seed does not', async () => {
+    const a = await train({ fold: false });
+    const b = await train({ fold: false });
+    expect(withoutTimes(b.history)).toEqual(withoutTimes(a.history));
+    expect(b.weights).toEqual(a.weights);
+    const c = await train({ fold: false, seed: 4 });
+    expect(c.weights).not.toEqual(a.weights);
+  });
+});
+
+describe('resume', () => {
+  const recipes: Array<[string, TrainOptions]> = [
+    [
+      'SGD momentum, weight decay, cosine per step, flip/crop',
+      {
+        optimizer: 'sgd',
+        lr: 0.05,
+        momentum: 0.9,
+        weightDecay: 5e-4,
+        schedule: { kind: 'cosine' },
+        scheduleUnit: 'step',
+        augment: true,
+      },
+    ],
+    [
+      'Adam, step schedule per epoch',
+      { optimizer: 'adam', lr: 0.003, schedule: { kind: 'step', milestones: [1] } },
+    ],
+  ];
+  for (const [name, recipe] of recipes) {
+    it(`${name}: 2 epochs straight = 1 epoch, interrupted, + resume`, async () => {
+      const straight = await train({ ...recipe, out: path.join(root, `straight-${name}`) });
+
+      const out = path.join(root, `resumed-${name}`);
+      const abort = new AbortController();
+      await expect(
+        train({
+          ...recipe,
+          out,
+          signal: abort.signal,
+          onEpochEnd: (m) => void (m.epoch === 1 && abort.abort()),
+        }),
+      ).rejects.toThrow(/aborted/);
+      expect((await readMetrics(path.join(out, 'metrics.jsonl'))).length).toBe(1);
+      const ckpt = await loadCheckpoint<{ history: unknown[] }>(path.join(out, 'checkpoint'));
+      expect(ckpt.state.history.length).toBe(1);
+      ckpt.model.dispose();
+      ckpt.optimizer.dispose();
+
+      const resumed = await train({ ...recipe, out, resume: true });
+      expect(resumed.weights).toEqual(straight.weights);
+      expect(withoutTimes(resumed.history)).toEqual(withoutTimes(straight.history));
+      expect(withoutTimes(await readMetrics(path.join(out, 'metrics.jsonl')))).toEqual(
+        withoutTimes(straight.history),
+      );
+      expect(await leftovers(out)).toEqual([]);
+    });
+  }
+
+  it('refuses to resume with different settings, naming them', async () => {
+    const out = path.join(root, 'mismatch');
+    await train({ epochs: 1, out, fold: false });
+    await expect(train({ epochs: 2, out, resume: true, batchSize: 16 })).rejects.toThrow(
+      /cannot resume .*checkpoint: the run's settings differ \(batchSize: checkpoint 32, now 16\)/,
+    );
+  });
+});
+
+describe('output files', () => {
+  let out: string;
+  let summary: TrainSummary;
+  beforeAll(async () => {
+    out = path.join(root, 'files');
+    summary = (await train({ out, epochs: 2 })).summary;
+  });
+
+  it('metrics.jsonl: one line per epoch with the documented fields', async () => {
+    const lines = (await fs.readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.length).toBe(2);
+    lines.forEach((line, i) => {
+      const m = JSON.parse(line);
+      expect(Object.keys(m).sort()).toEqual(
+        [
+          'epoch',
+          'evalSeconds',
+          'imagesPerSecond',
+          'lr',
+          'seconds',
+          'testAccuracy',
+          'testLoss',
+          'trainAccuracy',
+          'trainLoss',
+        ].sort(),
+      );
+      expect(m.epoch).toBe(i + 1);
+      for (const k of ['trainAccuracy', 'testAccuracy'])
+        (expect(m[k]).toBeGreaterThanOrEqual(0), expect(m[k]).toBeLessThanOrEqual(1));
+      for (const k of ['trainLoss', 'testLoss', 'imagesPerSecond', 'seconds', 'lr'])
+        expect(m[k]).toBeGreaterThan(0);
+    });
+  });
+
+  it('summary.json: accuracies as fractions, folded accuracy within 0.1 pp, tiny max |Δ logits|', async () => {
+    const s = JSON.parse(await fs.readFile(path.join(out, 'summary.json'), 'utf8')) as TrainSummary;
+    expect(s).toEqual(summary);
+    expect(s.testAccuracy).toBeGreaterThan(0.1); // above chance for 10 classes after 2 epochs
+    expect(s.testAccuracy).toBeLessThanOrEqual(1);
+    expect(Math.abs(s.foldedTestAccuracy! - s.testAccuracy)).toBeLessThanOrEqual(0.001);
+    // BatchNorm is fused into the folded conv, so the logits differ by float rounding only.
+    expect(s.maxAbsLogitDiff).toBeLessThan(1e-4);
+    expect(s.parameters.folded).toBeLessThan(s.parameters.trained);
+    expect(s).toMatchObject({
+      conv: 'doconv',
+      dataset: 'mnist',
+      seed: 3,
+      epochs: 2,
+      trainImages: 192,
+      testImages: 128,
+      outputKind: 'logits',
+    });
+    expect(s.config).toMatchObject({
+      batchSize: 32,
+      optimizer: { kind: 'adam', learningRate: 0.001 },
+    });
+  });
+
+  it('checkpoint/ and folded/ hold TF.js models; the folded one has no DO layers', async () => {
+    const folded = await loadSavedModel(path.join(out, 'folded'));
+    expect(folded.layers.map((l) => l.getClassName())).not.toContain('DOConv2D');
+    expect(folded.layers.map((l) => l.getClassName())).not.toContain('BatchNormalization');
+    folded.dispose();
+    expect((await fs.readdir(path.join(out, 'checkpoint'))).sort()).toEqual(
+      ['model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'weights.bin'].sort(),
+    );
+  });
+
+  it('a second run into the same folder needs --resume or --overwrite', async () => {
+    await expect(train({ out, epochs: 1 })).rejects.toThrow(
+      `out ${JSON.stringify(out)} already holds a run (metrics.jsonl, checkpoint, folded, summary.json); resume it (--resume) or replace it (--overwrite)`,
+    );
+    const again = await train({ out, epochs: 1, overwrite: true, fold: false });
+    expect(again.history.length).toBe(1);
+    expect((await readMetrics(path.join(out, 'metrics.jsonl'))).length).toBe(1);
+  });
+});
+
+describe('zoo model with its softmax head', () => {
+  it('tf-mnist-sample: folded accuracy equals DO-Conv accuracy; logits compared before softmax', async () => {
+    const { summary } = await train({
+      model: 'tf-mnist-sample',
+      epochs: 1,
+      trainLimit: 128,
+      testLimit: 128,
+    });
+    expect(summary.outputKind).toBe('probabilities');
+    expect(Math.abs(summary.foldedTestAccuracy! - summary.testAccuracy)).toBeLessThanOrEqual(0.001);
+    expect(summary.maxAbsLogitDiff).toBeLessThan(1e-4);
+  });
+});
