@@ -119,6 +119,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const progress =
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
+  // Refuse to clobber a run before any slow work.
+  const out = opts.out;
+  if (out !== undefined) await prepareOut(out, opts);
   const backend = await selectBackend(opts.backend, log);
   const { train, test } = await loadTrainTest({
     ...config,
@@ -126,8 +129,6 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     trainLimit: config.trainLimit ?? undefined,
     testLimit: config.testLimit ?? undefined,
   });
-  const out = opts.out;
-  if (out !== undefined) await prepareOut(out, opts);
 
   let model: tf.LayersModel;
   let optimizer: ScheduledOptimizer;

@@ -1,0 +1,148 @@
+/**
+ * The real executable, spawned from source: `doconv train` on 300 MNIST images for one epoch writes the
+ * documented files; `eval` and `fold` read them back; a bad argument exits 1 with a one-line error.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../train/helpers.js';
+import { type CliResult, spawnCli } from './runCli.js';
+
+let root: string;
+let out: string;
+let trained: CliResult;
+beforeAll(async () => {
+  root = await tempDir('cli');
+  out = path.join(root, 'run');
+  trained = await spawnCli([
+    'train',
+    '--model',
+    'tf-mnist-sample',
+    '--conv',
+    'doconv',
+    '--epochs',
+    '1',
+    '--train-limit',
+    '300',
+    '--test-limit',
+    '300',
+    '--seed',
+    '1',
+    '--out',
+    out,
+    '--backend',
+    'wasm',
+  ]);
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('doconv train (spawned)', () => {
+  it('exits 0 and prints the summary; progress goes to stderr as plain lines (not a TTY)', () => {
+    expect(trained.code, trained.err).toBe(0);
+    expect(trained.out).toMatch(/^test accuracy\s+\d+\.\d\d %/m);
+    expect(trained.out).toMatch(/^folded accuracy\s+\d+\.\d\d % \(max \|Δ logits\| /m);
+    expect(trained.err).toMatch(
+      /^epoch 1\/1: train loss [\d.]+ acc [\d.]+ \| test loss [\d.]+ acc [\d.]+ \| \d+ img\/s/m,
+    );
+    expect(trained.err).not.toContain('\x1b['); // no bar escape codes in a pipe
+  });
+
+  it('writes metrics.jsonl, checkpoint/, folded/ and summary.json', async () => {
+    const metrics = (await fs.readFile(path.join(out, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(metrics.length).toBe(1);
+    expect(metrics[0]).toMatchObject({ epoch: 1 });
+    for (const k of [
+      'trainLoss',
+      'trainAccuracy',
+      'testLoss',
+      'testAccuracy',
+      'imagesPerSecond',
+      'seconds',
+    ])
+      expect(typeof metrics[0][k]).toBe('number');
+    const summary = JSON.parse(await fs.readFile(path.join(out, 'summary.json'), 'utf8'));
+    for (const k of ['testAccuracy', 'foldedTestAccuracy']) {
+      expect(summary[k]).toBeGreaterThan(0.1);
+      expect(summary[k]).toBeLessThanOrEqual(1);
+    }
+    expect(Math.abs(summary.foldedTestAccuracy - summary.testAccuracy)).toBeLessThanOrEqual(0.001);
+    expect(summary).toMatchObject({
+      model: 'tf-mnist-sample',
+      conv: 'doconv',
+      seed: 1,
+      trainImages: 300,
+      testImages: 300,
+      backend: 'wasm',
+    });
+    expect((await fs.readdir(path.join(out, 'checkpoint'))).sort()).toEqual([
+      'model.json',
+      'optimizer.bin',
+      'optimizer.json',
+      'state.json',
+      'weights.bin',
+    ]);
+    expect((await fs.readdir(path.join(out, 'folded'))).sort()).toEqual([
+      'model.json',
+      'weights.bin',
+    ]);
+  });
+
+  it('eval of the checkpoint (in-process) reproduces the test accuracy', async () => {
+    const { runCli } = await import('./runCli.js');
+    const r = await runCli([
+      'eval',
+      path.join(out, 'checkpoint'),
+      '--limit',
+      '300',
+      '--json',
+      '--backend',
+      'wasm',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(await fs.readFile(path.join(out, 'summary.json'), 'utf8'));
+    expect(JSON.parse(r.out)).toMatchObject({
+      accuracy: summary.testAccuracy,
+      count: 300,
+      dataset: 'mnist',
+    });
+  });
+
+  it('a bad argument exits 1 with the argument and value named', async () => {
+    const r = await spawnCli([
+      'train',
+      '--model',
+      'tf-mnist-sample',
+      '--epochs',
+      'zero',
+      '--out',
+      path.join(root, 'x'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("option '--epochs <n>' argument 'zero' is invalid");
+  });
+
+  it('a library error exits 1 with one line, e.g. a second run into the same folder', async () => {
+    const r = await spawnCli([
+      'train',
+      '--model',
+      'tf-mnist-sample',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '32',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^doconv: error: out ".*" already holds a run .* resume it \(--resume\) or replace it \(--overwrite\)$/m,
+    );
+  });
+});
