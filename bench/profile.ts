@@ -23,7 +23,9 @@ async function main() {
   const y = tf.oneHot(tf.randomUniform([spec.batch], 0, spec.classes, 'int32'), spec.classes);
   await model.trainOnBatch(x, y);
   const steps = Number(flag('steps', '2'));
-  const byShape = process.argv.includes('--by-shape');
+  // --by-shape: split conv kernels by input shapes; --by-shape-all: split every kernel.
+  const byShapeAll = process.argv.includes('--by-shape-all');
+  const byShape = byShapeAll || process.argv.includes('--by-shape');
   const t0 = performance.now();
   const info = await tf.profile(async () => {
     for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
@@ -34,7 +36,10 @@ async function main() {
     // tf.profile also lists op-level wrappers (e.g. fusedConv2d__op) around their kernels: skip them.
     if (k.name.endsWith('__op')) continue;
     const key =
-      k.name + (byShape && k.name.includes('Conv') ? ` ${JSON.stringify(k.inputShapes)}` : '');
+      k.name +
+      (byShape && (byShapeAll || k.name.includes('Conv'))
+        ? ` ${JSON.stringify(k.inputShapes)}`
+        : '');
     const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
     e.ms += (k.kernelTimeMs as number) / steps;
     e.calls += 1 / steps;

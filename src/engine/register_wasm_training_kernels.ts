@@ -1,13 +1,26 @@
 /**
- * The kernels doconv adds to (or replaces on) the wasm backend so CNNs can train there.
- * A list, like tfjs-backend-*'s register_all_kernels.
+ * The kernels doconv adds to (or replaces on) the wasm backend so CNNs can train there, and the
+ * gradients it replaces while wasm is the active backend. Lists, like tfjs-backend-*'s
+ * register_all_kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNormGrad } from './gradients/fused_batch_norm_grad.js';
+import type { GradientReplacement } from './gradients/gradient_replacement.js';
+import { meanGrad } from './gradients/mean_grad.js';
+import { addConfig } from './kernels/add.js';
+import { castConfig } from './kernels/cast.js';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './kernels/conv2d_backprop_input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise_conv2d_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise_conv2d_backprop_input.js';
+import { fusedBatchNormConfig } from './kernels/fused_batch_norm.js';
+import { identityConfig } from './kernels/identity.js';
+import { meanConfig } from './kernels/mean.js';
+import { multiplyConfig } from './kernels/multiply.js';
+import { subConfig } from './kernels/sub.js';
+import { sumConfig } from './kernels/sum.js';
 import { tileConfig } from './kernels/tile.js';
+import { rememberStockKernel } from './stock_kernels.js';
 
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -17,13 +30,30 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   // Replaces wasm's own (scalar div/mod loop); BatchNorm's gradient tiles per-channel vectors.
   tileConfig,
+  // The rest replace wasm's own for the cases training CNNs hits and hand every other case back
+  // to it (./stock_kernels.ts): no copies for Identity / same-dtype Cast; reductions over leading
+  // axes and per-channel element-wise ops as XNNPACK pools and 1×1 depthwise convs.
+  identityConfig,
+  castConfig,
+  sumConfig,
+  meanConfig,
+  fusedBatchNormConfig,
+  multiplyConfig,
+  addConfig,
+  subConfig,
 ];
+
+/** Gradients replaced while wasm is the active backend (on any other, tfjs-core's original runs). */
+export const wasmTrainingGradients: readonly GradientReplacement[] = [meanGrad, fusedBatchNormGrad];
+
+const ourKernelFuncs = new Set(wasmTrainingKernelConfigs.map((c) => c.kernelFunc));
+const ourGradients = new Set<tf.GradConfig>();
 
 /**
  * A kernel no backend defines, registered only for its setupFunc: tfjs calls every wasm kernel's
  * setupFunc each time the wasm backend is set. If '@tensorflow/tfjs-backend-wasm' was imported
  * after doconv, its register_all_kernels has overwritten our Conv2DBackpropInput; this puts ours back
- * before the first op runs (same for Tile).
+ * before the first op runs (same for the other replaced kernels).
  */
 const GUARD_KERNEL = 'DoconvWasmTrainingKernelsGuard';
 const guardConfig: tf.KernelConfig = {
@@ -35,24 +65,41 @@ const guardConfig: tf.KernelConfig = {
   setupFunc: () => registerWasmTrainingKernels(),
 };
 
-/** True when every doconv wasm training kernel is the one registered now. */
+/** True when every doconv wasm training kernel and gradient is the one registered now. */
 export function wasmTrainingKernelsRegistered(): boolean {
-  return wasmTrainingKernelConfigs.every(
-    (c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc,
+  return (
+    wasmTrainingKernelConfigs.every(
+      (c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc,
+    ) && wasmTrainingGradients.every((g) => ourGradients.has(tf.getGradient(g.kernelName)))
   );
 }
 
+function registerGradients(): void {
+  for (const g of wasmTrainingGradients) {
+    const current = tf.getGradient(g.kernelName);
+    // tfjs-core registers its gradients on import; without one there is nothing to delegate to.
+    if (current == null || ourGradients.has(current)) continue;
+    const ours = g.replace(current);
+    ourGradients.add(ours);
+    tf.registerGradient(ours);
+  }
+}
+
 /**
- * Registers doconv's training kernels on the wasm backend. Idempotent and cheap: kernels already
- * ours are left alone, others (wasm's stock Conv2DBackpropInput) are replaced without a warning.
- * Works before or after the wasm backend is imported or initialised: the kernels look up wasm's own
- * kernels only when they run.
+ * Registers doconv's training kernels on the wasm backend, and its wasm gradients. Idempotent and
+ * cheap: kernels already ours are left alone, others (wasm's stock Conv2DBackpropInput, Sum, ...)
+ * are remembered as fallbacks and replaced without a warning. Works before or after the wasm
+ * backend is imported or initialised: the kernels look up wasm's own kernels only when they run.
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of [...wasmTrainingKernelConfigs, guardConfig]) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc === config.kernelFunc) continue;
-    if (current != null) tf.unregisterKernel(config.kernelName, 'wasm');
+    if (current != null) {
+      if (!ourKernelFuncs.has(current.kernelFunc)) rememberStockKernel(current);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
     tf.registerKernel(config);
   }
+  registerGradients();
 }

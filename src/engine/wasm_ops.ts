@@ -112,3 +112,30 @@ export function padIfNeeded(backend: Backend, x: Info, paddings: Array<[number, 
   const none = paddings.every(([a, b]) => a === 0 && b === 0);
   return none ? reshape(backend, x, x.shape) : padV2(backend, x, paddings);
 }
+
+/** XNNPACK average pooling, NHWC, no padding. */
+export function avgPool(
+  backend: Backend,
+  x: Info,
+  filterSize: [number, number],
+  strides: [number, number],
+): Info {
+  return run('AvgPool', backend, { x }, {
+    filterSize,
+    strides,
+    pad: 'valid',
+    dimRoundingMode: undefined,
+  } as unknown as Attrs);
+}
+
+/** XNNPACK depthwise conv with a per-channel bias (FusedDepthwiseConv2D, linear activation). */
+export function depthwiseConv2dBias(backend: Backend, x: Info, filter: Info, bias: Info): Info {
+  return run('FusedDepthwiseConv2D', backend, { x, filter, bias }, {
+    strides: [1, 1],
+    dilations: [1, 1],
+    pad: 'valid',
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+    activation: 'linear',
+  } as unknown as Attrs);
+}

@@ -73,6 +73,28 @@ const probes: Array<{ name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) 
     ],
     f: (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 8, 8, 3], 2, 'same'),
   },
+  // BatchNorm in training mode as tfjs-layers runs it: tf.moments, then FusedBatchNorm. Exercises
+  // doconv's wasm gradients for FusedBatchNorm and Mean and the kernels they use. (Without a scale
+  // tfjs-core cannot take this gradient on any backend: it saves the missing scale for backprop;
+  // nor with [1,1,1,C] statistics: its scale gradient reshapes without summing.)
+  {
+    name: 'batchNorm with batch moments (training mode)',
+    shapes: [[4, 5, 3, 6], [6], [6]],
+    f: (x, gamma, beta) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      return tf.batchNorm(x, mean, variance, beta, gamma, 1e-3);
+    },
+  },
+  {
+    name: 'batchNorm with given statistics (inference-mode gradient)',
+    shapes: [[2, 3, 3, 4], [4], [4], [4], [4]],
+    f: (x, mean, v, beta, gamma) => tf.batchNorm(x, mean, tf.add(tf.square(v), 0.5), beta, gamma),
+  },
+  {
+    name: 'mean over spatial axes and over the batch',
+    shapes: [[3, 4, 5, 6]],
+    f: (x) => tf.add(tf.mean(x, [1, 2], true), tf.mean(x, 0)),
+  },
 ];
 
 describe('tf.grads on wasm matches cpu', () => {

@@ -1,0 +1,26 @@
+/**
+ * Gradient of Mean on wasm: dx = broadcast(dy / n), one Tile of the (small) dy. tfjs-core's
+ * gradient computes dy · ones(x.shape) / n: it builds the ones in JavaScript and uploads them
+ * (~9 ms for a 128×32×32×16 activation), then two full-size passes; tf.moments runs it twice per
+ * BatchNorm layer. Same values bit for bit (dy·1/n = dy/n). Other backends keep tfjs-core's gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GradientReplacement } from './gradient_replacement.js';
+
+export const meanGrad: GradientReplacement = {
+  kernelName: tf.Mean,
+  replace: (original) => ({
+    kernelName: tf.Mean,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (tf.getBackend() !== 'wasm') return original.gradFunc(dy, saved, attrs);
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
+      const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const n = axes.reduce((p, a) => p * x.shape[a], 1);
+      return {
+        x: () => tf.broadcastTo(tf.reshape(tf.div(dy as tf.Tensor, n), expanded), x.shape),
+      };
+    },
+  }),
+};
