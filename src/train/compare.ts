@@ -17,6 +17,7 @@ import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
 import { machineInfo, type MachineInfo, selectBackend } from './environment.js';
 import { type EpochMetrics, METRICS_FILE, readMetrics } from './metrics.js';
+import { omit } from './omit.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { presetByName } from './presets.js';
 import { hasCheckpoint } from './checkpoint.js';
@@ -98,16 +99,8 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
       `runs must be a positive integer (seeds 1..runs), got seeds ${JSON.stringify(seeds)}`,
     );
   }
-  const {
-    runs: _runs,
-    seeds: _seeds,
-    out,
-    runsDir: _runsDir,
-    name: _name,
-    command,
-    onRunEnd,
-    ...trainOpts
-  } = opts;
+  const { out, command, onRunEnd } = opts;
+  const trainOpts = omit(opts, ['runs', 'seeds', 'out', 'runsDir', 'name', 'command', 'onRunEnd']);
   const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
@@ -154,7 +147,7 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
     doconv: meanStd(runs.doconv),
     difference: meanStd(runs.doconv).mean - meanStd(runs.conv).mean,
   };
-  const { conv: _c, seed: _s, ...config } = shared;
+  const config = omit(shared, ['conv', 'seed']);
   const record: ComparisonRecord = {
     command: command ?? '',
     date: new Date().toISOString(),

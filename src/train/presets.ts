@@ -5,6 +5,7 @@
  */
 import type { DatasetName } from '../data/loadDataset.js';
 import type { NormalizeKind } from './data.js';
+import { omit } from './omit.js';
 import type { OptimizerSpec } from './optimizers.js';
 import type { LrSchedule, ScheduleUnit } from './schedules.js';
 
@@ -129,6 +130,6 @@ export function defaultRecipe(dataset: DatasetName): Omit<Recipe, 'model'> {
       normalize: 'dataset',
     };
   }
-  const { model: _model, description: _d, reference: _r, ...recipe } = PRESETS['tf-mnist-sample'];
+  const recipe = omit(PRESETS['tf-mnist-sample'], ['model', 'description', 'reference']);
   return { ...recipe, dataset };
 }

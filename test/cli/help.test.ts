@@ -26,7 +26,7 @@ describe('doconv --help', () => {
   it('lists every subcommand and examples', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const [name] of SUBCOMMANDS) expect(r.out).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const [name] of SUBCOMMANDS) expect(r.out).toMatch(new RegExp(`^ {2}${name} `, 'm'));
     expect(r.out).toContain('Examples:');
   });
 
@@ -36,7 +36,7 @@ describe('doconv --help', () => {
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`^Usage: doconv ${name} `));
       for (const text of expected) expect(r.out).toContain(text);
-      expect(r.out).toMatch(/Examples:\n  \$ doconv /);
+      expect(r.out).toMatch(/Examples:\n {2}\$ doconv /);
     });
   }
 

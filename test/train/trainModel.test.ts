@@ -142,8 +142,10 @@ describe('output files', () => {
         ].sort(),
       );
       expect(m.epoch).toBe(i + 1);
-      for (const k of ['trainAccuracy', 'testAccuracy'])
-        (expect(m[k]).toBeGreaterThanOrEqual(0), expect(m[k]).toBeLessThanOrEqual(1));
+      for (const k of ['trainAccuracy', 'testAccuracy']) {
+        expect(m[k]).toBeGreaterThanOrEqual(0);
+        expect(m[k]).toBeLessThanOrEqual(1);
+      }
       for (const k of ['trainLoss', 'testLoss', 'imagesPerSecond', 'seconds', 'lr'])
         expect(m[k]).toBeGreaterThan(0);
     });
