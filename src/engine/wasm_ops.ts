@@ -97,10 +97,6 @@ export function sum(backend: Backend, x: Info, axis: number[]): Info {
   return run('Sum', backend, { x }, { axis, keepDims: false });
 }
 
-export function depthToSpace(backend: Backend, x: Info, blockSize: number): Info {
-  return run('DepthToSpace', backend, { x }, { blockSize, dataFormat: 'NHWC' });
-}
-
 /** Slice only when the window is smaller than x: Slice always copies, and most calls need none. */
 export function cropIfNeeded(backend: Backend, x: Info, begin: number[], size: number[]): Info {
   const whole = x.shape.every((d, i) => begin[i] === 0 && size[i] === d);
