@@ -22,7 +22,7 @@ export interface SpeedOptions {
   batchSize?: number;
   /** Timed steps. Default 20. */
   steps?: number;
-  /** Untimed steps first (kernel setup, optimizer slots). Default 2. */
+  /** Untimed steps first (JIT, kernel setup, optimizer slots). Default 10. */
   warmupSteps?: number;
   backend?: BackendChoice;
 }
@@ -46,7 +46,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
   const numClasses = opts.numClasses ?? 10;
   const batchSize = opts.batchSize ?? 32;
   const steps = opts.steps ?? 20;
-  const warmup = opts.warmupSteps ?? 2;
+  const warmup = opts.warmupSteps ?? 10;
   for (const [key, v] of [
     ['batchSize', batchSize],
     ['steps', steps],
