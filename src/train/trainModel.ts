@@ -136,9 +136,20 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const checkpointDir = out !== undefined ? path.join(out, CHECKPOINT_DIR) : undefined;
   if (opts.resume && checkpointDir !== undefined && (await hasCheckpoint(checkpointDir))) {
     const ckpt = await loadCheckpoint<TrainState>(checkpointDir);
-    checkResumable(ckpt.state.config, config, checkpointDir);
+    try {
+      checkResumable(ckpt.state.config, config, checkpointDir);
+      if (ckpt.state.history.length > config.epochs) {
+        throw new Error(
+          `cannot resume ${checkpointDir}: it is after epoch ${ckpt.state.history.length}, beyond epochs = ${config.epochs}`,
+        );
+      }
+    } catch (e) {
+      ckpt.model.dispose();
+      ckpt.optimizer.dispose();
+      throw e;
+    }
     ({ model, optimizer } = ckpt);
-    history = ckpt.state.history.slice(0, config.epochs);
+    history = ckpt.state.history;
     await writeMetrics(path.join(out!, METRICS_FILE), history);
     log(`resumed ${checkpointDir} after epoch ${history.length} of ${config.epochs}`);
   } else {
@@ -146,93 +157,100 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     model = buildFor(opts.model, config, train);
     optimizer = createOptimizer(config.optimizer);
   }
-  checkInputShape(model, train);
-
-  const normalize = normalizationFor(config.normalize, config.dataset);
-  const outputKind = detectOutputKind(model);
-  if (typeof opts.model === 'string' || opts.model === undefined) {
-    const declared = zooModelInfo(config.model).output;
-    if ((declared === 'softmax') !== (outputKind === 'probabilities')) {
-      throw new Error(
-        `model ${config.model}: the zoo says its output is ${declared}, its last layer says ${outputKind}`,
-      );
-    }
-  }
-  model.setUserDefinedMetadata({
-    doconv: metadata(config, outputKind, false) as unknown as object,
-  });
-
+  // From here on the model is ours to dispose if anything fails.
   try {
-    history = await runTraining(
-      model,
-      optimizer,
-      train,
-      test,
-      { ...config, learningRate: config.optimizer.learningRate, normalize, outputKind },
-      history,
-      {
-        progress,
-        signal: opts.signal,
-        onEpochEnd: async (m, done) => {
-          if (out !== undefined) {
-            const state: TrainState = { config, history: [...done], backend };
-            await saveCheckpoint(checkpointDir!, { model, optimizer, state });
-            await appendMetrics(path.join(out, METRICS_FILE), m);
-          }
-          await opts.onEpochEnd?.(m);
-        },
-      },
-    );
-  } finally {
-    progress.stop();
-    optimizer.dispose();
-  }
+    checkInputShape(model, train);
 
-  const last = history[history.length - 1];
-  let folded: tf.LayersModel | null = null;
-  let foldedEval: { loss: number; accuracy: number } | null = null;
-  let maxDiff: number | null = null;
-  if (opts.fold ?? true) {
-    folded = foldModel(model, { fuseBatchNorm: true });
-    folded.setUserDefinedMetadata({
-      doconv: metadata(config, outputKind, true) as unknown as object,
+    const normalize = normalizationFor(config.normalize, config.dataset);
+    const outputKind = detectOutputKind(model);
+    if (typeof opts.model === 'string' || opts.model === undefined) {
+      const declared = zooModelInfo(config.model).output;
+      if ((declared === 'softmax') !== (outputKind === 'probabilities')) {
+        throw new Error(
+          `model ${config.model}: the zoo says its output is ${declared}, its last layer says ${outputKind}`,
+        );
+      }
+    }
+    model.setUserDefinedMetadata({
+      doconv: metadata(config, outputKind, false) as unknown as object,
     });
-    const evalOpts = { batchSize: config.evalBatchSize, normalize, outputKind };
-    foldedEval = evaluate(folded, test, evalOpts);
-    maxDiff = maxAbsLogitDifference(model, folded, test, evalOpts);
-    if (out !== undefined) await folded.save(fileSystem(path.join(out, FOLDED_DIR)));
+
+    try {
+      history = await runTraining(
+        model,
+        optimizer,
+        train,
+        test,
+        { ...config, learningRate: config.optimizer.learningRate, normalize, outputKind },
+        history,
+        {
+          progress,
+          signal: opts.signal,
+          onEpochEnd: async (m, done) => {
+            if (out !== undefined) {
+              const state: TrainState = { config, history: [...done], backend };
+              await saveCheckpoint(checkpointDir!, { model, optimizer, state });
+              await appendMetrics(path.join(out, METRICS_FILE), m);
+            }
+            await opts.onEpochEnd?.(m);
+          },
+        },
+      );
+    } finally {
+      progress.stop();
+      optimizer.dispose();
+    }
+
+    const last = history[history.length - 1];
+    let folded: tf.LayersModel | null = null;
+    let foldedEval: { loss: number; accuracy: number } | null = null;
+    let maxDiff: number | null = null;
+    if (opts.fold ?? true) {
+      folded = foldModel(model, { fuseBatchNorm: true });
+      folded.setUserDefinedMetadata({
+        doconv: metadata(config, outputKind, true) as unknown as object,
+      });
+      const evalOpts = { batchSize: config.evalBatchSize, normalize, outputKind };
+      foldedEval = evaluate(folded, test, evalOpts);
+      maxDiff = maxAbsLogitDifference(model, folded, test, evalOpts);
+      if (out !== undefined) await folded.save(fileSystem(path.join(out, FOLDED_DIR)));
+    }
+    const summary: TrainSummary = {
+      model: config.model,
+      conv: config.conv,
+      preset: config.preset,
+      dataset: config.dataset,
+      seed: config.seed,
+      backend,
+      epochs: history.length,
+      trainImages: train.count,
+      testImages: test.count,
+      trainLoss: last.trainLoss,
+      trainAccuracy: last.trainAccuracy,
+      testLoss: last.testLoss,
+      testAccuracy: last.testAccuracy,
+      foldedTestAccuracy: foldedEval?.accuracy ?? null,
+      foldedTestLoss: foldedEval?.loss ?? null,
+      maxAbsLogitDiff: maxDiff,
+      parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
+      imagesPerSecond: history.reduce((s, m) => s + m.imagesPerSecond, 0) / history.length,
+      trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
+      outputKind,
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      config,
+    };
+    if (out !== undefined) {
+      await replaceFilesAtomically(out, [
+        { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
+      ]);
+    }
+    return { summary, history, model, folded };
+  } catch (e) {
+    model.dispose();
+    optimizer.dispose();
+    throw e;
   }
-  const summary: TrainSummary = {
-    model: config.model,
-    conv: config.conv,
-    preset: config.preset,
-    dataset: config.dataset,
-    seed: config.seed,
-    backend,
-    epochs: history.length,
-    trainImages: train.count,
-    testImages: test.count,
-    trainLoss: last.trainLoss,
-    trainAccuracy: last.trainAccuracy,
-    testLoss: last.testLoss,
-    testAccuracy: last.testAccuracy,
-    foldedTestAccuracy: foldedEval?.accuracy ?? null,
-    foldedTestLoss: foldedEval?.loss ?? null,
-    maxAbsLogitDiff: maxDiff,
-    parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
-    imagesPerSecond: history.reduce((s, m) => s + m.imagesPerSecond, 0) / history.length,
-    trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
-    outputKind,
-    date: new Date().toISOString(),
-    machine: machineInfo(),
-    config,
-  };
-  if (out !== undefined) {
-    await replaceFilesAtomically(out, [
-      { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
-    ]);
-  }
-  return { summary, history, model, folded };
 }
 
 function metadata(

@@ -195,6 +195,21 @@ describe('output files', () => {
   });
 });
 
+describe('memory', () => {
+  it('a run leaves no tensors behind once its models are disposed, also when it fails', async () => {
+    await train({ epochs: 1, trainLimit: 64, testLimit: 32 }); // warm-up: one-time kernel tensors
+    const before = tf.memory().numTensors;
+    await train({ epochs: 1, trainLimit: 64, testLimit: 32 });
+    expect(tf.memory().numTensors).toBe(before);
+    const abort = new AbortController();
+    abort.abort();
+    await expect(
+      train({ epochs: 1, trainLimit: 64, testLimit: 32, signal: abort.signal }),
+    ).rejects.toThrow(/aborted/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('zoo model with its softmax head', () => {
   it('tf-mnist-sample: folded accuracy equals DO-Conv accuracy; logits compared before softmax', async () => {
     const { summary } = await train({
