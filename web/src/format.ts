@@ -1,0 +1,7 @@
+/** Number formats shared by the panels. */
+export const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
+export const count = (n: number) => n.toLocaleString('en-US');
+export const ms = (x: number) => x.toFixed(1);
+export const loss = (x: number) => x.toFixed(3);
+/** Scientific with 2 significant digits, for tiny differences (0 shown as 0). */
+export const tiny = (x: number) => (x === 0 ? '0' : x.toExponential(1));

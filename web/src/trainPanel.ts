@@ -1,0 +1,169 @@
+/** Section 1: the settings form, progress, the two charts and the results table. */
+import { takeFirst, zooModelInfo, zooModelNames, type Dataset } from '../../src/index.js';
+import { backendChoices, type BackendChoice } from './backend.js';
+import { byId, el } from './dom.js';
+import * as fmt from './format.js';
+import { LineChart, type Series } from './lineChart.js';
+import { evaluateTwins, trainTwins, type Pair } from './trainTwins.js';
+import type { Twins } from './twins.js';
+
+export const DEFAULT_MODEL = 'tf-mnist-sample';
+const BATCH_SIZE = 32;
+/** Test images for the live accuracy curve (all of the test subset is used for the final numbers). */
+const LIVE_EVAL_COUNT = 1000;
+/** About this many points per curve, whatever the budget. */
+const CURVE_POINTS = { loss: 100, accuracy: 10 };
+
+export interface TrainSettings {
+  modelName: string;
+  steps: number;
+  backend: BackendChoice;
+  seed: number;
+}
+
+const KEYS = ['conv', 'doconv'] as const;
+
+export class TrainPanel {
+  private readonly form = byId('train-form', HTMLFormElement);
+  private readonly model = byId('model', HTMLSelectElement);
+  private readonly steps = byId('steps', HTMLInputElement);
+  private readonly backend = byId('backend', HTMLSelectElement);
+  private readonly seed = byId('seed', HTMLInputElement);
+  private readonly trainButton = byId('train', HTMLButtonElement);
+  private readonly stopButton = byId('stop', HTMLButtonElement);
+  private readonly progress = byId('progress', HTMLProgressElement);
+  private readonly status = byId('status', HTMLParagraphElement);
+  private readonly lossChart = new LineChart(byId('loss-chart', SVGSVGElement), { yName: 'Training loss', formatY: (y) => y.toFixed(2) });
+  private readonly accChart = new LineChart(byId('acc-chart', SVGSVGElement), { yName: 'Test accuracy', yRange: [0, 1], formatY: (y) => `${Math.round(100 * y)}%` });
+  private stopRequested = false;
+
+  constructor(onSubmit: (settings: TrainSettings) => void) {
+    for (const name of zooModelNames) this.model.append(el('option', { value: name }, name));
+    this.prefill(new URLSearchParams(location.search));
+    this.showDescription();
+    this.model.addEventListener('change', () => this.showDescription());
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      onSubmit(this.settings());
+    });
+    this.stopButton.addEventListener('click', () => {
+      this.stopRequested = true;
+      this.stopButton.disabled = true;
+      this.setStatus('Stopping after this step…');
+    });
+    this.lossChart.reset(1);
+    this.accChart.reset(1);
+  }
+
+  /** ?model=…&steps=…&backend=…&seed=… fill the form (nothing starts by itself). */
+  private prefill(params: URLSearchParams): void {
+    const model = params.get('model') ?? DEFAULT_MODEL;
+    this.model.value = zooModelNames.includes(model as never) ? model : DEFAULT_MODEL;
+    const backend = params.get('backend');
+    if (backend && backendChoices.includes(backend as BackendChoice)) this.backend.value = backend;
+    for (const [key, input] of [['steps', this.steps], ['seed', this.seed]] as const) {
+      const v = params.get(key);
+      if (v !== null && Number.isInteger(Number(v))) input.value = v;
+    }
+  }
+
+  private showDescription(): void {
+    byId('model-desc', HTMLParagraphElement).textContent = zooModelInfo(this.model.value).description;
+  }
+
+  private settings(): TrainSettings {
+    return {
+      modelName: this.model.value,
+      steps: Math.max(1, Math.round(this.steps.valueAsNumber || 1)),
+      backend: this.backend.value as BackendChoice,
+      seed: Math.round(this.seed.valueAsNumber || 0),
+    };
+  }
+
+  setStatus(text: string): void {
+    this.status.textContent = text;
+  }
+
+  showBackend(description: string): void {
+    byId('backend-name', HTMLOutputElement).textContent = description;
+  }
+
+  /** Disables the form while something runs (the Stop button only while training). */
+  setBusy(busy: boolean): void {
+    for (const c of [this.model, this.steps, this.backend, this.seed, this.trainButton]) c.disabled = busy;
+    if (!busy) this.stopButton.disabled = true;
+  }
+
+  /** Trains both twins with live curves; fills the results table with accuracies on all of `test`. */
+  async run(twins: Twins, train: Dataset, test: Dataset, settings: TrainSettings): Promise<void> {
+    const { steps, seed } = settings;
+    const liveEval = takeFirst(test, LIVE_EVAL_COUNT);
+    byId('eval-count', HTMLSpanElement).textContent = fmt.count(liveEval.count);
+    byId('test-count', HTMLSpanElement).textContent = fmt.count(test.count);
+    this.clearResults();
+    for (const [i, t] of [twins.conv, twins.doconv].entries()) {
+      byId(`params-${KEYS[i]}`, HTMLTableCellElement).textContent = fmt.count(t.model.countParams());
+    }
+    const lossSeries = this.series();
+    const accSeries = this.series();
+    this.lossChart.reset(steps);
+    this.accChart.reset(steps);
+    this.progress.max = steps;
+    this.progress.value = 0;
+
+    // Each loss point is the mean over a window of steps: per-batch losses are too noisy to compare.
+    const window = Math.max(1, Math.ceil(steps / CURVE_POINTS.loss));
+    const sums: Pair = [0, 0];
+    let lastLoss: Pair = [NaN, NaN];
+    this.stopRequested = false;
+    this.stopButton.disabled = false;
+    const done = await trainTwins(
+      twins,
+      train,
+      { steps, batchSize: BATCH_SIZE, seed, evalEvery: Math.max(1, Math.round(steps / CURVE_POINTS.accuracy)), evalSet: liveEval },
+      {
+        onStep: (step, losses, msPerStep) => {
+          sums[0] += losses[0];
+          sums[1] += losses[1];
+          if (step % window === 0 || step === steps) {
+            const n = step % window || window;
+            lastLoss = [sums[0] / n, sums[1] / n];
+            lossSeries.forEach((s, i) => s.points.push([step, lastLoss[i]]));
+            sums.fill(0);
+            this.lossChart.draw(lossSeries);
+          }
+          this.progress.value = step;
+          this.setStatus(`Training: step ${step} of ${steps}`);
+          KEYS.forEach((k, i) => {
+            byId(`ms-${k}`, HTMLTableCellElement).textContent = fmt.ms(msPerStep[i]);
+            byId(`loss-${k}`, HTMLTableCellElement).textContent = fmt.loss(Number.isNaN(lastLoss[i]) ? losses[i] : lastLoss[i]);
+          });
+        },
+        onEval: (step, accuracies) => {
+          accSeries.forEach((s, i) => s.points.push([step, accuracies[i]]));
+          this.accChart.draw(accSeries);
+        },
+        shouldStop: () => this.stopRequested,
+      },
+    );
+    this.stopButton.disabled = true;
+    this.setStatus(`Trained ${done} steps. Measuring accuracy on ${fmt.count(test.count)} test images…`);
+    await evaluateTwins(twins, test, done, {
+      onEval: (_, accuracies) =>
+        KEYS.forEach((k, i) => (byId(`acc-${k}`, HTMLTableCellElement).textContent = fmt.percent(accuracies[i]))),
+    });
+  }
+
+  private series(): Series[] {
+    return [
+      { label: 'Conv', key: 'conv', points: [] },
+      { label: 'DO-Conv', key: 'doconv', points: [] },
+    ];
+  }
+
+  private clearResults(): void {
+    for (const what of ['loss', 'acc', 'ms', 'params']) {
+      for (const k of KEYS) byId(`${what}-${k}`, HTMLTableCellElement).textContent = '–';
+    }
+  }
+}
