@@ -10,6 +10,13 @@ export * from './data/node.js';
 // Backend selection for training (tfjs-node, else wasm with doconv's kernels, else cpu).
 export { useBestBackend } from './engine/use_best_backend.js';
 export type { BackendName, UseBestBackendOptions } from './engine/use_best_backend.js';
+// Data-parallel training on worker threads (each with its own wasm instance): the second core.
+export { createParallelTrainer } from './engine/parallel/parallel_trainer.js';
+export type {
+  ParallelStepResult,
+  ParallelTrainer,
+  ParallelTrainerOptions,
+} from './engine/parallel/parallel_trainer.js';
 // Export for deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
 export { exportModel, exportFormats } from './interop/onnx/exportModel.js';
 export type { ExportFormat, ExportModelOptions, ExportModelResult } from './interop/onnx/exportModel.js';

@@ -1,0 +1,343 @@
+/**
+ * Data-parallel training on worker threads (Node only): wasm runs single-threaded in Node, so the
+ * way to use a second core is a second wasm instance. Each step splits the global batch into
+ * contiguous shards, each worker computes the gradient of (its share) × (its shard's mean loss) on a
+ * replica, the main thread sums them in a fixed order (worker 0 first), the optimizer applies the
+ * sum once to the main thread's model, and the new weights go out with the next step.
+ *
+ * BatchNorm: each worker normalises with its own shard's batch statistics (as PyTorch DDP without
+ * SyncBatchNorm). The moving mean/variance kept in the model are the shard-size-weighted average of
+ * the workers' updated statistics (for equal shards: the mean of the shards' moving averages), and
+ * every replica starts each step from those.
+ *
+ * Repeatability: same initial weights and the same batches give the same bits on every run (fixed
+ * shards, fixed reduction order, single-threaded deterministic kernels in each worker). Layers that
+ * draw random numbers while training (dropout) are not seeded across threads.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { FromWorker, GradsReply, HostArray, HostDtype, ToWorker } from './protocol.js';
+import { shardRanges, weightedSumInOrder } from './shards.js';
+
+export interface ParallelTrainerOptions {
+  /**
+   * The model to train, built on the main thread as usual (zoo builder, tf.sequential, ...). It
+   * holds the master weights: after each step it has the updated weights and BatchNorm statistics,
+   * ready to evaluate or save. Single input, single output.
+   */
+  model: tf.LayersModel;
+  /** Applied once per step on the main thread, to the summed gradient. */
+  optimizer: tf.Optimizer;
+  /** A tfjs-layers loss name, as in model.compile({loss}), e.g. 'categoricalCrossentropy'. */
+  loss: string;
+  /** Worker threads; default 2. Each has its own tfjs and wasm instance (~30 MB plus activations). */
+  workers?: number;
+  /** Backend in the workers; default 'wasm' (with doconv's training kernels). */
+  backend?: string;
+  /**
+   * Modules each worker imports before building its replica, for custom layers registered with
+   * tf.serialization.registerClass (doconv's own layers are always registered). Absolute file
+   * URLs or package names.
+   */
+  workerImports?: string[];
+}
+
+export interface ParallelStepResult {
+  /** mean loss over the global batch (as trainOnBatch reports it) */
+  loss: number;
+  /** mean loss of each worker's shard, worker 0 first (0 for a worker with no rows) */
+  shardLosses: number[];
+}
+
+export interface ParallelTrainer {
+  /** Worker threads in use. */
+  readonly workers: number;
+  /** The backend each worker runs. */
+  readonly backend: string;
+  /**
+   * One optimizer step on the global batch xs/ys (first axis: examples), split across the workers.
+   * Steps run one at a time: a call made while one is running waits for it.
+   */
+  trainStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult>;
+  /** tf.memory() of each worker (numTensors, numBytes), worker 0 first: for leak checks. */
+  workerMemory(): Promise<Array<{ numTensors: number; numBytes: number }>>;
+  /** Stops the workers and waits until they have exited. The model stays usable. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts the worker entry next to this file: worker.js when built. Run from source (tsx, vitest)
+ * it is worker.ts, which Node cannot load by itself, and a tsx loader passed in execArgv does not
+ * reach a worker's entry on Node 20: a two-line bootstrap registers tsx in the worker first.
+ */
+function startWorker(name: string): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { name });
+  const require = createRequire(import.meta.url);
+  const tsxPackage = require.resolve('tsx/package.json');
+  const exports = JSON.parse(readFileSync(tsxPackage, 'utf8')).exports as Record<
+    string,
+    { import: { default: string } }
+  >;
+  const api = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api'].import.default)).href;
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, name });
+}
+
+/** One worker thread and its pending request, if any. */
+class WorkerHandle {
+  private pending:
+    | { resolve: (m: FromWorker) => void; reject: (e: Error) => void; expect: FromWorker['type'] }
+    | undefined;
+  private failure: Error | undefined;
+  readonly exited: Promise<number>;
+
+  constructor(
+    readonly index: number,
+    private readonly worker: Worker,
+  ) {
+    worker.on('message', (m: FromWorker) => this.settle(m));
+    worker.on('error', (e) => this.fail(e));
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    void this.exited.then((code) =>
+      this.fail(new Error(`doconv parallel worker ${index} exited (code ${code})`)),
+    );
+    // Idle workers must not keep the process alive (a forgotten dispose() must not hang Node).
+    worker.unref();
+  }
+
+  private settle(m: FromWorker): void {
+    const p = this.pending;
+    this.pending = undefined;
+    this.worker.unref();
+    if (p == null) return;
+    if (m.type === 'error') {
+      const e = new Error(`doconv parallel worker ${this.index}: ${m.message}`);
+      if (m.stack != null) e.stack = `${e.message}\n(in the worker) ${m.stack}`;
+      p.reject(e);
+    } else if (m.type !== p.expect) {
+      p.reject(
+        new Error(
+          `doconv parallel worker ${this.index}: expected a '${p.expect}' reply, got '${m.type}'`,
+        ),
+      );
+    } else {
+      p.resolve(m);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
+  }
+
+  /** Sends `message` and resolves with the worker's reply of type `expect`. */
+  request<T extends FromWorker>(
+    message: ToWorker,
+    expect: T['type'],
+    transfer: ArrayBuffer[] = [],
+  ): Promise<T> {
+    if (this.failure != null) return Promise.reject(this.failure);
+    if (this.pending != null) {
+      return Promise.reject(new Error(`doconv parallel worker ${this.index}: request while busy`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.pending = { resolve: resolve as (m: FromWorker) => void, reject, expect };
+      this.worker.ref(); // a request in flight keeps Node alive until the reply
+      this.worker.postMessage(message, transfer);
+    });
+  }
+
+  /** Asks the worker to dispose its model and exit; `exited` resolves when it has. */
+  close(): void {
+    this.worker.ref(); // keep Node alive until the worker has gone
+    this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+async function hostRows(t: tf.Tensor, ranges: Array<[number, number]>): Promise<HostArray[]> {
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+    throw new Error(
+      `createParallelTrainer: trainStep inputs must be float32 or int32, got ${JSON.stringify(t.dtype)}`,
+    );
+  }
+  const values = (await t.data()) as Float32Array | Int32Array;
+  const row = t.size / t.shape[0];
+  return ranges.map(([a, b]) => ({
+    values: values.slice(a * row, b * row),
+    shape: [b - a, ...t.shape.slice(1)],
+    dtype: t.dtype as HostDtype,
+  }));
+}
+
+function readWeights(vars: tf.LayerVariable[]): Float32Array[] {
+  return vars.map((v) => (v.read().dataSync() as Float32Array).slice());
+}
+
+/**
+ * Starts `workers` worker threads, each with its own tfjs/wasm and a replica of `model`, and
+ * returns a trainer whose trainStep runs one data-parallel optimizer step. Node only.
+ */
+export async function createParallelTrainer(
+  options: ParallelTrainerOptions,
+): Promise<ParallelTrainer> {
+  const { model, optimizer, loss } = options;
+  const workers = options.workers ?? 2;
+  const backend = options.backend ?? 'wasm';
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(
+      `createParallelTrainer: workers must be an integer ≥ 1, got ${JSON.stringify(options.workers)}`,
+    );
+  }
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new Error(
+      `createParallelTrainer: model must have one input and one output, got ${model.inputs.length} and ${model.outputs.length}`,
+    );
+  }
+  if (typeof loss !== 'string') {
+    throw new Error(
+      `createParallelTrainer: loss must be a tfjs-layers loss name (functions cannot cross threads), got ${typeof loss}`,
+    );
+  }
+  const trainableVars = model.trainableWeights;
+  const nonTrainableVars = model.nonTrainableWeights;
+  const modelTopology = model.toJSON(null, false);
+  const handles = Array.from(
+    { length: workers },
+    (_, i) => new WorkerHandle(i, startWorker(`doconv-parallel-${i}`)),
+  );
+  try {
+    const trainable = readWeights(trainableVars);
+    const nonTrainable = readWeights(nonTrainableVars);
+    await Promise.all(
+      handles.map((h) =>
+        h.request(
+          {
+            type: 'init',
+            imports: options.workerImports ?? [],
+            backend,
+            modelTopology,
+            loss,
+            trainable,
+            nonTrainable,
+          },
+          'ready',
+        ),
+      ),
+    );
+  } catch (e) {
+    await Promise.all(handles.map((h) => h.terminate()));
+    throw e;
+  }
+
+  let stepCount = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+
+  async function runStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult> {
+    if (disposed) throw new Error('createParallelTrainer: trainStep after dispose()');
+    const batch = xs.shape[0];
+    if (ys.shape[0] !== batch) {
+      throw new Error(
+        `createParallelTrainer: trainStep xs and ys must have the same number of rows, got ${JSON.stringify(xs.shape)} and ${JSON.stringify(ys.shape)}`,
+      );
+    }
+    const ranges = shardRanges(batch, workers);
+    const active = ranges.map(([a, b], w) => ({ w, n: b - a })).filter((s) => s.n > 0);
+    const [xRows, yRows] = await Promise.all([hostRows(xs, ranges), hostRows(ys, ranges)]);
+    const trainable = readWeights(trainableVars);
+    const nonTrainable = readWeights(nonTrainableVars);
+    const step = stepCount++;
+    // Each worker gets its own copy of the weights: transferring hands a buffer over.
+    const copies = active.map((_, k) =>
+      k === 0
+        ? { tw: trainable, nw: nonTrainable }
+        : { tw: trainable.map((a) => a.slice()), nw: nonTrainable.map((a) => a.slice()) },
+    );
+    const replies = await Promise.all(
+      active.map(({ w, n }, k) => {
+        const { tw, nw } = copies[k];
+        const message: ToWorker = {
+          type: 'step',
+          step,
+          trainable: tw,
+          nonTrainable: nw,
+          x: xRows[w],
+          y: yRows[w],
+          weight: n / batch,
+        };
+        const transfer = [...tw, ...nw, xRows[w].values, yRows[w].values].map(
+          (a) => a.buffer as ArrayBuffer,
+        );
+        return handles[w].request<GradsReply>(message, 'grads', transfer);
+      }),
+    );
+    const weights = active.map((s) => s.n / batch);
+    tf.tidy(() => {
+      const grads: tf.NamedTensorMap = {};
+      trainableVars.forEach((v, i) => {
+        const sum = weightedSumInOrder(
+          replies.map((r) => r.grads[i]),
+          replies.map(() => 1), // each worker already scaled its loss by its share
+        );
+        const variable = v.read() as tf.Variable;
+        grads[variable.name] = tf.tensor(sum, variable.shape, 'float32');
+      });
+      optimizer.applyGradients(grads);
+      nonTrainableVars.forEach((v, i) => {
+        const avg = weightedSumInOrder(
+          replies.map((r) => r.nonTrainable[i]),
+          weights,
+        );
+        const variable = v.read() as tf.Variable;
+        variable.assign(tf.tensor(avg, variable.shape, 'float32'));
+      });
+    });
+    const shardLosses = ranges.map(() => 0);
+    active.forEach((s, k) => (shardLosses[s.w] = replies[k].loss));
+    return {
+      loss: active.reduce((acc, s, k) => acc + weights[k] * replies[k].loss, 0),
+      shardLosses,
+    };
+  }
+
+  return {
+    workers,
+    backend,
+    trainStep(xs, ys) {
+      const run = queue.then(() => runStep(xs, ys));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async workerMemory() {
+      await queue;
+      return Promise.all(
+        handles.map(async (h) => {
+          const m = await h.request<{ type: 'memory'; numTensors: number; numBytes: number }>(
+            { type: 'memory' },
+            'memory',
+          );
+          return { numTensors: m.numTensors, numBytes: m.numBytes };
+        }),
+      );
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      for (const h of handles) h.close();
+      await Promise.all(handles.map((h) => h.exited));
+    },
+  };
+}
