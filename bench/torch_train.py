@@ -1,8 +1,11 @@
 """PyTorch side of bench/train.ts: the same two nets, Conv and DO-Conv, timed on random data.
 
-Usage (called by train.ts): python3 bench/torch_train.py '[{"net": "resnet20", "variant": "conv", "batch": 128, "steps": 10}]'
-Prints progress to stderr and one JSON line (a list of rows) to stdout. Benchmark only: the
-product never uses PyTorch.
+Usage (called by train.ts, after its own runs, never concurrently with them):
+  python3 bench/torch_train.py '[{"net": "resnet20", "variants": ["conv", "doconv"], "batch": 128,
+                                  "steps": 2, "windows": 3, "warmup": 2}]'
+Same method as train.ts: warm-up, then timed windows with the variants interleaved in alternating
+order; per-window images/s. Prints progress to stderr and one JSON line (a list of rows) to stdout.
+Benchmark only: the product never uses PyTorch.
 """
 import json
 import os
@@ -84,32 +87,45 @@ def resnet20(conv):
 NETS = {'mnist-sample': (mnist_sample, (1, 28, 28)), 'resnet20': (resnet20, (3, 32, 32))}
 
 
+def window_order(items, w):
+    """Variants in window w: reversed every other window (as bench/stats.ts windowOrder)."""
+    return list(items) if w % 2 == 0 else list(reversed(items))
+
+
 def time_job(job):
+    """One net, its variants interleaved: warm-up, then `windows` windows of `steps` steps each."""
     build, shape = NETS[job['net']]
-    model = build(conv_factory(job['variant']))
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(job['batch'], *shape)
     y = torch.randint(0, 10, (job['batch'],))
+    steppers, rows = {}, {}
+    for variant in job['variants']:
+        model = build(conv_factory(variant))
+        model.train()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
+        def step(model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss.item()
 
-    first = step()  # warm-up
-    t0 = time.perf_counter()
-    last = first
-    for _ in range(job['steps']):
-        last = step()
-    seconds = time.perf_counter() - t0
-    return {
-        'net': job['net'], 'variant': job['variant'], 'backend': 'pytorch', 'batch': job['batch'],
-        'steps': job['steps'], 'imagesPerSec': job['batch'] * job['steps'] / seconds,
-        'firstLoss': first, 'lastLoss': last, 'torch': torch.__version__, 'threads': torch.get_num_threads(),
-    }
+        steppers[variant] = step
+        first = step()
+        for _ in range(job['warmup'] - 1):
+            step()
+        rows[variant] = {
+            'net': job['net'], 'variant': variant, 'backend': 'pytorch', 'batch': job['batch'],
+            'stepsPerWindow': job['steps'], 'windows': [], 'firstLoss': first,
+            'torch': torch.__version__, 'threads': torch.get_num_threads(),
+        }
+    for w in range(job['windows']):
+        for variant in window_order(job['variants'], w):
+            t0 = time.perf_counter()
+            for _ in range(job['steps']):
+                rows[variant]['lastLoss'] = steppers[variant]()
+            rows[variant]['windows'].append(job['batch'] * job['steps'] / (time.perf_counter() - t0))
+    return list(rows.values())
 
 
 def main():
@@ -118,9 +134,10 @@ def main():
     jobs = json.loads(sys.argv[1])
     rows = []
     for job in jobs:
-        row = time_job(job)
-        print(f"{row['net']} {row['variant']} pytorch: {row['imagesPerSec']:.1f} img/s", file=sys.stderr)
-        rows.append(row)
+        for row in time_job(job):
+            print(f"{row['net']} {row['variant']} pytorch: windows {[round(v, 1) for v in row['windows']]} img/s",
+                  file=sys.stderr)
+            rows.append(row)
     print(json.dumps(rows))
 
 

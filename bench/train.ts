@@ -1,10 +1,18 @@
 /**
- * npm run bench:train — training throughput (images/s) of the benchmark nets, Conv vs DO-Conv,
- * on wasm (doconv's kernels) and cpu, side by side with PyTorch when `import torch` works.
- * Random data, fixed step counts; writes results/train-<date>.json. Not a test: never asserts.
+ * npm run bench:train — training throughput (images/s) of the benchmark nets, Conv vs DO-Conv:
+ * on wasm single-threaded (trainOnBatch), on wasm with createParallelTrainer's worker threads, on
+ * cpu (MNIST net only), and — sequentially afterwards, in the same run — in PyTorch when
+ * `import torch` works. Random data. Not a test: never asserts. Writes results/train-<date>.json.
  *
- *   npx tsx bench/train.ts [--nets mnist-sample,resnet20] [--variants conv,doconv]
- *     [--steps-mnist-sample 40] [--steps-resnet20 6] [--cpu-steps 2] [--no-torch] [--no-cpu]
+ * Method (a shared 2-core machine drifts): per net and backend, each variant gets warm-up steps,
+ * then `windows` timed windows of `steps` steps; within a window the variants run back to back,
+ * in alternating order. Figures are medians over windows with min–max; the DO-Conv overhead is
+ * taken window by window (paired) and summarised the same way. The 1-minute load average is
+ * recorded around every phase.
+ *
+ *   npx tsx bench/train.ts [--nets mnist-sample,resnet20] [--variants conv,doconv] [--windows 3]
+ *     [--steps-mnist-sample 10] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
+ *     [--no-parallel] [--no-torch] [--no-cpu]
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -12,18 +20,33 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { registerWasmTrainingKernels } from '../src/index.js';
+import {
+  createParallelTrainer,
+  type ParallelTrainer,
+} from '../src/engine/parallel/parallel_trainer.js';
 import { nets, type NetSpec } from './nets.js';
+import { pairedOverheadPct, summarize, windowOrder, type Summary } from './stats.js';
 import { variants } from './variants.js';
 
 interface Row {
   net: string;
   variant: string;
+  /** 'wasm' (one thread), 'wasm-<n>-workers' (createParallelTrainer), 'cpu', 'pytorch' */
   backend: string;
   batch: number;
-  steps: number;
-  imagesPerSec: number;
+  stepsPerWindow: number;
+  /** images/s of each timed window, in window order */
+  windows: number[];
+  imagesPerSec: Summary;
   firstLoss?: number;
   lastLoss?: number;
+}
+
+interface Phase {
+  name: string;
+  load1mBefore: number;
+  load1mAfter: number;
+  seconds: number;
 }
 
 function flag(name: string): string | undefined {
@@ -34,8 +57,12 @@ const has = (name: string) => process.argv.includes(`--${name}`);
 
 const netNames = (flag('nets') ?? 'mnist-sample,resnet20').split(',');
 const variantNames = (flag('variants') ?? 'conv,doconv').split(',');
-const defaultSteps: Record<string, number> = { 'mnist-sample': 40, resnet20: 6 };
+const windows = Number(flag('windows') ?? 3);
+const warmup = Number(flag('warmup') ?? 2);
+const workers = Number(flag('workers') ?? 2);
 const cpuSteps = Number(flag('cpu-steps') ?? 2);
+const defaultSteps: Record<string, number> = { 'mnist-sample': 10, resnet20: 2 };
+const stepsFor = (net: string) => Number(flag(`steps-${net}`) ?? defaultSteps[net]);
 for (const n of netNames)
   if (!(n in nets))
     throw new Error(
@@ -47,35 +74,118 @@ for (const v of variantNames)
       `--variants: unknown variant ${JSON.stringify(v)}; known ${JSON.stringify(Object.keys(variants))}`,
     );
 
-async function timeTraining(
+const phases: Phase[] = [];
+async function phase<T>(name: string, f: () => Promise<T>): Promise<T> {
+  const load1mBefore = os.loadavg()[0];
+  const t0 = performance.now();
+  const out = await f();
+  phases.push({
+    name,
+    load1mBefore,
+    load1mAfter: os.loadavg()[0],
+    seconds: (performance.now() - t0) / 1000,
+  });
+  console.log(`  [${name}: load ${load1mBefore.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}]`);
+  return out;
+}
+
+/** A training step function per variant, with its loss reporting. */
+type Stepper = { step: () => Promise<number>; dispose: () => Promise<void> };
+
+/**
+ * Warm-up, then `windows` windows of `steps` steps with the variants interleaved (alternating
+ * order). Returns one row per variant.
+ */
+async function timeInterleaved(
   spec: NetSpec,
-  variant: string,
   backend: string,
   steps: number,
-): Promise<Row> {
-  await tf.setBackend(backend);
-  const model = spec.build(variants[variant]);
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
-  const x = tf.randomNormal([spec.batch, ...spec.inputShape]);
-  const labels = tf.randomUniform([spec.batch], 0, spec.classes, 'int32');
-  const y = tf.oneHot(labels, spec.classes);
-  // Warm-up: XNNPACK operator creation, optimizer slots, first-call compilation.
-  const firstLoss = (await model.trainOnBatch(x, y)) as number;
-  const t0 = performance.now();
-  let lastLoss = firstLoss;
-  for (let i = 0; i < steps; i++) lastLoss = (await model.trainOnBatch(x, y)) as number;
-  const seconds = (performance.now() - t0) / 1000;
-  model.dispose();
-  tf.dispose([x, labels, y]);
-  return {
-    net: spec.name,
-    variant,
-    backend,
-    batch: spec.batch,
-    steps,
-    imagesPerSec: (spec.batch * steps) / seconds,
-    firstLoss,
-    lastLoss,
+  nWindows: number,
+  makeStepper: (variant: string) => Promise<Stepper>,
+): Promise<Row[]> {
+  const steppers = new Map<string, Stepper>();
+  for (const v of variantNames) steppers.set(v, await makeStepper(v));
+  const rows = new Map<string, Row>();
+  for (const v of variantNames) {
+    const s = steppers.get(v)!;
+    // Warm-up: XNNPACK operator creation, optimizer slots, first-call compilation.
+    let firstLoss = NaN;
+    for (let i = 0; i < warmup; i++) {
+      const l = await s.step();
+      if (i === 0) firstLoss = l;
+    }
+    rows.set(v, {
+      net: spec.name,
+      variant: v,
+      backend,
+      batch: spec.batch,
+      stepsPerWindow: steps,
+      windows: [],
+      imagesPerSec: { median: 0, min: 0, max: 0, n: 0 },
+      firstLoss,
+    });
+  }
+  for (let w = 0; w < nWindows; w++) {
+    for (const v of windowOrder(variantNames, w)) {
+      const s = steppers.get(v)!;
+      const row = rows.get(v)!;
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) row.lastLoss = await s.step();
+      row.windows.push((spec.batch * steps) / ((performance.now() - t0) / 1000));
+    }
+  }
+  for (const s of steppers.values()) await s.dispose();
+  const out = [...rows.values()];
+  for (const r of out) {
+    r.imagesPerSec = summarize(r.windows);
+    console.log(
+      `${r.net} ${r.variant} ${r.backend}: ${fmt(r.imagesPerSec)} img/s (loss ${r.firstLoss?.toFixed(3)} → ${r.lastLoss?.toFixed(3)})`,
+    );
+  }
+  return out;
+}
+
+function fmt(s: Summary): string {
+  const d = s.median >= 100 ? 0 : 1;
+  return `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
+}
+
+function randomBatch(spec: NetSpec): { x: tf.Tensor; y: tf.Tensor } {
+  return tf.tidy(() => ({
+    x: tf.randomNormal([spec.batch, ...spec.inputShape], 0, 1, 'float32', 1),
+    y: tf.oneHot(tf.randomUniform([spec.batch], 0, spec.classes, 'int32', 2), spec.classes),
+  }));
+}
+
+function singleThread(spec: NetSpec, x: tf.Tensor, y: tf.Tensor) {
+  return async (variant: string): Promise<Stepper> => {
+    const model = spec.build(variants[variant]);
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    return {
+      step: async () => (await model.trainOnBatch(x, y)) as number,
+      dispose: async () => {
+        model.dispose();
+      },
+    };
+  };
+}
+
+function parallel(spec: NetSpec, x: tf.Tensor, y: tf.Tensor) {
+  return async (variant: string): Promise<Stepper> => {
+    const model = spec.build(variants[variant]);
+    const trainer: ParallelTrainer = await createParallelTrainer({
+      model,
+      optimizer: tf.train.adam(1e-3),
+      loss: 'categoricalCrossentropy',
+      workers,
+    });
+    return {
+      step: async () => (await trainer.trainStep(x, y)).loss,
+      dispose: async () => {
+        await trainer.dispose();
+        model.dispose();
+      },
+    };
   };
 }
 
@@ -89,56 +199,68 @@ function findTorchPython(): string | undefined {
   );
 }
 
-function runTorch(
-  python: string,
-  jobs: Array<{ net: string; variant: string; steps: number; batch: number }>,
-): Row[] {
+function runTorch(python: string): Row[] {
+  const jobs = netNames.map((n) => ({
+    net: n,
+    variants: variantNames,
+    batch: nets[n].batch,
+    steps: stepsFor(n),
+    windows,
+    warmup,
+  }));
   const r = spawnSync(python, ['bench/torch_train.py', JSON.stringify(jobs)], {
     encoding: 'utf8',
     timeout: 15 * 60_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (r.status !== 0) {
-    console.error(`PyTorch side failed (status ${r.status}):\n${r.stderr}`);
+    console.error(`PyTorch side failed (status ${r.status})`);
     return [];
   }
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Row[];
+  const rows = JSON.parse(r.stdout.trim().split('\n').pop()!) as Row[];
+  for (const row of rows) row.imagesPerSec = summarize(row.windows);
+  return rows;
 }
 
 async function main() {
   registerWasmTrainingKernels();
-  // Other processes share this machine's cores; the load average says how far to trust the figures.
-  const loadBefore = os.loadavg();
+  const loadStart = os.loadavg();
   const rows: Row[] = [];
   for (const n of netNames) {
     const spec = nets[n];
-    const steps = Number(flag(`steps-${n}`) ?? defaultSteps[n]);
-    for (const v of variantNames) {
-      const row = await timeTraining(spec, v, 'wasm', steps);
-      console.log(
-        `${n} ${v} wasm: ${row.imagesPerSec.toFixed(1)} img/s (loss ${row.firstLoss?.toFixed(3)} → ${row.lastLoss?.toFixed(3)})`,
+    const steps = stepsFor(n);
+    await tf.setBackend('wasm');
+    const { x, y } = randomBatch(spec);
+    rows.push(
+      ...(await phase(`${n} wasm`, () =>
+        timeInterleaved(spec, 'wasm', steps, windows, singleThread(spec, x, y)),
+      )),
+    );
+    if (!has('no-parallel') && workers >= 2) {
+      rows.push(
+        ...(await phase(`${n} wasm ${workers} workers`, () =>
+          timeInterleaved(spec, `wasm-${workers}-workers`, steps, windows, parallel(spec, x, y)),
+        )),
       );
-      rows.push(row);
-      // One ResNet-20 step on cpu takes many minutes: cpu for the MNIST net only.
-      if (n === 'mnist-sample' && !has('no-cpu')) {
-        const c = await timeTraining(spec, v, 'cpu', cpuSteps);
-        console.log(`${n} ${v} cpu: ${c.imagesPerSec.toFixed(1)} img/s`);
-        rows.push(c);
-      }
+    }
+    tf.dispose([x, y]);
+    // One ResNet-20 step on cpu takes many minutes: cpu for the MNIST net only, one short window.
+    if (n === 'mnist-sample' && !has('no-cpu')) {
+      await tf.setBackend('cpu');
+      const b = randomBatch(spec);
+      rows.push(
+        ...(await phase(`${n} cpu`, () =>
+          timeInterleaved(spec, 'cpu', cpuSteps, 1, singleThread(spec, b.x, b.y)),
+        )),
+      );
+      tf.dispose([b.x, b.y]);
     }
   }
   const python = has('no-torch') ? undefined : findTorchPython();
   if (python) {
-    const jobs = netNames.flatMap((n) =>
-      variantNames.map((v) => ({
-        net: n,
-        variant: v,
-        batch: nets[n].batch,
-        steps: Number(flag(`steps-${n}`) ?? defaultSteps[n]) * 2,
-      })),
-    );
-    const torchRows = runTorch(python, jobs);
+    const torchRows = await phase('pytorch', async () => runTorch(python));
     for (const r of torchRows)
-      console.log(`${r.net} ${r.variant} pytorch: ${r.imagesPerSec.toFixed(1)} img/s`);
+      console.log(`${r.net} ${r.variant} pytorch: ${fmt(r.imagesPerSec)} img/s`);
     rows.push(...torchRows);
   } else {
     console.log(
@@ -148,7 +270,8 @@ async function main() {
     );
   }
 
-  printTable(rows);
+  const overheads = overheadRows(rows);
+  printTable(rows, overheads);
   const date = new Date().toISOString();
   const cpus = os.cpus();
   const out = {
@@ -159,10 +282,17 @@ async function main() {
       platform: `${os.platform()} ${os.release()}`,
       node: process.version,
     },
-    loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] },
+    loadAverage: { start: loadStart, end: os.loadavg(), phases },
     tfjs: tf.version.tfjs,
+    method: {
+      windows,
+      warmup,
+      workers,
+      stepsPerWindow: Object.fromEntries(netNames.map((n) => [n, stepsFor(n)])),
+    },
     command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
     rows,
+    doOverheadPct: overheads,
   };
   mkdirSync('results', { recursive: true });
   const file = `results/train-${date.replace(/[:.]/g, '-')}.json`;
@@ -170,40 +300,78 @@ async function main() {
   console.log(`wrote ${file}`);
 }
 
-function printTable(rows: Row[]) {
-  const find = (net: string, variant: string, backend: string) =>
+interface OverheadRow {
+  net: string;
+  variant: string;
+  backend: string;
+  /** (conv img/s ÷ variant img/s − 1)·100, window by window */
+  pct: Summary;
+}
+
+function overheadRows(rows: Row[]): OverheadRow[] {
+  const out: OverheadRow[] = [];
+  for (const r of rows) {
+    if (r.variant === 'conv') continue;
+    const base = rows.find(
+      (b) => b.net === r.net && b.backend === r.backend && b.variant === 'conv',
+    );
+    if (base == null || base.windows.length !== r.windows.length) continue;
+    out.push({
+      net: r.net,
+      variant: r.variant,
+      backend: r.backend,
+      pct: pairedOverheadPct(base.windows, r.windows),
+    });
+  }
+  return out;
+}
+
+function printTable(rows: Row[], overheads: OverheadRow[]) {
+  const par = `wasm-${workers}-workers`;
+  const med = (net: string, variant: string, backend: string) =>
     rows.find((r) => r.net === net && r.variant === variant && r.backend === backend)?.imagesPerSec;
-  const pct = (a?: number, b?: number) => (a && b ? `${((b / a - 1) * 100).toFixed(1)}%` : '—');
-  const x = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
+  const ratio = (a?: Summary, b?: Summary) =>
+    a && b ? `${(a.median / b.median).toFixed(2)}×` : '—';
+  const oh = (net: string, variant: string, backend: string) => {
+    const o = overheads.find(
+      (r) => r.net === net && r.variant === variant && r.backend === backend,
+    )?.pct;
+    return o ? `${o.median.toFixed(1)}% [${o.min.toFixed(1)}…${o.max.toFixed(1)}]` : '—';
+  };
   const header = [
     'net',
     'variant',
     'wasm img/s',
+    `${workers} workers img/s`,
     'cpu img/s',
     'wasm/cpu',
     'torch img/s',
-    'wasm/torch',
+    'best wasm/torch',
     'DO overhead wasm',
+    `DO overhead ${workers}w`,
     'DO overhead torch',
   ];
   const lines = [header];
   for (const n of netNames)
     for (const v of variantNames) {
-      const w = find(n, v, 'wasm');
-      const c = find(n, v, 'cpu');
-      const t = find(n, v, 'pytorch');
+      const w = med(n, v, 'wasm');
+      const p = med(n, v, par);
+      const c = med(n, v, 'cpu');
+      const t = med(n, v, 'pytorch');
+      const best = [w, p].filter((s): s is Summary => !!s).sort((a, b) => b.median - a.median)[0];
       const isDo = v !== 'conv';
       lines.push([
         n,
         v,
-        w?.toFixed(1) ?? '—',
-        c?.toFixed(1) ?? '—',
-        x(w, c),
-        t?.toFixed(1) ?? '—',
-        x(w, t),
-        // overhead = how much slower the variant is than conv: conv/variant − 1
-        isDo ? pct(w, find(n, 'conv', 'wasm')) : '',
-        isDo ? pct(t, find(n, 'conv', 'pytorch')) : '',
+        w ? fmt(w) : '—',
+        p ? fmt(p) : '—',
+        c ? fmt(c) : '—',
+        ratio(w, c),
+        t ? fmt(t) : '—',
+        ratio(best, t),
+        isDo ? oh(n, v, 'wasm') : '',
+        isDo ? oh(n, v, par) : '',
+        isDo ? oh(n, v, 'pytorch') : '',
       ]);
     }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
