@@ -8,6 +8,7 @@ import { fusedBatchNormGrad } from './gradients/fused_batch_norm_grad.js';
 import type { GradientReplacement } from './gradients/gradient_replacement.js';
 import { meanGrad } from './gradients/mean_grad.js';
 import { addConfig } from './kernels/add.js';
+import { batchMatMulConfig } from './kernels/batch_mat_mul.js';
 import { castConfig } from './kernels/cast.js';
 import { conv2DBackpropFilterConfig } from './kernels/conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './kernels/conv2d_backprop_input.js';
@@ -32,7 +33,8 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   tileConfig,
   // The rest replace wasm's own for the cases training CNNs hits and hand every other case back
   // to it (./stock_kernels.ts): no copies for Identity / same-dtype Cast; reductions over leading
-  // axes and per-channel element-wise ops as XNNPACK pools and 1×1 depthwise convs.
+  // axes and per-channel element-wise ops as XNNPACK pools and 1×1 depthwise convs; transposed
+  // matrix products (dense gradients) as plain ones.
   identityConfig,
   castConfig,
   sumConfig,
@@ -41,6 +43,7 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   multiplyConfig,
   addConfig,
   subConfig,
+  batchMatMulConfig,
 ];
 
 /** Gradients replaced while wasm is the active backend (on any other, tfjs-core's original runs). */

@@ -172,6 +172,43 @@ describe('channel-broadcast Multiply, Add, Sub (wasm) are bit-identical to cpu',
   });
 });
 
+describe('BatchMatMul with transposed operands (wasm) matches cpu', () => {
+  const shapes: Array<{ name: string; m: number; k: number; n: number; batch?: number }> = [
+    { name: 'dense weight gradient 4608×32 · 32×10', m: 4608, k: 32, n: 10 },
+    { name: 'dense input gradient', m: 32, k: 10, n: 4608 },
+    { name: 'square-ish', m: 7, k: 5, n: 6 },
+    { name: "batched (wasm's own kernel)", m: 3, k: 4, n: 5, batch: 2 },
+  ];
+  for (const s of shapes)
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const)
+      it(`${s.name} transposeA=${ta} transposeB=${tb}`, async () => {
+        const lead = s.batch != null ? [s.batch] : [1];
+        const a = host([...lead, ...(ta ? [s.k, s.m] : [s.m, s.k])], 21);
+        const b = host([...lead, ...(tb ? [s.n, s.k] : [s.k, s.n])], 22);
+        const { got, want } = await both(
+          'BatchMatMul',
+          { a, b },
+          { transposeA: ta, transposeB: tb },
+        );
+        expect(got.shape).toEqual([...lead, s.m, s.n]);
+        expect(got.shape).toEqual(want.shape);
+        expect(relativeError(got.values, want.values)).toBeLessThan(1e-5);
+      });
+
+  it('2-D operands keep a 2-D result (tf.matMul)', async () => {
+    await tf.setBackend('wasm');
+    const y = tf.matMul(tf.ones([4, 3]), tf.ones([4, 2]), true, false);
+    expect(y.shape).toEqual([3, 2]);
+    expect(Array.from(await y.data())).toEqual([4, 4, 4, 4, 4, 4]);
+    y.dispose();
+  });
+});
+
 describe('Identity and Cast share the buffer instead of copying', () => {
   it('clone and same-dtype cast keep values, survive disposing the source, free their data', async () => {
     await tf.setBackend('wasm');
