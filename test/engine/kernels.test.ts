@@ -80,10 +80,11 @@ function cases(ci: number): Case[] {
   return out;
 }
 
-// Ci < Co and Ci > Co: at stride 1 the kernel makes the smaller of x and dy the XNNPACK filter.
+// Ci < Co and Ci > Co; and Ci = 1, which takes the depthwise route.
 for (const [ci, co] of [
   [3, 4],
   [5, 2],
+  [1, 3],
 ])
   describe(`Conv2DBackpropFilter (wasm) matches cpu, ${ci}→${co} channels`, () => {
     it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
