@@ -38,6 +38,13 @@ interface Row {
   /** images/s of each timed window, in window order */
   windows: number[];
   imagesPerSec: Summary;
+  /**
+   * CPU time of the whole process (all threads, workers included) per step, per window, in ms.
+   * Load-independent where wall time is not: wall ≫ CPU (one thread) means other processes had
+   * the core; for the workers, CPU/step ÷ wall/step is the number of cores actually used.
+   */
+  cpuMsPerStep?: Summary;
+  cpuMsWindows?: number[];
   firstLoss?: number;
   lastLoss?: number;
 }
@@ -130,16 +137,21 @@ async function timeInterleaved(
       const s = steppers.get(v)!;
       const row = rows.get(v)!;
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (let i = 0; i < steps; i++) row.lastLoss = await s.step();
       row.windows.push((spec.batch * steps) / ((performance.now() - t0) / 1000));
+      const c = process.cpuUsage(c0);
+      (row.cpuMsWindows ??= []).push((c.user + c.system) / 1000 / steps);
     }
   }
   for (const s of steppers.values()) await s.dispose();
   const out = [...rows.values()];
   for (const r of out) {
     r.imagesPerSec = summarize(r.windows);
+    r.cpuMsPerStep = summarize(r.cpuMsWindows!);
+    const wallMs = (1000 * r.batch) / r.imagesPerSec.median;
     console.log(
-      `${r.net} ${r.variant} ${r.backend}: ${fmt(r.imagesPerSec)} img/s (loss ${r.firstLoss?.toFixed(3)} → ${r.lastLoss?.toFixed(3)})`,
+      `${r.net} ${r.variant} ${r.backend}: ${fmt(r.imagesPerSec)} img/s; CPU ${r.cpuMsPerStep.median.toFixed(1)} ms/step vs wall ${wallMs.toFixed(1)} (loss ${r.firstLoss?.toFixed(3)} → ${r.lastLoss?.toFixed(3)})`,
     );
   }
   return out;
@@ -343,6 +355,7 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
     'variant',
     'wasm img/s',
     `${workers} workers img/s`,
+    `${workers}w cores used`,
     'cpu img/s',
     'wasm/cpu',
     'torch img/s',
@@ -360,11 +373,17 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
       const t = med(n, v, 'pytorch');
       const best = [w, p].filter((s): s is Summary => !!s).sort((a, b) => b.median - a.median)[0];
       const isDo = v !== 'conv';
+      const pr = rows.find((r) => r.net === n && r.variant === v && r.backend === par);
+      // CPU time per step over wall time per step: how many cores the workers really got.
+      const cores = pr?.cpuMsPerStep
+        ? (pr.cpuMsPerStep.median * pr.imagesPerSec.median) / (1000 * pr.batch)
+        : undefined;
       lines.push([
         n,
         v,
         w ? fmt(w) : '—',
         p ? fmt(p) : '—',
+        cores != null ? cores.toFixed(2) : '—',
         c ? fmt(c) : '—',
         ratio(w, c),
         t ? fmt(t) : '—',
