@@ -1,6 +1,9 @@
 /**
- * Backend choice: webgl when the browser has it, else wasm with doconv's training kernels (the stock
- * wasm backend cannot train convolutions), else cpu. The wasm binaries come from this site (WASM_DIR).
+ * Backend choice: 'auto' takes webgl when the browser has a GPU behind it, else wasm with doconv's
+ * training kernels (the stock wasm backend cannot train convolutions), else cpu. A software WebGL
+ * (SwiftShader, llvmpipe — what headless and GPU-less browsers offer) trains ~50× slower than wasm,
+ * so 'auto' skips it; choosing 'webgl' explicitly still uses it. The wasm binaries come from this
+ * site (WASM_DIR).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -10,7 +13,13 @@ import { WASM_DIR } from './siteFiles.js';
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
 export const backendChoices: readonly BackendChoice[] = ['auto', 'webgl', 'wasm', 'cpu'];
 
-const AUTO_ORDER = ['webgl', 'wasm', 'cpu'] as const;
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+export interface SelectedBackend {
+  name: string;
+  /** Why 'auto' did not take webgl, when it did not ('' otherwise). */
+  note: string;
+}
 
 let wasmPathsSet = false;
 
@@ -22,30 +31,54 @@ async function trySet(name: string): Promise<boolean> {
   }
 }
 
-/** Switches to the chosen backend (or the best one for 'auto') and returns its name. */
-export async function selectBackend(choice: BackendChoice): Promise<string> {
+/** The WebGL renderer's name ('' without WebGL; 'unknown' when the browser hides it). */
+export function webglRenderer(): string {
+  try {
+    const canvas = document.createElement('canvas');
+    const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+    if (!gl) return '';
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return name || 'unknown';
+  } catch {
+    return '';
+  }
+}
+
+/** Switches to the chosen backend (for 'auto', the fastest one likely to be here). */
+export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   if (!wasmPathsSet) {
     setWasmPaths(new URL(WASM_DIR, document.baseURI).href);
     wasmPathsSet = true;
   }
   // Importing tfjs-backend-wasm (above) registered its own Conv2DBackpropInput after doconv's: put ours back.
   registerWasmTrainingKernels();
-  const order = choice === 'auto' ? AUTO_ORDER : [choice];
+  let order: string[] = [choice];
+  let note = '';
+  if (choice === 'auto') {
+    const renderer = webglRenderer();
+    const software = renderer !== '' && SOFTWARE_RENDERER.test(renderer);
+    order = software ? ['wasm', 'webgl', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+    if (software) note = `WebGL here is software-only (${renderer}), slower than wasm; choose WebGL to use it anyway.`;
+    else if (renderer === '') note = 'This browser has no WebGL.';
+  }
   for (const name of order) {
     if (tf.getBackend() === name || (await trySet(name))) {
       await tf.ready();
-      return name;
+      return { name, note: name === 'webgl' ? '' : note };
     }
   }
   throw new Error(`No backend of ${JSON.stringify(order)} could be initialised in this browser`);
 }
 
-/** One line on what the current backend is running on (WebGL version, wasm SIMD/threads). */
+/** One line on what the current backend runs on (WebGL version and renderer, wasm SIMD/threads). */
 export function describeBackend(): string {
   const name = tf.getBackend();
   const env = tf.env();
   if (name === 'webgl') {
-    return `webgl (WebGL ${env.getNumber('WEBGL_VERSION')}${webglRenderer()})`;
+    const renderer = webglRenderer();
+    return `webgl (WebGL ${env.getNumber('WEBGL_VERSION')}${renderer ? `, ${renderer}` : ''})`;
   }
   if (name === 'wasm') {
     const simd = env.getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD';
@@ -54,15 +87,4 @@ export function describeBackend(): string {
     return `wasm (${simd}, ${threads}, ${kernels})`;
   }
   return name;
-}
-
-function webglRenderer(): string {
-  try {
-    const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
-    const info = gl?.getExtension('WEBGL_debug_renderer_info');
-    const renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
-    return renderer ? `, ${renderer}` : '';
-  } catch {
-    return '';
-  }
 }

@@ -1,5 +1,9 @@
 /** Section 4: save the folded model as a TF.js model.json + weights.bin download. */
 import type * as tf from '@tensorflow/tfjs';
+// tfjs-core registers the 'downloads://' save router as a side effect of this module. Nothing the page
+// imports names anything from it, and the bundler (rolldown) then drops the whole module despite
+// tfjs-core's sideEffects list, so save('downloads://…') would find no handler. Import it for its effect.
+import '@tensorflow/tfjs-core/dist/io/browser_files.js';
 import { byId } from './dom.js';
 
 export class DownloadPanel {
@@ -17,7 +21,7 @@ export class DownloadPanel {
 
   private async download(): Promise<void> {
     if (!this.model) return;
-    // 'downloads://NAME' saves NAME.json and NAME.weights.bin (the json names the weights file).
+    // Saves NAME.json and NAME.weights.bin (the json names the weights file).
     await this.model.folded.save(`downloads://doconv-${this.model.name}-folded`);
   }
 }

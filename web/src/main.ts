@@ -2,7 +2,8 @@
  * The playground: wires the four sections. The page's state is on <body data-state=…>
  * (idle, loading, training, folding, ready, error), which the e2e test waits on.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { takeFirst } from '../../src/index.js';
 import { describeBackend, selectBackend } from './backend.js';
 import { DownloadPanel } from './downloadPanel.js';
 import { DrawPanel } from './drawPanel.js';
@@ -36,18 +37,19 @@ async function run(settings: TrainSettings): Promise<void> {
     release();
     setState('loading');
     trainPanel.setStatus('Starting the backend and loading MNIST…');
-    await selectBackend(settings.backend);
-    trainPanel.showBackend(describeBackend());
+    const backend = await selectBackend(settings.backend);
+    trainPanel.showBackend(describeBackend(), backend.note);
     const mnist = await loadMnist();
+    const test = takeFirst(mnist.test, settings.testImages);
     const twins = buildTwins(settings.modelName, settings.seed);
     current = { twins, folded: null };
 
     setState('training');
-    await trainPanel.run(twins, mnist.train, mnist.test, settings);
+    await trainPanel.run(twins, mnist.train, test, settings);
 
     setState('folding');
     trainPanel.setStatus('Folding the DO-Conv model…');
-    const report = await foldPanel.run(twins, mnist.test);
+    const report = await foldPanel.run(twins, test);
     current.folded = report.folded;
     drawPanel.setModel({ model: report.folded, output: twins.output, test: mnist.test });
     downloadPanel.setModel(report.folded, settings.modelName);

@@ -19,6 +19,8 @@ export interface TrainSettings {
   steps: number;
   backend: BackendChoice;
   seed: number;
+  /** How many test images to measure accuracy (and the fold's max |Δ|) on. */
+  testImages: number;
 }
 
 const KEYS = ['conv', 'doconv'] as const;
@@ -29,6 +31,7 @@ export class TrainPanel {
   private readonly steps = byId('steps', HTMLInputElement);
   private readonly backend = byId('backend', HTMLSelectElement);
   private readonly seed = byId('seed', HTMLInputElement);
+  private readonly testImages = byId('test-images', HTMLInputElement);
   private readonly trainButton = byId('train', HTMLButtonElement);
   private readonly stopButton = byId('stop', HTMLButtonElement);
   private readonly progress = byId('progress', HTMLProgressElement);
@@ -55,13 +58,13 @@ export class TrainPanel {
     this.accChart.reset(1);
   }
 
-  /** ?model=…&steps=…&backend=…&seed=… fill the form (nothing starts by itself). */
+  /** ?model=…&steps=…&backend=…&seed=…&test=… fill the form (nothing starts by itself). */
   private prefill(params: URLSearchParams): void {
     const model = params.get('model') ?? DEFAULT_MODEL;
     this.model.value = zooModelNames.includes(model as never) ? model : DEFAULT_MODEL;
     const backend = params.get('backend');
     if (backend && backendChoices.includes(backend as BackendChoice)) this.backend.value = backend;
-    for (const [key, input] of [['steps', this.steps], ['seed', this.seed]] as const) {
+    for (const [key, input] of [['steps', this.steps], ['seed', this.seed], ['test', this.testImages]] as const) {
       const v = params.get(key);
       if (v !== null && Number.isInteger(Number(v))) input.value = v;
     }
@@ -77,6 +80,7 @@ export class TrainPanel {
       steps: Math.max(1, Math.round(this.steps.valueAsNumber || 1)),
       backend: this.backend.value as BackendChoice,
       seed: Math.round(this.seed.valueAsNumber || 0),
+      testImages: Math.max(1, Math.round(this.testImages.valueAsNumber || 1)),
     };
   }
 
@@ -84,13 +88,14 @@ export class TrainPanel {
     this.status.textContent = text;
   }
 
-  showBackend(description: string): void {
+  showBackend(description: string, note: string): void {
     byId('backend-name', HTMLOutputElement).textContent = description;
+    byId('backend-note', HTMLSpanElement).textContent = note;
   }
 
   /** Disables the form while something runs (the Stop button only while training). */
   setBusy(busy: boolean): void {
-    for (const c of [this.model, this.steps, this.backend, this.seed, this.trainButton]) c.disabled = busy;
+    for (const c of [this.model, this.steps, this.testImages, this.backend, this.seed, this.trainButton]) c.disabled = busy;
     if (!busy) this.stopButton.disabled = true;
   }
 

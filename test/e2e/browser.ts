@@ -1,0 +1,48 @@
+/**
+ * Debian's chromium driven by playwright-core (no browser download): headless, sandbox off (root in
+ * CI), every background network feature off, a fresh profile (--user-data-dir) per launch.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** 'wasm': GPU off. 'webgl': SwiftShader's software WebGL instead of a GPU. */
+export type BrowserMode = 'wasm' | 'webgl';
+
+const COMMON_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export interface LaunchedBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchChromium(mode: BrowserMode, viewport = { width: 1200, height: 900 }): Promise<LaunchedBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'doconv-e2e-chromium-'));
+  const gpuArgs = mode === 'webgl' ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu'];
+  // A persistent context is how playwright takes --user-data-dir (it refuses the raw flag).
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...COMMON_ARGS, ...gpuArgs],
+    acceptDownloads: true,
+    viewport,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * The playground end to end, in Debian's chromium against the built site (web/dist) on 127.0.0.1:
+ * train Conv and DO-Conv, fold, draw, download, and load the download with plain tfjs in Node.
+ * Runs twice: without a GPU ('auto' must pick wasm: software WebGL is far slower) and on
+ * SwiftShader's software WebGL chosen explicitly (skipped, saying so, where this chromium has no WebGL). Screenshots and a summary: test-output/e2e/.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BrowserContext, Download, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type BrowserMode, type LaunchedBrowser } from './browser.js';
+import { loadDownloadedModel, predictDigit } from './loadDownloaded.js';
+import {
+  drawWithMouse,
+  drawWithTouch,
+  readResult,
+  readSeenImage,
+  readTop3,
+  startTraining,
+  waitUntilReady,
+  type TrainResult,
+} from './playgroundPage.js';
+import { serveStatic, type StaticServer } from './staticServer.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const DIST = join(ROOT, 'web', 'dist');
+const OUT = join(ROOT, 'test-output', 'e2e');
+const MODEL = 'tf-mnist-sample';
+
+/** A "7": top bar, then the diagonal down (pad coordinates 0..1). */
+const SEVEN: [number, number][] = [[0.3, 0.25], [0.7, 0.25], [0.45, 0.8]];
+/** A "1" drawn with a finger. */
+const ONE: [number, number][] = [[0.5, 0.2], [0.5, 0.8]];
+
+let server: StaticServer;
+const summary: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is not built: run npm run build:web`);
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  server = await serveStatic(DIST);
+});
+
+afterAll(async () => {
+  writeFileSync(join(OUT, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await server?.close();
+});
+
+/** Opens the page in a fresh browser, recording page errors and any request that leaves 127.0.0.1. */
+async function open(mode: BrowserMode): Promise<{ launched: LaunchedBrowser; page: Page; errors: string[]; offsite: string[] }> {
+  const launched = await launchChromium(mode);
+  const errors: string[] = [];
+  const offsite: string[] = [];
+  const context: BrowserContext = launched.context;
+  context.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!['data:', 'blob:'].includes(url.protocol) && url.hostname !== '127.0.0.1') offsite.push(r.url());
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url + `?model=${MODEL}`);
+  return { launched, page, errors, offsite };
+}
+
+/** Both curves drawn, both accuracies above `minAccuracy`, and the fold exact to 1e-4. */
+function checkTraining(r: TrainResult, steps: number, minAccuracy: number): void {
+  for (const chart of ['loss-chart', 'acc-chart']) {
+    for (const series of ['conv', 'doconv']) expect(r.curvePoints[`${chart}:${series}`], `${chart} ${series}`).toBeGreaterThanOrEqual(2);
+  }
+  expect(r.curvePoints['loss-chart:conv']).toBeLessThanOrEqual(steps);
+  for (const acc of [r.accuracy.conv, r.accuracy.doconv]) {
+    expect(acc).toBeGreaterThan(minAccuracy);
+    expect(acc).toBeLessThanOrEqual(1);
+  }
+  expect(r.fold.maxAbsDiff).toBeGreaterThanOrEqual(0);
+  expect(r.fold.maxAbsDiff).toBeLessThan(1e-4);
+  expect(r.fold.paramsAfter).toBeLessThan(r.fold.paramsBefore);
+  // Folding changes nothing the outputs show: same accuracy as the DO-Conv model (display rounds to 0.1 %).
+  expect(Math.abs(r.fold.accuracy - r.accuracy.doconv)).toBeLessThan(0.0015);
+}
+
+describe("without a GPU: 'auto' picks wasm", () => {
+  const STEPS = 60;
+  let s: Awaited<ReturnType<typeof open>>;
+  let result: TrainResult;
+
+  beforeAll(async () => {
+    s = await open('wasm');
+  });
+  afterAll(async () => {
+    await s?.launched.close();
+  });
+
+  it('keyboard focus follows the form: skip link, model, steps, test images, backend, seed, train', async () => {
+    const order: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      await s.page.keyboard.press('Tab');
+      order.push(await s.page.evaluate(() => document.activeElement?.id || document.activeElement?.className || ''));
+    }
+    expect(order).toEqual(['skip', 'model', 'steps', 'test-images', 'backend', 'seed', 'train']);
+  });
+
+  it(`trains Conv and DO-Conv (${STEPS} steps, backend 'auto' picks wasm), folds with max |Δ| < 1e-4`, async () => {
+    expect(await s.page.inputValue('#model')).toBe(MODEL);
+    await startTraining(s.page, { steps: STEPS, testImages: 2000, backend: 'auto' });
+    await s.page.waitForFunction(() => document.body.dataset.state === 'training', null, { timeout: 60_000 });
+    await s.page.screenshot({ path: join(OUT, 'wasm-1-training.png'), fullPage: true });
+    await waitUntilReady(s.page, 300_000);
+    result = await readResult(s.page);
+    summary.wasm = result;
+    console.log('wasm run:', JSON.stringify(result));
+    expect(result.backend).toMatch(/^wasm \(.*doconv's training kernels\)$/);
+    // Headless chromium offers SwiftShader WebGL even with --disable-gpu; 'auto' must not take it.
+    summary.wasmNote = await s.page.textContent('#backend-note');
+    checkTraining(result, STEPS, 0.3); // chance is 0.1; 60 steps reach far above
+    await s.page.screenshot({ path: join(OUT, 'wasm-2-trained.png'), fullPage: true });
+  });
+
+  it('classifies a mouse drawing with the folded model: top-3 probabilities', async () => {
+    await drawWithMouse(s.page, SEVEN);
+    await s.page.waitForSelector('#top3 li:nth-child(3)');
+    const top3 = await readTop3(s.page);
+    expect(top3.digits).toHaveLength(3);
+    expect(new Set(top3.digits).size).toBe(3);
+    expect(top3.probs[0]).toBeGreaterThanOrEqual(top3.probs[1]);
+    expect(top3.probs[1]).toBeGreaterThanOrEqual(top3.probs[2]);
+    expect(top3.probs.reduce((a, b) => a + b)).toBeLessThanOrEqual(1 + 1e-6);
+    summary.mouseSeven = top3;
+    await s.page.locator('section[aria-labelledby="draw-h"]').screenshot({ path: join(OUT, 'wasm-3-drawn-mouse.png') });
+  });
+
+  it('classifies a touch drawing', async () => {
+    await s.page.click('#clear');
+    expect(await s.page.locator('#top3 li').count()).toBe(0);
+    await drawWithTouch(s.page, ONE);
+    await s.page.waitForSelector('#top3 li:nth-child(3)');
+    const top3 = await readTop3(s.page);
+    summary.touchOne = top3;
+    expect(top3.digits).toHaveLength(3);
+    await s.page.locator('section[aria-labelledby="draw-h"]').screenshot({ path: join(OUT, 'wasm-4-drawn-touch.png') });
+  });
+
+  it('"Random test digit" works from the keyboard', async () => {
+    await s.page.focus('#sample');
+    await s.page.keyboard.press('Space');
+    await expect.poll(() => s.page.textContent('#sample-label')).toMatch(/labelled \d/);
+    expect(await s.page.locator('#top3 li').count()).toBe(3);
+  });
+
+  it('downloads the folded model; plain @tensorflow/tfjs in Node loads it and predicts what the page showed', async () => {
+    await s.page.click('#clear');
+    await drawWithMouse(s.page, SEVEN);
+    await s.page.waitForSelector('#top3 li:nth-child(3)');
+    const pageTop3 = await readTop3(s.page);
+    const seen = await readSeenImage(s.page);
+    expect(seen.some((v) => v > 0)).toBe(true);
+
+    const downloads: Download[] = [];
+    s.page.on('download', (d) => downloads.push(d));
+    await s.page.click('#download');
+    await expect.poll(() => downloads.length, { timeout: 30_000 }).toBe(2);
+    const dir = join(OUT, 'download');
+    mkdirSync(dir, { recursive: true });
+    const names = await Promise.all(
+      downloads.map(async (d) => {
+        await d.saveAs(join(dir, d.suggestedFilename()));
+        return d.suggestedFilename();
+      }),
+    );
+    expect(names.sort()).toEqual([`doconv-${MODEL}-folded.json`, `doconv-${MODEL}-folded.weights.bin`]);
+
+    const { model, layerClasses } = await loadDownloadedModel(join(dir, `doconv-${MODEL}-folded.json`));
+    expect(layerClasses).toContain('Conv2D');
+    expect(layerClasses.filter((c) => c.startsWith('DO'))).toEqual([]);
+    expect(model.countParams()).toBe(result.fold.paramsAfter);
+    const probs = predictDigit(model, seen, false); // tf-mnist-sample ends in softmax
+    const order = probs.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+    expect(order.map((o) => o[1])).toEqual(pageTop3.digits);
+    order.forEach(([p], i) => expect(Math.abs(p - pageTop3.probs[i])).toBeLessThan(1e-4));
+    summary.nodeReload = { pageTop3, nodeTop3: order };
+    model.dispose();
+  });
+
+  it('stayed offline and error-free: no request left 127.0.0.1, no page errors', () => {
+    expect(s.offsite).toEqual([]);
+    expect(s.errors).toEqual([]);
+  });
+
+  it('is readable on a narrow screen (375 px: nothing wider than the viewport)', async () => {
+    await s.page.setViewportSize({ width: 375, height: 800 });
+    const overflow = await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await s.page.screenshot({ path: join(OUT, 'wasm-5-narrow.png'), fullPage: true });
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+});
+
+describe('software WebGL (SwiftShader)', () => {
+  const STEPS = 10;
+  let s: Awaited<ReturnType<typeof open>>;
+  let hasWebgl = false;
+
+  beforeAll(async () => {
+    s = await open('webgl');
+    hasWebgl = await s.page.evaluate(() => !!document.createElement('canvas').getContext('webgl2'));
+    summary.webglAvailable = hasWebgl;
+  });
+  afterAll(async () => {
+    await s?.launched.close();
+  });
+
+  it(`trains both on webgl (${STEPS} steps) and folds with max |Δ| < 1e-4`, async (ctx) => {
+    if (!hasWebgl) ctx.skip('this chromium offers no WebGL 2 even with SwiftShader');
+    await startTraining(s.page, { steps: STEPS, testImages: 200, backend: 'webgl' });
+    await waitUntilReady(s.page, 540_000);
+    const result = await readResult(s.page);
+    summary.webgl = result;
+    console.log('webgl run:', JSON.stringify(result));
+    expect(result.backend).toMatch(/^webgl \(WebGL 2/);
+    checkTraining(result, STEPS, 0); // 10 steps prove the backend trains, not how well
+    await s.page.screenshot({ path: join(OUT, 'webgl-trained.png'), fullPage: true });
+    expect(s.offsite).toEqual([]);
+    expect(s.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,108 @@
+/** What the e2e test does on the playground page, in the page's own terms (ids from web/index.html). */
+import type { Page } from 'playwright-core';
+
+export interface TrainResult {
+  backend: string;
+  accuracy: { conv: number; doconv: number };
+  msPerStep: { conv: string; doconv: string };
+  curvePoints: Record<string, number>;
+  fold: { paramsBefore: number; paramsAfter: number; maxAbsDiff: number; accuracy: number };
+}
+
+/** Fills the form as a keyboard user would (focus, type) and submits it with Enter. */
+export async function startTraining(page: Page, opts: { steps: number; testImages: number; backend: string }): Promise<void> {
+  await page.selectOption('#backend', opts.backend);
+  await page.fill('#test-images', String(opts.testImages));
+  await page.fill('#steps', String(opts.steps));
+  await page.focus('#steps');
+  await page.keyboard.press('Enter');
+}
+
+/** Waits for the page to reach 'ready' (throws with the status line on 'error'). */
+export async function waitUntilReady(page: Page, timeoutMs: number): Promise<void> {
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), null, {
+    timeout: timeoutMs,
+    polling: 500,
+  });
+  const state = await page.evaluate(() => document.body.dataset.state);
+  if (state !== 'ready') throw new Error(`page ended in state ${state}: ${await page.textContent('#status')}`);
+}
+
+const percentOf = (text: string | null) => Number.parseFloat(text ?? '') / 100;
+
+export async function readResult(page: Page): Promise<TrainResult> {
+  const text = (sel: string) => page.textContent(sel);
+  const value = async (id: string) => Number(await page.getAttribute(`#${id}`, 'data-value'));
+  const curvePoints = await page.evaluate(() =>
+    Object.fromEntries(
+      Array.from(document.querySelectorAll('svg polyline[data-series]')).map((p) => [
+        `${p.closest('svg')?.id}:${p.getAttribute('data-series')}`,
+        Number(p.getAttribute('data-points')),
+      ]),
+    ),
+  );
+  return {
+    backend: (await text('#backend-name')) ?? '',
+    accuracy: { conv: percentOf(await text('#acc-conv')), doconv: percentOf(await text('#acc-doconv')) },
+    msPerStep: { conv: (await text('#ms-conv')) ?? '', doconv: (await text('#ms-doconv')) ?? '' },
+    curvePoints,
+    fold: {
+      paramsBefore: await value('fold-params-before'),
+      paramsAfter: await value('fold-params-after'),
+      maxAbsDiff: await value('fold-maxdiff'),
+      accuracy: await value('fold-acc'),
+    },
+  };
+}
+
+export interface Top3 {
+  digits: number[];
+  probs: number[];
+}
+
+export async function readTop3(page: Page): Promise<Top3> {
+  const items = await page.$$eval('#top3 li', (lis) =>
+    lis.map((li) => [Number(li.getAttribute('data-digit')), Number(li.getAttribute('data-prob'))]),
+  );
+  return { digits: items.map((i) => i[0]), probs: items.map((i) => i[1]) };
+}
+
+/** The 28×28 image the model was given (the "what the model sees" canvas), as grey bytes. */
+export async function readSeenImage(page: Page): Promise<number[]> {
+  return page.$eval('#seen', (c) => {
+    const data = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
+    return Array.from({ length: 28 * 28 }, (_, i) => data[4 * i]);
+  });
+}
+
+/** A polyline in pad coordinates (0..1 of the pad's box), drawn with the mouse. */
+export async function drawWithMouse(page: Page, stroke: [number, number][]): Promise<void> {
+  await page.locator('#pad').scrollIntoViewIfNeeded();
+  const box = (await page.locator('#pad').boundingBox())!;
+  const at = ([x, y]: [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
+  await page.mouse.move(...at(stroke[0]));
+  await page.mouse.down();
+  for (const p of stroke.slice(1)) await page.mouse.move(...at(p), { steps: 8 });
+  await page.mouse.up();
+}
+
+/** The same with a finger: raw touch events through the DevTools protocol (Chrome makes pointer events of them). */
+export async function drawWithTouch(page: Page, stroke: [number, number][]): Promise<void> {
+  await page.locator('#pad').scrollIntoViewIfNeeded();
+  const box = (await page.locator('#pad').boundingBox())!;
+  const cdp = await page.context().newCDPSession(page);
+  const point = ([x, y]: [number, number]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point(stroke[0])] });
+  for (let i = 1; i < stroke.length; i++) {
+    const [a, b] = [stroke[i - 1], stroke[i]];
+    for (let k = 1; k <= 8; k++) {
+      const t = k / 8;
+      await cdp.send('Input.dispatchTouchEvent', {
+        type: 'touchMove',
+        touchPoints: [point([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])])],
+      });
+    }
+  }
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
