@@ -116,15 +116,17 @@ def time_job(job):
             step()
         rows[variant] = {
             'net': job['net'], 'variant': variant, 'backend': 'pytorch', 'batch': job['batch'],
-            'stepsPerWindow': job['steps'], 'windows': [], 'firstLoss': first,
+            'stepsPerWindow': job['steps'], 'windows': [], 'cpuMsWindows': [], 'firstLoss': first,
             'torch': torch.__version__, 'threads': torch.get_num_threads(),
         }
     for w in range(job['windows']):
         for variant in window_order(job['variants'], w):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(job['steps']):
                 rows[variant]['lastLoss'] = steppers[variant]()
             rows[variant]['windows'].append(job['batch'] * job['steps'] / (time.perf_counter() - t0))
+            # CPU time of the process (all threads) per step, as train.ts records it.
+            rows[variant]['cpuMsWindows'].append((time.process_time() - c0) * 1000 / job['steps'])
     return list(rows.values())
 
 

@@ -231,7 +231,10 @@ function runTorch(python: string): Row[] {
     return [];
   }
   const rows = JSON.parse(r.stdout.trim().split('\n').pop()!) as Row[];
-  for (const row of rows) row.imagesPerSec = summarize(row.windows);
+  for (const row of rows) {
+    row.imagesPerSec = summarize(row.windows);
+    if (row.cpuMsWindows) row.cpuMsPerStep = summarize(row.cpuMsWindows);
+  }
   return rows;
 }
 
@@ -318,8 +321,10 @@ interface OverheadRow {
   net: string;
   variant: string;
   backend: string;
-  /** (conv img/s ÷ variant img/s − 1)·100, window by window */
+  /** (conv img/s ÷ variant img/s − 1)·100, window by window (wall clock) */
   pct: Summary;
+  /** (variant CPU/step ÷ conv CPU/step − 1)·100, window by window: robust to other processes' load */
+  cpuPct?: Summary;
 }
 
 function overheadRows(rows: Row[]): OverheadRow[] {
@@ -330,11 +335,15 @@ function overheadRows(rows: Row[]): OverheadRow[] {
       (b) => b.net === r.net && b.backend === r.backend && b.variant === 'conv',
     );
     if (base == null || base.windows.length !== r.windows.length) continue;
+    const inv = (xs?: number[]) => xs?.map((x) => 1 / x);
+    const cpuBase = inv(base.cpuMsWindows);
+    const cpuVariant = inv(r.cpuMsWindows);
     out.push({
       net: r.net,
       variant: r.variant,
       backend: r.backend,
       pct: pairedOverheadPct(base.windows, r.windows),
+      cpuPct: cpuBase && cpuVariant ? pairedOverheadPct(cpuBase, cpuVariant) : undefined,
     });
   }
   return out;
@@ -349,8 +358,9 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
   const oh = (net: string, variant: string, backend: string) => {
     const o = overheads.find(
       (r) => r.net === net && r.variant === variant && r.backend === backend,
-    )?.pct;
-    return o ? `${o.median.toFixed(1)}% [${o.min.toFixed(1)}…${o.max.toFixed(1)}]` : '—';
+    );
+    const f = (p: Summary) => `${p.median.toFixed(1)}% [${p.min.toFixed(1)}…${p.max.toFixed(1)}]`;
+    return o ? `${f(o.pct)}${o.cpuPct ? `, CPU ${f(o.cpuPct)}` : ''}` : '—';
   };
   const header = [
     'net',
