@@ -12,6 +12,8 @@
  *
  *   npx tsx bench/train.ts [--nets mnist-sample,resnet20] [--variants conv,doconv] [--windows 3]
  *     [--steps-mnist-sample 10] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
+ *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
+ *     shows the largest)
  *     [--no-parallel] [--no-torch] [--no-cpu]
  */
 import * as tf from '@tensorflow/tfjs';
@@ -66,7 +68,8 @@ const netNames = (flag('nets') ?? 'mnist-sample,resnet20').split(',');
 const variantNames = (flag('variants') ?? 'conv,doconv').split(',');
 const windows = Number(flag('windows') ?? 3);
 const warmup = Number(flag('warmup') ?? 2);
-const workers = Number(flag('workers') ?? 2);
+const workerCounts = (flag('workers') ?? '2').split(',').map(Number);
+const workers = Math.max(...workerCounts);
 const cpuSteps = Number(flag('cpu-steps') ?? 2);
 const defaultSteps: Record<string, number> = { 'mnist-sample': 10, resnet20: 2 };
 const stepsFor = (net: string) => Number(flag(`steps-${net}`) ?? defaultSteps[net]);
@@ -183,7 +186,7 @@ function singleThread(spec: NetSpec, x: tf.Tensor, y: tf.Tensor) {
   };
 }
 
-function parallel(spec: NetSpec, x: tf.Tensor, y: tf.Tensor) {
+function parallel(spec: NetSpec, x: tf.Tensor, y: tf.Tensor, workers: number) {
   return async (variant: string): Promise<Stepper> => {
     const model = spec.build(variants[variant]);
     const trainer: ParallelTrainer = await createParallelTrainer({
@@ -252,12 +255,14 @@ async function main() {
         timeInterleaved(spec, 'wasm', steps, windows, singleThread(spec, x, y)),
       )),
     );
-    if (!has('no-parallel') && workers >= 2) {
-      rows.push(
-        ...(await phase(`${n} wasm ${workers} workers`, () =>
-          timeInterleaved(spec, `wasm-${workers}-workers`, steps, windows, parallel(spec, x, y)),
-        )),
-      );
+    if (!has('no-parallel')) {
+      for (const k of workerCounts) {
+        rows.push(
+          ...(await phase(`${n} wasm ${k} workers`, () =>
+            timeInterleaved(spec, `wasm-${k}-workers`, steps, windows, parallel(spec, x, y, k)),
+          )),
+        );
+      }
     }
     tf.dispose([x, y]);
     // One ResNet-20 step on cpu takes many minutes: cpu for the MNIST net only, one warm-up step
