@@ -197,6 +197,13 @@ describe('createParallelTrainer', () => {
         workers: 0,
       }),
     ).rejects.toThrow(/workers must be an integer ≥ 1, got 0/);
+    await expect(
+      createParallelTrainer({
+        model,
+        optimizer: 'adam' as unknown as tf.Optimizer,
+        loss: 'categoricalCrossentropy',
+      }),
+    ).rejects.toThrow(/optimizer must be a tf.Optimizer instance .*got "adam"/);
     const trainer = await createParallelTrainer({
       model,
       optimizer: tf.train.sgd(0.1),

@@ -104,6 +104,11 @@ export async function createParallelTrainer(
       `createParallelTrainer: model must have one input and one output, got ${model.inputs.length} and ${model.outputs.length}`,
     );
   }
+  if (typeof (optimizer as Partial<tf.Optimizer> | undefined)?.applyGradients !== 'function') {
+    throw new Error(
+      `createParallelTrainer: optimizer must be a tf.Optimizer instance (e.g. tf.train.adam(1e-3)), got ${JSON.stringify(optimizer)}`,
+    );
+  }
   if (typeof loss !== 'string') {
     throw new Error(
       `createParallelTrainer: loss must be a tfjs-layers loss name (functions cannot cross threads), got ${typeof loss}`,
