@@ -30,7 +30,9 @@ export default defineConfig({
     // rewrites that test and mangling renames the variable, and then every worker dies with a
     // ReferenceError and the threaded backend never becomes ready. Whitespace and local names elsewhere
     // are still minified (about 6% bigger than full minification).
-    rolldownOptions: { output: { minify: { compress: false, mangle: { reserved: ['_scriptDir'] } } } },
+    rolldownOptions: {
+      output: { minify: { compress: false, mangle: { reserved: ['_scriptDir'] } } },
+    },
   },
   server: { headers: isolation },
   preview: { headers: isolation, host: '127.0.0.1' },

@@ -27,9 +27,15 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(mode: BrowserMode, viewport = { width: 1200, height: 900 }): Promise<LaunchedBrowser> {
+export async function launchChromium(
+  mode: BrowserMode,
+  viewport = { width: 1200, height: 900 },
+): Promise<LaunchedBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'doconv-e2e-chromium-'));
-  const gpuArgs = mode === 'webgl' ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu'];
+  const gpuArgs =
+    mode === 'webgl'
+      ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader']
+      : ['--disable-gpu'];
   // A persistent context is how playwright takes --user-data-dir (it refuses the raw flag).
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

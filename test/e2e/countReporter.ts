@@ -12,6 +12,8 @@ export default class CountReporter implements Reporter {
       // A module that failed to load has no tests but is a failure.
       if (m.state() === 'failed' && [...m.children.allTests()].length === 0) counts.failed++;
     }
-    console.log(`\ne2e: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    console.log(
+      `\ne2e: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+    );
   }
 }

@@ -37,7 +37,10 @@ export async function loadDownloadedModel(jsonPath: string): Promise<LoadedModel
 /** Probabilities for one 28×28 grey image (bytes 0..255), softmax applied when the model outputs logits. */
 export function predictDigit(model: tf.LayersModel, pixels: number[], logits: boolean): number[] {
   return tf.tidy(() => {
-    const x = tf.tensor4d(pixels.map((v) => v / 255), [1, 28, 28, 1]);
+    const x = tf.tensor4d(
+      pixels.map((v) => v / 255),
+      [1, 28, 28, 1],
+    );
     const y = model.predict(x) as tf.Tensor;
     return Array.from((logits ? tf.softmax(y) : y).dataSync());
   });

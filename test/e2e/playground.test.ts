@@ -28,15 +28,23 @@ const OUT = join(ROOT, 'test-output', 'e2e');
 const MODEL = 'tf-mnist-sample';
 
 /** A "7": top bar, then the diagonal down (pad coordinates 0..1). */
-const SEVEN: [number, number][] = [[0.3, 0.25], [0.7, 0.25], [0.45, 0.8]];
+const SEVEN: [number, number][] = [
+  [0.3, 0.25],
+  [0.7, 0.25],
+  [0.45, 0.8],
+];
 /** A "1" drawn with a finger. */
-const ONE: [number, number][] = [[0.5, 0.2], [0.5, 0.8]];
+const ONE: [number, number][] = [
+  [0.5, 0.2],
+  [0.5, 0.8],
+];
 
 let server: StaticServer;
 const summary: Record<string, unknown> = {};
 
 beforeAll(async () => {
-  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} is not built: run npm run build:web`);
+  if (!existsSync(join(DIST, 'index.html')))
+    throw new Error(`${DIST} is not built: run npm run build:web`);
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   server = await serveStatic(DIST);
@@ -48,14 +56,17 @@ afterAll(async () => {
 });
 
 /** Opens the page in a fresh browser, recording page errors and any request that leaves 127.0.0.1. */
-async function open(mode: BrowserMode): Promise<{ launched: LaunchedBrowser; page: Page; errors: string[]; offsite: string[] }> {
+async function open(
+  mode: BrowserMode,
+): Promise<{ launched: LaunchedBrowser; page: Page; errors: string[]; offsite: string[] }> {
   const launched = await launchChromium(mode);
   const errors: string[] = [];
   const offsite: string[] = [];
   const context: BrowserContext = launched.context;
   context.on('request', (r) => {
     const url = new URL(r.url());
-    if (!['data:', 'blob:'].includes(url.protocol) && url.hostname !== '127.0.0.1') offsite.push(r.url());
+    if (!['data:', 'blob:'].includes(url.protocol) && url.hostname !== '127.0.0.1')
+      offsite.push(r.url());
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => errors.push(e.message));
@@ -64,9 +75,15 @@ async function open(mode: BrowserMode): Promise<{ launched: LaunchedBrowser; pag
 }
 
 /** Both curves drawn, both accuracies above `minAccuracy`, and the fold exact to 1e-4. */
-function checkTraining(r: TrainResult, steps: number, minAccuracy: number): void {
+function checkTraining(
+  r: TrainResult,
+  steps: number,
+  testImages: number,
+  minAccuracy: number,
+): void {
   for (const chart of ['loss-chart', 'acc-chart']) {
-    for (const series of ['conv', 'doconv']) expect(r.curvePoints[`${chart}:${series}`], `${chart} ${series}`).toBeGreaterThanOrEqual(2);
+    for (const series of ['conv', 'doconv'])
+      expect(r.curvePoints[`${chart}:${series}`], `${chart} ${series}`).toBeGreaterThanOrEqual(2);
   }
   expect(r.curvePoints['loss-chart:conv']).toBeLessThanOrEqual(steps);
   for (const acc of [r.accuracy.conv, r.accuracy.doconv]) {
@@ -76,8 +93,9 @@ function checkTraining(r: TrainResult, steps: number, minAccuracy: number): void
   expect(r.fold.maxAbsDiff).toBeGreaterThanOrEqual(0);
   expect(r.fold.maxAbsDiff).toBeLessThan(1e-4);
   expect(r.fold.paramsAfter).toBeLessThan(r.fold.paramsBefore);
-  // Folding changes nothing the outputs show: same accuracy as the DO-Conv model (display rounds to 0.1 %).
-  expect(Math.abs(r.fold.accuracy - r.accuracy.doconv)).toBeLessThan(0.0015);
+  // Outputs equal to 1e-4 classify alike: the folded model's accuracy is the DO-Conv model's (a
+  // near-tie might still flip one image).
+  expect(Math.abs(r.fold.accuracy - r.accuracy.doconv)).toBeLessThanOrEqual(1 / testImages + 1e-9);
 }
 
 describe("without a GPU: 'auto' picks wasm", () => {
@@ -96,7 +114,11 @@ describe("without a GPU: 'auto' picks wasm", () => {
     const order: string[] = [];
     for (let i = 0; i < 7; i++) {
       await s.page.keyboard.press('Tab');
-      order.push(await s.page.evaluate(() => document.activeElement?.id || document.activeElement?.className || ''));
+      order.push(
+        await s.page.evaluate(
+          () => document.activeElement?.id || document.activeElement?.className || '',
+        ),
+      );
     }
     expect(order).toEqual(['skip', 'model', 'steps', 'test-images', 'backend', 'seed', 'train']);
   });
@@ -104,7 +126,9 @@ describe("without a GPU: 'auto' picks wasm", () => {
   it(`trains Conv and DO-Conv (${STEPS} steps, backend 'auto' picks wasm), folds with max |Δ| < 1e-4`, async () => {
     expect(await s.page.inputValue('#model')).toBe(MODEL);
     await startTraining(s.page, { steps: STEPS, testImages: 2000, backend: 'auto' });
-    await s.page.waitForFunction(() => document.body.dataset.state === 'training', null, { timeout: 60_000 });
+    await s.page.waitForFunction(() => document.body.dataset.state === 'training', null, {
+      timeout: 60_000,
+    });
     await s.page.screenshot({ path: join(OUT, 'wasm-1-training.png'), fullPage: true });
     await waitUntilReady(s.page, 300_000);
     result = await readResult(s.page);
@@ -113,7 +137,7 @@ describe("without a GPU: 'auto' picks wasm", () => {
     expect(result.backend).toMatch(/^wasm \(.*doconv's training kernels\)$/);
     // Headless chromium offers SwiftShader WebGL even with --disable-gpu; 'auto' must not take it.
     summary.wasmNote = await s.page.textContent('#backend-note');
-    checkTraining(result, STEPS, 0.3); // chance is 0.1; 60 steps reach far above
+    checkTraining(result, STEPS, 2000, 0.3); // chance is 0.1; 60 steps reach far above
     await s.page.screenshot({ path: join(OUT, 'wasm-2-trained.png'), fullPage: true });
   });
 
@@ -127,7 +151,9 @@ describe("without a GPU: 'auto' picks wasm", () => {
     expect(top3.probs[1]).toBeGreaterThanOrEqual(top3.probs[2]);
     expect(top3.probs.reduce((a, b) => a + b)).toBeLessThanOrEqual(1 + 1e-6);
     summary.mouseSeven = top3;
-    await s.page.locator('section[aria-labelledby="draw-h"]').screenshot({ path: join(OUT, 'wasm-3-drawn-mouse.png') });
+    await s.page
+      .locator('section[aria-labelledby="draw-h"]')
+      .screenshot({ path: join(OUT, 'wasm-3-drawn-mouse.png') });
   });
 
   it('classifies a touch drawing', async () => {
@@ -138,7 +164,9 @@ describe("without a GPU: 'auto' picks wasm", () => {
     const top3 = await readTop3(s.page);
     summary.touchOne = top3;
     expect(top3.digits).toHaveLength(3);
-    await s.page.locator('section[aria-labelledby="draw-h"]').screenshot({ path: join(OUT, 'wasm-4-drawn-touch.png') });
+    await s.page
+      .locator('section[aria-labelledby="draw-h"]')
+      .screenshot({ path: join(OUT, 'wasm-4-drawn-touch.png') });
   });
 
   it('"Random test digit" works from the keyboard', async () => {
@@ -168,14 +196,22 @@ describe("without a GPU: 'auto' picks wasm", () => {
         return d.suggestedFilename();
       }),
     );
-    expect(names.sort()).toEqual([`doconv-${MODEL}-folded.json`, `doconv-${MODEL}-folded.weights.bin`]);
+    expect(names.sort()).toEqual([
+      `doconv-${MODEL}-folded.json`,
+      `doconv-${MODEL}-folded.weights.bin`,
+    ]);
 
-    const { model, layerClasses } = await loadDownloadedModel(join(dir, `doconv-${MODEL}-folded.json`));
+    const { model, layerClasses } = await loadDownloadedModel(
+      join(dir, `doconv-${MODEL}-folded.json`),
+    );
     expect(layerClasses).toContain('Conv2D');
     expect(layerClasses.filter((c) => c.startsWith('DO'))).toEqual([]);
     expect(model.countParams()).toBe(result.fold.paramsAfter);
     const probs = predictDigit(model, seen, false); // tf-mnist-sample ends in softmax
-    const order = probs.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+    const order = probs
+      .map((p, d) => [p, d])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 3);
     expect(order.map((o) => o[1])).toEqual(pageTop3.digits);
     order.forEach(([p], i) => expect(Math.abs(p - pageTop3.probs[i])).toBeLessThan(1e-4));
     summary.nodeReload = { pageTop3, nodeTop3: order };
@@ -189,8 +225,15 @@ describe("without a GPU: 'auto' picks wasm", () => {
 
   it('is readable on a narrow screen (375 px: nothing wider than the viewport)', async () => {
     await s.page.setViewportSize({ width: 375, height: 800 });
-    const overflow = await s.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await s.page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     await s.page.screenshot({ path: join(OUT, 'wasm-5-narrow.png'), fullPage: true });
+    for (const id of ['train-h', 'fold-h', 'draw-h', 'download-h']) {
+      await s.page
+        .locator(`section[aria-labelledby="${id}"]`)
+        .screenshot({ path: join(OUT, `wasm-5-narrow-${id.slice(0, -2)}.png`) });
+    }
     expect(overflow).toBeLessThanOrEqual(0);
   });
 });
@@ -217,7 +260,7 @@ describe('software WebGL (SwiftShader)', () => {
     summary.webgl = result;
     console.log('webgl run:', JSON.stringify(result));
     expect(result.backend).toMatch(/^webgl \(WebGL 2/);
-    checkTraining(result, STEPS, 0); // 10 steps prove the backend trains, not how well
+    checkTraining(result, STEPS, 200, 0); // 10 steps prove the backend trains, not how well
     await s.page.screenshot({ path: join(OUT, 'webgl-trained.png'), fullPage: true });
     expect(s.offsite).toEqual([]);
     expect(s.errors).toEqual([]);

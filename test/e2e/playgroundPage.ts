@@ -10,7 +10,10 @@ export interface TrainResult {
 }
 
 /** Fills the form as a keyboard user would (focus, type) and submits it with Enter. */
-export async function startTraining(page: Page, opts: { steps: number; testImages: number; backend: string }): Promise<void> {
+export async function startTraining(
+  page: Page,
+  opts: { steps: number; testImages: number; backend: string },
+): Promise<void> {
   await page.selectOption('#backend', opts.backend);
   await page.fill('#test-images', String(opts.testImages));
   await page.fill('#steps', String(opts.steps));
@@ -20,15 +23,18 @@ export async function startTraining(page: Page, opts: { steps: number; testImage
 
 /** Waits for the page to reach 'ready' (throws with the status line on 'error'). */
 export async function waitUntilReady(page: Page, timeoutMs: number): Promise<void> {
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), null, {
-    timeout: timeoutMs,
-    polling: 500,
-  });
+  await page.waitForFunction(
+    () => ['ready', 'error'].includes(document.body.dataset.state ?? ''),
+    null,
+    {
+      timeout: timeoutMs,
+      polling: 500,
+    },
+  );
   const state = await page.evaluate(() => document.body.dataset.state);
-  if (state !== 'ready') throw new Error(`page ended in state ${state}: ${await page.textContent('#status')}`);
+  if (state !== 'ready')
+    throw new Error(`page ended in state ${state}: ${await page.textContent('#status')}`);
 }
-
-const percentOf = (text: string | null) => Number.parseFloat(text ?? '') / 100;
 
 export async function readResult(page: Page): Promise<TrainResult> {
   const text = (sel: string) => page.textContent(sel);
@@ -43,7 +49,7 @@ export async function readResult(page: Page): Promise<TrainResult> {
   );
   return {
     backend: (await text('#backend-name')) ?? '',
-    accuracy: { conv: percentOf(await text('#acc-conv')), doconv: percentOf(await text('#acc-doconv')) },
+    accuracy: { conv: await value('acc-conv'), doconv: await value('acc-doconv') },
     msPerStep: { conv: (await text('#ms-conv')) ?? '', doconv: (await text('#ms-doconv')) ?? '' },
     curvePoints,
     fold: {
@@ -91,8 +97,14 @@ export async function drawWithTouch(page: Page, stroke: [number, number][]): Pro
   await page.locator('#pad').scrollIntoViewIfNeeded();
   const box = (await page.locator('#pad').boundingBox())!;
   const cdp = await page.context().newCDPSession(page);
-  const point = ([x, y]: [number, number]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point(stroke[0])] });
+  const point = ([x, y]: [number, number]) => ({
+    x: box.x + x * box.width,
+    y: box.y + y * box.height,
+  });
+  await cdp.send('Input.dispatchTouchEvent', {
+    type: 'touchStart',
+    touchPoints: [point(stroke[0])],
+  });
   for (let i = 1; i < stroke.length; i++) {
     const [a, b] = [stroke[i - 1], stroke[i]];
     for (let k = 1; k <= 8; k++) {

@@ -26,7 +26,9 @@ function mnistDataDir(): string {
 export function truncateIdx(bytes: Uint8Array, name: string, count: number): Uint8Array {
   const { dims, data } = parseIdx(bytes, name);
   if (!Number.isInteger(count) || count < 1 || count > dims[0]) {
-    throw new Error(`${name}: count must be an integer in 1..${dims[0]}, got ${JSON.stringify(count)}`);
+    throw new Error(
+      `${name}: count must be an integer in 1..${dims[0]}, got ${JSON.stringify(count)}`,
+    );
   }
   const per = dims.slice(1).reduce((a, b) => a * b, 1);
   const header = bytes.slice(0, 4 + 4 * dims.length);

@@ -38,7 +38,9 @@ export function webglRenderer(): string {
     const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
     if (!gl) return '';
     const info = gl.getExtension('WEBGL_debug_renderer_info');
-    const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
+    const name = info
+      ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL))
+      : String(gl.getParameter(gl.RENDERER));
     gl.getExtension('WEBGL_lose_context')?.loseContext();
     return name || 'unknown';
   } catch {
@@ -60,7 +62,8 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
     const renderer = webglRenderer();
     const software = renderer !== '' && SOFTWARE_RENDERER.test(renderer);
     order = software ? ['wasm', 'webgl', 'cpu'] : ['webgl', 'wasm', 'cpu'];
-    if (software) note = `WebGL here is software-only (${renderer}), slower than wasm; choose WebGL to use it anyway.`;
+    if (software)
+      note = `WebGL here is software-only (${renderer}), slower than wasm; choose WebGL to use it anyway.`;
     else if (renderer === '') note = 'This browser has no WebGL.';
   }
   for (const name of order) {

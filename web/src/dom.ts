@@ -2,7 +2,9 @@
 export function byId<T extends Element>(id: string, type: { new (): T; prototype: T }): T {
   const el = document.getElementById(id);
   if (!(el instanceof type)) {
-    throw new Error(`#${id}: expected a ${type.name}, found ${el ? el.constructor.name : 'nothing'}`);
+    throw new Error(
+      `#${id}: expected a ${type.name}, found ${el ? el.constructor.name : 'nothing'}`,
+    );
   }
   return el;
 }

@@ -51,7 +51,10 @@ export class DrawPad {
   /** Canvas pixel coordinates of a pointer event (the canvas may be scaled by CSS). */
   private at(e: PointerEvent): [number, number] {
     const r = this.canvas.getBoundingClientRect();
-    return [((e.clientX - r.left) * this.canvas.width) / r.width, ((e.clientY - r.top) * this.canvas.height) / r.height];
+    return [
+      ((e.clientX - r.left) * this.canvas.width) / r.width,
+      ((e.clientY - r.top) * this.canvas.height) / r.height,
+    ];
   }
 
   private down(e: PointerEvent): void {

@@ -61,7 +61,10 @@ export class DrawPanel {
     }
     const { model, output } = this.classifier;
     const probs = tf.tidy(() => {
-      const x = tf.tensor4d(Float32Array.from(img, (v) => v / 255), [1, 28, 28, 1]);
+      const x = tf.tensor4d(
+        Float32Array.from(img, (v) => v / 255),
+        [1, 28, 28, 1],
+      );
       return probabilities(model, output, x).dataSync();
     });
     const ranked = Array.from(probs, (p, digit) => ({ digit, p }))
@@ -72,7 +75,11 @@ export class DrawPanel {
         const li = el('li', { 'data-digit': String(digit), 'data-prob': String(p) });
         const bar = el('span', { class: 'bar', 'aria-hidden': 'true' });
         bar.style.width = `${(100 * p).toFixed(1)}%`;
-        li.append(el('span', { class: 'digit' }, String(digit)), el('span', {}, ''), el('span', { class: 'prob' }, fmt.percent(p)));
+        li.append(
+          el('span', { class: 'digit' }, String(digit)),
+          el('span', {}, ''),
+          el('span', { class: 'prob' }, fmt.percent(p)),
+        );
         li.children[1].append(bar);
         return li;
       }),

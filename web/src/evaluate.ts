@@ -6,7 +6,11 @@ import { yieldToBrowser } from './dom.js';
 const EVAL_BATCH = 250;
 
 /** Class probabilities of `model` on `xs` (softmax applied to logits models). */
-export function probabilities(model: tf.LayersModel, output: ZooOutput, xs: tf.Tensor): tf.Tensor2D {
+export function probabilities(
+  model: tf.LayersModel,
+  output: ZooOutput,
+  xs: tf.Tensor,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const y = model.predict(xs) as tf.Tensor2D;
     return output === 'logits' ? tf.softmax(y) : y;
@@ -17,9 +21,7 @@ export function probabilities(model: tf.LayersModel, output: ZooOutput, xs: tf.T
 export async function accuracy(model: tf.LayersModel, ds: Dataset): Promise<number> {
   let correct = 0;
   for (const { xs, ys } of batches(ds, EVAL_BATCH, { labels: 'int' })) {
-    const hits = tf.tidy(() =>
-      tf.equal(tf.argMax(model.predict(xs) as tf.Tensor, -1), ys).sum(),
-    );
+    const hits = tf.tidy(() => tf.equal(tf.argMax(model.predict(xs) as tf.Tensor, -1), ys).sum());
     correct += (await hits.data())[0];
     tf.dispose([xs, ys, hits]);
     await yieldToBrowser();
@@ -28,11 +30,18 @@ export async function accuracy(model: tf.LayersModel, ds: Dataset): Promise<numb
 }
 
 /** max |a(x) − b(x)| over every output of every example of `ds`. */
-export async function maxAbsDifference(a: tf.LayersModel, b: tf.LayersModel, ds: Dataset): Promise<number> {
+export async function maxAbsDifference(
+  a: tf.LayersModel,
+  b: tf.LayersModel,
+  ds: Dataset,
+): Promise<number> {
   let max = 0;
   for (const { xs, ys } of batches(ds, EVAL_BATCH)) {
     const d = tf.tidy(() =>
-      tf.sub(a.predict(xs) as tf.Tensor, b.predict(xs) as tf.Tensor).abs().max(),
+      tf
+        .sub(a.predict(xs) as tf.Tensor, b.predict(xs) as tf.Tensor)
+        .abs()
+        .max(),
     );
     max = Math.max(max, (await d.data())[0]);
     tf.dispose([xs, ys, d]);

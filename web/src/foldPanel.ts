@@ -36,7 +36,11 @@ export class FoldPanel {
     const paramsBefore = doconv.countParams();
     const paramsAfter = folded.countParams();
     show('fold-params-before', fmt.count(paramsBefore), paramsBefore);
-    show('fold-params-after', `${fmt.count(paramsAfter)} (Conv model: ${fmt.count(twins.conv.model.countParams())})`, paramsAfter);
+    show(
+      'fold-params-after',
+      `${fmt.count(paramsAfter)} (Conv model: ${fmt.count(twins.conv.model.countParams())})`,
+      paramsAfter,
+    );
     const maxAbsDiff = await maxAbsDifference(doconv, folded, test);
     show('fold-maxdiff', fmt.tiny(maxAbsDiff), maxAbsDiff);
     const acc = await accuracy(folded, test);

@@ -26,7 +26,10 @@ export interface LineChartOptions {
   formatY: (y: number) => string;
 }
 
-function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+function node<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+): SVGElementTagNameMap[K] {
   const n = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
   return n;
@@ -36,7 +39,9 @@ function node<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string
 function niceCeil(v: number): number {
   if (!(v > 0) || !Number.isFinite(v)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((c) => c >= v * (1 - 1e-9)) ?? 10 * p;
+  return (
+    [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * p).find((c) => c >= v * (1 - 1e-9)) ?? 10 * p
+  );
 }
 
 export class LineChart {
@@ -60,21 +65,46 @@ export class LineChart {
     const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
     const [y0, y1] = this.opts.yRange ?? [0, niceCeil(Math.max(0, ...ys))];
     const sx = (x: number) => M.left + ((W - M.left - M.right) * x) / this.xMax;
-    const sy = (y: number) => H - M.bottom - ((H - M.top - M.bottom) * (Math.min(Math.max(y, y0), y1) - y0)) / (y1 - y0);
+    const sy = (y: number) =>
+      H - M.bottom - ((H - M.top - M.bottom) * (Math.min(Math.max(y, y0), y1) - y0)) / (y1 - y0);
 
     const parts: SVGElement[] = [];
     for (const t of [0, 0.25, 0.5, 0.75, 1]) {
       const y = y0 + t * (y1 - y0);
-      parts.push(node('line', { class: 'grid', x1: M.left, x2: W - M.right, y1: sy(y), y2: sy(y) }));
-      parts.push(Object.assign(node('text', { class: 'tick', x: M.left - 4, y: sy(y) + 4, 'text-anchor': 'end' }), { textContent: this.opts.formatY(y) }));
-      if (t % 0.5 !== 0) continue;
+      parts.push(
+        node('line', { class: 'grid', x1: M.left, x2: W - M.right, y1: sy(y), y2: sy(y) }),
+      );
+      if (t % 0.5 !== 0) continue; // quarter lines unlabelled: round labels only
+      parts.push(
+        Object.assign(
+          node('text', { class: 'tick', x: M.left - 4, y: sy(y) + 4, 'text-anchor': 'end' }),
+          { textContent: this.opts.formatY(y) },
+        ),
+      );
       const x = Math.round(t * this.xMax);
-      parts.push(Object.assign(node('text', { class: 'tick', x: sx(x), y: H - M.bottom + 14, 'text-anchor': 'middle' }), { textContent: String(x) }));
+      parts.push(
+        Object.assign(
+          node('text', { class: 'tick', x: sx(x), y: H - M.bottom + 14, 'text-anchor': 'middle' }),
+          { textContent: String(x) },
+        ),
+      );
     }
-    parts.push(Object.assign(node('text', { class: 'axis-name', x: W - M.right, y: H - 2, 'text-anchor': 'end' }), { textContent: 'step' }));
+    parts.push(
+      Object.assign(
+        node('text', { class: 'axis-name', x: W - M.right, y: H - 2, 'text-anchor': 'end' }),
+        { textContent: 'step' },
+      ),
+    );
     for (const s of series) {
       const points = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-      parts.push(node('polyline', { class: `line ${s.key}`, 'data-series': s.key, 'data-points': s.points.length, points }));
+      parts.push(
+        node('polyline', {
+          class: `line ${s.key}`,
+          'data-series': s.key,
+          'data-points': s.points.length,
+          points,
+        }),
+      );
     }
     this.svg.replaceChildren(...parts);
     this.svg.setAttribute('aria-label', this.summary(series));

@@ -22,8 +22,13 @@ export function loadMnist(): Promise<Mnist> {
     const [trainImages, trainLabels, testImages, testLabels] = await Promise.all(
       [f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(fetchBytes),
     );
-    const pair = (name: string, images: Uint8Array, imagesName: string, labels: Uint8Array, labelsName: string) =>
-      idxDataset({ name, images, imagesName, labels, labelsName, numClasses: 10 });
+    const pair = (
+      name: string,
+      images: Uint8Array,
+      imagesName: string,
+      labels: Uint8Array,
+      labelsName: string,
+    ) => idxDataset({ name, images, imagesName, labels, labelsName, numClasses: 10 });
     return {
       train: pair('mnist/train', trainImages, f.trainImages, trainLabels, f.trainLabels),
       test: pair('mnist/test', testImages, f.testImages, testLabels, f.testLabels),

@@ -36,8 +36,15 @@ export class TrainPanel {
   private readonly stopButton = byId('stop', HTMLButtonElement);
   private readonly progress = byId('progress', HTMLProgressElement);
   private readonly status = byId('status', HTMLParagraphElement);
-  private readonly lossChart = new LineChart(byId('loss-chart', SVGSVGElement), { yName: 'Training loss', formatY: (y) => y.toFixed(2) });
-  private readonly accChart = new LineChart(byId('acc-chart', SVGSVGElement), { yName: 'Test accuracy', yRange: [0, 1], formatY: (y) => `${Math.round(100 * y)}%` });
+  private readonly lossChart = new LineChart(byId('loss-chart', SVGSVGElement), {
+    yName: 'Training loss',
+    formatY: (y) => String(+y.toFixed(2)),
+  });
+  private readonly accChart = new LineChart(byId('acc-chart', SVGSVGElement), {
+    yName: 'Test accuracy',
+    yRange: [0, 1],
+    formatY: (y) => `${Math.round(100 * y)}%`,
+  });
   private stopRequested = false;
 
   constructor(onSubmit: (settings: TrainSettings) => void) {
@@ -64,14 +71,20 @@ export class TrainPanel {
     this.model.value = zooModelNames.includes(model as never) ? model : DEFAULT_MODEL;
     const backend = params.get('backend');
     if (backend && backendChoices.includes(backend as BackendChoice)) this.backend.value = backend;
-    for (const [key, input] of [['steps', this.steps], ['seed', this.seed], ['test', this.testImages]] as const) {
+    for (const [key, input] of [
+      ['steps', this.steps],
+      ['seed', this.seed],
+      ['test', this.testImages],
+    ] as const) {
       const v = params.get(key);
       if (v !== null && Number.isInteger(Number(v))) input.value = v;
     }
   }
 
   private showDescription(): void {
-    byId('model-desc', HTMLParagraphElement).textContent = zooModelInfo(this.model.value).description;
+    byId('model-desc', HTMLParagraphElement).textContent = zooModelInfo(
+      this.model.value,
+    ).description;
   }
 
   private settings(): TrainSettings {
@@ -95,7 +108,15 @@ export class TrainPanel {
 
   /** Disables the form while something runs (the Stop button only while training). */
   setBusy(busy: boolean): void {
-    for (const c of [this.model, this.steps, this.testImages, this.backend, this.seed, this.trainButton]) c.disabled = busy;
+    for (const c of [
+      this.model,
+      this.steps,
+      this.testImages,
+      this.backend,
+      this.seed,
+      this.trainButton,
+    ])
+      c.disabled = busy;
     if (!busy) this.stopButton.disabled = true;
   }
 
@@ -107,7 +128,9 @@ export class TrainPanel {
     byId('test-count', HTMLSpanElement).textContent = fmt.count(test.count);
     this.clearResults();
     for (const [i, t] of [twins.conv, twins.doconv].entries()) {
-      byId(`params-${KEYS[i]}`, HTMLTableCellElement).textContent = fmt.count(t.model.countParams());
+      byId(`params-${KEYS[i]}`, HTMLTableCellElement).textContent = fmt.count(
+        t.model.countParams(),
+      );
     }
     const lossSeries = this.series();
     const accSeries = this.series();
@@ -125,7 +148,13 @@ export class TrainPanel {
     const done = await trainTwins(
       twins,
       train,
-      { steps, batchSize: BATCH_SIZE, seed, evalEvery: Math.max(1, Math.round(steps / CURVE_POINTS.accuracy)), evalSet: liveEval },
+      {
+        steps,
+        batchSize: BATCH_SIZE,
+        seed,
+        evalEvery: Math.max(1, Math.round(steps / CURVE_POINTS.accuracy)),
+        evalSet: liveEval,
+      },
       {
         onStep: (step, losses, msPerStep) => {
           sums[0] += losses[0];
@@ -141,7 +170,9 @@ export class TrainPanel {
           this.setStatus(`Training: step ${step} of ${steps}`);
           KEYS.forEach((k, i) => {
             byId(`ms-${k}`, HTMLTableCellElement).textContent = fmt.ms(msPerStep[i]);
-            byId(`loss-${k}`, HTMLTableCellElement).textContent = fmt.loss(Number.isNaN(lastLoss[i]) ? losses[i] : lastLoss[i]);
+            byId(`loss-${k}`, HTMLTableCellElement).textContent = fmt.loss(
+              Number.isNaN(lastLoss[i]) ? losses[i] : lastLoss[i],
+            );
           });
         },
         onEval: (step, accuracies) => {
@@ -152,10 +183,16 @@ export class TrainPanel {
       },
     );
     this.stopButton.disabled = true;
-    this.setStatus(`Trained ${done} steps. Measuring accuracy on ${fmt.count(test.count)} test images…`);
+    this.setStatus(
+      `Trained ${done} steps. Measuring accuracy on ${fmt.count(test.count)} test images…`,
+    );
     await evaluateTwins(twins, test, done, {
       onEval: (_, accuracies) =>
-        KEYS.forEach((k, i) => (byId(`acc-${k}`, HTMLTableCellElement).textContent = fmt.percent(accuracies[i]))),
+        KEYS.forEach((k, i) => {
+          const cell = byId(`acc-${k}`, HTMLTableCellElement);
+          cell.textContent = fmt.percent(accuracies[i]);
+          cell.dataset.value = String(accuracies[i]); // unrounded, as in the fold section
+        }),
     });
   }
 
@@ -168,7 +205,11 @@ export class TrainPanel {
 
   private clearResults(): void {
     for (const what of ['loss', 'acc', 'ms', 'params']) {
-      for (const k of KEYS) byId(`${what}-${k}`, HTMLTableCellElement).textContent = '–';
+      for (const k of KEYS) {
+        const cell = byId(`${what}-${k}`, HTMLTableCellElement);
+        cell.textContent = '–';
+        delete cell.dataset.value;
+      }
     }
   }
 }

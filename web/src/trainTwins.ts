@@ -34,7 +34,11 @@ export interface TrainCallbacks {
 /** Endless shuffled batches: a fresh permutation each epoch, partial last batches dropped. */
 function* batchStream(ds: Dataset, batchSize: number, seed: number): Generator<Batch> {
   for (let epoch = 0; ; epoch++) {
-    yield* batches(ds, batchSize, { shuffle: true, seed: mixSeeds(seed, epoch), dropRemainder: true });
+    yield* batches(ds, batchSize, {
+      shuffle: true,
+      seed: mixSeeds(seed, epoch),
+      dropRemainder: true,
+    });
   }
 }
 
@@ -45,7 +49,12 @@ async function trainStep(t: Twin, batch: Batch): Promise<[loss: number, ms: numb
 }
 
 /** Runs the plan; returns how many steps were taken (fewer than planned when stopped). */
-export async function trainTwins(twins: Twins, train: Dataset, plan: TrainPlan, cb: TrainCallbacks): Promise<number> {
+export async function trainTwins(
+  twins: Twins,
+  train: Dataset,
+  plan: TrainPlan,
+  cb: TrainCallbacks,
+): Promise<number> {
   const stream = batchStream(train, plan.batchSize, plan.seed);
   const totalMs: Pair = [0, 0];
   let step = 0;
@@ -61,15 +70,24 @@ export async function trainTwins(twins: Twins, train: Dataset, plan: TrainPlan, 
     } finally {
       tf.dispose([batch.xs, batch.ys]);
     }
-    if (step % plan.evalEvery === 0 || step === plan.steps) await evaluateTwins(twins, plan.evalSet, step, cb);
+    if (step % plan.evalEvery === 0 || step === plan.steps)
+      await evaluateTwins(twins, plan.evalSet, step, cb);
     await yieldToBrowser();
   }
   stream.return(undefined);
   return step;
 }
 
-export async function evaluateTwins(twins: Twins, ds: Dataset, step: number, cb: Pick<TrainCallbacks, 'onEval'>): Promise<Pair> {
-  const accuracies: Pair = [await accuracy(twins.conv.model, ds), await accuracy(twins.doconv.model, ds)];
+export async function evaluateTwins(
+  twins: Twins,
+  ds: Dataset,
+  step: number,
+  cb: Pick<TrainCallbacks, 'onEval'>,
+): Promise<Pair> {
+  const accuracies: Pair = [
+    await accuracy(twins.conv.model, ds),
+    await accuracy(twins.doconv.model, ds),
+  ];
   cb.onEval(step, accuracies);
   return accuracies;
 }

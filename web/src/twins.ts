@@ -25,14 +25,21 @@ export interface Twins {
 }
 
 /** The training loss for a zoo output kind: cross-entropy on probabilities or on logits. */
-export function lossFor(output: ZooOutput): string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor) {
+export function lossFor(
+  output: ZooOutput,
+): string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor) {
   return output === 'softmax'
     ? 'categoricalCrossentropy'
     : (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
 }
 
 function twin(modelName: string, kind: ConvKind, seed: number, output: ZooOutput): Twin {
-  const model = buildModel(modelName, { conv: kind, inputShape: INPUT_SHAPE, numClasses: NUM_CLASSES, seed });
+  const model = buildModel(modelName, {
+    conv: kind,
+    inputShape: INPUT_SHAPE,
+    numClasses: NUM_CLASSES,
+    seed,
+  });
   model.compile({ optimizer: tf.train.adam(LEARNING_RATE), loss: lossFor(output) });
   return { kind, label: kind === 'conv' ? 'Conv' : 'DO-Conv', model };
 }
