@@ -218,11 +218,6 @@ describe("without a GPU: 'auto' picks wasm", () => {
     model.dispose();
   });
 
-  it('stayed offline and error-free: no request left 127.0.0.1, no page errors', () => {
-    expect(s.offsite).toEqual([]);
-    expect(s.errors).toEqual([]);
-  });
-
   it('is readable on a narrow screen (375 px: nothing wider than the viewport)', async () => {
     await s.page.setViewportSize({ width: 375, height: 800 });
     const overflow = await s.page.evaluate(
@@ -235,6 +230,28 @@ describe("without a GPU: 'auto' picks wasm", () => {
         .screenshot({ path: join(OUT, `wasm-5-narrow-${id.slice(0, -2)}.png`) });
     }
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it('trains again in the same page and stops early on "Stop"', async () => {
+    await s.page.fill('#seed', '2');
+    await startTraining(s.page, { steps: 5000, testImages: 500, backend: 'auto' });
+    await s.page.waitForFunction(
+      () => Number((document.getElementById('progress') as HTMLProgressElement).value) >= 5,
+    );
+    await s.page.click('#stop');
+    await waitUntilReady(s.page, 120_000);
+    const steps = await s.page.$eval('#progress', (p) => (p as HTMLProgressElement).value);
+    expect(steps).toBeGreaterThanOrEqual(5);
+    expect(steps).toBeLessThan(5000);
+    expect(await s.page.textContent('#status')).toMatch(/^Done/);
+    const r = await readResult(s.page);
+    expect(r.fold.maxAbsDiff).toBeLessThan(1e-4);
+    expect(await s.page.isDisabled('#download')).toBe(false);
+  });
+
+  it('stayed offline and error-free: no request left 127.0.0.1, no page errors', () => {
+    expect(s.offsite).toEqual([]);
+    expect(s.errors).toEqual([]);
   });
 });
 
