@@ -23,7 +23,11 @@ const model = tf.sequential({
     tf.layers.dense({ units: 10, activation: 'softmax' }),
   ],
 });
-model.compile({ optimizer: tf.train.adam(), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+model.compile({
+  optimizer: tf.train.adam(),
+  loss: 'categoricalCrossentropy',
+  metrics: ['accuracy'],
+});
 
 const started = Date.now();
 let step = 0;
@@ -33,15 +37,24 @@ for (const { xs, ys } of batches(train, BATCH, { shuffle: true, seed: 1 })) {
   if (++step % 16 === 0) console.log(`step ${step}: loss ${loss.toFixed(4)}`);
 }
 const seconds = (Date.now() - started) / 1000;
-console.log(`trained ${TRAIN_IMAGES} images in ${seconds.toFixed(1)} s (${(TRAIN_IMAGES / seconds).toFixed(0)} img/s)`);
+console.log(
+  `trained ${TRAIN_IMAGES} images in ${seconds.toFixed(1)} s (${(TRAIN_IMAGES / seconds).toFixed(0)} img/s)`,
+);
 
 const folded = foldModel(model);
 const [{ xs, ys }] = batches(test, test.count);
 const yDo = model.predict(xs) as tf.Tensor;
 const yFolded = folded.predict(xs) as tf.Tensor;
 const maxDelta = tf.max(tf.abs(tf.sub(yDo, yFolded))).dataSync()[0];
-const accuracy = (y: tf.Tensor) => tf.mean(tf.cast(tf.equal(tf.argMax(y, 1), tf.argMax(ys, 1)), 'float32')).dataSync()[0];
+const accuracy = (y: tf.Tensor) =>
+  tf.mean(tf.cast(tf.equal(tf.argMax(y, 1), tf.argMax(ys, 1)), 'float32')).dataSync()[0];
 
-console.log(`DO-Conv model:  ${model.countParams()} parameters (training-time), test accuracy ${accuracy(yDo).toFixed(4)}`);
-console.log(`folded model:   ${folded.countParams()} parameters (plain Conv2D), test accuracy ${accuracy(yFolded).toFixed(4)}`);
-console.log(`max |Δ| between DO-Conv and folded outputs on ${test.count} test images: ${maxDelta.toExponential(2)}`);
+console.log(
+  `DO-Conv model:  ${model.countParams()} parameters (training-time), test accuracy ${accuracy(yDo).toFixed(4)}`,
+);
+console.log(
+  `folded model:   ${folded.countParams()} parameters (plain Conv2D), test accuracy ${accuracy(yFolded).toFixed(4)}`,
+);
+console.log(
+  `max |Δ| between DO-Conv and folded outputs on ${test.count} test images: ${maxDelta.toExponential(2)}`,
+);

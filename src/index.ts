@@ -14,7 +14,11 @@ export {
 
 // Kernel algebra: pure functions on tensors, used by the layers and by folding.
 export { diagIdentity } from './kernels/diagIdentity.js';
-export { composeKernel, effectiveDepthwise, type ComposeKernelOptions } from './kernels/composeKernel.js';
+export {
+  composeKernel,
+  effectiveDepthwise,
+  type ComposeKernelOptions,
+} from './kernels/composeKernel.js';
 export { convolve, type ConvolveOptions, type FusableActivation } from './kernels/convolve.js';
 export { fuseBatchNorm, type BatchNormParams } from './kernels/fuseBatchNorm.js';
 export { blockDiagonalKernel, identityPointwiseKernel } from './kernels/groupedKernels.js';
@@ -33,7 +37,12 @@ export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
 export { foldModel, type FoldOptions } from './fold/foldModel.js';
 
 // ONNX export: any supported LayersModel (DO layers folded into grouped/dilated Convs), NHWC in and out.
-export { exportOnnx, onnxSupportedLayers, ONNX_OPSET, type ExportOnnxOptions } from './interop/onnx/index.js';
+export {
+  exportOnnx,
+  onnxSupportedLayers,
+  ONNX_OPSET,
+  type ExportOnnxOptions,
+} from './interop/onnx/index.js';
 
 // Datasets (browser-safe part): Dataset shape, IDX/CIFAR parsers, seeded shuffling, batches, augmentation.
 export * from './data/index.js';
@@ -49,4 +58,8 @@ export {
   type LoadStateDictOptions,
   type LoadStateDictReport,
 } from './interop/pytorchStateDict.js';
-export { officialKerasKernel, officialPytorchKernel, weightForKernelAtZeroD } from './kernels/officialComposition.js';
+export {
+  officialKerasKernel,
+  officialPytorchKernel,
+  weightForKernelAtZeroD,
+} from './kernels/officialComposition.js';

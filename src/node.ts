@@ -19,7 +19,11 @@ export type {
 } from './engine/parallel/parallel_trainer.js';
 // Export for deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
 export { exportModel, exportFormats } from './interop/onnx/exportModel.js';
-export type { ExportFormat, ExportModelOptions, ExportModelResult } from './interop/onnx/exportModel.js';
+export type {
+  ExportFormat,
+  ExportModelOptions,
+  ExportModelResult,
+} from './interop/onnx/exportModel.js';
 // Training: seeded resumable trainer, presets of the official samples, Conv vs DO-Conv comparison,
 // evaluating and folding saved models — what `doconv train|eval|fold|compare|bench` run.
 export * from './train/index.js';

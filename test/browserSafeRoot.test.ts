@@ -12,9 +12,12 @@ function reachable(entry: string): Map<string, string[]> {
   const visit = (file: string) => {
     if (graph.has(file)) return;
     const source = readFileSync(file, 'utf8');
-    const specifiers = [...source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'/gm)].map((m) => m[1] ?? m[2]);
+    const specifiers = [
+      ...source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'/gm),
+    ].map((m) => m[1] ?? m[2]);
     graph.set(file, specifiers);
-    for (const s of specifiers) if (s.startsWith('.')) visit(join(dirname(file), s.replace(/\.js$/, '.ts')));
+    for (const s of specifiers)
+      if (s.startsWith('.')) visit(join(dirname(file), s.replace(/\.js$/, '.ts')));
   };
   visit(entry);
   return graph;
@@ -24,7 +27,9 @@ describe('the package root is browser-safe', () => {
   it('no module reachable from src/index.ts imports a Node built-in', () => {
     const graph = reachable(join(SRC, 'index.ts'));
     expect(graph.size).toBeGreaterThan(10);
-    const offenders = [...graph].flatMap(([file, specs]) => specs.filter((s) => NODE_BUILTINS.has(s)).map((s) => `${file}: ${s}`));
+    const offenders = [...graph].flatMap(([file, specs]) =>
+      specs.filter((s) => NODE_BUILTINS.has(s)).map((s) => `${file}: ${s}`),
+    );
     expect(offenders).toEqual([]);
   });
 

@@ -24,11 +24,14 @@ export function foldModel(model: tf.LayersModel, options: FoldOptions = {}): tf.
   try {
     for (const layer of model.layers) {
       if (layer instanceof tf.LayersModel) {
-        throw new Error(`foldModel: nested model '${layer.name}' is not supported; fold it separately`);
+        throw new Error(
+          `foldModel: nested model '${layer.name}' is not supported; fold it separately`,
+        );
       }
       if (!(layer instanceof DOConvBase)) continue;
       const entry = config.layers.find((e) => (e.config.name as string) === layer.name);
-      if (!entry) throw new Error(`foldModel: layer '${layer.name}' is missing from the model config`);
+      if (!entry)
+        throw new Error(`foldModel: layer '${layer.name}' is missing from the model config`);
       const folded = foldLayer(layer);
       entry.className = folded.className;
       entry.config = folded.config;
@@ -37,7 +40,9 @@ export function foldModel(model: tf.LayersModel, options: FoldOptions = {}): tf.
     if (options.fuseBatchNorm) fuseBatchNorms(model, config, sequential, weights);
     const dict = config as unknown as tf.serialization.ConfigDict;
     const result = (
-      sequential ? tf.Sequential.fromConfig(tf.Sequential, dict) : tf.LayersModel.fromConfig(tf.LayersModel, dict)
+      sequential
+        ? tf.Sequential.fromConfig(tf.Sequential, dict)
+        : tf.LayersModel.fromConfig(tf.LayersModel, dict)
     ) as tf.LayersModel;
     for (const layer of result.layers) {
       layer.setWeights(weights.get(layer.name) ?? model.getLayer(layer.name).getWeights());

@@ -40,8 +40,17 @@ export function fuseBatchNorms(
     if (convEntry.config.activation !== 'linear' || consumers.get(convName) !== 1) continue;
     if (![-1, 3].includes(bnEntry.config.axis as number)) continue;
     const bnName = bnEntry.config.name as string;
-    const convWeights = weights.get(convName) ?? model.getLayer(convName).getWeights().map((w) => tf.clone(w));
-    const fused = fuseIntoConv(convEntry.className, convWeights, batchNormParams(model.getLayer(bnName)));
+    const convWeights =
+      weights.get(convName) ??
+      model
+        .getLayer(convName)
+        .getWeights()
+        .map((w) => tf.clone(w));
+    const fused = fuseIntoConv(
+      convEntry.className,
+      convWeights,
+      batchNormParams(model.getLayer(bnName)),
+    );
     tf.dispose(convWeights); // owned here either way: folded earlier, or cloned just above
     weights.set(convName, fused);
     convEntry.config.useBias = true;
@@ -53,7 +62,11 @@ export function fuseBatchNorms(
   return removed;
 }
 
-function fuseIntoConv(className: string, convWeights: tf.Tensor[], bn: BatchNormParams): tf.Tensor[] {
+function fuseIntoConv(
+  className: string,
+  convWeights: tf.Tensor[],
+  bn: BatchNormParams,
+): tf.Tensor[] {
   const hasBias = convWeights.length === (className === 'SeparableConv2D' ? 3 : 2);
   const bias = hasBias ? (convWeights[convWeights.length - 1] as tf.Tensor1D) : null;
   if (className === 'SeparableConv2D') {
@@ -68,7 +81,8 @@ function fuseIntoConv(className: string, convWeights: tf.Tensor[], bn: BatchNorm
 
 function batchNormParams(layer: tf.layers.Layer): BatchNormParams {
   const find = (suffix: string) =>
-    (layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))?.read() as tf.Tensor1D) ?? null;
+    (layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))?.read() as tf.Tensor1D) ??
+    null;
   const cfg = layer.getConfig();
   return {
     gamma: find('gamma'),
@@ -107,7 +121,8 @@ function producerOf(config: ModelConfig, i: number, sequential: boolean): LayerE
 
 function redirect(config: ModelConfig, from: string, to: string): void {
   for (const entry of config.layers) {
-    for (const node of entry.inboundNodes ?? []) for (const ref of node) if (ref[0] === from) ref[0] = to;
+    for (const node of entry.inboundNodes ?? [])
+      for (const ref of node) if (ref[0] === from) ref[0] = to;
   }
   for (const ref of config.outputLayers ?? []) if (ref[0] === from) ref[0] = to;
 }

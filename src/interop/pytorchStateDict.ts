@@ -75,7 +75,10 @@ export function loadPytorchStateDict(
     for (const suffix of plan.optional) consumed.add(`${plan.prefix}.${suffix}`);
   }
   for (const key of Object.keys(tensors)) {
-    if (!consumed.has(key)) problems.push(`unexpected key '${key}' ${JSON.stringify(tensors[key].shape)} (no map entry takes it)`);
+    if (!consumed.has(key))
+      problems.push(
+        `unexpected key '${key}' ${JSON.stringify(tensors[key].shape)} (no map entry takes it)`,
+      );
   }
   if (problems.length > 0) throw new StateDictError(problems);
 
@@ -95,7 +98,10 @@ export function loadPytorchStateDict(
       for (const w of plan.layer.weights) {
         const name = shortName(w);
         const value = weights[name];
-        if (!value) problems.push(`layer '${plan.layer.name}' weight '${name}' has no source in '${plan.prefix}'`);
+        if (!value)
+          problems.push(
+            `layer '${plan.layer.name}' weight '${name}' has no source in '${plan.prefix}'`,
+          );
         else if (!tf.util.arraysEqual(value.shape, w.shape as number[])) {
           problems.push(
             `shape mismatch: '${plan.prefix}' gives '${plan.layer.name}/${name}' shape ${JSON.stringify(value.shape)}, ` +
@@ -105,7 +111,8 @@ export function loadPytorchStateDict(
       }
     }
     if (problems.length > 0) throw new StateDictError(problems);
-    for (const { plan, weights } of converted) plan.layer.setWeights(plan.layer.weights.map((w) => weights[shortName(w)]));
+    for (const { plan, weights } of converted)
+      plan.layer.setWeights(plan.layer.weights.map((w) => weights[shortName(w)]));
   } finally {
     for (const { weights } of converted) tf.dispose(Object.values(weights));
   }
@@ -117,7 +124,9 @@ export function loadPytorchStateDict(
 /** All problems of a state_dict load, listed one per line. */
 export class StateDictError extends Error {
   constructor(readonly problems: string[]) {
-    super(`loadPytorchStateDict: nothing was loaded, ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    super(
+      `loadPytorchStateDict: nothing was loaded, ${problems.length} problem(s):\n  ${problems.join('\n  ')}`,
+    );
     this.name = 'StateDictError';
   }
 }
@@ -130,11 +139,15 @@ function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): 
   const className = layer.getClassName();
   const hasBias = layer.weights.some((w) => shortName(w) === 'bias');
   const bias = hasBias ? ['bias'] : [];
-  if (!layer.built) return `layer '${layer.name}' is not built (build the model before loading weights)`;
+  if (!layer.built)
+    return `layer '${layer.name}' is not built (build the model before loading weights)`;
   if (layer instanceof DOConvBase) {
     const area = layer.kernelArea;
     return {
-      prefix, layer, required: ['W', ...(area > 1 ? ['D'] : []), ...bias], optional: area > 1 ? ['d_diag'] : [],
+      prefix,
+      layer,
+      required: ['W', ...(area > 1 ? ['D'] : []), ...bias],
+      optional: area > 1 ? ['d_diag'] : [],
       convert: (get) => convertDOConv(prefix, layer, get, hasBias, warnings),
     };
   }
@@ -142,27 +155,42 @@ function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): 
     case 'Conv2D':
     case 'DepthwiseConv2D':
       return {
-        prefix, layer, required: ['weight', ...bias], optional: [],
-        convert: (get) => tf.tidy(() => {
-          const hwio = tf.transpose(get('weight'), [2, 3, 1, 0]); // OIHW → HWIO ([kh, kw, 1, C·mult] when depthwise)
-          const kernel = className === 'Conv2D' ? hwio : tf.reshape(hwio, layer.weights[0].shape as number[]);
-          return { [shortName(layer.weights[0])]: kernel, ...(hasBias ? { bias: tf.clone(get('bias')) } : {}) };
-        }),
+        prefix,
+        layer,
+        required: ['weight', ...bias],
+        optional: [],
+        convert: (get) =>
+          tf.tidy(() => {
+            const hwio = tf.transpose(get('weight'), [2, 3, 1, 0]); // OIHW → HWIO ([kh, kw, 1, C·mult] when depthwise)
+            const kernel =
+              className === 'Conv2D' ? hwio : tf.reshape(hwio, layer.weights[0].shape as number[]);
+            return {
+              [shortName(layer.weights[0])]: kernel,
+              ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
+            };
+          }),
       };
     case 'Dense':
       return {
-        prefix, layer, required: ['weight', ...bias], optional: [],
-        convert: (get) => tf.tidy(() => {
-          let kernel = tf.transpose(get('weight'));
-          const flattened = flattenedInputShape(layer);
-          if (flattened) {
-            const [H, W, C] = flattened;
-            const units = kernel.shape[1] as number;
-            // PyTorch flattens NCHW as C·H·W; TF.js flattens NHWC as H·W·C.
-            kernel = tf.reshape(tf.transpose(tf.reshape(kernel, [C, H, W, units]), [1, 2, 0, 3]), [H * W * C, units]);
-          }
-          return { kernel, ...(hasBias ? { bias: tf.clone(get('bias')) } : {}) };
-        }),
+        prefix,
+        layer,
+        required: ['weight', ...bias],
+        optional: [],
+        convert: (get) =>
+          tf.tidy(() => {
+            let kernel = tf.transpose(get('weight'));
+            const flattened = flattenedInputShape(layer);
+            if (flattened) {
+              const [H, W, C] = flattened;
+              const units = kernel.shape[1] as number;
+              // PyTorch flattens NCHW as C·H·W; TF.js flattens NHWC as H·W·C.
+              kernel = tf.reshape(
+                tf.transpose(tf.reshape(kernel, [C, H, W, units]), [1, 2, 0, 3]),
+                [H * W * C, units],
+              );
+            }
+            return { kernel, ...(hasBias ? { bias: tf.clone(get('bias')) } : {}) };
+          }),
       };
     case 'BatchNormalization': {
       const names = layer.weights.map(shortName);
@@ -173,11 +201,21 @@ function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): 
             `outputs will differ slightly (build it with epsilon: ${PYTORCH_BN_EPSILON})`,
         );
       }
-      const source: Record<string, string> = { gamma: 'weight', beta: 'bias', moving_mean: 'running_mean', moving_variance: 'running_var' };
+      const source: Record<string, string> = {
+        gamma: 'weight',
+        beta: 'bias',
+        moving_mean: 'running_mean',
+        moving_variance: 'running_var',
+      };
       return {
-        prefix, layer, required: names.map((n) => source[n]).filter(Boolean),
+        prefix,
+        layer,
+        required: names.map((n) => source[n]).filter(Boolean),
         // A TF.js BN without scale/center has no gamma/beta; PyTorch's affine=False has none either.
-        optional: ['num_batches_tracked', ...['weight', 'bias'].filter((k) => !names.map((n) => source[n]).includes(k))],
+        optional: [
+          'num_batches_tracked',
+          ...['weight', 'bias'].filter((k) => !names.map((n) => source[n]).includes(k)),
+        ],
         convert: (get) => Object.fromEntries(names.map((n) => [n, tf.clone(get(source[n]))])),
       };
     }
@@ -195,7 +233,8 @@ function convertDOConv(
 ): Converted {
   const kernelName = shortName(layer.weights[0]);
   const [F, cPerGroup, dMul] = get('W').shape;
-  if (dMul !== layer.dMul) throw new Error(`W has D_mul ${dMul} but the layer has dMul ${layer.dMul}`);
+  if (dMul !== layer.dMul)
+    throw new Error(`W has D_mul ${dMul} but the layer has dMul ${layer.dMul}`);
   const groups = layer.convGroups;
   const inChannels = cPerGroup * groups;
   const dHat = layer.kernelArea > 1 ? checkedDHat(get, layer, inChannels) : null;
@@ -227,13 +266,25 @@ function convertDOConv(
 }
 
 /** D + d_diag in PyTorch layout [C, M·N, dMul], after checking d_diag (when present) is the official constant. */
-function checkedDHat(get: (suffix: string) => tf.Tensor, layer: DOConvBase, inChannels: number): tf.Tensor3D {
+function checkedDHat(
+  get: (suffix: string) => tf.Tensor,
+  layer: DOConvBase,
+  inChannels: number,
+): tf.Tensor3D {
   return tf.tidy(() => {
-    const expected = tf.transpose(diagIdentity(layer.kernelArea, layer.dMul, inChannels), [2, 0, 1]);
+    const expected = tf.transpose(
+      diagIdentity(layer.kernelArea, layer.dMul, inChannels),
+      [2, 0, 1],
+    );
     const given = get('d_diag');
     if (given) {
-      if (!tf.util.arraysEqual(given.shape, expected.shape) || tf.any(tf.notEqual(given, expected)).dataSync()[0]) {
-        throw new Error(`d_diag ${JSON.stringify(given.shape)} is not the identity constant of an official DOConv2d`);
+      if (
+        !tf.util.arraysEqual(given.shape, expected.shape) ||
+        tf.any(tf.notEqual(given, expected)).dataSync()[0]
+      ) {
+        throw new Error(
+          `d_diag ${JSON.stringify(given.shape)} is not the identity constant of an official DOConv2d`,
+        );
       }
     }
     return tf.add(get('D'), expected) as tf.Tensor3D;
@@ -242,7 +293,8 @@ function checkedDHat(get: (suffix: string) => tf.Tensor, layer: DOConvBase, inCh
 
 /** [H, W, C] when the layer's input is a Flatten of a 4D tensor. */
 function flattenedInputShape(layer: tf.layers.Layer): [number, number, number] | null {
-  const inbound = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes;
+  const inbound = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] })
+    .inboundNodes;
   const previous = inbound?.[0]?.inboundLayers?.[0];
   if (!previous || previous.getClassName() !== 'Flatten') return null;
   const shape = (previous.input as tf.SymbolicTensor).shape;

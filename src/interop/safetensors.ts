@@ -7,7 +7,16 @@ import * as tf from '@tensorflow/tfjs';
  * int32 (an I64 value outside the int32 range is an error, never silently wrapped).
  */
 const DTYPE_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 interface HeaderEntry {
@@ -17,28 +26,42 @@ interface HeaderEntry {
 }
 
 /** Parses a safetensors file into tensors (the caller owns them). Throws naming the tensor on bad input. */
-export function readSafetensors(bytes: Uint8Array, fileName = 'safetensors'): Record<string, tf.Tensor> {
+export function readSafetensors(
+  bytes: Uint8Array,
+  fileName = 'safetensors',
+): Record<string, tf.Tensor> {
   const entries = parseHeader(bytes, fileName);
   // Decode everything first: a bad tensor late in the file leaves nothing allocated.
-  const decoded = entries.map(({ name, entry, data }) => ({ name, shape: entry.shape, ...decode(name, entry, data, fileName) }));
+  const decoded = entries.map(({ name, entry, data }) => ({
+    name,
+    shape: entry.shape,
+    ...decode(name, entry, data, fileName),
+  }));
   const out: Record<string, tf.Tensor> = {};
   for (const { name, shape, values, dtype } of decoded) out[name] = tf.tensor(values, shape, dtype);
   return out;
 }
 
 /** The header alone (names, dtypes, shapes), e.g. to report keys before loading. */
-export function readSafetensorsHeader(bytes: Uint8Array, fileName = 'safetensors'): Record<string, { dtype: string; shape: number[] }> {
+export function readSafetensorsHeader(
+  bytes: Uint8Array,
+  fileName = 'safetensors',
+): Record<string, { dtype: string; shape: number[] }> {
   const out: Record<string, { dtype: string; shape: number[] }> = {};
-  for (const { name, entry } of parseHeader(bytes, fileName)) out[name] = { dtype: entry.dtype, shape: entry.shape };
+  for (const { name, entry } of parseHeader(bytes, fileName))
+    out[name] = { dtype: entry.dtype, shape: entry.shape };
   return out;
 }
 
 function parseHeader(bytes: Uint8Array, fileName: string) {
-  if (bytes.byteLength < 8) throw new Error(`${fileName}: ${bytes.byteLength} bytes is too short for a safetensors header`);
+  if (bytes.byteLength < 8)
+    throw new Error(`${fileName}: ${bytes.byteLength} bytes is too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.byteLength - 8) {
-    throw new Error(`${fileName}: header length ${headerLength} exceeds the file (${bytes.byteLength} bytes): truncated?`);
+    throw new Error(
+      `${fileName}: header length ${headerLength} exceeds the file (${bytes.byteLength} bytes): truncated?`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -53,14 +76,24 @@ function parseHeader(bytes: Uint8Array, fileName: string) {
     if (name === '__metadata__') continue;
     const entry = raw as HeaderEntry;
     if (!(entry.dtype in DTYPE_BYTES)) {
-      throw new Error(`${fileName}: tensor '${name}' has unknown dtype ${JSON.stringify(entry.dtype)}`);
+      throw new Error(
+        `${fileName}: tensor '${name}' has unknown dtype ${JSON.stringify(entry.dtype)}`,
+      );
     }
     if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new Error(`${fileName}: tensor '${name}' has invalid shape ${JSON.stringify(entry.shape)}`);
+      throw new Error(
+        `${fileName}: tensor '${name}' has invalid shape ${JSON.stringify(entry.shape)}`,
+      );
     }
     const [begin, end] = entry.data_offsets ?? [];
     const expected = entry.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[entry.dtype];
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin || end > dataLength) {
+    if (
+      !Number.isInteger(begin) ||
+      !Number.isInteger(end) ||
+      begin < 0 ||
+      end < begin ||
+      end > dataLength
+    ) {
       throw new Error(
         `${fileName}: tensor '${name}' data_offsets ${JSON.stringify(entry.data_offsets)} lie outside the ` +
           `${dataLength} data bytes: truncated or corrupt`,
@@ -86,17 +119,32 @@ function decode(name: string, entry: HeaderEntry, data: Uint8Array, fileName: st
     case 'F32':
       return { values: new Float32Array(copy.buffer), dtype: 'float32' as const };
     case 'F64':
-      return { values: Float32Array.from(new Float64Array(copy.buffer)), dtype: 'float32' as const };
+      return {
+        values: Float32Array.from(new Float64Array(copy.buffer)),
+        dtype: 'float32' as const,
+      };
     case 'F16':
-      return { values: Float32Array.from({ length: n }, (_, i) => halfToFloat(view.getUint16(2 * i, true))), dtype: 'float32' as const };
+      return {
+        values: Float32Array.from({ length: n }, (_, i) =>
+          halfToFloat(view.getUint16(2 * i, true)),
+        ),
+        dtype: 'float32' as const,
+      };
     case 'BF16':
-      return { values: Float32Array.from({ length: n }, (_, i) => bf16ToFloat(view.getUint16(2 * i, true))), dtype: 'float32' as const };
+      return {
+        values: Float32Array.from({ length: n }, (_, i) =>
+          bf16ToFloat(view.getUint16(2 * i, true)),
+        ),
+        dtype: 'float32' as const,
+      };
     case 'I64': {
       const values = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(8 * i, true);
         if (v > 2147483647n || v < -2147483648n) {
-          throw new Error(`${fileName}: tensor '${name}' (I64) holds ${v}, outside the int32 range TF.js supports`);
+          throw new Error(
+            `${fileName}: tensor '${name}' (I64) holds ${v}, outside the int32 range TF.js supports`,
+          );
         }
         values[i] = Number(v);
       }
@@ -131,7 +179,10 @@ function bf16ToFloat(b: number): number {
 }
 
 /** Writes tensors (float32 → F32, int32 → I32, bool → BOOL) as safetensors bytes, names sorted. */
-export function writeSafetensors(tensors: Record<string, tf.Tensor>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: Record<string, tf.Tensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   const chunks: Uint8Array[] = [];
@@ -139,15 +190,21 @@ export function writeSafetensors(tensors: Record<string, tf.Tensor>, metadata?: 
   for (const name of names) {
     const t = tensors[name];
     const dtype = { float32: 'F32', int32: 'I32', bool: 'BOOL' }[t.dtype as string];
-    if (!dtype) throw new Error(`writeSafetensors: tensor '${name}' has unsupported dtype ${t.dtype}`);
+    if (!dtype)
+      throw new Error(`writeSafetensors: tensor '${name}' has unsupported dtype ${t.dtype}`);
     const values = t.dataSync();
-    const bytes = t.dtype === 'bool' ? Uint8Array.from(values as Uint8Array) : new Uint8Array(values.buffer.slice(0));
+    const bytes =
+      t.dtype === 'bool'
+        ? Uint8Array.from(values as Uint8Array)
+        : new Uint8Array(values.buffer.slice(0));
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     chunks.push(bytes);
     offset += bytes.byteLength;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20); // pad to 8 with spaces
+  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(
+    0x20,
+  ); // pad to 8 with spaces
   headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);

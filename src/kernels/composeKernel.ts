@@ -49,12 +49,18 @@ export function composeKernel(
   return tf.tidy(() => {
     // One small matmul per input channel c = (group, j): [M·N, dMul] × [dMul, F/g].
     const d = tf.transpose(tf.reshape(dHat, [area, dMul, groups, cPerGroup]), [2, 3, 0, 1]);
-    const w = tf.transpose(tf.reshape(weight, [dMul, cPerGroup, groups, filtersPerGroup]), [2, 1, 0, 3]);
+    const w = tf.transpose(
+      tf.reshape(weight, [dMul, cPerGroup, groups, filtersPerGroup]),
+      [2, 1, 0, 3],
+    );
     const k = tf.matMul(
       tf.reshape(d, [groups * cPerGroup, area, dMul]),
       tf.reshape(w, [groups * cPerGroup, dMul, filtersPerGroup]),
     ); // [g·C/g, M·N, F/g]
-    const kByGroup = tf.transpose(tf.reshape(k, [groups, cPerGroup, area, filtersPerGroup]), [2, 1, 0, 3]);
+    const kByGroup = tf.transpose(
+      tf.reshape(k, [groups, cPerGroup, area, filtersPerGroup]),
+      [2, 1, 0, 3],
+    );
     return tf.reshape(kByGroup, [M, N, cPerGroup, filters]);
   });
 }

@@ -18,7 +18,11 @@ export interface ConvolveOptions {
  * conv(x, K) for a kernel K [M, N, C/g, F] in grouped-conv layout, channelsLast, on every backend,
  * with gradients for every input, including dilation > 1 (which TF.js's own conv gradients refuse).
  */
-export function convolve(x: tf.Tensor4D, kernel: tf.Tensor4D, options: ConvolveOptions): tf.Tensor4D {
+export function convolve(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  options: ConvolveOptions,
+): tf.Tensor4D {
   const { strides, dilationRate } = options;
   const dilated = dilationRate[0] > 1 || dilationRate[1] > 1;
   if (dilated && (strides[0] > 1 || strides[1] > 1)) {
@@ -37,19 +41,27 @@ export function convolve(x: tf.Tensor4D, kernel: tf.Tensor4D, options: ConvolveO
     const [left, right] = samePadding(options.padding, N, dw);
     const extraH = roundUpExtra(x.shape[1] + top + bottom, dh);
     const extraW = roundUpExtra(x.shape[2] + left + right, dw);
-    const spread = tf.spaceToBatchND(x, [dh, dw], [
-      [top, bottom + extraH],
-      [left, right + extraW],
-    ]) as tf.Tensor4D;
+    const spread = tf.spaceToBatchND(
+      x,
+      [dh, dw],
+      [
+        [top, bottom + extraH],
+        [left, right + extraW],
+      ],
+    ) as tf.Tensor4D;
     const y = convolveUndilated(spread, kernel, {
       ...options,
       padding: 'valid',
       dilationRate: [1, 1],
     });
-    return tf.batchToSpaceND(y, [dh, dw], [
-      [0, extraH],
-      [0, extraW],
-    ]) as tf.Tensor4D;
+    return tf.batchToSpaceND(
+      y,
+      [dh, dw],
+      [
+        [0, extraH],
+        [0, extraW],
+      ],
+    ) as tf.Tensor4D;
   });
 }
 
@@ -65,7 +77,11 @@ function roundUpExtra(length: number, block: number): number {
   return (block - (length % block)) % block;
 }
 
-function convolveUndilated(x: tf.Tensor4D, kernel: tf.Tensor4D, options: ConvolveOptions): tf.Tensor4D {
+function convolveUndilated(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  options: ConvolveOptions,
+): tf.Tensor4D {
   const inChannels = x.shape[3];
   const { groups, strides, padding } = options;
   const [M, N, cPerGroup, filters] = kernel.shape;
@@ -83,7 +99,14 @@ function convolveUndilated(x: tf.Tensor4D, kernel: tf.Tensor4D, options: Convolv
   if (cPerGroup === 1) {
     // groups = inCh: output o = c·multiplier + q reads channel c, exactly depthwise's layout.
     const depthwise = tf.reshape(kernel, [M, N, inChannels, filters / inChannels]) as tf.Tensor4D;
-    return tf.fused.depthwiseConv2d({ x, filter: depthwise, strides, pad: padding, bias, activation });
+    return tf.fused.depthwiseConv2d({
+      x,
+      filter: depthwise,
+      strides,
+      pad: padding,
+      bias,
+      activation,
+    });
   }
   // TF.js has no grouped conv2d: one conv per group, concatenated along channels.
   const xs = tf.split(x, groups, 3) as tf.Tensor4D[];

@@ -12,7 +12,12 @@ import * as tf from '@tensorflow/tfjs';
  * K' [m, i, q] = Σ_s D̂[m, s, i] · W'[s, i, q], viewed as [M, N, C/g, F].
  * Departs from the definition for 1 < groups < C.
  */
-export function officialKerasKernel(weight: tf.Tensor3D, dHat: tf.Tensor3D | null, kernelSize: [number, number], groups: number): tf.Tensor4D {
+export function officialKerasKernel(
+  weight: tf.Tensor3D,
+  dHat: tf.Tensor3D | null,
+  kernelSize: [number, number],
+  groups: number,
+): tf.Tensor4D {
   const [M, N] = kernelSize;
   const [dMul, cPerGroup, filters] = weight.shape;
   return tf.tidy(() => {
@@ -28,13 +33,22 @@ export function officialKerasKernel(weight: tf.Tensor3D, dHat: tf.Tensor3D | nul
  * DoW[o', i, m] = Σ_s D̂[i, m, s] · W'[o', i, s], viewed as [F, C/g, M, N]. Returned in TF layout
  * [M, N, C/g, F]. Departs from the definition for 1 < groups < C and for depthwise with multiplier > 1.
  */
-export function officialPytorchKernel(weight: tf.Tensor3D, dHat: tf.Tensor3D | null, kernelSize: [number, number], groups: number): tf.Tensor4D {
+export function officialPytorchKernel(
+  weight: tf.Tensor3D,
+  dHat: tf.Tensor3D | null,
+  kernelSize: [number, number],
+  groups: number,
+): tf.Tensor4D {
   const [M, N] = kernelSize;
   const [filters, cPerGroup, dMul] = weight.shape;
   return tf.tidy(() => {
     const dow = dHat
       ? tf.reshape(
-          tf.einsum('ims,ois->oim', dHat, tf.reshape(weight, [filters / groups, cPerGroup * groups, dMul])),
+          tf.einsum(
+            'ims,ois->oim',
+            dHat,
+            tf.reshape(weight, [filters / groups, cPerGroup * groups, dMul]),
+          ),
           [filters, cPerGroup, M, N],
         )
       : tf.reshape(weight, [filters, cPerGroup, M, N]);
@@ -48,7 +62,12 @@ export function officialPytorchKernel(weight: tf.Tensor3D, dHat: tf.Tensor3D | n
  */
 export function weightForKernelAtZeroD(kernel: tf.Tensor4D, dMul: number): tf.Tensor3D {
   const [M, N, cPerGroup, filters] = kernel.shape;
-  return tf.tidy(() =>
-    tf.pad(tf.reshape(kernel, [M * N, cPerGroup, filters]), [[0, dMul - M * N], [0, 0], [0, 0]]) as tf.Tensor3D,
+  return tf.tidy(
+    () =>
+      tf.pad(tf.reshape(kernel, [M * N, cPerGroup, filters]), [
+        [0, dMul - M * N],
+        [0, 0],
+        [0, 0],
+      ]) as tf.Tensor3D,
   );
 }

@@ -41,8 +41,14 @@ export class DOConv2D extends DOConvBase {
     });
     this.filters = positiveInt('filters', args.filters);
     this.groups = positiveInt('groups', args.groups ?? 1);
-    if (args.composition != null && args.composition !== 'definition' && args.composition !== 'keras-official') {
-      throw new Error(`composition must be 'definition' or 'keras-official', got ${JSON.stringify(args.composition)}`);
+    if (
+      args.composition != null &&
+      args.composition !== 'definition' &&
+      args.composition !== 'keras-official'
+    ) {
+      throw new Error(
+        `composition must be 'definition' or 'keras-official', got ${JSON.stringify(args.composition)}`,
+      );
     }
     this.composition = args.composition;
     const keras = args as { DMul?: unknown; D_mul?: unknown };
@@ -95,7 +101,11 @@ export class DOConv2D extends DOConvBase {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...this.doConfig(), groups: this.groups, composition: this.composition ?? 'definition' };
+    return {
+      ...this.doConfig(),
+      groups: this.groups,
+      composition: this.composition ?? 'definition',
+    };
   }
 }
 tf.serialization.registerClass(DOConv2D);

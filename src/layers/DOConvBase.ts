@@ -84,8 +84,22 @@ export abstract class DOConvBase extends tf.layers.Layer {
     this.dMul = resolveDMul(args, this.kernelArea);
 
     const standardArgs: Record<string, unknown> = { ...args };
-    for (const key of ['dMul', 'DMul', 'D_mul', 'groups', 'dRegularizer', 'dConstraint', 'name',
-      'inputShape', 'batchInputShape', 'batchSize', 'weights', 'inputDType', 'trainable', 'dtype']) {
+    for (const key of [
+      'dMul',
+      'DMul',
+      'D_mul',
+      'groups',
+      'dRegularizer',
+      'dConstraint',
+      'name',
+      'inputShape',
+      'batchInputShape',
+      'batchSize',
+      'weights',
+      'inputDType',
+      'trainable',
+      'dtype',
+    ]) {
       delete standardArgs[key];
     }
     // The official Keras layers default W to glorot-uniform (tf.layers convs default to glorot-normal).
@@ -122,22 +136,46 @@ export abstract class DOConvBase extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     if (shape.length !== 4) {
-      throw new Error(`${this.name}: expects 4D input [batch, height, width, channels], got ${JSON.stringify(shape)}`);
+      throw new Error(
+        `${this.name}: expects 4D input [batch, height, width, channels], got ${JSON.stringify(shape)}`,
+      );
     }
     const inChannels = shape[3];
-    if (inChannels == null) throw new Error(`${this.name}: the channel dimension of the input must be known`);
+    if (inChannels == null)
+      throw new Error(`${this.name}: the channel dimension of the input must be known`);
     const spec = this.kernelSpec(inChannels);
     const traits = this.kernelTraits();
-    this.kernel = this.addWeight(spec.kernelName, spec.kernelShape, 'float32', traits.initializer,
-      traits.regularizer, true, traits.constraint);
+    this.kernel = this.addWeight(
+      spec.kernelName,
+      spec.kernelShape,
+      'float32',
+      traits.initializer,
+      traits.regularizer,
+      true,
+      traits.constraint,
+    );
     if (this.kernelArea > 1) {
-      this.d = this.addWeight('D', [this.kernelArea, this.dMul, inChannels], 'float32',
-        tf.initializers.zeros(), this.dRegularization.regularizer, true, this.dRegularization.constraint);
+      this.d = this.addWeight(
+        'D',
+        [this.kernelArea, this.dMul, inChannels],
+        'float32',
+        tf.initializers.zeros(),
+        this.dRegularization.regularizer,
+        true,
+        this.dRegularization.constraint,
+      );
       this.dDiag = tf.keep(diagIdentity(this.kernelArea, this.dMul, inChannels));
     }
     if (this.useBias) {
-      this.bias = this.addWeight('bias', [spec.filters], 'float32', this.standard.biasInitializer,
-        this.standard.biasRegularizer, true, this.standard.biasConstraint);
+      this.bias = this.addWeight(
+        'bias',
+        [spec.filters],
+        'float32',
+        this.standard.biasInitializer,
+        this.standard.biasRegularizer,
+        true,
+        this.standard.biasConstraint,
+      );
     }
     for (const variable of this.weights) this.nameShapeMismatches(variable);
     this.spec = spec;
@@ -153,7 +191,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
     if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
     return tf.tidy(() => {
       const w = this.compositionWeight(this.kernel!.read());
-      const dHat = this.d ? tf.add(this.d.read(), this.dDiag!) as tf.Tensor3D : null;
+      const dHat = this.d ? (tf.add(this.d.read(), this.dDiag!) as tf.Tensor3D) : null;
       return this.compose(w, dHat);
     });
   }
@@ -194,8 +232,20 @@ export abstract class DOConvBase extends tf.layers.Layer {
     const filters = this.spec?.filters ?? this.kernelSpec(shape[3] as number).filters;
     return [
       shape[0],
-      convOutputLength(shape[1], this.kernelSize[0], this.padding, this.strides[0], this.dilationRate[0]),
-      convOutputLength(shape[2], this.kernelSize[1], this.padding, this.strides[1], this.dilationRate[1]),
+      convOutputLength(
+        shape[1],
+        this.kernelSize[0],
+        this.padding,
+        this.strides[0],
+        this.dilationRate[0],
+      ),
+      convOutputLength(
+        shape[2],
+        this.kernelSize[1],
+        this.padding,
+        this.strides[1],
+        this.dilationRate[1],
+      ),
       filters,
     ];
   }

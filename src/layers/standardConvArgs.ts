@@ -37,7 +37,8 @@ export function standardConvLayer(
   // tfjs-layers' resolvers write into serialized dicts they are given (customObjects): copy them, so a
   // config passed to fromConfig comes out as it went in.
   const own: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(args)) own[key] = isPlainObject(value) ? structuredClone(value) : value;
+  for (const [key, value] of Object.entries(args))
+    own[key] = isPlainObject(value) ? structuredClone(value) : value;
   const template =
     kind === 'conv2d'
       ? tf.layers.conv2d(own as unknown as Conv2DLayerArgs)
@@ -45,7 +46,8 @@ export function standardConvLayer(
   const config = template.getConfig();
   if (kind === 'depthwiseConv2d') {
     // tfjs 4.22's DepthwiseConv2D.getConfig writes its regularizer under depthwiseConstraint.
-    const constraint = (template as unknown as { depthwiseConstraint?: Constraint }).depthwiseConstraint;
+    const constraint = (template as unknown as { depthwiseConstraint?: Constraint })
+      .depthwiseConstraint;
     config.depthwiseConstraint = tf.layers
       .conv2d({ filters: 1, kernelSize: 1, kernelConstraint: constraint ?? undefined })
       .getConfig().kernelConstraint;
@@ -78,5 +80,7 @@ export function resolveRegularizerAndConstraint(
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  );
 }

@@ -4,7 +4,9 @@ export function normalizePair(name: string, value: unknown, fallback: number): [
   const raw = value ?? fallback;
   const pair = Array.isArray(raw) ? (raw.length === 1 ? [raw[0], raw[0]] : raw) : [raw, raw];
   if (pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && (v as number) > 0)) {
-    throw new Error(`${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`,
+    );
   }
   return pair as [number, number];
 }
@@ -29,7 +31,9 @@ export function resolveDMul(args: Record<string, unknown>, kernelArea: number): 
   if (kernelArea === 1) {
     // A 1×1 kernel has no D; the official code forces D_mul = 1.
     if (value != null && value !== 1) {
-      throw new Error(`dMul must be 1 for a 1×1 kernel (it has no D), got ${JSON.stringify(value)}`);
+      throw new Error(
+        `dMul must be 1 for a 1×1 kernel (it has no D), got ${JSON.stringify(value)}`,
+      );
     }
     return 1;
   }
@@ -45,7 +49,10 @@ export function resolveDMul(args: Record<string, unknown>, kernelArea: number): 
   return dMul;
 }
 
-export function checkDilationWithStrides(strides: [number, number], dilation: [number, number]): void {
+export function checkDilationWithStrides(
+  strides: [number, number],
+  dilation: [number, number],
+): void {
   if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
     throw new Error(
       `strides ${JSON.stringify(strides)} > 1 cannot be combined with dilationRate ` +

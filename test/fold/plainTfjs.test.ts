@@ -36,7 +36,14 @@ describe('a folded model needs nothing but @tensorflow/tfjs', () => {
     const script = join(import.meta.dirname, 'fixtures', 'plainTfjsPredict.mjs');
     const out = execFileSync(process.execPath, [script, dir, input], { encoding: 'utf8' });
     const result = JSON.parse(out.trim().split('\n').pop()!);
-    expect(result.classes).toEqual(['Conv2D', 'SeparableConv2D', 'Conv2D', 'DepthwiseConv2D', 'Flatten', 'Dense']);
+    expect(result.classes).toEqual([
+      'Conv2D',
+      'SeparableConv2D',
+      'Conv2D',
+      'DepthwiseConv2D',
+      'Flatten',
+      'Dense',
+    ]);
     expectClose(result.y, expected, 1e-5, 'child prediction');
     expectClose(result.yAgain, expected, 1e-5, 'child prediction after save/reload');
   });

@@ -6,9 +6,18 @@ function problem(): DOConvProblem {
   const xShape: [number, number, number, number] = [1, 5, 4, 4];
   const [dMul, groups, filters] = [10, 2, 4];
   return {
-    x: randomNormal(80, 1), xShape, weight: randomNormal(dMul * 2 * filters, 2),
-    d: randomNormal(9 * dMul * 4, 3), bias: randomNormal(filters, 4), kernelSize: [3, 3], dMul,
-    filters, groups, strides: [2, 1], dilation: [1, 1], padding: 'same',
+    x: randomNormal(80, 1),
+    xShape,
+    weight: randomNormal(dMul * 2 * filters, 2),
+    d: randomNormal(9 * dMul * 4, 3),
+    bias: randomNormal(filters, 4),
+    kernelSize: [3, 3],
+    dMul,
+    filters,
+    groups,
+    strides: [2, 1],
+    dilation: [1, 1],
+    padding: 'same',
   };
 }
 
@@ -26,7 +35,10 @@ describe('feature-composition reference', () => {
     const grads = doConvReference(p, g).grads!;
     const h = 1e-6;
     for (const [name, arr, grad] of [
-      ['x', p.x, grads.x], ['weight', p.weight, grads.weight], ['d', p.d!, grads.d!], ['bias', p.bias!, grads.bias!],
+      ['x', p.x, grads.x],
+      ['weight', p.weight, grads.weight],
+      ['d', p.d!, grads.d!],
+      ['bias', p.bias!, grads.bias!],
     ] as const) {
       for (const i of [0, Math.min(7, arr.length - 2), arr.length - 1]) {
         const saved = arr[i];
@@ -44,8 +56,18 @@ describe('feature-composition reference', () => {
     const x = Float64Array.from([1, 2, 3, 4]); // [1,1,2,2]
     const weight = Float64Array.from([1, 0, 2, 1, 1, 3]); // [1, 2, 3]
     const ref = doConvReference({
-      x, xShape: [1, 1, 2, 2], weight, d: null, bias: Float64Array.from([0, 0, 1]), kernelSize: [1, 1],
-      dMul: 1, filters: 3, groups: 1, strides: [1, 1], dilation: [1, 1], padding: 'valid',
+      x,
+      xShape: [1, 1, 2, 2],
+      weight,
+      d: null,
+      bias: Float64Array.from([0, 0, 1]),
+      kernelSize: [1, 1],
+      dMul: 1,
+      filters: 3,
+      groups: 1,
+      strides: [1, 1],
+      dilation: [1, 1],
+      padding: 'valid',
     });
     expect(Array.from(ref.y)).toEqual([3, 2, 9, 7, 4, 19]);
   });

@@ -23,7 +23,12 @@ export interface DOConvReference {
   y: Float64Array;
   yShape: [number, number, number, number];
   /** Gradients of Σ y·G, present when G was given. */
-  grads?: { x: Float64Array; weight: Float64Array; d: Float64Array | null; bias: Float64Array | null };
+  grads?: {
+    x: Float64Array;
+    weight: Float64Array;
+    d: Float64Array | null;
+    bias: Float64Array | null;
+  };
 }
 
 /** D_diag written independently of src/: 1 where s < ⌊dMul/MN⌋·MN and s mod MN = m. */
@@ -38,7 +43,8 @@ export function referenceDiag(area: number, dMul: number, channels: number): Flo
 
 function axisGeometry(size: number, k: number, s: number, d: number, padding: 'same' | 'valid') {
   const extent = (k - 1) * d + 1;
-  if (padding === 'valid') return { out: Math.max(0, Math.ceil((size - extent + 1) / s)), before: 0 };
+  if (padding === 'valid')
+    return { out: Math.max(0, Math.ceil((size - extent + 1) / s)), before: 0 };
   const out = Math.ceil(size / s);
   const total = Math.max((out - 1) * s + extent - size, 0);
   return { out, before: Math.floor(total / 2) };
@@ -55,7 +61,8 @@ export function doConvReference(p: DOConvProblem, g?: Float64Array): DOConvRefer
   const cols = axisGeometry(W, N, p.strides[1], p.dilation[1], p.padding);
   const diag = referenceDiag(area, dMul, C);
   const dHat = new Float64Array(area * dMul * C);
-  for (let i = 0; i < dHat.length; i++) dHat[i] = (area > 1 ? (p.d as Float64Array)[i] : 0) + diag[i];
+  for (let i = 0; i < dHat.length; i++)
+    dHat[i] = (area > 1 ? (p.d as Float64Array)[i] : 0) + diag[i];
   const y = new Float64Array(B * rows.out * cols.out * F);
   const gx = new Float64Array(p.x.length);
   const gw = new Float64Array(p.weight.length);
@@ -73,21 +80,26 @@ export function doConvReference(p: DOConvProblem, g?: Float64Array): DOConvRefer
         // P[m, c]
         for (let kh = 0; kh < M; kh++)
           for (let kw = 0; kw < N; kw++) {
-            const at = index(b, oh * p.strides[0] - rows.before + kh * p.dilation[0],
-              ow * p.strides[1] - cols.before + kw * p.dilation[1]);
+            const at = index(
+              b,
+              oh * p.strides[0] - rows.before + kh * p.dilation[0],
+              ow * p.strides[1] - cols.before + kw * p.dilation[1],
+            );
             for (let c = 0; c < C; c++) patch[(kh * N + kw) * C + c] = at < 0 ? 0 : p.x[at + c];
           }
         // P'[s, c] = Σ_m D̂[m, s, c] P[m, c]
         patchT.fill(0);
         for (let m = 0; m < area; m++)
           for (let s = 0; s < dMul; s++)
-            for (let c = 0; c < C; c++) patchT[s * C + c] += dHat[(m * dMul + s) * C + c] * patch[m * C + c];
+            for (let c = 0; c < C; c++)
+              patchT[s * C + c] += dHat[(m * dMul + s) * C + c] * patch[m * C + c];
         const out = ((b * rows.out + oh) * cols.out + ow) * F;
         for (let o = 0; o < F; o++) {
           const c0 = Math.floor(o / fg) * cg;
           let acc = p.bias ? p.bias[o] : 0;
           for (let j = 0; j < cg; j++)
-            for (let s = 0; s < dMul; s++) acc += patchT[s * C + c0 + j] * p.weight[(s * cg + j) * F + o];
+            for (let s = 0; s < dMul; s++)
+              acc += patchT[s * C + c0 + j] * p.weight[(s * cg + j) * F + o];
           y[out + o] = acc;
         }
         if (!g) continue;
@@ -105,8 +117,11 @@ export function doConvReference(p: DOConvProblem, g?: Float64Array): DOConvRefer
         for (let kh = 0; kh < M; kh++)
           for (let kw = 0; kw < N; kw++) {
             const m = kh * N + kw;
-            const at = index(b, oh * p.strides[0] - rows.before + kh * p.dilation[0],
-              ow * p.strides[1] - cols.before + kw * p.dilation[1]);
+            const at = index(
+              b,
+              oh * p.strides[0] - rows.before + kh * p.dilation[0],
+              ow * p.strides[1] - cols.before + kw * p.dilation[1],
+            );
             for (let s = 0; s < dMul; s++)
               for (let c = 0; c < C; c++) {
                 const gt = gPatchT[s * C + c];

@@ -17,9 +17,11 @@ export function pairwise<T extends Record<string, readonly unknown[]>>(
   const pairsOf = (c: Case) => {
     const out: string[] = [];
     keys.forEach((a, i) =>
-      keys.slice(i + 1).forEach((b) =>
-        out.push(`${String(a)}=${JSON.stringify(c[a])}|${String(b)}=${JSON.stringify(c[b])}`),
-      ),
+      keys
+        .slice(i + 1)
+        .forEach((b) =>
+          out.push(`${String(a)}=${JSON.stringify(c[a])}|${String(b)}=${JSON.stringify(c[b])}`),
+        ),
     );
     return out;
   };

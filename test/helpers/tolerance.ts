@@ -14,7 +14,12 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 }
 
 /** Throws naming `what` when actual is not within rtol·max|expected| of expected. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what = 'value'): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  what = 'value',
+): void {
   const err = relativeError(actual, expected);
   if (!(err <= rtol)) throw new Error(`${what}: relative error ${err.toExponential(3)} > ${rtol}`);
 }

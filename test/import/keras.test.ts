@@ -12,25 +12,61 @@ afterEach(() => vi.restoreAllMocks());
 const [H, W, C] = [6, 7, 4];
 
 /** A model.json in tensorflowjs_converter's format for a Keras Sequential with the official DOConv2D. */
-function kerasArtifacts(layer: { filters: number; groups: number; dMul: number; kernelShape?: number[]; dShape?: number[] }, seed: number) {
+function kerasArtifacts(
+  layer: {
+    filters: number;
+    groups: number;
+    dMul: number;
+    kernelShape?: number[];
+    dShape?: number[];
+  },
+  seed: number,
+) {
   const kernelShape = layer.kernelShape ?? [layer.dMul, C / layer.groups, layer.filters];
   const dShape = layer.dShape ?? [9, layer.dMul, C];
-  const weights = { kernel: randomNormal(kernelShape.reduce((a, b) => a * b), seed), D: randomNormal(dShape.reduce((a, b) => a * b), seed + 1).map((v) => 0.3 * v), bias: randomNormal(layer.filters, seed + 2) };
+  const weights = {
+    kernel: randomNormal(
+      kernelShape.reduce((a, b) => a * b),
+      seed,
+    ),
+    D: randomNormal(
+      dShape.reduce((a, b) => a * b),
+      seed + 1,
+    ).map((v) => 0.3 * v),
+    bias: randomNormal(layer.filters, seed + 2),
+  };
   const modelTopology = {
     class_name: 'Sequential',
     config: {
       name: 'sequential',
-      layers: [{
-        class_name: 'DOConv2D',
-        config: {
-          name: 'do_conv2d', trainable: true, batch_input_shape: [null, H, W, C], dtype: 'float32', filters: layer.filters,
-          kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1],
-          groups: layer.groups, activation: 'linear', use_bias: true,
-          kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
-          bias_initializer: { class_name: 'Zeros', config: {} }, kernel_regularizer: null, bias_regularizer: null,
-          activity_regularizer: null, kernel_constraint: null, bias_constraint: null, D_mul: layer.dMul,
+      layers: [
+        {
+          class_name: 'DOConv2D',
+          config: {
+            name: 'do_conv2d',
+            trainable: true,
+            batch_input_shape: [null, H, W, C],
+            dtype: 'float32',
+            filters: layer.filters,
+            kernel_size: [3, 3],
+            strides: [1, 1],
+            padding: 'same',
+            data_format: 'channels_last',
+            dilation_rate: [1, 1],
+            groups: layer.groups,
+            activation: 'linear',
+            use_bias: true,
+            kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
+            bias_initializer: { class_name: 'Zeros', config: {} },
+            kernel_regularizer: null,
+            bias_regularizer: null,
+            activity_regularizer: null,
+            kernel_constraint: null,
+            bias_constraint: null,
+            D_mul: layer.dMul,
+          },
         },
-      }],
+      ],
     },
     keras_version: '2.11.0',
     backend: 'tensorflow',
@@ -45,7 +81,13 @@ function kerasArtifacts(layer: { filters: number; groups: number; dMul: number; 
 }
 
 /** The official Keras composition by loops: W viewed [S, C, F/g]; K'[m,i,q] = Σ_s D̂[m,s,i] W'[s,i,q]; K'≡K in memory. */
-function officialKerasKernelLoops(w: Float64Array, d: Float64Array, dMul: number, F: number, g: number): Float64Array {
+function officialKerasKernelLoops(
+  w: Float64Array,
+  d: Float64Array,
+  dMul: number,
+  F: number,
+  g: number,
+): Float64Array {
   const fg = F / g;
   const k = new Float64Array(9 * C * fg);
   for (let m = 0; m < 9; m++)
@@ -75,14 +117,26 @@ describe('official Keras DOConv2D models load with tf.loadLayersModel', () => {
       expect(layer).toBeInstanceOf(DOConv2D);
       expect(layer.dMul).toBe(dMul);
       const x = randomNormal(2 * H * W * C, 99);
-      const y = (model.predict(tf.tensor4d(Float32Array.from(x), [2, H, W, C])) as tf.Tensor).dataSync();
+      const y = (
+        model.predict(tf.tensor4d(Float32Array.from(x), [2, H, W, C])) as tf.Tensor
+      ).dataSync();
       const w64 = Float64Array.from(Float32Array.from(weights.kernel));
       const d64 = Float64Array.from(Float32Array.from(weights.D));
       // expected = plain grouped conv with the official kernel (a DO reference with D̂ = I and W := K)
       const kernel = officialKerasKernelLoops(w64, d64, dMul, filters, groups);
       const expected = doConvReference({
-        x, xShape: [2, H, W, C], weight: kernel, d: new Float64Array(9 * 9 * C), bias: Float64Array.from(Float32Array.from(weights.bias)),
-        kernelSize: [3, 3], dMul: 9, filters, groups, strides: [1, 1], dilation: [1, 1], padding: 'same',
+        x,
+        xShape: [2, H, W, C],
+        weight: kernel,
+        d: new Float64Array(9 * 9 * C),
+        bias: Float64Array.from(Float32Array.from(weights.bias)),
+        kernelSize: [3, 3],
+        dMul: 9,
+        filters,
+        groups,
+        strides: [1, 1],
+        dilation: [1, 1],
+        padding: 'same',
       });
       expectClose(y, expected.y, 1e-5, 'output');
       const warned = warn.mock.calls.some((c) => String(c[0]).includes('official Keras DOConv2D'));
@@ -92,12 +146,19 @@ describe('official Keras DOConv2D models load with tf.loadLayersModel', () => {
   }
 
   it('a DOConv2D whose kernel has the wrong shape fails naming the layer and the weight', async () => {
-    const { artifacts } = kerasArtifacts({ filters: 6, groups: 1, dMul: 9, kernelShape: [9, 3, 6] }, 1);
-    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(/'do_conv2d'.*do_conv2d\/kernel.*\[9,4,6\].*\[9,3,6\]/);
+    const { artifacts } = kerasArtifacts(
+      { filters: 6, groups: 1, dMul: 9, kernelShape: [9, 3, 6] },
+      1,
+    );
+    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
+      /'do_conv2d'.*do_conv2d\/kernel.*\[9,4,6\].*\[9,3,6\]/,
+    );
   });
 
   it('a D with the wrong shape fails naming it', async () => {
     const { artifacts } = kerasArtifacts({ filters: 6, groups: 1, dMul: 9, dShape: [9, 9, 3] }, 1);
-    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(/do_conv2d\/D.*\[9,9,4\].*\[9,9,3\]/);
+    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
+      /do_conv2d\/D.*\[9,9,4\].*\[9,9,3\]/,
+    );
   });
 });

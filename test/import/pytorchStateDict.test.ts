@@ -25,10 +25,17 @@ function diag(): tf.Tensor {
 
 function stateDict(): Record<string, tf.Tensor> {
   return {
-    'c.W': tf.randomNormal([4, 2, 9]), 'c.D': tf.randomNormal([2, 9, 9]), 'c.d_diag': diag(), 'c.bias': tf.randomNormal([4]),
-    'b.weight': tf.randomNormal([4]), 'b.bias': tf.randomNormal([4]), 'b.running_mean': tf.randomNormal([4]),
-    'b.running_var': tf.randomUniform([4], 0.5, 1), 'b.num_batches_tracked': tf.scalar(3, 'int32'),
-    'f.weight': tf.randomNormal([3, 4 * 3 * 3]), 'f.bias': tf.randomNormal([3]),
+    'c.W': tf.randomNormal([4, 2, 9]),
+    'c.D': tf.randomNormal([2, 9, 9]),
+    'c.d_diag': diag(),
+    'c.bias': tf.randomNormal([4]),
+    'b.weight': tf.randomNormal([4]),
+    'b.bias': tf.randomNormal([4]),
+    'b.running_mean': tf.randomNormal([4]),
+    'b.running_var': tf.randomUniform([4], 0.5, 1),
+    'b.num_batches_tracked': tf.scalar(3, 'int32'),
+    'f.weight': tf.randomNormal([3, 4 * 3 * 3]),
+    'f.bias': tf.randomNormal([3]),
   };
 }
 const map = { c: 'c', b: 'bn', f: 'fc' };
@@ -41,18 +48,28 @@ describe('loadPytorchStateDict', () => {
     expect(report.loaded).toEqual(['c', 'bn', 'fc']);
     expect(report.warnings).toEqual([]);
     const [kernel, d] = model.getLayer('c').getWeights();
-    expect(Array.from(kernel.dataSync())).toEqual(Array.from(tf.transpose(sd['c.W'], [2, 1, 0]).dataSync()));
-    expect(Array.from(d.dataSync())).toEqual(Array.from(tf.transpose(sd['c.D'], [1, 2, 0]).dataSync()));
-    expect(Array.from(model.getLayer('bn').getWeights()[3].dataSync())).toEqual(Array.from(sd['b.running_var'].dataSync()));
+    expect(Array.from(kernel.dataSync())).toEqual(
+      Array.from(tf.transpose(sd['c.W'], [2, 1, 0]).dataSync()),
+    );
+    expect(Array.from(d.dataSync())).toEqual(
+      Array.from(tf.transpose(sd['c.D'], [1, 2, 0]).dataSync()),
+    );
+    expect(Array.from(model.getLayer('bn').getWeights()[3].dataSync())).toEqual(
+      Array.from(sd['b.running_var'].dataSync()),
+    );
     // TF row (h, w, c) ← PyTorch column (c, h, w)
     const fc = model.getLayer('fc').getWeights()[0].arraySync() as number[][];
     const pt = sd['f.weight'].arraySync() as number[][];
-    for (const [h, w, c] of [[0, 0, 0], [1, 2, 3], [2, 1, 2]]) {
+    for (const [h, w, c] of [
+      [0, 0, 0],
+      [1, 2, 3],
+      [2, 1, 2],
+    ]) {
       expect(fc[(h * 3 + w) * 4 + c]).toEqual(pt.map((row) => row[(c * 3 + h) * 3 + w]));
     }
   });
 
-  it('warns when the BN epsilon is not PyTorch\'s', () => {
+  it("warns when the BN epsilon is not PyTorch's", () => {
     const warnings: string[] = [];
     loadPytorchStateDict(net(1e-3), stateDict(), { map, warn: (w) => warnings.push(w) });
     expect(warnings.join()).toMatch(/'bn'.*epsilon is 0.001, PyTorch's is 0.00001/);
@@ -86,6 +103,8 @@ describe('loadPytorchStateDict', () => {
     const sd = stateDict();
     sd['c.d_diag'] = tf.zeros([2, 9, 9]);
     expect(() => loadPytorchStateDict(net(), sd, { map })).toThrow(/d_diag.*not the identity/);
-    expect(() => loadPytorchStateDict(net(), stateDict(), { map: { ...map, x: 'nope' } })).toThrow(/no layer 'nope'/);
+    expect(() => loadPytorchStateDict(net(), stateDict(), { map: { ...map, x: 'nope' } })).toThrow(
+      /no layer 'nope'/,
+    );
   });
 });

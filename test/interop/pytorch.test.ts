@@ -4,7 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { doConv2d, doDepthwiseConv2d, foldModel, loadPytorchStateDict, readSafetensors } from '../../src/index.js';
+import {
+  doConv2d,
+  doDepthwiseConv2d,
+  foldModel,
+  loadPytorchStateDict,
+  readSafetensors,
+} from '../../src/index.js';
 import { expectClose } from '../helpers/tolerance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'doconv-interop-'));
@@ -24,9 +30,12 @@ function ptMnistSample(): tf.LayersModel {
   return tf.sequential({
     layers: [
       tf.layers.inputLayer({ inputShape: [28, 28, 1] }),
-      pad(), doConv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv1' }),
-      pad(), doConv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv2' }),
-      pad(), doConv2d({ filters: 10, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv3' }),
+      pad(),
+      doConv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv1' }),
+      pad(),
+      doConv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv2' }),
+      pad(),
+      doConv2d({ filters: 10, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv3' }),
       tf.layers.globalAveragePooling2d({}),
     ],
   });
@@ -35,12 +44,33 @@ function ptMnistSample(): tf.LayersModel {
 function lenet(): tf.LayersModel {
   return tf.sequential({
     layers: [
-      doConv2d({ filters: 8, kernelSize: 5, padding: 'same', inputShape: [28, 28, 1], name: 'conv1' }),
+      doConv2d({
+        filters: 8,
+        kernelSize: 5,
+        padding: 'same',
+        inputShape: [28, 28, 1],
+        name: 'conv1',
+      }),
       tf.layers.batchNormalization({ epsilon: 1e-5, name: 'bn1' }),
       tf.layers.reLU(),
       tf.layers.maxPooling2d({ poolSize: 2 }),
-      doConv2d({ filters: 8, kernelSize: 3, dMul: 11, dilationRate: 2, padding: 'same', activation: 'relu', name: 'dil' }),
-      doConv2d({ filters: 8, kernelSize: 3, groups: 2, padding: 'same', activation: 'relu', name: 'grouped' }),
+      doConv2d({
+        filters: 8,
+        kernelSize: 3,
+        dMul: 11,
+        dilationRate: 2,
+        padding: 'same',
+        activation: 'relu',
+        name: 'dil',
+      }),
+      doConv2d({
+        filters: 8,
+        kernelSize: 3,
+        groups: 2,
+        padding: 'same',
+        activation: 'relu',
+        name: 'grouped',
+      }),
       doDepthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', name: 'dw' }),
       tf.layers.conv2d({ filters: 12, kernelSize: 3, name: 'conv2' }),
       tf.layers.batchNormalization({ epsilon: 1e-5, name: 'bn2' }),
@@ -53,11 +83,33 @@ function lenet(): tf.LayersModel {
   });
 }
 
-const cases: { name: string; build: () => tf.LayersModel; map: Record<string, string>; departing: string[] }[] = [
-  { name: 'pt_mnist_sample', build: ptMnistSample, map: { conv1: 'conv1', conv2: 'conv2', conv3: 'conv3' }, departing: [] },
+const cases: {
+  name: string;
+  build: () => tf.LayersModel;
+  map: Record<string, string>;
+  departing: string[];
+}[] = [
   {
-    name: 'lenet', build: lenet, departing: ['grouped', 'dw'],
-    map: { conv1: 'conv1', bn1: 'bn1', dil: 'dil', grouped: 'grouped', dw: 'dw', conv2: 'conv2', bn2: 'bn2', fc1: 'fc1', fc2: 'fc2' },
+    name: 'pt_mnist_sample',
+    build: ptMnistSample,
+    map: { conv1: 'conv1', conv2: 'conv2', conv3: 'conv3' },
+    departing: [],
+  },
+  {
+    name: 'lenet',
+    build: lenet,
+    departing: ['grouped', 'dw'],
+    map: {
+      conv1: 'conv1',
+      bn1: 'bn1',
+      dil: 'dil',
+      grouped: 'grouped',
+      dw: 'dw',
+      conv2: 'conv2',
+      bn2: 'bn2',
+      fc1: 'fc1',
+      fc2: 'fc2',
+    },
   },
 ];
 
@@ -70,13 +122,20 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
     const report = loadPytorchStateDict(model, state, { map, warn: (w) => warnings.push(w) });
     expect(report.loaded.sort()).toEqual(Object.values(map).sort());
     // exactly the departing layers are reported
-    for (const layer of departing) expect(warnings.some((w) => w.includes(`'${layer}'`)), layer).toBe(true);
+    for (const layer of departing)
+      expect(
+        warnings.some((w) => w.includes(`'${layer}'`)),
+        layer,
+      ).toBe(true);
     expect(warnings.filter((w) => w.includes('departs')).length).toBe(departing.length);
 
     const x = tf.variable(nhwc(io.x));
     const g = io.g;
     const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x) as tf.Tensor, g)) as tf.Scalar, [x, ...vars]);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(model.apply(x) as tf.Tensor, g)) as tf.Scalar,
+      [x, ...vars],
+    );
     const y = model.predict(x) as tf.Tensor;
     expectClose(y.dataSync(), io.y.dataSync(), 1e-4, 'output');
     expectClose(grads[x.name].dataSync(), nhwc(io['grad.x']).dataSync(), 1e-4, 'dL/dx');
@@ -84,7 +143,8 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
     // PyTorch's parameter gradients, converted with the same loader into a twin model.
     const twin = build();
     const gradState: Record<string, tf.Tensor> = { ...state };
-    for (const key of Object.keys(io)) if (key.startsWith('grad.') && key !== 'grad.x') gradState[key.slice(5)] = io[key];
+    for (const key of Object.keys(io))
+      if (key.startsWith('grad.') && key !== 'grad.x') gradState[key.slice(5)] = io[key];
     loadPytorchStateDict(twin, gradState, { map, warn: () => {} });
     let compared = 0;
     for (const [j, layer] of model.layers.entries()) {
@@ -92,7 +152,12 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
       const twinLayer = twin.layers[j];
       layer.trainableWeights.forEach((w, i) => {
         const expected = twinLayer.trainableWeights[i].read().dataSync();
-        expectClose(grads[(w.read() as tf.Variable).name].dataSync(), expected, 1e-4, `dL/d${w.name}`);
+        expectClose(
+          grads[(w.read() as tf.Variable).name].dataSync(),
+          expected,
+          1e-4,
+          `dL/d${w.name}`,
+        );
         compared++;
       });
     }
@@ -100,6 +165,11 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
 
     // and the folded model still computes the same
     const folded = foldModel(model, { fuseBatchNorm: true });
-    expectClose((folded.predict(x) as tf.Tensor).dataSync(), io.y.dataSync(), 1e-4, 'folded output');
+    expectClose(
+      (folded.predict(x) as tf.Tensor).dataSync(),
+      io.y.dataSync(),
+      1e-4,
+      'folded output',
+    );
   });
 });

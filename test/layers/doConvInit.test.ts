@@ -8,7 +8,12 @@ beforeAll(async () => {
 });
 
 /** K0[m, j, o] = Σ_t kernel[m + t·MN, j, o] over the whole identity tiles, written as plain loops. */
-function initialKernel(kernel: Float32Array, area: number, dMul: number, inner: number): Float32Array {
+function initialKernel(
+  kernel: Float32Array,
+  area: number,
+  dMul: number,
+  inner: number,
+): Float32Array {
   const out = new Float32Array(area * inner);
   for (let m = 0; m < area; m++)
     for (let t = 0; (t + 1) * area <= dMul; t++)
@@ -47,6 +52,8 @@ describe('a fresh DO layer (D = 0) is a plain conv with K0', () => {
     const w = layer.getWeights()[0].dataSync();
     const limit = Math.sqrt(6 / (9 * 4 + 9 * 8));
     expect(Math.max(...Array.from(w).map(Math.abs))).toBeLessThanOrEqual(limit);
-    expect(layer.getConfig().kernelInitializer).toMatchObject({ config: { distribution: 'uniform' } });
+    expect(layer.getConfig().kernelInitializer).toMatchObject({
+      config: { distribution: 'uniform' },
+    });
   });
 });

@@ -14,15 +14,36 @@ describe('a small DO-Conv model trains with model.fit', () => {
       const left = tf.concat([tf.ones([1, 6, 3, 1]), tf.zeros([1, 6, 3, 1])], 2);
       const right = tf.reverse(left, 2);
       const noise = tf.randomNormal([n, 6, 6, 1], 0, 0.1, 'float32', 3);
-      return tf.add(tf.concat(labels.map((l) => (l ? right : left)), 0), noise);
+      return tf.add(
+        tf.concat(
+          labels.map((l) => (l ? right : left)),
+          0,
+        ),
+        noise,
+      );
     });
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 2);
     const model = tf.sequential({
       layers: [
-        doConv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [6, 6, 1], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-        doDepthwiseConv2d({ kernelSize: 3, dilationRate: 2, padding: 'same', depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        doConv2d({
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          inputShape: [6, 6, 1],
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        doDepthwiseConv2d({
+          kernelSize: 3,
+          dilationRate: 2,
+          padding: 'same',
+          depthwiseInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
         tf.layers.flatten(),
-        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        tf.layers.dense({
+          units: 2,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        }),
       ],
     });
     model.compile({ optimizer: tf.train.adam(0.02), loss: 'categoricalCrossentropy' });

@@ -16,7 +16,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function savedDoModel(): Promise<{ path: string; model: tf.LayersModel }> {
   const model = tf.sequential({
     layers: [
-      doConv2d({ filters: 6, kernelSize: 3, padding: 'same', inputShape: [8, 8, 3], useBias: false }),
+      doConv2d({
+        filters: 6,
+        kernelSize: 3,
+        padding: 'same',
+        inputShape: [8, 8, 3],
+        useBias: false,
+      }),
       tf.layers.batchNormalization(),
       tf.layers.reLU(),
       doConv2d({ filters: 6, kernelSize: 3, groups: 3, strides: 2, padding: 'same' }),
@@ -49,15 +55,33 @@ describe('exportModel (what `doconv export` runs)', () => {
     const { path, model } = await savedDoModel();
     const out = join(dir, 'tfjs-out');
     const result = await exportModel(path, out, 'tfjs');
-    expect(result.layerClasses).toEqual(['Conv2D', 'ReLU', 'Conv2D', 'SeparableConv2D', 'GlobalAveragePooling2D', 'Dense']);
+    expect(result.layerClasses).toEqual([
+      'Conv2D',
+      'ReLU',
+      'Conv2D',
+      'SeparableConv2D',
+      'GlobalAveragePooling2D',
+      'Dense',
+    ]);
     const loaded = await tf.loadLayersModel(fileSystem(join(out, 'model.json')));
     const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 2);
-    expectClose((loaded.predict(x) as tf.Tensor).dataSync(), (model.predict(x) as tf.Tensor).dataSync(), 1e-4, 'tfjs export');
-    const unfused = await exportModel(path, join(dir, 'tfjs-unfused'), 'tfjs', { fuseBatchNorm: false });
+    expectClose(
+      (loaded.predict(x) as tf.Tensor).dataSync(),
+      (model.predict(x) as tf.Tensor).dataSync(),
+      1e-4,
+      'tfjs export',
+    );
+    const unfused = await exportModel(path, join(dir, 'tfjs-unfused'), 'tfjs', {
+      fuseBatchNorm: false,
+    });
     expect(unfused.layerClasses).toContain('BatchNormalization');
   });
   it('refuses an unknown format and a missing model, naming them', async () => {
-    await expect(exportModel(dir, join(dir, 'x'), 'tflite' as never)).rejects.toThrow(/format must be 'tfjs' or 'onnx', got "tflite"/);
-    await expect(exportModel(join(dir, 'nothing-here'), join(dir, 'x.onnx'), 'onnx')).rejects.toThrow(/nothing-here/);
+    await expect(exportModel(dir, join(dir, 'x'), 'tflite' as never)).rejects.toThrow(
+      /format must be 'tfjs' or 'onnx', got "tflite"/,
+    );
+    await expect(
+      exportModel(join(dir, 'nothing-here'), join(dir, 'x.onnx'), 'onnx'),
+    ).rejects.toThrow(/nothing-here/);
   });
 });

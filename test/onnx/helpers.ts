@@ -10,7 +10,12 @@ const { onnx } = onnxProto;
 export interface DecodedModel {
   opsetImport: { domain?: string; version: number }[];
   graph: {
-    node: { opType: string; input: string[]; output: string[]; attribute?: { name: string; i?: number; ints?: number[]; f?: number }[] }[];
+    node: {
+      opType: string;
+      input: string[];
+      output: string[];
+      attribute?: { name: string; i?: number; ints?: number[]; f?: number }[];
+    }[];
     initializer: { name: string; dims: number[] }[];
     input: { name: string }[];
     output: { name: string }[];
@@ -19,7 +24,11 @@ export interface DecodedModel {
 
 export function decodeOnnx(bytes: Uint8Array): DecodedModel {
   const message = onnx.ModelProto.decode(bytes);
-  return onnx.ModelProto.toObject(message, { longs: Number, arrays: true, defaults: false }) as unknown as DecodedModel;
+  return onnx.ModelProto.toObject(message, {
+    longs: Number,
+    arrays: true,
+    defaults: false,
+  }) as unknown as DecodedModel;
 }
 
 /** Nodes of one op type. */
@@ -28,14 +37,21 @@ export function nodesOf(model: DecodedModel, opType: string) {
 }
 
 /** An attribute of a node, as a number or a list. */
-export function attr(node: DecodedModel['graph']['node'][number], name: string): number | number[] | undefined {
+export function attr(
+  node: DecodedModel['graph']['node'][number],
+  name: string,
+): number | number[] | undefined {
   const a = node.attribute?.find((x) => x.name === name);
   if (!a) return undefined;
   return a.ints && a.ints.length > 0 ? a.ints : (a.i ?? a.f);
 }
 
 /** Dims of the initializer a node reads as input `index`. */
-export function initializerDims(model: DecodedModel, node: DecodedModel['graph']['node'][number], index: number): number[] | undefined {
+export function initializerDims(
+  model: DecodedModel,
+  node: DecodedModel['graph']['node'][number],
+  index: number,
+): number[] | undefined {
   return model.graph.initializer.find((t) => t.name === node.input[index])?.dims;
 }
 
@@ -45,7 +61,10 @@ export async function onnxSession(bytes: Uint8Array): Promise<ort.InferenceSessi
 }
 
 /** Runs the ONNX model on TF.js tensors (inputs in the graph's order); outputs in the graph's order. */
-export async function runOnnx(session: ort.InferenceSession, xs: tf.Tensor[]): Promise<{ data: Float32Array; dims: number[] }[]> {
+export async function runOnnx(
+  session: ort.InferenceSession,
+  xs: tf.Tensor[],
+): Promise<{ data: Float32Array; dims: number[] }[]> {
   const feeds: Record<string, ort.Tensor> = {};
   session.inputNames.forEach((name, i) => {
     feeds[name] = new ort.Tensor('float32', Float32Array.from(xs[i].dataSync()), xs[i].shape);
@@ -73,10 +92,13 @@ export async function expectOnnxMatchesTfjs(
     const got = await runOnnx(session, xs);
     const predicted = model.predict(xs.length === 1 ? xs[0] : xs);
     const expected = Array.isArray(predicted) ? predicted : [predicted];
-    if (got.length !== expected.length) throw new Error(`ONNX has ${got.length} outputs, TF.js ${expected.length}`);
+    if (got.length !== expected.length)
+      throw new Error(`ONNX has ${got.length} outputs, TF.js ${expected.length}`);
     expected.forEach((y, i) => {
       if (JSON.stringify(got[i].dims) !== JSON.stringify(y.shape)) {
-        throw new Error(`output ${i}: ONNX shape ${JSON.stringify(got[i].dims)} ≠ TF.js shape ${JSON.stringify(y.shape)}`);
+        throw new Error(
+          `output ${i}: ONNX shape ${JSON.stringify(got[i].dims)} ≠ TF.js shape ${JSON.stringify(y.shape)}`,
+        );
       }
       expectClose(got[i].data, y.dataSync(), rtol, `output ${i} (${session.outputNames[i]})`);
     });

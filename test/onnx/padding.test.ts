@@ -9,10 +9,20 @@ describe("samePads is TF's 'same' padding (tfjs-core computeConv2DInfo)", () => 
         for (const dilation of stride === 1 ? [1, 2, 3] : [1]) {
           it(`size=${size} kernel=${kernel} stride=${stride} dilation=${dilation}`, () => {
             const info = tf.backend_util.computeConv2DInfo(
-              [1, size, size + 1, 1], [kernel, kernel, 1, 1], [stride, stride], [dilation, dilation], 'same',
+              [1, size, size + 1, 1],
+              [kernel, kernel, 1, 1],
+              [stride, stride],
+              [dilation, dilation],
+              'same',
             );
-            expect(samePads(size, kernel, stride, dilation)).toEqual([info.padInfo.top, info.padInfo.bottom]);
-            expect(samePads(size + 1, kernel, stride, dilation)).toEqual([info.padInfo.left, info.padInfo.right]);
+            expect(samePads(size, kernel, stride, dilation)).toEqual([
+              info.padInfo.top,
+              info.padInfo.bottom,
+            ]);
+            expect(samePads(size + 1, kernel, stride, dilation)).toEqual([
+              info.padInfo.left,
+              info.padInfo.right,
+            ]);
           });
         }
       }

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOConvBase, fileSystem, foldModel } from '../../src/node.js';
 import { buildModel, zooModelNames } from '../../src/models/index.js';
 import { expectClose } from '../helpers/tolerance.js';
-import { attr, expectOnnxMatchesTfjs, initializerDims, nodesOf, randomizeForExport } from './helpers.js';
+import {
+  attr,
+  expectOnnxMatchesTfjs,
+  initializerDims,
+  nodesOf,
+  randomizeForExport,
+} from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'doconv-onnx-zoo-'));
 beforeAll(async () => {
@@ -20,7 +26,9 @@ const BATCH = 2;
 
 /** Conv-like layers of a model (each must become exactly one ONNX Conv). */
 function convLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.filter((l) => l instanceof DOConvBase || ['Conv2D', 'DepthwiseConv2D'].includes(l.getClassName()));
+  return model.layers.filter(
+    (l) => l instanceof DOConvBase || ['Conv2D', 'DepthwiseConv2D'].includes(l.getClassName()),
+  );
 }
 
 describe('every zoo model → ONNX: onnxruntime gives the TF.js outputs (random weights, D and BN statistics)', () => {
@@ -39,10 +47,17 @@ describe('every zoo model → ONNX: onnxruntime gives the TF.js outputs (random 
           const layers = convLayers(model);
           expect(convs).toHaveLength(layers.length);
           layers.forEach((layer, i) => {
-            const groups = layer instanceof DOConvBase ? layer.convGroups : layer.getClassName() === 'DepthwiseConv2D' ? (layer.getWeights()[0].shape[2] as number) : 1;
+            const groups =
+              layer instanceof DOConvBase
+                ? layer.convGroups
+                : layer.getClassName() === 'DepthwiseConv2D'
+                  ? (layer.getWeights()[0].shape[2] as number)
+                  : 1;
             expect(attr(convs[i], 'group') ?? 1, layer.name).toBe(groups);
             const inChannels = (layer.input as tf.SymbolicTensor).shape[3] as number;
-            expect(initializerDims(decoded, convs[i], 1)?.[1], layer.name).toBe(inChannels / groups);
+            expect(initializerDims(decoded, convs[i], 1)?.[1], layer.name).toBe(
+              inChannels / groups,
+            );
           });
           const flattens = model.layers.filter((l) => l.getClassName() === 'Flatten').length;
           expect(nodesOf(decoded, 'Transpose').length).toBeLessThanOrEqual(1 + flattens);
@@ -59,7 +74,8 @@ describe('the folded TF.js model of every zoo net loads and predicts with plain 
     const expected: Float32Array[] = [];
     const standard: string[][] = [];
     for (const [m, name] of zooModelNames.entries()) {
-      const inputShape = name.includes('mnist') || name === 'gluon-lenet' ? SHAPES.mnist : SHAPES.cifar;
+      const inputShape =
+        name.includes('mnist') || name === 'gluon-lenet' ? SHAPES.mnist : SHAPES.cifar;
       const model = buildModel(name, { conv: 'doconv', inputShape, numClasses: 10, seed: m });
       randomizeForExport(model, 7 * m);
       const folded = foldModel(model, { fuseBatchNorm: true });
@@ -76,12 +92,21 @@ describe('the folded TF.js model of every zoo net loads and predicts with plain 
     const jobsFile = join(dir, 'jobs.json');
     writeFileSync(jobsFile, JSON.stringify(jobs));
     const script = join(import.meta.dirname, 'fixtures', 'plainTfjsPredictMany.mjs');
-    const out = execFileSync(process.execPath, [script, jobsFile], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    const results = JSON.parse(out.trim().split('\n').pop()!) as { classes: string[]; y: number[] }[];
+    const out = execFileSync(process.execPath, [script, jobsFile], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const results = JSON.parse(out.trim().split('\n').pop()!) as {
+      classes: string[];
+      y: number[];
+    }[];
     expect(results).toHaveLength(zooModelNames.length);
     results.forEach((r, i) => {
       expect(r.classes, zooModelNames[i]).toEqual(standard[i]);
-      expect(r.classes.some((c) => c.startsWith('DO')), zooModelNames[i]).toBe(false);
+      expect(
+        r.classes.some((c) => c.startsWith('DO')),
+        zooModelNames[i],
+      ).toBe(false);
       expectClose(r.y, expected[i], 1e-4, `${zooModelNames[i]} in plain tfjs`);
     });
   });
