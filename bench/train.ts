@@ -2,13 +2,15 @@
  * npm run bench:train — training throughput (images/s) of the benchmark nets, Conv vs DO-Conv:
  * on wasm single-threaded (trainOnBatch), on wasm with createParallelTrainer's worker threads, on
  * cpu (MNIST net only), and — sequentially afterwards, in the same run — in PyTorch when
- * `import torch` works. Random data. Not a test: never asserts. Writes results/train-<date>.json.
+ * `import torch` works (all cores, then one thread). Random data. Not a test: never asserts.
+ * Writes results/train-<date>.json.
  *
  * Method (a shared 2-core machine drifts): per net and backend, each variant gets warm-up steps,
  * then `windows` timed windows of `steps` steps; within a window the variants run back to back,
  * in alternating order. Figures are medians over windows with min–max; the DO-Conv overhead is
- * taken window by window (paired) and summarised the same way. The 1-minute load average is
- * recorded around every phase.
+ * taken window by window (paired) and summarised the same way, from wall time and from the
+ * process's CPU time (all threads), which other processes' load hardly moves. The 1-minute load
+ * average is recorded around every phase.
  *
  *   npx tsx bench/train.ts [--nets mnist-sample,resnet20] [--variants conv,doconv] [--windows 3]
  *     [--steps-mnist-sample 10] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
@@ -33,7 +35,10 @@ import { variants } from './variants.js';
 interface Row {
   net: string;
   variant: string;
-  /** 'wasm' (one thread), 'wasm-<n>-workers' (createParallelTrainer), 'cpu', 'pytorch' */
+  /**
+   * 'wasm' (one thread), 'wasm-<n>-workers' (createParallelTrainer), 'cpu', 'pytorch' (all
+   * cores, as the issue measured it), 'pytorch-1-thread'
+   */
   backend: string;
   batch: number;
   stepsPerWindow: number;
@@ -215,7 +220,12 @@ function findTorchPython(): string | undefined {
   );
 }
 
-function runTorch(python: string): Row[] {
+/**
+ * The PyTorch side with `threads` intra-op threads. Both settings are run: all cores is the
+ * issue's reference; one thread is the fair match for one wasm thread, and the figure that
+ * survives other processes' load (PyTorch's OpenMP team collapses when a core is taken away).
+ */
+function runTorch(python: string, threads: number): Row[] {
   const jobs = netNames.map((n) => ({
     net: n,
     variants: variantNames,
@@ -225,6 +235,7 @@ function runTorch(python: string): Row[] {
     warmup,
   }));
   const r = spawnSync(python, ['bench/torch_train.py', JSON.stringify(jobs)], {
+    env: { ...process.env, TORCH_THREADS: String(threads) },
     encoding: 'utf8',
     timeout: 15 * 60_000,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -235,6 +246,7 @@ function runTorch(python: string): Row[] {
   }
   const rows = JSON.parse(r.stdout.trim().split('\n').pop()!) as Row[];
   for (const row of rows) {
+    if (threads === 1) row.backend = 'pytorch-1-thread';
     row.imagesPerSec = summarize(row.windows);
     if (row.cpuMsWindows) row.cpuMsPerStep = summarize(row.cpuMsWindows);
   }
@@ -280,10 +292,14 @@ async function main() {
   }
   const python = has('no-torch') ? undefined : findTorchPython();
   if (python) {
-    const torchRows = await phase('pytorch', async () => runTorch(python));
-    for (const r of torchRows)
-      console.log(`${r.net} ${r.variant} pytorch: ${fmt(r.imagesPerSec)} img/s`);
-    rows.push(...torchRows);
+    for (const threads of [os.cpus().length, 1]) {
+      const torchRows = await phase(`pytorch ${threads} thread(s)`, async () =>
+        runTorch(python, threads),
+      );
+      for (const r of torchRows)
+        console.log(`${r.net} ${r.variant} ${r.backend}: ${fmt(r.imagesPerSec)} img/s`);
+      rows.push(...torchRows);
+    }
   } else {
     console.log(
       has('no-torch')
@@ -377,9 +393,12 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
     'wasm/cpu',
     'torch img/s',
     'best wasm/torch',
+    'torch 1-thread img/s',
+    'wasm/torch 1-thread',
     'DO overhead wasm',
     `DO overhead ${workers}w`,
     'DO overhead torch',
+    'DO overhead torch 1-thread',
   ];
   const lines = [header];
   for (const n of netNames)
@@ -388,6 +407,7 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
       const p = med(n, v, par);
       const c = med(n, v, 'cpu');
       const t = med(n, v, 'pytorch');
+      const t1 = med(n, v, 'pytorch-1-thread');
       const best = [w, p].filter((s): s is Summary => !!s).sort((a, b) => b.median - a.median)[0];
       const isDo = v !== 'conv';
       const pr = rows.find((r) => r.net === n && r.variant === v && r.backend === par);
@@ -405,9 +425,12 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
         ratio(w, c),
         t ? fmt(t) : '—',
         ratio(best, t),
+        t1 ? fmt(t1) : '—',
+        ratio(w, t1),
         isDo ? oh(n, v, 'wasm') : '',
         isDo ? oh(n, v, par) : '',
         isDo ? oh(n, v, 'pytorch') : '',
+        isDo ? oh(n, v, 'pytorch-1-thread') : '',
       ]);
     }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
