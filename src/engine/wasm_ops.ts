@@ -39,39 +39,27 @@ export function release(backend: Backend, ...infos: Array<Info | null | undefine
 
 export type Pad2D = [[number, number], [number, number], [number, number], [number, number]];
 
-export function conv2d(
-  backend: Backend,
-  x: Info,
-  filter: Info,
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad2D | 'valid' | 'same',
-): Info {
-  return run('Conv2D', backend, { x, filter }, {
-    strides,
-    dilations,
-    pad,
-    dataFormat: 'NHWC',
-    dimRoundingMode: undefined,
-  } as unknown as Attrs);
+/** A forward conv kernel of wasm's (XNNPACK-backed), NHWC, called with the backend directly. */
+function convKernel(kernelName: 'Conv2D' | 'DepthwiseConv2dNative') {
+  return (
+    backend: Backend,
+    x: Info,
+    filter: Info,
+    strides: [number, number],
+    dilations: [number, number],
+    pad: Pad2D | 'valid' | 'same',
+  ): Info =>
+    run(kernelName, backend, { x, filter }, {
+      strides,
+      dilations,
+      pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    } as unknown as Attrs);
 }
 
-export function depthwiseConv2d(
-  backend: Backend,
-  x: Info,
-  filter: Info,
-  strides: [number, number],
-  dilations: [number, number],
-  pad: Pad2D | 'valid' | 'same',
-): Info {
-  return run('DepthwiseConv2dNative', backend, { x, filter }, {
-    strides,
-    dilations,
-    pad,
-    dataFormat: 'NHWC',
-    dimRoundingMode: undefined,
-  } as unknown as Attrs);
-}
+export const conv2d = convKernel('Conv2D');
+export const depthwiseConv2d = convKernel('DepthwiseConv2dNative');
 
 export function transpose(backend: Backend, x: Info, perm: number[]): Info {
   return run('Transpose', backend, { x }, { perm });
