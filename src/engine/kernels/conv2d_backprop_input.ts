@@ -8,15 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../conv_geometry.js';
-import {
-  conv2d,
-  cropIfNeeded,
-  padIfNeeded,
-  release,
-  reshape,
-  reverse,
-  transpose,
-} from '../wasm_ops.js';
+import { reversedPhaseFilter } from './reversed_phase_filter.js';
+import { conv2d, cropIfNeeded, release, reshape, reverse, transpose } from '../wasm_ops.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -86,20 +79,12 @@ function phases(
   const ph = inputGradAxisPhases(h);
   const pw = inputGradAxisPhases(w);
   const [, , ci, co] = filter.shape as Shape4;
-  // Filter [Mh·sh, Mw·sw, Ci, Co] → [Mh, sh, Mw, sw, Ci, Co]: tap m of phase r is w[m·s + r].
-  const fp = padIfNeeded(backend, filter, [
-    [0, ph.padFilter],
-    [0, pw.padFilter],
-    [0, 0],
-    [0, 0],
-  ]);
-  const f6 = reshape(backend, fp, [ph.taps, h.s, pw.taps, w.s, ci, co]);
-  // The conv correlates, so taps run backwards: reverse m.
-  const fr = reverse(backend, f6, [0, 2]);
+  // [Mh, sh, Mw, sw, Ci, Co], taps reversed
+  const fr = reversedPhaseFilter(backend, filter, h, w);
   // → [Mh, Mw, Co, sh, sw, Ci]: output channel (rh·sw + rw)·Ci + ci, DepthToSpace's order.
   const ft = transpose(backend, fr, [0, 2, 5, 1, 3, 4]);
   const g = reshape(backend, ft, [ph.taps, pw.taps, co, h.s * w.s * ci]);
-  release(backend, fp, f6, fr, ft);
+  release(backend, fr, ft);
 
   const z = conv2d(backend, dy, g, [1, 1], [1, 1], [[0, 0], ph.pad, pw.pad, [0, 0]]);
   release(backend, g);

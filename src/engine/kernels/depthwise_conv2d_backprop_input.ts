@@ -8,10 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../conv_geometry.js';
+import { reversedPhaseFilter } from './reversed_phase_filter.js';
 import {
   cropIfNeeded,
   depthwiseConv2d,
-  padIfNeeded,
   release,
   reshape,
   reverse,
@@ -72,18 +72,12 @@ export function depthwiseConv2dNativeBackpropInput(args: {
 
   const ph = inputGradAxisPhases(h);
   const pw = inputGradAxisPhases(w);
-  const fp = padIfNeeded(backend, filter, [
-    [0, ph.padFilter],
-    [0, pw.padFilter],
-    [0, 0],
-    [0, 0],
-  ]);
-  const f6 = reshape(backend, fp, [ph.taps, h.s, pw.taps, w.s, c, m]);
-  const fr = reverse(backend, f6, [0, 2]);
+  // [Mh, sh, Mw, sw, C, M], taps reversed
+  const fr = reversedPhaseFilter(backend, filter, h, w);
   // → [Mh, Mw, C, M, sh, sw]: depthwise input channel c·M+q, multiplier index rh·sw+rw.
   const ft = transpose(backend, fr, [0, 2, 4, 5, 1, 3]);
   const g = reshape(backend, ft, [ph.taps, pw.taps, c * m, h.s * w.s]);
-  release(backend, fp, f6, fr, ft);
+  release(backend, fr, ft);
   const z = depthwiseConv2d(backend, dy, g, [1, 1], [1, 1], [[0, 0], ph.pad, pw.pad, [0, 0]]);
   release(backend, g);
   const [, zh, zw] = z.shape;
