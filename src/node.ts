@@ -13,10 +13,12 @@ export type { BackendName, UseBestBackendOptions } from './engine/use_best_backe
 // Data-parallel training on worker threads (each with its own wasm instance): the second core.
 export { createParallelTrainer } from './engine/parallel/parallel_trainer.js';
 export type {
+  ParallelGradients,
   ParallelStepResult,
   ParallelTrainer,
   ParallelTrainerOptions,
 } from './engine/parallel/parallel_trainer.js';
+export type { LossSpec } from './engine/parallel/protocol.js';
 // Export for deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
 export { exportModel, exportFormats } from './interop/onnx/exportModel.js';
 export type {

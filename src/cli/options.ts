@@ -118,6 +118,7 @@ export interface RecipeFlags {
   decayD?: boolean;
   augment?: boolean;
   normalize?: NormalizeKind;
+  workers?: number;
   backend: BackendChoice;
   progress: ProgressMode;
 }
@@ -226,6 +227,12 @@ export function addRecipeOptions(cmd: Command): Command {
     )
     .addOption(
       new Option(
+        '--workers <n>',
+        "worker threads for the forward/backward passes, one core each (default 1: this thread); BatchNorm then normalises each worker's share of the batch on its own",
+      ).argParser(positiveInt),
+    )
+    .addOption(
+      new Option(
         '--backend <name>',
         "backend (auto: tfjs-node, else wasm with doconv's kernels, else cpu)",
       )
@@ -277,6 +284,7 @@ export function recipeFromFlags(f: RecipeFlags): RecipeOptions {
     decayD: f.decayD,
     augment: f.augment,
     normalize: f.normalize,
+    workers: f.workers,
   };
 }
 

@@ -61,6 +61,8 @@ export async function saveCheckpoint<S>(
     await contents.model.save(fileSystem(temp));
     const named = await contents.optimizer.getWeights();
     const { data, specs } = await tf.io.encodeWeights(named);
+    // getWeights makes a fresh tensor for the step count; the slots are the optimizer's own.
+    tf.dispose(named.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
     const optimizerFile: OptimizerFile = {
       format: FORMAT,
       className: contents.optimizer.getClassName(),

@@ -63,6 +63,12 @@ export interface RecipeOptions {
   normalize?: NormalizeKind;
   /** Seeds initialisation (the zoo's seed), shuffling and augmentation. Default 1. */
   seed?: number;
+  /**
+   * Worker threads computing each step's forward and backward passes (data parallel, one wasm
+   * instance each: the way to use more than one core in Node). Default 1: this thread. Part of the
+   * recipe: BatchNorm normalises each worker's shard by itself, so BN nets' numbers depend on it.
+   */
+  workers?: number;
 }
 
 /** The complete recipe of a run, as recorded in state.json and summary.json. */
@@ -76,6 +82,7 @@ export interface TrainConfig extends Recipe {
   trainLimit: number | null;
   testLimit: number | null;
   seed: number;
+  workers: number;
 }
 
 /** Fields that must match for `resume` to continue a run (epochs may grow; paths may move). */
@@ -95,6 +102,7 @@ export const RESUME_KEYS = [
   'augment',
   'normalize',
   'seed',
+  'workers',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 /** Resolves and checks `opts`; errors name the option and the value. */
@@ -143,6 +151,7 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
     augment: opts.augment ?? base.augment,
     normalize: opts.normalize ?? base.normalize,
     seed: opts.seed ?? 1,
+    workers: opts.workers ?? 1,
   };
   const holdout = opts.holdout ?? base.holdout;
   if (holdout !== undefined) config.holdout = holdout;
@@ -184,6 +193,7 @@ function checkConfig(c: TrainConfig): void {
   positiveInt('epochs', c.epochs);
   positiveInt('batchSize', c.batchSize);
   positiveInt('evalBatchSize', c.evalBatchSize);
+  positiveInt('workers', c.workers);
   if (c.trainLimit !== null) positiveInt('trainLimit', c.trainLimit);
   if (c.testLimit !== null) positiveInt('testLimit', c.testLimit);
   if (c.holdout !== undefined) positiveInt('holdout', c.holdout);

@@ -6,6 +6,12 @@
  * learning rate from a pure schedule function, and every step is forward (training mode, so BatchNorm
  * updates its moving statistics) → loss → gradients → + weight decay → optimizer. Same seed, same
  * backend → the same weights, and a run resumed from an epoch checkpoint continues identically.
+ *
+ * With `workers` > 1 the forward/backward half of each step runs data-parallel on worker threads
+ * (createParallelTrainer: one wasm instance per core); weight decay and the update stay here. The
+ * run is still seeded and repeatable for a given worker count, but BatchNorm normalises each
+ * worker's shard with the shard's own statistics (as PyTorch DDP without SyncBatchNorm), so a BN
+ * net's numbers depend on the worker count.
  */
 import * as tf from '@tensorflow/tfjs';
 // The wasm backend needs doconv's gradient kernels to train; registering is idempotent.
@@ -21,6 +27,10 @@ import type { ScheduledOptimizer } from './optimizers.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 import { learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
 import { addWeightDecay, decayMask } from './weightDecay.js';
+import {
+  createParallelTrainer,
+  type ParallelTrainer,
+} from '../engine/parallel/parallel_trainer.js';
 
 /** What the loop needs to know (a subset of TrainConfig, plus the resolved normalisation). */
 export interface LoopConfig {
@@ -37,6 +47,8 @@ export interface LoopConfig {
   augment: boolean;
   normalize?: Normalization;
   outputKind: OutputKind;
+  /** Worker threads for the forward/backward passes; 1 (default) computes on this thread. */
+  workers?: number;
 }
 
 /** Callbacks of `runTraining`. */
@@ -60,28 +72,37 @@ export async function runTraining(
 ): Promise<EpochMetrics[]> {
   const progress = hooks.progress ?? silentProgress;
   const done = [...history];
-  for (let epoch = done.length; epoch < config.epochs; epoch++) {
-    const t = await trainEpoch(model, optimizer, train, epoch, config, progress, hooks.signal);
-    const evalStart = performance.now();
-    const ev = evaluate(model, test, {
-      batchSize: config.evalBatchSize,
-      normalize: config.normalize,
-      outputKind: config.outputKind,
-    });
-    const metrics: EpochMetrics = {
-      epoch: epoch + 1,
-      trainLoss: t.loss,
-      trainAccuracy: t.accuracy,
-      testLoss: ev.loss,
-      testAccuracy: ev.accuracy,
-      imagesPerSecond: t.imagesPerSecond,
-      seconds: t.seconds,
-      evalSeconds: (performance.now() - evalStart) / 1000,
-      lr: t.lr,
-    };
-    done.push(metrics);
-    await hooks.onEpochEnd?.(metrics, done);
-    progress.endEpoch(metrics, config.epochs);
+  const parallel = await startWorkers(model, optimizer, config);
+  try {
+    for (let epoch = done.length; epoch < config.epochs; epoch++) {
+      const t = await trainEpoch(model, optimizer, train, epoch, config, {
+        progress,
+        signal: hooks.signal,
+        parallel,
+      });
+      const evalStart = performance.now();
+      const ev = evaluate(model, test, {
+        batchSize: config.evalBatchSize,
+        normalize: config.normalize,
+        outputKind: config.outputKind,
+      });
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: t.loss,
+        trainAccuracy: t.accuracy,
+        testLoss: ev.loss,
+        testAccuracy: ev.accuracy,
+        imagesPerSecond: t.imagesPerSecond,
+        seconds: t.seconds,
+        evalSeconds: (performance.now() - evalStart) / 1000,
+        lr: t.lr,
+      };
+      done.push(metrics);
+      await hooks.onEpochEnd?.(metrics, done);
+      progress.endEpoch(metrics, config.epochs);
+    }
+  } finally {
+    await parallel?.dispose();
   }
   return done;
 }
@@ -96,6 +117,38 @@ export interface EpochResult {
   lr: number;
 }
 
+/**
+ * The worker threads `config.workers` asks for, or undefined for 1. They compute with the backend
+ * this thread uses.
+ */
+export async function startWorkers(
+  model: tf.LayersModel,
+  optimizer: ScheduledOptimizer,
+  config: Pick<LoopConfig, 'workers' | 'outputKind'>,
+): Promise<ParallelTrainer | undefined> {
+  const workers = config.workers ?? 1;
+  if (!(Number.isInteger(workers) && workers >= 1)) {
+    throw new Error(`workers must be an integer ≥ 1, got ${JSON.stringify(config.workers)}`);
+  }
+  if (workers === 1) return undefined;
+  return createParallelTrainer({
+    model,
+    optimizer,
+    loss: { crossEntropy: config.outputKind },
+    workers,
+    backend: tf.getBackend(),
+  });
+}
+
+/** What else `trainEpoch` may take. */
+export interface EpochHooks {
+  progress?: ProgressReporter;
+  /** Checked before every step. */
+  signal?: AbortSignal;
+  /** Worker threads from `startWorkers` (they must hold `model`); omitted: this thread computes. */
+  parallel?: ParallelTrainer;
+}
+
 /** One pass over `train` in the epoch's seeded order. */
 export async function trainEpoch(
   model: tf.LayersModel,
@@ -103,8 +156,7 @@ export async function trainEpoch(
   train: Dataset,
   epoch: number,
   config: LoopConfig,
-  progress: ProgressReporter = silentProgress,
-  signal?: AbortSignal,
+  { progress = silentProgress, signal, parallel }: EpochHooks = {},
 ): Promise<EpochResult> {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const mask = decayMask(model, { decayD: config.decayD });
@@ -132,7 +184,10 @@ export async function trainEpoch(
     try {
       signal?.throwIfAborted();
       optimizer.learningRate = lrAt(step);
-      const [loss, right] = trainStep(model, optimizer, variables, mask, xs, ys, config);
+      const [loss, right] =
+        parallel === undefined
+          ? trainStep(model, optimizer, variables, mask, xs, ys, config)
+          : await parallelStep(parallel, optimizer, variables, mask, xs, ys, config);
       lossSum += loss * size;
       correct += right;
       images += size;
@@ -178,14 +233,53 @@ function trainStep(
       const { value, grads } = tf.variableGrads(() => {
         const out = model.apply(xs, { training: true }) as tf.Tensor;
         right = tf.keep(correctCount(ys, out));
-        return crossEntropy(ys, out, config.outputKind);
+        // Layers' own regularisers (a custom model's kernelRegularizer), as trainOnBatch adds them
+        // and the parallel workers do; the zoo has none (weight decay is config.weightDecay).
+        let loss = crossEntropy(ys, out, config.outputKind);
+        for (const penalty of model.calculateLosses()) loss = tf.add(loss, penalty);
+        return loss;
       }, variables);
-      const gradList = variables.map((v) => grads[v.name]);
-      const decayed = addWeightDecay(gradList, variables, mask, config.weightDecay);
-      optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: decayed[i] })));
+      update(
+        optimizer,
+        variables,
+        mask,
+        variables.map((v) => grads[v.name]),
+        config,
+      );
       return [value.dataSync()[0], right!.dataSync()[0]];
     });
   } finally {
     right?.dispose();
   }
+}
+
+/** trainStep with the forward/backward half on the worker threads. */
+async function parallelStep(
+  parallel: ParallelTrainer,
+  optimizer: ScheduledOptimizer,
+  variables: tf.Variable[],
+  mask: boolean[],
+  xs: tf.Tensor,
+  ys: tf.Tensor,
+  config: LoopConfig,
+): Promise<[number, number]> {
+  const { grads, loss, correct } = await parallel.gradients(xs, ys);
+  try {
+    tf.tidy(() => update(optimizer, variables, mask, grads, config));
+  } finally {
+    tf.dispose(grads);
+  }
+  return [loss, correct ?? 0];
+}
+
+/** + weight decay → optimizer step (call inside tidy). */
+function update(
+  optimizer: ScheduledOptimizer,
+  variables: tf.Variable[],
+  mask: boolean[],
+  grads: tf.Tensor[],
+  config: LoopConfig,
+): void {
+  const decayed = addWeightDecay(grads, variables, mask, config.weightDecay);
+  optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: decayed[i] })));
 }

@@ -107,7 +107,10 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
     this.disposeSlots();
     const count = per === 0 ? 0 : rest.length / per;
     this.slots = Array.from({ length: count }, (_, i) =>
-      rest.slice(i * per, (i + 1) * per).map((w) => tf.keep(w.tensor.clone().variable(false))),
+      // the clone goes with the tidy; the variable keeps its data
+      rest
+        .slice(i * per, (i + 1) * per)
+        .map((w) => tf.tidy(() => w.tensor.clone().variable(false))),
     );
   }
 

@@ -7,7 +7,7 @@ import { buildModel, type ConvKind } from '../models/index.js';
 import { createRng } from '../data/prng.js';
 import type { Dataset } from '../data/dataset.js';
 import { selectBackend, type BackendChoice } from './environment.js';
-import { trainEpoch } from './loop.js';
+import { startWorkers, trainEpoch } from './loop.js';
 import { detectOutputKind } from './losses.js';
 import { createOptimizer } from './optimizers.js';
 
@@ -25,6 +25,8 @@ export interface SpeedOptions {
   /** Untimed steps first (JIT, kernel setup, optimizer slots). Default 10. */
   warmupSteps?: number;
   backend?: BackendChoice;
+  /** Worker threads (see TrainOptions.workers). Default 1. */
+  workers?: number;
 }
 
 /** What `measureTrainingSpeed` reports. */
@@ -32,6 +34,7 @@ export interface SpeedResult {
   model: string;
   conv: ConvKind;
   backend: string;
+  workers: number;
   batchSize: number;
   steps: number;
   imagesPerSecond: number;
@@ -60,6 +63,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
   const backend = await selectBackend(opts.backend);
   const model = buildModel(modelName, { conv, inputShape: [h, w, c], numClasses, seed: 1 });
   const optimizer = createOptimizer({ kind: 'sgd', learningRate: 0.01, momentum: 0.9 });
+  let parallel: Awaited<ReturnType<typeof startWorkers>>;
   try {
     const config = {
       epochs: 1,
@@ -73,32 +77,27 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
       decayD: true,
       augment: false,
       outputKind: detectOutputKind(model),
+      workers: opts.workers ?? 1,
     };
-    if (warmup > 0)
-      await trainEpoch(
-        model,
-        optimizer,
-        randomDataset(warmup * batchSize, h, w, c, numClasses),
-        0,
-        config,
-      );
-    const timed = await trainEpoch(
-      model,
-      optimizer,
-      randomDataset(steps * batchSize, h, w, c, numClasses),
-      0,
-      config,
-    );
+    parallel = await startWorkers(model, optimizer, config);
+    const epochOf = (n: number) =>
+      trainEpoch(model, optimizer, randomDataset(n * batchSize, h, w, c, numClasses), 0, config, {
+        parallel,
+      });
+    if (warmup > 0) await epochOf(warmup);
+    const timed = await epochOf(steps);
     return {
       model: modelName,
       conv,
       backend,
+      workers: config.workers,
       batchSize,
       steps,
       imagesPerSecond: timed.imagesPerSecond,
       secondsPerStep: timed.seconds / steps,
     };
   } finally {
+    await parallel?.dispose();
     optimizer.dispose();
     model.dispose();
   }

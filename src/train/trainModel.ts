@@ -291,7 +291,9 @@ function checkInputShape(model: tf.LayersModel, ds: Dataset): void {
   }
 }
 
-function checkResumable(saved: TrainConfig, now: TrainConfig, dir: string): void {
+function checkResumable(recorded: TrainConfig, now: TrainConfig, dir: string): void {
+  // Checkpoints from before `workers` existed were trained on one thread.
+  const saved = { ...recorded, workers: recorded.workers ?? 1 };
   const differ = RESUME_KEYS.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
   if (differ.length > 0) {
     const list = differ.map(

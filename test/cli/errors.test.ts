@@ -24,6 +24,11 @@ const cases: Array<[string, string[], RegExp]> = [
     /option '--epochs <n>' argument 'five' is invalid/,
   ],
   [
+    'bad --workers',
+    ['train', '--model', 'tf-mnist-sample', '--workers', '0', '--out', 'x'],
+    /option '--workers <n>' argument '0' is invalid\. "0" is not a positive integer\./,
+  ],
+  [
     'bad --lr',
     ['train', '--model', 'tf-mnist-sample', '--lr', '-0.1', '--out', 'x'],
     /option '--lr <rate>' argument '-0.1' is invalid\. "-0.1" is not a positive number\./,

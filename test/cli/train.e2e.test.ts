@@ -1,6 +1,6 @@
 /**
  * The real executable, spawned from source: `doconv train` on 300 MNIST images for one epoch writes the
- * documented files; `eval` and `fold` read them back; a bad argument exits 1 with a one-line error.
+ * documented files (on 2 worker threads); `eval` and `fold` read them back; a bad argument exits 1 with a one-line error.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -32,6 +32,9 @@ beforeAll(async () => {
     out,
     '--backend',
     'wasm',
+    // the worker threads, started from a spawned CLI run from source (the tsx bootstrap)
+    '--workers',
+    '2',
   ]);
 });
 afterAll(async () => {
@@ -79,6 +82,7 @@ describe('doconv train (spawned)', () => {
       testImages: 300,
       backend: 'wasm',
     });
+    expect(summary.config.workers).toBe(2);
     expect((await fs.readdir(path.join(out, 'checkpoint'))).sort()).toEqual([
       'model.json',
       'optimizer.bin',

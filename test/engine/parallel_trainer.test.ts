@@ -11,6 +11,7 @@ import {
   type ParallelTrainer,
 } from '../../src/engine/parallel/parallel_trainer.js';
 import { shardRanges, weightedSumInOrder } from '../../src/engine/parallel/shards.js';
+import { correctCount, crossEntropy } from '../../src/train/losses.js';
 import { host, relativeError } from './helpers.js';
 
 describe('shard arithmetic', () => {
@@ -125,6 +126,42 @@ describe('createParallelTrainer', () => {
     a.forEach((w, i) => expect(relativeError(b[i], w), `weight ${i}`).toBeLessThan(1e-5));
   });
 
+  it("gradients(): the global batch's mean-loss gradient and correct count, weights untouched", async () => {
+    await tf.setBackend('wasm');
+    const model = plainNet();
+    seedWeights(model, 2);
+    const trainer = await createParallelTrainer({
+      model,
+      optimizer: tf.train.sgd(0.1),
+      // the trainer's own cross-entropy on probabilities (the net ends in softmax)
+      loss: { crossEntropy: 'probabilities' },
+      workers: 2,
+    });
+    open.push(trainer);
+    const { x, y } = batch(7, 21);
+    const before = await weightsOf(model);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const want = tf.variableGrads(
+      () => crossEntropy(y, model.predict(x) as tf.Tensor, 'probabilities'),
+      vars,
+    );
+    const wantCorrect = tf.tidy(() => correctCount(y, model.predict(x) as tf.Tensor).dataSync()[0]);
+    const got = await trainer.gradients(x, y);
+    expect(got.grads).toHaveLength(vars.length);
+    for (const [i, v] of vars.entries()) {
+      expect(got.grads[i].shape).toEqual(v.shape);
+      expect(
+        relativeError(await got.grads[i].data(), await want.grads[v.name].data()),
+        `grad ${i}`,
+      ).toBeLessThan(1e-5);
+    }
+    expect(got.loss).toBeCloseTo((await want.value.data())[0], 5);
+    expect(got.correct).toBe(wantCorrect);
+    expect(await weightsOf(model)).toEqual(before);
+    tf.dispose([...got.grads, want.value, ...Object.values(want.grads), x, y]);
+    await trainer.dispose();
+  });
+
   it('a seeded run repeats exactly; BatchNorm nets learn; nothing leaks', async () => {
     await tf.setBackend('wasm');
     const run = async () => {
@@ -204,6 +241,15 @@ describe('createParallelTrainer', () => {
         loss: 'categoricalCrossentropy',
       }),
     ).rejects.toThrow(/optimizer must be a tf.Optimizer instance .*got "adam"/);
+    await expect(
+      createParallelTrainer({
+        model,
+        optimizer: tf.train.sgd(0.1),
+        loss: { crossEntropy: 'softmax' } as unknown as string,
+      }),
+    ).rejects.toThrow(
+      /loss must be a tfjs-layers loss name or \{crossEntropy: .*got \{"crossEntropy":"softmax"\}/,
+    );
     const trainer = await createParallelTrainer({
       model,
       optimizer: tf.train.sgd(0.1),

@@ -21,6 +21,7 @@ interface BenchFlags {
   steps: number;
   dataset: 'mnist' | 'cifar10';
   backend: BackendChoice;
+  workers: number;
   json?: boolean;
 }
 
@@ -55,6 +56,11 @@ export function benchCommand(io: CliIO): Command {
     .addOption(
       new Option('--backend <name>', 'backend (quick)').choices(BACKEND_CHOICES).default('auto'),
     )
+    .addOption(
+      new Option('--workers <n>', 'worker threads (quick; see train --help)')
+        .argParser(positiveInt)
+        .default(1),
+    )
     .option('--json', 'print the result as JSON (quick)')
     .argument('[script-args...]', `arguments for ${BENCH_SCRIPT} (after --)`)
     .addHelpText(
@@ -85,6 +91,7 @@ Examples:
             batchSize: flags.batchSize,
             steps: flags.steps,
             backend: flags.backend,
+            workers: flags.workers,
           }),
         );
       }
@@ -94,7 +101,7 @@ Examples:
       }
       const rows: Array<[string, string]> = results.map((r) => [
         `${r.model} ${r.conv}`,
-        `${r.imagesPerSecond.toFixed(0)} img/s (batch ${r.batchSize}, ${r.steps} steps, ${(r.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.backend})`,
+        `${r.imagesPerSecond.toFixed(0)} img/s (batch ${r.batchSize}, ${r.steps} steps, ${(r.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.backend}${r.workers > 1 ? `, ${r.workers} workers` : ''})`,
       ]);
       if (results.length === 2) {
         // Time per image of DO-Conv relative to conv.

@@ -15,7 +15,14 @@
  * draw random numbers while training (dropout) are not seeded across threads.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradsReply, HostArray, HostDtype, MemoryReply, ToWorker } from './protocol.js';
+import type {
+  GradsReply,
+  HostArray,
+  HostDtype,
+  LossSpec,
+  MemoryReply,
+  ToWorker,
+} from './protocol.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
 import { startWorker, WorkerHandle } from './worker_handle.js';
 
@@ -26,10 +33,13 @@ export interface ParallelTrainerOptions {
    * ready to evaluate or save. Single input, single output.
    */
   model: tf.LayersModel;
-  /** Applied once per step on the main thread, to the summed gradient. */
+  /** Applied once per step on the main thread, to the summed gradient (trainStep only). */
   optimizer: tf.Optimizer;
-  /** A tfjs-layers loss name, as in model.compile({loss}), e.g. 'categoricalCrossentropy'. */
-  loss: string;
+  /**
+   * A tfjs-layers loss name, as in model.compile({loss}), e.g. 'categoricalCrossentropy'; or
+   * `{crossEntropy: 'logits' | 'probabilities'}`, the loss doconv's trainer uses.
+   */
+  loss: LossSpec;
   /** Worker threads; default 2. Each has its own tfjs and wasm instance (~30 MB plus activations). */
   workers?: number;
   /** Backend in the workers; default 'wasm' (with doconv's training kernels). */
@@ -47,6 +57,20 @@ export interface ParallelStepResult {
   loss: number;
   /** mean loss of each worker's shard, worker 0 first (0 for a worker with no rows) */
   shardLosses: number[];
+  /**
+   * rows of the batch whose output's argmax is the one-hot label's, for a classifier (output and
+   * labels both [rows, classes]); null for other output shapes
+   */
+  correct: number | null;
+}
+
+/** What `gradients` returns: a step's result plus the summed gradient, not yet applied. */
+export interface ParallelGradients extends ParallelStepResult {
+  /**
+   * d(mean loss over the global batch)/d(weight), one tensor per model.trainableWeights entry, in
+   * that order. The caller owns them (dispose after use).
+   */
+  grads: tf.Tensor[];
 }
 
 export interface ParallelTrainer {
@@ -59,6 +83,12 @@ export interface ParallelTrainer {
    * Steps run one at a time: a call made while one is running waits for it.
    */
   trainStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult>;
+  /**
+   * The forward and backward half of a step, for callers that transform gradients before their
+   * own update (weight decay, clipping): the workers' summed gradient, with the BatchNorm moving
+   * statistics updated as a training-mode forward pass does; the trainable weights are untouched.
+   */
+  gradients(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelGradients>;
   /** tf.memory() of each worker (numTensors, numBytes), worker 0 first: for leak checks. */
   workerMemory(): Promise<Array<{ numTensors: number; numBytes: number }>>;
   /** Stops the workers and waits until they have exited. The model stays usable. */
@@ -109,11 +139,7 @@ export async function createParallelTrainer(
       `createParallelTrainer: optimizer must be a tf.Optimizer instance (e.g. tf.train.adam(1e-3)), got ${JSON.stringify(optimizer)}`,
     );
   }
-  if (typeof loss !== 'string') {
-    throw new Error(
-      `createParallelTrainer: loss must be a tfjs-layers loss name (functions cannot cross threads), got ${typeof loss}`,
-    );
-  }
+  checkLossSpec(loss);
   const trainableVars = model.trainableWeights;
   const nonTrainableVars = model.nonTrainableWeights;
   const modelTopology = model.toJSON(null, false);
@@ -149,8 +175,8 @@ export async function createParallelTrainer(
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
 
-  async function runStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult> {
-    if (disposed) throw new Error('createParallelTrainer: trainStep after dispose()');
+  async function runGradients(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelGradients> {
+    if (disposed) throw new Error('createParallelTrainer: a step after dispose()');
     const batch = xs.shape[0];
     if (ys.shape[0] !== batch) {
       throw new Error(
@@ -188,17 +214,14 @@ export async function createParallelTrainer(
       }),
     );
     const weights = active.map((s) => s.n / batch);
+    const grads = trainableVars.map((v, i) => {
+      const sum = weightedSumInOrder(
+        replies.map((r) => r.grads[i]),
+        replies.map(() => 1), // each worker already scaled its loss by its share
+      );
+      return tf.tensor(sum, v.read().shape, 'float32');
+    });
     tf.tidy(() => {
-      const grads: tf.NamedTensorMap = {};
-      trainableVars.forEach((v, i) => {
-        const sum = weightedSumInOrder(
-          replies.map((r) => r.grads[i]),
-          replies.map(() => 1), // each worker already scaled its loss by its share
-        );
-        const variable = v.read() as tf.Variable;
-        grads[variable.name] = tf.tensor(sum, variable.shape, 'float32');
-      });
-      optimizer.applyGradients(grads);
       nonTrainableVars.forEach((v, i) => {
         const avg = weightedSumInOrder(
           replies.map((r) => r.nonTrainable[i]),
@@ -210,20 +233,38 @@ export async function createParallelTrainer(
     });
     const shardLosses = ranges.map(() => 0);
     active.forEach((s, k) => (shardLosses[s.w] = replies[k].loss));
+    const counts = replies.map((r) => r.correct);
     return {
+      grads,
       loss: active.reduce((acc, s, k) => acc + weights[k] * replies[k].loss, 0),
       shardLosses,
+      correct: counts.every((c) => c !== null) ? counts.reduce((a, c) => a + c!, 0) : null,
     };
+  }
+
+  async function runStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult> {
+    const { grads, ...result } = await runGradients(xs, ys);
+    tf.tidy(() => {
+      const named: tf.NamedTensorMap = {};
+      trainableVars.forEach((v, i) => (named[(v.read() as tf.Variable).name] = grads[i]));
+      optimizer.applyGradients(named);
+    });
+    tf.dispose(grads);
+    return result;
+  }
+
+  /** Runs `fn` after the step in flight, if any: steps run one at a time. */
+  function queued<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
   }
 
   return {
     workers,
     backend,
-    trainStep(xs, ys) {
-      const run = queue.then(() => runStep(xs, ys));
-      queue = run.catch(() => undefined);
-      return run;
-    },
+    trainStep: (xs, ys) => queued(() => runStep(xs, ys)),
+    gradients: (xs, ys) => queued(() => runGradients(xs, ys)),
     async workerMemory() {
       await queue;
       return Promise.all(
@@ -241,4 +282,13 @@ export async function createParallelTrainer(
       await Promise.all(handles.map((h) => h.exited));
     },
   };
+}
+
+function checkLossSpec(loss: unknown): asserts loss is LossSpec {
+  if (typeof loss === 'string') return;
+  const kind = (loss as { crossEntropy?: unknown } | null)?.crossEntropy;
+  if (kind === 'logits' || kind === 'probabilities') return;
+  throw new Error(
+    `createParallelTrainer: loss must be a tfjs-layers loss name or {crossEntropy: 'logits' | 'probabilities'} (functions cannot cross threads), got ${typeof loss === 'function' ? 'a function' : JSON.stringify(loss)}`,
+  );
 }

@@ -6,6 +6,13 @@
 
 export type HostDtype = 'float32' | 'int32';
 
+/**
+ * The loss a worker differentiates: a tfjs-layers loss name (as in model.compile({loss})), or
+ * doconv's trainer cross-entropy (src/train/losses.ts) for a head that outputs logits or
+ * probabilities. Functions cannot cross threads, so the loss is named, never passed.
+ */
+export type LossSpec = string | { crossEntropy: 'logits' | 'probabilities' };
+
 /** A tensor as a flat typed array plus its shape (what crosses the thread boundary). */
 export interface HostArray {
   values: Float32Array | Int32Array;
@@ -21,8 +28,7 @@ export interface InitMessage {
   backend: string;
   /** the model's topology: LayersModel.toJSON(null, false) */
   modelTopology: unknown;
-  /** tfjs-layers loss name, as in model.compile({loss}) */
-  loss: string;
+  loss: LossSpec;
   trainable: Float32Array[];
   nonTrainable: Float32Array[];
 }
@@ -60,6 +66,11 @@ export interface GradsReply {
   step: number;
   /** the shard's mean loss, unscaled */
   loss: number;
+  /**
+   * rows whose output's argmax is the one-hot label's (classification: output and labels both
+   * [rows, classes]); null for other output shapes
+   */
+  correct: number | null;
   /** gradients of weight · (shard loss), in model.trainableWeights order */
   grads: Float32Array[];
   /** non-trainable weights after the forward pass (BatchNorm moving statistics of this shard) */

@@ -6,11 +6,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { correctCount, crossEntropy } from '../../train/losses.js';
 import type {
   FromWorker,
   GradsReply,
   HostArray,
   InitMessage,
+  LossSpec,
   StepMessage,
   ToWorker,
 } from './protocol.js';
@@ -23,7 +25,8 @@ if (parentPort == null) {
 const port = parentPort;
 
 let model: tf.LayersModel | undefined;
-let lossFn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+/** The shard's mean loss (without regularisation penalties). */
+let meanLoss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -64,14 +67,23 @@ async function init(m: InitMessage): Promise<void> {
   model = (await tf.models.modelFromJSON({
     modelTopology: m.modelTopology as tf.io.ModelJSON['modelTopology'],
   })) as tf.LayersModel;
-  // Compiled only to resolve the loss name the way tfjs-layers does (its optimizer is never used),
-  // through a functional view of the same layers: a compiled Sequential keeps lossFunctions inside.
-  const view = tf.model({ inputs: model.inputs, outputs: model.outputs });
-  view.compile({ optimizer: 'sgd', loss: m.loss });
-  lossFn = view.lossFunctions[0];
+  meanLoss = resolveLoss(model, m.loss);
   writeWeights(model.trainableWeights, m.trainable);
   writeWeights(model.nonTrainableWeights, m.nonTrainable);
   post({ type: 'ready', backend: tf.getBackend() });
+}
+
+function resolveLoss(net: tf.LayersModel, spec: LossSpec): typeof meanLoss {
+  if (typeof spec !== 'string') {
+    const kind = spec.crossEntropy;
+    return (y, pred) => crossEntropy(y, pred, kind);
+  }
+  // Compiled only to resolve the loss name the way tfjs-layers does (its optimizer is never used),
+  // through a functional view of the same layers: a compiled Sequential keeps lossFunctions inside.
+  const view = tf.model({ inputs: net.inputs, outputs: net.outputs });
+  view.compile({ optimizer: 'sgd', loss: spec });
+  const fn = view.lossFunctions[0];
+  return (y, pred) => tf.mean(fn(y, pred)) as tf.Scalar;
 }
 
 function step(m: StepMessage): void {
@@ -83,13 +95,17 @@ function step(m: StepMessage): void {
   const x = toTensor(m.x);
   const y = toTensor(m.y);
   let shardLoss = 0;
+  let correct: number | null = null;
   // As tfjs-layers' trainOnBatch: mean loss over the shard plus the regularisation penalties, here
   // scaled by the shard's share so that the main thread's plain sum is the global-batch gradient.
   const { value, grads } = tf.variableGrads(() => {
     const pred = net.apply(x, { training: true }) as tf.Tensor;
-    let loss = tf.mean(lossFn(y, pred)) as tf.Scalar;
+    let loss = meanLoss(y, pred);
     for (const r of net.calculateLosses()) loss = tf.add(loss, r);
     shardLoss = loss.dataSync()[0];
+    if (pred.rank === 2 && tf.util.arraysEqual(pred.shape, y.shape)) {
+      correct = correctCount(y, pred).dataSync()[0];
+    }
     return tf.mul(loss, m.weight) as tf.Scalar;
   }, vars);
   const out: Float32Array[] = vars.map((v) => grads[v.name].dataSync() as Float32Array);
@@ -99,6 +115,7 @@ function step(m: StepMessage): void {
     type: 'grads',
     step: m.step,
     loss: shardLoss,
+    correct,
     // dataSync may return a view on the wasm heap: copy before transferring.
     grads: out.map((g) => g.slice()),
     nonTrainable: stats.map((s) => s.slice()),
