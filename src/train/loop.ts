@@ -188,6 +188,12 @@ export async function trainEpoch(
         parallel === undefined
           ? trainStep(model, optimizer, variables, mask, xs, ys, config)
           : await parallelStep(parallel, optimizer, variables, mask, xs, ys, config);
+      if (!Number.isFinite(loss)) {
+        // Stop rather than train on: every later step would be NaN too (TerminateOnNaN, built in).
+        throw new Error(
+          `training diverged: the loss is ${loss} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
+        );
+      }
       lossSum += loss * size;
       correct += right;
       images += size;

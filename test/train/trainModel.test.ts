@@ -210,6 +210,16 @@ describe('memory', () => {
   });
 });
 
+describe('divergence', () => {
+  it('a NaN loss stops the run with an error naming epoch, step and learning rate', async () => {
+    await expect(
+      train({ epochs: 1, trainLimit: 96, testLimit: 32, optimizer: 'sgd', lr: 1e6 }),
+    ).rejects.toThrow(
+      /training diverged: the loss is NaN at epoch 1, step \d+ \(learning rate 1000000\); lower the learning rate/,
+    );
+  });
+});
+
 describe('zoo model with its softmax head', () => {
   it('tf-mnist-sample: folded accuracy equals DO-Conv accuracy; logits compared before softmax', async () => {
     const { summary } = await train({
