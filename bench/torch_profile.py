@@ -1,12 +1,16 @@
 """Where a PyTorch training step's time goes, op by op (the counterpart of bench/profile.ts).
 
-  /usr/bin/python3 bench/torch_profile.py [resnet20|mnist-sample] [conv|doconv] [steps] [threads]
+  /usr/bin/python3 bench/torch_profile.py [resnet20|mnist-sample] [conv|doconv] [steps] [threads] [--json]
 
-Uses the nets of bench/torch_train.py. Prints self CPU time per op per step, largest first.
-Benchmark only: the product never uses PyTorch.
+Uses the nets of bench/torch_train.py. Profiles the forward+backward passes and the Adam update
+separately (as profile.ts does) and prints self CPU time per op per step, largest first; with --json,
+one JSON line instead: {version, threads, passes: [{key, ms, calls}], update: [...], passWallMs,
+updateWallMs}. Benchmark only: the product never uses PyTorch.
 """
+import json
 import os
 import sys
+import time
 
 import torch
 import torch.nn.functional as F
@@ -18,11 +22,24 @@ from torch_train import NETS, conv_factory  # noqa: E402
 BATCH = {'resnet20': 128, 'mnist-sample': 32}
 
 
+def accumulate(totals, prof, steps):
+    """Adds one profiled step's self CPU time (ms) and calls per op into totals, divided by steps."""
+    for e in prof.key_averages():
+        ms, calls = totals.get(e.key, (0.0, 0.0))
+        totals[e.key] = (ms + e.self_cpu_time_total / 1000 / steps, calls + e.count / steps)
+
+
+def rows(totals):
+    return [{'key': k, 'ms': ms, 'calls': calls} for k, (ms, calls) in sorted(totals.items(), key=lambda kv: -kv[1][0])]
+
+
 def main():
-    net = sys.argv[1] if len(sys.argv) > 1 else 'resnet20'
-    variant = sys.argv[2] if len(sys.argv) > 2 else 'conv'
-    steps = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    torch.set_num_threads(int(sys.argv[4]) if len(sys.argv) > 4 else (os.cpu_count() or 1))
+    args = [a for a in sys.argv[1:] if a != '--json']
+    as_json = '--json' in sys.argv
+    net = args[0] if len(args) > 0 else 'resnet20'
+    variant = args[1] if len(args) > 1 else 'conv'
+    steps = int(args[2]) if len(args) > 2 else 3
+    torch.set_num_threads(int(args[3]) if len(args) > 3 else (os.cpu_count() or 1))
     build, shape = NETS[net]
     model = build(conv_factory(variant))
     model.train()
@@ -30,22 +47,43 @@ def main():
     x = torch.randn(BATCH[net], *shape)
     y = torch.randint(0, 10, (BATCH[net],))
 
-    def step():
+    def passes():
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
-        opt.step()
 
-    step()
-    step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        for _ in range(steps):
-            step()
-    events = prof.key_averages()
-    total = sum(e.self_cpu_time_total for e in events) / steps / 1000
-    print(f'{net} {variant} pytorch {torch.__version__}, {torch.get_num_threads()} threads: '
-          f'{total:.0f} ms self CPU per step (wall per thread-pool op, not summed over threads)')
-    for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:25]:
-        print(f'{e.self_cpu_time_total / steps / 1000:9.1f} ms {e.count // steps:5d}×  {e.key}')
+    for _ in range(2):
+        passes()
+        opt.step()
+    pass_ops, update_ops = {}, {}
+    pass_s = update_s = 0.0
+    # Alternate as in training; each half of each step is recorded by a profiler of its own.
+    for _ in range(steps):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            t = time.perf_counter()
+            passes()
+            pass_s += time.perf_counter() - t
+        accumulate(pass_ops, prof, steps)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            t = time.perf_counter()
+            opt.step()
+            update_s += time.perf_counter() - t
+        accumulate(update_ops, prof, steps)
+    result = {
+        'version': torch.__version__,
+        'threads': torch.get_num_threads(),
+        'passes': rows(pass_ops),
+        'update': rows(update_ops),
+        'passWallMs': pass_s / steps * 1000,
+        'updateWallMs': update_s / steps * 1000,
+    }
+    if as_json:
+        print(json.dumps(result))
+        return
+    print(f'{net} {variant} pytorch {result["version"]}, {result["threads"]} threads')
+    for title, key, wall in [('forward+backward', 'passes', 'passWallMs'), ('Adam update', 'update', 'updateWallMs')]:
+        print(f'{title}: {result[wall]:.0f} ms wall per step (self CPU per op below)')
+        for r in result[key][:20]:
+            print(f'{r["ms"]:9.1f} ms {r["calls"]:5.0f}x  {r["key"]}')
 
 
 if __name__ == '__main__':
