@@ -146,7 +146,7 @@ async function main() {
     r.value.dispose();
     grads = r.grads;
   };
-  const update = () => optimizer.applyGradients(grads);
+  const update = () => optimizer.applyGradients(grads as Record<string, tf.Variable>);
   for (let i = 0; i < 2; i++) {
     passes();
     update();
@@ -182,7 +182,10 @@ async function main() {
   if (!process.argv.includes('--vs-torch')) return;
 
   const torch = runTorch(netName, variant, Math.max(steps, 3));
-  const ours = { ...groupSums(pass.kernels, tfjsGroup), update: total(upd.kernels) };
+  const ours: Record<string, number> = {
+    ...groupSums(pass.kernels, tfjsGroup),
+    update: total(upd.kernels),
+  };
   const rows: Array<[string, string, string, string]> = [];
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(0));
   let theirs: Record<string, number> = {};

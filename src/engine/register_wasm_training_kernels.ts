@@ -106,3 +106,17 @@ export function registerWasmTrainingKernels(): void {
   }
   registerGradients();
 }
+
+/**
+ * Takes doconv's kernels off the wasm backend where they replaced one of wasm's (the stock kernel
+ * they fell back to is kept), so that importing '@tensorflow/tfjs-backend-wasm' next registers its
+ * own without tfjs warning "already registered" once per kernel. Call registerWasmTrainingKernels
+ * right after: until then those ops run wasm's stock kernels, or none.
+ */
+export function stepAsideForWasmImport(): void {
+  for (const config of wasmTrainingKernelConfigs) {
+    if (tf.getKernel(config.kernelName, 'wasm')?.kernelFunc === config.kernelFunc) {
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+  }
+}

@@ -3,7 +3,10 @@
  * because it imports optional Node packages by name.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels } from './register_wasm_training_kernels.js';
+import {
+  registerWasmTrainingKernels,
+  stepAsideForWasmImport,
+} from './register_wasm_training_kernels.js';
 
 export interface UseBestBackendOptions {
   /** Where the chosen name is reported; default console.log. Pass `() => {}` to silence. */
@@ -36,10 +39,15 @@ const loaders: Record<BackendName, () => Promise<boolean>> = {
   // tfjs-node registers the 'tensorflow' backend (libtensorflow, multi-threaded) when imported.
   tensorflow: async () => (await importOptional('@tensorflow/tfjs-node')) && trySet('tensorflow'),
   wasm: async () => {
-    if (!(await importOptional('@tensorflow/tfjs-backend-wasm'))) return false;
-    // Importing wasm may have just overwritten our Conv2DBackpropInput: re-assert ours.
-    registerWasmTrainingKernels();
-    return trySet('wasm');
+    // Ours step aside while wasm's package registers its kernels, then replace them again.
+    stepAsideForWasmImport();
+    let imported: boolean;
+    try {
+      imported = await importOptional('@tensorflow/tfjs-backend-wasm');
+    } finally {
+      registerWasmTrainingKernels();
+    }
+    return imported && trySet('wasm');
   },
   cpu: () => trySet('cpu'),
 };
