@@ -158,8 +158,12 @@ export async function trainEpoch(
   config: LoopConfig,
   { progress = silentProgress, signal, parallel }: EpochHooks = {},
 ): Promise<EpochResult> {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const mask = decayMask(model, { decayD: config.decayD });
+  const ctx: StepContext = {
+    optimizer,
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    mask: decayMask(model, { decayD: config.decayD }),
+    config,
+  };
   const steps = batchCount(train.count, config.batchSize);
   const lrAt = (step: number) =>
     learningRateAt(config.schedule, config.learningRate, config.scheduleUnit, {
@@ -186,8 +190,8 @@ export async function trainEpoch(
       optimizer.learningRate = lrAt(step);
       const [loss, right] =
         parallel === undefined
-          ? trainStep(model, optimizer, variables, mask, xs, ys, config)
-          : await parallelStep(parallel, optimizer, variables, mask, xs, ys, config);
+          ? trainStep(model, ctx, xs, ys)
+          : await parallelStep(parallel, ctx, xs, ys);
       if (!Number.isFinite(loss)) {
         // Stop rather than train on: every later step would be NaN too (TerminateOnNaN, built in).
         throw new Error(
@@ -223,16 +227,24 @@ export async function trainEpoch(
   };
 }
 
+/** What every step of an epoch shares. */
+interface StepContext {
+  optimizer: ScheduledOptimizer;
+  /** model.trainableWeights' variables, in that order */
+  variables: tf.Variable[];
+  /** which of them decay */
+  mask: boolean[];
+  config: LoopConfig;
+}
+
 /** forward → loss → gradients → weight decay → update; returns [mean loss, correct count]. */
 function trainStep(
   model: tf.LayersModel,
-  optimizer: ScheduledOptimizer,
-  variables: tf.Variable[],
-  mask: boolean[],
+  ctx: StepContext,
   xs: tf.Tensor,
   ys: tf.Tensor,
-  config: LoopConfig,
 ): [number, number] {
+  const { variables, config } = ctx;
   let right: tf.Scalar | undefined;
   try {
     return tf.tidy(() => {
@@ -246,11 +258,8 @@ function trainStep(
         return loss;
       }, variables);
       update(
-        optimizer,
-        variables,
-        mask,
+        ctx,
         variables.map((v) => grads[v.name]),
-        config,
       );
       return [value.dataSync()[0], right!.dataSync()[0]];
     });
@@ -262,16 +271,13 @@ function trainStep(
 /** trainStep with the forward/backward half on the worker threads. */
 async function parallelStep(
   parallel: ParallelTrainer,
-  optimizer: ScheduledOptimizer,
-  variables: tf.Variable[],
-  mask: boolean[],
+  ctx: StepContext,
   xs: tf.Tensor,
   ys: tf.Tensor,
-  config: LoopConfig,
 ): Promise<[number, number]> {
   const { grads, loss, correct } = await parallel.gradients(xs, ys);
   try {
-    tf.tidy(() => update(optimizer, variables, mask, grads, config));
+    tf.tidy(() => update(ctx, grads));
   } finally {
     tf.dispose(grads);
   }
@@ -279,13 +285,7 @@ async function parallelStep(
 }
 
 /** + weight decay → optimizer step (call inside tidy). */
-function update(
-  optimizer: ScheduledOptimizer,
-  variables: tf.Variable[],
-  mask: boolean[],
-  grads: tf.Tensor[],
-  config: LoopConfig,
-): void {
+function update({ optimizer, variables, mask, config }: StepContext, grads: tf.Tensor[]): void {
   const decayed = addWeightDecay(grads, variables, mask, config.weightDecay);
   optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: decayed[i] })));
 }

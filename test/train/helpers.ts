@@ -10,7 +10,15 @@ import type { EpochMetrics, ModelBuilder } from '../../src/train/index.js';
  * conv 3×3 stride 2 (DO-Conv under 'doconv', no bias) → BatchNorm → ReLU → conv 3×3 (with bias) →
  * flatten → dense logits: W, D, bias, BN gamma/beta and moving statistics, and a dense kernel.
  */
-export const tinyModel: ModelBuilder = ({ conv, inputShape, numClasses, seed }) => {
+export const tinyModel: ModelBuilder = (opts) => tinyNet(opts, true);
+
+/** tinyModel without the BatchNorm (the first conv gets a bias): sharding cannot change its maths. */
+export const tinyModelWithoutBatchNorm: ModelBuilder = (opts) => tinyNet(opts, false);
+
+function tinyNet(
+  { conv, inputShape, numClasses, seed }: Parameters<ModelBuilder>[0],
+  batchNorm: boolean,
+): tf.LayersModel {
   const f = convFactory(conv);
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
   const input = tf.input({ shape: inputShape });
@@ -19,12 +27,12 @@ export const tinyModel: ModelBuilder = ({ conv, inputShape, numClasses, seed }) 
       filters: 4,
       kernelSize: 3,
       strides: 2,
-      useBias: false,
+      useBias: !batchNorm,
       kernelInitializer: init(1),
       name: 'c1',
     })
     .apply(input) as tf.SymbolicTensor;
-  y = tf.layers.batchNormalization({ name: 'bn1' }).apply(y) as tf.SymbolicTensor;
+  if (batchNorm) y = tf.layers.batchNormalization({ name: 'bn1' }).apply(y) as tf.SymbolicTensor;
   y = tf.layers.reLU().apply(y) as tf.SymbolicTensor;
   y = f
     .conv2d({ filters: 4, kernelSize: 3, strides: 2, kernelInitializer: init(2), name: 'c2' })
@@ -34,7 +42,7 @@ export const tinyModel: ModelBuilder = ({ conv, inputShape, numClasses, seed }) 
     .dense({ units: numClasses, kernelInitializer: init(3), name: 'logits' })
     .apply(y) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: y });
-};
+}
 
 /** A fresh empty folder under the OS temp dir. */
 export async function tempDir(tag: string): Promise<string> {

@@ -8,9 +8,14 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../engine/wasm_setup.js';
-import { convFactory } from '../../src/models/index.js';
-import { trainModel, type ModelBuilder, type TrainOptions } from '../../src/train/index.js';
-import { tempDir, tinyModel, weightValues, withoutTimes } from './helpers.js';
+import { trainModel, type TrainOptions } from '../../src/train/index.js';
+import {
+  tempDir,
+  tinyModel,
+  tinyModelWithoutBatchNorm,
+  weightValues,
+  withoutTimes,
+} from './helpers.js';
 
 let root: string;
 beforeAll(async () => {
@@ -20,30 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
-
-/** DO-Conv → ReLU → DO-Conv → flatten → dense: no BatchNorm, so sharding cannot change the maths. */
-const noBatchNorm: ModelBuilder = ({ conv, inputShape, numClasses, seed }) => {
-  const f = convFactory(conv);
-  const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 10 + k });
-  const input = tf.input({ shape: inputShape });
-  let y = f
-    .conv2d({
-      filters: 4,
-      kernelSize: 3,
-      strides: 2,
-      activation: 'relu',
-      kernelInitializer: init(1),
-    })
-    .apply(input) as tf.SymbolicTensor;
-  y = f
-    .conv2d({ filters: 4, kernelSize: 3, strides: 2, kernelInitializer: init(2) })
-    .apply(y) as tf.SymbolicTensor;
-  y = tf.layers.flatten().apply(y) as tf.SymbolicTensor;
-  y = tf.layers
-    .dense({ units: numClasses, kernelInitializer: init(3) })
-    .apply(y) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: y });
-};
 
 const base: TrainOptions = {
   model: tinyModel,
@@ -83,8 +64,8 @@ function maxRelativeError(a: number[][], b: number[][]): number {
 
 describe('trainModel with workers', () => {
   it('without BatchNorm, 2 workers follow the one-thread run (weight decay and momentum included)', async () => {
-    const one = await train({ model: noBatchNorm });
-    const two = await train({ model: noBatchNorm, workers: 2 });
+    const one = await train({ model: tinyModelWithoutBatchNorm });
+    const two = await train({ model: tinyModelWithoutBatchNorm, workers: 2 });
     expect(two.summary.config.workers).toBe(2);
     expect(one.summary.config.workers).toBe(1);
     // The same sums in another order: float rounding only.
