@@ -16,6 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { registerWasmTrainingKernels } from '../src/index.js';
+// The trainer's Adam (Keras form): one fused kernel per variable on wasm.
+import { Adam } from '../src/train/optimizers.js';
 import { nets } from './nets.js';
 import { variants } from './variants.js';
 
@@ -130,7 +132,7 @@ async function main() {
     );
   await tf.setBackend(flag('backend', 'wasm'));
   const model = spec.build(variants[variant]);
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = new Adam({ learningRate: 1e-3 });
   const x = tf.randomNormal([spec.batch, ...spec.inputShape]);
   const y = tf.oneHot(tf.randomUniform([spec.batch], 0, spec.classes, 'int32'), spec.classes);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);

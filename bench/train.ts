@@ -3,6 +3,7 @@
  * on wasm single-threaded (trainOnBatch), on wasm with createParallelTrainer's worker threads, on
  * cpu (MNIST net only), and — sequentially afterwards, in the same run — in PyTorch when
  * `import torch` works (all cores, then one thread). Random data. Not a test: never asserts.
+ * Adam is the trainer's (src/train/optimizers.ts: one fused kernel per variable on wasm).
  * Writes results/train-<date>.json.
  *
  * Method (a shared 2-core machine drifts): per net and backend, each variant gets warm-up steps,
@@ -24,6 +25,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { registerWasmTrainingKernels } from '../src/index.js';
+// The trainer's Adam (Keras form): one fused kernel per variable on wasm.
+import { Adam } from '../src/train/optimizers.js';
 import {
   createParallelTrainer,
   type ParallelTrainer,
@@ -181,7 +184,7 @@ function randomBatch(spec: NetSpec): { x: tf.Tensor; y: tf.Tensor } {
 function singleThread(spec: NetSpec, x: tf.Tensor, y: tf.Tensor) {
   return async (variant: string): Promise<Stepper> => {
     const model = spec.build(variants[variant]);
-    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    model.compile({ optimizer: new Adam({ learningRate: 1e-3 }), loss: 'categoricalCrossentropy' });
     return {
       step: async () => (await model.trainOnBatch(x, y)) as number,
       dispose: async () => {
@@ -196,7 +199,7 @@ function parallel(spec: NetSpec, x: tf.Tensor, y: tf.Tensor, workers: number) {
     const model = spec.build(variants[variant]);
     const trainer: ParallelTrainer = await createParallelTrainer({
       model,
-      optimizer: tf.train.adam(1e-3),
+      optimizer: new Adam({ learningRate: 1e-3 }),
       loss: 'categoricalCrossentropy',
       workers,
     });

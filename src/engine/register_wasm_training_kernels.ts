@@ -18,6 +18,7 @@ import { fusedBatchNormConfig } from './kernels/fused_batch_norm.js';
 import { identityConfig } from './kernels/identity.js';
 import { meanConfig } from './kernels/mean.js';
 import { multiplyConfig } from './kernels/multiply.js';
+import { adamStepConfig, sgdStepConfig } from './kernels/optimizer_steps.js';
 import { subConfig } from './kernels/sub.js';
 import { sumConfig } from './kernels/sum.js';
 import { tileConfig } from './kernels/tile.js';
@@ -44,6 +45,9 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   addConfig,
   subConfig,
   batchMatMulConfig,
+  // doconv's own: one kernel per variable for its optimizers' updates (src/train/optimizers.ts).
+  adamStepConfig,
+  sgdStepConfig,
 ];
 
 /** Gradients replaced while wasm is the active backend (on any other, tfjs-core's original runs). */

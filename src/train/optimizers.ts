@@ -13,6 +13,7 @@
  * the same variable order every step (the trainer uses model.trainableWeights).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_STEP, fusedOptimizerStep, SGD_STEP } from '../engine/kernels/optimizer_steps.js';
 
 /** A tensor with a name, as tf.Optimizer's getWeights/setWeights use (not re-exported by tfjs). */
 export interface NamedTensor {
@@ -147,6 +148,17 @@ export class SGD extends ScheduledOptimizer {
   }
 
   protected update(value: tf.Variable, gradient: tf.Tensor, slots: tf.Variable[]): void {
+    // One kernel on wasm (bit-identical to the ops below, which every other backend runs).
+    const fused = fusedOptimizerStep(
+      SGD_STEP,
+      this.momentum > 0 ? { value, gradient, velocity: slots[0] } : { value, gradient },
+      { learningRate: this.learningRate, momentum: this.momentum },
+    );
+    if (fused !== null) {
+      if (this.momentum > 0) slots[0].assign(fused[1]);
+      value.assign(fused[0]);
+      return;
+    }
     let step = gradient;
     if (this.momentum > 0) {
       const [velocity] = slots;
@@ -206,6 +218,18 @@ export class Adam extends ScheduledOptimizer {
   }
 
   protected update(value: tf.Variable, gradient: tf.Tensor, [m, v]: tf.Variable[]): void {
+    // One kernel on wasm (bit-identical to the ops below, which every other backend runs).
+    const fused = fusedOptimizerStep(
+      ADAM_STEP,
+      { value, gradient, m, v },
+      { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, stepSize: this.stepSize },
+    );
+    if (fused !== null) {
+      value.assign(fused[0]);
+      m.assign(fused[1]);
+      v.assign(fused[2]);
+      return;
+    }
     const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
     const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
     m.assign(m1);

@@ -4,6 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import '../engine/wasm_setup.js';
+import { createRng } from '../../src/data/prng.js';
+import {
+  ADAM_STEP,
+  fusedOptimizerStep,
+  SGD_STEP,
+} from '../../src/engine/kernels/optimizer_steps.js';
 import { Adam, SGD, type ScheduledOptimizer } from '../../src/train/index.js';
 
 beforeAll(async () => {
@@ -113,5 +120,68 @@ describe('getWeights / setWeights', () => {
     await expect(opt.setWeights([iter, one])).rejects.toThrow(
       /got 1 slot tensors, expected a multiple of 2/,
     );
+  });
+});
+
+describe('fused updates on wasm (one kernel per variable)', () => {
+  const makers: Array<[string, () => ScheduledOptimizer, string]> = [
+    ['SGD momentum', () => new SGD({ learningRate: 0.1, momentum: 0.9 }), SGD_STEP],
+    ['SGD plain', () => new SGD({ learningRate: 0.1 }), SGD_STEP],
+    ['Adam', () => new Adam({ learningRate: 0.1 }), ADAM_STEP],
+  ];
+  /** Values over many magnitudes (and signs), so rounding differences would show. */
+  const values = (n: number, seed: number) => {
+    const rng = createRng(seed);
+    return Float32Array.from({ length: n }, () => (rng() - 0.5) * 10 ** Math.floor(rng() * 8 - 4));
+  };
+
+  /** 4 steps from the same start on `backend`; returns the final weights and the kernels run. */
+  async function steps(backend: string, make: () => ScheduledOptimizer) {
+    await tf.setBackend(backend);
+    const v = tf.variable(tf.tensor2d(values(999, 1), [27, 37]));
+    const opt = make();
+    const kernels: string[] = [];
+    for (let k = 0; k < 4; k++) {
+      opt.learningRate = 0.1 / (k + 1);
+      const g = tf.tensor2d(values(999, 10 + k), [27, 37]);
+      const info = await tf.profile(() => opt.applyGradients([{ name: v.name, tensor: g }]));
+      kernels.push(...info.kernels.map((x) => x.name));
+      g.dispose();
+    }
+    const w = Array.from(await v.data());
+    opt.dispose();
+    v.dispose();
+    return { w, kernels };
+  }
+
+  for (const [name, make, kernel] of makers) {
+    it(`${name}: the same bits as the op sequence on cpu`, async () => {
+      const onCpu = await steps('cpu', make);
+      const onWasm = await steps('wasm', make);
+      expect(onCpu.kernels).not.toContain(kernel);
+      // ZerosLike: the slots, made on the first step
+      expect(new Set(onWasm.kernels.filter((k) => k !== 'ZerosLike'))).toEqual(new Set([kernel]));
+      expect(onWasm.w).toEqual(onCpu.w);
+      await tf.setBackend('cpu');
+    });
+  }
+
+  it('names mismatched inputs', async () => {
+    await tf.setBackend('wasm');
+    const [a, b] = [tf.zeros([2, 3]), tf.zeros([3, 2])];
+    expect(() =>
+      fusedOptimizerStep(
+        ADAM_STEP,
+        { value: a, gradient: b, m: a, v: a },
+        {
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-7,
+          stepSize: 0.1,
+        },
+      ),
+    ).toThrow('DoconvAdamStep: gradient has shape [3,2], value has [2,3]');
+    tf.dispose([a, b]);
+    await tf.setBackend('cpu');
   });
 });
