@@ -14,7 +14,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
-import { RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
+import { differingSettings, RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
 import { machineInfo, type MachineInfo, selectBackend } from './environment.js';
 import { type EpochMetrics, METRICS_FILE, readMetrics } from './metrics.js';
 import { omit } from './omit.js';
@@ -244,9 +244,8 @@ async function reusableSummary(dir: string, want: TrainConfig): Promise<TrainSum
   } catch {
     return null;
   }
-  const keys = [...RESUME_KEYS, 'epochs'] as const;
-  const differ = keys.filter(
-    (k) => JSON.stringify(summary.config?.[k]) !== JSON.stringify(want[k]),
+  const differ = differingSettings(summary.config, want, [...RESUME_KEYS, 'epochs']).map(
+    (d) => d.key,
   );
   if (differ.length > 0) {
     throw new Error(

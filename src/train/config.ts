@@ -105,6 +105,29 @@ export const RESUME_KEYS = [
   'workers',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
+/** One setting that differs between a recorded run and the settings asked for now. */
+export interface SettingDifference {
+  key: keyof TrainConfig;
+  recorded: unknown;
+  now: unknown;
+}
+
+/**
+ * The `keys` whose values differ between a recorded config (a checkpoint's or a finished run's)
+ * and `now`. Fields added to the recipe after a run was recorded count with the value such runs
+ * had: `workers` 1.
+ */
+export function differingSettings(
+  recorded: Partial<TrainConfig> | undefined,
+  now: TrainConfig,
+  keys: readonly (keyof TrainConfig)[] = RESUME_KEYS,
+): SettingDifference[] {
+  const saved: Partial<TrainConfig> = { workers: 1, ...recorded };
+  return keys
+    .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]))
+    .map((key) => ({ key, recorded: saved[key], now: now[key] }));
+}
+
 /** Resolves and checks `opts`; errors name the option and the value. */
 export function resolveConfig(opts: RecipeOptions): TrainConfig {
   const preset = opts.preset !== undefined ? presetByName(opts.preset) : undefined;

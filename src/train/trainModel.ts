@@ -16,8 +16,8 @@ import { foldModel } from '../fold/foldModel.js';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
+  differingSettings,
   type ModelBuilder,
-  RESUME_KEYS,
   resolveConfig,
   type RecipeOptions,
   type TrainConfig,
@@ -291,13 +291,11 @@ function checkInputShape(model: tf.LayersModel, ds: Dataset): void {
   }
 }
 
-function checkResumable(recorded: TrainConfig, now: TrainConfig, dir: string): void {
-  // Checkpoints from before `workers` existed were trained on one thread.
-  const saved = { ...recorded, workers: recorded.workers ?? 1 };
-  const differ = RESUME_KEYS.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
+function checkResumable(saved: TrainConfig, now: TrainConfig, dir: string): void {
+  const differ = differingSettings(saved, now);
   if (differ.length > 0) {
     const list = differ.map(
-      (k) => `${k}: checkpoint ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`,
+      (d) => `${d.key}: checkpoint ${JSON.stringify(d.recorded)}, now ${JSON.stringify(d.now)}`,
     );
     throw new Error(`cannot resume ${dir}: the run's settings differ (${list.join('; ')})`);
   }

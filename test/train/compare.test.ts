@@ -132,6 +132,12 @@ describe('compareConvs', () => {
       (await fs.readFile(path.join(out, 'tf-mnist-sample.svg'), 'utf8')).startsWith('<svg'),
     ).toBe(true);
 
+    // A run recorded before `workers` joined the recipe counts as the 1-worker run it was.
+    const oldSummary = path.join(out, 'runs', 'conv-seed2', 'summary.json');
+    const recorded = JSON.parse(await fs.readFile(oldSummary, 'utf8'));
+    delete recorded.config.workers;
+    await fs.writeFile(oldSummary, JSON.stringify(recorded));
+
     ran.length = 0;
     const second = await compareConvs({
       ...opts,
@@ -143,6 +149,9 @@ describe('compareConvs', () => {
 
     await expect(compareConvs({ ...opts, epochs: 3 })).rejects.toThrow(
       /is a finished run with other settings \(epochs\); use another --out/,
+    );
+    await expect(compareConvs({ ...opts, workers: 2 })).rejects.toThrow(
+      /is a finished run with other settings \(workers\)/,
     );
   });
 });
