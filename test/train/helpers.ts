@@ -3,8 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { convFactory } from '../../src/models/index.js';
-import type { EpochMetrics, ModelBuilder } from '../../src/train/index.js';
+import {
+  type EpochMetrics,
+  type ModelBuilder,
+  trainModel,
+  type TrainOptions,
+} from '../../src/train/index.js';
 
 /**
  * conv 3×3 stride 2 (DO-Conv under 'doconv', no bias) → BatchNorm → ReLU → conv 3×3 (with bias) →
@@ -64,4 +70,34 @@ export function withoutTimes(
 /** Names of the entries in `dir` that look like temp or set-aside checkpoint folders. */
 export async function leftovers(dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).filter((n) => n.includes('.tmp') || n.includes('.old-'));
+}
+
+/**
+ * For a test file that trains on wasm: sets the backend before its tests and gives them a temp
+ * folder, removed after them. Call at the top level; the returned function gives the folder.
+ */
+export function wasmWithTempRoot(tag: string): () => string {
+  let root = '';
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    root = await tempDir(tag);
+  });
+  afterAll(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+  return () => root;
+}
+
+/**
+ * `trainModel(base + opts)` with its models disposed, returning the result and every weight's
+ * values. Returns a function bound to `base`.
+ */
+export function trainerWith(base: TrainOptions) {
+  return async (opts: TrainOptions) => {
+    const r = await trainModel({ ...base, ...opts });
+    const weights = weightValues(r.model);
+    r.model.dispose();
+    r.folded?.dispose();
+    return { ...r, weights };
+  };
 }

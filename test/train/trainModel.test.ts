@@ -5,26 +5,18 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import '../engine/wasm_setup.js';
 import {
   loadCheckpoint,
   loadSavedModel,
   readMetrics,
-  trainModel,
   type TrainOptions,
   type TrainSummary,
 } from '../../src/train/index.js';
-import { leftovers, tempDir, tinyModel, weightValues, withoutTimes } from './helpers.js';
+import { leftovers, tinyModel, trainerWith, wasmWithTempRoot, withoutTimes } from './helpers.js';
 
-let root: string;
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  root = await tempDir('train');
-});
-afterAll(async () => {
-  await fs.rm(root, { recursive: true, force: true });
-});
+const root = wasmWithTempRoot('train');
 
 const base: TrainOptions = {
   model: tinyModel,
@@ -38,13 +30,7 @@ const base: TrainOptions = {
   seed: 3,
 };
 
-async function train(opts: TrainOptions) {
-  const r = await trainModel({ ...base, ...opts });
-  const weights = weightValues(r.model);
-  r.model.dispose();
-  r.folded?.dispose();
-  return { ...r, weights };
-}
+const train = trainerWith(base);
 
 describe('repeatability', () => {
   it('the same seed twice gives identical metrics and weights; another seed does not', async () => {
@@ -78,9 +64,9 @@ describe('resume', () => {
   ];
   for (const [name, recipe] of recipes) {
     it(`${name}: 2 epochs straight = 1 epoch, interrupted, + resume`, async () => {
-      const straight = await train({ ...recipe, out: path.join(root, `straight-${name}`) });
+      const straight = await train({ ...recipe, out: path.join(root(), `straight-${name}`) });
 
-      const out = path.join(root, `resumed-${name}`);
+      const out = path.join(root(), `resumed-${name}`);
       const abort = new AbortController();
       await expect(
         train({
@@ -107,7 +93,7 @@ describe('resume', () => {
   }
 
   it('refuses to resume with different settings, naming them', async () => {
-    const out = path.join(root, 'mismatch');
+    const out = path.join(root(), 'mismatch');
     await train({ epochs: 1, out, fold: false });
     await expect(train({ epochs: 2, out, resume: true, batchSize: 16 })).rejects.toThrow(
       /cannot resume .*checkpoint: the run's settings differ \(batchSize: checkpoint 32, now 16\)/,
@@ -119,7 +105,7 @@ describe('output files', () => {
   let out: string;
   let summary: TrainSummary;
   beforeAll(async () => {
-    out = path.join(root, 'files');
+    out = path.join(root(), 'files');
     summary = (await train({ out, epochs: 2 })).summary;
   });
 

@@ -4,27 +4,19 @@
  * resumes to the uninterrupted result, records the worker count, and leaks nothing.
  */
 import * as tf from '@tensorflow/tfjs';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../engine/wasm_setup.js';
-import { trainModel, type TrainOptions } from '../../src/train/index.js';
+import type { TrainOptions } from '../../src/train/index.js';
 import {
-  tempDir,
   tinyModel,
   tinyModelWithoutBatchNorm,
-  weightValues,
+  trainerWith,
+  wasmWithTempRoot,
   withoutTimes,
 } from './helpers.js';
 
-let root: string;
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  root = await tempDir('workers');
-});
-afterAll(async () => {
-  await fs.rm(root, { recursive: true, force: true });
-});
+const root = wasmWithTempRoot('workers');
 
 const base: TrainOptions = {
   model: tinyModel,
@@ -44,13 +36,7 @@ const base: TrainOptions = {
   fold: false,
 };
 
-async function train(opts: TrainOptions) {
-  const r = await trainModel({ ...base, ...opts });
-  const weights = weightValues(r.model);
-  r.model.dispose();
-  r.folded?.dispose();
-  return { ...r, weights };
-}
+const train = trainerWith(base);
 
 function maxRelativeError(a: number[][], b: number[][]): number {
   let worst = 0;
@@ -81,7 +67,7 @@ describe('trainModel with workers', () => {
   // workers: 1 too, for the checkpoint/resume path's memory (it once leaked the optimizer state).
   for (const workers of [1, 2]) {
     it(`workers ${workers}, with BatchNorm: repeats bit for bit, a resumed run ends where the straight one does, nothing leaks`, async () => {
-      const straight = await train({ workers, out: path.join(root, `straight-${workers}`) });
+      const straight = await train({ workers, out: path.join(root(), `straight-${workers}`) });
       // after one run: kernels keep a few one-time tensors (see trainModel.test.ts, memory)
       const tensorsBefore = tf.memory().numTensors;
       const again = await train({ workers });
@@ -89,7 +75,7 @@ describe('trainModel with workers', () => {
       expect(withoutTimes(again.history)).toEqual(withoutTimes(straight.history));
       expect(tf.memory().numTensors).toBe(tensorsBefore);
 
-      const out = path.join(root, `resumed-${workers}`);
+      const out = path.join(root(), `resumed-${workers}`);
       const abort = new AbortController();
       await expect(
         train({
@@ -107,7 +93,7 @@ describe('trainModel with workers', () => {
   }
 
   it('refuses to resume with another worker count, and names a bad count', async () => {
-    const out = path.join(root, 'mismatch');
+    const out = path.join(root(), 'mismatch');
     await train({ workers: 2, epochs: 1, out });
     await expect(train({ out, resume: true })).rejects.toThrow(
       /the run's settings differ \(workers: checkpoint 2, now 1\)/,
