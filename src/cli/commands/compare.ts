@@ -53,7 +53,8 @@ Examples:
   $ doconv compare --preset pt-mnist-sample --runs 5 --out results --runs-dir /tmp/pt-runs
   $ doconv compare --preset pt-mnist-sample --epochs 15 --name pt-mnist-sample-15ep
   $ doconv compare --preset tf-mnist-sample --runs 1 --epochs 1 --train-limit 6000   # a quick look
-  $ doconv compare --model resnet-20 --dataset fashion-mnist --epochs 5 --runs 3`,
+  $ doconv compare --model resnet-20 --dataset fashion-mnist --epochs 1 --runs 3 --optimizer sgd --lr 0.1 --momentum 0.9 \\
+      --schedule cosine --schedule-unit step --weight-decay 1e-4 --normalize dataset --workers 2   # results/fashion-resnet20`,
     )
     .action(async (flags: CompareFlags) => {
       let recipe;

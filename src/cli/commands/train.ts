@@ -62,7 +62,7 @@ Examples:
   $ doconv train --model tf-mnist-sample --conv doconv --epochs 1 --train-limit 6000 --seed 1 --out runs/quick
   $ doconv train --preset pt-mnist-sample --conv conv --seed 3 --out runs/pt-conv-3
   $ doconv train --preset tf-mnist-sample --out runs/tf --resume          # after an interruption (Ctrl-C)
-  $ doconv train --model resnet-20 --dataset cifar10 --data-dir ~/cifar-10-batches-bin --epochs 30 --out runs/r20
+  $ doconv train --model resnet-20 --dataset cifar10 --data-dir ~/cifar-10-batches-bin --epochs 30 --workers 2 --out runs/r20   # both cores
   $ doconv train --model resnet-20 --dataset cifar10 --data-dir DIR --schedule step --milestones 100,150 --epochs 200 --weight-decay 1e-4 --out runs/r20-long`,
     )
     .action(async (flags: TrainFlags) => {
