@@ -87,22 +87,69 @@ export function maxAbsLogitDifference(
   ds: Dataset,
   opts: Pick<EvaluateOptions, 'batchSize' | 'normalize'> = {},
 ): number {
+  return compareOnLogits(a, b, ds, opts, false).maxAbsLogitDiff;
+}
+
+/** `evaluate(folded)` and `maxAbsLogitDifference(model, folded)`. */
+export interface FoldedEvaluation extends Evaluation {
+  maxAbsLogitDiff: number;
+}
+
+/**
+ * `evaluate(folded, ds)` and `maxAbsLogitDifference(model, folded, ds)` in one pass over `ds`: a
+ * logits head's output serves both, so a zoo ResNet's test set runs through each model once.
+ */
+export function evaluateFolded(
+  model: tf.LayersModel,
+  folded: tf.LayersModel,
+  ds: Dataset,
+  opts: EvaluateOptions = {},
+): FoldedEvaluation {
+  return compareOnLogits(model, folded, ds, opts, true);
+}
+
+function compareOnLogits(
+  a: tf.LayersModel,
+  b: tf.LayersModel,
+  ds: Dataset,
+  opts: EvaluateOptions,
+  evaluateB: boolean,
+): FoldedEvaluation {
+  const kind = opts.outputKind ?? detectOutputKind(b);
   const la = logitsModel(a);
   const lb = logitsModel(b);
   let max = 0;
+  let lossSum = 0;
+  let correct = 0;
   try {
-    for (const { xs, ys } of batches(ds, opts.batchSize ?? 256, { normalize: opts.normalize })) {
-      const d = tf.tidy(() => {
+    for (const { xs, ys, size } of batches(ds, opts.batchSize ?? 256, {
+      normalize: opts.normalize,
+    })) {
+      const [d, loss, right] = tf.tidy(() => {
         const ya = la.apply(xs, { training: false }) as tf.Tensor;
-        const yb = lb.apply(xs, { training: false }) as tf.Tensor;
-        return tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0];
+        const out = evaluateB || lb === b ? (b.apply(xs, { training: false }) as tf.Tensor) : null;
+        const yb = lb === b ? out! : (lb.apply(xs, { training: false }) as tf.Tensor);
+        const diff = tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0];
+        if (!evaluateB) return [diff, 0, 0];
+        return [
+          diff,
+          crossEntropy(ys, out!, kind).dataSync()[0],
+          correctCount(ys, out!).dataSync()[0],
+        ];
       });
       tf.dispose([xs, ys]);
       max = Math.max(max, d);
+      lossSum += loss * size;
+      correct += right;
     }
   } finally {
     if (la !== a) la.dispose();
     if (lb !== b) lb.dispose();
   }
-  return max;
+  return {
+    loss: lossSum / ds.count,
+    accuracy: correct / ds.count,
+    count: ds.count,
+    maxAbsLogitDiff: max,
+  };
 }

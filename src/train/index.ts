@@ -59,9 +59,11 @@ export {
 export {
   evaluate,
   logitsModel,
+  evaluateFolded,
   maxAbsLogitDifference,
   type Evaluation,
   type EvaluateOptions,
+  type FoldedEvaluation,
 } from './evaluate.js';
 export { crossEntropy, correctCount, detectOutputKind, type OutputKind } from './losses.js';
 export {

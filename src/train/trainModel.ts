@@ -24,7 +24,7 @@ import {
 } from './config.js';
 import { loadTrainTest, normalizationFor } from './data.js';
 import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
-import { evaluate, maxAbsLogitDifference } from './evaluate.js';
+import { evaluateFolded } from './evaluate.js';
 import { runTraining } from './loop.js';
 import { detectOutputKind, type OutputKind } from './losses.js';
 import { appendMetrics, type EpochMetrics, METRICS_FILE, writeMetrics } from './metrics.js';
@@ -211,8 +211,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         doconv: metadata(config, outputKind, true) as unknown as object,
       });
       const evalOpts = { batchSize: config.evalBatchSize, normalize, outputKind };
-      foldedEval = evaluate(folded, test, evalOpts);
-      maxDiff = maxAbsLogitDifference(model, folded, test, evalOpts);
+      const compared = evaluateFolded(model, folded, test, evalOpts);
+      foldedEval = compared;
+      maxDiff = compared.maxAbsLogitDiff;
       if (out !== undefined) await folded.save(fileSystem(path.join(out, FOLDED_DIR)));
     }
     const summary: TrainSummary = {

@@ -7,6 +7,7 @@ import {
   crossEntropy,
   detectOutputKind,
   evaluate,
+  evaluateFolded,
   logitsModel,
   maxAbsLogitDifference,
 } from '../../src/train/index.js';
@@ -115,4 +116,31 @@ describe('maxAbsLogitDifference', () => {
     folded.dispose();
     model.dispose();
   });
+});
+
+describe('evaluateFolded', () => {
+  for (const name of ['pt-mnist-sample', 'tf-mnist-sample']) {
+    it(`${name}: the same numbers as evaluate(b) and maxAbsLogitDifference(a, b), in one pass`, () => {
+      const build = (conv: 'conv' | 'doconv', seed: number) =>
+        buildModel(name, { conv, inputShape: [28, 28, 1], numClasses: 10, seed });
+      const model = build('doconv', 2);
+      randomizeModel(model, 5);
+      const folded = foldModel(model, { fuseBatchNorm: true });
+      // Another net entirely, so the logits differ by more than rounding.
+      const other = build('conv', 3);
+      const ds = digits(7);
+      const opts = { batchSize: 3 };
+      for (const b of [folded, other]) {
+        const got = evaluateFolded(model, b, ds, opts);
+        const want = evaluate(b, ds, opts);
+        expect(got.accuracy).toBe(want.accuracy);
+        expect(got.loss).toBeCloseTo(want.loss, 6);
+        expect(got.count).toBe(7);
+        expect(got.maxAbsLogitDiff).toBe(maxAbsLogitDifference(model, b, ds, opts));
+      }
+      expect(evaluateFolded(model, folded, ds, opts).maxAbsLogitDiff).toBeLessThan(1e-4);
+      expect(evaluateFolded(model, other, ds, opts).maxAbsLogitDiff).toBeGreaterThan(1e-3);
+      for (const m of [folded, other, model]) m.dispose();
+    });
+  }
 });
