@@ -58,6 +58,8 @@ export interface LoopHooks {
   onEpochEnd?: (metrics: EpochMetrics, history: readonly EpochMetrics[]) => void | Promise<void>;
   /** Checked before every step: aborting stops at once (the epoch in progress is lost). */
   signal?: AbortSignal;
+  /** With workers: modules registering custom layer classes, imported in each worker thread. */
+  workerImports?: string[];
 }
 
 /** Trains `model` from epoch `history.length` to `config.epochs`; returns the full history. */
@@ -72,7 +74,7 @@ export async function runTraining(
 ): Promise<EpochMetrics[]> {
   const progress = hooks.progress ?? silentProgress;
   const done = [...history];
-  const parallel = await startWorkers(model, optimizer, config);
+  const parallel = await startWorkers(model, optimizer, config, hooks.workerImports);
   try {
     for (let epoch = done.length; epoch < config.epochs; epoch++) {
       const t = await trainEpoch(model, optimizer, train, epoch, config, {
@@ -125,6 +127,7 @@ export async function startWorkers(
   model: tf.LayersModel,
   optimizer: ScheduledOptimizer,
   config: Pick<LoopConfig, 'workers' | 'outputKind'>,
+  workerImports: string[] = [],
 ): Promise<ParallelTrainer | undefined> {
   const workers = config.workers ?? 1;
   if (!(Number.isInteger(workers) && workers >= 1)) {
@@ -137,6 +140,7 @@ export async function startWorkers(
     loss: { crossEntropy: config.outputKind },
     workers,
     backend: tf.getBackend(),
+    workerImports,
   });
 }
 

@@ -55,6 +55,12 @@ export interface TrainOptions extends RecipeOptions {
   onEpochEnd?: (metrics: EpochMetrics) => void | Promise<void>;
   /** Where one-line notes go (backend chosen, resumed from …). Default: the progress reporter. */
   log?: (message: string) => void;
+  /**
+   * With `workers` > 1 and a model of custom layer classes: the modules that register them
+   * (absolute file URLs or package names), imported in every worker thread. doconv's layers and
+   * TF.js's own need nothing.
+   */
+  workerImports?: string[];
 }
 
 /** summary.json. Accuracies are fractions 0..1. */
@@ -186,6 +192,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         {
           progress,
           signal: opts.signal,
+          workerImports: opts.workerImports,
           onEpochEnd: async (m, done) => {
             if (out !== undefined) {
               const state: TrainState = { config, history: [...done], backend };

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../engine/wasm_setup.js';
-import type { TrainOptions } from '../../src/train/index.js';
+import type { ModelBuilder, TrainOptions } from '../../src/train/index.js';
+import { TimesTwo } from './fixtures/times_two_layer.js';
 import {
   tinyModel,
   tinyModelWithoutBatchNorm,
@@ -104,5 +105,30 @@ describe('trainModel with workers', () => {
     await expect(train({ workers: 1.5 })).rejects.toThrow(
       'workers must be a positive integer, got 1.5',
     );
+  });
+});
+
+describe('custom layer classes in the workers', () => {
+  const fixture = new URL('./fixtures/times_two_layer.ts', import.meta.url).href;
+  const withCustomLayer: ModelBuilder = ({ inputShape, numClasses }) => {
+    const input = tf.input({ shape: inputShape });
+    let y = new TimesTwo({}).apply(input) as tf.SymbolicTensor;
+    y = tf.layers.flatten().apply(y) as tf.SymbolicTensor;
+    y = tf.layers.dense({ units: numClasses }).apply(y) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: y });
+  };
+
+  it('train with workerImports; without them the error names the layer and the option', async () => {
+    await expect(train({ model: withCustomLayer, workers: 2, epochs: 1 })).rejects.toThrow(
+      /Unknown layer: TimesTwo: a custom layer class must be registered in the worker threads too .*workerImports/,
+    );
+    const r = await train({
+      model: withCustomLayer,
+      workers: 2,
+      epochs: 1,
+      workerImports: [fixture],
+    });
+    expect(r.history[0].trainLoss).toBeGreaterThan(0);
+    expect(r.summary.config.workers).toBe(2);
   });
 });

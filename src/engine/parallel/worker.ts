@@ -64,9 +64,17 @@ async function init(m: InitMessage): Promise<void> {
       `doconv parallel worker: backend ${JSON.stringify(m.backend)} did not initialise`,
     );
   }
-  model = (await tf.models.modelFromJSON({
-    modelTopology: m.modelTopology as tf.io.ModelJSON['modelTopology'],
-  })) as tf.LayersModel;
+  try {
+    model = (await tf.models.modelFromJSON({
+      modelTopology: m.modelTopology as tf.io.ModelJSON['modelTopology'],
+    })) as tf.LayersModel;
+  } catch (e) {
+    const message = (e as Error).message;
+    if (!/Unknown layer/.test(message)) throw e;
+    throw new Error(
+      `${message.split('. ')[0]}: a custom layer class must be registered in the worker threads too — pass the module that registers it in workerImports (createParallelTrainer, trainModel)`,
+    );
+  }
   meanLoss = resolveLoss(model, m.loss);
   writeWeights(model.trainableWeights, m.trainable);
   writeWeights(model.nonTrainableWeights, m.nonTrainable);
