@@ -214,13 +214,6 @@ export async function createParallelTrainer(
       }),
     );
     const weights = active.map((s) => s.n / batch);
-    const grads = trainableVars.map((v, i) => {
-      const sum = weightedSumInOrder(
-        replies.map((r) => r.grads[i]),
-        replies.map(() => 1), // each worker already scaled its loss by its share
-      );
-      return tf.tensor(sum, v.read().shape, 'float32');
-    });
     tf.tidy(() => {
       nonTrainableVars.forEach((v, i) => {
         const avg = weightedSumInOrder(
@@ -230,6 +223,14 @@ export async function createParallelTrainer(
         const variable = v.read() as tf.Variable;
         variable.assign(tf.tensor(avg, variable.shape, 'float32'));
       });
+    });
+    // Made last, so nothing above can fail with them unreturned.
+    const grads = trainableVars.map((v, i) => {
+      const sum = weightedSumInOrder(
+        replies.map((r) => r.grads[i]),
+        replies.map(() => 1), // each worker already scaled its loss by its share
+      );
+      return tf.tensor(sum, v.read().shape, 'float32');
     });
     const shardLosses = ranges.map(() => 0);
     active.forEach((s, k) => (shardLosses[s.w] = replies[k].loss));
@@ -244,12 +245,15 @@ export async function createParallelTrainer(
 
   async function runStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult> {
     const { grads, ...result } = await runGradients(xs, ys);
-    tf.tidy(() => {
-      const named: tf.NamedTensorMap = {};
-      trainableVars.forEach((v, i) => (named[(v.read() as tf.Variable).name] = grads[i]));
-      optimizer.applyGradients(named);
-    });
-    tf.dispose(grads);
+    try {
+      tf.tidy(() => {
+        const named: tf.NamedTensorMap = {};
+        trainableVars.forEach((v, i) => (named[(v.read() as tf.Variable).name] = grads[i]));
+        optimizer.applyGradients(named);
+      });
+    } finally {
+      tf.dispose(grads);
+    }
     return result;
   }
 
