@@ -16,11 +16,12 @@ import * as path from 'node:path';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { differingSettings, RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
 import { machineInfo, type MachineInfo, selectBackend } from './environment.js';
-import { type EpochMetrics, METRICS_FILE, readMetrics } from './metrics.js';
+import { METRICS_FILE, readMetrics } from './metrics.js';
 import { omit } from './omit.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { presetByName } from './presets.js';
 import { hasCheckpoint } from './checkpoint.js';
+import { runInWorker } from './run_in_worker.js';
 import {
   CHECKPOINT_DIR,
   SUMMARY_FILE,
@@ -49,8 +50,14 @@ export interface CompareOptions extends Omit<
   name?: string;
   /** The command line to record in the JSON. */
   command?: string;
-  /** Called after each run with its summary. */
+  /** Called after each run with its summary (in completion order when jobs > 1). */
   onRunEnd?: (summary: TrainSummary, reused: boolean) => void | Promise<void>;
+  /**
+   * Runs trained side by side, each in a worker thread of its own (one core each); default 1.
+   * Every run is still the single-thread run, bit for bit: this only changes how long the
+   * comparison takes. Needs a zoo model or preset. Progress is reported per finished run.
+   */
+  jobs?: number;
 }
 
 /** Mean and sample standard deviation (n − 1; 0 for one run). */
@@ -100,48 +107,76 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
     );
   }
   const { out, command, onRunEnd } = opts;
-  const trainOpts = omit(opts, ['runs', 'seeds', 'out', 'runsDir', 'name', 'command', 'onRunEnd']);
+  const jobs = opts.jobs ?? 1;
+  if (!(Number.isInteger(jobs) && jobs >= 1)) {
+    throw new Error(`jobs must be an integer ≥ 1, got ${JSON.stringify(opts.jobs)}`);
+  }
+  const trainOpts = omit(opts, [
+    'runs',
+    'seeds',
+    'out',
+    'runsDir',
+    'name',
+    'command',
+    'onRunEnd',
+    'jobs',
+  ]);
   const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;
   const backend = await selectBackend(opts.backend, opts.log);
+  if (jobs > 1 && typeof opts.model === 'function') {
+    throw new Error(
+      `jobs > 1 needs a zoo model name or a preset (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model.name)}`,
+    );
+  }
+  // What crosses into a worker thread: the recipe, without functions, signals or reporters.
+  const workerOpts = omit(trainOpts, ['log', 'progress', 'signal']);
+
+  /** One run: reused when finished with these settings, else trained (or resumed). */
+  const runOne = async ({ seed, conv }: { seed: number; conv: Side }) => {
+    const runDir = runsDir !== undefined ? path.join(runsDir, `${conv}-seed${seed}`) : undefined;
+    const want = resolveConfig({ ...trainOpts, conv, seed });
+    const finished = runDir ? await reusableSummary(runDir, want) : null;
+    if (finished !== null) {
+      return {
+        summary: finished,
+        history: await readMetrics(path.join(runDir!, METRICS_FILE)),
+        reused: true,
+      };
+    }
+    // An interrupted run resumes from its checkpoint; a folder without one holds nothing to keep.
+    const resume = runDir !== undefined && (await hasCheckpoint(path.join(runDir, CHECKPOINT_DIR)));
+    const run = { conv, seed, out: runDir, resume, overwrite: !resume };
+    if (jobs > 1) {
+      const r = await runInWorker(
+        { ...workerOpts, ...run },
+        backend,
+        `doconv ${conv} seed ${seed}`,
+      );
+      return { ...r, reused: false };
+    }
+    const result = await trainModel({ ...trainOpts, backend: undefined, ...run });
+    result.model.dispose();
+    result.folded?.dispose();
+    return { summary: result.summary, history: result.history, reused: false };
+  };
+
+  const tasks = seeds.flatMap((seed) => COMPARED_CONVS.map((conv) => ({ seed, conv })));
+  const done = await inPool(tasks, jobs, async (task) => {
+    const r = await runOne(task);
+    await onRunEnd?.(r.summary, r.reused);
+    return r;
+  });
   const runs: Record<Side, number[]> = { conv: [], doconv: [] };
   const folded: Record<Side, (number | null)[]> = { conv: [], doconv: [] };
   const curves: Record<Side, number[][]> = { conv: [], doconv: [] };
-  for (const seed of seeds) {
-    for (const conv of COMPARED_CONVS) {
-      const runDir = runsDir !== undefined ? path.join(runsDir, `${conv}-seed${seed}`) : undefined;
-      const want = resolveConfig({ ...trainOpts, conv, seed });
-      let summary: TrainSummary | null = runDir ? await reusableSummary(runDir, want) : null;
-      let history: EpochMetrics[];
-      const reused = summary !== null;
-      if (summary !== null) {
-        history = await readMetrics(path.join(runDir!, METRICS_FILE));
-      } else {
-        // An interrupted run resumes from its checkpoint; a folder without one holds nothing to keep.
-        const resume =
-          runDir !== undefined && (await hasCheckpoint(path.join(runDir, CHECKPOINT_DIR)));
-        const result = await trainModel({
-          ...trainOpts,
-          backend: undefined,
-          conv,
-          seed,
-          out: runDir,
-          resume,
-          overwrite: !resume,
-        });
-        result.model.dispose();
-        result.folded?.dispose();
-        summary = result.summary;
-        history = result.history;
-      }
-      runs[conv].push(summary.testAccuracy);
-      folded[conv].push(summary.foldedTestAccuracy);
-      curves[conv].push(history.map((m) => m.testAccuracy));
-      await onRunEnd?.(summary, reused);
-    }
-  }
+  tasks.forEach(({ conv }, i) => {
+    runs[conv].push(done[i].summary.testAccuracy);
+    folded[conv].push(done[i].summary.foldedTestAccuracy);
+    curves[conv].push(done[i].history.map((m) => m.testAccuracy));
+  });
   const stats = {
     conv: meanStd(runs.conv),
     doconv: meanStd(runs.doconv),
@@ -234,6 +269,29 @@ export function comparisonTable(
 
 function signed(v: number, digits: number): string {
   return (v >= 0 ? '+' : '') + v.toFixed(digits);
+}
+
+/**
+ * `fn` over `items` with at most `limit` running at once; results in `items` order. The first
+ * failure rejects once the runs in flight have settled (none is left running unawaited).
+ */
+async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: unknown = null;
+  const lane = async () => {
+    while (failure === null && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure !== null) throw failure;
+  return results;
 }
 
 /** The summary of a finished run in `dir` with the settings `want`, or null (then it is trained/resumed). */

@@ -29,6 +29,11 @@ const cases: Array<[string, string[], RegExp]> = [
     /option '--workers <n>' argument '0' is invalid\. "0" is not a positive integer\./,
   ],
   [
+    'bad --jobs',
+    ['compare', '--preset', 'tf-mnist-sample', '--jobs', 'two'],
+    /option '--jobs <n>' argument 'two' is invalid\. "two" is not a positive integer\./,
+  ],
+  [
     'bad --lr',
     ['train', '--model', 'tf-mnist-sample', '--lr', '-0.1', '--out', 'x'],
     /option '--lr <rate>' argument '-0.1' is invalid\. "-0.1" is not a positive number\./,

@@ -15,11 +15,21 @@ const SUBCOMMANDS: Array<[string, string[]]> = [
       '--no-decay-d',
     ],
   ],
-  ['compare', ['--preset <name>', '--runs <n>', '--out <dir>', '--seeds <list>']],
+  [
+    'compare',
+    [
+      '--preset <name>',
+      '--runs <n>',
+      '--out <dir>',
+      '--seeds <list>',
+      '--jobs <n>',
+      '--workers <n>',
+    ],
+  ],
   ['eval', ['<model>', '--dataset <name>', '--limit <n>']],
   ['fold', ['<in>', '<out>', '--no-fuse-bn', '--verify <n>']],
   ['export', ['<in>', '<out>', '--format <format>']],
-  ['bench', ['--quick', '--model <name>', '--steps <n>']],
+  ['bench', ['--quick', '--model <name>', '--steps <n>', '--workers <n>']],
 ];
 
 describe('doconv --help', () => {

@@ -1,8 +1,7 @@
 /** compareConvs on tiny runs: the record's shape, the README-shaped table, the SVG, reuse of finished runs. */
-import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../engine/wasm_setup.js';
 import {
   accuracyCurvesSvg,
@@ -12,16 +11,9 @@ import {
   meanStd,
   type ComparisonRecord,
 } from '../../src/train/index.js';
-import { tempDir } from './helpers.js';
+import { tinyModel, wasmWithTempRoot } from './helpers.js';
 
-let root: string;
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  root = await tempDir('compare');
-});
-afterAll(async () => {
-  await fs.rm(root, { recursive: true, force: true });
-});
+const root = wasmWithTempRoot('compare');
 
 describe('meanStd / meanCurve', () => {
   it('sample standard deviation; one value has std 0', () => {
@@ -92,7 +84,7 @@ describe('accuracyCurvesSvg', () => {
 
 describe('compareConvs', () => {
   it('trains both convs per seed, writes JSON/MD/SVG, and reuses finished runs', async () => {
-    const out = path.join(root, 'cmp');
+    const out = path.join(root(), 'cmp');
     const opts = {
       preset: 'tf-mnist-sample',
       epochs: 2,
@@ -153,5 +145,45 @@ describe('compareConvs', () => {
     await expect(compareConvs({ ...opts, workers: 2 })).rejects.toThrow(
       /is a finished run with other settings \(workers\)/,
     );
+  });
+});
+
+describe('compareConvs with jobs', () => {
+  it('jobs 2 trains runs side by side in worker threads and gives the same numbers as jobs 1', async () => {
+    const opts = {
+      preset: 'tf-mnist-sample',
+      epochs: 1,
+      trainLimit: 96,
+      testLimit: 64,
+      runs: 2,
+    };
+    const one = await compareConvs({ ...opts, out: path.join(root(), 'jobs1') });
+    const ran: string[] = [];
+    const two = await compareConvs({
+      ...opts,
+      jobs: 2,
+      out: path.join(root(), 'jobs2'),
+      onRunEnd: (s) => void ran.push(`${s.conv}${s.seed}`),
+    });
+    expect(ran.sort()).toEqual(['conv1', 'conv2', 'doconv1', 'doconv2']);
+    expect(two.record.runs).toEqual(one.record.runs);
+    expect(two.record.curves).toEqual(one.record.curves);
+    expect(two.record.folded).toEqual(one.record.folded);
+    // Each run's folder is complete, as with jobs 1.
+    expect((await fs.readdir(path.join(root(), 'jobs2', 'runs', 'doconv-seed2'))).sort()).toEqual([
+      'checkpoint',
+      'folded',
+      'metrics.jsonl',
+      'summary.json',
+    ]);
+  });
+
+  it('names a bad job count, and a model builder that cannot cross threads', async () => {
+    await expect(compareConvs({ preset: 'tf-mnist-sample', jobs: 0 })).rejects.toThrow(
+      'jobs must be an integer ≥ 1, got 0',
+    );
+    await expect(
+      compareConvs({ model: tinyModel, jobs: 2, runs: 1, epochs: 1, trainLimit: 32 }),
+    ).rejects.toThrow(/jobs > 1 needs a zoo model name or a preset .*got the function "tinyModel"/);
   });
 });

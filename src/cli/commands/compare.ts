@@ -17,6 +17,7 @@ interface CompareFlags extends RecipeFlags {
   out?: string;
   runsDir?: string;
   name?: string;
+  jobs: number;
   json?: boolean;
 }
 
@@ -44,12 +45,21 @@ export function compareCommand(io: CliIO): Command {
       '--name <name>',
       'base name of the JSON/MD/SVG files (default: the preset, else the model)',
     )
+    .addOption(
+      new Option(
+        '--jobs <n>',
+        'runs trained side by side, one worker thread (core) each; every run stays the single-thread run, bit for bit',
+      )
+        .argParser(positiveInt)
+        .default(1),
+    )
     .option('--json', 'print the JSON record instead of the table')
     .addHelpText(
       'after',
       `
 Examples:
   $ doconv compare --preset tf-mnist-sample --runs 5                    # the official TF table
+  $ doconv compare --preset tf-mnist-sample --runs 5 --jobs 2           # the same numbers, two runs at a time
   $ doconv compare --preset pt-mnist-sample --runs 5 --out results --runs-dir /tmp/pt-runs
   $ doconv compare --preset pt-mnist-sample --epochs 15 --name pt-mnist-sample-15ep
   $ doconv compare --preset tf-mnist-sample --runs 1 --epochs 1 --train-limit 6000   # a quick look
@@ -75,6 +85,7 @@ Examples:
         name,
         command: commandLine(),
         backend: flags.backend,
+        jobs: flags.jobs,
         progress: flags.progress,
         log: io.err,
         onRunEnd: (s, reused) =>

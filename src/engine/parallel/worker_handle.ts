@@ -11,23 +11,28 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 /**
- * Starts the worker entry next to this file: worker.js when built. Run from source (tsx, vitest)
- * it is worker.ts, which Node cannot load by itself, and a tsx loader passed in execArgv does not
- * reach a worker's entry on Node 20: a two-line bootstrap registers tsx in the worker first.
+ * Starts the worker module `stem` (a relative path without extension, resolved against
+ * `callerUrl`, the caller's import.meta.url): stem.js when built. Run from source (tsx, vitest) it
+ * is stem.ts, which Node cannot load by itself, and a tsx loader passed in execArgv does not reach a
+ * worker's entry on Node 20: a two-line bootstrap registers tsx in the worker first.
  */
-export function startWorker(name: string): Worker {
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.js', import.meta.url), { name });
-  const require = createRequire(import.meta.url);
+export function startWorkerModule(callerUrl: string, stem: string, name: string): Worker {
+  if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`${stem}.js`, callerUrl), { name });
+  const require = createRequire(callerUrl);
   const tsxPackage = require.resolve('tsx/package.json');
   const exports = JSON.parse(readFileSync(tsxPackage, 'utf8')).exports as Record<
     string,
     { import: { default: string } }
   >;
   const api = pathToFileURL(join(dirname(tsxPackage), exports['./esm/api'].import.default)).href;
-  const entry = new URL('./worker.ts', import.meta.url).href;
+  const entry = new URL(`${stem}.ts`, callerUrl).href;
   const bootstrap = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(bootstrap, { eval: true, name });
+}
+
+/** Starts a data-parallel training worker (./worker.ts). */
+export function startWorker(name: string): Worker {
+  return startWorkerModule(import.meta.url, './worker', name);
 }
 
 /** One worker thread and its pending request, if any. */

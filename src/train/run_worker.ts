@@ -1,0 +1,39 @@
+/**
+ * One training run in a worker thread (a worker_threads entry; see run_in_worker.ts): its own tfjs
+ * and wasm instance, the same trainModel as in the main thread, so a run gives the same bits here
+ * as there. Used by `compareConvs({jobs})` to train runs side by side, one per core.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { RunReply, RunRequest } from './run_in_worker.js';
+
+if (parentPort == null) {
+  throw new Error('doconv run worker: must run in a worker thread (started by runInWorker)');
+}
+const port = parentPort;
+
+port.once('message', (m: RunRequest) => {
+  void (async () => {
+    try {
+      // wasm first, then doconv's root: in the other order wasm's registration would overwrite
+      // doconv's kernels, with a warning each.
+      if (m.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+      await import('../index.js');
+      const tf = await import('@tensorflow/tfjs');
+      const { trainModel } = await import('./trainModel.js');
+      if (!(await tf.setBackend(m.backend))) {
+        throw new Error(`backend ${JSON.stringify(m.backend)} did not initialise`);
+      }
+      const r = await trainModel({ ...m.options, backend: undefined, progress: 'none' });
+      r.model.dispose();
+      r.folded?.dispose();
+      port.postMessage({ type: 'done', summary: r.summary, history: r.history } satisfies RunReply);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      port.postMessage({
+        type: 'error',
+        message: err.message,
+        stack: err.stack,
+      } satisfies RunReply);
+    }
+  })();
+});
