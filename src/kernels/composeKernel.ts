@@ -46,6 +46,16 @@ export function composeKernel(
     );
   }
   const filtersPerGroup = filters / groups;
+  if (groups === 1) {
+    // DO-Conv proper: the same products with half the ops (each op costs tape bookkeeping, which
+    // on a small net's training step is most of what DO-Conv adds).
+    return tf.tidy(() => {
+      const d = tf.transpose(dHat, [2, 0, 1]); // [C, M·N, dMul]
+      const w = tf.transpose(weight, [1, 0, 2]); // [C, dMul, F]
+      const k = tf.matMul(d, w); // [C, M·N, F]
+      return tf.reshape(tf.transpose(k, [1, 0, 2]), [M, N, cPerGroup, filters]);
+    });
+  }
   return tf.tidy(() => {
     // One small matmul per input channel c = (group, j): [M·N, dMul] × [dMul, F/g].
     const d = tf.transpose(tf.reshape(dHat, [area, dMul, groups, cPerGroup]), [2, 3, 0, 1]);
