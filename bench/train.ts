@@ -6,15 +6,15 @@
  * Adam is the trainer's (src/train/optimizers.ts: one fused kernel per variable on wasm).
  * Writes results/train-<date>.json.
  *
- * Method (a shared 2-core machine drifts): per net and backend, each variant gets warm-up steps,
+ * Method (a shared 2-core machine drifts; 10-step windows of the MNIST net were seen ±15 % apart): per net and backend, each variant gets warm-up steps,
  * then `windows` timed windows of `steps` steps; within a window the variants run back to back,
  * in alternating order. Figures are medians over windows with min–max; the DO-Conv overhead is
  * taken window by window (paired) and summarised the same way, from wall time and from the
  * process's CPU time (all threads), which other processes' load hardly moves. The 1-minute load
  * average is recorded around every phase.
  *
- *   npx tsx bench/train.ts [--nets mnist-sample,resnet20] [--variants conv,doconv] [--windows 3]
- *     [--steps-mnist-sample 10] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
+ *   npx tsx bench/train.ts [--nets mnist-sample,resnet20] [--variants conv,doconv] [--windows 5]
+ *     [--steps-mnist-sample 40] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
  *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
  *     shows the largest)
  *     [--no-parallel] [--no-torch] [--no-cpu]
@@ -74,12 +74,12 @@ const has = (name: string) => process.argv.includes(`--${name}`);
 
 const netNames = (flag('nets') ?? 'mnist-sample,resnet20').split(',');
 const variantNames = (flag('variants') ?? 'conv,doconv').split(',');
-const windows = Number(flag('windows') ?? 3);
+const windows = Number(flag('windows') ?? 5);
 const warmup = Number(flag('warmup') ?? 2);
 const workerCounts = (flag('workers') ?? '2').split(',').map(Number);
 const workers = Math.max(...workerCounts);
 const cpuSteps = Number(flag('cpu-steps') ?? 2);
-const defaultSteps: Record<string, number> = { 'mnist-sample': 10, resnet20: 2 };
+const defaultSteps: Record<string, number> = { 'mnist-sample': 40, resnet20: 2 };
 const stepsFor = (net: string) => Number(flag(`steps-${net}`) ?? defaultSteps[net]);
 for (const n of netNames)
   if (!(n in nets))
