@@ -35,15 +35,19 @@ export function evaluate(
   for (const { xs, ys, size } of batches(ds, opts.batchSize ?? 256, {
     normalize: opts.normalize,
   })) {
-    const [loss, right] = tf.tidy(() => {
-      const out = model.apply(xs, { training: false }) as tf.Tensor;
-      return [crossEntropy(ys, out, kind).dataSync()[0], correctCount(ys, out).dataSync()[0]];
-    });
+    const [loss, right] = tf.tidy(() =>
+      lossAndCorrect(ys, model.apply(xs, { training: false }) as tf.Tensor, kind),
+    );
     tf.dispose([xs, ys]);
     lossSum += loss * size;
     correct += right;
   }
   return { loss: lossSum / ds.count, accuracy: correct / ds.count, count: ds.count };
+}
+
+/** Mean loss and number of correct rows of one batch's outputs (call inside tidy). */
+function lossAndCorrect(ys: tf.Tensor, out: tf.Tensor, kind: OutputKind): [number, number] {
+  return [crossEntropy(ys, out, kind).dataSync()[0], correctCount(ys, out).dataSync()[0]];
 }
 
 /**
@@ -130,12 +134,7 @@ function compareOnLogits(
         const out = evaluateB || lb === b ? (b.apply(xs, { training: false }) as tf.Tensor) : null;
         const yb = lb === b ? out! : (lb.apply(xs, { training: false }) as tf.Tensor);
         const diff = tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0];
-        if (!evaluateB) return [diff, 0, 0];
-        return [
-          diff,
-          crossEntropy(ys, out!, kind).dataSync()[0],
-          correctCount(ys, out!).dataSync()[0],
-        ];
+        return [diff, ...(evaluateB ? lossAndCorrect(ys, out!, kind) : [0, 0])];
       });
       tf.dispose([xs, ys]);
       max = Math.max(max, d);

@@ -130,9 +130,7 @@ export async function startWorkers(
   workerImports: string[] = [],
 ): Promise<ParallelTrainer | undefined> {
   const workers = config.workers ?? 1;
-  if (!(Number.isInteger(workers) && workers >= 1)) {
-    throw new Error(`workers must be an integer ≥ 1, got ${JSON.stringify(config.workers)}`);
-  }
+  // Anything but 1 goes to createParallelTrainer, which rejects counts that are not integers ≥ 1.
   if (workers === 1) return undefined;
   return createParallelTrainer({
     model,

@@ -4,6 +4,7 @@
  * as there. Used by `compareConvs({jobs})` to train runs side by side, one per core.
  */
 import { parentPort } from 'node:worker_threads';
+import { setUpWorkerBackend } from '../engine/parallel/worker_backend.js';
 import type { RunReply, RunRequest } from './run_in_worker.js';
 
 if (parentPort == null) {
@@ -14,15 +15,8 @@ const port = parentPort;
 port.once('message', (m: RunRequest) => {
   void (async () => {
     try {
-      // wasm first, then doconv's root: in the other order wasm's registration would overwrite
-      // doconv's kernels, with a warning each.
-      if (m.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-      await import('../index.js');
-      const tf = await import('@tensorflow/tfjs');
+      await setUpWorkerBackend(m.backend, 'doconv run worker');
       const { trainModel } = await import('./trainModel.js');
-      if (!(await tf.setBackend(m.backend))) {
-        throw new Error(`backend ${JSON.stringify(m.backend)} did not initialise`);
-      }
       const r = await trainModel({ ...m.options, backend: undefined, progress: 'none' });
       r.model.dispose();
       r.folded?.dispose();

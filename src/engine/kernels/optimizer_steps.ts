@@ -22,8 +22,9 @@ const f = Math.fround;
 type Info = tf.TensorInfo;
 
 function checkSameShape(kernel: string, inputs: Record<string, Info>): void {
-  const [first, ...rest] = Object.entries(inputs);
-  for (const [name, t] of [first, ...rest]) {
+  const entries = Object.entries(inputs);
+  const first = entries[0];
+  for (const [name, t] of entries) {
     if (t.dtype !== 'float32') {
       throw new Error(`${kernel}: ${name} must be float32, got ${t.dtype}`);
     }

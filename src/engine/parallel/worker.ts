@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { correctCount, crossEntropy } from '../../train/losses.js';
+import { setUpWorkerBackend } from './worker_backend.js';
 import type {
   FromWorker,
   GradsReply,
@@ -54,16 +55,7 @@ function writeWeights(vars: tf.LayerVariable[], values: Float32Array[]): void {
 }
 
 async function init(m: InitMessage): Promise<void> {
-  // wasm first, then doconv's root (DO layers, wasm training kernels): in the other order wasm's
-  // registration would overwrite doconv's kernels, with a warning each.
-  if (m.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  await import('../../index.js');
-  for (const specifier of m.imports) await import(specifier);
-  if (!(await tf.setBackend(m.backend))) {
-    throw new Error(
-      `doconv parallel worker: backend ${JSON.stringify(m.backend)} did not initialise`,
-    );
-  }
+  await setUpWorkerBackend(m.backend, 'doconv parallel worker', m.imports);
   try {
     model = (await tf.models.modelFromJSON({
       modelTopology: m.modelTopology as tf.io.ModelJSON['modelTopology'],

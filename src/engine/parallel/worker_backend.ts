@@ -1,0 +1,23 @@
+/**
+ * The start of every doconv worker thread (data-parallel replicas, whole training runs): a fresh
+ * tfjs with doconv's layers and kernels on the backend the main thread uses.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Imports wasm (when that is the backend), then doconv's root, then `imports` (modules registering
+ * custom layer classes), and sets `backend`. wasm comes first: in the other order its registration
+ * would overwrite doconv's kernels, with a warning each. `who` names the worker in errors.
+ */
+export async function setUpWorkerBackend(
+  backend: string,
+  who: string,
+  imports: readonly string[] = [],
+): Promise<void> {
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  await import('../../index.js');
+  for (const specifier of imports) await import(specifier);
+  if (!(await tf.setBackend(backend))) {
+    throw new Error(`${who}: backend ${JSON.stringify(backend)} did not initialise`);
+  }
+}
