@@ -30,7 +30,7 @@ import { Adam } from '../src/train/optimizers.js';
 import {
   createParallelTrainer,
   type ParallelTrainer,
-} from '../src/engine/parallel/parallel_trainer.js';
+} from '../src/train/parallel/parallelTrainer.js';
 import { nets, type NetSpec } from './nets.js';
 import { pairedOverheadPct, summarize, windowOrder, type Summary } from './stats.js';
 import { variants } from './variants.js';

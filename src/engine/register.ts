@@ -3,6 +3,6 @@
  * no import of the wasm backend itself: that stays the user's choice, and importing it would make
  * wasm the default backend, which needs `await tf.ready()` before any op).
  */
-import { registerWasmTrainingKernels } from './register_wasm_training_kernels.js';
+import { registerWasmTrainingKernels } from './registerWasmTrainingKernels.js';
 
 registerWasmTrainingKernels();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { blockDiagonalKernel, identityPointwiseKernel } from '../kernels/groupedKernels.js';
+import { blockDiagonalKernel, identityPointwiseKernel } from '../algebra/groupedKernels.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
 
 /** A standard tfjs-layers layer, as config plus weights in that layer's getWeights() order. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fuseBatchNorm, type BatchNormParams } from '../kernels/fuseBatchNorm.js';
+import { fuseBatchNorm, type BatchNormParams } from '../algebra/fuseBatchNorm.js';
 
 /** A layer entry of a model config (Sequential entries have no name/inboundNodes of their own). */
 export interface LayerEntry {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { diagIdentity } from '../kernels/diagIdentity.js';
-import { officialPytorchKernel, weightForKernelAtZeroD } from '../kernels/officialComposition.js';
+import { diagIdentity } from '../algebra/diagIdentity.js';
+import { officialPytorchKernel, weightForKernelAtZeroD } from '../algebra/officialComposition.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
 
 export interface LoadStateDictOptions {

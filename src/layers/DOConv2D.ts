@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
 import type { Conv2DLayerArgs } from './standardConvArgs.js';
-import { officialKerasKernel } from '../kernels/officialComposition.js';
+import { officialKerasKernel } from '../algebra/officialComposition.js';
 import { positiveInt } from './validateArgs.js';
 
 /** Args of {@link DOConv2D}: those of tf.layers.conv2d, plus DO-Conv's. */

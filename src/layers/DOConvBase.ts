@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { composeKernel } from '../kernels/composeKernel.js';
-import { convolve, type FusableActivation } from '../kernels/convolve.js';
-import { diagIdentity } from '../kernels/diagIdentity.js';
+import { composeKernel } from '../algebra/composeKernel.js';
+import { convolve, type FusableActivation } from '../algebra/convolve.js';
+import { diagIdentity } from '../algebra/diagIdentity.js';
 import {
   resolveRegularizerAndConstraint,
   standardConvLayer,

@@ -21,7 +21,7 @@ import { omit } from './omit.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { presetByName } from './presets.js';
 import { hasCheckpoint } from './checkpoint.js';
-import { runInWorker } from './run_in_worker.js';
+import { runInWorker } from './runInWorker.js';
 import {
   CHECKPOINT_DIR,
   SUMMARY_FILE,

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
-import { type BackendName, useBestBackend } from '../engine/use_best_backend.js';
+import { type BackendName, useBestBackend } from '../engine/useBestBackend.js';
 
 /** 'auto': the fastest available (tfjs-node, else wasm with doconv's kernels, else cpu). */
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;

@@ -30,7 +30,7 @@ import { addWeightDecay, decayMask } from './weightDecay.js';
 import {
   createParallelTrainer,
   type ParallelTrainer,
-} from '../engine/parallel/parallel_trainer.js';
+} from './parallel/parallelTrainer.js';
 
 /** What the loop needs to know (a subset of TrainConfig, plus the resolved normalisation). */
 export interface LoopConfig {

@@ -13,7 +13,7 @@
  * the same variable order every step (the trainer uses model.trainableWeights).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_STEP, fusedOptimizerStep, SGD_STEP } from '../engine/kernels/optimizer_steps.js';
+import { ADAM_STEP, fusedOptimizerStep, SGD_STEP } from '../engine/kernels/optimizerSteps.js';
 
 /** A tensor with a name, as tf.Optimizer's getWeights/setWeights use (not re-exported by tfjs). */
 export interface NamedTensor {

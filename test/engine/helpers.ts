@@ -1,4 +1,4 @@
-/** Shared by the engine tests: seeded data, kernel runs, tolerances. No side effects (see wasm_setup.ts). */
+/** Shared by the engine tests: seeded data, kernel runs, tolerances. No side effects (see wasmSetup.ts). */
 import * as tf from '@tensorflow/tfjs';
 
 export type Shape4 = [number, number, number, number];

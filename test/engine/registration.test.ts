@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { conv2DBackpropInputConfig } from '../../src/engine/kernels/conv2d_backprop_input.js';
+import { conv2DBackpropInputConfig } from '../../src/engine/kernels/Conv2DBackpropInput.js';
 import { host, relativeError } from './helpers.js';
 
 describe('registration', () => {
@@ -111,7 +111,7 @@ describe('wasm inference unchanged', () => {
 
 describe('useBestBackend', () => {
   it('picks wasm when tfjs-node is absent, logs and returns the name', async () => {
-    const { useBestBackend } = await import('../../src/engine/use_best_backend.js');
+    const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
     const logs: string[] = [];
     const name = await useBestBackend({ log: (m) => logs.push(m) });
     let nodeInstalled = true;
@@ -126,7 +126,7 @@ describe('useBestBackend', () => {
   });
 
   it('honours candidates and names a bad one', async () => {
-    const { useBestBackend } = await import('../../src/engine/use_best_backend.js');
+    const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
     expect(await useBestBackend({ candidates: ['cpu'], log: () => {} })).toBe('cpu');
     await expect(useBestBackend({ candidates: ['gpu' as 'cpu'], log: () => {} })).rejects.toThrow(
       /unknown candidate "gpu"/,

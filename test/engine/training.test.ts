@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import './wasm_setup.js';
+import './wasmSetup.js';
 import { doConv2d } from '../../src/index.js';
 import { host, relativeError } from './helpers.js';
 

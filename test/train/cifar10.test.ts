@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../engine/wasm_setup.js';
+import '../engine/wasmSetup.js';
 import { createRng } from '../../src/data/prng.js';
 import { trainModel } from '../../src/train/index.js';
 import { tempDir, tinyModel } from './helpers.js';

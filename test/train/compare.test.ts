@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import '../engine/wasm_setup.js';
+import '../engine/wasmSetup.js';
 import {
   accuracyCurvesSvg,
   compareConvs,

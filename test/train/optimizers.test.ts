@@ -4,13 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import '../engine/wasm_setup.js';
+import '../engine/wasmSetup.js';
 import { createRng } from '../../src/data/prng.js';
 import {
   ADAM_STEP,
   fusedOptimizerStep,
   SGD_STEP,
-} from '../../src/engine/kernels/optimizer_steps.js';
+} from '../../src/engine/kernels/optimizerSteps.js';
 import { Adam, SGD, type ScheduledOptimizer } from '../../src/train/index.js';
 
 beforeAll(async () => {

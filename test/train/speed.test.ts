@@ -1,7 +1,7 @@
 /** measureTrainingSpeed (`doconv bench --quick`): the trainer's own loop on random images, timed. */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import '../engine/wasm_setup.js';
+import '../engine/wasmSetup.js';
 import { measureTrainingSpeed } from '../../src/train/index.js';
 
 beforeAll(async () => {

@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import '../engine/wasm_setup.js';
+import '../engine/wasmSetup.js';
 import type { ModelBuilder, TrainOptions } from '../../src/train/index.js';
-import { TimesTwo } from './fixtures/times_two_layer.js';
+import { TimesTwo } from './fixtures/timesTwoLayer.js';
 import {
   tinyModel,
   tinyModelWithoutBatchNorm,
@@ -109,7 +109,7 @@ describe('trainModel with workers', () => {
 });
 
 describe('custom layer classes in the workers', () => {
-  const fixture = new URL('./fixtures/times_two_layer.ts', import.meta.url).href;
+  const fixture = new URL('./fixtures/timesTwoLayer.js', import.meta.url).href;
   const withCustomLayer: ModelBuilder = ({ inputShape, numClasses }) => {
     const input = tf.input({ shape: inputShape });
     let y = new TimesTwo({}).apply(input) as tf.SymbolicTensor;

@@ -1,10 +1,10 @@
 /**
  * Add for wasm: activation + per-channel vector as a 1×1 depthwise conv with bias
- * (../channel_broadcast.ts). Everything else goes to wasm's kernel.
+ * (../channelBroadcast.ts). Everything else goes to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelAffine, matchChannelBroadcast } from '../channel_broadcast.js';
-import { runStock, setupStock } from '../stock_kernels.js';
+import { channelAffine, matchChannelBroadcast } from '../channelBroadcast.js';
+import { runStock, setupStock } from '../stockKernels.js';
 
 export function add(args: {
   inputs: tf.NamedTensorInfoMap;

@@ -24,7 +24,7 @@ import type {
   ToWorker,
 } from './protocol.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
-import { startWorker, WorkerHandle } from './worker_handle.js';
+import { startWorker, WorkerHandle } from './workerHandle.js';
 
 export interface ParallelTrainerOptions {
   /**

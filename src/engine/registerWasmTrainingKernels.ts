@@ -4,25 +4,25 @@
  * register_all_kernels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNormGrad } from './gradients/fused_batch_norm_grad.js';
-import type { GradientReplacement } from './gradients/gradient_replacement.js';
-import { meanGrad } from './gradients/mean_grad.js';
-import { addConfig } from './kernels/add.js';
-import { batchMatMulConfig } from './kernels/batch_mat_mul.js';
-import { castConfig } from './kernels/cast.js';
-import { conv2DBackpropFilterConfig } from './kernels/conv2d_backprop_filter.js';
-import { conv2DBackpropInputConfig } from './kernels/conv2d_backprop_input.js';
-import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise_conv2d_backprop_filter.js';
-import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise_conv2d_backprop_input.js';
-import { fusedBatchNormConfig } from './kernels/fused_batch_norm.js';
-import { identityConfig } from './kernels/identity.js';
-import { meanConfig } from './kernels/mean.js';
-import { multiplyConfig } from './kernels/multiply.js';
-import { adamStepConfig, sgdStepConfig } from './kernels/optimizer_steps.js';
-import { subConfig } from './kernels/sub.js';
-import { sumConfig } from './kernels/sum.js';
-import { tileConfig } from './kernels/tile.js';
-import { rememberStockKernel } from './stock_kernels.js';
+import { fusedBatchNormGrad } from './gradients/fusedBatchNormGrad.js';
+import type { GradientReplacement } from './gradients/gradientReplacement.js';
+import { meanGrad } from './gradients/meanGrad.js';
+import { addConfig } from './kernels/Add.js';
+import { batchMatMulConfig } from './kernels/BatchMatMul.js';
+import { castConfig } from './kernels/Cast.js';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.js';
+import { identityConfig } from './kernels/Identity.js';
+import { meanConfig } from './kernels/Mean.js';
+import { multiplyConfig } from './kernels/Multiply.js';
+import { adamStepConfig, sgdStepConfig } from './kernels/optimizerSteps.js';
+import { subConfig } from './kernels/Sub.js';
+import { sumConfig } from './kernels/Sum.js';
+import { tileConfig } from './kernels/Tile.js';
+import { rememberStockKernel } from './stockKernels.js';
 
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -33,7 +33,7 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   // Replaces wasm's own (scalar div/mod loop); BatchNorm's gradient tiles per-channel vectors.
   tileConfig,
   // The rest replace wasm's own for the cases training CNNs hits and hand every other case back
-  // to it (./stock_kernels.ts): no copies for Identity / same-dtype Cast; reductions over leading
+  // to it (./stockKernels.ts): no copies for Identity / same-dtype Cast; reductions over leading
   // axes and per-channel element-wise ops as XNNPACK pools and 1×1 depthwise convs; transposed
   // matrix products (dense gradients) as plain ones.
   identityConfig,

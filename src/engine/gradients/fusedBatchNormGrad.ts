@@ -9,7 +9,7 @@
  * Other backends and non-per-channel parameters keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradientReplacement } from './gradient_replacement.js';
+import type { GradientReplacement } from './gradientReplacement.js';
 
 export const fusedBatchNormGrad: GradientReplacement = {
   kernelName: tf.FusedBatchNorm,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AxisGeometry } from '../conv_geometry.js';
-import { inputGradAxisPhases } from '../conv_geometry.js';
-import { padIfNeeded, release, reshape, reverse } from '../wasm_ops.js';
+import type { AxisGeometry } from '../convGeometry.js';
+import { inputGradAxisPhases } from '../convGeometry.js';
+import { padIfNeeded, release, reshape, reverse } from '../wasmOps.js';
 
 /**
  * Where both backprop-input kernels start for stride > 1: the filter [Mh·sh, Mw·sw, A, B], zero-padded

@@ -3,7 +3,7 @@
  * `compareConvs({jobs})` puts independent runs on separate cores. Unlike `workers` (one run's
  * batch split across threads), this changes no numbers: each run is the single-thread run.
  */
-import { startWorkerModule } from '../engine/parallel/worker_handle.js';
+import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
 import type { TrainOptions, TrainSummary } from './trainModel.js';
 
@@ -24,7 +24,7 @@ export async function runInWorker(
   backend: string,
   name: string,
 ): Promise<{ summary: TrainSummary; history: EpochMetrics[] }> {
-  const worker = startWorkerModule(import.meta.url, './run_worker', name);
+  const worker = startWorkerModule(import.meta.url, './runWorker', name);
   try {
     return await new Promise((resolve, reject) => {
       worker.once('message', (m: RunReply) => {

@@ -6,8 +6,8 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { runStock, setupStock } from '../stock_kernels.js';
-import { poolMean } from './mean.js';
+import { runStock, setupStock } from '../stockKernels.js';
+import { poolMean } from './Mean.js';
 
 export function sum(args: {
   inputs: tf.NamedTensorInfoMap;

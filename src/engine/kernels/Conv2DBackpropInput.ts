@@ -7,9 +7,9 @@
  *   (⌈k/s⌉·s / k)² of the exact count (16/9 for k=3, s=2) instead of s².
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../conv_geometry.js';
-import { reversedPhaseFilter } from './reversed_phase_filter.js';
-import { conv2d, cropIfNeeded, release, reshape, reverse, transpose } from '../wasm_ops.js';
+import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../convGeometry.js';
+import { reversedPhaseFilter } from './reversedPhaseFilter.js';
+import { conv2d, cropIfNeeded, release, reshape, reverse, transpose } from '../wasmOps.js';
 
 type Shape4 = [number, number, number, number];
 

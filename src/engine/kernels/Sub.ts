@@ -1,11 +1,11 @@
 /**
  * Sub for wasm: activation − per-channel vector (tf.moments' x − mean in every BatchNorm layer)
- * and vector − activation as a 1×1 depthwise conv with bias (../channel_broadcast.ts).
+ * and vector − activation as a 1×1 depthwise conv with bias (../channelBroadcast.ts).
  * Everything else goes to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelAffine, matchChannelBroadcast } from '../channel_broadcast.js';
-import { runStock, setupStock } from '../stock_kernels.js';
+import { channelAffine, matchChannelBroadcast } from '../channelBroadcast.js';
+import { runStock, setupStock } from '../stockKernels.js';
 
 export function sub(args: {
   inputs: tf.NamedTensorInfoMap;

@@ -1,13 +1,13 @@
 /**
  * Mean for wasm over a contiguous block of axes as one XNNPACK average pool (see
- * ../reduce_geometry.ts). wasm's own Mean transposes the reduced axes to the end first: BatchNorm's
+ * ../reduceGeometry.ts). wasm's own Mean transposes the reduced axes to the end first: BatchNorm's
  * per-channel statistics over [N, H, W] took ~5 ms per 32×32×16×128 activation, the pool ~0.6 ms.
  * Other cases (innermost axes with few channels, non-float32) go to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { poolReductionView, reducedShape } from '../reduce_geometry.js';
-import { runStock, setupStock } from '../stock_kernels.js';
-import { avgPool, release, reshape } from '../wasm_ops.js';
+import { poolReductionView, reducedShape } from '../reduceGeometry.js';
+import { runStock, setupStock } from '../stockKernels.js';
+import { avgPool, release, reshape } from '../wasmOps.js';
 
 /** The pool route shared by Mean and Sum: returns the mean, owned by the caller, or null. */
 export function poolMean(

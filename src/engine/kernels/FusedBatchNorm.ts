@@ -8,8 +8,8 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { runStock, setupStock } from '../stock_kernels.js';
-import { depthwiseConv2dBias, release } from '../wasm_ops.js';
+import { runStock, setupStock } from '../stockKernels.js';
+import { depthwiseConv2dBias, release } from '../wasmOps.js';
 
 /** True when `p` broadcasts against [..., C] along the last axis only (shape [C], [1,1,1,C], [1], []). */
 function perChannel(p: tf.TensorInfo | undefined, c: number): boolean {

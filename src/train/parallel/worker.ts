@@ -1,13 +1,13 @@
 /**
- * One data-parallel training worker (a worker_threads entry; see parallel_trainer.ts): its own
+ * One data-parallel training worker (a worker_threads entry; see parallelTrainer.ts): its own
  * tfjs, its own wasm instance with doconv's kernels, and a replica of the model. Each step it takes
  * the current weights and a shard of the batch, and returns the gradients of weight · (shard loss)
  * and its BatchNorm moving statistics. It never applies an update itself.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { correctCount, crossEntropy } from '../../train/losses.js';
-import { setUpWorkerBackend } from './worker_backend.js';
+import { correctCount, crossEntropy } from '../losses.js';
+import { setUpWorkerBackend } from './workerBackend.js';
 import type {
   FromWorker,
   GradsReply,

@@ -6,8 +6,8 @@
  * then sum over b. Exact flop count, no cross-channel waste.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, filterGradAxis } from '../conv_geometry.js';
-import { cropIfNeeded, depthwiseConv2d, release, reshape, sum, transpose } from '../wasm_ops.js';
+import { convAxes, filterGradAxis } from '../convGeometry.js';
+import { cropIfNeeded, depthwiseConv2d, release, reshape, sum, transpose } from '../wasmOps.js';
 
 type Shape4 = [number, number, number, number];
 

@@ -5,13 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import './wasm_setup.js';
+import './wasmSetup.js';
 import {
   MIN_POOL_CHANNELS,
   poolReductionView,
   reducedShape,
-} from '../../src/engine/reduce_geometry.js';
-import { rememberStockKernel, stockKernelConfig } from '../../src/engine/stock_kernels.js';
+} from '../../src/engine/reduceGeometry.js';
+import { rememberStockKernel, stockKernelConfig } from '../../src/engine/stockKernels.js';
 import { host, relativeError, runKernelOn, type HostTensor } from './helpers.js';
 
 async function both(

@@ -9,8 +9,8 @@
  * whichever moves fewer floats. Batched products (batch > 1) go to wasm's kernel as they are.
  */
 import * as tf from '@tensorflow/tfjs';
-import { runStock, setupStock } from '../stock_kernels.js';
-import { release, reshape, transpose } from '../wasm_ops.js';
+import { runStock, setupStock } from '../stockKernels.js';
+import { release, reshape, transpose } from '../wasmOps.js';
 
 type Info = tf.TensorInfo;
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Imports wasm (when that is the backend), then doconv's root, then `imports` (modules registering
+ * Imports wasm (when that is the backend), then doconv's layer classes and wasm kernels, then `imports` (modules registering
  * custom layer classes), and sets `backend`. wasm comes first: in the other order its registration
  * would overwrite doconv's kernels, with a warning each. `who` names the worker in errors.
  */
@@ -15,7 +15,10 @@ export async function setUpWorkerBackend(
   imports: readonly string[] = [],
 ): Promise<void> {
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  await import('../../index.js');
+  // The layer classes (registered for deserialisation) and the wasm training kernels, nothing more.
+  await import('../../layers/DOConv2D.js');
+  await import('../../layers/DODepthwiseConv2D.js');
+  await import('../../engine/register.js');
   for (const specifier of imports) await import(specifier);
   if (!(await tf.setBackend(backend))) {
     throw new Error(`${who}: backend ${JSON.stringify(backend)} did not initialise`);

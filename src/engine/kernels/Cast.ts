@@ -4,7 +4,7 @@
  * wasm's own kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { runStock, setupStock } from '../stock_kernels.js';
+import { runStock, setupStock } from '../stockKernels.js';
 
 export function cast(args: {
   inputs: tf.NamedTensorInfoMap;

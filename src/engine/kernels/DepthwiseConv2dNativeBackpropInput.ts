@@ -7,8 +7,8 @@
  *   depthwise channel multiplier, then one transpose interleaves them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../conv_geometry.js';
-import { reversedPhaseFilter } from './reversed_phase_filter.js';
+import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../convGeometry.js';
+import { reversedPhaseFilter } from './reversedPhaseFilter.js';
 import {
   cropIfNeeded,
   depthwiseConv2d,
@@ -17,7 +17,7 @@ import {
   reverse,
   sum,
   transpose,
-} from '../wasm_ops.js';
+} from '../wasmOps.js';
 
 type Shape4 = [number, number, number, number];
 

@@ -10,7 +10,7 @@
  * (see oneInputChannel).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, filterGradAxis, type AxisGeometry } from '../conv_geometry.js';
+import { convAxes, filterGradAxis, type AxisGeometry } from '../convGeometry.js';
 import {
   conv2d,
   cropIfNeeded,
@@ -19,7 +19,7 @@ import {
   reshape,
   sum,
   transpose,
-} from '../wasm_ops.js';
+} from '../wasmOps.js';
 
 type Shape4 = [number, number, number, number];
 

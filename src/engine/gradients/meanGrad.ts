@@ -5,7 +5,7 @@
  * BatchNorm layer. Same values bit for bit (dy·1/n = dy/n). Other backends keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradientReplacement } from './gradient_replacement.js';
+import type { GradientReplacement } from './gradientReplacement.js';
 
 export const meanGrad: GradientReplacement = {
   kernelName: tf.Mean,

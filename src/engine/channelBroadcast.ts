@@ -7,7 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { depthwiseConv2d, depthwiseConv2dBias, release, reshape } from './wasm_ops.js';
+import { depthwiseConv2d, depthwiseConv2dBias, release, reshape } from './wasmOps.js';
 
 /** Which operand is the activation, and its channel count; null when the pattern does not hold. */
 export function matchChannelBroadcast(

@@ -1,11 +1,11 @@
 /**
- * Multiply for wasm: activation × per-channel vector as a 1×1 depthwise conv (../channel_broadcast.ts);
+ * Multiply for wasm: activation × per-channel vector as a 1×1 depthwise conv (../channelBroadcast.ts);
  * BatchNorm's gradient multiplies by per-channel vectors several times per layer. Everything else
  * goes to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelMultiply, matchChannelBroadcast } from '../channel_broadcast.js';
-import { runStock, setupStock } from '../stock_kernels.js';
+import { channelMultiply, matchChannelBroadcast } from '../channelBroadcast.js';
+import { runStock, setupStock } from '../stockKernels.js';
 
 export function multiply(args: {
   inputs: tf.NamedTensorInfoMap;

@@ -1,11 +1,11 @@
 /**
- * One training run in a worker thread (a worker_threads entry; see run_in_worker.ts): its own tfjs
+ * One training run in a worker thread (a worker_threads entry; see runInWorker.ts): its own tfjs
  * and wasm instance, the same trainModel as in the main thread, so a run gives the same bits here
  * as there. Used by `compareConvs({jobs})` to train runs side by side, one per core.
  */
 import { parentPort } from 'node:worker_threads';
-import { setUpWorkerBackend } from '../engine/parallel/worker_backend.js';
-import type { RunReply, RunRequest } from './run_in_worker.js';
+import { setUpWorkerBackend } from './parallel/workerBackend.js';
+import type { RunReply, RunRequest } from './runInWorker.js';
 
 if (parentPort == null) {
   throw new Error('doconv run worker: must run in a worker thread (started by runInWorker)');

@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import './wasm_setup.js';
+import '../engine/wasmSetup.js';
 import {
   createParallelTrainer,
   type ParallelTrainer,
-} from '../../src/engine/parallel/parallel_trainer.js';
-import { shardRanges, weightedSumInOrder } from '../../src/engine/parallel/shards.js';
+} from '../../src/train/parallel/parallelTrainer.js';
+import { shardRanges, weightedSumInOrder } from '../../src/train/parallel/shards.js';
 import { correctCount, crossEntropy } from '../../src/train/losses.js';
-import { host, relativeError } from './helpers.js';
+import { host, relativeError } from '../engine/helpers.js';
 
 describe('shard arithmetic', () => {
   it('splits a batch into contiguous shards, the first ones one row larger', () => {

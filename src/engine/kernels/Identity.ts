@@ -6,7 +6,7 @@
  * copies per ResNet-20 training step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { runStock, setupStock } from '../stock_kernels.js';
+import { runStock, setupStock } from '../stockKernels.js';
 
 export function identity(args: {
   inputs: tf.NamedTensorInfoMap;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   registerWasmTrainingKernels,
   stepAsideForWasmImport,
-} from './register_wasm_training_kernels.js';
+} from './registerWasmTrainingKernels.js';
 
 export interface UseBestBackendOptions {
   /** Where the chosen name is reported; default console.log. Pass `() => {}` to silence. */

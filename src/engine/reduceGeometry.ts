@@ -2,7 +2,7 @@
  * A reduction over a contiguous block of axes as an average pool: view x as [L, P, Q, R] where
  * P·Q are the reduced elements (P: all reduced axes but the last, Q: the last), L the axes before
  * them and R those after. Then mean = avgPool(window [P, Q]) — one XNNPACK pass, no transpose.
- * Pure arithmetic on shapes; the kernels in ./kernels/sum.ts and mean.ts use it.
+ * Pure arithmetic on shapes; the kernels in ./kernels/Sum.ts and Mean.ts use it.
  */
 
 export interface PoolReductionView {
