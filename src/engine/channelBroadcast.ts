@@ -2,11 +2,12 @@
  * Element-wise ops between an activation [..., C] and a per-channel vector ([C], [1,1,1,C]) as one
  * XNNPACK 1×1 depthwise conv: x·v is the conv with filter v; x + v the conv with filter 1 and bias
  * v. XNNPACK's broadcasting binary kernels step through the activation C values at a time, which is
- * slow for the small C of CNNs (C=16: 2.4 ms on 128×32×32×16; the conv, 0.9 ms). Results are
+ * slow for the small C of CNNs (C = 16: the conv is ~2.7× faster; results/README.md#engine-notes). Results are
  * bit-identical to the plain op: 0 + x·v and b + x·1 round once, like x·v and x + b.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
+import { runStock, setupStock } from './stockKernels.js';
 import { depthwiseConv2d, depthwiseConv2dBias, release, reshape } from './wasmOps.js';
 
 /** Which operand is the activation, and its channel count; null when the pattern does not hold. */
@@ -91,4 +92,40 @@ export function channelAffine(
   const out = reshape(backend, y, x.shape);
   release(backend, y);
   return out;
+}
+
+type BinaryArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+};
+
+/**
+ * The wasm KernelConfig of a binary op (Add, Sub, Multiply) that runs `channelOp` when one operand is
+ * an activation and the other a per-channel vector, and wasm's own kernel otherwise.
+ */
+export function channelBroadcastKernel(
+  kernelName: string,
+  channelOp: (
+    backend: tf.KernelBackend,
+    activation: tf.TensorInfo,
+    vector: tf.TensorInfo,
+    channels: number,
+    activationIsA: boolean,
+  ) => tf.TensorInfo,
+): tf.KernelConfig {
+  const kernelFunc = (args: BinaryArgs): tf.TensorInfo => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const m = matchChannelBroadcast(a, b);
+    if (m == null) return runStock(kernelName, args) as tf.TensorInfo;
+    return m.big === 'a'
+      ? channelOp(args.backend, a, b, m.channels, true)
+      : channelOp(args.backend, b, a, m.channels, false);
+  };
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    setupFunc: setupStock(kernelName),
+  };
 }

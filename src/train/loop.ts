@@ -27,10 +27,7 @@ import type { ScheduledOptimizer } from './optimizers.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
 import { learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
 import { addWeightDecay, decayMask } from './weightDecay.js';
-import {
-  createParallelTrainer,
-  type ParallelTrainer,
-} from './parallel/parallelTrainer.js';
+import { createParallelTrainer, type ParallelTrainer } from './parallel/parallelTrainer.js';
 
 /** What the loop needs to know (a subset of TrainConfig, plus the resolved normalisation). */
 export interface LoopConfig {

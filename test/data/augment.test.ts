@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, randomFlipCrop, type Rng } from '../../src/index.js';
+import { createRng, randomFlipCrop, type Rng } from '../../src/data/index.js';
 import { syntheticDataset } from './synthetic.js';
 
 /** An Rng replaying fixed values, to pin flip/dy/dx. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchCount, batches, flipCrop, makeBatch, mixSeeds } from '../../src/index.js';
+import { batchCount, batches, flipCrop, makeBatch, mixSeeds } from '../../src/data/index.js';
 import { syntheticDataset } from './synthetic.js';
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDataset, sliceDataset, takeFirst } from '../../src/index.js';
+import { checkDataset, sliceDataset, takeFirst } from '../../src/data/index.js';
 import { syntheticDataset } from './synthetic.js';
 
 describe('Dataset views', () => {

@@ -1,7 +1,11 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FASHION_MNIST_CLASSES, findFashionMnistDir, loadFashionMnist } from '../../src/node.js';
+import {
+  FASHION_MNIST_CLASSES,
+  findFashionMnistDir,
+  loadFashionMnist,
+} from '../../src/data/node.js';
 import { makeTempDir, writeIdxFolder } from './fixtures.js';
 
 const installed = await findFashionMnistDir();

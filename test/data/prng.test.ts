@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, mixSeeds, permutation } from '../../src/index.js';
+import { createRng, mixSeeds, permutation } from '../../src/data/index.js';
 
 describe('createRng (mulberry32)', () => {
   it('matches the published mulberry32 one-liner for several seeds', () => {

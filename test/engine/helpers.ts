@@ -1,5 +1,7 @@
 /** Shared by the engine tests: seeded data, kernel runs, tolerances. No side effects (see wasmSetup.ts). */
 import * as tf from '@tensorflow/tfjs';
+// One tolerance helper for every test: error relative to the expected tensor's magnitude.
+export { relativeError } from '../helpers/tolerance.js';
 
 export type Shape4 = [number, number, number, number];
 
@@ -46,25 +48,6 @@ export async function runKernelOn(
   const result = { values: (await out.data()) as Float32Array, shape: out.shape };
   tf.dispose([out, ...Object.values(ts)]);
   return result;
-}
-
-/**
- * max |a − e| / max |e|: error relative to the magnitude of the expected tensor, which is what
- * float32 sums in a different order can promise (element-wise relative error is meaningless
- * where sums cancel to ~0).
- */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) {
-    throw new Error(`relativeError: lengths differ (${actual.length} vs ${expected.length})`);
-  }
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  if (Number.isNaN(worst)) return Infinity;
-  return worst / Math.max(scale, 1e-30);
 }
 
 /** Filter [KH,KW,A,B] with d−1 zero taps between taps: a dilated conv equals a dense one with this. */

@@ -1,4 +1,8 @@
-/** Max |a − b| relative to the reference's magnitude max |b| (with a floor so zeros compare). */
+/**
+ * max |a − e| / max |e|: error relative to the magnitude of the expected tensor, which is what
+ * float32 sums in a different order can promise (element-wise relative error is meaningless where
+ * sums cancel to ~0). The 1e-12 floor lets an all-zero expectation compare. NaN anywhere → Infinity.
+ */
 export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (actual.length !== expected.length) {
     throw new Error(`relativeError: lengths differ (${actual.length} vs ${expected.length})`);

@@ -10,7 +10,7 @@ import {
   MODEL_JSON_NAME,
   replaceFilesAtomically,
   WEIGHTS_BIN_NAME,
-} from '../../src/node.js';
+} from '../../src/io/node.js';
 import { listTree, makeTempDir } from './helpers.js';
 
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * Gradient of Mean on wasm: dx = broadcast(dy / n), one Tile of the (small) dy. tfjs-core's
  * gradient computes dy · ones(x.shape) / n: it builds the ones in JavaScript and uploads them
- * (~9 ms for a 128×32×32×16 activation), then two full-size passes; tf.moments runs it twice per
+ * (slow on CNN activations; figures in results/README.md#engine-notes), then two full-size passes; tf.moments runs it twice per
  * BatchNorm layer. Same values bit for bit (dy·1/n = dy/n). Other backends keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -3,24 +3,8 @@
  * (../channelBroadcast.ts). Everything else goes to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelAffine, matchChannelBroadcast } from '../channelBroadcast.js';
-import { runStock, setupStock } from '../stockKernels.js';
+import { channelAffine, channelBroadcastKernel } from '../channelBroadcast.js';
 
-export function add(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const m = matchChannelBroadcast(a, b);
-  if (m == null) return runStock(tf.Add, args) as tf.TensorInfo;
-  const [x, v] = m.big === 'a' ? [a, b] : [b, a];
-  return channelAffine(args.backend, x, v, m.channels, 1, 1);
-}
-
-export const addConfig: tf.KernelConfig = {
-  kernelName: tf.Add,
-  backendName: 'wasm',
-  kernelFunc: add as unknown as tf.KernelFunc,
-  setupFunc: setupStock(tf.Add),
-};
+export const addConfig = channelBroadcastKernel(tf.Add, (backend, x, v, c) =>
+  channelAffine(backend, x, v, c, 1, 1),
+);

@@ -1,7 +1,7 @@
 /**
  * BatchMatMul for wasm with transposed operands: wasm's own kernel reaches XNNPACK only when
  * neither operand is transposed, and runs a scalar loop otherwise — every dense layer's gradient
- * (dW = xᵀ·dy, dx = dy·Wᵀ) takes that loop: 2.3 ms for 4608×32 · 32×10, vs 0.26 ms here.
+ * (dW = xᵀ·dy, dx = dy·Wᵀ) takes that loop, ~9× slower than this (results/README.md#engine-notes).
  * With the transposes made explicit (2-D transposes of the smaller operands), the product is the
  * plain one, which wasm runs on XNNPACK:
  *   Aᵀ·B = transpose(A)·B  or  (transpose(B)·A)ᵀ        A·Bᵀ = A·transpose(B)  or  (B·transpose(A))ᵀ

@@ -73,8 +73,8 @@ export function conv2DBackpropFilter(args: {
  * One input channel (grayscale first layers): the same correlation with the images kept apart,
  * as a depthwise conv — x [1,H,W,B] (image b is channel b) with dy [Ho,Wo,B,Co] as the depthwise
  * filter (multiplier Co) gives [1,KH,KW,B·Co], summed over b. Exact flop count; the dense conv
- * above would run an M = KH·KW GEMM (9 rows) that leaves XNNPACK's tiles mostly empty: 2.7 vs
- * 6.3 ms on the MNIST net's 28×28×1 → 32 layer at batch 32.
+ * above would run an M = KH·KW GEMM (9 rows) that leaves XNNPACK's tiles mostly empty (~2.3× slower on
+ * the MNIST net's 28×28×1 → 32 layer; results/README.md#engine-notes).
  */
 function oneInputChannel(
   backend: tf.KernelBackend,

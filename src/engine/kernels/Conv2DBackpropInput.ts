@@ -1,6 +1,6 @@
 /**
  * Conv2DBackpropInput for wasm (also what tf.conv2dTranspose runs), as forward convs so XNNPACK
- * does the work; wasm's stock kernel is a scalar loop (~1.5 GFLOPS vs ~28 for XNNPACK).
+ * does the work; wasm's stock kernel is a scalar loop, an order of magnitude slower than XNNPACK's GEMM.
  * - stride 1: conv of padded dy with the flipped filter, in/out channels swapped (dilation kept).
  * - stride > 1: all s_h·s_w output phases from one conv with ⌈k/s⌉ taps and s_h·s_w·Ci output
  *   channels, then interleave (see inputGradAxisPhases) with one transpose. No zero-stuffing of dy, so the work is
@@ -90,7 +90,7 @@ function phases(
   release(backend, g);
   const [b, zh, zw] = z.shape;
   // Interleave: [B, Zh, Zw, (sh, sw, Ci)] → [B, Zh, sh, Zw, sw, Ci], as a 4D transpose that moves
-  // blocks of sw·Ci floats. (wasm's DepthToSpace, an index loop, took ~100 ms on 128×16×16×64.)
+  // blocks of sw·Ci floats. (wasm's DepthToSpace is an index loop, far slower.)
   const z4 = reshape(backend, z, [b * zh, zw, h.s, w.s * ci]);
   const t = transpose(backend, z4, [0, 2, 1, 3]);
   const u = reshape(backend, t, [b, zh * h.s, zw * w.s, ci]);

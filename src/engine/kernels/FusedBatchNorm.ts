@@ -1,8 +1,8 @@
 /**
  * FusedBatchNorm for wasm as one XNNPACK pass: with per-channel a = scale·rsqrt(variance + ε) and
  * b = offset − mean·a (C values, computed here in float64), y = x·a + b is a 1×1 depthwise conv
- * with filter a and bias b. wasm's own kernel is a scalar loop (~9 ms on a 128×32×32×16 activation;
- * this, ~0.8 ms), and BatchNorm runs it in every training step and every inference.
+ * with filter a and bias b. wasm's own kernel is a scalar loop (~10× slower than
+ * this; results/README.md#engine-notes), and BatchNorm runs it in every training step and every inference.
  * Rounding differs from (x − mean)·a + offset when |mean| ≫ std (cancellation in b; the folded form
  * XNNPACK/TFLite use for inference). Parameters that are not per-channel go to wasm's kernel.
  */

@@ -1,7 +1,7 @@
 /**
  * Mean for wasm over a contiguous block of axes as one XNNPACK average pool (see
  * ../reduceGeometry.ts). wasm's own Mean transposes the reduced axes to the end first: BatchNorm's
- * per-channel statistics over [N, H, W] took ~5 ms per 32×32×16×128 activation, the pool ~0.6 ms.
+ * per-channel statistics over [N, H, W] were several times slower than the pool (results/README.md#engine-notes).
  * Other cases (innermost axes with few channels, non-float32) go to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';

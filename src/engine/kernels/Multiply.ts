@@ -4,25 +4,9 @@
  * goes to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelMultiply, matchChannelBroadcast } from '../channelBroadcast.js';
-import { runStock, setupStock } from '../stockKernels.js';
+import { channelBroadcastKernel, channelMultiply } from '../channelBroadcast.js';
 
-export function multiply(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const m = matchChannelBroadcast(a, b);
-  if (m == null) return runStock(tf.Multiply, args) as tf.TensorInfo;
-  // Multiplication commutes exactly in IEEE arithmetic, so operand order does not matter.
-  const [x, v] = m.big === 'a' ? [a, b] : [b, a];
-  return channelMultiply(args.backend, x, v, m.channels);
-}
-
-export const multiplyConfig: tf.KernelConfig = {
-  kernelName: tf.Multiply,
-  backendName: 'wasm',
-  kernelFunc: multiply as unknown as tf.KernelFunc,
-  setupFunc: setupStock(tf.Multiply),
-};
+// Multiplication commutes exactly in IEEE arithmetic, so operand order does not matter.
+export const multiplyConfig = channelBroadcastKernel(tf.Multiply, (backend, x, v, c) =>
+  channelMultiply(backend, x, v, c),
+);

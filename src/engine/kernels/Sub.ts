@@ -4,25 +4,8 @@
  * Everything else goes to wasm's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelAffine, matchChannelBroadcast } from '../channelBroadcast.js';
-import { runStock, setupStock } from '../stockKernels.js';
+import { channelAffine, channelBroadcastKernel } from '../channelBroadcast.js';
 
-export function sub(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const m = matchChannelBroadcast(a, b);
-  if (m == null) return runStock(tf.Sub, args) as tf.TensorInfo;
-  return m.big === 'a'
-    ? channelAffine(args.backend, a, b, m.channels, 1, -1)
-    : channelAffine(args.backend, b, a, m.channels, -1, 1);
-}
-
-export const subConfig: tf.KernelConfig = {
-  kernelName: tf.Sub,
-  backendName: 'wasm',
-  kernelFunc: sub as unknown as tf.KernelFunc,
-  setupFunc: setupStock(tf.Sub),
-};
+export const subConfig = channelBroadcastKernel(tf.Sub, (backend, x, v, c, xIsA) =>
+  xIsA ? channelAffine(backend, x, v, c, 1, -1) : channelAffine(backend, x, v, c, -1, 1),
+);

@@ -2,7 +2,7 @@
  * One optimizer update of one variable as a single wasm kernel, instead of the ~12 (Adam) or ~4
  * (SGD momentum) element-wise ops it takes as tensors. Why: in a training step most variables are
  * small (biases, BatchNorm, D), so the update is dominated by per-op dispatch — ResNet-20's Adam
- * update took ~70 ms a step on wasm as ops (PyTorch: ~5 ms).
+ * update took an order of magnitude longer than PyTorch's as ops (results/README.md#engine-notes).
  *
  * Bit-exact with the op sequence (src/train/optimizers.ts): each operation is rounded to float32
  * (Math.fround) in the same order, and float32 add/mul/div/sqrt are correctly rounded in both
