@@ -102,7 +102,7 @@ function commanderOptions(row: RecipeOptionRow): Option[] {
 }
 
 /** Where commander puts a row's value among the parsed flags. */
-export function flagName(key: RecipeOptionKey): string {
+function flagName(key: RecipeOptionKey): string {
   return new Option(RECIPE_OPTIONS[key].flag).attributeName();
 }
 
