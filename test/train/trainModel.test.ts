@@ -194,6 +194,18 @@ describe('memory', () => {
     ).rejects.toThrow(/aborted/);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a run that fails after folding disposes the folded model too', async () => {
+    await train({ epochs: 1, trainLimit: 64, testLimit: 32 }); // warm-up
+    const before = tf.memory().numTensors;
+    const out = path.join(root(), 'folded-in-the-way');
+    // A file where folded/ goes: the run fails saving the folded model.
+    const blockFolded = () => fs.writeFile(path.join(out, 'folded'), 'in the way');
+    await expect(
+      train({ epochs: 1, trainLimit: 64, testLimit: 32, out, onEpochEnd: blockFolded }),
+    ).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('divergence', () => {
