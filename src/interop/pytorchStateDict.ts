@@ -3,12 +3,13 @@ import { diagIdentity } from '../algebra/diagIdentity.js';
 import { officialPytorchKernel, weightForKernelAtZeroD } from '../algebra/officialComposition.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
 import { shortWeightName } from '../layers/weightNames.js';
+import { warningSink, type WarningSink } from '../warnings.js';
 
 export interface LoadStateDictOptions {
   /** PyTorch module prefix → TF.js layer name, e.g. `{ 'features.0': 'conv1', 'fc': 'dense' }`. */
   map: Record<string, string>;
-  /** Where warnings go (they are also returned). Default console.warn. */
-  warn?: (message: string) => void;
+  /** Receives each warning (they are also returned). Default console.warn. */
+  onWarning?: WarningSink;
 }
 
 export interface LoadStateDictReport {
@@ -117,8 +118,8 @@ export function loadPytorchStateDict(
   } finally {
     for (const { weights } of converted) tf.dispose(Object.values(weights));
   }
-  const warn = options.warn ?? ((m: string) => console.warn(m));
-  warnings.forEach((w) => warn(w));
+  const onWarning = warningSink(options.onWarning, 'loadPytorchStateDict');
+  for (const warning of warnings) onWarning(warning);
   return { loaded: converted.map(({ plan }) => plan.layer.name), warnings };
 }
 
