@@ -108,7 +108,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
     return this.kernelSize[0] * this.kernelSize[1];
   }
 
-  /** The subclass's weight layout for an input with `inChannels` channels (validates args; no side effects). */
+  /** The subclass's weight layout for an input with `inChannels` channels; validates, changes nothing. */
   protected abstract kernelSpec(inChannels: number): DOKernelSpec;
   /** W reshaped to the composition layout [dMul, C/g, F]. */
   protected abstract compositionWeight(kernel: tf.Tensor): tf.Tensor3D;
