@@ -3,7 +3,7 @@ import { diagIdentity } from '../algebra/diagIdentity.js';
 import { officialPytorchKernel, weightForKernelAtZeroD } from '../algebra/officialComposition.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
 import { shortWeightName } from '../layers/weightNames.js';
-import { warningSink, type WarningSink } from '../warnings.js';
+import { warningSink, type WarningSink } from '../layers/warnings.js';
 
 export interface LoadStateDictOptions {
   /** PyTorch module prefix → TF.js layer name, e.g. `{ 'features.0': 'conv1', 'fc': 'dense' }`. */

@@ -3,7 +3,7 @@ import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
 import { conv2dArgs, type Conv2DLayerArgs } from './standardConvArgs.js';
 import { officialKerasKernel } from '../algebra/officialComposition.js';
 import { positiveInt } from './validateArgs.js';
-import { warningSink, type WarningSink } from '../warnings.js';
+import { warningSink, type WarningSink } from './warnings.js';
 
 /** How W and D̂ compose into the conv kernel, see {@link DOConv2DArgs.composition}. */
 export type Composition = 'definition' | 'keras-official';

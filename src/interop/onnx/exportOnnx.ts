@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { warningSink, type WarningSink } from '../../warnings.js';
+import { warningSink, type WarningSink } from '../../layers/warnings.js';
 import { DOConvBase } from '../../layers/DOConvBase.js';
 import { ConversionContext, TO_NHWC, type LayerConverter, type Value } from './context.js';
 import { layerConverters } from './converters/index.js';
