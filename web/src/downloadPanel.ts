@@ -29,6 +29,7 @@ export class DownloadPanel {
     this.model = folded ? { folded, name: modelName } : null;
     this.button.disabled = folded === null;
     this.showNames(folded ? modelName : this.modelSelect.value);
+    delete this.status.dataset.saved;
     this.status.textContent = folded
       ? 'Ready: the button saves both files.'
       : 'Train first; the button saves both files.';
@@ -45,6 +46,7 @@ export class DownloadPanel {
     try {
       const result = await this.model.folded.save(`downloads://${stem}`);
       const bytes = result.modelArtifactsInfo.weightDataBytes ?? 0;
+      this.status.dataset.saved = '';
       this.status.textContent =
         `Saved ${stem}.json and ${stem}.weights.bin (${fmt.count(Math.ceil(bytes / 1024))} kB of ` +
         "weights) — see your browser's downloads.";

@@ -66,7 +66,7 @@ export class TrainPanel {
     yTitle: () => 'points · above 0: DO-Conv ahead',
     yScale: { kind: 'around-zero', minHalfSpan: 1 },
     formatY: fmt.signed,
-    formatEnd: (y) => `${fmt.signed(y)} pt`,
+    formatEnd: (y) => `${fmt.signed(y, 1)} pt`,
     emptyText: 'DO-Conv − Conv appears here',
   });
   private stopRequested = false;
