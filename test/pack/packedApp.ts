@@ -94,9 +94,15 @@ export interface PackedApp {
 
 /**
  * Packs the repository at `repo` (already built) into `workDir` and installs it into `workDir/app`
- * with `@tensorflow/tfjs` and `extra` (names of packages in the repository's lockfile).
+ * with `@tensorflow/tfjs` and `extra` (names of packages in the repository's lockfile). With
+ * `withDoconv: false`, the same app without doconv (what an app pays for tfjs alone).
  */
-export function installPackedApp(repo: string, workDir: string, extra: string[] = []): PackedApp {
+export function installPackedApp(
+  repo: string,
+  workDir: string,
+  extra: string[] = [],
+  { withDoconv = true } = {},
+): PackedApp {
   mkdirSync(workDir, { recursive: true });
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const packed = execFileSync(npm, ['pack', '--silent', '--pack-destination', workDir], {
@@ -111,7 +117,7 @@ export function installPackedApp(repo: string, workDir: string, extra: string[] 
 
   const tfVersion = repoLock.packages['node_modules/@tensorflow/tfjs'].version as string;
   const appDeps: Record<string, string> = {
-    doconv: `file:../${basename(tarball)}`,
+    ...(withDoconv ? { doconv: `file:../${basename(tarball)}` } : {}),
     '@tensorflow/tfjs': tfVersion,
   };
   for (const name of extra) appDeps[name] = repoLock.packages[`node_modules/${name}`].version;
@@ -130,7 +136,7 @@ export function installPackedApp(repo: string, workDir: string, extra: string[] 
     bin: pkg.bin,
     engines: pkg.engines,
   };
-  const third = lockClosure(repoLock, {
+  const needs = {
     ...pkg.dependencies,
     ...pkg.optionalDependencies,
     ...Object.fromEntries(
@@ -139,7 +145,13 @@ export function installPackedApp(repo: string, workDir: string, extra: string[] 
         .map((p) => [p, '*']),
     ),
     ...Object.fromEntries(extra.map((p) => [p, '*'])),
-  });
+  };
+  const third = lockClosure(
+    repoLock,
+    withDoconv
+      ? needs
+      : { '@tensorflow/tfjs': '*', ...Object.fromEntries(extra.map((p) => [p, '*'])) },
+  );
   const appPkg = {
     name: 'doconv-packed-app',
     version: '1.0.0',
@@ -158,7 +170,7 @@ export function installPackedApp(repo: string, workDir: string, extra: string[] 
         requires: true,
         packages: {
           '': { name: appPkg.name, version: appPkg.version, dependencies: appDeps },
-          'node_modules/doconv': JSON.parse(JSON.stringify(doconvEntry)),
+          ...(withDoconv ? { 'node_modules/doconv': JSON.parse(JSON.stringify(doconvEntry)) } : {}),
           ...third,
         },
       },
