@@ -31,6 +31,30 @@ function node(args: string[], cwd = app.dir) {
   return spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 120_000 });
 }
 
+/** A tsconfig.json in `dir` checking `files` (types from the repository's @types). */
+function writeTsconfig(dir: string, module: string, moduleResolution: string, files: string[]) {
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2022',
+        module,
+        moduleResolution,
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        lib: ['es2022', 'dom'],
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files,
+    }),
+  );
+}
+
+/** Node 20.19+ and 22.12+ require() ES modules (and take --no-experimental-require-module). */
+const canRequireEsm = (process.features as { require_module?: boolean }).require_module === true;
+
 const TFJS_BANNER =
   /^\n=+\nHi, looks like you are running TensorFlow\.js in Node\.js\.[^\n]*\n=+\n\n?/;
 
@@ -120,23 +144,7 @@ export const train: (o: TrainOptions) => Promise<unknown> = trainModel;
       const dir = join(app.dir, `ts-${moduleResolution}`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'consumer.ts'), consumer);
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'es2022',
-            module,
-            moduleResolution,
-            strict: true,
-            noEmit: true,
-            skipLibCheck: true,
-            lib: ['es2022', 'dom'],
-            types: ['node'],
-            typeRoots: [join(root, 'node_modules/@types')],
-          },
-          files: ['consumer.ts'],
-        }),
-      );
+      writeTsconfig(dir, module, moduleResolution, ['consumer.ts']);
       const r = node([tsc, '-p', dir]);
       expect(r.stdout + r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -150,23 +158,7 @@ export const train: (o: TrainOptions) => Promise<unknown> = trainModel;
       writeFileSync(join(dir, `block${i}.ts`), s.code + '\nexport {};\n');
       return `block${i}.ts`;
     });
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'es2022',
-          module: 'node16',
-          moduleResolution: 'node16',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          lib: ['es2022', 'dom'],
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules/@types')],
-        },
-        files,
-      }),
-    );
+    writeTsconfig(dir, 'node16', 'node16', files);
     // The app's package.json says "type": "module", so these are ES modules (top-level await).
     const r = node([tsc, '-p', dir]);
     expect(r.stdout + r.stderr).toBe('');
@@ -191,16 +183,33 @@ describe('in Node', () => {
     });
   }
 
-  it("require('doconv') loads it (Node that can require ES modules) or says to import it", () => {
+  it.runIf(canRequireEsm)(
+    "require('doconv') and require('doconv/node') load it where Node can require() ES modules",
+    () => {
+      const r = node([
+        '-e',
+        `console.log(typeof require('doconv').doConv2d, typeof require('doconv/node').trainModel)`,
+      ]);
+      expect({ stdout: r.stdout, stderr: r.stderr }).toEqual({
+        stdout: 'function function\n',
+        stderr: '',
+      });
+    },
+  );
+
+  it('and say to import it where Node cannot', () => {
     const r = node([
+      ...(canRequireEsm ? ['--no-experimental-require-module'] : []),
       '-e',
-      `try { const d = require('doconv'); const n = require('doconv/node');
-        console.log(typeof d.doConv2d, typeof n.trainModel); }
-      catch (e) { console.log(e.message); }`,
+      `for (const m of ['doconv', 'doconv/node']) try { require(m) } catch (e) { console.log(e.message) }`,
     ]);
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toMatch(
-      /^(function function|doconv is an ES module: use `import \.\.\. from 'doconv'`.*)$/,
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^doconv is an ES module: use `import \.\.\. from 'doconv'`, or `await import\('doconv'\)` from CommonJS/,
+    );
+    expect(lines[1]).toMatch(
+      /^doconv\/node is an ES module: use `import \.\.\. from 'doconv\/node'`/,
     );
   });
 
