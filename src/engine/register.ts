@@ -3,6 +3,7 @@
  * no import of the wasm backend itself: that stays the user's choice, and importing it would make
  * wasm the default backend, which needs `await tf.ready()` before any op).
  */
-import { registerWasmTrainingKernels } from './registerWasmTrainingKernels.js';
+import { registerWasmTrainingKernelsOnImport } from './registerWasmTrainingKernels.js';
 
-registerWasmTrainingKernels();
+// Now if the wasm backend is imported, else when it is first set: either way silently.
+registerWasmTrainingKernelsOnImport();

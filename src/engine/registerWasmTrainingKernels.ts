@@ -112,6 +112,25 @@ export function registerWasmTrainingKernels(): void {
 }
 
 /**
+ * What importing doconv does. If '@tensorflow/tfjs-backend-wasm' is already imported, registers
+ * everything now. If not, registers only the guard (and the gradients): the kernels follow when the
+ * wasm backend is first set (the guard's setupFunc). Registering them now would make the wasm
+ * package's register_all_kernels, imported later, print "The kernel '…' for backend 'wasm' is
+ * already registered" once per kernel doconv replaces — import order must not make noise.
+ */
+export function registerWasmTrainingKernelsOnImport(): void {
+  if (tf.findBackendFactory('wasm') != null) {
+    registerWasmTrainingKernels();
+    return;
+  }
+  if (tf.getKernel(GUARD_KERNEL, 'wasm')?.setupFunc !== guardConfig.setupFunc) {
+    if (tf.getKernel(GUARD_KERNEL, 'wasm') != null) tf.unregisterKernel(GUARD_KERNEL, 'wasm');
+    tf.registerKernel(guardConfig);
+  }
+  registerGradients();
+}
+
+/**
  * Takes doconv's kernels off the wasm backend where they replaced one of wasm's (the stock kernel
  * they fell back to is kept), so that importing '@tensorflow/tfjs-backend-wasm' next registers its
  * own without tfjs warning "already registered" once per kernel. Call registerWasmTrainingKernels

@@ -9,7 +9,10 @@ import {
 } from './registerWasmTrainingKernels.js';
 
 export interface UseBestBackendOptions {
-  /** Where the chosen name is reported; default console.log. Pass `() => {}` to silence. */
+  /**
+   * Where the chosen name is reported, e.g. `console.log`. Default: nowhere (importing and choosing a
+   * backend print nothing unless asked; the name is also the return value).
+   */
   log?: (message: string) => void;
   /** Backends to try, best first. Default ['tensorflow', 'wasm', 'cpu']. */
   candidates?: readonly BackendName[];
@@ -54,10 +57,10 @@ const loaders: Record<BackendName, () => Promise<boolean>> = {
 
 /**
  * Selects the fastest available backend for training in Node — tfjs-node if the user installed it,
- * else wasm with doconv's training kernels, else cpu — and returns and logs its name.
+ * else wasm with doconv's training kernels, else cpu — and returns its name (and passes it to `log`).
  */
 export async function useBestBackend(options: UseBestBackendOptions = {}): Promise<string> {
-  const log = options.log ?? ((m: string) => console.log(m));
+  const log = options.log ?? (() => {});
   const candidates = options.candidates ?? ['tensorflow', 'wasm', 'cpu'];
   for (const name of candidates) {
     if (!(name in loaders)) {

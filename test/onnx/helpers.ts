@@ -22,8 +22,18 @@ export interface DecodedModel {
   };
 }
 
+/**
+ * Decodes with onnx-proto (protobufjs), independent of doconv's writer, and checks the bytes are
+ * exactly what protobufjs writes for the same message (field order, packing, varints).
+ */
 export function decodeOnnx(bytes: Uint8Array): DecodedModel {
   const message = onnx.ModelProto.decode(bytes);
+  const reencoded = onnx.ModelProto.encode(message).finish();
+  if (Buffer.compare(Buffer.from(reencoded), Buffer.from(bytes)) !== 0) {
+    throw new Error(
+      `ONNX bytes differ from protobufjs's encoding of the same model (${bytes.length} vs ${reencoded.length} bytes)`,
+    );
+  }
   return onnx.ModelProto.toObject(message, {
     longs: Number,
     arrays: true,

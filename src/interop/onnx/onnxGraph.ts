@@ -1,10 +1,39 @@
-import onnxProto from 'onnx-proto';
+import { ProtobufWriter } from './protobufWriter.js';
 
-const { onnx } = onnxProto;
-type INodeProto = onnxProto.onnx.INodeProto;
-type ITensorProto = onnxProto.onnx.ITensorProto;
-type IAttributeProto = onnxProto.onnx.IAttributeProto;
-type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
+// The slice of onnx.proto (onnx/onnx, IR version 7) the exporter writes; field numbers from there.
+/** TensorProto.DataType */
+const FLOAT = 1;
+const INT64 = 7;
+/** AttributeProto.AttributeType */
+const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+
+interface AttributeProto {
+  name: string;
+  type: number;
+  f?: number;
+  i?: number;
+  s?: Uint8Array;
+  floats?: number[];
+  ints?: number[];
+}
+interface NodeProto {
+  input: string[];
+  output: string[];
+  name: string;
+  opType: string;
+  attribute: AttributeProto[];
+}
+interface TensorProto {
+  dims: number[];
+  dataType: number;
+  name: string;
+  rawData: Uint8Array;
+}
+interface ValueInfoProto {
+  name: string;
+  elemType: number;
+  dims: ({ dimValue: number } | { dimParam: string })[];
+}
 
 /** The ONNX operator set the exporter writes (default domain). */
 export const ONNX_OPSET = 13;
@@ -22,10 +51,10 @@ export type Dim = number | null;
  * graph inputs and outputs. Names are made unique here, so callers can name things after layers.
  */
 export class OnnxGraph {
-  private readonly nodes: INodeProto[] = [];
-  private readonly initializers: ITensorProto[] = [];
-  private readonly inputs: IValueInfoProto[] = [];
-  private readonly outputs: IValueInfoProto[] = [];
+  private readonly nodes: NodeProto[] = [];
+  private readonly initializers: TensorProto[] = [];
+  private readonly inputs: ValueInfoProto[] = [];
+  private readonly outputs: ValueInfoProto[] = [];
   private readonly used = new Set<string>();
 
   /** `base`, or `base_1`, `base_2`, ... : a name no tensor or node of this graph has yet. */
@@ -73,7 +102,7 @@ export class OnnxGraph {
     this.initializers.push({
       name: unique,
       dims,
-      dataType: onnx.TensorProto.DataType.FLOAT,
+      dataType: FLOAT,
       rawData: littleEndianBytes(data),
     });
     return unique;
@@ -86,7 +115,7 @@ export class OnnxGraph {
     this.initializers.push({
       name: unique,
       dims,
-      dataType: onnx.TensorProto.DataType.INT64,
+      dataType: INT64,
       rawData: littleEndianBytes(BigInt64Array.from(values, (v) => BigInt(v))),
     });
     return unique;
@@ -116,28 +145,63 @@ export class OnnxGraph {
     return this.nodes.length;
   }
 
-  /** The serialized ModelProto. */
+  /** The serialized ModelProto (fields in field-number order, as protobuf writers emit them). */
   encode(graphName: string, producerVersion: string, docString?: string): Uint8Array {
-    const model = onnx.ModelProto.create({
-      irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
-      producerName: 'doconv',
-      producerVersion,
-      docString: docString ?? '',
-      graph: {
-        name: graphName,
-        node: this.nodes,
-        initializer: this.initializers,
-        input: this.inputs,
-        output: this.outputs,
-      },
-    });
-    return onnx.ModelProto.encode(model).finish();
+    const w = new ProtobufWriter();
+    w.int(1, IR_VERSION) // ir_version
+      .string(2, 'doconv') // producer_name
+      .string(3, producerVersion) // producer_version
+      .string(6, docString ?? '') // doc_string
+      .message(7, (g) => {
+        // graph: node 1, name 2, initializer 5, input 11, output 12
+        for (const node of this.nodes) g.message(1, (n) => writeNode(n, node));
+        g.string(2, graphName);
+        for (const t of this.initializers) g.message(5, (m) => writeTensor(m, t));
+        for (const v of this.inputs) g.message(11, (m) => writeValueInfo(m, v));
+        for (const v of this.outputs) g.message(12, (m) => writeValueInfo(m, v));
+      })
+      .message(8, (o) => o.string(1, '').int(2, ONNX_OPSET)); // opset_import: domain, version
+    return w.finish();
   }
 }
 
-function attribute(name: string, value: AttributeValue): IAttributeProto {
-  const { AttributeType } = onnx.AttributeProto;
+function writeNode(w: ProtobufWriter, node: NodeProto): void {
+  for (const input of node.input) w.string(1, input);
+  for (const output of node.output) w.string(2, output);
+  w.string(3, node.name).string(4, node.opType);
+  for (const a of node.attribute) w.message(5, (m) => writeAttribute(m, a));
+}
+
+function writeAttribute(w: ProtobufWriter, a: AttributeProto): void {
+  w.string(1, a.name);
+  if (a.f !== undefined) w.float(2, a.f);
+  if (a.i !== undefined) w.int(3, a.i);
+  if (a.s !== undefined) w.bytes(4, a.s);
+  if (a.floats !== undefined) w.packedFloats(7, a.floats);
+  if (a.ints !== undefined) w.packedInts(8, a.ints);
+  w.int(20, a.type);
+}
+
+function writeTensor(w: ProtobufWriter, t: TensorProto): void {
+  w.packedInts(1, t.dims).int(2, t.dataType).string(8, t.name).bytes(9, t.rawData);
+}
+
+function writeValueInfo(w: ProtobufWriter, v: ValueInfoProto): void {
+  // name 1, type 2 { tensor_type 1 { elem_type 1, shape 2 { dim 1 { dim_value 1 | dim_param 2 } } } }
+  w.string(1, v.name).message(2, (type) =>
+    type.message(1, (tensor) =>
+      tensor.int(1, v.elemType).message(2, (shape) => {
+        for (const d of v.dims) {
+          shape.message(1, (dim) =>
+            'dimValue' in d ? dim.int(1, d.dimValue) : dim.string(2, d.dimParam),
+          );
+        }
+      }),
+    ),
+  );
+}
+
+function attribute(name: string, value: AttributeValue): AttributeProto {
   if (typeof value === 'string')
     return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') {
@@ -157,19 +221,13 @@ function attribute(name: string, value: AttributeValue): IAttributeProto {
   return { name, type: AttributeType.FLOATS, floats: value.floats };
 }
 
-function valueInfo(name: string, shape: Dim[]): IValueInfoProto {
+function valueInfo(name: string, shape: Dim[]): ValueInfoProto {
   return {
     name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: {
-          dim: shape.map((d, i) =>
-            d == null ? { dimParam: i === 0 ? 'N' : `d${i}` } : { dimValue: d },
-          ),
-        },
-      },
-    },
+    elemType: FLOAT,
+    dims: shape.map((d, i) =>
+      d == null ? { dimParam: i === 0 ? 'N' : `d${i}` } : { dimValue: d },
+    ),
   };
 }
 
