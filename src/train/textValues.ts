@@ -132,6 +132,23 @@ export function parseIntegerList(text: string): number[] {
   }
 }
 
+/** A file or folder path: any text but an empty one (which would mean the current folder). */
+export function parsePath(text: string): string {
+  if (text.trim() === '')
+    throw new ValueParseError(`${JSON.stringify(text)} is not a path (it is empty).`);
+  return text;
+}
+
+/** A file's base name: not empty, no folder separators, not "." or "..". */
+export function parseBaseName(text: string): string {
+  if (text.trim() === '' || /[/\\]/.test(text) || text === '.' || text === '..') {
+    throw new ValueParseError(
+      `${JSON.stringify(text)} is not a file name (no folders, not empty).`,
+    );
+  }
+  return text;
+}
+
 /** An existing folder, returned as given. */
 export function parseExistingDir(text: string): string {
   if (text.trim() === '') throw new ValueParseError('"" is not a folder (the path is empty).');

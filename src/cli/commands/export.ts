@@ -1,6 +1,7 @@
 /** `doconv export IN OUT --format tfjs|onnx`: parse, call exportModel (src/interop), print. */
 import { Command, Option } from 'commander';
 import { exportFormats, exportModel, type ExportFormat } from '../../interop/onnx/exportModel.js';
+import { pathText } from '../options.js';
 import { type CliIO, keyValues } from '../print.js';
 
 interface ExportFlags {
@@ -15,8 +16,8 @@ export function exportCommand(io: CliIO): Command {
     .description(
       'Convert a saved TF.js model for deployment: a folded TF.js model (plain tfjs loads it) or an ONNX file.',
     )
-    .argument('<in>', 'model.json, or a folder holding one')
-    .argument('<out>', 'tfjs: a folder; onnx: the .onnx file')
+    .argument('<in>', 'model.json, or a folder holding one', pathText)
+    .argument('<out>', 'tfjs: a folder; onnx: the .onnx file', pathText)
     .addOption(
       new Option('--format <format>', 'output format').choices(exportFormats).makeOptionMandatory(),
     )

@@ -5,6 +5,7 @@ import {
   addRecipeOptions,
   integer,
   CONV_CHOICES,
+  pathText,
   recipeFromFlags,
   type RecipeFlags,
 } from '../options.js';
@@ -46,7 +47,9 @@ export function trainCommand(io: CliIO): Command {
         .argParser(integer)
         .default(1),
     )
-    .requiredOption('--out <dir>', 'output folder');
+    .addOption(
+      new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory(),
+    );
   addRecipeOptions(cmd)
     .option(
       '--resume',
