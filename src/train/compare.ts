@@ -22,6 +22,7 @@ import { accuracyCurvesSvg } from './plot.js';
 import { presetByName } from './presets.js';
 import { hasCheckpoint } from './checkpoint.js';
 import { runInWorker } from './runInWorker.js';
+import { checkFolderPath } from './savedModels.js';
 import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './textValues.js';
 import {
   CHECKPOINT_DIR,
@@ -127,6 +128,8 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
     'jobs',
   ]);
   const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
+  if (out !== undefined) await checkFolderPath('out', out);
+  if (runsDir !== undefined) await checkFolderPath('runsDir', runsDir);
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;

@@ -56,8 +56,13 @@ export async function prepareRunFolder(
   log: (message: string) => void = () => {},
 ): Promise<ReleaseLock> {
   const { out } = folder;
-  await makeFolder(out);
-  const release = await lockRunFolder(folder, log);
+  const created = await makeFolder(out);
+  const unlock = await lockRunFolder(folder, log);
+  // A run that fails before writing anything leaves no empty folder behind.
+  const release = async () => {
+    await unlock();
+    if (created) await fs.rmdir(out).catch(() => {});
+  };
   try {
     const present: string[] = [];
     for (const name of RUN_FILES) {
@@ -85,15 +90,17 @@ export async function prepareRunFolder(
   return release;
 }
 
-/** mkdir -p `out`, with an error naming it when it (or a parent) is a file. */
-async function makeFolder(out: string): Promise<void> {
+/** mkdir -p `out`, with an error naming it when it (or a parent) is a file; true if it was new. */
+async function makeFolder(out: string): Promise<boolean> {
   if (out.trim() === '') throw new Error('out must be a folder path, got ""');
   const stat = await fs.stat(out).catch(() => null);
   if (stat !== null && !stat.isDirectory()) {
     throw new Error(`out ${JSON.stringify(out)} is a file, not a folder`);
   }
+  if (stat !== null) return false;
   try {
     await fs.mkdir(out, { recursive: true });
+    return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =

@@ -28,6 +28,14 @@ export async function loadSavedModel(modelPath: string): Promise<tf.LayersModel>
   return loadModel(fileSystem(file));
 }
 
+/** Throws naming `what` when `dir` exists and is not a folder (saving into it would fail half-way). */
+export async function checkFolderPath(what: string, dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => null);
+  if (stat !== null && !stat.isDirectory()) {
+    throw new Error(`${what} ${JSON.stringify(dir)} is a file, not a folder`);
+  }
+}
+
 /** The doconv metadata a trained model was saved with, if any. */
 export function modelMetadata(model: tf.LayersModel): Partial<DoconvModelMetadata> {
   const meta = model.getUserDefinedMetadata() as
@@ -122,6 +130,7 @@ export async function foldSavedModel(
   if (opts.verifyImages !== undefined) {
     checkNumber('verifyImages', opts.verifyImages, NON_NEGATIVE_INT);
   }
+  await checkFolderPath('output', output);
   const model = await loadSavedModel(input);
   let folded: tf.LayersModel | undefined;
   try {

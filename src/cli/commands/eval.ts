@@ -133,7 +133,7 @@ function evalLimits(
     if (limit !== undefined) {
       throw new InvalidArgumentError(`give ${own} only (--limit is its old spelling)`);
     }
-    io.err(`doconv: --limit is now ${own} (--test-limit or --train-limit, by --split)`);
+    io.err(`doconv: eval --limit is now ${own} (the limit of --split ${split})`);
     limit = flags.limit;
   }
   let batchSize = flags.evalBatchSize;
