@@ -121,8 +121,6 @@ interface LockRecord {
 
 /** The lock files this process holds, with their tokens (for the exit hook). */
 const held = new Map<string, string>();
-/** Tokens of the locks this process holds or is creating: a lock naming our pid with another token is stale. */
-const ownTokens = new Set<string>();
 
 function removeHeldLocksSync(): void {
   for (const [file, token] of held) {
@@ -147,14 +145,7 @@ export async function lockRunFolder(
     started: new Date().toISOString(),
     token: randomBytes(8).toString('hex'),
   };
-  // Ours from before the file exists: a run of this process reading it meanwhile must see it held.
-  ownTokens.add(record.token);
-  try {
-    await createLockFile(file, record, log);
-  } catch (e) {
-    ownTokens.delete(record.token);
-    throw e;
-  }
+  await createLockFile(file, record, log);
   if (held.size === 0) process.on('exit', removeHeldLocksSync);
   held.set(file, record.token);
   let released = false;
@@ -164,7 +155,6 @@ export async function lockRunFolder(
     held.delete(file);
     if (held.size === 0) process.off('exit', removeHeldLocksSync);
     if (readLockSync(file)?.token === record.token) await fs.rm(file, { force: true });
-    ownTokens.delete(record.token);
   };
 }
 
@@ -244,7 +234,8 @@ function readLockSync(file: string): LockRecord | null {
 /** Whether the run that wrote `r` may still be running (another machine's: assume it is). */
 function isAlive(r: LockRecord): boolean {
   if (r.hostname !== os.hostname()) return true;
-  if (r.pid === process.pid) return ownTokens.has(r.token);
+  // This process: a run in this thread or in a worker thread (compare --jobs), so never stale.
+  if (r.pid === process.pid) return true;
   try {
     process.kill(r.pid, 0);
     return true;
