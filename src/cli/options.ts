@@ -23,8 +23,10 @@ import {
   type RecipeOptionValues,
 } from '../train/recipeOptions.js';
 import {
+  parseBaseName,
   parseExistingDir,
   parseInteger,
+  parsePath,
   parseIntegerList,
   parsePositiveInt,
   ValueParseError,
@@ -45,6 +47,10 @@ export function argParser<T>(parse: (text: string) => T): (text: string) => T {
 export const positiveInt = argParser(parsePositiveInt);
 export const integer = argParser(parseInteger);
 export const integerList = argParser(parseIntegerList);
+/** A path that is not empty (for --out and the commands' file arguments). */
+export const pathText = argParser(parsePath);
+/** A file's base name (for compare --name). */
+export const baseName = argParser(parseBaseName);
 /** An existing folder (for --data-dir). */
 export const existingDir = argParser(parseExistingDir);
 

@@ -4,6 +4,7 @@
  * compareConvs, measureTrainingSpeed).
  */
 import { Command } from 'commander';
+import * as fs from 'node:fs';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
@@ -15,6 +16,7 @@ import { type CliIO, processIO } from './print.js';
 /** The program; tests build one with their own io and exitOverride(). */
 export function createProgram(io: CliIO = processIO): Command {
   const program = new Command('doconv')
+    .version(packageVersion(), '-V, --version', "print doconv's version")
     .description(
       'DO-Conv for TensorFlow.js: train, compare with plain convolutions, fold, evaluate, export.',
     )
@@ -38,7 +40,23 @@ Examples:
   ]) {
     const sub = make(io);
     sub.showHelpAfterError('(add --help for usage)');
+    markRequired(sub);
     program.addCommand(sub);
   }
   return program;
+}
+
+/** Appends "(required)" to the --help line of each option the command cannot run without. */
+function markRequired(cmd: Command): void {
+  for (const option of cmd.options) {
+    if (option.mandatory && !option.description.endsWith('(required)')) {
+      option.description = `${option.description} (required)`;
+    }
+  }
+}
+
+/** The version in doconv's package.json (two folders up from src/cli/ and from dist/cli/). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }

@@ -127,11 +127,57 @@ export async function loadCheckpoint<S>(dir: string): Promise<LoadedCheckpoint<S
   }
   const buffer = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
   const decoded = tf.io.decodeWeights(buffer, optFile.weightSpecs);
-  const named = optFile.weightSpecs.map((s) => ({ name: s.name, tensor: decoded[s.name] }));
-  await optimizer.setWeights(named);
-  tf.dispose(Object.values(decoded));
-  const model = await loadModel(fileSystem(path.join(found, 'model.json')));
+  try {
+    const named = optFile.weightSpecs.map((s) => ({ name: s.name, tensor: decoded[s.name] }));
+    refuseNonFinite(named, path.join(found, OPTIMIZER_BIN), 'optimizer state');
+    await optimizer.setWeights(named);
+  } catch (e) {
+    optimizer.dispose();
+    throw e;
+  } finally {
+    tf.dispose(Object.values(decoded));
+  }
+  let model: tf.LayersModel;
+  try {
+    model = await loadModel(fileSystem(path.join(found, 'model.json')));
+  } catch (e) {
+    optimizer.dispose();
+    throw e;
+  }
+  try {
+    refuseNonFinite(
+      model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
+      path.join(found, 'weights.bin'),
+      'weight',
+    );
+  } catch (e) {
+    model.dispose();
+    optimizer.dispose();
+    throw e;
+  }
   return { model, optimizer, state: stateFile.state, dir: found };
+}
+
+/**
+ * Refuses a checkpoint holding NaN or ±Infinity: resuming would train on (and save) garbage. Names
+ * the first such tensor, the value and its index.
+ */
+function refuseNonFinite(
+  tensors: ReadonlyArray<{ name: string; tensor: tf.Tensor }>,
+  file: string,
+  what: string,
+): void {
+  for (const { name, tensor } of tensors) {
+    if (tensor.dtype !== 'float32') continue;
+    const values = tensor.dataSync();
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new Error(
+          `cannot resume from ${file}: ${what} ${JSON.stringify(name)} holds ${values[i]} at index ${i}; the run diverged or the file is damaged`,
+        );
+      }
+    }
+  }
 }
 
 function optimizerFromConfig(file: OptimizerFile, where: string): ScheduledOptimizer {

@@ -22,6 +22,8 @@ import { accuracyCurvesSvg } from './plot.js';
 import { presetByName } from './presets.js';
 import { hasCheckpoint } from './checkpoint.js';
 import { runInWorker } from './runInWorker.js';
+import { checkFolderPath } from './savedModels.js';
+import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './textValues.js';
 import {
   CHECKPOINT_DIR,
   SUMMARY_FILE,
@@ -100,17 +102,21 @@ export interface ComparisonResult {
 
 /** Trains both convs for every seed and summarises. */
 export async function compareConvs(opts: CompareOptions): Promise<ComparisonResult> {
+  if (opts.seeds === undefined && opts.runs !== undefined) {
+    checkNumber('runs', opts.runs, POSITIVE_INT);
+  }
   const seeds = opts.seeds ?? Array.from({ length: opts.runs ?? 5 }, (_, i) => i + 1);
-  if (seeds.length === 0 || !seeds.every(Number.isInteger)) {
+  if (!Array.isArray(seeds) || seeds.length === 0) {
+    throw new Error(`seeds must be a non-empty array of integers, got ${showValue(seeds)}`);
+  }
+  seeds.forEach((seed, i) => checkNumber(`seeds[${i}]`, seed, INTEGER));
+  if (new Set(seeds).size !== seeds.length) {
     throw new Error(
-      `runs must be a positive integer (seeds 1..runs), got seeds ${JSON.stringify(seeds)}`,
+      `seeds must not repeat (each run has a folder of its own), got ${showValue(seeds)}`,
     );
   }
   const { out, command, onRunEnd } = opts;
-  const jobs = opts.jobs ?? 1;
-  if (!(Number.isInteger(jobs) && jobs >= 1)) {
-    throw new Error(`jobs must be an integer ≥ 1, got ${JSON.stringify(opts.jobs)}`);
-  }
+  const jobs = checkNumber('jobs', opts.jobs ?? 1, POSITIVE_INT);
   const trainOpts = omit(opts, [
     'runs',
     'seeds',
@@ -122,6 +128,8 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
     'jobs',
   ]);
   const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
+  if (out !== undefined) await checkFolderPath('out', out);
+  if (runsDir !== undefined) await checkFolderPath('runsDir', runsDir);
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;

@@ -7,7 +7,8 @@ import { DATASET_NAMES } from '../data/loadDataset.js';
 import { NORMALIZE_KINDS } from './data.js';
 import { OPTIMIZER_KINDS, type OptimizerSpec } from './optimizers.js';
 import { defaultRecipe, presetByName, type Recipe } from './presets.js';
-import { RECIPE_OPTIONS, type RecipeOptionValue } from './recipeOptions.js';
+import { RECIPE_OPTIONS, type RecipeOptionRow, type RecipeOptionValue } from './recipeOptions.js';
+import { checkNumber, INTEGER, type NumberRule, showValue } from './textValues.js';
 import { checkSchedule, type LrSchedule } from './schedules.js';
 
 /** Builds a model for a run (a zoo model name is the usual way; this is for models of your own). */
@@ -112,20 +113,16 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
   }
   const modelName = typeof model === 'string' ? model : model.name || 'custom';
   if (typeof model === 'string' && !isZooModelName(model)) {
-    throw new Error(
-      `unknown model ${JSON.stringify(model)}; known models: ${zooModelNames.join(', ')}`,
-    );
+    throw new Error(`unknown model ${showValue(model)}; known models: ${zooModelNames.join(', ')}`);
   }
   const dataset = opts.dataset ?? preset?.dataset ?? 'mnist';
   if (!DATASET_NAMES.includes(dataset)) {
-    throw new Error(
-      `unknown dataset ${JSON.stringify(dataset)}; known: ${DATASET_NAMES.join(', ')}`,
-    );
+    throw new Error(`unknown dataset ${showValue(dataset)}; known: ${DATASET_NAMES.join(', ')}`);
   }
   const base: Recipe = preset ?? { model: modelName, ...defaultRecipe(dataset) };
   const conv = opts.conv ?? 'doconv';
   if (!convKinds.includes(conv)) {
-    throw new Error(`conv must be one of ${convKinds.join(', ')}, got ${JSON.stringify(conv)}`);
+    throw new Error(`conv must be one of ${convKinds.join(', ')}, got ${showValue(conv)}`);
   }
   const config: TrainConfig = {
     ...base,
@@ -160,7 +157,7 @@ function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSp
   const kind = opts.optimizer ?? base.kind;
   if (!OPTIMIZER_KINDS.includes(kind)) {
     throw new Error(
-      `optimizer must be one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify(kind)}`,
+      `optimizer must be one of ${OPTIMIZER_KINDS.join(', ')}, got ${showValue(kind)}`,
     );
   }
   const same = kind === base.kind;
@@ -180,42 +177,75 @@ function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSp
   };
 }
 
+/** A number option's rule from the table: the CLI parses the flag by the same rule. */
+function ruleOf(key: keyof typeof RECIPE_OPTIONS): NumberRule {
+  const rule = (RECIPE_OPTIONS[key] as RecipeOptionRow).rule;
+  if (rule === undefined) throw new Error(`recipe option ${key} has no number rule`);
+  return rule;
+}
+
 function checkConfig(c: TrainConfig): void {
-  const positiveInt = (key: keyof TrainConfig, v: unknown) => {
-    if (!(Number.isInteger(v) && (v as number) > 0)) {
-      throw new Error(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  for (const key of ['epochs', 'batchSize', 'evalBatchSize', 'workers'] as const) {
+    checkNumber(key, c[key], ruleOf(key));
+  }
+  if (c.trainLimit !== null) checkNumber('trainLimit', c.trainLimit, ruleOf('trainLimit'));
+  if (c.testLimit !== null) checkNumber('testLimit', c.testLimit, ruleOf('testLimit'));
+  if (c.holdout !== undefined) checkNumber('holdout', c.holdout, ruleOf('holdout'));
+  checkNumber('seed', c.seed, INTEGER);
+  const opt = c.optimizer;
+  checkNumber('lr', opt.learningRate, ruleOf('lr'));
+  if (opt.kind === 'sgd') checkNumber('momentum', opt.momentum ?? 0, ruleOf('momentum'));
+  else {
+    checkNumber('beta1', opt.beta1, ruleOf('beta1'));
+    checkNumber('beta2', opt.beta2, ruleOf('beta2'));
+    checkNumber('epsilon', opt.epsilon, ruleOf('epsilon'));
+  }
+  checkNumber('weightDecay', c.weightDecay, ruleOf('weightDecay'));
+  for (const key of ['decayD', 'augment'] as const) {
+    if (typeof c[key] !== 'boolean') {
+      throw new Error(`${key} must be true or false, got ${showValue(c[key])}`);
     }
-  };
-  positiveInt('epochs', c.epochs);
-  positiveInt('batchSize', c.batchSize);
-  positiveInt('evalBatchSize', c.evalBatchSize);
-  positiveInt('workers', c.workers);
-  if (c.trainLimit !== null) positiveInt('trainLimit', c.trainLimit);
-  if (c.testLimit !== null) positiveInt('testLimit', c.testLimit);
-  if (c.holdout !== undefined) positiveInt('holdout', c.holdout);
-  if (!Number.isInteger(c.seed))
-    throw new Error(`seed must be an integer, got ${JSON.stringify(c.seed)}`);
-  if (!(Number.isFinite(c.optimizer.learningRate) && c.optimizer.learningRate > 0)) {
-    throw new Error(
-      `lr must be a positive number, got ${JSON.stringify(c.optimizer.learningRate)}`,
-    );
-  }
-  if (c.optimizer.kind === 'sgd') {
-    const m = c.optimizer.momentum ?? 0;
-    if (!(m >= 0 && m < 1)) throw new Error(`momentum must be in [0, 1), got ${JSON.stringify(m)}`);
-  }
-  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) {
-    throw new Error(`weightDecay must be a number ≥ 0, got ${JSON.stringify(c.weightDecay)}`);
   }
   if (!NORMALIZE_KINDS.includes(c.normalize)) {
     throw new Error(
-      `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${JSON.stringify(c.normalize)}`,
+      `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${showValue(c.normalize)}`,
     );
   }
   if (c.scheduleUnit !== 'epoch' && c.scheduleUnit !== 'step') {
+    throw new Error(`scheduleUnit must be 'epoch' or 'step', got ${showValue(c.scheduleUnit)}`);
+  }
+  checkScheduleValues(c.schedule, opt.learningRate);
+  checkSchedule(c.schedule);
+}
+
+/** The schedule's numbers by the table's rules, and a cosine schedule's end not above its start. */
+function checkScheduleValues(schedule: LrSchedule, lr: number): void {
+  if (typeof schedule !== 'object' || schedule === null) {
     throw new Error(
-      `scheduleUnit must be 'epoch' or 'step', got ${JSON.stringify(c.scheduleUnit)}`,
+      `schedule must be an object like { kind: 'cosine' }, got ${showValue(schedule)}`,
     );
   }
-  checkSchedule(c.schedule);
+  if (schedule.kind === 'step') {
+    const { milestones, every, gamma } = schedule;
+    if (milestones !== undefined) {
+      if (!Array.isArray(milestones)) {
+        throw new Error(
+          `schedule.milestones must be an array of epochs, got ${showValue(milestones)}`,
+        );
+      }
+      milestones.forEach((m, i) =>
+        checkNumber(`schedule.milestones[${i}]`, m, ruleOf('schedule.every')),
+      );
+    }
+    if (every !== undefined) checkNumber('schedule.every', every, ruleOf('schedule.every'));
+    if (gamma !== undefined) checkNumber('schedule.gamma', gamma, ruleOf('schedule.gamma'));
+  }
+  if (schedule.kind === 'cosine' && schedule.minLr !== undefined) {
+    checkNumber('schedule.minLr', schedule.minLr, ruleOf('schedule.minLr'));
+    if (schedule.minLr > lr) {
+      throw new Error(
+        `schedule.minLr (--min-lr) ${showValue(schedule.minLr)} is above lr (--lr) ${showValue(lr)}: a cosine schedule decays from lr down to minLr`,
+      );
+    }
+  }
 }

@@ -4,6 +4,7 @@
 import { type Dataset, sliceDataset, takeFirst } from '../data/dataset.js';
 import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
 import type { Normalization } from '../data/batches.js';
+import { checkNumber, POSITIVE_INT, showValue } from './textValues.js';
 
 /** Per-channel mean/std of each dataset's training images (pixels in [0, 1]). */
 export const DATASET_STATS: Record<DatasetName, Normalization> = {
@@ -62,23 +63,39 @@ export async function loadTrainTest(
       loadDataset(sel.dataset, { split: 'train', dir: sel.dataDir, limit: sel.trainLimit }),
       loadDataset(sel.dataset, { split: 'test', dir: sel.dataDir, limit: sel.testLimit }),
     ]);
-    return { train, test };
+    return nonEmpty({ train, test }, sel);
   }
   const all = await loadDataset(sel.dataset, { split: 'train', dir: sel.dataDir });
   if (!Number.isInteger(sel.holdout) || sel.holdout < 1 || sel.holdout >= all.count) {
     throw new Error(
-      `holdout must be an integer in 1..${all.count - 1} (${all.name} has ${all.count} images), got ${JSON.stringify(sel.holdout)}`,
+      `holdout must be an integer in 1..${all.count - 1} (${all.name} has ${all.count} images), got ${showValue(sel.holdout)}`,
     );
   }
   const cut = all.count - sel.holdout;
-  return {
-    train: takeFirst(sliceDataset(all, 0, cut), sel.trainLimit),
-    test: takeFirst(sliceDataset(all, cut, all.count), sel.testLimit),
-  };
+  return nonEmpty(
+    {
+      train: takeFirst(sliceDataset(all, 0, cut), sel.trainLimit),
+      test: takeFirst(sliceDataset(all, cut, all.count), sel.testLimit),
+    },
+    sel,
+  );
+}
+
+/** Refuses a split of 0 images: training on none would "finish" with NaN metrics. */
+function nonEmpty<T extends { train: Dataset; test: Dataset }>(sets: T, sel: DataSelection): T {
+  for (const split of ['train', 'test'] as const) checkNotEmpty(sets[split], split, sel.dataDir);
+  return sets;
+}
+
+/** Throws naming the dataset, the split and the folder when `ds` holds no images. */
+export function checkNotEmpty(ds: Dataset, split: string, dir: string | undefined): void {
+  if (ds.count > 0) return;
+  const where = dir !== undefined ? ` (from ${JSON.stringify(dir)})` : '';
+  throw new Error(
+    `the ${split} set of ${ds.name}${where} holds 0 images; nothing to ${split === 'train' ? 'train on' : 'test on'}`,
+  );
 }
 
 function checkLimit(key: string, v: number | undefined): void {
-  if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
-    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
+  if (v !== undefined) checkNumber(key, v, POSITIVE_INT);
 }

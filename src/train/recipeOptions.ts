@@ -14,11 +14,13 @@ import { OPTIMIZER_KINDS } from './optimizers.js';
 import { PRESET_NAMES } from './presets.js';
 import { SCHEDULE_KINDS, type ScheduleUnit } from './schedules.js';
 import {
+  NON_NEGATIVE_NUMBER,
+  type NumberRule,
+  numberParser,
   parseExistingDir,
-  parseNonNegativeNumber,
-  parsePositiveInt,
-  parsePositiveNumber,
   parsePositiveNumberList,
+  POSITIVE_INT,
+  POSITIVE_NUMBER,
 } from './textValues.js';
 
 /** One recipe option. Its value comes from `parse`, else is one of `choices`, else is a switch. */
@@ -29,6 +31,11 @@ export interface RecipeOptionRow {
   readonly help: string;
   /** Reads the flag's text; throws a ValueParseError naming the text. */
   readonly parse?: (text: string) => unknown;
+  /**
+   * A number option's rule: its `parse` reads text by it, and resolveConfig checks a value given
+   * to the library by it, so the CLI and the library accept the same values.
+   */
+  readonly rule?: NumberRule;
   /** The values the flag allows (commander lists them when given another). */
   readonly choices?: readonly string[];
   /** A switch's --no- form: its --help line. */
@@ -36,6 +43,12 @@ export interface RecipeOptionRow {
   /** A value the flag takes (for --help readers and the table's test). */
   readonly example?: string;
 }
+
+/** Above this a learning rate diverges for every model here; a typo like 1e30 is refused. */
+export const MAX_LEARNING_RATE = 10;
+
+/** The rule and the parser of a number option. */
+const numberOption = (rule: NumberRule) => ({ rule, parse: numberParser(rule) });
 
 const SCHEDULE_UNITS = ['epoch', 'step'] as const satisfies readonly ScheduleUnit[];
 
@@ -70,34 +83,34 @@ export const RECIPE_OPTIONS = {
   holdout: {
     flag: '--holdout <n>',
     help: 'test on the last N training images instead of the test split',
-    parse: parsePositiveInt,
+    ...numberOption(POSITIVE_INT),
     example: '10000',
   },
   /** Train on the first N training images only. */
   trainLimit: {
     flag: '--train-limit <n>',
     help: 'train on the first N training images only',
-    parse: parsePositiveInt,
+    ...numberOption(POSITIVE_INT),
     example: '6000',
   },
   /** Test on the first N test images only. */
   testLimit: {
     flag: '--test-limit <n>',
     help: 'test on the first N test images only',
-    parse: parsePositiveInt,
+    ...numberOption(POSITIVE_INT),
     example: '1000',
   },
-  epochs: { flag: '--epochs <n>', help: 'epochs', parse: parsePositiveInt, example: '15' },
+  epochs: { flag: '--epochs <n>', help: 'epochs', ...numberOption(POSITIVE_INT), example: '15' },
   batchSize: {
     flag: '--batch-size <n>',
     help: 'training batch size',
-    parse: parsePositiveInt,
+    ...numberOption(POSITIVE_INT),
     example: '128',
   },
   evalBatchSize: {
     flag: '--eval-batch-size <n>',
     help: 'evaluation batch size',
-    parse: parsePositiveInt,
+    ...numberOption(POSITIVE_INT),
     example: '256',
   },
   optimizer: {
@@ -109,23 +122,38 @@ export const RECIPE_OPTIONS = {
   /** Base learning rate. */
   lr: {
     flag: '--lr <rate>',
-    help: 'base learning rate',
-    parse: parsePositiveNumber,
+    help: `base learning rate, in (0, ${MAX_LEARNING_RATE}]`,
+    ...numberOption({ min: 0, minExclusive: true, max: MAX_LEARNING_RATE }),
     example: '0.1',
   },
   /** SGD momentum. */
   momentum: {
     flag: '--momentum <m>',
     help: 'SGD momentum in [0, 1)',
-    parse: parseNonNegativeNumber,
+    ...numberOption({ min: 0, max: 1, maxExclusive: true }),
     example: '0.9',
   },
   /** Adam's β1. */
-  beta1: { flag: '--beta1 <b>', help: 'Adam β1', parse: parseNonNegativeNumber, example: '0.9' },
+  beta1: {
+    flag: '--beta1 <b>',
+    help: 'Adam β1 in [0, 1)',
+    ...numberOption({ min: 0, max: 1, maxExclusive: true }),
+    example: '0.9',
+  },
   /** Adam's β2. */
-  beta2: { flag: '--beta2 <b>', help: 'Adam β2', parse: parseNonNegativeNumber, example: '0.999' },
+  beta2: {
+    flag: '--beta2 <b>',
+    help: 'Adam β2 in [0, 1)',
+    ...numberOption({ min: 0, max: 1, maxExclusive: true }),
+    example: '0.999',
+  },
   /** Adam's ε. */
-  epsilon: { flag: '--epsilon <e>', help: 'Adam ε', parse: parsePositiveNumber, example: '1e-8' },
+  epsilon: {
+    flag: '--epsilon <e>',
+    help: 'Adam ε in (0, 1]',
+    ...numberOption({ min: 0, minExclusive: true, max: 1 }),
+    example: '1e-8',
+  },
   'schedule.kind': {
     flag: '--schedule <kind>',
     help: 'learning-rate schedule',
@@ -141,19 +169,19 @@ export const RECIPE_OPTIONS = {
   'schedule.every': {
     flag: '--step-every <epochs>',
     help: 'step schedule: lr ×= gamma every N epochs',
-    parse: parsePositiveNumber,
+    ...numberOption(POSITIVE_NUMBER),
     example: '30',
   },
   'schedule.gamma': {
     flag: '--gamma <g>',
-    help: 'step schedule factor (default 0.1)',
-    parse: parsePositiveNumber,
+    help: 'step schedule factor in (0, 1] (default 0.1)',
+    ...numberOption({ min: 0, minExclusive: true, max: 1 }),
     example: '0.2',
   },
   'schedule.minLr': {
     flag: '--min-lr <rate>',
-    help: 'cosine schedule: final rate (default 0)',
-    parse: parseNonNegativeNumber,
+    help: 'cosine schedule: final rate, ≥ 0 and ≤ --lr (default 0)',
+    ...numberOption(NON_NEGATIVE_NUMBER),
     example: '0.001',
   },
   /** Change the rate once per epoch or at every step. */
@@ -167,7 +195,7 @@ export const RECIPE_OPTIONS = {
   weightDecay: {
     flag: '--weight-decay <lambda>',
     help: 'L2 weight decay: adds λ·w to the gradient of every kernel (and D, see --no-decay-d); never biases or BatchNorm',
-    parse: parseNonNegativeNumber,
+    ...numberOption(NON_NEGATIVE_NUMBER),
     example: '1e-4',
   },
   /** Whether a DO layer's D decays with the kernels. Default true (as the official TF and PyTorch code). */
@@ -197,7 +225,7 @@ export const RECIPE_OPTIONS = {
   workers: {
     flag: '--workers <n>',
     help: "worker threads for the forward/backward passes, one core each (default 1: this thread); BatchNorm then normalises each worker's share of the batch on its own",
-    parse: parsePositiveInt,
+    ...numberOption(POSITIVE_INT),
     example: '2',
   },
 } as const satisfies Record<string, RecipeOptionRow>;

@@ -9,7 +9,10 @@ import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDatase
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
 import { foldModel } from '../fold/foldModel.js';
-import { NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
+import { checkNotEmpty, NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
+import { checkNumber, POSITIVE_INT, showValue } from './textValues.js';
+
+const NON_NEGATIVE_INT = { integer: true, min: 0 };
 import { evaluate, type Evaluation, maxAbsLogitDifference } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
 import type { DoconvModelMetadata } from './trainModel.js';
@@ -23,6 +26,14 @@ export async function loadSavedModel(modelPath: string): Promise<tf.LayersModel>
     throw new Error(`model ${JSON.stringify(modelPath)}: no such file or folder`);
   }
   return loadModel(fileSystem(file));
+}
+
+/** Throws naming `what` when `dir` exists and is not a folder (saving into it would fail half-way). */
+export async function checkFolderPath(what: string, dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => null);
+  if (stat !== null && !stat.isDirectory()) {
+    throw new Error(`${what} ${JSON.stringify(dir)} is a file, not a folder`);
+  }
 }
 
 /** The doconv metadata a trained model was saved with, if any. */
@@ -60,26 +71,28 @@ export async function evaluateSavedModel(
   modelPath: string,
   opts: EvaluateSavedOptions = {},
 ): Promise<SavedModelEvaluation> {
+  // Checked before loading, so a bad option fails fast.
+  if (opts.limit !== undefined) checkNumber('limit', opts.limit, POSITIVE_INT);
+  if (opts.batchSize !== undefined) checkNumber('batchSize', opts.batchSize, POSITIVE_INT);
   const model = await loadSavedModel(modelPath);
   try {
     const meta = modelMetadata(model);
     const dataset = opts.dataset ?? (meta.dataset as DatasetName | undefined) ?? 'mnist';
     if (!DATASET_NAMES.includes(dataset)) {
-      throw new Error(
-        `unknown dataset ${JSON.stringify(dataset)}; known: ${DATASET_NAMES.join(', ')}`,
-      );
+      throw new Error(`unknown dataset ${showValue(dataset)}; known: ${DATASET_NAMES.join(', ')}`);
     }
     const normalize = opts.normalize ?? (meta.normalize as NormalizeKind | undefined) ?? 'none';
     if (!NORMALIZE_KINDS.includes(normalize)) {
       throw new Error(
-        `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${JSON.stringify(normalize)}`,
+        `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${showValue(normalize)}`,
       );
     }
     const split = opts.split ?? 'test';
     if (split !== 'train' && split !== 'test') {
-      throw new Error(`split must be 'train' or 'test', got ${JSON.stringify(split)}`);
+      throw new Error(`split must be 'train' or 'test', got ${showValue(split)}`);
     }
     const ds = await loadDataset(dataset, { split, dir: opts.dataDir, limit: opts.limit });
+    checkNotEmpty(ds, split, opts.dataDir);
     const ev = evaluate(model, ds, {
       batchSize: opts.batchSize,
       normalize: normalizationFor(normalize, dataset),
@@ -114,6 +127,10 @@ export async function foldSavedModel(
   output: string,
   opts: FoldSavedOptions = {},
 ): Promise<FoldReport> {
+  if (opts.verifyImages !== undefined) {
+    checkNumber('verifyImages', opts.verifyImages, NON_NEGATIVE_INT);
+  }
+  await checkFolderPath('output', output);
   const model = await loadSavedModel(input);
   let folded: tf.LayersModel | undefined;
   try {

@@ -37,7 +37,10 @@ export { CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE } from './runFolder.js';
 export interface TrainOptions extends RecipeOptions {
   /** Output folder; without it nothing is written (the result still has the models and metrics). */
   out?: string;
-  /** Continue the run in `out` from its checkpoint (starts fresh when there is none). */
+  /**
+   * Continue the run in `out` from its checkpoint. Starts fresh when `out` holds no run; refused
+   * when it holds a run whose checkpoint is gone (replace that run with `overwrite`).
+   */
   resume?: boolean;
   /** Replace a run already in `out` (its metrics, checkpoint, folded model and summary). */
   overwrite?: boolean;
@@ -130,21 +133,25 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
   const folder = opts.out !== undefined ? runFolder(opts.out) : undefined;
-  // Refuse to clobber a run before any slow work.
-  if (folder !== undefined) await prepareRunFolder(folder, opts);
-  const backend = await selectBackend(opts.backend, log);
-  const data = await loadRunData(config);
-  const start = await startingPoint(opts, config, data.train, folder, log);
+  // Lock `out` and refuse to clobber a run before any slow work.
+  const release = folder !== undefined ? await prepareRunFolder(folder, opts, log) : undefined;
   try {
-    const outputKind = checkModel(start.model, opts.model, config, data.train);
-    const normalize = normalizationFor(config.normalize, config.dataset);
-    const run: Run = { config, data, folder, backend, outputKind, normalize };
-    const history = await runEpochs(run, start, opts, progress);
-    return await finishRun(run, start.model, history, opts.fold ?? true);
-  } catch (e) {
-    start.model.dispose();
-    start.optimizer.dispose(); // a no-op once runEpochs has disposed it
-    throw e;
+    const backend = await selectBackend(opts.backend, log);
+    const data = await loadRunData(config);
+    const start = await startingPoint(opts, config, data.train, folder, log);
+    try {
+      const outputKind = checkModel(start.model, opts.model, config, data.train);
+      const normalize = normalizationFor(config.normalize, config.dataset);
+      const run: Run = { config, data, folder, backend, outputKind, normalize };
+      const history = await runEpochs(run, start, opts, progress);
+      return await finishRun(run, start.model, history, opts.fold ?? true);
+    } catch (e) {
+      start.model.dispose();
+      start.optimizer.dispose(); // a no-op once runEpochs has disposed it
+      throw e;
+    }
+  } finally {
+    await release?.();
   }
 }
 
@@ -186,8 +193,8 @@ async function startingPoint(
   if (opts.resume && folder !== undefined && (await hasCheckpoint(folder.checkpoint))) {
     return resumeFrom(folder, config, log);
   }
-  if (opts.resume)
-    log(`no checkpoint in ${folder?.checkpoint ?? '(no out)'}: starting from epoch 1`);
+  // (A folder holding a run without a checkpoint was refused by prepareRunFolder.)
+  if (opts.resume) log(`nothing to resume in ${folder?.out ?? '(no out)'}: starting from epoch 1`);
   // An optimizer holds no tensors before its first step, so a failing build leaks nothing.
   const optimizer = createOptimizer(config.optimizer);
   return { model: buildFor(opts.model, config, train), optimizer, history: [] };

@@ -36,7 +36,7 @@ const cases: Array<[string, string[], RegExp]> = [
   [
     'bad --lr',
     ['train', '--model', 'tf-mnist-sample', '--lr', '-0.1', '--out', 'x'],
-    /option '--lr <rate>' argument '-0.1' is invalid\. "-0.1" is not a positive number\./,
+    /option '--lr <rate>' argument '-0.1' is invalid\. "-0.1" is not a number in \(0, 10\]\./,
   ],
   [
     'bad --conv',

@@ -26,7 +26,16 @@ const SUBCOMMANDS: Array<[string, string[]]> = [
       '--workers <n>',
     ],
   ],
-  ['eval', ['<model>', '--dataset <name>', '--limit <n>']],
+  [
+    'eval',
+    [
+      '<model>',
+      '--dataset <name>',
+      '--test-limit <n>',
+      '--train-limit <n>',
+      '--eval-batch-size <n>',
+    ],
+  ],
   ['fold', ['<in>', '<out>', '--no-fuse-bn', '--verify <n>']],
   ['export', ['<in>', '<out>', '--format <format>']],
   ['bench', ['--quick', '--model <name>', '--steps <n>', '--workers <n>']],

@@ -52,6 +52,8 @@ describe('doconv train (spawned)', () => {
     expect(trained.err).not.toContain('\x1b['); // no bar escape codes in a pipe
     // wasm's package registers its kernels after doconv's: no "kernel … already registered" noise
     expect(trained.err).not.toMatch(/already registered/);
+    // nor tfjs's "Hi, looks like you are running TensorFlow.js in Node.js" banner
+    expect(trained.err + trained.out).not.toContain('TensorFlow.js in Node.js');
   });
 
   it('writes metrics.jsonl, checkpoint/, folded/ and summary.json', async () => {
@@ -103,7 +105,7 @@ describe('doconv train (spawned)', () => {
     const r = await runCli([
       'eval',
       path.join(out, 'checkpoint'),
-      '--limit',
+      '--test-limit',
       '300',
       '--json',
       '--backend',
@@ -116,6 +118,14 @@ describe('doconv train (spawned)', () => {
       count: 300,
       dataset: 'mnist',
     });
+  });
+
+  it('export (spawned) writes an ONNX file and prints no tfjs banner', async () => {
+    const onnx = path.join(root, 'model.onnx');
+    const r = await spawnCli(['export', path.join(out, 'checkpoint'), onnx, '--format', 'onnx']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^wrote\s+.*model\.onnx/m);
+    expect(r.out + r.err).not.toContain('TensorFlow.js in Node.js');
   });
 
   it('a bad argument exits 1 with the argument and value named', async () => {

@@ -180,7 +180,7 @@ describe('compareConvs with jobs', () => {
 
   it('names a bad job count, and a model builder that cannot cross threads', async () => {
     await expect(compareConvs({ preset: 'tf-mnist-sample', jobs: 0 })).rejects.toThrow(
-      'jobs must be an integer ≥ 1, got 0',
+      'jobs must be a positive integer, got 0',
     );
     await expect(
       compareConvs({ model: tinyModel, jobs: 2, runs: 1, epochs: 1, trainLimit: 32 }),

@@ -94,10 +94,10 @@ describe('resolveConfig errors name the option and the value', () => {
     [{}, 'model is required without a preset'],
     [{ model: 'tf-mnist-sample', epochs: 0 }, 'epochs must be a positive integer, got 0'],
     [{ model: 'tf-mnist-sample', batchSize: 2.5 }, 'batchSize must be a positive integer, got 2.5'],
-    [{ model: 'tf-mnist-sample', lr: -1 }, 'lr must be a positive number, got -1'],
+    [{ model: 'tf-mnist-sample', lr: -1 }, 'lr must be a number in (0, 10], got -1'],
     [
       { model: 'tf-mnist-sample', optimizer: 'sgd', momentum: 1.5 },
-      'momentum must be in [0, 1), got 1.5',
+      'momentum must be a number in [0, 1), got 1.5',
     ],
     [{ model: 'tf-mnist-sample', weightDecay: -0.1 }, 'weightDecay must be a number ≥ 0, got -0.1'],
     [{ model: 'tf-mnist-sample', dataset: 'svhn' as never }, 'unknown dataset "svhn"'],

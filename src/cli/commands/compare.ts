@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { compareConvs, resolveConfig } from '../../train/index.js';
 import {
   addRecipeOptions,
+  baseName,
   integerList,
+  pathText,
   positiveInt,
   recipeFromFlags,
   type RecipeFlags,
@@ -39,11 +41,20 @@ export function compareCommand(io: CliIO): Command {
         integerList,
       ),
     )
-    .option('--out <dir>', 'output folder (default runs/compare-NAME)')
-    .option('--runs-dir <dir>', 'folder for the per-run training folders (default OUT/runs)')
-    .option(
-      '--name <name>',
-      'base name of the JSON/MD/SVG files (default: the preset, else the model)',
+    .addOption(
+      new Option('--out <dir>', 'output folder (default runs/compare-NAME)').argParser(pathText),
+    )
+    .addOption(
+      new Option(
+        '--runs-dir <dir>',
+        'folder for the per-run training folders (default OUT/runs)',
+      ).argParser(pathText),
+    )
+    .addOption(
+      new Option(
+        '--name <name>',
+        'base name of the JSON/MD/SVG files (default: the preset, else the model)',
+      ).argParser(baseName),
     )
     .addOption(
       new Option(

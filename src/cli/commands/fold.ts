@@ -6,7 +6,7 @@ import {
   foldSavedModel,
   selectBackend,
 } from '../../train/index.js';
-import { existingDir, positiveInt } from '../options.js';
+import { existingDir, pathText, positiveInt } from '../options.js';
 import { type CliIO, keyValues } from '../print.js';
 
 interface FoldFlags {
@@ -24,8 +24,8 @@ export function foldCommand(io: CliIO): Command {
       'Fold a saved model: every DOConv2D / DODepthwiseConv2D becomes a standard conv holding its composed kernel, and\n' +
         'BatchNorms after linear convs are merged into them. The result loads with plain @tensorflow/tfjs.',
     )
-    .argument('<in>', "model.json, or a folder holding one (e.g. a run's checkpoint/)")
-    .argument('<out>', 'folder to write model.json + weights.bin into')
+    .argument('<in>', "model.json, or a folder holding one (e.g. a run's checkpoint/)", pathText)
+    .argument('<out>', 'folder to write model.json + weights.bin into', pathText)
     .option('--no-fuse-bn', 'keep BatchNorm layers separate')
     .addOption(
       new Option(

@@ -5,6 +5,7 @@ import {
   addRecipeOptions,
   integer,
   CONV_CHOICES,
+  pathText,
   recipeFromFlags,
   type RecipeFlags,
 } from '../options.js';
@@ -46,7 +47,9 @@ export function trainCommand(io: CliIO): Command {
         .argParser(integer)
         .default(1),
     )
-    .requiredOption('--out <dir>', 'output folder');
+    .addOption(
+      new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory(),
+    );
   addRecipeOptions(cmd)
     .option(
       '--resume',
@@ -74,9 +77,12 @@ Examples:
         throw e;
       }
       // First Ctrl-C: stop between steps, keeping the last epoch checkpoint; a second one exits at once.
+      // The second exits through process.exit, whose exit hook removes the lock on --out.
       const abort = new AbortController();
+      const exitNow = () => process.exit(130);
       const onSigint = () => {
         process.off('SIGINT', onSigint);
+        process.on('SIGINT', exitNow);
         io.err('\ninterrupted: stopping (Ctrl-C again to exit at once)');
         abort.abort();
       };
@@ -113,6 +119,7 @@ Examples:
         throw e;
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGINT', exitNow);
       }
     });
   return cmd;
