@@ -139,7 +139,9 @@ export async function loadCheckpoint<S>(dir: string): Promise<LoadedCheckpoint<S
   }
   let model: tf.LayersModel;
   try {
-    model = await loadModel(fileSystem(path.join(found, 'model.json')));
+    model = await loadModel(fileSystem(path.join(found, 'model.json')), {
+      allowNonFinite: true, // checked below with a message that names the resume
+    });
   } catch (e) {
     optimizer.dispose();
     throw e;
