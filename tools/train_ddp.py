@@ -13,6 +13,9 @@
 
     npm run doconv -- import runs/pt-resnet20/checkpoint.safetensors --model resnet-20 --out runs/imported
 
+(Debian's PyTorch 1.13 under Python 3.11: torchrun fails in Std.from_str ("'NoneType' object has no
+attribute 'get'") unless given `--redirects 1 --tee 1`; later PyTorch versions need no such flags.)
+
 What each step computes: the global batch (--batch-size) is cut into world-size contiguous shards of
 the seeded epoch permutation (every rank draws the same one), each rank takes the mean loss of its
 shard, and DDP averages the gradients, i.e. the gradient of the global batch's mean loss: for nets
@@ -116,12 +119,18 @@ def evaluate(model, x, y, device, batch=1000):
     return correct / len(x)
 
 
-def run(rank, world, local_rank, local_world, args, launcher):
+def check_setup(args, world):
+    """Refuses what cannot run, before any process is spawned or data is read."""
     backend = args.backend or ("nccl" if torch.cuda.is_available() else "gloo")
     if args.sync_bn and backend != "nccl":
         raise SystemExit("--sync-bn: PyTorch's SyncBatchNorm runs on CUDA only (NCCL); this run uses gloo")
     if args.batch_size % world:
         raise SystemExit(f"--batch-size {args.batch_size} must be a multiple of the world size {world}")
+    return backend
+
+
+def run(rank, world, local_rank, local_world, args, launcher):
+    backend = check_setup(args, world)
     torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
     device = torch.device(f"cuda:{local_rank}" if backend == "nccl" else "cpu")
     if backend == "nccl":
@@ -225,8 +234,10 @@ def main(argv=None):
         finally:
             dist.destroy_process_group()
     elif args.nproc > 1:
+        check_setup(args, args.nproc)
         mp.spawn(spawned, args=(args.nproc, free_port(), args), nprocs=args.nproc, join=True)
     else:
+        check_setup(args, 1)
         run(0, 1, 0, 1, args, "single")
 
 
