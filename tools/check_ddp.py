@@ -20,23 +20,25 @@ Exit status 1 when a case fails.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from doconv_torch.checkpoint import read_safetensors  # noqa: E402
+import torch
 
-LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_ddp.py")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train_ddp  # noqa: E402
+from doconv_torch.checkpoint import read_safetensors  # noqa: E402
 
 
 def train(out, nproc, model, conv, steps, batch, float64):
-    cmd = [sys.executable, LAUNCHER, "--model", model, "--conv", conv, "--optimizer", "sgd", "--lr", "0.01",
-           "--epochs", "1", "--max-steps", str(steps), "--batch-size", str(batch), "--train-limit", "4000",
-           "--test-limit", "100", "--threads", "1", "--nproc", str(nproc), "--seed", "3", "--out", out, "--quiet"]
-    if float64:
-        cmd.append("--float64")
-    subprocess.run(cmd, check=True)
+    """One run of the launcher, in this process (its --nproc children fork from it: no torch re-import)."""
+    argv = ["--model", model, "--conv", conv, "--optimizer", "sgd", "--lr", "0.01", "--epochs", "1",
+            "--max-steps", str(steps), "--batch-size", str(batch), "--train-limit", "4000", "--test-limit", "100",
+            "--threads", "1", "--nproc", str(nproc), "--seed", "3", "--out", out, "--quiet"]
+    try:
+        train_ddp.main(argv + (["--float64"] if float64 else []))
+    finally:
+        torch.set_default_dtype(torch.float32)  # --float64 sets it for the process
     return read_safetensors(os.path.join(out, "checkpoint.safetensors"))[0]
 
 

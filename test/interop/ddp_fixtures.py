@@ -11,7 +11,6 @@ OUT_DIR/<case>/checkpoint.safetensors (+ checkpoint.json for the zoo runs) and O
 import json
 import math
 import os
-import subprocess
 import sys
 
 import torch
@@ -23,6 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 from doconv_torch import checkpoint, data, zoo  # noqa: E402
 from doconv_torch.layers import ConvFactory, DOConv2d, dense  # noqa: E402
 from save_safetensors import save_safetensors  # noqa: E402
+import train_ddp  # noqa: E402
 
 TEST_IMAGES = 200  # the fixed test slice: the accuracies of both sides are compared on it
 IO_IMAGES = 16  # images whose outputs are compared value by value
@@ -44,10 +44,10 @@ def write_io(out, model, x):
 
 def zoo_run(root, name, model, steps, extra):
     out = os.path.join(root, name)
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train_ddp.py"), "--nproc", "2",
-                    "--model", model, "--conv", "doconv", "--epochs", "1", "--max-steps", str(steps),
-                    "--batch-size", "32", "--train-limit", "2000", "--test-limit", str(TEST_IMAGES),
-                    "--seed", "5", "--out", out, "--quiet", *extra], check=True)
+    # In this process: the 2 DDP ranks fork from it (tools/train_ddp.py --nproc 2, gloo).
+    train_ddp.main(["--nproc", "2", "--model", model, "--conv", "doconv", "--epochs", "1",
+                    "--max-steps", str(steps), "--batch-size", "32", "--train-limit", "2000",
+                    "--test-limit", str(TEST_IMAGES), "--seed", "5", "--out", out, "--quiet", *extra])
     state, _ = checkpoint.read_safetensors(os.path.join(out, "checkpoint.safetensors"))
     net = zoo.build(model, "doconv", (28, 28, 1), 10)
     net.load_state_dict(state)
