@@ -131,13 +131,13 @@ export async function importPytorchCheckpoint(
     if (!convKinds.includes(conv)) {
       throw new Error(`conv must be ${convKinds.join(' or ')}, got ${JSON.stringify(conv)}`);
     }
-    const dataset = (opts.dataset ?? info.dataset ?? 'mnist') as DatasetName;
-    const inputShape = info.inputShape ?? INPUT_SHAPES[dataset];
-    if (inputShape === undefined) {
+    if (info.dataset !== undefined && !DATASET_NAMES.includes(info.dataset as DatasetName)) {
       throw new Error(
-        `${infoPath}: unknown dataset ${JSON.stringify(info.dataset)} and no inputShape`,
+        `${infoPath}: dataset ${JSON.stringify(info.dataset)} is not one of ${DATASET_NAMES.join(', ')}`,
       );
     }
+    const dataset = (opts.dataset ?? info.dataset ?? 'mnist') as DatasetName;
+    const inputShape = info.inputShape ?? INPUT_SHAPES[dataset];
     model = buildModel(modelName, { conv, inputShape, numClasses: info.numClasses ?? 10, seed: 1 });
     const { layout, map } = deriveStateDictMap(model, keys, opts.layout);
     // Without a JSON: a state_dict users already have, i.e. the official module's.

@@ -133,6 +133,11 @@ describe('doconv import', () => {
       /official\.safetensors as tf-mnist-sample \(doconv, sequential layout\): loadPytorchStateDict: nothing was loaded, 4 problem\(s\):\n {2}missing key '4\.weight' \(for layer 'dense'\)\n {2}unexpected key '4\.D' \[16,9,9\]/,
     ],
     [
+      'a JSON naming an unknown data set',
+      () => [ckpt, '--info', join(dir, 'imagenet.json')],
+      /imagenet\.json: dataset "imagenet" is not one of mnist, fashion-mnist, cifar10/,
+    ],
+    [
       'a JSON that is not JSON',
       () => [ckpt, '--info', join(dir, 'bad.json')],
       /bad\.json is not valid JSON/,
@@ -141,6 +146,10 @@ describe('doconv import', () => {
   for (const [what, args, message] of failures) {
     it(`fails on ${what}, naming it, and writes nothing`, async () => {
       writeFileSync(join(dir, 'bad.json'), '{"model": ');
+      writeFileSync(
+        join(dir, 'imagenet.json'),
+        '{"model": "pt-mnist-sample", "dataset": "imagenet"}',
+      );
       const out = join(dir, `fail-${what.replace(/\W+/g, '-')}`);
       const r = await runCli(['import', ...args(), '--out', out, '--backend', 'cpu']);
       expect(r.code).not.toBe(0);
