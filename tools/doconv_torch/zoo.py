@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .layers import ConvFactory, batch_norm, dense, glorot_uniform, uniform, variance_scaling_uniform
+from .layers import ConvFactory, batch_norm, dense, uniform, variance_scaling_uniform
 
 
 class ZooNet(nn.Module):
