@@ -6,7 +6,8 @@ PyTorch outputs on the first test images, for doconv to reproduce after `doconv 
     /usr/bin/python3 test/interop/ddp_fixtures.py OUT_DIR
 
 OUT_DIR/<case>/checkpoint.safetensors (+ checkpoint.json for the zoo runs) and OUT_DIR/<case>/io.safetensors
-(x: NCHW float32 test images, y: what the TF.js model outputs — probabilities for softmax heads).
+(x: NCHW float32 test images, y: what the TF.js model outputs — probabilities for softmax heads);
+OUT_DIR/twins/<zoo name>/: every zoo twin with random D and BN statistics.
 """
 import json
 import math
@@ -52,6 +53,27 @@ def zoo_run(root, name, model, steps, extra):
     net = zoo.build(model, "doconv", (28, 28, 1), 10)
     net.load_state_dict(state)
     write_io(out, net, data.load("mnist", "test", limit=IO_IMAGES)[0])
+
+
+def twins(root):
+    """Every zoo twin, untrained but with random D and BatchNorm statistics (D = 0 and identity BN would
+    hide a layout or wiring slip), in eval mode: checks each PyTorch definition against the TS builder."""
+    for name in zoo.ZOO:
+        torch.manual_seed(13)
+        net = zoo.build(name, "doconv", (28, 28, 1), 10)
+        with torch.no_grad():
+            for m in net.modules():
+                if isinstance(m, DOConv2d):
+                    m.D.normal_(0, 0.3)
+                elif isinstance(m, nn.BatchNorm2d):
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.normal_(0, 0.2)
+                    m.running_mean.normal_(0, 0.2)
+                    m.running_var.uniform_(0.5, 1.5)
+        out = os.path.join(root, "twins", name)
+        checkpoint.save(out, net, {"model": name, "conv": "doconv", "dataset": "mnist", "normalize": "none",
+                                   "inputShape": [28, 28, 1], "numClasses": 10})
+        write_io(out, net, data.load("mnist", "test", limit=4)[0])
 
 
 class Grouped(zoo.ZooNet):
@@ -124,6 +146,7 @@ if __name__ == "__main__":
     os.makedirs(root, exist_ok=True)
     for run in ZOO_RUNS:
         zoo_run(root, *run)
+    twins(root)
     grouped(root)
     official_sample(root)
     with open(os.path.join(root, "fixtures.json"), "w") as f:
