@@ -13,28 +13,11 @@ import { readSafetensors } from '../interop/safetensors.js';
 import { deriveStateDictMap, type StateDictLayout } from '../interop/stateDictMap.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { buildModel, convKinds, type ConvKind, zooModelInfo } from '../models/index.js';
-import { NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
+import { NORMALIZE_KINDS, normalizationFor } from './data.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
+import { defaultInfoPath, readCheckpointInfo } from './pytorchCheckpointInfo.js';
 import type { DoconvModelMetadata } from './trainModel.js';
-
-/** The JSON tools/train_ddp.py writes beside its checkpoint (the fields the import reads). */
-export interface PytorchCheckpointInfo {
-  format?: string;
-  model?: string;
-  conv?: ConvKind;
-  /** 'definition' (tools/doconv_torch's DO-Conv) or 'pytorch-official' (the official DOConv2d). */
-  composition?: StateDictComposition;
-  dataset?: string;
-  normalize?: NormalizeKind;
-  inputShape?: [number, number, number];
-  numClasses?: number;
-  testAccuracy?: number;
-  testImages?: number;
-  worldSize?: number;
-  command?: string;
-  [key: string]: unknown;
-}
 
 /** Options of {@link importPytorchCheckpoint}. */
 export interface ImportCheckpointOptions {
@@ -109,8 +92,8 @@ export async function importPytorchCheckpoint(
   if (!opts.overwrite && (await exists(out))) {
     throw new Error(`${out} already exists; choose a new --out folder (or overwrite: true)`);
   }
-  const infoPath = opts.info === undefined ? await defaultInfo(checkpoint) : opts.info;
-  const info = infoPath === null ? {} : await readInfo(infoPath);
+  const infoPath = opts.info === undefined ? await defaultInfoPath(checkpoint) : opts.info;
+  const info = infoPath === null ? {} : await readCheckpointInfo(infoPath);
   const bytes = await fs.readFile(checkpoint).catch((e: Error) => {
     throw new Error(`cannot read checkpoint ${JSON.stringify(checkpoint)}: ${e.message}`);
   });
@@ -223,53 +206,6 @@ function pick<T>(
     );
   }
   return flag ?? fromInfo;
-}
-
-async function defaultInfo(checkpoint: string): Promise<string | null> {
-  const candidate = checkpoint.replace(/\.safetensors$/i, '') + '.json';
-  return candidate !== checkpoint && (await exists(candidate)) ? candidate : null;
-}
-
-async function readInfo(file: string): Promise<PytorchCheckpointInfo> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read checkpoint info ${JSON.stringify(file)}: ${(e as Error).message}`);
-  }
-  let info: unknown;
-  try {
-    info = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
-    throw new Error(`${file}: expected a JSON object, got ${JSON.stringify(info)?.slice(0, 80)}`);
-  }
-  const i = info as PytorchCheckpointInfo;
-  for (const key of ['model', 'conv', 'dataset', 'composition'] as const) {
-    if (i[key] !== undefined && typeof i[key] !== 'string') {
-      throw new Error(`${file}: ${key} must be a string, got ${JSON.stringify(i[key])}`);
-    }
-  }
-  if (i.composition !== undefined && !['definition', 'pytorch-official'].includes(i.composition)) {
-    throw new Error(
-      `${file}: composition must be 'definition' or 'pytorch-official', got ${JSON.stringify(i.composition)}`,
-    );
-  }
-  if (
-    i.inputShape !== undefined &&
-    !(
-      Array.isArray(i.inputShape) &&
-      i.inputShape.length === 3 &&
-      i.inputShape.every((d) => Number.isInteger(d) && d > 0)
-    )
-  ) {
-    throw new Error(
-      `${file}: inputShape must be [height, width, channels], got ${JSON.stringify(i.inputShape)}`,
-    );
-  }
-  return i;
 }
 
 /** model.json + weights.bin + import.json into a temp folder beside `out`, then renamed into place. */

@@ -36,8 +36,8 @@ export {
   importPytorchCheckpoint,
   type ImportCheckpointOptions,
   type ImportCheckpointResult,
-  type PytorchCheckpointInfo,
 } from './importCheckpoint.js';
+export { type PytorchCheckpointInfo } from './pytorchCheckpointInfo.js';
 export { measureTrainingSpeed, type SpeedOptions, type SpeedResult } from './speed.js';
 export {
   resolveConfig,
