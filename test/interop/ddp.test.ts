@@ -114,6 +114,10 @@ describe('DDP (2 processes) → doconv import → fold → ONNX: the same output
       expect(Array.from(x.dataSync())).toEqual(Array.from(ds.images, (p) => Math.fround(p / 255)));
       x.dispose();
 
+      // `doconv eval` reads the data set and normalisation recorded in the imported model.
+      const ev = await runCli(['eval', imported, '--limit', String(info.testImages), '--json']);
+      expect(JSON.parse(ev.out)).toMatchObject({ dataset: 'mnist', accuracy: info.testAccuracy });
+
       const model = await loadSavedModel(imported);
       await expectOutputs(model, name, 'imported');
       model.dispose();
