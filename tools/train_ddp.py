@@ -84,6 +84,7 @@ def parse_args(argv=None):
     p.add_argument("--float64", action="store_true",
                    help="train in float64 (tools/check_ddp.py: separates DDP's arithmetic from float32 rounding)")
     p.add_argument("--out", required=True, help="folder for checkpoint.safetensors and checkpoint.json")
+    p.add_argument("--overwrite", action="store_true", help="replace a checkpoint already in --out")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     for key in ("epochs", "batch_size", "nproc", "max_steps", "train_limit", "test_limit", "threads"):
@@ -126,6 +127,9 @@ def check_setup(args, world):
         raise SystemExit("--sync-bn: PyTorch's SyncBatchNorm runs on CUDA only (NCCL); this run uses gloo")
     if args.batch_size % world:
         raise SystemExit(f"--batch-size {args.batch_size} must be a multiple of the world size {world}")
+    existing = os.path.join(args.out, "checkpoint.safetensors")
+    if os.path.exists(existing) and not args.overwrite:
+        raise SystemExit(f"{existing} exists: choose another --out, or --overwrite")
     return backend
 
 
