@@ -64,8 +64,9 @@ def zeros(t):
 
 
 class Conv(nn.Module):
-    """A plain conv (nn.Conv2d weight OIHW) with TF's 'same'/'valid' padding. groups = C·1 with
-    `depthwise=True` is DepthwiseConv2D (weight [C·mult, 1, k, k], output o = c·mult + m as in TF)."""
+    """A plain conv (nn.Conv2d's weight layout OIHW) with TF's 'same'/'valid' padding. With groups = C it
+    is TF's DepthwiseConv2D (weight [C·mult, 1, k, k], output o = c·mult + m, as TF orders them).
+    `fans` = (fan_in, fan_out) of the TF.js layout for the initialiser; default a Conv2D's."""
 
     def __init__(self, cin, cout, k, stride=1, padding="valid", bias=True, groups=1,
                  kernel_init=None, bias_init=zeros, fans=None):
@@ -75,6 +76,7 @@ class Conv(nn.Module):
         self.k, self.stride, self.padding, self.groups = k, stride, padding, groups
         self.weight = nn.Parameter(torch.empty(cout, cin // groups, k, k))
         self.bias = nn.Parameter(torch.empty(cout)) if bias else None
+        fans = fans or (cin // groups * k * k, cout * k * k)
         (kernel_init or glorot_uniform)(*fans)(self.weight.data)
         if bias:
             bias_init(self.bias.data)
@@ -87,7 +89,8 @@ class Conv(nn.Module):
 
 class DOConv2d(nn.Module):
     """DO-Conv from the definition, for every `groups` (1: DO-Conv, C: DO-DConv, between: DO-GConv).
-    D starts at zero, so a fresh layer is the conv with kernel K0[m] = Σ_t W[m + t·M·N]."""
+    D starts at zero, so a fresh layer is the conv with kernel K0[m] = Σ_t W[m + t·M·N].
+    `fans` as for Conv; default a DOConv2D's W [D_mul, C/g, F] (the factory passes DO-DConv's)."""
 
     def __init__(self, cin, cout, k, stride=1, padding="valid", bias=True, groups=1, d_mul=None,
                  kernel_init=None, bias_init=zeros, fans=None):
@@ -95,6 +98,8 @@ class DOConv2d(nn.Module):
         area = k * k
         if area == 1:
             raise ValueError("a 1×1 DO-Conv is a plain conv: build Conv (doconv's factory does)")
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
         if cin % groups or cout % groups:
             raise ValueError(f"groups {groups} must divide in ({cin}) and out ({cout}) channels")
         self.d_mul = area if d_mul is None else d_mul
@@ -105,6 +110,7 @@ class DOConv2d(nn.Module):
         self.D = nn.Parameter(torch.zeros(cin, area, self.d_mul))
         self.register_buffer("d_diag", diag_identity(cin, area, self.d_mul))
         self.bias = nn.Parameter(torch.empty(cout)) if bias else None
+        fans = fans or (cin // groups * self.d_mul, cout * self.d_mul)
         (kernel_init or glorot_uniform)(*fans)(self.W.data)
         if bias:
             bias_init(self.bias.data)
