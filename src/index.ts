@@ -49,7 +49,14 @@ export {
   StateDictError,
   type LoadStateDictOptions,
   type LoadStateDictReport,
+  type StateDictComposition,
 } from './interop/pytorchStateDict.js';
+export {
+  deriveStateDictMap,
+  STATE_DICT_LAYOUTS,
+  type DerivedStateDictMap,
+  type StateDictLayout,
+} from './interop/stateDictMap.js';
 export {
   exportOnnx,
   onnxSupportedLayers,

@@ -1,7 +1,7 @@
 /**
  * The `doconv` command line: argument parsing and printing only. Every subcommand is a thin call into a
  * library function exported from doconv/node (trainModel, evaluateSavedModel, foldSavedModel, exportModel,
- * compareConvs, measureTrainingSpeed).
+ * importPytorchCheckpoint, compareConvs, measureTrainingSpeed).
  */
 import { Command } from 'commander';
 import * as fs from 'node:fs';
@@ -10,6 +10,7 @@ import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { foldCommand } from './commands/fold.js';
+import { importCommand } from './commands/import.js';
 import { trainCommand } from './commands/train.js';
 import { type CliIO, processIO } from './print.js';
 
@@ -28,7 +29,8 @@ Examples:
   $ doconv train --model tf-mnist-sample --conv doconv --epochs 1 --train-limit 6000 --seed 1 --out runs/quick
   $ doconv compare --preset tf-mnist-sample --runs 5
   $ doconv eval runs/quick/folded
-  $ doconv fold runs/quick/checkpoint runs/quick/folded2`,
+  $ doconv fold runs/quick/checkpoint runs/quick/folded2
+  $ doconv import runs/pt/checkpoint.safetensors --out runs/imported --dataset mnist`,
     );
   for (const make of [
     trainCommand,
@@ -36,6 +38,7 @@ Examples:
     evalCommand,
     foldCommand,
     exportCommand,
+    importCommand,
     benchCommand,
   ]) {
     const sub = make(io);

@@ -15,7 +15,17 @@ export interface LoadStateDictOptions {
    * weights (a diverged checkpoint, not something to deploy).
    */
   allowNonFinite?: boolean;
+  /**
+   * What the state_dict's DO-Conv layers compute. 'pytorch-official' (default): the official DOConv2d,
+   * whose W reshape departs from the definition for 1 < groups < C and for depthwise with multiplier > 1
+   * (its function is reproduced, with a warning). 'definition': the per-channel definition for every
+   * groups, as doconv computes it (tools/doconv_torch's DOConv2d): W and D are copied as they are.
+   */
+  composition?: StateDictComposition;
 }
+
+/** See {@link LoadStateDictOptions.composition}. */
+export type StateDictComposition = 'pytorch-official' | 'definition';
 
 export interface LoadStateDictReport {
   /** TF.js layer names whose weights were written. */
@@ -57,6 +67,12 @@ export function loadPytorchStateDict(
   options: LoadStateDictOptions,
 ): LoadStateDictReport {
   const warnings: string[] = [];
+  const composition = options.composition ?? 'pytorch-official';
+  if (composition !== 'pytorch-official' && composition !== 'definition') {
+    throw new Error(
+      `loadPytorchStateDict: composition must be 'pytorch-official' or 'definition', got ${JSON.stringify(composition)}`,
+    );
+  }
   const problems: string[] = [];
   const plans: LayerPlan[] = [];
   for (const [prefix, layerName] of Object.entries(options.map)) {
@@ -67,7 +83,7 @@ export function loadPytorchStateDict(
       problems.push(`map: '${prefix}' → '${layerName}', but the model has no layer '${layerName}'`);
       continue;
     }
-    const plan = planLayer(prefix, layer, warnings);
+    const plan = planLayer(prefix, layer, warnings, composition);
     if (typeof plan === 'string') problems.push(plan);
     else plans.push(plan);
   }
@@ -174,7 +190,12 @@ export class StateDictError extends Error {
   }
 }
 
-function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): LayerPlan | string {
+function planLayer(
+  prefix: string,
+  layer: tf.layers.Layer,
+  warnings: string[],
+  composition: StateDictComposition,
+): LayerPlan | string {
   const className = layer.getClassName();
   const hasBias = layer.weights.some((w) => shortWeightName(w) === 'bias');
   const bias = hasBias ? ['bias'] : [];
@@ -187,7 +208,7 @@ function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): 
       layer,
       required: ['W', ...(area > 1 ? ['D'] : []), ...bias],
       optional: area > 1 ? ['d_diag'] : [],
-      convert: (get) => convertDOConv(prefix, layer, get, hasBias, warnings),
+      convert: (get) => convertDOConv(prefix, layer, get, hasBias, warnings, composition),
     };
   }
   switch (className) {
@@ -269,6 +290,7 @@ function convertDOConv(
   get: (suffix: string) => tf.Tensor,
   hasBias: boolean,
   warnings: string[],
+  composition: StateDictComposition,
 ): Converted {
   const kernelName = shortWeightName(layer.weights[0]);
   const [F, cPerGroup, dMul] = get('W').shape;
@@ -286,7 +308,11 @@ function convertDOConv(
     );
   }
   const dHat = layer.kernelArea > 1 ? checkedDHat(get, layer, inChannels) : null;
-  const departs = groups > 1 && (groups < inChannels || F / inChannels > 1) && layer.kernelArea > 1;
+  const departs =
+    composition === 'pytorch-official' &&
+    groups > 1 &&
+    (groups < inChannels || F / inChannels > 1) &&
+    layer.kernelArea > 1;
   const ourShape = layer.weights[0].shape as number[];
   const out = tf.tidy(() => {
     const result: Converted = {};

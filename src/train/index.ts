@@ -32,6 +32,12 @@ export {
   type FoldSavedOptions,
   type FoldReport,
 } from './savedModels.js';
+export {
+  importPytorchCheckpoint,
+  type ImportCheckpointOptions,
+  type ImportCheckpointResult,
+} from './importCheckpoint.js';
+export { type PytorchCheckpointInfo } from './pytorchCheckpointInfo.js';
 export { measureTrainingSpeed, type SpeedOptions, type SpeedResult } from './speed.js';
 export {
   resolveConfig,

@@ -38,6 +38,17 @@ const SUBCOMMANDS: Array<[string, string[]]> = [
   ],
   ['fold', ['<in>', '<out>', '--no-fuse-bn', '--verify <n>']],
   ['export', ['<in>', '<out>', '--format <format>']],
+  [
+    'import',
+    [
+      '<checkpoint>',
+      '--model <name>',
+      '--conv <kind>',
+      '--out <dir>',
+      '--dataset <name>',
+      '--test-limit <n>',
+    ],
+  ],
   ['bench', ['--quick', '--model <name>', '--steps <n>', '--workers <n>']],
 ];
 

@@ -1,0 +1,245 @@
+/**
+ * `doconv import`: a PyTorch checkpoint of a zoo net (tools/train_ddp.py's, or the official PyTorch
+ * sample's nn.Sequential state_dict) into a doconv model folder that `eval`, `fold` and `export` take.
+ * Node-only.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
+import { loadPytorchStateDict, type StateDictComposition } from '../interop/pytorchStateDict.js';
+import { readSafetensors } from '../interop/safetensors.js';
+import { deriveStateDictMap, type StateDictLayout } from '../interop/stateDictMap.js';
+import { fileSystem } from '../io/fileSystemIO.js';
+import { buildModel, convKinds, type ConvKind, zooModelInfo } from '../models/index.js';
+import { NORMALIZE_KINDS, normalizationFor } from './data.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { detectOutputKind } from './losses.js';
+import { defaultInfoPath, readCheckpointInfo } from './pytorchCheckpointInfo.js';
+import type { DoconvModelMetadata } from './trainModel.js';
+
+/** Options of {@link importPytorchCheckpoint}. */
+export interface ImportCheckpointOptions {
+  /** The .safetensors file. */
+  checkpoint: string;
+  /** Zoo model name; default the JSON's `model`. */
+  model?: string;
+  /** 'conv' or 'doconv'; default the JSON's, else 'doconv' when a key ends in `.W` (DO-Conv's weight). */
+  conv?: ConvKind;
+  /** Folder to write (model.json, weights.bin, import.json). Must not exist unless `overwrite`. */
+  out: string;
+  overwrite?: boolean;
+  /** The checkpoint's JSON; default `<checkpoint without .safetensors>.json` when it exists; null: none. */
+  info?: string | null;
+  /** Evaluate on this data set's test split (and record it as the model's data set). */
+  dataset?: DatasetName;
+  dataDir?: string;
+  /** Evaluate on the first N test images; default the JSON's testImages when the data sets agree. */
+  testLimit?: number;
+  /** 'layer-names' (tools/train_ddp.py), 'sequential' (nn.Sequential indices) or 'auto' (default). */
+  layout?: StateDictLayout | 'auto';
+  /** Where warnings go (also returned). Default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+/** What {@link importPytorchCheckpoint} did. */
+export interface ImportCheckpointResult {
+  checkpoint: string;
+  info: string | null;
+  out: string;
+  model: string;
+  conv: ConvKind;
+  layout: StateDictLayout;
+  composition: StateDictComposition;
+  /** PyTorch module prefix → TF.js layer name, as derived from the builder. */
+  map: Record<string, string>;
+  parameters: number;
+  warnings: string[];
+  /** The JSON's accuracy (PyTorch, on its test slice), when there is a JSON. */
+  pytorch: { dataset: string; accuracy: number; count: number } | null;
+  /** TF.js accuracy of the imported model, when a data set was given. */
+  tfjs: ({ dataset: DatasetName } & Evaluation) | null;
+}
+
+const INPUT_SHAPES: Record<DatasetName, [number, number, number]> = {
+  mnist: [28, 28, 1],
+  'fashion-mnist': [28, 28, 1],
+  cifar10: [32, 32, 3],
+};
+
+/**
+ * Builds the zoo twin named by `model`, derives the state_dict mapping from its layer names
+ * (deriveStateDictMap), loads the checkpoint with loadPytorchStateDict and writes the model to `out`
+ * (model.json + weights.bin, with doconv's metadata; import.json records the provenance). The folder
+ * appears complete or not at all. With `dataset`, evaluates the imported model next to the JSON's
+ * PyTorch accuracy. The caller picks the backend.
+ */
+export async function importPytorchCheckpoint(
+  opts: ImportCheckpointOptions,
+): Promise<ImportCheckpointResult> {
+  const { checkpoint, out } = opts;
+  if (typeof out !== 'string' || out === '') {
+    throw new Error(
+      `importPytorchCheckpoint: out must be a folder path, got ${JSON.stringify(out)}`,
+    );
+  }
+  if (opts.dataset !== undefined && !DATASET_NAMES.includes(opts.dataset)) {
+    throw new Error(
+      `importPytorchCheckpoint: unknown dataset ${JSON.stringify(opts.dataset)}; known: ${DATASET_NAMES.join(', ')}`,
+    );
+  }
+  if (!opts.overwrite && (await exists(out))) {
+    throw new Error(`${out} already exists; choose a new --out folder (or overwrite: true)`);
+  }
+  const infoPath = opts.info === undefined ? await defaultInfoPath(checkpoint) : opts.info;
+  const info = infoPath === null ? {} : await readCheckpointInfo(infoPath);
+  const bytes = await fs.readFile(checkpoint).catch((e: Error) => {
+    throw new Error(`cannot read checkpoint ${JSON.stringify(checkpoint)}: ${e.message}`);
+  });
+  const tensors = readSafetensors(new Uint8Array(bytes), checkpoint);
+  let model: tf.LayersModel | undefined;
+  try {
+    const modelName = pick('model', opts.model, info.model, infoPath);
+    if (modelName === undefined) {
+      throw new Error(
+        `${checkpoint}: which zoo model is it? Give --model (no JSON names one${infoPath ? ` in ${infoPath}` : ''})`,
+      );
+    }
+    zooModelInfo(modelName); // throws naming the unknown model and listing the known ones
+    const keys = Object.keys(tensors);
+    const conv =
+      pick('conv', opts.conv, info.conv, infoPath) ??
+      (keys.some((k) => k.endsWith('.W')) ? 'doconv' : 'conv');
+    if (!convKinds.includes(conv)) {
+      throw new Error(`conv must be ${convKinds.join(' or ')}, got ${JSON.stringify(conv)}`);
+    }
+    if (info.dataset !== undefined && !DATASET_NAMES.includes(info.dataset as DatasetName)) {
+      throw new Error(
+        `${infoPath}: dataset ${JSON.stringify(info.dataset)} is not one of ${DATASET_NAMES.join(', ')}`,
+      );
+    }
+    const dataset = (opts.dataset ?? info.dataset ?? 'mnist') as DatasetName;
+    const inputShape = info.inputShape ?? INPUT_SHAPES[dataset];
+    model = buildModel(modelName, { conv, inputShape, numClasses: info.numClasses ?? 10, seed: 1 });
+    const { layout, map } = deriveStateDictMap(model, keys, opts.layout);
+    // Without a JSON: a state_dict users already have, i.e. the official module's.
+    const composition = info.composition ?? 'pytorch-official';
+    let report: ReturnType<typeof loadPytorchStateDict>;
+    try {
+      report = loadPytorchStateDict(model, tensors, {
+        map,
+        composition,
+        onWarning: opts.onWarning,
+      });
+    } catch (e) {
+      // Say which file and which twin the listed keys were checked against.
+      (e as Error).message =
+        `${checkpoint} as ${modelName} (${conv}, ${layout} layout): ${(e as Error).message}`;
+      throw e;
+    }
+
+    let tfjs: ImportCheckpointResult['tfjs'] = null;
+    const normalize = info.normalize ?? 'none';
+    if (!NORMALIZE_KINDS.includes(normalize)) {
+      throw new Error(
+        `${infoPath}: normalize ${JSON.stringify(normalize)} is not one of ${NORMALIZE_KINDS.join(', ')}`,
+      );
+    }
+    if (opts.dataset !== undefined) {
+      // The JSON's accuracy is on its first testImages images: evaluate the same slice unless told otherwise.
+      const limit = opts.testLimit ?? (info.dataset === dataset ? info.testImages : undefined);
+      const test = await loadDataset(dataset, { split: 'test', dir: opts.dataDir, limit });
+      tfjs = {
+        dataset,
+        ...evaluate(model, test, { normalize: normalizationFor(normalize, dataset) }),
+      };
+    }
+    const meta: DoconvModelMetadata = {
+      model: modelName,
+      conv,
+      dataset,
+      normalize,
+      outputKind: detectOutputKind(model),
+      folded: false,
+    };
+    model.setUserDefinedMetadata({ doconv: meta });
+    const result: ImportCheckpointResult = {
+      checkpoint,
+      info: infoPath,
+      out,
+      model: modelName,
+      conv,
+      layout,
+      composition,
+      map,
+      parameters: model.countParams(),
+      warnings: report.warnings,
+      pytorch:
+        typeof info.testAccuracy === 'number'
+          ? {
+              dataset: String(info.dataset),
+              accuracy: info.testAccuracy,
+              count: Number(info.testImages),
+            }
+          : null,
+      tfjs,
+    };
+    await writeFolder(out, model, { ...result, pytorchInfo: info }, opts.overwrite ?? false);
+    return result;
+  } finally {
+    model?.dispose();
+    tf.dispose(Object.values(tensors));
+  }
+}
+
+/** The flag, else the JSON's value; both given and different is an error naming both. */
+function pick<T>(
+  key: string,
+  flag: T | undefined,
+  fromInfo: T | undefined,
+  infoPath: string | null,
+) {
+  if (flag !== undefined && fromInfo !== undefined && flag !== fromInfo) {
+    throw new Error(
+      `--${key} ${JSON.stringify(flag)} contradicts ${infoPath}, which says ${key} ${JSON.stringify(fromInfo)}`,
+    );
+  }
+  return flag ?? fromInfo;
+}
+
+/** model.json + weights.bin + import.json into a temp folder beside `out`, then renamed into place. */
+async function writeFolder(
+  out: string,
+  model: tf.LayersModel,
+  record: object,
+  overwrite: boolean,
+): Promise<void> {
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${tag}`);
+  const aside = path.join(path.dirname(out), `.${path.basename(out)}.old-${tag}`);
+  try {
+    await fs.mkdir(path.dirname(out), { recursive: true });
+    await model.save(fileSystem(temp));
+    await fs.writeFile(path.join(temp, 'import.json'), JSON.stringify(record, null, 1) + '\n');
+    const hadOld = overwrite && (await exists(out));
+    if (hadOld) await fs.rename(out, aside);
+    try {
+      await fs.rename(temp, out);
+    } catch (e) {
+      if (hadOld) await fs.rename(aside, out).catch(() => {});
+      throw e;
+    }
+    if (hadOld) await fs.rm(aside, { recursive: true, force: true });
+  } catch (e) {
+    await fs.rm(temp, { recursive: true, force: true });
+    throw new Error(`writing ${out} failed, nothing was written: ${(e as Error).message}`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,166 @@
+/**
+ * `doconv import`: a PyTorch-layout checkpoint (written here from a TF.js model, keys named as
+ * tools/train_ddp.py names them) becomes a model folder computing the same function; bad input fails
+ * naming the file, key or value, and leaves nothing behind.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel, loadSavedModel, writeSafetensors } from '../../src/node.js';
+import { randomizeModel } from '../helpers/randomizeModel.js';
+import { toPytorchStateDict } from '../helpers/toPytorchStateDict.js';
+import { runCli } from './runCli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'doconv-import-'));
+const ckpt = join(dir, 'checkpoint.safetensors');
+const official = join(dir, 'official.safetensors');
+let source: tf.LayersModel;
+const x = tf.randomUniform([3, 28, 28, 1], 0, 1, 'float32', 5);
+
+function save(file: string, state: Record<string, tf.Tensor>): void {
+  writeFileSync(file, writeSafetensors(state));
+  tf.dispose(Object.values(state));
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  source = buildModel('pt-mnist-sample', {
+    conv: 'doconv',
+    inputShape: [28, 28, 1],
+    numClasses: 10,
+    seed: 3,
+  });
+  randomizeModel(source, 11);
+  save(ckpt, toPytorchStateDict(source));
+  const info = {
+    format: 'doconv-pytorch-checkpoint/1',
+    model: 'pt-mnist-sample',
+    conv: 'doconv',
+    composition: 'definition',
+    dataset: 'mnist',
+    normalize: 'none',
+    inputShape: [28, 28, 1],
+    numClasses: 10,
+    testAccuracy: 0.5,
+    testImages: 40,
+  };
+  writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(info));
+  save(official, toPytorchStateDict(source, ['0', '2', '4']));
+});
+afterAll(() => {
+  source.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function expectSameFunction(folder: string): Promise<void> {
+  const imported = await loadSavedModel(folder);
+  const want = (source.predict(x) as tf.Tensor).dataSync();
+  expect(Array.from((imported.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(want));
+  imported.dispose();
+}
+
+describe('doconv import', () => {
+  it('imports a layer-named checkpoint, model and conv from its JSON, and evaluates it', async () => {
+    const out = join(dir, 'ok');
+    const r = await runCli([
+      'import',
+      ckpt,
+      '--out',
+      out,
+      '--dataset',
+      'mnist',
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model +pt-mnist-sample \(doconv\), 6603 parameters/);
+    expect(r.out).toMatch(/keys +layer-names layout, 3 layers, definition DO-Conv composition/);
+    expect(r.out).toMatch(/PyTorch +50\.00 % on 40 mnist test images/);
+    expect(r.out).toMatch(/TF\.js +\d+\.\d\d % on 40 mnist test images/); // the JSON's slice
+    await expectSameFunction(out);
+    const model = await loadSavedModel(out);
+    expect(model.getUserDefinedMetadata()).toMatchObject({
+      doconv: { model: 'pt-mnist-sample', conv: 'doconv', dataset: 'mnist', folded: false },
+    });
+    model.dispose();
+    expect(existsSync(join(out, 'import.json'))).toBe(true);
+  });
+
+  it("imports the official sample's nn.Sequential keys (0.W, 2.W, 4.W) into pt-mnist-sample", async () => {
+    const out = join(dir, 'official');
+    const r = await runCli([
+      'import',
+      official,
+      '--model',
+      'pt-mnist-sample',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/sequential layout, 3 layers, pytorch-official DO-Conv composition/);
+    await expectSameFunction(out);
+  });
+
+  const failures: Array<[string, () => string[], RegExp]> = [
+    [
+      'a missing checkpoint',
+      () => [join(dir, 'nope.safetensors'), '--model', 'pt-mnist-sample'],
+      /cannot read checkpoint ".*nope\.safetensors": ENOENT/,
+    ],
+    [
+      '--model contradicting the JSON',
+      () => [ckpt, '--model', 'tf-mnist-sample'],
+      /--model "tf-mnist-sample" contradicts .*checkpoint\.json, which says model "pt-mnist-sample"/,
+    ],
+    [
+      'no model named anywhere',
+      () => [official],
+      /official\.safetensors: which zoo model is it\? Give --model/,
+    ],
+    [
+      'an unknown --model',
+      () => [ckpt, '--model', 'resnet-7'],
+      /option '--model <name>' argument 'resnet-7' is invalid\. Allowed choices are tf-mnist-sample/,
+    ],
+    [
+      'keys of another net',
+      () => [official, '--model', 'tf-mnist-sample'],
+      /official\.safetensors as tf-mnist-sample \(doconv, sequential layout\): loadPytorchStateDict: nothing was loaded, 4 problem\(s\):\n {2}missing key '4\.weight' \(for layer 'dense'\)\n {2}unexpected key '4\.D' \[16,9,9\]/,
+    ],
+    [
+      'a JSON naming an unknown data set',
+      () => [ckpt, '--info', join(dir, 'imagenet.json')],
+      /imagenet\.json: dataset "imagenet" is not one of mnist, fashion-mnist, cifar10/,
+    ],
+    [
+      'a JSON that is not JSON',
+      () => [ckpt, '--info', join(dir, 'bad.json')],
+      /bad\.json is not valid JSON/,
+    ],
+  ];
+  for (const [what, args, message] of failures) {
+    it(`fails on ${what}, naming it, and writes nothing`, async () => {
+      writeFileSync(join(dir, 'bad.json'), '{"model": ');
+      writeFileSync(
+        join(dir, 'imagenet.json'),
+        '{"model": "pt-mnist-sample", "dataset": "imagenet"}',
+      );
+      const out = join(dir, `fail-${what.replace(/\W+/g, '-')}`);
+      const r = await runCli(['import', ...args(), '--out', out, '--backend', 'cpu']);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it('refuses an existing --out folder, naming it', async () => {
+    const out = join(dir, 'ok'); // written by the first test
+    const r = await runCli(['import', ckpt, '--out', out, '--backend', 'cpu']);
+    expect(r.err).toContain(`${out} already exists; choose a new --out folder`);
+  });
+});
