@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
  * The kernels the OFFICIAL DO-Conv layers compute. They agree with the DO-Conv definition
  * (composeKernel) for groups = 1 and for depthwise layers, except where noted; elsewhere their W
  * reshape ties D to other input channels. Importers use these to reproduce an official model exactly.
- * Forward only (no gradients needed): tf.einsum is fine here.
+ * Contractions as batched matMuls: tf.einsum has no kernel on wasm and no gradient in TF.js.
  */
 
 /**
@@ -24,7 +24,9 @@ export function officialKerasKernel(
     if (!dHat) return tf.reshape(weight, [M, N, cPerGroup, filters]);
     const inChannels = cPerGroup * groups;
     const w = tf.reshape(weight, [dMul, inChannels, filters / groups]);
-    return tf.reshape(tf.einsum('msi,sio->mio', dHat, w), [M, N, cPerGroup, filters]);
+    // out[m,i,o] = Σ_s D̂[m,s,i]·w[s,i,o]: a matMul per input channel i.
+    const perChannel = tf.matMul(tf.transpose(dHat, [2, 0, 1]), tf.transpose(w, [1, 0, 2]));
+    return tf.reshape(tf.transpose(perChannel, [1, 0, 2]), [M, N, cPerGroup, filters]);
   });
 }
 
@@ -44,10 +46,16 @@ export function officialPytorchKernel(
   return tf.tidy(() => {
     const dow = dHat
       ? tf.reshape(
-          tf.einsum(
-            'ims,ois->oim',
-            dHat,
-            tf.reshape(weight, [filters / groups, cPerGroup * groups, dMul]),
+          // out[o,i,m] = Σ_s D̂[i,m,s]·W'[o,i,s]: a matMul per input channel i.
+          tf.transpose(
+            tf.matMul(
+              dHat,
+              tf.transpose(
+                tf.reshape(weight, [filters / groups, cPerGroup * groups, dMul]),
+                [1, 2, 0],
+              ),
+            ),
+            [2, 0, 1],
           ),
           [filters, cPerGroup, M, N],
         )
