@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { doConv2d, doDepthwiseConv2d, exportOnnx, foldModel, ONNX_OPSET } from '../../src/index.js';
+import {
+  dilatedConv2d,
+  doConv2d,
+  doDepthwiseConv2d,
+  exportOnnx,
+  foldModel,
+  ONNX_OPSET,
+} from '../../src/index.js';
 import { buildLayer, caseName, IN_CHANNELS, layerCases } from '../helpers/doLayerCase.js';
 import { expectClose } from '../helpers/tolerance.js';
 import {
@@ -349,6 +356,30 @@ describe('exportOnnx: pooling and padding against TF.js', () => {
       tf.layers.zeroPadding2d({ padding: 1 }),
     ]);
     await check(model, 42);
+  });
+  for (const interpolation of ['nearest', 'bilinear'] as const) {
+    it(`UpSampling2D (${interpolation}) → Resize: sizes 2×2, 3×2 and 8×8 (to full size), on the input and after a conv`, async () => {
+      const model = sequentialOf([
+        tf.layers.upSampling2d({ size: [2, 2], interpolation }),
+        tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2 }),
+        tf.layers.upSampling2d({ size: [3, 2], interpolation }),
+        tf.layers.conv2d({ filters: 2, kernelSize: 1, strides: 4 }),
+        tf.layers.upSampling2d({ size: [8, 8], interpolation }),
+      ]);
+      const decoded = await check(model, 43);
+      expect(nodesOf(decoded, 'Resize')).toHaveLength(3);
+    });
+  }
+  it('DilatedConv2D → one dilated Conv', async () => {
+    const model = sequentialOf([
+      dilatedConv2d({ filters: 3, kernelSize: 3, dilationRate: [2, 3], padding: 'same' }),
+      dilatedConv2d({ filters: 2, kernelSize: 3, dilationRate: 2, activation: 'relu' }),
+    ]);
+    const decoded = await check(model, 44);
+    expect(nodesOf(decoded, 'Conv').map((n) => attr(n, 'dilations'))).toEqual([
+      [2, 3],
+      [2, 2],
+    ]);
   });
 });
 
