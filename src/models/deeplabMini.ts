@@ -1,11 +1,14 @@
 /**
- * A DeepLab-v3-style semantic segmenter, small enough for the `mnist-scenes` benchmark (~13 MMAC
+ * A DeepLab-v3+-style semantic segmenter, small enough for the `mnist-scenes` benchmark (~20 MMAC
  * forward on 64×64×1): a conv backbone at output stride 8 whose last block is dilated instead of
- * strided, an ASPP head (1×1, two dilated 3×3 branches and image pooling) and a bilinear upsampling
- * of the class logits to the input size. Every conv comes from the factory: its 3×3 convs (dilated
- * ones included) are DO-Conv under 'doconv'; under 'conv' the dilated ones are DilatedConv2D, which
- * computes them by space-to-batch as the DO layers do. Convs have no bias and a linear activation,
- * each followed by BN (fused by foldModel). Outputs per-pixel logits [H, W, numClasses].
+ * strided, an ASPP head (1×1, two dilated 3×3 branches and image pooling), and v3+'s decoder: the
+ * ASPP output upsampled ×2 and joined with the stride-4 backbone features (reduced by a 1×1 conv),
+ * a 3×3 conv, the class logits, and a bilinear ×4 upsampling to the input size. (Without the decoder
+ * an output stride of 8 cannot place the 2–4 px strokes a digit's mask is made of.) Every conv
+ * comes from the factory: its 3×3 convs (dilated ones included) are DO-Conv under 'doconv'; under
+ * 'conv' the dilated ones are DilatedConv2D, which computes them by space-to-batch as the DO layers
+ * do. Convs before a BN have no bias and a linear activation (fused by foldModel). Outputs
+ * per-pixel logits [H, W, numClasses].
  */
 import * as tf from '@tensorflow/tfjs';
 import { apply, batchNorm, relu } from './graph.js';
@@ -29,6 +32,8 @@ export interface DeeplabMiniOptions {
   /** Channels of the backbone stages (stride 2, 4, 8) and of the ASPP branches. Default [16, 32, 64], 64. */
   widths?: [number, number, number];
   asppChannels?: number;
+  /** Channels of the decoder: the reduced stride-4 features, and the 3×3 conv. Default 16, 32. */
+  decoderChannels?: [number, number];
 }
 
 /** The builder: `zooModels['deeplab-mini']`. numClasses includes the background class. */
@@ -44,6 +49,7 @@ export function deeplabMini(
   }
   const [c1, c2, c3] = extra.widths ?? [16, 32, 64];
   const aspp = extra.asppChannels ?? 64;
+  const [lowChannels, decoderChannels] = extra.decoderChannels ?? [16, 32];
   const init = new SeededInitializers(options.seed);
   const convBnRelu = (
     x: tf.SymbolicTensor,
@@ -68,7 +74,8 @@ export function deeplabMini(
   const input = tf.input({ shape: options.inputShape, name: 'input' });
   let y = convBnRelu(input, c1, 3, 'stem', { strides: 2 });
   y = convBnRelu(y, c2, 3, 's2_conv1', { strides: 2 });
-  y = convBnRelu(y, c2, 3, 's2_conv2');
+  const low = convBnRelu(y, c2, 3, 's2_conv2'); // stride 4: the decoder's low-level features
+  y = low;
   y = convBnRelu(y, c3, 3, 's3_conv1', { strides: 2 });
   // Where a classifier would stride again, DeepLab dilates: the map stays at output stride 8.
   y = convBnRelu(y, c3, 3, 's3_conv2_dilated', { dilationRate: 2 });
@@ -86,6 +93,14 @@ export function deeplabMini(
   pool = apply(tf.layers.upSampling2d({ size: [fh, fw], name: 'aspp_pool_up' }), pool);
   y = apply(tf.layers.concatenate({ name: 'aspp_concat' }), [b0, b1, b2, pool]);
   y = convBnRelu(y, aspp, 1, 'aspp_project');
+  // Decoder (DeepLab-v3+): back to stride 4 with the backbone's stride-4 features.
+  y = apply(
+    tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear', name: 'decoder_up' }),
+    y,
+  );
+  const reduced = convBnRelu(low, lowChannels, 1, 'decoder_low');
+  y = apply(tf.layers.concatenate({ name: 'decoder_concat' }), [y, reduced]);
+  y = convBnRelu(y, decoderChannels, 3, 'decoder_conv');
   const classifier = options.conv.conv2d({
     filters: options.numClasses,
     kernelSize: 1,
@@ -95,7 +110,7 @@ export function deeplabMini(
   y = apply(classifier, y);
   const logits = apply(
     tf.layers.upSampling2d({
-      size: [DEEPLAB_OUTPUT_STRIDE, DEEPLAB_OUTPUT_STRIDE],
+      size: [DEEPLAB_OUTPUT_STRIDE / 2, DEEPLAB_OUTPUT_STRIDE / 2],
       interpolation: 'bilinear',
       name: 'logits',
     }),

@@ -475,6 +475,9 @@ function taskMetadata(config: TaskTrainConfig, folded: boolean): Record<string, 
     task: config.task,
     conv: config.conv,
     dataset: config.dataset,
+    sceneSeed: config.sceneSeed,
+    testCount: config.testCount,
+    topK: config.topK,
     normalize: 'none',
     outputKind: 'logits',
     folded,
@@ -494,7 +497,7 @@ async function startTaskWorkers(
   return createParallelTrainer({
     model,
     optimizer,
-    loss: { task: config.task } as never,
+    loss: { task: config.task },
     workers: config.workers,
     backend: tf.getBackend(),
   });
