@@ -183,10 +183,8 @@ export async function runTaskCompare(
     backend: RecipeFlags['backend'];
   },
 ): Promise<void> {
-  const { model: _m, ...rest } = recipe;
   const result = await compareTaskConvs({
-    ...rest,
-    model: recipe.model,
+    ...recipe,
     seeds: flags.seeds,
     out: flags.out,
     runsDir: flags.runsDir,

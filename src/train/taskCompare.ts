@@ -19,6 +19,7 @@ import { COMPARED_CONVS, comparisonTable, meanStd, type MeanStd } from './compar
 import { machineInfo, type MachineInfo, selectBackend, type BackendChoice } from './environment.js';
 import { hasCheckpoint } from './checkpoint.js';
 import { accuracyCurvesSvg } from './plot.js';
+import { omit } from './omit.js';
 import {
   resolveTaskConfig,
   TASK_CHECKPOINT_DIR,
@@ -120,19 +121,19 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
   if (!(Number.isInteger(jobs) && jobs >= 1)) {
     throw new Error(`jobs must be an integer ≥ 1, got ${JSON.stringify(opts.jobs)}`);
   }
-  const {
-    runs: _r,
-    seeds: _s,
-    out,
-    runsDir: _d,
-    name: _n,
-    command,
-    jobs: _j,
-    backend: _b,
-    log,
-    onRunEnd,
-    ...recipe
-  } = opts;
+  const { out, command, log, onRunEnd } = opts;
+  const recipe = omit(opts, [
+    'runs',
+    'seeds',
+    'out',
+    'runsDir',
+    'name',
+    'command',
+    'jobs',
+    'backend',
+    'log',
+    'onRunEnd',
+  ]);
   const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
   const shared = resolveTaskConfig({ ...recipe, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.model;
@@ -210,7 +211,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     const d = meanStd(runs[key].doconv);
     stats[key] = { conv: c, doconv: d, difference: d.mean - c.mean };
   }
-  const { conv: _c, seed: _sd, ...config } = shared;
+  const config = omit(shared, ['conv', 'seed']);
   const record: TaskComparisonRecord = {
     command: command ?? '',
     date: new Date().toISOString(),
