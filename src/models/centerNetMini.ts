@@ -1,6 +1,6 @@
 /**
  * A CenterNet-style anchor-free detector (Zhou et al. 2019, "Objects as Points") on a MobileNet-style
- * backbone, small enough for `mnist-scenes` (~10 MMAC forward on 64×64×1): depthwise-separable
+ * backbone, small enough for `mnist-scenes` (~11 MMAC forward on 64×64×1): depthwise-separable
  * blocks down to output stride 8, one top-down merge back to stride 4 (bilinear ×2 + concat + 1×1),
  * and three heads on the stride-4 map: a class heatmap (logits; sigmoid gives each cell's
  * probability of being an object centre), the box size and the centre's sub-cell offset, both in

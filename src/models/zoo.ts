@@ -89,14 +89,14 @@ export const zooModels = {
   },
   'deeplab-mini': {
     description:
-      'DeepLab-v3-style segmenter: conv backbone at output stride 8 (last block dilated), ASPP (1×1, rates 2 and 4 on 8×8, image pooling), bilinear ×8 logits; ~13 MMAC on 64×64',
+      'DeepLab-v3+-style segmenter: conv backbone at output stride 8 (last block dilated), ASPP (1×1, rates 2 and 4 on 8×8, image pooling), decoder at stride 4, bilinear ×4 logits; ~19 MMAC on 64×64',
     output: 'logits',
     task: 'segmentation',
     build: (o) => deeplabMini(o),
   },
   'centernet-mini': {
     description:
-      'CenterNet-style detector on a MobileNet-style (depthwise) backbone: heatmap, size and offset heads at stride 4, concatenated; ~10 MMAC on 64×64',
+      'CenterNet-style detector on a MobileNet-style (depthwise) backbone: heatmap, size and offset heads at stride 4, concatenated; ~11 MMAC on 64×64',
     output: 'logits',
     task: 'detection',
     build: centerNetMini,
