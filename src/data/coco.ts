@@ -103,18 +103,22 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
   return { images, classNames: categories.map((c) => c.name), classOfCategory, boxes };
 }
 
+/** fast-png's decode, failing with the file named. */
+function readPng(bytes: Uint8Array, where: string): ReturnType<typeof decode> {
+  try {
+    return decode(bytes);
+  } catch (e) {
+    fail(where, `not a readable PNG (${(e as Error).message})`);
+  }
+}
+
 /** A decoded PNG as 8-bit pixels with `channels` channels (1: gray, 3: RGB); alpha is dropped. */
 export function decodePngPixels(
   bytes: Uint8Array,
   channels: 1 | 3,
   where = 'PNG',
 ): { width: number; height: number; data: Uint8Array } {
-  let png;
-  try {
-    png = decode(bytes);
-  } catch (e) {
-    fail(where, `not a readable PNG (${(e as Error).message})`);
-  }
+  const png = readPng(bytes, where);
   let data = png.data as ArrayLike<number>;
   let c = png.channels;
   if (png.palette) {
@@ -146,12 +150,7 @@ export function decodePngMask(
   bytes: Uint8Array,
   where = 'PNG mask',
 ): { width: number; height: number; data: Uint8Array } {
-  let png;
-  try {
-    png = decode(bytes);
-  } catch (e) {
-    fail(where, `not a readable PNG (${(e as Error).message})`);
-  }
+  const png = readPng(bytes, where);
   if (png.channels !== 1 || png.depth > 8) {
     fail(
       where,
