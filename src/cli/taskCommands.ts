@@ -3,6 +3,8 @@
  * and these thin calls route such a model to trainTaskModel / compareTaskConvs /
  * evaluateSavedTaskModel with the shared recipe flags mapped onto the task recipe.
  */
+import { CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE } from '../train/runFolder.js';
+import { METRICS_FILE } from '../train/metrics.js';
 import { InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { zooModelTask, type ConvKind, type ZooTask } from '../models/index.js';
@@ -11,10 +13,6 @@ import { type CliIO, commandLine, keyValues, percent } from './print.js';
 import { compareTaskConvs } from '../train/taskCompare.js';
 import type { TaskEvaluation } from '../train/taskEvaluate.js';
 import {
-  TASK_CHECKPOINT_DIR,
-  TASK_FOLDED_DIR,
-  TASK_METRICS_FILE,
-  TASK_SUMMARY_FILE,
   trainTaskModel,
   type TaskRecipeOptions,
   type TaskTrainSummary,
@@ -126,10 +124,10 @@ export function formatTaskSummary(s: TaskTrainSummary, out: string): string {
     ]);
   }
   const files = [
-    TASK_METRICS_FILE,
-    `${TASK_CHECKPOINT_DIR}/`,
-    ...(s.foldedTest !== null ? [`${TASK_FOLDED_DIR}/`] : []),
-    TASK_SUMMARY_FILE,
+    METRICS_FILE,
+    `${CHECKPOINT_DIR}/`,
+    ...(s.foldedTest !== null ? [`${FOLDED_DIR}/`] : []),
+    SUMMARY_FILE,
   ];
   rows.push(['wrote', files.map((f) => path.join(out, f)).join(', ')]);
   return keyValues(rows);

@@ -4,6 +4,7 @@
  * A batch file is a run of 3073-byte records: 1 label byte, then a 32×32 image as three 1024-byte planes
  * (red, green, blue), each row-major. The standard files hold 10000 records each.
  */
+import { byteInput } from '../io/bytes.js';
 
 export const CIFAR10_SIZE = 32;
 export const CIFAR10_CHANNELS = 3;
@@ -59,6 +60,11 @@ export function decodeCifar10Records(
   labels: Uint8Array,
   at = 0,
 ): void {
+  if (!Number.isInteger(take) || take < 0 || take * CIFAR10_RECORD_BYTES > bytes.length) {
+    throw new Error(
+      `${name}: cannot decode ${take} records from ${bytes.length} bytes (${CIFAR10_RECORD_BYTES} per record)`,
+    );
+  }
   const plane = CIFAR10_SIZE * CIFAR10_SIZE;
   for (let r = 0; r < take; r++) {
     const src = r * CIFAR10_RECORD_BYTES;
@@ -81,10 +87,11 @@ export function decodeCifar10Records(
 
 /** Parses one whole batch file holding `records` records into NHWC images and labels. */
 export function parseCifar10Batch(
-  bytes: Uint8Array,
+  input: Uint8Array | ArrayBuffer,
   name: string,
   records = CIFAR10_RECORDS_PER_FILE,
 ): { images: Uint8Array; labels: Uint8Array; count: number } {
+  const bytes = byteInput(input, name);
   checkCifar10Size(bytes.length, name, records);
   const images = new Uint8Array(records * CIFAR10_IMAGE_BYTES);
   const labels = new Uint8Array(records);

@@ -4,6 +4,7 @@
  * Layout: magic [0, 0, type, ndims], then ndims big-endian uint32 sizes, then the values row-major.
  * Only type 0x08 (unsigned byte) is read: every image and label file of both datasets uses it.
  */
+import { byteInput, byteView, copyBytes } from '../io/bytes.js';
 import { type Dataset, resolveLimit } from './dataset.js';
 
 const UBYTE = 0x08;
@@ -23,7 +24,8 @@ export interface IdxArray {
 }
 
 /** Parses an unsigned-byte IDX file; `name` (usually the path) prefixes every error message. */
-export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
+export function parseIdx(input: Uint8Array | ArrayBuffer, name: string): IdxArray {
+  const bytes = byteInput(input, name);
   if (bytes.length < 4) {
     throw new Error(
       `${name}: ${bytes.length} bytes is too short for an IDX header (needs at least 4)`,
@@ -47,7 +49,7 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
       `${name}: ${bytes.length} bytes is too short for an IDX header with ${ndims} dimensions (${headerBytes} bytes)`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = byteView(bytes);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const expected = headerBytes + dims.reduce((a, b) => a * b, 1);
   if (bytes.length !== expected) {
@@ -61,9 +63,10 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
 
 /** Parses an idx3 image file (magic 0x00000803): count × height × width bytes. */
 export function parseIdxImages(
-  bytes: Uint8Array,
+  input: Uint8Array | ArrayBuffer,
   name: string,
 ): { count: number; height: number; width: number; data: Uint8Array } {
+  const bytes = byteInput(input, name);
   const { dims, data } = parseIdx(bytes, name);
   if (dims.length !== 3) {
     throw new Error(
@@ -75,7 +78,12 @@ export function parseIdxImages(
 }
 
 /** Parses an idx1 label file (magic 0x00000801), checking every label is below `numClasses`. */
-export function parseIdxLabels(bytes: Uint8Array, name: string, numClasses: number): Uint8Array {
+export function parseIdxLabels(
+  input: Uint8Array | ArrayBuffer,
+  name: string,
+  numClasses: number,
+): Uint8Array {
+  const bytes = byteInput(input, name);
   const { dims, data } = parseIdx(bytes, name);
   if (dims.length !== 1) {
     throw new Error(
@@ -119,8 +127,8 @@ export function idxDataset(pair: IdxPair): Dataset {
   const limited = n < images.count;
   return {
     name: pair.name,
-    images: limited ? images.data.slice(0, n * per) : images.data,
-    labels: limited ? labels.slice(0, n) : labels,
+    images: limited ? copyBytes(images.data, 0, n * per) : images.data,
+    labels: limited ? copyBytes(labels, 0, n) : labels,
     count: n,
     height: images.height,
     width: images.width,

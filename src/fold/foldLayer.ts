@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { blockDiagonalKernel, identityPointwiseKernel } from '../algebra/groupedKernels.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
+import { findWeight } from '../layers/weightNames.js';
 
 /** A standard tfjs-layers layer, as config plus weights in that layer's getWeights() order. */
 export interface StandardLayer {
@@ -56,7 +57,7 @@ export function foldLayer(layer: DOConvBase): StandardLayer {
 }
 
 function biasOf(layer: DOConvBase): tf.Tensor {
-  const bias = layer.weights.find((w) => w.originalName.endsWith('/bias'));
+  const bias = findWeight(layer, 'bias');
   if (!bias) throw new Error(`${layer.name}: useBias is set but no bias weight exists`);
   return tf.clone(bias.read());
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fuseBatchNorm, type BatchNormParams } from '../algebra/fuseBatchNorm.js';
+import { findWeight } from '../layers/weightNames.js';
 
 /** A layer entry of a model config (Sequential entries have no name/inboundNodes of their own). */
 export interface LayerEntry {
@@ -80,9 +81,8 @@ function fuseIntoConv(
 }
 
 function batchNormParams(layer: tf.layers.Layer): BatchNormParams {
-  const find = (suffix: string) =>
-    (layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`))?.read() as tf.Tensor1D) ??
-    null;
+  const find = (name: string) =>
+    (findWeight(layer, name)?.read() as tf.Tensor1D | undefined) ?? null;
   const cfg = layer.getConfig();
   return {
     gamma: find('gamma'),

@@ -2,12 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { diagIdentity } from '../algebra/diagIdentity.js';
 import { officialPytorchKernel, weightForKernelAtZeroD } from '../algebra/officialComposition.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
+import { shortWeightName } from '../layers/weightNames.js';
+import { warningSink, type WarningSink } from '../layers/warnings.js';
 
 export interface LoadStateDictOptions {
   /** PyTorch module prefix → TF.js layer name, e.g. `{ 'features.0': 'conv1', 'fc': 'dense' }`. */
   map: Record<string, string>;
-  /** Where warnings go (they are also returned). Default console.warn. */
-  warn?: (message: string) => void;
+  /** Receives each warning (they are also returned). Default console.warn. */
+  onWarning?: WarningSink;
 }
 
 export interface LoadStateDictReport {
@@ -96,7 +98,7 @@ export function loadPytorchStateDict(
       }
       converted.push({ plan, weights });
       for (const w of plan.layer.weights) {
-        const name = shortName(w);
+        const name = shortWeightName(w);
         const value = weights[name];
         if (!value)
           problems.push(
@@ -112,12 +114,12 @@ export function loadPytorchStateDict(
     }
     if (problems.length > 0) throw new StateDictError(problems);
     for (const { plan, weights } of converted)
-      plan.layer.setWeights(plan.layer.weights.map((w) => weights[shortName(w)]));
+      plan.layer.setWeights(plan.layer.weights.map((w) => weights[shortWeightName(w)]));
   } finally {
     for (const { weights } of converted) tf.dispose(Object.values(weights));
   }
-  const warn = options.warn ?? ((m: string) => console.warn(m));
-  warnings.forEach((w) => warn(w));
+  const onWarning = warningSink(options.onWarning, 'loadPytorchStateDict');
+  for (const warning of warnings) onWarning(warning);
   return { loaded: converted.map(({ plan }) => plan.layer.name), warnings };
 }
 
@@ -131,13 +133,9 @@ export class StateDictError extends Error {
   }
 }
 
-function shortName(w: tf.LayerVariable): string {
-  return w.originalName.split('/').pop()!;
-}
-
 function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): LayerPlan | string {
   const className = layer.getClassName();
-  const hasBias = layer.weights.some((w) => shortName(w) === 'bias');
+  const hasBias = layer.weights.some((w) => shortWeightName(w) === 'bias');
   const bias = hasBias ? ['bias'] : [];
   if (!layer.built)
     return `layer '${layer.name}' is not built (build the model before loading weights)`;
@@ -165,7 +163,7 @@ function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): 
             const kernel =
               className === 'Conv2D' ? hwio : tf.reshape(hwio, layer.weights[0].shape as number[]);
             return {
-              [shortName(layer.weights[0])]: kernel,
+              [shortWeightName(layer.weights[0])]: kernel,
               ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
             };
           }),
@@ -193,7 +191,7 @@ function planLayer(prefix: string, layer: tf.layers.Layer, warnings: string[]): 
           }),
       };
     case 'BatchNormalization': {
-      const names = layer.weights.map(shortName);
+      const names = layer.weights.map(shortWeightName);
       const epsilon = layer.getConfig().epsilon as number;
       if (Math.abs(epsilon - PYTORCH_BN_EPSILON) > 1e-12) {
         warnings.push(
@@ -231,7 +229,7 @@ function convertDOConv(
   hasBias: boolean,
   warnings: string[],
 ): Converted {
-  const kernelName = shortName(layer.weights[0]);
+  const kernelName = shortWeightName(layer.weights[0]);
   const [F, cPerGroup, dMul] = get('W').shape;
   if (dMul !== layer.dMul)
     throw new Error(`W has D_mul ${dMul} but the layer has dMul ${layer.dMul}`);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { byteInput, byteView, copyBytes, describe } from '../io/bytes.js';
 
 /**
  * safetensors: 8-byte little-endian header length N, N bytes of JSON
@@ -19,36 +20,44 @@ const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1,
 };
 
+/** A header larger than this is refused before it is decoded (real headers are kilobytes). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100 * 1024 * 1024;
+
 interface HeaderEntry {
   dtype: string;
   shape: number[];
   data_offsets: [number, number];
 }
 
-/** Parses a safetensors file into tensors (the caller owns them). Throws naming the tensor on bad input. */
+/**
+ * Parses a safetensors file into tensors (the caller owns them). Throws naming the file and tensor on
+ * bad input, before any tensor is allocated. The result has no prototype, so a tensor may be named
+ * `__proto__` or `constructor`. Values are returned as stored, NaN and ±Infinity included: loaders
+ * that write them into a model decide (loadPytorchStateDict refuses them).
+ */
 export function readSafetensors(
-  bytes: Uint8Array,
+  input: Uint8Array | ArrayBuffer,
   fileName = 'safetensors',
 ): Record<string, tf.Tensor> {
-  const entries = parseHeader(bytes, fileName);
+  const entries = parseHeader(byteInput(input, fileName), fileName);
   // Decode everything first: a bad tensor late in the file leaves nothing allocated.
   const decoded = entries.map(({ name, entry, data }) => ({
     name,
     shape: entry.shape,
     ...decode(name, entry, data, fileName),
   }));
-  const out: Record<string, tf.Tensor> = {};
+  const out: Record<string, tf.Tensor> = Object.create(null);
   for (const { name, shape, values, dtype } of decoded) out[name] = tf.tensor(values, shape, dtype);
   return out;
 }
 
 /** The header alone (names, dtypes, shapes), e.g. to report keys before loading. */
 export function readSafetensorsHeader(
-  bytes: Uint8Array,
+  input: Uint8Array | ArrayBuffer,
   fileName = 'safetensors',
 ): Record<string, { dtype: string; shape: number[] }> {
-  const out: Record<string, { dtype: string; shape: number[] }> = {};
-  for (const { name, entry } of parseHeader(bytes, fileName))
+  const out: Record<string, { dtype: string; shape: number[] }> = Object.create(null);
+  for (const { name, entry } of parseHeader(byteInput(input, fileName), fileName))
     out[name] = { dtype: entry.dtype, shape: entry.shape };
   return out;
 }
@@ -56,26 +65,42 @@ export function readSafetensorsHeader(
 function parseHeader(bytes: Uint8Array, fileName: string) {
   if (bytes.byteLength < 8)
     throw new Error(`${fileName}: ${bytes.byteLength} bytes is too short for a safetensors header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
+  const headerLength = Number(byteView(bytes).getBigUint64(0, true));
   if (headerLength > bytes.byteLength - 8) {
     throw new Error(
       `${fileName}: header length ${headerLength} exceeds the file (${bytes.byteLength} bytes): truncated?`,
     );
   }
-  let header: Record<string, unknown>;
+  if (headerLength > MAX_SAFETENSORS_HEADER_BYTES) {
+    throw new Error(
+      `${fileName}: header length ${headerLength} is over the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`,
+    );
+  }
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
+    );
   } catch (e) {
-    throw new Error(`${fileName}: header is not valid JSON (${(e as Error).message})`);
+    throw new Error(`${fileName}: header is not valid JSON in UTF-8 (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Error(
+      `${fileName}: header must be a JSON object of tensors, got ${describe(header)}`,
+    );
   }
   const dataStart = 8 + headerLength;
   const dataLength = bytes.byteLength - dataStart;
   const entries: { name: string; entry: HeaderEntry; data: Uint8Array }[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new Error(
+        `${fileName}: tensor '${name}' must be described by an object {dtype, shape, data_offsets}, got ${describe(raw)}`,
+      );
+    }
     const entry = raw as HeaderEntry;
-    if (!(entry.dtype in DTYPE_BYTES)) {
+    if (typeof entry.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, entry.dtype)) {
       throw new Error(
         `${fileName}: tensor '${name}' has unknown dtype ${JSON.stringify(entry.dtype)}`,
       );
@@ -85,7 +110,7 @@ function parseHeader(bytes: Uint8Array, fileName: string) {
         `${fileName}: tensor '${name}' has invalid shape ${JSON.stringify(entry.shape)}`,
       );
     }
-    const [begin, end] = entry.data_offsets ?? [];
+    const [begin, end] = (Array.isArray(entry.data_offsets) ? entry.data_offsets : []) as number[];
     const expected = entry.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[entry.dtype];
     if (
       !Number.isInteger(begin) ||
@@ -111,8 +136,8 @@ function parseHeader(bytes: Uint8Array, fileName: string) {
 }
 
 function decode(name: string, entry: HeaderEntry, data: Uint8Array, fileName: string) {
-  // Copy: the data may be unaligned for typed-array views.
-  const copy = data.slice();
+  // An aligned copy of exactly these bytes (the input may be a Buffer, whose slice() is a view).
+  const copy = copyBytes(data);
   const view = new DataView(copy.buffer);
   const n = copy.byteLength / DTYPE_BYTES[entry.dtype];
   switch (entry.dtype) {
@@ -196,7 +221,7 @@ export function writeSafetensors(
     const bytes =
       t.dtype === 'bool'
         ? Uint8Array.from(values as Uint8Array)
-        : new Uint8Array(values.buffer.slice(0));
+        : copyBytes(byteInput(values, `writeSafetensors: tensor '${name}'`));
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     chunks.push(bytes);
     offset += bytes.byteLength;

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceFilesAtomically } from './atomicFiles.js';
+import { copyBytes } from './bytes.js';
 import { weightSpecsByteLength } from './weightSpecBytes.js';
 
 export const MODEL_JSON_NAME = 'model.json';
@@ -152,24 +153,16 @@ async function readWeights(
 ): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer[]]> {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
-  for (const group of manifest) {
-    const files = group.paths.map((p) => path.resolve(dir, p));
-    let bytes = 0;
-    for (const file of files) {
-      let buf: Buffer;
-      try {
-        buf = await fs.readFile(file);
-      } catch (e) {
-        throw new Error(
-          `fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`,
-        );
-      }
-      bytes += buf.byteLength;
-      // Node may hand back a view into a shared pool: copy out exactly this file's bytes.
-      buffers.push(
-        buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
+  for (const [g, group] of manifest.entries()) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
+      throw new Error(
+        `fileSystem: ${jsonPath}: weightsManifest[${g}] must have 'paths' and 'weights' arrays`,
       );
     }
+    const files = group.paths.map((p) => confinedPath(dir, p, jsonPath));
+    // Sizes first: a manifest that does not match its files is refused before anything is read.
+    const sizes = await Promise.all(files.map((f) => fileSize(f, jsonPath)));
+    const bytes = sizes.reduce((a, b) => a + b, 0);
     // Shards split a group's bytes at arbitrary points, so only the group's total can be checked.
     const expected = weightSpecsByteLength(group.weights);
     if (expected !== null && expected !== bytes) {
@@ -179,9 +172,53 @@ async function readWeights(
           `(${bytes < expected ? 'truncated' : 'too long'}; wrong or partly written file?)`,
       );
     }
+    for (const file of files) {
+      let buf: Buffer;
+      try {
+        buf = await fs.readFile(file);
+      } catch (e) {
+        throw new Error(
+          `fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`,
+        );
+      }
+      // Node may hand back a view into a shared pool: copy out exactly this file's bytes.
+      buffers.push(copyBytes(buf).buffer as ArrayBuffer);
+    }
     specs.push(...group.weights);
   }
   return [specs, buffers];
+}
+
+/**
+ * The path rule for every file a model.json names: a relative path that stays inside the
+ * model.json's folder. `../x`, absolute paths and anything not a non-empty string are refused,
+ * naming the model file and the path.
+ */
+export function confinedPath(dir: string, name: unknown, jsonPath: string): string {
+  const bad = (why: string) =>
+    new Error(`fileSystem: ${jsonPath} lists weights path ${JSON.stringify(name)}: ${why}`);
+  if (typeof name !== 'string' || name === '') throw bad('not a non-empty string');
+  if (name.includes('\0') || path.isAbsolute(name) || /^[a-zA-Z]:|^[\\/]/.test(name)) {
+    throw bad('absolute paths are not allowed; paths are relative to the model.json');
+  }
+  const resolved = path.resolve(dir, name);
+  const rel = path.relative(path.resolve(dir), resolved);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw bad(`it leaves the model's folder ${dir}`);
+  }
+  return resolved;
+}
+
+async function fileSize(file: string, jsonPath: string): Promise<number> {
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    return stat.size;
+  } catch (e) {
+    throw new Error(
+      `fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`,
+    );
+  }
 }
 
 function weightChunks(data: tf.io.WeightData | undefined): Uint8Array[] {

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
-import type { Conv2DLayerArgs } from './standardConvArgs.js';
+import { conv2dArgs, type Conv2DLayerArgs } from './standardConvArgs.js';
 import { officialKerasKernel } from '../algebra/officialComposition.js';
 import { positiveInt } from './validateArgs.js';
+import { warningSink, type WarningSink } from './warnings.js';
+
+/** How W and D̂ compose into the conv kernel, see {@link DOConv2DArgs.composition}. */
+export type Composition = 'definition' | 'keras-official';
 
 /** Args of {@link DOConv2D}: those of tf.layers.conv2d, plus DO-Conv's. */
 export interface DOConv2DArgs extends Conv2DLayerArgs, DOArgs {
@@ -18,7 +22,12 @@ export interface DOConv2DArgs extends Conv2DLayerArgs, DOArgs {
    * depth multiplier the Keras way (`D_mul`, which tfjs-layers' loader turns into `DMul`): a model
    * converted from Keras then computes what it computed in Keras.
    */
-  composition?: 'definition' | 'keras-official';
+  composition?: Composition;
+  /**
+   * Receives the warning given when the layer chooses the 'keras-official' composition by itself.
+   * Default console.warn. Not serialised.
+   */
+  onWarning?: WarningSink;
 }
 
 /**
@@ -31,14 +40,14 @@ export class DOConv2D extends DOConvBase {
   static className = 'DOConv2D';
   readonly filters: number;
   readonly groups: number;
-  private composition: 'definition' | 'keras-official' | undefined;
-  private readonly fromKerasConfig: boolean;
+  /** The composition asked for; undefined: chosen in build() from the input channels. */
+  private readonly requestedComposition: Composition | undefined;
+  /** The composition in use, once built. */
+  private composition: Composition | null = null;
+  private readonly onWarning: WarningSink;
 
   constructor(args: DOConv2DArgs) {
-    super('conv2d', args as unknown as Record<string, unknown>, {
-      regularizer: 'kernelRegularizer',
-      constraint: 'kernelConstraint',
-    });
+    super(args, conv2dArgs(args));
     this.filters = positiveInt('filters', args.filters);
     this.groups = positiveInt('groups', args.groups ?? 1);
     if (
@@ -50,9 +59,8 @@ export class DOConv2D extends DOConvBase {
         `composition must be 'definition' or 'keras-official', got ${JSON.stringify(args.composition)}`,
       );
     }
-    this.composition = args.composition;
-    const keras = args as { DMul?: unknown; D_mul?: unknown };
-    this.fromKerasConfig = keras.DMul != null || keras.D_mul != null;
+    this.requestedComposition = args.composition;
+    this.onWarning = warningSink(args.onWarning, 'DOConv2D');
     if (this.filters % this.groups !== 0) {
       throw new Error(`filters (${this.filters}) must be divisible by groups (${this.groups})`);
     }
@@ -64,23 +72,33 @@ export class DOConv2D extends DOConvBase {
         `${this.name}: groups (${this.groups}) must divide the input channels (${inChannels})`,
       );
     }
-    const departs = this.groups > 1 && this.groups < inChannels && this.kernelArea > 1;
-    if (this.composition == null) {
-      this.composition = departs && this.fromKerasConfig ? 'keras-official' : 'definition';
-      if (this.composition === 'keras-official') {
-        console.warn(
-          `doconv: layer '${this.name}' (groups ${this.groups} of ${inChannels} input channels) comes from ` +
-            `the official Keras DOConv2D, whose W reshape departs from the DO-Conv definition for ` +
-            `1 < groups < inCh; it computes the official layer's function (composition 'keras-official').`,
-        );
-      }
-    }
     return {
+      inChannels,
       kernelName: 'kernel',
       kernelShape: [this.dMul, inChannels / this.groups, this.filters],
       groups: this.groups,
       filters: this.filters,
     };
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    super.build(inputShape);
+    this.composition = this.requestedComposition ?? this.defaultComposition(this.spec!.inChannels);
+  }
+
+  /**
+   * The definition, except for a layer from the official Keras DOConv2D whose W reshape departs from
+   * it (1 < groups < inCh): that one computes what it computed in Keras, and says so.
+   */
+  private defaultComposition(inChannels: number): Composition {
+    const departs = this.groups > 1 && this.groups < inChannels && this.kernelArea > 1;
+    if (!departs || !this.fromKerasConfig) return 'definition';
+    this.onWarning(
+      `layer '${this.name}' (groups ${this.groups} of ${inChannels} input channels) comes from ` +
+        `the official Keras DOConv2D, whose W reshape departs from the DO-Conv definition for ` +
+        `1 < groups < inCh; it computes the official layer's function (composition 'keras-official').`,
+    );
+    return 'keras-official';
   }
 
   protected compositionWeight(kernel: tf.Tensor): tf.Tensor3D {
@@ -92,19 +110,11 @@ export class DOConv2D extends DOConvBase {
     return officialKerasKernel(weight, dHat, this.kernelSize, this.groups);
   }
 
-  protected kernelTraits() {
-    return {
-      initializer: this.standard.kernelInitializer as never,
-      regularizer: (this.standard.kernelRegularizer ?? undefined) as never,
-      constraint: (this.standard.kernelConstraint ?? undefined) as never,
-    };
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...this.doConfig(),
       groups: this.groups,
-      composition: this.composition ?? 'definition',
+      composition: this.composition ?? this.requestedComposition ?? 'definition',
     };
   }
 }

@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { composeKernel } from '../algebra/composeKernel.js';
 import { convolve, type FusableActivation } from '../algebra/convolve.js';
 import { diagIdentity } from '../algebra/diagIdentity.js';
+import { normalizeDMulSpelling } from './kerasSpelling.js';
 import {
   resolveRegularizerAndConstraint,
   standardConvLayer,
-  type Constraint,
   type ConstraintArg,
-  type Initializer,
-  type Regularizer,
+  type LayerArgs,
   type RegularizerArg,
   type ResolvedConvFields,
+  type StandardConv,
 } from './standardConvArgs.js';
 import {
   checkChannelsLast,
@@ -20,13 +20,14 @@ import {
   normalizePair,
   resolveDMul,
 } from './validateArgs.js';
+import { shortWeightName } from './weightNames.js';
 
 /** Args both DO layers add to their tf.layers counterpart. */
 export interface DOArgs {
   /**
    * Depth multiplier D_mul of the over-parameterization D. Default M·N; smaller is rejected (it
    * loses expressiveness, paper Prop. 3); must be 1 for 1×1 kernels, which have no D.
-   * `DMul` and `D_mul` (the official Keras key) are accepted as spellings of the same value.
+   * A config may spell it `DMul` or `D_mul` (the official Keras key), see kerasSpelling.ts.
    */
   dMul?: number;
   /** Regularizer for D. Default: the kernel's regularizer, as in the official Keras layer. */
@@ -35,8 +36,10 @@ export interface DOArgs {
   dConstraint?: ConstraintArg;
 }
 
-/** What a subclass tells the shared DO-Conv machinery about itself. */
+/** What a subclass tells the shared DO-Conv machinery about itself, for a given input. */
 export interface DOKernelSpec {
+  /** Input channels C. */
+  inChannels: number;
   /** Weight name of W, as the official layers name it. */
   kernelName: string;
   /** Stored shape of W. */
@@ -58,7 +61,9 @@ export abstract class DOConvBase extends tf.layers.Layer {
   readonly padding: 'same' | 'valid';
   readonly dMul: number;
   readonly useBias: boolean;
-  protected readonly standard: ResolvedConvFields & Record<string, unknown>;
+  /** The args spelled the depth multiplier the Keras way: the config came from the official layer. */
+  protected readonly fromKerasConfig: boolean;
+  protected readonly standard: ResolvedConvFields;
   protected readonly standardConfig: tf.serialization.ConfigDict;
   protected readonly dRegularization: ReturnType<typeof resolveRegularizerAndConstraint>;
   protected readonly fusableActivation: FusableActivation | null;
@@ -69,50 +74,31 @@ export abstract class DOConvBase extends tf.layers.Layer {
   protected dDiag: tf.Tensor3D | null = null;
   protected spec: DOKernelSpec | null = null;
 
-  constructor(
-    kind: 'conv2d' | 'depthwiseConv2d',
-    args: Record<string, unknown> & DOArgs,
-    kernelArgNames: { regularizer: string; constraint: string },
-  ) {
-    super(args as tf.serialization.ConfigDict);
-    this.kernelSize = normalizePair('kernelSize', args.kernelSize, NaN);
-    this.strides = normalizePair('strides', args.strides, 1);
-    this.dilationRate = normalizePair('dilationRate', args.dilationRate, 1);
-    this.padding = checkPadding(args.padding);
-    checkChannelsLast(args.dataFormat);
+  /**
+   * @param args the layer-level args (name, inputShape, ...) and DO-Conv's.
+   * @param standard the tf.layers conv this layer stands in for, with its conv args (picked by name).
+   */
+  protected constructor(args: LayerArgs & DOArgs, standard: StandardConv) {
+    super(args);
+    const { dMul, fromKeras } = normalizeDMulSpelling(args);
+    this.fromKerasConfig = fromKeras;
+    const conv = standard.args;
+    this.kernelSize = normalizePair('kernelSize', conv.kernelSize, NaN);
+    this.strides = normalizePair('strides', conv.strides, 1);
+    this.dilationRate = normalizePair('dilationRate', conv.dilationRate, 1);
+    this.padding = checkPadding(conv.padding);
+    checkChannelsLast(conv.dataFormat);
     checkDilationWithStrides(this.strides, this.dilationRate);
-    this.dMul = resolveDMul(args, this.kernelArea);
+    this.dMul = resolveDMul(dMul, this.kernelArea);
 
-    const standardArgs: Record<string, unknown> = { ...args };
-    for (const key of [
-      'dMul',
-      'DMul',
-      'D_mul',
-      'groups',
-      'dRegularizer',
-      'dConstraint',
-      'name',
-      'inputShape',
-      'batchInputShape',
-      'batchSize',
-      'weights',
-      'inputDType',
-      'trainable',
-      'dtype',
-    ]) {
-      delete standardArgs[key];
-    }
-    // The official Keras layers default W to glorot-uniform (tf.layers convs default to glorot-normal).
-    const initializerKey = kind === 'conv2d' ? 'kernelInitializer' : 'depthwiseInitializer';
-    standardArgs[initializerKey] ??= 'glorotUniform';
-    const { fields, config } = standardConvLayer(kind, standardArgs);
+    const { fields, config } = standardConvLayer(withGlorotUniformKernel(standard));
     this.standard = fields;
     this.standardConfig = config;
     this.useBias = fields.useBias;
-    this.activityRegularizer = fields.activityRegularizer ?? null!;
+    if (fields.activityRegularizer) this.activityRegularizer = fields.activityRegularizer;
     this.dRegularization = resolveRegularizerAndConstraint(
-      args.dRegularizer ?? (args[kernelArgNames.regularizer] as RegularizerArg),
-      args.dConstraint ?? (args[kernelArgNames.constraint] as ConstraintArg),
+      args.dRegularizer ?? fields.kernel.regularizer,
+      args.dConstraint ?? fields.kernel.constraint,
     );
     const activation = config.activation;
     this.fusableActivation = activation === 'linear' || activation === 'relu' ? activation : null;
@@ -122,16 +108,10 @@ export abstract class DOConvBase extends tf.layers.Layer {
     return this.kernelSize[0] * this.kernelSize[1];
   }
 
-  /** The subclass's weight layout for an input with `inChannels` channels (validates args). */
+  /** The subclass's weight layout for an input with `inChannels` channels; validates, changes nothing. */
   protected abstract kernelSpec(inChannels: number): DOKernelSpec;
   /** W reshaped to the composition layout [dMul, C/g, F]. */
   protected abstract compositionWeight(kernel: tf.Tensor): tf.Tensor3D;
-  /** Initializer, regularizer and constraint of W. */
-  protected abstract kernelTraits(): {
-    initializer: Initializer;
-    regularizer?: Regularizer;
-    constraint?: Constraint;
-  };
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
@@ -144,15 +124,15 @@ export abstract class DOConvBase extends tf.layers.Layer {
     if (inChannels == null)
       throw new Error(`${this.name}: the channel dimension of the input must be known`);
     const spec = this.kernelSpec(inChannels);
-    const traits = this.kernelTraits();
+    const w = this.standard.kernel;
     this.kernel = this.addWeight(
       spec.kernelName,
       spec.kernelShape,
       'float32',
-      traits.initializer,
-      traits.regularizer,
+      w.initializer,
+      w.regularizer,
       true,
-      traits.constraint,
+      w.constraint,
     );
     if (this.kernelArea > 1) {
       this.d = this.addWeight(
@@ -171,13 +151,12 @@ export abstract class DOConvBase extends tf.layers.Layer {
         'bias',
         [spec.filters],
         'float32',
-        this.standard.biasInitializer,
-        this.standard.biasRegularizer,
+        this.standard.bias.initializer,
+        this.standard.bias.regularizer,
         true,
-        this.standard.biasConstraint,
+        this.standard.bias.constraint,
       );
     }
-    for (const variable of this.weights) this.nameShapeMismatches(variable);
     this.spec = spec;
     this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];
     this.built = true;
@@ -250,36 +229,18 @@ export abstract class DOConvBase extends tf.layers.Layer {
     ];
   }
 
-  /**
-   * tfjs-layers writes loaded weights straight into the variables (no layer hook) and reports a wrong
-   * shape as a bare 'Shape mismatch'; this names the layer and the weight (e.g. for a bad model.json).
-   */
-  private nameShapeMismatches(variable: tf.LayerVariable): void {
-    const write = variable.write.bind(variable);
-    variable.write = (value: tf.Tensor) => {
-      if (!tf.util.arraysEqual(value.shape, variable.shape as number[])) {
-        throw new Error(
-          `${this.getClassName()} '${this.name}': weight '${variable.originalName}' has shape ` +
-            `${JSON.stringify(variable.shape)}, got ${JSON.stringify(value.shape)}`,
-        );
-      }
-      return write(value);
-    };
-  }
-
   /** Checks every shape by weight name before anything is written. */
   override setWeights(weights: tf.Tensor[]): void {
     const own = this.weights;
-    const shortName = (w: tf.LayerVariable) => w.originalName.split('/').pop();
     if (weights.length !== own.length) {
       throw new Error(
-        `${this.name}.setWeights: expected ${own.length} tensors (${own.map(shortName).join(', ')}), got ${weights.length}`,
+        `${this.name}.setWeights: expected ${own.length} tensors (${own.map(shortWeightName).join(', ')}), got ${weights.length}`,
       );
     }
     own.forEach((w, i) => {
       if (!tf.util.arraysEqual(w.shape as number[], weights[i].shape)) {
         throw new Error(
-          `${this.name}.setWeights: weight '${shortName(w)}' has shape ${JSON.stringify(w.shape)}, ` +
+          `${this.name}.setWeights: weight '${shortWeightName(w)}' has shape ${JSON.stringify(w.shape)}, ` +
             `got ${JSON.stringify(weights[i].shape)}`,
         );
       }
@@ -302,8 +263,27 @@ export abstract class DOConvBase extends tf.layers.Layer {
       ...this.standardConfig,
       ...super.getConfig(),
       dMul: this.dMul,
-      dRegularizer: this.dRegularization.config.regularizer as tf.serialization.ConfigDictValue,
-      dConstraint: this.dRegularization.config.constraint as tf.serialization.ConfigDictValue,
+      dRegularizer: this.dRegularization.config.regularizer,
+      dConstraint: this.dRegularization.config.constraint,
     };
   }
+}
+
+/** The official Keras layers default W to glorot-uniform (tf.layers convs default to glorot-normal). */
+function withGlorotUniformKernel(standard: StandardConv): StandardConv {
+  return standard.kind === 'conv2d'
+    ? {
+        kind: 'conv2d',
+        args: {
+          ...standard.args,
+          kernelInitializer: standard.args.kernelInitializer ?? 'glorotUniform',
+        },
+      }
+    : {
+        kind: 'depthwiseConv2d',
+        args: {
+          ...standard.args,
+          depthwiseInitializer: standard.args.depthwiseInitializer ?? 'glorotUniform',
+        },
+      };
 }

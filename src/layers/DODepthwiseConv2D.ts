@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
-import type { DepthwiseConv2DLayerArgs } from './standardConvArgs.js';
+import { depthwiseConv2dArgs, type DepthwiseConv2DLayerArgs } from './standardConvArgs.js';
 import { positiveInt } from './validateArgs.js';
 
 /** Args of {@link DODepthwiseConv2D}: those of tf.layers.depthwiseConv2d, plus DO-Conv's. */
@@ -17,15 +17,13 @@ export class DODepthwiseConv2D extends DOConvBase {
   readonly depthMultiplier: number;
 
   constructor(args: DODepthwiseConv2DArgs) {
-    super('depthwiseConv2d', args as unknown as Record<string, unknown>, {
-      regularizer: 'depthwiseRegularizer',
-      constraint: 'depthwiseConstraint',
-    });
+    super(args, depthwiseConv2dArgs(args));
     this.depthMultiplier = positiveInt('depthMultiplier', args.depthMultiplier ?? 1);
   }
 
   protected kernelSpec(inChannels: number): DOKernelSpec {
     return {
+      inChannels,
       kernelName: 'depthwise_kernel',
       kernelShape: [this.dMul, inChannels, this.depthMultiplier],
       groups: inChannels,
@@ -37,14 +35,6 @@ export class DODepthwiseConv2D extends DOConvBase {
     // [dMul, C, mult] and [dMul, 1, C·mult] share memory order: output c·mult + q.
     const [dMul, channels, mult] = kernel.shape;
     return tf.reshape(kernel, [dMul, 1, channels * mult]);
-  }
-
-  protected kernelTraits() {
-    return {
-      initializer: this.standard.depthwiseInitializer as never,
-      regularizer: (this.standard.depthwiseRegularizer ?? undefined) as never,
-      constraint: (this.standard.depthwiseConstraint ?? undefined) as never,
-    };
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convolve, type FusableActivation } from '../algebra/convolve.js';
 import {
+  conv2dArgs,
   standardConvLayer,
   type Conv2DLayerArgs,
   type ResolvedConvFields,
@@ -29,7 +30,7 @@ export class DilatedConv2D extends tf.layers.Layer {
   readonly dilationRate: [number, number];
   readonly padding: 'same' | 'valid';
   readonly useBias: boolean;
-  private readonly standard: ResolvedConvFields & Record<string, unknown>;
+  private readonly standard: ResolvedConvFields;
   private readonly standardConfig: tf.serialization.ConfigDict;
   private readonly fusable: FusableActivation | null;
   private kernel: tf.LayerVariable | null = null;
@@ -37,7 +38,6 @@ export class DilatedConv2D extends tf.layers.Layer {
 
   constructor(args: Conv2DLayerArgs) {
     super(args as unknown as tf.serialization.ConfigDict);
-    const raw = args as unknown as Record<string, unknown>;
     this.kernelSize = normalizePair('kernelSize', args.kernelSize, NaN);
     this.strides = normalizePair('strides', args.strides, 1);
     this.dilationRate = normalizePair('dilationRate', args.dilationRate, 1);
@@ -50,20 +50,7 @@ export class DilatedConv2D extends tf.layers.Layer {
       );
     }
     this.filters = args.filters;
-    const standardArgs: Record<string, unknown> = { ...raw };
-    for (const key of [
-      'name',
-      'inputShape',
-      'batchInputShape',
-      'batchSize',
-      'weights',
-      'inputDType',
-      'trainable',
-      'dtype',
-    ]) {
-      delete standardArgs[key];
-    }
-    const { fields, config } = standardConvLayer('conv2d', standardArgs);
+    const { fields, config } = standardConvLayer(conv2dArgs(args));
     this.standard = fields;
     this.standardConfig = config;
     this.useBias = fields.useBias;
@@ -79,25 +66,25 @@ export class DilatedConv2D extends tf.layers.Layer {
         `${this.name}: expects 4D input [batch, height, width, channels] with known channels, got ${JSON.stringify(shape)}`,
       );
     }
-    const f = this.standard as unknown as Record<string, never>;
+    const kernel = this.standard.kernel;
     this.kernel = this.addWeight(
       'kernel',
       [...this.kernelSize, inChannels, this.filters],
       'float32',
-      f.kernelInitializer,
-      f.kernelRegularizer ?? undefined,
+      kernel.initializer,
+      kernel.regularizer,
       true,
-      f.kernelConstraint ?? undefined,
+      kernel.constraint,
     );
     if (this.useBias) {
       this.bias = this.addWeight(
         'bias',
         [this.filters],
         'float32',
-        this.standard.biasInitializer,
-        this.standard.biasRegularizer,
+        this.standard.bias.initializer,
+        this.standard.bias.regularizer,
         true,
-        this.standard.biasConstraint,
+        this.standard.bias.constraint,
       );
     }
     this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];

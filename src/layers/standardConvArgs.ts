@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 /** The args of tf.layers.conv2d / tf.layers.depthwiseConv2d, as tfjs-layers types them. */
 export type Conv2DLayerArgs = Parameters<typeof tf.layers.conv2d>[0];
 export type DepthwiseConv2DLayerArgs = Parameters<typeof tf.layers.depthwiseConv2d>[0];
+/** The args every tf.layers layer takes (name, inputShape, trainable, ...). */
+export type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
 export type RegularizerArg = Conv2DLayerArgs['kernelRegularizer'];
 export type ConstraintArg = Conv2DLayerArgs['kernelConstraint'];
 // tfjs does not export these classes' types from its root; derive them from the factories.
@@ -10,18 +12,86 @@ export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 export type Regularizer = ReturnType<typeof tf.regularizers.l2>;
 export type Constraint = ReturnType<typeof tf.constraints.maxNorm>;
 
+/** The conv args both tf.layers convs read (layer-level args such as name stay with the DO layer). */
+const BASE_CONV_KEYS = [
+  'kernelSize',
+  'strides',
+  'padding',
+  'dataFormat',
+  'dilationRate',
+  'activation',
+  'useBias',
+  'biasInitializer',
+  'biasRegularizer',
+  'biasConstraint',
+  'activityRegularizer',
+] as const satisfies readonly (keyof Conv2DLayerArgs & keyof DepthwiseConv2DLayerArgs)[];
+const CONV2D_KEYS = [
+  ...BASE_CONV_KEYS,
+  'filters',
+  'kernelInitializer',
+  'kernelRegularizer',
+  'kernelConstraint',
+] as const satisfies readonly (keyof Conv2DLayerArgs)[];
+const DEPTHWISE_KEYS = [
+  ...BASE_CONV_KEYS,
+  'depthMultiplier',
+  'depthwiseInitializer',
+  'depthwiseRegularizer',
+  'depthwiseConstraint',
+] as const satisfies readonly (keyof DepthwiseConv2DLayerArgs)[];
+
+/** The args of tf.layers.conv2d a DO layer hands to it: its conv args, none of the layer-level ones. */
+export type StandardConv2DArgs = Pick<Conv2DLayerArgs, (typeof CONV2D_KEYS)[number]>;
+/** The same for tf.layers.depthwiseConv2d. */
+export type StandardDepthwiseArgs = Pick<DepthwiseConv2DLayerArgs, (typeof DEPTHWISE_KEYS)[number]>;
+
+/** Which tf.layers conv a DO layer stands in for, with the args that conv takes. */
+export type StandardConv =
+  | { kind: 'conv2d'; args: StandardConv2DArgs }
+  | { kind: 'depthwiseConv2d'; args: StandardDepthwiseArgs };
+
+/** The tf.layers.conv2d args among a DO layer's args (picked by name, so DO keys never reach tfjs). */
+export function conv2dArgs(args: Conv2DLayerArgs): StandardConv {
+  return { kind: 'conv2d', args: pick(args, CONV2D_KEYS) };
+}
+
+/** The tf.layers.depthwiseConv2d args among a DO layer's args. */
+export function depthwiseConv2dArgs(args: DepthwiseConv2DLayerArgs): StandardConv {
+  return { kind: 'depthwiseConv2d', args: pick(args, DEPTHWISE_KEYS) };
+}
+
+/** Initializer, regularizer and constraint of one weight, resolved to objects. */
+export interface WeightTraits {
+  initializer: Initializer;
+  regularizer?: Regularizer;
+  constraint?: Constraint;
+}
+
 /** The resolved objects a tfjs conv layer keeps (declared protected in its typings). */
 export interface ResolvedConvFields {
   activation: { apply(x: tf.Tensor): tf.Tensor };
-  kernelSize: [number, number];
-  strides: [number, number];
-  dilationRate: [number, number];
-  padding: 'same' | 'valid';
+  useBias: boolean;
+  bias: WeightTraits;
+  activityRegularizer?: Regularizer;
+  /** The traits of the conv's kernel (tf.layers.conv2d's `kernel*`, depthwiseConv2d's `depthwise*`). */
+  kernel: WeightTraits;
+}
+
+/** What a built tfjs conv layer holds; it resolves nothing it was not given to null. */
+interface TemplateFields {
+  activation: { apply(x: tf.Tensor): tf.Tensor };
   useBias: boolean;
   biasInitializer: Initializer;
-  biasRegularizer?: Regularizer;
-  biasConstraint?: Constraint;
-  activityRegularizer?: Regularizer;
+  biasRegularizer: Regularizer | null;
+  biasConstraint: Constraint | null;
+  activityRegularizer: Regularizer | null;
+  kernelInitializer: Initializer;
+  kernelRegularizer: Regularizer | null;
+  kernelConstraint: Constraint | null;
+  depthwiseInitializer: Initializer;
+  depthwiseRegularizer: Regularizer | null;
+  depthwiseConstraint: Constraint | null;
 }
 
 /**
@@ -30,31 +100,47 @@ export interface ResolvedConvFields {
  * and serialized {className, config} dicts with exactly tf.layers' semantics, and its getConfig()
  * serializes them the way every TF.js model.json expects. Only its fields are used; it is never built.
  */
-export function standardConvLayer(
-  kind: 'conv2d' | 'depthwiseConv2d',
-  args: Record<string, unknown>,
-): { fields: ResolvedConvFields & Record<string, unknown>; config: tf.serialization.ConfigDict } {
+export function standardConvLayer(standard: StandardConv): {
+  fields: ResolvedConvFields;
+  config: tf.serialization.ConfigDict;
+} {
   // tfjs-layers' resolvers write into serialized dicts they are given (customObjects): copy them, so a
   // config passed to fromConfig comes out as it went in.
-  const own: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(args))
-    own[key] = isPlainObject(value) ? structuredClone(value) : value;
-  const template =
-    kind === 'conv2d'
-      ? tf.layers.conv2d(own as unknown as Conv2DLayerArgs)
-      : tf.layers.depthwiseConv2d(own as unknown as DepthwiseConv2DLayerArgs);
+  const layer: tf.layers.Layer =
+    standard.kind === 'conv2d'
+      ? tf.layers.conv2d(cloneDicts(standard.args))
+      : tf.layers.depthwiseConv2d(cloneDicts(standard.args));
+  // Its resolved fields are protected in tfjs' typings; read them through a view of the public Layer.
+  const template = layer as tf.layers.Layer & TemplateFields;
   const config = template.getConfig();
-  if (kind === 'depthwiseConv2d') {
+  if (standard.kind === 'depthwiseConv2d') {
     // tfjs 4.22's DepthwiseConv2D.getConfig writes its regularizer under depthwiseConstraint.
-    const constraint = (template as unknown as { depthwiseConstraint?: Constraint })
-      .depthwiseConstraint;
     config.depthwiseConstraint = tf.layers
-      .conv2d({ filters: 1, kernelSize: 1, kernelConstraint: constraint ?? undefined })
+      .conv2d({
+        filters: 1,
+        kernelSize: 1,
+        kernelConstraint: template.depthwiseConstraint ?? undefined,
+      })
       .getConfig().kernelConstraint;
   }
   // Layer-level keys (name, trainable, batchInputShape, dtype) belong to the DO layer itself.
   for (const key of ['name', 'trainable', 'batchInputShape', 'dtype']) delete config[key];
-  return { fields: template as unknown as ResolvedConvFields & Record<string, unknown>, config };
+  const kernel =
+    standard.kind === 'conv2d'
+      ? traits(template.kernelInitializer, template.kernelRegularizer, template.kernelConstraint)
+      : traits(
+          template.depthwiseInitializer,
+          template.depthwiseRegularizer,
+          template.depthwiseConstraint,
+        );
+  const fields: ResolvedConvFields = {
+    activation: template.activation,
+    useBias: template.useBias,
+    bias: traits(template.biasInitializer, template.biasRegularizer, template.biasConstraint),
+    activityRegularizer: template.activityRegularizer ?? undefined,
+    kernel,
+  };
+  return { fields, config };
 }
 
 /** Resolve a regularizer/constraint pair for D the same way tf.layers resolves a kernel's. */
@@ -64,22 +150,54 @@ export function resolveRegularizerAndConstraint(
 ): {
   regularizer?: Regularizer;
   constraint?: Constraint;
-  config: { regularizer: unknown; constraint: unknown };
+  config: {
+    regularizer: tf.serialization.ConfigDictValue;
+    constraint: tf.serialization.ConfigDictValue;
+  };
 } {
-  const { fields, config } = standardConvLayer('conv2d', {
-    filters: 1,
-    kernelSize: 1,
-    kernelRegularizer: regularizer ?? undefined,
-    kernelConstraint: constraint ?? undefined,
-  });
+  const { fields, config } = standardConvLayer(
+    conv2dArgs({
+      filters: 1,
+      kernelSize: 1,
+      kernelRegularizer: regularizer ?? undefined,
+      kernelConstraint: constraint ?? undefined,
+    }),
+  );
   return {
-    regularizer: (fields.kernelRegularizer as Regularizer | null) ?? undefined,
-    constraint: (fields.kernelConstraint as Constraint | null) ?? undefined,
+    regularizer: fields.kernel.regularizer,
+    constraint: fields.kernel.constraint,
     config: { regularizer: config.kernelRegularizer, constraint: config.kernelConstraint },
   };
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+function traits(
+  initializer: Initializer,
+  regularizer: Regularizer | null,
+  constraint: Constraint | null,
+): WeightTraits {
+  return {
+    initializer,
+    regularizer: regularizer ?? undefined,
+    constraint: constraint ?? undefined,
+  };
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+  const picked = {} as Pick<T, K>;
+  for (const key of keys) if (key in source) picked[key] = source[key];
+  return picked;
+}
+
+function cloneDicts<T extends object>(args: T): T {
+  const own = { ...args };
+  for (const key of Object.keys(own) as (keyof T)[]) {
+    const value = own[key];
+    if (isPlainObject(value)) own[key] = structuredClone(value);
+  }
+  return own;
+}
+
+function isPlainObject(value: unknown): value is object {
   return (
     typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
   );

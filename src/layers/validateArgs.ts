@@ -18,16 +18,8 @@ export function positiveInt(name: string, value: unknown): number {
   return value as number;
 }
 
-/**
- * The depth multiplier of D. Accepts the spellings a config can carry: `dMul` (ours), `DMul` (what
- * tfjs-layers' key conversion makes of Keras's `D_mul` when loading), `D_mul` (the Keras key).
- */
-export function resolveDMul(args: Record<string, unknown>, kernelArea: number): number {
-  const given = [args.dMul, args.DMul, args.D_mul].filter((v) => v != null);
-  if (new Set(given).size > 1) {
-    throw new Error(`dMul was given twice with different values: ${JSON.stringify(given)}`);
-  }
-  const value = given[0];
+/** The depth multiplier of D from the `dMul` given (any spelling already read: kerasSpelling.ts). */
+export function resolveDMul(value: number | undefined, kernelArea: number): number {
   if (kernelArea === 1) {
     // A 1×1 kernel has no D; the official code forces D_mul = 1.
     if (value != null && value !== 1) {

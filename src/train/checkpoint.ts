@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileSystem } from '../io/fileSystemIO.js';
+import { loadModel } from '../io/loadModel.js';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { Adam, SGD, type ScheduledOptimizer } from './optimizers.js';
 
@@ -129,7 +130,7 @@ export async function loadCheckpoint<S>(dir: string): Promise<LoadedCheckpoint<S
   const named = optFile.weightSpecs.map((s) => ({ name: s.name, tensor: decoded[s.name] }));
   await optimizer.setWeights(named);
   tf.dispose(Object.values(decoded));
-  const model = await tf.loadLayersModel(fileSystem(path.join(found, 'model.json')));
+  const model = await loadModel(fileSystem(path.join(found, 'model.json')));
   return { model, optimizer, state: stateFile.state, dir: found };
 }
 

@@ -3,11 +3,12 @@
  * JSON-serialisable `TrainConfig` a run records in its checkpoint and summary.
  */
 import { type ConvKind, convKinds, isZooModelName, zooModelNames } from '../models/index.js';
-import { type DatasetName, DATASET_NAMES } from '../data/loadDataset.js';
-import { NORMALIZE_KINDS, type NormalizeKind } from './data.js';
-import { OPTIMIZER_KINDS, type OptimizerKind, type OptimizerSpec } from './optimizers.js';
+import { DATASET_NAMES } from '../data/loadDataset.js';
+import { NORMALIZE_KINDS } from './data.js';
+import { OPTIMIZER_KINDS, type OptimizerSpec } from './optimizers.js';
 import { defaultRecipe, presetByName, type Recipe } from './presets.js';
-import { checkSchedule, type LrSchedule, type ScheduleUnit } from './schedules.js';
+import { RECIPE_OPTIONS, type RecipeOptionValue } from './recipeOptions.js';
+import { checkSchedule, type LrSchedule } from './schedules.js';
 
 /** Builds a model for a run (a zoo model name is the usual way; this is for models of your own). */
 export type ModelBuilder = (opts: {
@@ -17,59 +18,31 @@ export type ModelBuilder = (opts: {
   seed: number;
 }) => import('@tensorflow/tfjs').LayersModel;
 
+/** The table's options that are options of their own (not a field of `schedule`), with their docs. */
+type TableOptions = {
+  -readonly [
+    K in keyof typeof RECIPE_OPTIONS as K extends `schedule.${string}` ? never : K
+  ]?: RecipeOptionValue<(typeof RECIPE_OPTIONS)[K]>;
+};
+
 /**
- * What decides a run. With `preset`, every field the preset sets is taken from it unless given here
- * (and then it applies to conv and doconv runs alike: `compare` passes one options object to both).
+ * What decides a run: the options of RECIPE_OPTIONS (recipeOptions.ts), where the library takes
+ * more than a flag gives, and the run's conv kind and seed. With `preset`, every field the preset
+ * sets is taken from it unless given here (and then it applies to conv and doconv runs alike:
+ * `compare` passes one options object to both).
  */
-export interface RecipeOptions {
+export type RecipeOptions = Omit<TableOptions, 'preset' | 'model'> & {
   /** 'tf-mnist-sample', 'pt-mnist-sample' or 'gluon-lenet' (see presets.ts). */
   preset?: string;
   /** A zoo model name (see zooModelNames), or a builder. Required without a preset. */
   model?: string | ModelBuilder;
+  /** Default: the preset's, else the dataset's (see defaultRecipe). */
+  schedule?: LrSchedule;
   /** Default 'doconv'. */
   conv?: ConvKind;
-  /** Default: the preset's, else 'mnist'. */
-  dataset?: DatasetName;
-  /** Folder with the dataset files (cifar10: required; fashion-mnist: default the Debian package's). */
-  dataDir?: string;
-  /** Test on the last N training images instead of the test split. */
-  holdout?: number;
-  /** Train on the first N training images only. */
-  trainLimit?: number;
-  /** Test on the first N test images only. */
-  testLimit?: number;
-  epochs?: number;
-  batchSize?: number;
-  evalBatchSize?: number;
-  optimizer?: OptimizerKind;
-  /** Base learning rate. */
-  lr?: number;
-  /** SGD momentum. */
-  momentum?: number;
-  /** Adam's β1, β2, ε. */
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  schedule?: LrSchedule;
-  /** Change the rate once per epoch or at every step. */
-  scheduleUnit?: ScheduleUnit;
-  /** L2 coefficient λ: g ← g + λ·w on kernels (and D unless decayD is false); 0 disables. */
-  weightDecay?: number;
-  /** Whether a DO layer's D decays with the kernels. Default true (as the official TF and PyTorch code). */
-  decayD?: boolean;
-  /** CIFAR-style random flip + 4-pixel crop on training images. */
-  augment?: boolean;
-  /** 'none' (pixels/255) or 'dataset' (then per-channel mean/std). */
-  normalize?: NormalizeKind;
   /** Seeds initialisation (the zoo's seed), shuffling and augmentation. Default 1. */
   seed?: number;
-  /**
-   * Worker threads computing each step's forward and backward passes (data parallel, one wasm
-   * instance each: the way to use more than one core in Node). Default 1: this thread. Part of the
-   * recipe: BatchNorm normalises each worker's shard by itself, so BN nets' numbers depend on it.
-   */
-  workers?: number;
-}
+};
 
 /** The complete recipe of a run, as recorded in state.json and summary.json. */
 export interface TrainConfig extends Recipe {

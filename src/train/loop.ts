@@ -28,6 +28,7 @@ import { silentProgress, type ProgressReporter } from './progress.js';
 import { learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
 import { addWeightDecay, decayMask } from './weightDecay.js';
 import { createParallelTrainer, type ParallelTrainer } from './parallel/parallelTrainer.js';
+import { describeNonFinite, finiteProbe, NonFiniteError } from './nonFinite.js';
 
 /** What the loop needs to know (a subset of TrainConfig, plus the resolved normalisation). */
 export interface LoopConfig {
@@ -187,14 +188,20 @@ export async function trainEpoch(
     try {
       signal?.throwIfAborted();
       optimizer.learningRate = lrAt(step);
-      const [loss, right] =
-        parallel === undefined
-          ? trainStep(model, ctx, xs, ys)
-          : await parallelStep(parallel, ctx, xs, ys);
-      if (!Number.isFinite(loss)) {
+      let loss: number;
+      let right: number;
+      try {
+        [loss, right] =
+          parallel === undefined
+            ? trainStep(model, ctx, xs, ys)
+            : await parallelStep(parallel, ctx, xs, ys);
+      } catch (e) {
+        if (!(e instanceof NonFiniteError)) throw e;
         // Stop rather than train on: every later step would be NaN too (TerminateOnNaN, built in).
         throw new Error(
-          `training diverged: the loss is ${loss} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
+          `training diverged: ${e.what} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); ` +
+            `the step was not applied (weights, optimizer state and BatchNorm statistics are as before it). ` +
+            `Check the data for NaN/Infinity or lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
         );
       }
       lossSum += loss * size;
@@ -236,7 +243,11 @@ interface StepContext {
   config: LoopConfig;
 }
 
-/** forward → loss → gradients → weight decay → update; returns [mean loss, correct count]. */
+/**
+ * forward → loss → gradients → finiteness check → weight decay → update; returns [mean loss, correct
+ * count]. A non-finite loss or gradient throws NonFiniteError before the update, with the BatchNorm
+ * statistics (changed by the training-mode forward pass) put back.
+ */
 function trainStep(
   model: tf.LayersModel,
   ctx: StepContext,
@@ -245,6 +256,9 @@ function trainStep(
 ): [number, number] {
   const { variables, config } = ctx;
   let right: tf.Scalar | undefined;
+  // Clones share the data (no copy); they keep the pre-step statistics alive for a restore.
+  const statistics = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
+  const before = statistics.map((v) => tf.clone(v));
   try {
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
@@ -256,14 +270,19 @@ function trainStep(
         for (const penalty of model.calculateLosses()) loss = tf.add(loss, penalty);
         return loss;
       }, variables);
-      update(
-        ctx,
-        variables.map((v) => grads[v.name]),
-      );
-      return [value.dataSync()[0], right!.dataSync()[0]];
+      const gradList = variables.map((v) => grads[v.name]);
+      const [loss, probe] = tf.stack([value, finiteProbe(value, gradList)]).dataSync();
+      if (!Number.isFinite(probe)) {
+        statistics.forEach((v, i) => v.assign(before[i]));
+        const named = variables.map((v, i) => ({ name: v.name, values: gradList[i].dataSync() }));
+        throw new NonFiniteError(describeNonFinite(loss, named));
+      }
+      update(ctx, gradList);
+      return [loss, right!.dataSync()[0]];
     });
   } finally {
     right?.dispose();
+    tf.dispose(before);
   }
 }
 

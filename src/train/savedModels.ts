@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
 import { fileSystem } from '../io/fileSystemIO.js';
+import { loadModel } from '../io/loadModel.js';
 import { foldModel } from '../fold/foldModel.js';
 import { NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
 import { evaluate, type Evaluation, maxAbsLogitDifference } from './evaluate.js';
@@ -21,7 +22,7 @@ export async function loadSavedModel(modelPath: string): Promise<tf.LayersModel>
   } catch {
     throw new Error(`model ${JSON.stringify(modelPath)}: no such file or folder`);
   }
-  return tf.loadLayersModel(fileSystem(file));
+  return loadModel(fileSystem(file));
 }
 
 /** The doconv metadata a trained model was saved with, if any. */

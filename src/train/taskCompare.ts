@@ -11,6 +11,8 @@
  *
  * A run whose summary.json is there with the same settings is reused and an interrupted one resumes.
  */
+import { CHECKPOINT_DIR, SUMMARY_FILE } from './runFolder.js';
+import { METRICS_FILE } from './metrics.js';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
@@ -22,9 +24,6 @@ import { accuracyCurvesSvg } from './plot.js';
 import { omit } from './omit.js';
 import {
   resolveTaskConfig,
-  TASK_CHECKPOINT_DIR,
-  TASK_METRICS_FILE,
-  TASK_SUMMARY_FILE,
   trainTaskModel,
   type TaskEpochMetrics,
   type TaskRecipeOptions,
@@ -144,7 +143,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     const want = resolveTaskConfig({ ...recipe, conv, seed });
     const finished = runDir ? await reusableSummary(runDir, want) : null;
     if (finished !== null) {
-      const lines = (await fs.readFile(path.join(runDir!, TASK_METRICS_FILE), 'utf8'))
+      const lines = (await fs.readFile(path.join(runDir!, METRICS_FILE), 'utf8'))
         .trim()
         .split('\n');
       return {
@@ -153,8 +152,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
         reused: true,
       };
     }
-    const resume =
-      runDir !== undefined && (await hasCheckpoint(path.join(runDir, TASK_CHECKPOINT_DIR)));
+    const resume = runDir !== undefined && (await hasCheckpoint(path.join(runDir, CHECKPOINT_DIR)));
     const run: TaskTrainOptions = {
       ...recipe,
       conv,
@@ -319,7 +317,7 @@ async function reusableSummary(
   let summary: TaskTrainSummary;
   try {
     summary = JSON.parse(
-      await fs.readFile(path.join(dir, TASK_SUMMARY_FILE), 'utf8'),
+      await fs.readFile(path.join(dir, SUMMARY_FILE), 'utf8'),
     ) as TaskTrainSummary;
   } catch {
     return null;
@@ -329,7 +327,7 @@ async function reusableSummary(
   );
   if (differ.length > 0) {
     throw new Error(
-      `${path.join(dir, TASK_SUMMARY_FILE)} is a finished run with other settings (${differ.join(', ')}); use another --out`,
+      `${path.join(dir, SUMMARY_FILE)} is a finished run with other settings (${differ.join(', ')}); use another --out`,
     );
   }
   return summary;

@@ -30,6 +30,14 @@ import {
 } from '../models/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
+import { METRICS_FILE } from './metrics.js';
+import {
+  CHECKPOINT_DIR,
+  FOLDED_DIR,
+  prepareRunFolder,
+  runFolder,
+  SUMMARY_FILE,
+} from './runFolder.js';
 import { createOptimizer, type OptimizerSpec, type ScheduledOptimizer } from './optimizers.js';
 import {
   createProgress,
@@ -40,11 +48,6 @@ import {
 import { checkSchedule, learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
 import { evaluateTask, taskLoss, type TaskEvaluation } from './taskEvaluate.js';
 import { addWeightDecay, decayMask } from './weightDecay.js';
-
-export const TASK_METRICS_FILE = 'metrics.jsonl';
-export const TASK_CHECKPOINT_DIR = 'checkpoint';
-export const TASK_FOLDED_DIR = 'folded';
-export const TASK_SUMMARY_FILE = 'summary.json';
 
 /** Where a task run's scenes come from. */
 export const TASK_DATASETS = ['mnist-scenes'] as const;
@@ -315,7 +318,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
   const out = opts.out;
-  if (out !== undefined) await prepareTaskOut(out, opts);
+  if (out !== undefined) await prepareRunFolder(runFolder(out), opts);
   const backend = await selectBackend(opts.backend, log);
   const { train, test } =
     opts.train && opts.test ? { train: opts.train, test: opts.test } : await loadTaskScenes(config);
@@ -325,7 +328,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
   let model: tf.LayersModel;
   let optimizer: ScheduledOptimizer;
   let history: TaskEpochMetrics[] = [];
-  const checkpointDir = out !== undefined ? path.join(out, TASK_CHECKPOINT_DIR) : undefined;
+  const checkpointDir = out !== undefined ? path.join(out, CHECKPOINT_DIR) : undefined;
   if (opts.resume && checkpointDir !== undefined && (await hasCheckpoint(checkpointDir))) {
     const ckpt = await loadCheckpoint<TaskState>(checkpointDir);
     const differ = TASK_RESUME_KEYS.filter(
@@ -347,7 +350,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
     ({ model, optimizer } = ckpt);
     history = ckpt.state.history;
     await replaceFilesAtomically(out!, [
-      { name: TASK_METRICS_FILE, data: history.map((m) => JSON.stringify(m) + '\n').join('') },
+      { name: METRICS_FILE, data: history.map((m) => JSON.stringify(m) + '\n').join('') },
     ]);
     log(`resumed ${checkpointDir} after epoch ${history.length} of ${config.epochs}`);
   } else {
@@ -403,7 +406,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
             optimizer,
             state: { config, history: [...history], backend },
           });
-          await fs.appendFile(path.join(out, TASK_METRICS_FILE), JSON.stringify(m) + '\n');
+          await fs.appendFile(path.join(out, METRICS_FILE), JSON.stringify(m) + '\n');
         }
         await opts.onEpochEnd?.(m);
         progress.stop();
@@ -425,7 +428,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
         topK: config.topK,
         compareWith: folded,
       });
-      if (out !== undefined) await folded.save(fileSystem(path.join(out, TASK_FOLDED_DIR)));
+      if (out !== undefined) await folded.save(fileSystem(path.join(out, FOLDED_DIR)));
     } else {
       final = evaluateTask(model, test, config.task, {
         batchSize: config.evalBatchSize,
@@ -457,7 +460,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
     };
     if (out !== undefined) {
       await replaceFilesAtomically(out, [
-        { name: TASK_SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
+        { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
       ]);
     }
     return { summary, history, model, folded };
@@ -584,30 +587,4 @@ async function trainTaskEpoch(
   }
   const seconds = (performance.now() - start) / 1000;
   return { loss: lossSum / images, seconds, imagesPerSecond: images / seconds, lr: lrAt(0) };
-}
-
-const TASK_RUN_FILES = [TASK_METRICS_FILE, TASK_CHECKPOINT_DIR, TASK_FOLDED_DIR, TASK_SUMMARY_FILE];
-
-async function prepareTaskOut(out: string, opts: TaskTrainOptions): Promise<void> {
-  const present: string[] = [];
-  for (const name of TASK_RUN_FILES) {
-    if (
-      await fs.stat(path.join(out, name)).then(
-        () => true,
-        () => false,
-      )
-    )
-      present.push(name);
-  }
-  if (present.length > 0 && !opts.resume) {
-    if (!opts.overwrite) {
-      throw new Error(
-        `out ${JSON.stringify(out)} already holds a run (${present.join(', ')}); resume it (--resume) or replace it (--overwrite)`,
-      );
-    }
-    await Promise.all(
-      present.map((name) => fs.rm(path.join(out, name), { recursive: true, force: true })),
-    );
-  }
-  await fs.mkdir(out, { recursive: true });
 }

@@ -7,8 +7,6 @@
  *   OUT/summary.json    TrainSummary: final accuracies, folded accuracy, max |Δ| of logits, config
  */
 import * as tf from '@tensorflow/tfjs';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { buildModel, zooModelInfo } from '../models/index.js';
 import type { Dataset } from '../data/dataset.js';
 import { fileSystem } from '../io/fileSystemIO.js';
@@ -22,18 +20,18 @@ import {
   type RecipeOptions,
   type TrainConfig,
 } from './config.js';
+import type { Normalization } from '../data/batches.js';
 import { loadTrainTest, normalizationFor } from './data.js';
 import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
-import { evaluateFolded } from './evaluate.js';
+import { evaluateFolded, type FoldedEvaluation } from './evaluate.js';
 import { runTraining } from './loop.js';
 import { detectOutputKind, type OutputKind } from './losses.js';
-import { appendMetrics, type EpochMetrics, METRICS_FILE, writeMetrics } from './metrics.js';
+import { appendMetrics, type EpochMetrics, writeMetrics } from './metrics.js';
 import { createOptimizer, type ScheduledOptimizer } from './optimizers.js';
 import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
+import { prepareRunFolder, runFolder, type RunFolder, SUMMARY_FILE } from './runFolder.js';
 
-export const CHECKPOINT_DIR = 'checkpoint';
-export const FOLDED_DIR = 'folded';
-export const SUMMARY_FILE = 'summary.json';
+export { CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE } from './runFolder.js';
 
 /** Options of `trainModel`: the recipe (see RecipeOptions) plus where and how to run it. */
 export interface TrainOptions extends RecipeOptions {
@@ -119,146 +117,254 @@ export interface DoconvModelMetadata {
   folded: boolean;
 }
 
-/** Trains, checkpoints, folds and summarises one run. */
+/**
+ * Trains, checkpoints, folds and summarises one run.
+ *
+ * Who disposes what: `startingPoint` hands over a model and an optimizer (disposing them itself if
+ * it fails). `runEpochs` disposes the optimizer when the epochs end, however they end; any error
+ * disposes the model too (and `finishRun` its folded model). On success the caller owns both models.
+ */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const config = resolveConfig(opts);
   const progress =
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
+  const folder = opts.out !== undefined ? runFolder(opts.out) : undefined;
   // Refuse to clobber a run before any slow work.
-  const out = opts.out;
-  if (out !== undefined) await prepareOut(out, opts);
+  if (folder !== undefined) await prepareRunFolder(folder, opts);
   const backend = await selectBackend(opts.backend, log);
-  const { train, test } = await loadTrainTest({
+  const data = await loadRunData(config);
+  const start = await startingPoint(opts, config, data.train, folder, log);
+  try {
+    const outputKind = checkModel(start.model, opts.model, config, data.train);
+    const normalize = normalizationFor(config.normalize, config.dataset);
+    const run: Run = { config, data, folder, backend, outputKind, normalize };
+    const history = await runEpochs(run, start, opts, progress);
+    return await finishRun(run, start.model, history, opts.fold ?? true);
+  } catch (e) {
+    start.model.dispose();
+    start.optimizer.dispose(); // a no-op once runEpochs has disposed it
+    throw e;
+  }
+}
+
+/** What the steps after the start share. */
+interface Run {
+  config: TrainConfig;
+  data: { train: Dataset; test: Dataset };
+  folder: RunFolder | undefined;
+  /** The backend's name, as recorded. */
+  backend: string;
+  outputKind: OutputKind;
+  normalize: Normalization | undefined;
+}
+
+/** The model, the optimizer and the epochs done so far: a fresh start, or a checkpoint's. */
+interface Start {
+  model: tf.LayersModel;
+  optimizer: ScheduledOptimizer;
+  history: EpochMetrics[];
+}
+
+function loadRunData(config: TrainConfig): Promise<{ train: Dataset; test: Dataset }> {
+  return loadTrainTest({
     ...config,
     dataDir: config.dataDir ?? undefined,
     trainLimit: config.trainLimit ?? undefined,
     testLimit: config.testLimit ?? undefined,
   });
+}
 
-  let model: tf.LayersModel;
-  let optimizer: ScheduledOptimizer;
-  let history: EpochMetrics[] = [];
-  const checkpointDir = out !== undefined ? path.join(out, CHECKPOINT_DIR) : undefined;
-  if (opts.resume && checkpointDir !== undefined && (await hasCheckpoint(checkpointDir))) {
-    const ckpt = await loadCheckpoint<TrainState>(checkpointDir);
-    try {
-      checkResumable(ckpt.state.config, config, checkpointDir);
-      if (ckpt.state.history.length > config.epochs) {
-        throw new Error(
-          `cannot resume ${checkpointDir}: it is after epoch ${ckpt.state.history.length}, beyond epochs = ${config.epochs}`,
-        );
-      }
-    } catch (e) {
-      ckpt.model.dispose();
-      ckpt.optimizer.dispose();
-      throw e;
-    }
-    ({ model, optimizer } = ckpt);
-    history = ckpt.state.history;
-    await writeMetrics(path.join(out!, METRICS_FILE), history);
-    log(`resumed ${checkpointDir} after epoch ${history.length} of ${config.epochs}`);
-  } else {
-    if (opts.resume) log(`no checkpoint in ${checkpointDir ?? '(no out)'}: starting from epoch 1`);
-    model = buildFor(opts.model, config, train);
-    optimizer = createOptimizer(config.optimizer);
+/** The checkpoint's state with `resume` and a checkpoint in `out`, else a new model and optimizer. */
+async function startingPoint(
+  opts: TrainOptions,
+  config: TrainConfig,
+  train: Dataset,
+  folder: RunFolder | undefined,
+  log: (message: string) => void,
+): Promise<Start> {
+  if (opts.resume && folder !== undefined && (await hasCheckpoint(folder.checkpoint))) {
+    return resumeFrom(folder, config, log);
   }
-  // From here on the model is ours to dispose if anything fails.
+  if (opts.resume)
+    log(`no checkpoint in ${folder?.checkpoint ?? '(no out)'}: starting from epoch 1`);
+  // An optimizer holds no tensors before its first step, so a failing build leaks nothing.
+  const optimizer = createOptimizer(config.optimizer);
+  return { model: buildFor(opts.model, config, train), optimizer, history: [] };
+}
+
+/** Loads the checkpoint and checks it continues this run; disposes it if not. */
+async function resumeFrom(
+  folder: RunFolder,
+  config: TrainConfig,
+  log: (message: string) => void,
+): Promise<Start> {
+  const ckpt = await loadCheckpoint<TrainState>(folder.checkpoint);
+  const { history } = ckpt.state;
   try {
-    checkInputShape(model, train);
-
-    const normalize = normalizationFor(config.normalize, config.dataset);
-    const outputKind = detectOutputKind(model);
-    if (typeof opts.model === 'string' || opts.model === undefined) {
-      const declared = zooModelInfo(config.model).output;
-      if ((declared === 'softmax') !== (outputKind === 'probabilities')) {
-        throw new Error(
-          `model ${config.model}: the zoo says its output is ${declared}, its last layer says ${outputKind}`,
-        );
-      }
-    }
-    model.setUserDefinedMetadata({
-      doconv: metadata(config, outputKind, false) as unknown as object,
-    });
-
-    try {
-      history = await runTraining(
-        model,
-        optimizer,
-        train,
-        test,
-        { ...config, learningRate: config.optimizer.learningRate, normalize, outputKind },
-        history,
-        {
-          progress,
-          signal: opts.signal,
-          workerImports: opts.workerImports,
-          onEpochEnd: async (m, done) => {
-            if (out !== undefined) {
-              const state: TrainState = { config, history: [...done], backend };
-              await saveCheckpoint(checkpointDir!, { model, optimizer, state });
-              await appendMetrics(path.join(out, METRICS_FILE), m);
-            }
-            await opts.onEpochEnd?.(m);
-          },
-        },
+    checkResumable(ckpt.state.config, config, folder.checkpoint);
+    if (history.length > config.epochs) {
+      throw new Error(
+        `cannot resume ${folder.checkpoint}: it is after epoch ${history.length}, beyond epochs = ${config.epochs}`,
       );
-    } finally {
-      progress.stop();
-      optimizer.dispose();
     }
+    // metrics.jsonl continues from the checkpoint's epochs.
+    await writeMetrics(folder.metrics, history);
+  } catch (e) {
+    ckpt.model.dispose();
+    ckpt.optimizer.dispose();
+    throw e;
+  }
+  log(`resumed ${folder.checkpoint} after epoch ${history.length} of ${config.epochs}`);
+  return { model: ckpt.model, optimizer: ckpt.optimizer, history };
+}
 
-    const last = history[history.length - 1];
-    let folded: tf.LayersModel | null = null;
-    let foldedEval: { loss: number; accuracy: number } | null = null;
-    let maxDiff: number | null = null;
-    if (opts.fold ?? true) {
-      folded = foldModel(model, { fuseBatchNorm: true });
-      folded.setUserDefinedMetadata({
-        doconv: metadata(config, outputKind, true) as unknown as object,
-      });
-      const evalOpts = { batchSize: config.evalBatchSize, normalize, outputKind };
-      const compared = evaluateFolded(model, folded, test, evalOpts);
-      foldedEval = compared;
-      maxDiff = compared.maxAbsLogitDiff;
-      if (out !== undefined) await folded.save(fileSystem(path.join(out, FOLDED_DIR)));
+/**
+ * Checks the model fits the data (and a zoo model's declared output), records what it was trained
+ * on in its metadata, and returns its output kind.
+ */
+function checkModel(
+  model: tf.LayersModel,
+  given: TrainOptions['model'],
+  config: TrainConfig,
+  train: Dataset,
+): OutputKind {
+  checkInputShape(model, train);
+  const outputKind = detectOutputKind(model);
+  if (typeof given === 'string' || given === undefined) {
+    const declared = zooModelInfo(config.model).output;
+    if ((declared === 'softmax') !== (outputKind === 'probabilities')) {
+      throw new Error(
+        `model ${config.model}: the zoo says its output is ${declared}, its last layer says ${outputKind}`,
+      );
     }
-    const summary: TrainSummary = {
-      model: config.model,
-      conv: config.conv,
-      preset: config.preset,
-      dataset: config.dataset,
-      seed: config.seed,
-      backend,
-      epochs: history.length,
-      trainImages: train.count,
-      testImages: test.count,
-      trainLoss: last.trainLoss,
-      trainAccuracy: last.trainAccuracy,
-      testLoss: last.testLoss,
-      testAccuracy: last.testAccuracy,
-      foldedTestAccuracy: foldedEval?.accuracy ?? null,
-      foldedTestLoss: foldedEval?.loss ?? null,
-      maxAbsLogitDiff: maxDiff,
-      parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
-      imagesPerSecond: history.reduce((s, m) => s + m.imagesPerSecond, 0) / history.length,
-      trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
-      outputKind,
-      date: new Date().toISOString(),
-      machine: machineInfo(),
-      config,
-    };
-    if (out !== undefined) {
-      await replaceFilesAtomically(out, [
+  }
+  model.setUserDefinedMetadata({
+    doconv: metadata(config, outputKind, false) as unknown as object,
+  });
+  return outputKind;
+}
+
+/**
+ * Trains from `start` to the last epoch, writing a checkpoint and a metrics line after each; stops
+ * the progress display and disposes the optimizer when the epochs end, however they end.
+ */
+async function runEpochs(
+  run: Run,
+  { model, optimizer, history }: Start,
+  opts: TrainOptions,
+  progress: ProgressReporter,
+): Promise<EpochMetrics[]> {
+  const { config, folder, backend } = run;
+  try {
+    return await runTraining(
+      model,
+      optimizer,
+      run.data.train,
+      run.data.test,
+      {
+        ...config,
+        learningRate: config.optimizer.learningRate,
+        normalize: run.normalize,
+        outputKind: run.outputKind,
+      },
+      history,
+      {
+        progress,
+        signal: opts.signal,
+        workerImports: opts.workerImports,
+        onEpochEnd: async (m, done) => {
+          if (folder !== undefined) {
+            const state: TrainState = { config, history: [...done], backend };
+            await saveCheckpoint(folder.checkpoint, { model, optimizer, state });
+            await appendMetrics(folder.metrics, m);
+          }
+          await opts.onEpochEnd?.(m);
+        },
+      },
+    );
+  } finally {
+    progress.stop();
+    optimizer.dispose();
+  }
+}
+
+/**
+ * Folds and checks the trained model (with `fold`), writes the folded model and summary.json, and
+ * returns the result; disposes the folded model if anything here fails.
+ */
+async function finishRun(
+  run: Run,
+  model: tf.LayersModel,
+  history: EpochMetrics[],
+  fold: boolean,
+): Promise<TrainResult> {
+  const folded = fold ? foldModel(model, { fuseBatchNorm: true }) : null;
+  try {
+    const check = folded !== null ? checkFolded(run, model, folded) : null;
+    if (folded !== null && run.folder !== undefined) {
+      await folded.save(fileSystem(run.folder.folded));
+    }
+    const summary = summarise(run, model, history, folded, check);
+    if (run.folder !== undefined) {
+      await replaceFilesAtomically(run.folder.out, [
         { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
       ]);
     }
     return { summary, history, model, folded };
   } catch (e) {
-    model.dispose();
-    optimizer.dispose();
+    folded?.dispose();
     throw e;
   }
+}
+
+/** Marks `folded` as this run's folded model and compares it with the trained one on the test set. */
+function checkFolded(run: Run, model: tf.LayersModel, folded: tf.LayersModel): FoldedEvaluation {
+  const { config, outputKind } = run;
+  folded.setUserDefinedMetadata({
+    doconv: metadata(config, outputKind, true) as unknown as object,
+  });
+  return evaluateFolded(model, folded, run.data.test, {
+    batchSize: config.evalBatchSize,
+    normalize: run.normalize,
+    outputKind,
+  });
+}
+
+function summarise(
+  run: Run,
+  model: tf.LayersModel,
+  history: EpochMetrics[],
+  folded: tf.LayersModel | null,
+  check: FoldedEvaluation | null,
+): TrainSummary {
+  const { config } = run;
+  const last = history[history.length - 1];
+  return {
+    model: config.model,
+    conv: config.conv,
+    preset: config.preset,
+    dataset: config.dataset,
+    seed: config.seed,
+    backend: run.backend,
+    epochs: history.length,
+    trainImages: run.data.train.count,
+    testImages: run.data.test.count,
+    trainLoss: last.trainLoss,
+    trainAccuracy: last.trainAccuracy,
+    testLoss: last.testLoss,
+    testAccuracy: last.testAccuracy,
+    foldedTestAccuracy: check?.accuracy ?? null,
+    foldedTestLoss: check?.loss ?? null,
+    maxAbsLogitDiff: check?.maxAbsLogitDiff ?? null,
+    parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
+    imagesPerSecond: history.reduce((s, m) => s + m.imagesPerSecond, 0) / history.length,
+    trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
+    outputKind: run.outputKind,
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    config,
+  };
 }
 
 function metadata(
@@ -307,31 +413,4 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, dir: string): void
     );
     throw new Error(`cannot resume ${dir}: the run's settings differ (${list.join('; ')})`);
   }
-}
-
-/** The files a run writes into `out`; a folder holding any of them holds a run. */
-const RUN_FILES = [METRICS_FILE, CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE];
-
-async function prepareOut(out: string, opts: TrainOptions): Promise<void> {
-  const present: string[] = [];
-  for (const name of RUN_FILES) {
-    if (
-      await fs.stat(path.join(out, name)).then(
-        () => true,
-        () => false,
-      )
-    )
-      present.push(name);
-  }
-  if (present.length > 0 && !opts.resume) {
-    if (!opts.overwrite) {
-      throw new Error(
-        `out ${JSON.stringify(out)} already holds a run (${present.join(', ')}); resume it (--resume) or replace it (--overwrite)`,
-      );
-    }
-    await Promise.all(
-      present.map((name) => fs.rm(path.join(out, name), { recursive: true, force: true })),
-    );
-  }
-  await fs.mkdir(out, { recursive: true });
 }

@@ -11,6 +11,10 @@
  * `decayD: false` exempts D (then only W decays; the folded kernel is still regularised through W).
  */
 import * as tf from '@tensorflow/tfjs';
+import { shortWeightName } from '../layers/weightNames.js';
+
+// Still part of train/index.ts's exports; the public API is to drop it.
+export { shortWeightName };
 
 /** Short weight names (after the last '/') that count as kernels. */
 export const KERNEL_WEIGHT_NAMES: ReadonlySet<string> = new Set([
@@ -26,12 +30,6 @@ export const D_WEIGHT_NAME = 'D';
 export interface DecayOptions {
   /** Decay the DO layers' D as well as W. Default true (as the official TF and PyTorch code). */
   decayD?: boolean;
-}
-
-/** The short name of a layer weight: 'do_conv2d_1/D' → 'D'. */
-export function shortWeightName(w: tf.LayerVariable): string {
-  const parts = w.originalName.split('/');
-  return parts[parts.length - 1];
 }
 
 /** Whether each of `model.trainableWeights` decays, in that order. */

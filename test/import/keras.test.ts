@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DOConv2D } from '../../src/index.js';
+import { DOConv2D, type DOConv2DArgs } from '../../src/index.js';
+import { loadModel } from '../../src/io/loadModel.js';
+import type { KerasDMulSpellings } from '../../src/layers/kerasSpelling.js';
 import { doConvReference } from '../helpers/featureComposition.js';
 import { expectClose, randomNormal } from '../helpers/tolerance.js';
 
@@ -145,20 +147,112 @@ describe('official Keras DOConv2D models load with tf.loadLayersModel', () => {
     });
   }
 
-  it('a DOConv2D whose kernel has the wrong shape fails naming the layer and the weight', async () => {
+  it("a DOConv2D whose kernel has the wrong shape fails naming the layer and the weight (doconv's loader)", async () => {
     const { artifacts } = kerasArtifacts(
       { filters: 6, groups: 1, dMul: 9, kernelShape: [9, 3, 6] },
       1,
     );
-    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
-      /'do_conv2d'.*do_conv2d\/kernel.*\[9,4,6\].*\[9,3,6\]/,
+    await expect(loadModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
+      /DOConv2D 'do_conv2d'.*do_conv2d\/kernel.*\[9,4,6\].*\[9,3,6\]/,
     );
   });
 
-  it('a D with the wrong shape fails naming it', async () => {
+  it("a D with the wrong shape fails naming it (doconv's loader)", async () => {
     const { artifacts } = kerasArtifacts({ filters: 6, groups: 1, dMul: 9, dShape: [9, 9, 3] }, 1);
-    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
+    await expect(loadModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
       /do_conv2d\/D.*\[9,9,4\].*\[9,9,3\]/,
     );
+  });
+
+  it("plain tf.loadLayersModel rejects the same model with tfjs' own message (README, Keras)", async () => {
+    const { artifacts } = kerasArtifacts({ filters: 6, groups: 1, dMul: 9, dShape: [9, 9, 3] }, 1);
+    await expect(tf.loadLayersModel(tf.io.fromMemory(artifacts))).rejects.toThrow(
+      /Shape mismatch: \[9,9,4\] vs\. \[9,9,3\]/,
+    );
+  });
+});
+
+describe("a config in Keras's spelling", () => {
+  const kerasConfig = {
+    name: 'from_keras',
+    filters: 6,
+    kernelSize: [3, 3],
+    padding: 'same',
+    groups: 2,
+    D_mul: 10,
+  };
+
+  it('is normalised once: getConfig writes dMul and no Keras spelling', () => {
+    const layer = DOConv2D.fromConfig(DOConv2D, kerasConfig) as DOConv2D;
+    const config = layer.getConfig();
+    expect(config.dMul).toBe(10);
+    expect(config).not.toHaveProperty('D_mul');
+    expect(config).not.toHaveProperty('DMul');
+  });
+
+  it("chooses the official composition in build() for 1 < groups < inCh, warning through onWarning, and computes Keras's function", () => {
+    const warnings: string[] = [];
+    const args: DOConv2DArgs & KerasDMulSpellings = {
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      groups: 2,
+      D_mul: 10,
+      name: 'from_keras',
+      onWarning: (m) => warnings.push(m),
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const layer = new DOConv2D(args);
+    expect(layer.getConfig().composition).toBe('definition'); // not chosen before build
+    expect(warnings).toEqual([]);
+    layer.build([null, H, W, C]);
+    expect(layer.getConfig().composition).toBe('keras-official');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /'from_keras'.*groups 2 of 4 input channels.*official Keras DOConv2D/,
+    );
+    expect(warn).not.toHaveBeenCalled();
+
+    // The same function as the Keras model loaded from a converted model.json.
+    const w = randomNormal(10 * 2 * 6, 5);
+    const d = randomNormal(9 * 10 * C, 6).map((v) => 0.3 * v);
+    layer.setWeights([
+      tf.tensor3d(Float32Array.from(w), [10, 2, 6]),
+      tf.tensor3d(Float32Array.from(d), [9, 10, C]),
+      tf.zeros([6]),
+    ]);
+    const x = randomNormal(H * W * C, 7);
+    const y = (
+      layer.apply(tf.tensor4d(Float32Array.from(x), [1, H, W, C])) as tf.Tensor
+    ).dataSync();
+    const kernel = officialKerasKernelLoops(
+      Float64Array.from(Float32Array.from(w)),
+      Float64Array.from(Float32Array.from(d)),
+      10,
+      6,
+      2,
+    );
+    const expected = doConvReference({
+      x,
+      xShape: [1, H, W, C],
+      weight: kernel,
+      d: new Float64Array(9 * 9 * C),
+      bias: new Float64Array(6),
+      kernelSize: [3, 3],
+      dMul: 9,
+      filters: 6,
+      groups: 2,
+      strides: [1, 1],
+      dilation: [1, 1],
+      padding: 'same',
+    });
+    expectClose(y, expected.y, 1e-5, 'output');
+  });
+
+  it('without onWarning the warning goes to console.warn, prefixed', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    (DOConv2D.fromConfig(DOConv2D, kerasConfig) as DOConv2D).apply(tf.zeros([1, H, W, C]));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toMatch(/^doconv DOConv2D: layer 'from_keras'/);
   });
 });

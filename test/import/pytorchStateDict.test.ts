@@ -71,7 +71,7 @@ describe('loadPytorchStateDict', () => {
 
   it("warns when the BN epsilon is not PyTorch's", () => {
     const warnings: string[] = [];
-    loadPytorchStateDict(net(1e-3), stateDict(), { map, warn: (w) => warnings.push(w) });
+    loadPytorchStateDict(net(1e-3), stateDict(), { map, onWarning: (w) => warnings.push(w) });
     expect(warnings.join()).toMatch(/'bn'.*epsilon is 0.001, PyTorch's is 0.00001/);
   });
 

@@ -119,7 +119,7 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
     const io = load(`${name}.io.safetensors`);
     const model = build();
     const warnings: string[] = [];
-    const report = loadPytorchStateDict(model, state, { map, warn: (w) => warnings.push(w) });
+    const report = loadPytorchStateDict(model, state, { map, onWarning: (w) => warnings.push(w) });
     expect(report.loaded.sort()).toEqual(Object.values(map).sort());
     // exactly the departing layers are reported
     for (const layer of departing)
@@ -145,7 +145,7 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
     const gradState: Record<string, tf.Tensor> = { ...state };
     for (const key of Object.keys(io))
       if (key.startsWith('grad.') && key !== 'grad.x') gradState[key.slice(5)] = io[key];
-    loadPytorchStateDict(twin, gradState, { map, warn: () => {} });
+    loadPytorchStateDict(twin, gradState, { map, onWarning: () => {} });
     let compared = 0;
     for (const [j, layer] of model.layers.entries()) {
       if (departing.includes(layer.name)) continue;

@@ -194,14 +194,26 @@ describe('memory', () => {
     ).rejects.toThrow(/aborted/);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('a run that fails after folding disposes the folded model too', async () => {
+    await train({ epochs: 1, trainLimit: 64, testLimit: 32 }); // warm-up
+    const before = tf.memory().numTensors;
+    const out = path.join(root(), 'folded-in-the-way');
+    // A file where folded/ goes: the run fails saving the folded model.
+    const blockFolded = () => fs.writeFile(path.join(out, 'folded'), 'in the way');
+    await expect(
+      train({ epochs: 1, trainLimit: 64, testLimit: 32, out, onEpochEnd: blockFolded }),
+    ).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('divergence', () => {
-  it('a NaN loss stops the run with an error naming epoch, step and learning rate', async () => {
+  it('a non-finite loss or gradient stops the run with an error naming epoch, step and learning rate', async () => {
     await expect(
       train({ epochs: 1, trainLimit: 96, testLimit: 32, optimizer: 'sgd', lr: 1e6 }),
     ).rejects.toThrow(
-      /training diverged: the loss is NaN at epoch 1, step \d+ \(learning rate 1000000\); lower the learning rate/,
+      /training diverged: the (loss is (NaN|-?Infinity)|gradient of '.+' has a non-finite value .*) at epoch 1, step \d+ \(learning rate 1000000\);.*not applied.*lower the learning rate/,
     );
   });
 });

@@ -5,13 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/index.js';
-import {
-  createOptimizer,
-  decayMask,
-  shortWeightName,
-  trainEpoch,
-  type LoopConfig,
-} from '../../src/train/index.js';
+import { createOptimizer, decayMask, trainEpoch, type LoopConfig } from '../../src/train/index.js';
+import { shortWeightName } from '../../src/layers/weightNames.js';
 import { randomizeModel } from '../helpers/randomizeModel.js';
 import { tinyModel } from './helpers.js';
 

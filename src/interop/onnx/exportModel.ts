@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { foldModel } from '../../fold/foldModel.js';
 import { replaceFilesAtomically } from '../../io/atomicFiles.js';
 import { fileSystem, MODEL_JSON_NAME, WEIGHTS_BIN_NAME } from '../../io/fileSystemIO.js';
+import { loadModel } from '../../io/loadModel.js';
 // Registers DOConv2D / DODepthwiseConv2D so models using them load.
 import '../../layers/DOConv2D.js';
 import '../../layers/DODepthwiseConv2D.js';
@@ -60,7 +61,7 @@ export async function exportModel(
       `exportModel: outPath must be a non-empty path, got ${JSON.stringify(outPath)}`,
     );
   }
-  const model = await tf.loadLayersModel(fileSystem(inPath));
+  const model = await loadModel(fileSystem(inPath));
   try {
     if (format === 'onnx') {
       const bytes = exportOnnx(model, options.onnx);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { warningSink, type WarningSink } from '../../layers/warnings.js';
 import { DOConvBase } from '../../layers/DOConvBase.js';
 import { ConversionContext, TO_NHWC, type LayerConverter, type Value } from './context.js';
 import { layerConverters } from './converters/index.js';
@@ -18,7 +19,7 @@ export interface ExportOnnxOptions {
    * Receives notes on TF.js behaviour the export reproduces (e.g. a DepthwiseConv2D whose
    * dilationRate TF.js ignores). Default: console.warn.
    */
-  onWarning?: (message: string) => void;
+  onWarning?: WarningSink;
 }
 
 /**
@@ -48,10 +49,7 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
   }
   const batch = batchSize ?? null;
   const graph = new OnnxGraph();
-  const ctx = new ConversionContext(
-    graph,
-    options.onWarning ?? ((m) => console.warn(`doconv exportOnnx: ${m}`)),
-  );
+  const ctx = new ConversionContext(graph, warningSink(options.onWarning, 'exportOnnx'));
   const values = new Map<number, Value>();
 
   // Graph inputs and outputs are named after their layers (a Sequential has no inputNames).

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { findWeight } from '../../layers/weightNames.js';
 
 /** A layer's serialized config, the public way to read what tfjs-layers keeps protected. */
 export function configOf(layer: tf.layers.Layer): tf.serialization.ConfigDict {
@@ -33,10 +34,9 @@ export function requireChannelsLast(
   }
 }
 
-/** The weight whose name ends in `/${shortName}` (e.g. 'kernel', 'moving_mean'), or null. */
+/** The value of the weight with short name `shortName` (e.g. 'kernel', 'moving_mean'), or null. */
 export function weightOf(layer: tf.layers.Layer, shortName: string): tf.Tensor | null {
-  const w = layer.weights.find((v) => v.originalName.split('/').pop() === shortName);
-  return w ? w.read() : null;
+  return findWeight(layer, shortName)?.read() ?? null;
 }
 
 /** Like {@link weightOf}, but the weight must exist. */

@@ -25,6 +25,7 @@ import type {
 } from './protocol.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
 import { startWorker, WorkerHandle } from './workerHandle.js';
+import { allFinite, describeNonFinite, NonFiniteError } from '../nonFinite.js';
 
 export interface ParallelTrainerOptions {
   /**
@@ -94,6 +95,9 @@ export interface ParallelTrainer {
   /** Stops the workers and waits until they have exited. The model stays usable. */
   dispose(): Promise<void>;
 }
+
+/** How long dispose() waits for a worker to exit on its own before terminating it. */
+const DISPOSE_GRACE_MS = 10_000;
 
 async function hostRows(t: tf.Tensor, ranges: Array<[number, number]>): Promise<HostArray[]> {
   if (t.dtype !== 'float32' && t.dtype !== 'int32') {
@@ -195,7 +199,9 @@ export async function createParallelTrainer(
         ? { tw: trainable, nw: nonTrainable }
         : { tw: trainable.map((a) => a.slice()), nw: nonTrainable.map((a) => a.slice()) },
     );
-    const replies = await Promise.all(
+    // Every request settles before the step does (allSettled): a worker that failed must not leave
+    // another one busy, or the next step would be refused. The first failure is the step's error.
+    const settled = await Promise.allSettled(
       active.map(({ w, n }, k) => {
         const { tw, nw } = copies[k];
         const message: ToWorker = {
@@ -213,6 +219,16 @@ export async function createParallelTrainer(
         return handles[w].request<GradsReply>(message, 'grads', transfer);
       }),
     );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const replies = settled.map((r) => (r as PromiseFulfilledResult<GradsReply>).value);
+    // Non-finite loss or gradient: refuse before the BatchNorm statistics are taken over.
+    if (!replies.every((r) => Number.isFinite(r.loss) && r.grads.every(allFinite))) {
+      const loss = replies.find((r) => !Number.isFinite(r.loss))?.loss ?? 0;
+      const names = trainableVars.map((v) => v.originalName);
+      const bad = replies.flatMap((r) => r.grads.map((g, i) => ({ name: names[i], values: g })));
+      throw new NonFiniteError(describeNonFinite(loss, bad));
+    }
     const weights = active.map((s) => s.n / batch);
     tf.tidy(() => {
       nonTrainableVars.forEach((v, i) => {
@@ -283,7 +299,8 @@ export async function createParallelTrainer(
       disposed = true;
       await queue;
       for (const h of handles) h.close();
-      await Promise.all(handles.map((h) => h.exited));
+      // A worker that does not exit on request (wedged in a kernel) is terminated: dispose settles.
+      await Promise.all(handles.map((h) => h.closed(DISPOSE_GRACE_MS)));
     },
   };
 }

@@ -96,6 +96,21 @@ function step(m: StepMessage): void {
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
   const x = toTensor(m.x);
   const y = toTensor(m.y);
+  try {
+    stepOn(net, vars, x, y, m);
+  } finally {
+    // A failing step (bad labels, a kernel error) must leave nothing behind: the next one runs.
+    tf.dispose([x, y]);
+  }
+}
+
+function stepOn(
+  net: tf.LayersModel,
+  vars: tf.Variable[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  m: StepMessage,
+): void {
   let shardLoss = 0;
   let correct: number | null = null;
   // As tfjs-layers' trainOnBatch: mean loss over the shard plus the regularisation penalties, here
@@ -112,7 +127,7 @@ function step(m: StepMessage): void {
   }, vars);
   const out: Float32Array[] = vars.map((v) => grads[v.name].dataSync() as Float32Array);
   const stats = net.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array);
-  tf.dispose([x, y, value, ...Object.values(grads)]);
+  tf.dispose([value, ...Object.values(grads)]);
   const reply: GradsReply = {
     type: 'grads',
     step: m.step,

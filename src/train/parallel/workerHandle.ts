@@ -41,6 +41,7 @@ export class WorkerHandle {
     | { resolve: (m: FromWorker) => void; reject: (e: Error) => void; expect: FromWorker['type'] }
     | undefined;
   private failure: Error | undefined;
+  private closing = false;
   readonly exited: Promise<number>;
 
   constructor(
@@ -60,7 +61,9 @@ export class WorkerHandle {
   private settle(m: FromWorker): void {
     const p = this.pending;
     this.pending = undefined;
-    this.worker.unref();
+    // While closing, stay referenced until the exit: an unref here would let Node end first, and
+    // dispose() would never settle.
+    if (!this.closing) this.worker.unref();
     if (p == null) return;
     if (m.type === 'error') {
       const e = new Error(`doconv parallel worker ${this.index}: ${m.message}`);
@@ -103,8 +106,22 @@ export class WorkerHandle {
 
   /** Asks the worker to dispose its model and exit; `exited` resolves when it has. */
   close(): void {
+    this.closing = true;
     this.worker.ref(); // keep Node alive until the worker has gone
     this.worker.postMessage({ type: 'close' } satisfies ToWorker);
+  }
+
+  /** Resolves once the worker has exited, terminating it if it has not within `graceMs`. */
+  async closed(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMs);
+    });
+    try {
+      if ((await Promise.race([this.exited, late])) === 'late') await this.terminate();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   terminate(): Promise<number> {
