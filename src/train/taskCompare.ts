@@ -16,8 +16,8 @@ import { METRICS_FILE } from './metrics.js';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
-import { startWorkerModule } from './parallel/workerHandle.js';
-import { COMPARED_CONVS, comparisonTable, meanStd, type MeanStd } from './compare.js';
+import { runTaskInWorker } from './runInWorker.js';
+import { COMPARED_CONVS, comparisonTable, inPool, meanStd, type MeanStd } from './compare.js';
 import { machineInfo, type MachineInfo, selectBackend, type BackendChoice } from './environment.js';
 import { hasCheckpoint } from './checkpoint.js';
 import { accuracyCurvesSvg } from './plot.js';
@@ -33,15 +33,6 @@ import {
 } from './taskTraining.js';
 
 type Side = (typeof COMPARED_CONVS)[number];
-
-/** What a task run worker is sent / answers. */
-export interface TaskRunRequest {
-  options: TaskTrainOptions;
-  backend: string;
-}
-export type TaskRunReply =
-  | { type: 'done'; summary: TaskTrainSummary; history: TaskEpochMetrics[] }
-  | { type: 'error'; message: string; stack?: string };
 
 /** Options of {@link compareTaskConvs}. */
 export interface TaskCompareOptions extends Omit<TaskRecipeOptions, 'conv' | 'seed'> {
@@ -163,7 +154,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     };
     if (jobs > 1)
       return {
-        ...(await runInTaskWorker(run, backend, `doconv ${name} ${conv} seed ${seed}`)),
+        ...(await runTaskInWorker(run, backend, `doconv ${name} ${conv} seed ${seed}`)),
         reused: false,
       };
     const r = await trainTaskModel({ ...run, log });
@@ -264,50 +255,6 @@ export function taskComparisonTable(record: TaskComparisonRecord): string {
         }),
     )
     .join('\n');
-}
-
-async function runInTaskWorker(
-  options: TaskTrainOptions,
-  backend: string,
-  name: string,
-): Promise<{ summary: TaskTrainSummary; history: TaskEpochMetrics[] }> {
-  const worker = startWorkerModule(import.meta.url, './taskRunWorker', name);
-  try {
-    return await new Promise((resolve, reject) => {
-      worker.once('message', (m: TaskRunReply) => {
-        if (m.type === 'done') resolve({ summary: m.summary, history: m.history });
-        else {
-          const e = new Error(`${name}: ${m.message}`);
-          if (m.stack != null) e.stack = `${e.message}\n(in the worker) ${m.stack}`;
-          reject(e);
-        }
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`${name}: the worker exited (code ${code})`)));
-      worker.postMessage({ options, backend } satisfies TaskRunRequest);
-    });
-  } finally {
-    await worker.terminate();
-  }
-}
-
-async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: unknown = null;
-  const lane = async () => {
-    while (failure === null && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]);
-      } catch (e) {
-        failure ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failure !== null) throw failure;
-  return results;
 }
 
 async function reusableSummary(
