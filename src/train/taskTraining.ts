@@ -31,6 +31,7 @@ import {
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
 import { METRICS_FILE } from './metrics.js';
+import { describeNonFinite, finiteProbe, NonFiniteError } from './nonFinite.js';
 import {
   CHECKPOINT_DIR,
   FOLDED_DIR,
@@ -546,14 +547,32 @@ async function trainTaskEpoch(
       signal?.throwIfAborted();
       optimizer.learningRate = lrAt(step);
       if (parallel === undefined) {
-        loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => {
-            const out = model.apply(xs, { training: true }) as tf.Tensor;
-            return taskLoss(config.task, ys, out);
-          }, variables);
-          update(variables.map((v) => grads[v.name]));
-          return value.dataSync()[0];
-        });
+        // As the classification loop: a non-finite loss or gradient stops the step before the
+        // update, with the BatchNorm statistics put back (clones share the data, no copy).
+        const statistics = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
+        const before = statistics.map((v) => tf.clone(v));
+        try {
+          loss = tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(() => {
+              const out = model.apply(xs, { training: true }) as tf.Tensor;
+              return taskLoss(config.task, ys, out);
+            }, variables);
+            const gradList = variables.map((v) => grads[v.name]);
+            const [l, probe] = tf.stack([value, finiteProbe(value, gradList)]).dataSync();
+            if (!Number.isFinite(probe)) {
+              statistics.forEach((v, i) => v.assign(before[i]));
+              const named = variables.map((v, i) => ({
+                name: v.name,
+                values: gradList[i].dataSync(),
+              }));
+              throw new NonFiniteError(describeNonFinite(l, named));
+            }
+            update(gradList);
+            return l;
+          });
+        } finally {
+          tf.dispose(before);
+        }
       } else {
         const r = await parallel.gradients(xs, ys);
         try {
@@ -563,13 +582,14 @@ async function trainTaskEpoch(
         }
         loss = r.loss;
       }
+    } catch (e) {
+      if (!(e instanceof NonFiniteError)) throw e;
+      throw new Error(
+        `training diverged: ${e.what} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); ` +
+          `the step was not applied. Lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
+      );
     } finally {
       tf.dispose([xs, ys]);
-    }
-    if (!Number.isFinite(loss)) {
-      throw new Error(
-        `training diverged: the loss is ${loss} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
-      );
     }
     lossSum += loss * size;
     images += size;

@@ -147,6 +147,9 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
         resume: true,
       }),
     ).rejects.toThrow(/settings differ \(batchSize: checkpoint 8, now 4\)/);
+    await expect(
+      trainTaskModel({ ...recipe, model: 'centernet-mini', epochs: 1, optimizer: 'sgd', lr: 1e38 }),
+    ).rejects.toThrow(/training diverged: .* at epoch 1, step \d+ .*the step was not applied/);
     await expect(trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 0 })).rejects.toThrow(
       /epochs must be a positive integer, got 0/,
     );
