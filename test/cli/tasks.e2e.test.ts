@@ -65,6 +65,27 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     expect(got.segmentation.meanIoU).toBeCloseTo(summary.foldedTest.segmentation.meanIoU, 6);
   });
 
+  it('fold --verify checks the folded model on the scenes (DilatedConv2D → Conv2D, BN fused)', async () => {
+    const r = await runCli([
+      'fold',
+      path.join(seg, 'checkpoint'),
+      path.join(root, 'folded2'),
+      '--verify',
+      '4',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.maxAbsLogitDiff).toBeLessThan(1e-3);
+    expect(report.parameters.after).toBeLessThan(report.parameters.before);
+    const saved = JSON.parse(await fs.readFile(path.join(root, 'folded2', 'model.json'), 'utf8'));
+    const classes = saved.modelTopology.config.layers.map(
+      (l: { class_name: string }) => l.class_name,
+    );
+    expect(classes).not.toContain('DilatedConv2D');
+    expect(classes).not.toContain('BatchNormalization');
+  });
+
   it('export --format onnx: onnxruntime gives the TF.js logits on real scenes', async () => {
     const file = path.join(root, 'seg.onnx');
     const r = await runCli(['export', path.join(seg, 'checkpoint'), file, '--format', 'onnx']);
