@@ -16,7 +16,8 @@ export {
 
 // Layers: DO-Conv (groups 1), DO-GConv (1 < groups < inCh), DO-DConv (depthwise).
 export { DOConvBase, type DOArgs } from './layers/DOConvBase.js';
-export { DOConv2D, doConv2d, type DOConv2DArgs } from './layers/DOConv2D.js';
+export { DOConv2D, doConv2d, type DOConv2DArgs, type Composition } from './layers/DOConv2D.js';
+export type { WarningSink } from './layers/warnings.js';
 export {
   DODepthwiseConv2D,
   doDepthwiseConv2d,
@@ -35,6 +36,10 @@ export { officialKerasKernel, officialPytorchKernel } from './algebra/officialCo
 // Folding: DO layers → standard tfjs-layers layers with the same outputs (plus optional BN fusion).
 export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
 export { foldModel, type FoldOptions } from './fold/foldModel.js';
+
+// Loading a saved model with errors that name the layer and weight on a bad file (tf.loadLayersModel
+// reports a bare 'Shape mismatch').
+export { loadModel } from './io/loadModel.js';
 
 // Interop: PyTorch checkpoints in (safetensors + state_dict); ONNX out (DO layers as grouped/dilated
 // Convs, NHWC in and out).

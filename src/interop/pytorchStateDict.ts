@@ -10,6 +10,11 @@ export interface LoadStateDictOptions {
   map: Record<string, string>;
   /** Receives each warning (they are also returned). Default console.warn. */
   onWarning?: WarningSink;
+  /**
+   * Load weights holding NaN or ±Infinity. Default false: such a state_dict is refused, naming the
+   * weights (a diverged checkpoint, not something to deploy).
+   */
+  allowNonFinite?: boolean;
 }
 
 export interface LoadStateDictReport {
@@ -71,7 +76,8 @@ export function loadPytorchStateDict(
   for (const plan of plans) {
     for (const suffix of plan.required) {
       const key = `${plan.prefix}.${suffix}`;
-      if (!(key in tensors)) problems.push(`missing key '${key}' (for layer '${plan.layer.name}')`);
+      if (!Object.hasOwn(tensors, key))
+        problems.push(`missing key '${key}' (for layer '${plan.layer.name}')`);
       consumed.add(key);
     }
     for (const suffix of plan.optional) consumed.add(`${plan.prefix}.${suffix}`);
@@ -109,18 +115,53 @@ export function loadPytorchStateDict(
             `shape mismatch: '${plan.prefix}' gives '${plan.layer.name}/${name}' shape ${JSON.stringify(value.shape)}, ` +
               `the layer has ${JSON.stringify(w.shape)}`,
           );
+        } else if (value.dtype !== w.dtype) {
+          problems.push(
+            `dtype mismatch: '${plan.prefix}' gives '${plan.layer.name}/${name}' ${value.dtype} values, ` +
+              `the layer holds ${w.dtype}`,
+          );
+        } else if (!options.allowNonFinite && !allFinite(value)) {
+          problems.push(
+            `'${plan.prefix}' gives '${plan.layer.name}/${name}' NaN or Infinity values ` +
+              `(a diverged checkpoint? pass allowNonFinite to load it anyway)`,
+          );
         }
       }
     }
     if (problems.length > 0) throw new StateDictError(problems);
-    for (const { plan, weights } of converted)
-      plan.layer.setWeights(plan.layer.weights.map((w) => weights[shortWeightName(w)]));
+    writeAllOrNothing(converted.map(({ plan, weights }) => ({ layer: plan.layer, weights })));
   } finally {
     for (const { weights } of converted) tf.dispose(Object.values(weights));
   }
   const onWarning = warningSink(options.onWarning, 'loadPytorchStateDict');
   for (const warning of warnings) onWarning(warning);
   return { loaded: converted.map(({ plan }) => plan.layer.name), warnings };
+}
+
+/** True when every value of `t` is finite (always for int32 and bool). */
+function allFinite(t: tf.Tensor): boolean {
+  if (t.dtype !== 'float32') return true;
+  return tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0] === 1);
+}
+
+/**
+ * Writes each layer's converted weights; if any write fails (names, shapes and dtypes were checked,
+ * so only something unforeseen), puts back every layer written so far before rethrowing.
+ */
+function writeAllOrNothing(writes: { layer: tf.layers.Layer; weights: Converted }[]): void {
+  const before = writes.map(({ layer }) => layer.getWeights().map((t) => tf.clone(t)));
+  let done = 0;
+  try {
+    for (const { layer, weights } of writes) {
+      layer.setWeights(layer.weights.map((w) => weights[shortWeightName(w)]));
+      done++;
+    }
+  } catch (e) {
+    for (let i = 0; i < done; i++) writes[i].layer.setWeights(before[i]);
+    throw e;
+  } finally {
+    before.forEach((ts) => tf.dispose(ts));
+  }
 }
 
 /** All problems of a state_dict load, listed one per line. */
@@ -235,6 +276,15 @@ function convertDOConv(
     throw new Error(`W has D_mul ${dMul} but the layer has dMul ${layer.dMul}`);
   const groups = layer.convGroups;
   const inChannels = cPerGroup * groups;
+  const dWeight = layer.weights.find((w) => shortWeightName(w) === 'D');
+  const layerChannels = dWeight ? (dWeight.shape[2] as number) : null;
+  if (layerChannels !== null && inChannels !== layerChannels) {
+    // Checked before D and d_diag, whose shapes follow from it: the cause is W.
+    throw new Error(
+      `W ${JSON.stringify(get('W').shape)} has ${cPerGroup} input channels per group (${inChannels} in all, ` +
+        `groups ${groups}) but the layer has ${layerChannels} input channels`,
+    );
+  }
   const dHat = layer.kernelArea > 1 ? checkedDHat(get, layer, inChannels) : null;
   const departs = groups > 1 && (groups < inChannels || F / inChannels > 1) && layer.kernelArea > 1;
   const ourShape = layer.weights[0].shape as number[];

@@ -11,13 +11,25 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+export interface LoadModelOptions {
+  /**
+   * Load weights holding NaN or ±Infinity. Default false: such a model is refused, naming the
+   * weights (it would predict NaN; it is a diverged run, not something to evaluate or deploy).
+   */
+  allowNonFinite?: boolean;
+}
+
 /** Loads the LayersModel `handler` reads (e.g. `fileSystem(path)`, `tf.io.fromMemory(artifacts)`). */
-export async function loadModel(handler: tf.io.IOHandler): Promise<tf.LayersModel> {
-  if (handler.load == null)
+export async function loadModel(
+  handler: tf.io.IOHandler,
+  options: LoadModelOptions = {},
+): Promise<tf.LayersModel> {
+  if (handler == null || typeof handler.load !== 'function')
     throw new Error('loadModel: the IOHandler cannot load (no load method)');
   const artifacts = await handler.load();
+  let model: tf.LayersModel;
   try {
-    return await tf.loadLayersModel({ load: async () => artifacts });
+    model = await tf.loadLayersModel({ load: async () => artifacts });
   } catch (e) {
     const mismatches = await weightShapeMismatches(artifacts);
     if (mismatches.length === 0) throw e;
@@ -27,6 +39,25 @@ export async function loadModel(handler: tf.io.IOHandler): Promise<tf.LayersMode
       { cause: e },
     );
   }
+  if (!options.allowNonFinite) {
+    const bad = nonFiniteWeights(model);
+    if (bad.length > 0) {
+      model.dispose();
+      throw new Error(
+        `the model has NaN or Infinity in ${bad.length} weight(s): ${bad.join(', ')} ` +
+          `(a diverged run? pass allowNonFinite to load it anyway)`,
+      );
+    }
+  }
+  return model;
+}
+
+/** Names of the float weights holding a NaN or ±Infinity. */
+function nonFiniteWeights(model: tf.LayersModel): string[] {
+  return model.weights
+    .filter((w) => w.dtype === 'float32')
+    .filter((w) => tf.tidy(() => !tf.all(tf.isFinite(w.read())).dataSync()[0]))
+    .map((w) => w.originalName);
 }
 
 /** One line per weight whose manifest shape differs from the model's, naming layer and weight. */

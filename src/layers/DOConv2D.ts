@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
 import { conv2dArgs, type Conv2DLayerArgs } from './standardConvArgs.js';
 import { officialKerasKernel } from '../algebra/officialComposition.js';
-import { positiveInt } from './validateArgs.js';
+import { checkArgsObject, positiveInt } from './validateArgs.js';
 import { warningSink, type WarningSink } from './warnings.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** How W and D̂ compose into the conv kernel, see {@link DOConv2DArgs.composition}. */
 export type Composition = 'definition' | 'keras-official';
@@ -47,7 +48,7 @@ export class DOConv2D extends DOConvBase {
   private readonly onWarning: WarningSink;
 
   constructor(args: DOConv2DArgs) {
-    super(args, conv2dArgs(args));
+    super(checkArgsObject('DOConv2D', args), conv2dArgs(args));
     this.filters = positiveInt('filters', args.filters);
     this.groups = positiveInt('groups', args.groups ?? 1);
     if (
@@ -56,7 +57,7 @@ export class DOConv2D extends DOConvBase {
       args.composition !== 'keras-official'
     ) {
       throw new Error(
-        `composition must be 'definition' or 'keras-official', got ${JSON.stringify(args.composition)}`,
+        `composition must be 'definition' or 'keras-official', got ${formatValue(args.composition)}`,
       );
     }
     this.requestedComposition = args.composition;

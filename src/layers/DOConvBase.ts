@@ -21,6 +21,7 @@ import {
   resolveDMul,
 } from './validateArgs.js';
 import { shortWeightName } from './weightNames.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Args both DO layers add to their tf.layers counterpart. */
 export interface DOArgs {
@@ -117,7 +118,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     if (shape.length !== 4) {
       throw new Error(
-        `${this.name}: expects 4D input [batch, height, width, channels], got ${JSON.stringify(shape)}`,
+        `${this.name}: expects 4D input [batch, height, width, channels], got ${formatValue(shape)}`,
       );
     }
     const inChannels = shape[3];
@@ -240,8 +241,8 @@ export abstract class DOConvBase extends tf.layers.Layer {
     own.forEach((w, i) => {
       if (!tf.util.arraysEqual(w.shape as number[], weights[i].shape)) {
         throw new Error(
-          `${this.name}.setWeights: weight '${shortWeightName(w)}' has shape ${JSON.stringify(w.shape)}, ` +
-            `got ${JSON.stringify(weights[i].shape)}`,
+          `${this.name}.setWeights: weight '${shortWeightName(w)}' has shape ${formatValue(w.shape)}, ` +
+            `got ${formatValue(weights[i].shape)}`,
         );
       }
     });

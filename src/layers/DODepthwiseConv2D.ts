@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
 import { depthwiseConv2dArgs, type DepthwiseConv2DLayerArgs } from './standardConvArgs.js';
-import { positiveInt } from './validateArgs.js';
+import { checkArgsObject, positiveInt } from './validateArgs.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Args of {@link DODepthwiseConv2D}: those of tf.layers.depthwiseConv2d, plus DO-Conv's. */
 export interface DODepthwiseConv2DArgs extends DepthwiseConv2DLayerArgs, DOArgs {}
@@ -17,7 +18,13 @@ export class DODepthwiseConv2D extends DOConvBase {
   readonly depthMultiplier: number;
 
   constructor(args: DODepthwiseConv2DArgs) {
-    super(args, depthwiseConv2dArgs(args));
+    super(checkArgsObject('DODepthwiseConv2D', args), depthwiseConv2dArgs(args));
+    if ((args as { groups?: unknown }).groups !== undefined) {
+      throw new Error(
+        `DODepthwiseConv2D has no 'groups' (it is depthwise: one group per input channel), got groups ` +
+          `${formatValue((args as { groups?: unknown }).groups)}; use doConv2d({groups}) for DO-GConv`,
+      );
+    }
     this.depthMultiplier = positiveInt('depthMultiplier', args.depthMultiplier ?? 1);
   }
 

@@ -5,6 +5,7 @@
  * tfjs deserialises a layer with `new cls(config)` (Layer.fromConfig), so the constructor is the one
  * place every config passes through — and nothing after this sees anything but `dMul`.
  */
+import { formatValue } from '../util/formatValue.js';
 
 /** The Keras spellings of `dMul` a config (or plain JavaScript args) may carry. */
 export interface KerasDMulSpellings {
@@ -31,7 +32,7 @@ export function normalizeDMulSpelling(args: { dMul?: number }): NormalizedDMul {
   const keras = [spelled.DMul, spelled.D_mul].filter((v) => v != null);
   const given = [spelled.dMul, ...keras].filter((v) => v != null);
   if (new Set(given).size > 1) {
-    throw new Error(`dMul was given twice with different values: ${JSON.stringify(given)}`);
+    throw new Error(`dMul was given twice with different values: ${formatValue(given)}`);
   }
   return { dMul: given[0], fromKeras: keras.length > 0 };
 }

@@ -1,11 +1,32 @@
 /** Argument checks shared by the DO layers; every message names the argument and its value. */
+import { formatValue } from '../util/formatValue.js';
+
+/**
+ * D has M·N·dMul·C values; past this multiple of M·N (16× the default) the over-parameterization
+ * only costs memory and time (a dMul of 1e6 took 14 s to build), so it is refused.
+ */
+export const MAX_D_MUL_FACTOR = 16;
+
+/** The args of a DO layer's constructor must be an object (a plain `doConv2d()` is a mistake). */
+export function checkArgsObject<T>(layer: string, args: T): T {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new Error(
+      `${layer}: args must be an object such as {filters: 8, kernelSize: 3}, got ${formatValue(args)}`,
+    );
+  }
+  const { useBias } = args as { useBias?: unknown };
+  if (useBias !== undefined && typeof useBias !== 'boolean') {
+    throw new Error(`${layer}: useBias must be true or false, got ${formatValue(useBias)}`);
+  }
+  return args;
+}
 
 export function normalizePair(name: string, value: unknown, fallback: number): [number, number] {
   const raw = value ?? fallback;
   const pair = Array.isArray(raw) ? (raw.length === 1 ? [raw[0], raw[0]] : raw) : [raw, raw];
   if (pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && (v as number) > 0)) {
     throw new Error(
-      `${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`,
+      `${name} must be a positive integer or a pair of them, got ${formatValue(value)}`,
     );
   }
   return pair as [number, number];
@@ -13,7 +34,7 @@ export function normalizePair(name: string, value: unknown, fallback: number): [
 
 export function positiveInt(name: string, value: unknown): number {
   if (!Number.isInteger(value) || (value as number) <= 0) {
-    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+    throw new Error(`${name} must be a positive integer, got ${formatValue(value)}`);
   }
   return value as number;
 }
@@ -23,19 +44,23 @@ export function resolveDMul(value: number | undefined, kernelArea: number): numb
   if (kernelArea === 1) {
     // A 1×1 kernel has no D; the official code forces D_mul = 1.
     if (value != null && value !== 1) {
-      throw new Error(
-        `dMul must be 1 for a 1×1 kernel (it has no D), got ${JSON.stringify(value)}`,
-      );
+      throw new Error(`dMul must be 1 for a 1×1 kernel (it has no D), got ${formatValue(value)}`);
     }
     return 1;
   }
   if (value == null) return kernelArea;
   const dMul = positiveInt('dMul', value);
+  if (dMul > MAX_D_MUL_FACTOR * kernelArea) {
+    throw new Error(
+      `dMul must be at most ${MAX_D_MUL_FACTOR}·M·N = ${MAX_D_MUL_FACTOR * kernelArea} (D holds M·N·dMul·C values), ` +
+        `got ${formatValue(value)}`,
+    );
+  }
   if (dMul < kernelArea) {
     // Paper, Prop. 3: with D_mul < M·N the composition cannot express every conv kernel.
     throw new Error(
       `dMul must be at least the kernel area M·N = ${kernelArea} (smaller loses expressiveness), ` +
-        `got ${JSON.stringify(value)}`,
+        `got ${formatValue(value)}`,
     );
   }
   return dMul;
@@ -47,22 +72,22 @@ export function checkDilationWithStrides(
 ): void {
   if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1)) {
     throw new Error(
-      `strides ${JSON.stringify(strides)} > 1 cannot be combined with dilationRate ` +
-        `${JSON.stringify(dilation)} > 1 (TF.js convolutions reject it)`,
+      `strides ${formatValue(strides)} > 1 cannot be combined with dilationRate ` +
+        `${formatValue(dilation)} > 1 (TF.js convolutions reject it)`,
     );
   }
 }
 
 export function checkChannelsLast(dataFormat: unknown): void {
   if (dataFormat != null && dataFormat !== 'channelsLast') {
-    throw new Error(`dataFormat must be 'channelsLast', got ${JSON.stringify(dataFormat)}`);
+    throw new Error(`dataFormat must be 'channelsLast', got ${formatValue(dataFormat)}`);
   }
 }
 
 export function checkPadding(padding: unknown): 'same' | 'valid' {
   const value = padding ?? 'valid';
   if (value !== 'same' && value !== 'valid') {
-    throw new Error(`padding must be 'same' or 'valid', got ${JSON.stringify(padding)}`);
+    throw new Error(`padding must be 'same' or 'valid', got ${formatValue(padding)}`);
   }
   return value;
 }

@@ -93,7 +93,6 @@ export {
 export {
   decayMask,
   addWeightDecay,
-  shortWeightName,
   KERNEL_WEIGHT_NAMES,
   D_WEIGHT_NAME,
   type DecayOptions,

@@ -13,9 +13,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { shortWeightName } from '../layers/weightNames.js';
 
-// Still part of train/index.ts's exports; the public API is to drop it.
-export { shortWeightName };
-
 /** Short weight names (after the last '/') that count as kernels. */
 export const KERNEL_WEIGHT_NAMES: ReadonlySet<string> = new Set([
   'kernel',

@@ -27,6 +27,8 @@ const ROOT_EXPORTS = [
   // fold
   'foldLayer',
   'foldModel',
+  // io
+  'loadModel',
   // interop
   'readSafetensors',
   'readSafetensorsHeader',

@@ -184,8 +184,8 @@ describe('BatchMatMul with transposed operands (wasm) matches cpu', () => {
     { name: 'dense weight gradient 4608×32 · 32×10', m: 4608, k: 32, n: 10 },
     { name: 'dense input gradient', m: 32, k: 10, n: 4608 },
     { name: 'square-ish', m: 7, k: 5, n: 6 },
-    // Batched products go to wasm's own kernel. (A plain JS loop for the small ones was measured
-    // and rejected: 113 µs vs wasm's 59 µs for DO-Conv's 32 × [9×9]·[9×8] composition.)
+    // Batched products go to wasm's own kernel (a plain JS loop for the small ones was measured
+    // slower; results/README.md#engine-notes).
     { name: "batched (wasm's own kernel)", m: 3, k: 4, n: 5, batch: 2 },
     { name: 'DO-Conv composition 32 × [9×9]·[9×8]', m: 9, k: 9, n: 8, batch: 32 },
     { name: 'b broadcast over the batch', m: 4, k: 3, n: 5, batch: 3, batchB: 1 },

@@ -217,7 +217,7 @@ describe('a small CNN follows the same loss curve on wasm as on cpu', () => {
   });
 });
 
-/** Tiny (~4 ms a step) but touching every doconv wasm kernel and gradient, and a DO-Conv layer. */
+/** Tiny (a 1 000-step test stays fast) but touching every doconv wasm kernel and gradient, and a DO-Conv layer. */
 function tinyNet(): tf.LayersModel {
   const m = tf.sequential();
   m.add(doConv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, padding: 'same' }));

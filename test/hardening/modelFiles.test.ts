@@ -9,6 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confinedPath, fileSystem } from '../../src/io/fileSystemIO.js';
+import { loadModel } from '../../src/io/loadModel.js';
 import { makeTempDir } from '../io/helpers.js';
 
 let root: string;
@@ -77,5 +78,28 @@ describe('weightsManifest paths', () => {
     await expect(tf.loadLayersModel(fileSystem(path.join(dir, 'model.json')))).rejects.toThrow(
       /cannot read weights file .*sub .*listed in/,
     );
+  });
+});
+
+describe('non-finite weights', () => {
+  it('loadModel refuses a model with a NaN weight, naming it; allowNonFinite loads it', async () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 2, inputShape: [3], name: 'd' })],
+    });
+    const [kernel] = model.getWeights();
+    const nanBias = tf.tensor1d([0, NaN]);
+    model.setWeights([kernel, nanBias]);
+    const dir = path.join(root, 'nan-model');
+    await model.save(fileSystem(dir));
+    nanBias.dispose();
+    model.dispose();
+    const tensors = tf.memory().numTensors;
+    await expect(loadModel(fileSystem(dir))).rejects.toThrow(
+      /NaN or Infinity in 1 weight\(s\): d\/bias/,
+    );
+    expect(tf.memory().numTensors).toBe(tensors);
+    const loaded = await loadModel(fileSystem(dir), { allowNonFinite: true });
+    expect(Number.isNaN(loaded.getWeights()[1].dataSync()[1])).toBe(true);
+    loaded.dispose();
   });
 });

@@ -127,6 +127,15 @@ function convert(
         `(supported: ${Object.keys(layerConverters).join(', ')})`,
     );
   }
+  // A pooling window or valid conv larger than its input gives TF.js an empty output; ONNX operators
+  // would compute a 1×1 one instead. Refuse rather than export a model that disagrees with TF.js.
+  const empty = outputShapes.find((shape) => shape.some((d) => d === 0));
+  if (empty) {
+    throw new Error(
+      `exportOnnx: ${describeLayer(layer)} produces an empty output ${JSON.stringify(empty)} ` +
+        `(its window is larger than its input); TF.js returns no values there and ONNX cannot express that`,
+    );
+  }
   try {
     return converter({ layer, inputs, outputShapes: outputShapes as Dim[][] }, ctx);
   } catch (error) {
