@@ -6,6 +6,7 @@
  */
 import { convertIndexedToRgb, decode } from 'fast-png';
 import { IGNORE_LABEL, type SceneSet } from './scenes.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** One `images` entry of a COCO file. */
 export interface CocoImage {
@@ -41,17 +42,17 @@ function isFiniteNumber(v: unknown): v is number {
  */
 export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'): CocoAnnotations {
   if (typeof json !== 'object' || json === null)
-    fail(where, `expected a JSON object, got ${JSON.stringify(json)}`);
+    fail(where, `expected a JSON object, got ${formatValue(json)}`);
   const root = json as Record<string, unknown>;
   for (const key of ['images', 'annotations', 'categories']) {
     if (!Array.isArray(root[key]))
-      fail(where, `"${key}" must be an array, got ${JSON.stringify(root[key])}`);
+      fail(where, `"${key}" must be an array, got ${formatValue(root[key])}`);
   }
   const categories = (root.categories as Record<string, unknown>[]).map((c, i) => {
     if (!Number.isInteger(c.id) || typeof c.name !== 'string') {
       fail(
         where,
-        `categories[${i}] needs an integer "id" and a string "name", got ${JSON.stringify(c)}`,
+        `categories[${i}] needs an integer "id" and a string "name", got ${formatValue(c)}`,
       );
     }
     return { id: c.id as number, name: c.name as string };
@@ -63,7 +64,7 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
     if (!Number.isInteger(im.id) || typeof im.file_name !== 'string') {
       fail(
         where,
-        `images[${i}] needs an integer "id" and a string "file_name", got ${JSON.stringify(im)}`,
+        `images[${i}] needs an integer "id" and a string "file_name", got ${formatValue(im)}`,
       );
     }
     return {
@@ -81,20 +82,20 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
     if (!Array.isArray(bbox) || bbox.length !== 4 || !bbox.every(isFiniteNumber)) {
       fail(
         where,
-        `annotations[${i}].bbox must be [x, y, width, height] numbers, got ${JSON.stringify(a.bbox)}`,
+        `annotations[${i}].bbox must be [x, y, width, height] numbers, got ${formatValue(a.bbox)}`,
       );
     }
     const [x, y, w, h] = bbox as number[];
     if (w < 0 || h < 0)
-      fail(where, `annotations[${i}].bbox has a negative size: ${JSON.stringify(bbox)}`);
+      fail(where, `annotations[${i}].bbox has a negative size: ${formatValue(bbox)}`);
     const list = boxes.get(a.image_id as number);
     if (!list)
-      fail(where, `annotations[${i}].image_id ${JSON.stringify(a.image_id)} is not in "images"`);
+      fail(where, `annotations[${i}].image_id ${formatValue(a.image_id)} is not in "images"`);
     const classIndex = classOfCategory.get(a.category_id as number);
     if (classIndex === undefined) {
       fail(
         where,
-        `annotations[${i}].category_id ${JSON.stringify(a.category_id)} is not in "categories"`,
+        `annotations[${i}].category_id ${formatValue(a.category_id)} is not in "categories"`,
       );
     }
     if (a.iscrowd === 1) return;

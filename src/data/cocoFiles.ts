@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cocoSceneSet, parseCocoAnnotations } from './coco.js';
 import type { SceneSet } from './scenes.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Options of {@link loadCocoFolder}. */
 export interface CocoFolderOptions {
@@ -23,7 +24,7 @@ function readFile(file: string, what: string): Uint8Array {
   try {
     return new Uint8Array(fs.readFileSync(file));
   } catch (e) {
-    throw new Error(`${what} ${JSON.stringify(file)} cannot be read: ${(e as Error).message}`);
+    throw new Error(`${what} ${formatValue(file)} cannot be read: ${(e as Error).message}`);
   }
 }
 
@@ -35,7 +36,7 @@ export function loadCocoFolder(opts: CocoFolderOptions): SceneSet {
     json = JSON.parse(text);
   } catch (e) {
     throw new Error(
-      `annotations file ${JSON.stringify(opts.annotations)} is not JSON: ${(e as Error).message}`,
+      `annotations file ${formatValue(opts.annotations)} is not JSON: ${(e as Error).message}`,
     );
   }
   const maskDir = opts.maskDir;

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, mixSeeds, permutation } from './prng.js';
 import { checkSceneSet, type SceneSet } from './scenes.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** The two dense tasks. */
 export type DenseTask = 'segmentation' | 'detection';
@@ -58,7 +59,7 @@ export function detectionTargets(
   stride = 4,
 ): { data: Float32Array; shape: [number, number, number, number] } {
   if (!set.boxes)
-    throw new Error(`detectionTargets: scene set ${JSON.stringify(set.name)} has no boxes`);
+    throw new Error(`detectionTargets: scene set ${formatValue(set.name)} has no boxes`);
   if (set.height % stride !== 0 || set.width % stride !== 0) {
     throw new Error(
       `detectionTargets: stride ${stride} must divide the image size ${set.height}×${set.width}`,
@@ -125,7 +126,7 @@ export function makeSceneBatch(
     const k = indices[i];
     if (!Number.isInteger(k) || k < 0 || k >= set.count) {
       throw new Error(
-        `makeSceneBatch(${JSON.stringify(set.name)}): index ${k} is outside 0..${set.count - 1}`,
+        `makeSceneBatch(${formatValue(set.name)}): index ${k} is outside 0..${set.count - 1}`,
       );
     }
     const src = set.images.subarray(k * per, (k + 1) * per);
@@ -135,9 +136,7 @@ export function makeSceneBatch(
   if (opts.task === 'segmentation') {
     if (!set.masks) {
       xs.dispose();
-      throw new Error(
-        `makeSceneBatch: scene set ${JSON.stringify(set.name)} has no masks to segment`,
-      );
+      throw new Error(`makeSceneBatch: scene set ${formatValue(set.name)} has no masks to segment`);
     }
     const labels = new Int32Array(size * H * W);
     for (let i = 0; i < size; i++) {
@@ -148,7 +147,7 @@ export function makeSceneBatch(
   if (opts.task !== 'detection') {
     xs.dispose();
     throw new Error(
-      `makeSceneBatch: task must be 'segmentation' or 'detection', got ${JSON.stringify(opts.task)}`,
+      `makeSceneBatch: task must be 'segmentation' or 'detection', got ${formatValue(opts.task)}`,
     );
   }
   try {
@@ -163,7 +162,7 @@ export function makeSceneBatch(
 /** How many batches {@link sceneBatches} yields. */
 export function sceneBatchCount(count: number, batchSize: number): number {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batchSize must be a positive integer, got ${JSON.stringify(batchSize)}`);
+    throw new Error(`batchSize must be a positive integer, got ${formatValue(batchSize)}`);
   }
   return Math.ceil(count / batchSize);
 }

@@ -14,6 +14,7 @@
  */
 import type { Dataset } from './dataset.js';
 import { createUint32Rng, uint32Below } from './prng.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Boxes of a scene set: per scene a run of boxes, [x0, y0, x1, y1) in pixels (x1, y1 exclusive). */
 export interface SceneBoxes {
@@ -82,7 +83,7 @@ export const IGNORE_LABEL = 255;
 function checkInt(what: string, v: number, lo: number, hi = Infinity): void {
   if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new Error(
-      `generateScenes: ${what} must be an integer in ${lo}..${hi === Infinity ? '∞' : hi}, got ${JSON.stringify(v)}`,
+      `generateScenes: ${what} must be an integer in ${lo}..${hi === Infinity ? '∞' : hi}, got ${formatValue(v)}`,
     );
   }
 }
@@ -111,14 +112,14 @@ export function generateScenes(source: Dataset, opts: SceneOptions): SceneSet {
   checkInt('seed', opts.seed, -(2 ** 31), 2 ** 32 - 1);
   if (source.channels !== 1) {
     throw new Error(
-      `generateScenes: source ${JSON.stringify(source.name)} must have 1 channel, got ${source.channels}`,
+      `generateScenes: source ${formatValue(source.name)} must have 1 channel, got ${source.channels}`,
     );
   }
   if (source.count < 1)
-    throw new Error(`generateScenes: source ${JSON.stringify(source.name)} is empty`);
+    throw new Error(`generateScenes: source ${formatValue(source.name)} is empty`);
   if (source.numClasses > 254) {
     throw new Error(
-      `generateScenes: source ${JSON.stringify(source.name)} has ${source.numClasses} classes; at most 254 fit a byte mask`,
+      `generateScenes: source ${formatValue(source.name)} has ${source.numClasses} classes; at most 254 fit a byte mask`,
     );
   }
   const rng = createUint32Rng(opts.seed);
@@ -212,7 +213,7 @@ function overlapWithin(a: number[], b: number[], percent: number): boolean {
 
 /** Throws unless `set` is internally consistent (array lengths, class ranges, boxes inside the image). */
 export function checkSceneSet(set: SceneSet): void {
-  const where = `scene set ${JSON.stringify(set.name)}`;
+  const where = `scene set ${formatValue(set.name)}`;
   const area = set.height * set.width;
   if (set.images.length !== set.count * area * set.channels) {
     throw new Error(
@@ -263,7 +264,7 @@ export function sliceScenes(set: SceneSet, start: number, end = set.count): Scen
     end > set.count
   ) {
     throw new Error(
-      `sliceScenes(${JSON.stringify(set.name)}): need 0 ≤ start ≤ end ≤ ${set.count}, got start=${start}, end=${end}`,
+      `sliceScenes(${formatValue(set.name)}): need 0 ≤ start ≤ end ≤ ${set.count}, got start=${start}, end=${end}`,
     );
   }
   const area = set.height * set.width;

@@ -13,6 +13,7 @@ import {
   convOutputLength,
   normalizePair,
 } from './validateArgs.js';
+import { formatValue } from '../util/formatValue.js';
 
 /**
  * A plain Conv2D (args, weights and config of tf.layers.conv2d) computed the way doconv's DO layers
@@ -46,7 +47,7 @@ export class DilatedConv2D extends tf.layers.Layer {
     checkDilationWithStrides(this.strides, this.dilationRate);
     if (!Number.isInteger(args.filters) || args.filters < 1) {
       throw new Error(
-        `DilatedConv2D: filters must be a positive integer, got ${JSON.stringify(args.filters)}`,
+        `DilatedConv2D: filters must be a positive integer, got ${formatValue(args.filters)}`,
       );
     }
     this.filters = args.filters;
@@ -63,7 +64,7 @@ export class DilatedConv2D extends tf.layers.Layer {
     const inChannels = shape[3];
     if (shape.length !== 4 || inChannels == null) {
       throw new Error(
-        `${this.name}: expects 4D input [batch, height, width, channels] with known channels, got ${JSON.stringify(shape)}`,
+        `${this.name}: expects 4D input [batch, height, width, channels] with known channels, got ${formatValue(shape)}`,
       );
     }
     const kernel = this.standard.kernel;

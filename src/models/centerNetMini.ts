@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { apply, batchNorm, relu } from './graph.js';
 import { SeededInitializers } from './initializers.js';
 import type { ZooBuilderOptions } from './types.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Input pixels per heatmap cell. */
 export const CENTERNET_OUTPUT_STRIDE = 4;
@@ -27,7 +28,7 @@ export function centerNetMini(options: ZooBuilderOptions): tf.LayersModel {
   const [h, w] = options.inputShape;
   if (h % 8 !== 0 || w % 8 !== 0) {
     throw new Error(
-      `centernet-mini: inputShape height and width must be multiples of 8, got ${JSON.stringify(options.inputShape)}`,
+      `centernet-mini: inputShape height and width must be multiples of 8, got ${formatValue(options.inputShape)}`,
     );
   }
   const init = new SeededInitializers(options.seed);

@@ -3,6 +3,7 @@ import { doConv2d } from '../layers/DOConv2D.js';
 import { doDepthwiseConv2d } from '../layers/DODepthwiseConv2D.js';
 import { dilatedConv2d } from '../layers/DilatedConv2D.js';
 import type { Conv2DLayerArgs, DepthwiseConv2DLayerArgs } from '../layers/standardConvArgs.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Which convolution a zoo model is built with: plain tf.layers convs, or DO-Conv / DO-DConv. */
 export type ConvKind = 'conv' | 'doconv';
@@ -47,7 +48,7 @@ export function kernelArea(kernelSize: number | number[]): number {
 export function convFactory(kind: ConvKind): ConvFactory {
   if (!convKinds.includes(kind)) {
     throw new Error(
-      `convFactory: kind must be one of ${convKinds.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(kind)}`,
+      `convFactory: kind must be one of ${convKinds.map((k) => `'${k}'`).join(', ')}, got ${formatValue(kind)}`,
     );
   }
   const over = kind === 'doconv';
@@ -66,7 +67,7 @@ export function convFactory(kind: ConvKind): ConvFactory {
       if (over && kernelArea(args.kernelSize) > 1) return doDepthwiseConv2d(withInit);
       if (isDilated(args.dilationRate)) {
         throw new Error(
-          `convFactory('conv').depthwiseConv2d: dilationRate ${JSON.stringify(args.dilationRate)} is not supported (tf.layers.depthwiseConv2d ignores it); use 'doconv' or an undilated depthwise conv`,
+          `convFactory('conv').depthwiseConv2d: dilationRate ${formatValue(args.dilationRate)} is not supported (tf.layers.depthwiseConv2d ignores it); use 'doconv' or an undilated depthwise conv`,
         );
       }
       return tf.layers.depthwiseConv2d(withInit);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CENTERNET_OUTPUT_STRIDE } from './centerNetMini.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Options of {@link decodeDetections}. */
 export interface DecodeOptions {
@@ -34,7 +35,7 @@ export function splitDetectionHeads(heads: tf.Tensor4D): {
   const k = heads.shape[3] - 4;
   if (heads.rank !== 4 || k < 1) {
     throw new Error(
-      `splitDetectionHeads: heads must be [batch, height, width, classes + 4] with classes ≥ 1, got ${JSON.stringify(heads.shape)}`,
+      `splitDetectionHeads: heads must be [batch, height, width, classes + 4] with classes ≥ 1, got ${formatValue(heads.shape)}`,
     );
   }
   const [heatmap, size, offset] = tf.split(heads, [k, 2, 2], 3) as tf.Tensor4D[];
@@ -53,7 +54,7 @@ export function decodeDetections(heads: tf.Tensor4D, opts: DecodeOptions = {}): 
   const k = Math.min(opts.topK ?? 20, h * w * numClasses);
   if (!Number.isInteger(k) || k < 1) {
     throw new Error(
-      `decodeDetections: topK must be a positive integer, got ${JSON.stringify(opts.topK)}`,
+      `decodeDetections: topK must be a positive integer, got ${formatValue(opts.topK)}`,
     );
   }
   return tf.tidy(() => {

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { apply, batchNorm, relu } from './graph.js';
 import { SeededInitializers } from './initializers.js';
 import type { ZooBuilderOptions } from './types.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** The backbone's output stride: the feature map is input/8 on each side. */
 export const DEEPLAB_OUTPUT_STRIDE = 8;
@@ -44,7 +45,7 @@ export function deeplabMini(
   const [h, w] = options.inputShape;
   if (h % DEEPLAB_OUTPUT_STRIDE !== 0 || w % DEEPLAB_OUTPUT_STRIDE !== 0) {
     throw new Error(
-      `deeplab-mini: inputShape height and width must be multiples of ${DEEPLAB_OUTPUT_STRIDE}, got ${JSON.stringify(options.inputShape)}`,
+      `deeplab-mini: inputShape height and width must be multiples of ${DEEPLAB_OUTPUT_STRIDE}, got ${formatValue(options.inputShape)}`,
     );
   }
   const [c1, c2, c3] = extra.widths ?? [16, 32, 64];

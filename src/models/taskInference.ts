@@ -11,6 +11,7 @@ import {
   type DecodeOptions,
   type Detection,
 } from './decodeDetections.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** An image: bytes H×W×C with its shape, or a float tensor [H, W, C] (scaled as in training). */
 export type TaskImage =
@@ -23,7 +24,7 @@ function imageBatch(model: tf.LayersModel, image: TaskImage, where: string): tf.
     image instanceof tf.Tensor ? image.shape : [image.height, image.width, image.channels];
   if (shape[0] !== h || shape[1] !== w || shape[2] !== c) {
     throw new Error(
-      `${where}: the image is ${JSON.stringify(shape)}, model ${model.name} takes ${JSON.stringify([h, w, c])}`,
+      `${where}: the image is ${formatValue(shape)}, model ${model.name} takes ${formatValue([h, w, c])}`,
     );
   }
   return tf.tidy(() => {

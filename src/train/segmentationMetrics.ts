@@ -10,6 +10,8 @@
  * appears in neither is left out (null). Labels ≥ numClasses (255 = ignore) are skipped.
  */
 
+import { formatValue } from '../util/formatValue.js';
+
 /** The scores a confusion matrix gives. */
 export interface SegmentationScores {
   /** IoU per class (background included), null where the class is absent from truth and predictions. */
@@ -30,7 +32,7 @@ export class ConfusionMatrix {
   constructor(readonly numClasses: number) {
     if (!Number.isInteger(numClasses) || numClasses < 1) {
       throw new Error(
-        `ConfusionMatrix: numClasses must be a positive integer, got ${JSON.stringify(numClasses)}`,
+        `ConfusionMatrix: numClasses must be a positive integer, got ${formatValue(numClasses)}`,
       );
     }
     this.counts = new Float64Array(numClasses * numClasses);

@@ -31,6 +31,7 @@ import {
   type TaskTrainOptions,
   type TaskTrainSummary,
 } from './taskTraining.js';
+import { formatValue } from '../util/formatValue.js';
 
 type Side = (typeof COMPARED_CONVS)[number];
 
@@ -104,12 +105,12 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
   const seeds = opts.seeds ?? Array.from({ length: opts.runs ?? 3 }, (_, i) => i + 1);
   if (seeds.length === 0 || !seeds.every(Number.isInteger)) {
     throw new Error(
-      `runs must be a positive integer (seeds 1..runs), got seeds ${JSON.stringify(seeds)}`,
+      `runs must be a positive integer (seeds 1..runs), got seeds ${formatValue(seeds)}`,
     );
   }
   const jobs = opts.jobs ?? 1;
   if (!(Number.isInteger(jobs) && jobs >= 1)) {
-    throw new Error(`jobs must be an integer ≥ 1, got ${JSON.stringify(opts.jobs)}`);
+    throw new Error(`jobs must be an integer ≥ 1, got ${formatValue(opts.jobs)}`);
   }
   const { out, command, log, onRunEnd } = opts;
   const recipe = omit(opts, [

@@ -8,13 +8,14 @@
  *   object centres, everything divided by the number of objects (at least 1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { formatValue } from '../util/formatValue.js';
 
 /** Mean cross-entropy of int32 labels [B, H, W] against logits [B, H, W, K], ignoring labels ≥ K. */
 export function pixelCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Scalar {
   const k = logits.shape[logits.rank - 1];
   if (labels.rank !== logits.rank - 1 || labels.shape.some((d, i) => d !== logits.shape[i])) {
     throw new Error(
-      `pixelCrossEntropy: labels ${JSON.stringify(labels.shape)} must be logits ${JSON.stringify(logits.shape)} without the class axis`,
+      `pixelCrossEntropy: labels ${formatValue(labels.shape)} must be logits ${formatValue(logits.shape)} without the class axis`,
     );
   }
   return tf.tidy(() => {
@@ -50,7 +51,7 @@ export function centerNetLossTerms(targets: tf.Tensor, heads: tf.Tensor): Center
     targets.shape.slice(0, 3).some((d, i) => d !== heads.shape[i])
   ) {
     throw new Error(
-      `centerNetLoss: targets ${JSON.stringify(targets.shape)} must be heads ${JSON.stringify(heads.shape)} with one more channel (classes + 5)`,
+      `centerNetLoss: targets ${formatValue(targets.shape)} must be heads ${formatValue(heads.shape)} with one more channel (classes + 5)`,
     );
   }
   return tf.tidy(() => {

@@ -49,6 +49,7 @@ import {
 import { checkSchedule, learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
 import { evaluateTask, taskLoss, type TaskEvaluation } from './taskEvaluate.js';
 import { addWeightDecay, decayMask } from './weightDecay.js';
+import { formatValue } from '../util/formatValue.js';
 
 /** Where a task run's scenes come from. */
 export const TASK_DATASETS = ['mnist-scenes'] as const;
@@ -211,7 +212,7 @@ interface TaskState {
 
 function positiveInt(key: string, v: unknown): number {
   if (!Number.isInteger(v) || (v as number) < 1) {
-    throw new Error(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    throw new Error(`${key} must be a positive integer, got ${formatValue(v)}`);
   }
   return v as number;
 }
@@ -224,29 +225,29 @@ export function resolveTaskConfig(
   const task = zooModelTask(opts.model);
   if (task === 'classification') {
     throw new Error(
-      `model ${JSON.stringify(opts.model)} is a classifier; the task trainer takes segmentation or detection models (deeplab-mini, centernet-mini)`,
+      `model ${formatValue(opts.model)} is a classifier; the task trainer takes segmentation or detection models (deeplab-mini, centernet-mini)`,
     );
   }
   void info;
   const conv = opts.conv ?? 'doconv';
   if (!convKinds.includes(conv)) {
     throw new Error(
-      `conv must be ${convKinds.map((k) => `'${k}'`).join(' or ')}, got ${JSON.stringify(conv)}`,
+      `conv must be ${convKinds.map((k) => `'${k}'`).join(' or ')}, got ${formatValue(conv)}`,
     );
   }
   const dataset = opts.train ? opts.train.name : (opts.dataset ?? 'mnist-scenes');
   if (!opts.train && !TASK_DATASETS.includes(dataset as TaskDatasetName)) {
     throw new Error(
-      `dataset must be ${TASK_DATASETS.join(', ')} for ${task} (or pass train and test scene sets), got ${JSON.stringify(dataset)}`,
+      `dataset must be ${TASK_DATASETS.join(', ')} for ${task} (or pass train and test scene sets), got ${formatValue(dataset)}`,
     );
   }
   const kind = opts.optimizer ?? 'adam';
   if (kind !== 'adam' && kind !== 'sgd') {
-    throw new Error(`optimizer must be 'adam' or 'sgd', got ${JSON.stringify(kind)}`);
+    throw new Error(`optimizer must be 'adam' or 'sgd', got ${formatValue(kind)}`);
   }
   const lr = opts.lr ?? (kind === 'adam' ? 0.002 : 0.02);
   if (!(Number.isFinite(lr) && lr > 0))
-    throw new Error(`lr must be a positive number, got ${JSON.stringify(lr)}`);
+    throw new Error(`lr must be a positive number, got ${formatValue(lr)}`);
   const optimizer: OptimizerSpec =
     kind === 'adam'
       ? { kind, learningRate: lr }
@@ -255,15 +256,14 @@ export function resolveTaskConfig(
   checkSchedule(schedule);
   const scheduleUnit = opts.scheduleUnit ?? 'step';
   if (scheduleUnit !== 'step' && scheduleUnit !== 'epoch') {
-    throw new Error(`scheduleUnit must be 'epoch' or 'step', got ${JSON.stringify(scheduleUnit)}`);
+    throw new Error(`scheduleUnit must be 'epoch' or 'step', got ${formatValue(scheduleUnit)}`);
   }
   const weightDecay = opts.weightDecay ?? 0;
   if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) {
-    throw new Error(`weightDecay must be a number ≥ 0, got ${JSON.stringify(weightDecay)}`);
+    throw new Error(`weightDecay must be a number ≥ 0, got ${formatValue(weightDecay)}`);
   }
   const seed = opts.seed ?? 1;
-  if (!Number.isInteger(seed))
-    throw new Error(`seed must be an integer, got ${JSON.stringify(seed)}`);
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${formatValue(seed)}`);
   return {
     model: opts.model,
     task,
@@ -340,7 +340,7 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
       ckpt.optimizer.dispose();
       const list = differ.map(
         (k) =>
-          `${k}: checkpoint ${JSON.stringify(ckpt.state.config[k])}, now ${JSON.stringify(config[k])}`,
+          `${k}: checkpoint ${formatValue(ckpt.state.config[k])}, now ${formatValue(config[k])}`,
       );
       throw new Error(
         differ.length > 0
