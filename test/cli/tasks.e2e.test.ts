@@ -125,6 +125,22 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     expect(await fs.readFile(path.join(out, 'centernet-mini.svg'), 'utf8')).toContain(
       'AP@[.5:.95]',
     );
+    // The DO-Conv detector exports as standard TF.js layers (DO-DConv folded, BN fused).
+    const tfjsOut = path.join(root, 'det-tfjs');
+    const e = await runCli([
+      'export',
+      path.join(out, 'runs', 'doconv-seed1', 'checkpoint'),
+      tfjsOut,
+      '--format',
+      'tfjs',
+    ]);
+    expect(e.code, e.err).toBe(0);
+    const saved = JSON.parse(await fs.readFile(path.join(tfjsOut, 'model.json'), 'utf8'));
+    const classes: string[] = saved.modelTopology.config.layers.map(
+      (l: { class_name: string }) => l.class_name,
+    );
+    expect(classes.filter((c) => c.startsWith('DO') || c === 'BatchNormalization')).toEqual([]);
+    expect(classes).toContain('DepthwiseConv2D');
   }, 120_000);
 
   it('refuses a task that does not match the model, a preset with a dense model, and unused flags', async () => {
