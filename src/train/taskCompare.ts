@@ -226,7 +226,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
       { label: 'DO-Conv', color: '#d62728', runs: curves.doconv },
     ],
     {
-      title: `${name} on ${shared.dataset}: test ${headline} per epoch, ${seeds.length} seed${seeds.length > 1 ? 's' : ''} each`,
+      title: `${shared.model} on ${shared.dataset}: test ${headline} per epoch, ${seeds.length} seed${seeds.length > 1 ? 's' : ''} each`,
       yLabel: `test ${headline} (%)`,
     },
   );
