@@ -28,11 +28,25 @@ const DEFAULT_TASK_MODEL = { segmentation: 'deeplab-mini', detection: 'centernet
  * The task of a run from --task and --model: the model's own, checked against --task; with --task
  * alone, that task's default model. Returns null for classification (the classifier trainer).
  */
-export function resolveTask(flags: { task?: ZooTask; model?: string; preset?: string }): {
+export function resolveTask(flags: {
+  task?: ZooTask;
+  model?: string;
+  preset?: string;
+  dataset?: string;
+}): {
   task: 'segmentation' | 'detection';
   model: string;
 } | null {
   if (flags.model === undefined) {
+    if (
+      flags.dataset === 'mnist-scenes' &&
+      flags.task === undefined &&
+      flags.preset === undefined
+    ) {
+      throw new InvalidArgumentError(
+        '--dataset mnist-scenes needs a segmentation or detection model: --task segmentation|detection, or --model deeplab-mini|centernet-mini',
+      );
+    }
     if (flags.task === undefined || flags.task === 'classification') return null;
     return { task: flags.task, model: DEFAULT_TASK_MODEL[flags.task] };
   }
@@ -55,7 +69,7 @@ export function resolveTask(flags: { task?: ZooTask; model?: string; preset?: st
 export function taskRecipeFromFlags(f: RecipeFlags, model: string): TaskRecipeOptions {
   const unsupported = (
     [
-      ['--dataset', f.dataset],
+      ['--dataset', f.dataset === 'mnist-scenes' ? undefined : f.dataset],
       ['--data-dir', f.dataDir],
       ['--holdout', f.holdout],
       ['--augment', f.augment],

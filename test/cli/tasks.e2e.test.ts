@@ -35,7 +35,20 @@ beforeAll(async () => {
   root = await tempDir('cli-tasks');
   seg = path.join(root, 'seg');
   trained = await spawnCli(
-    ['train', '--task', 'segmentation', '--conv', 'conv', ...small, '--workers', '2', '--out', seg],
+    [
+      'train',
+      '--task',
+      'segmentation',
+      '--dataset',
+      'mnist-scenes',
+      '--conv',
+      'conv',
+      ...small,
+      '--workers',
+      '2',
+      '--out',
+      seg,
+    ],
     180_000,
   );
 }, 200_000);
@@ -168,5 +181,19 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     ]);
     expect(b.code).toBe(1);
     expect(b.err).toContain('--dataset: not used by deeplab-mini');
+    const c = await runCli(['train', '--dataset', 'mnist-scenes', '--out', path.join(root, 'x')]);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain('--dataset mnist-scenes needs a segmentation or detection model');
+    const d = await runCli([
+      'train',
+      '--model',
+      'resnet-20',
+      '--dataset',
+      'mnist-scenes',
+      '--out',
+      path.join(root, 'x'),
+    ]);
+    expect(d.code).toBe(1);
+    expect(d.err).toContain('dataset "mnist-scenes" is for the segmentation and detection models');
   });
 });

@@ -155,3 +155,12 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
     );
   });
 });
+
+describe('the classification trainer refuses the task models', () => {
+  it('trainModel({model: deeplab-mini}) names the task trainer', async () => {
+    const { trainModel } = await import('../../src/node.js');
+    await expect(trainModel({ model: 'deeplab-mini', epochs: 1 })).rejects.toThrow(
+      /"deeplab-mini" is a segmentation model: train it with trainTaskModel/,
+    );
+  });
+});
