@@ -22,6 +22,18 @@ const COMMON_ARGS = [
   '--disable-quic',
 ];
 
+/** The screen the page is shown on. */
+export interface Device {
+  viewport: { width: number; height: number };
+  /** A phone: meta viewport honoured, touch events, a 3× screen. */
+  phone?: boolean;
+}
+
+/** The desktop the issue was measured on. */
+export const DESKTOP: Device = { viewport: { width: 1280, height: 900 } };
+/** A 390×844 phone (iPhone 12–14 size) with touch. */
+export const PHONE: Device = { viewport: { width: 390, height: 844 }, phone: true };
+
 export interface LaunchedBrowser {
   context: BrowserContext;
   close(): Promise<void>;
@@ -29,7 +41,7 @@ export interface LaunchedBrowser {
 
 export async function launchChromium(
   mode: BrowserMode,
-  viewport = { width: 1200, height: 900 },
+  device: Device = DESKTOP,
 ): Promise<LaunchedBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'doconv-e2e-chromium-'));
   const gpuArgs =
@@ -42,7 +54,8 @@ export async function launchChromium(
     headless: true,
     args: [...COMMON_ARGS, ...gpuArgs],
     acceptDownloads: true,
-    viewport,
+    viewport: device.viewport,
+    ...(device.phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 3 } : {}),
   });
   return {
     context,

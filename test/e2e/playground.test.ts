@@ -1,23 +1,37 @@
 /**
  * The playground end to end, in Debian's chromium against the built site (web/dist) on 127.0.0.1:
  * train Conv and DO-Conv, fold, draw, download, and load the download with plain tfjs in Node.
- * Runs twice: without a GPU ('auto' must pick wasm: software WebGL is far slower) and on
- * SwiftShader's software WebGL chosen explicitly (skipped, saying so, where this chromium has no WebGL). Screenshots and a summary: test-output/e2e/.
+ * Runs three times: on a 1280×900 desktop without a GPU ('auto' must pick wasm: software WebGL is far
+ * slower), on a 390×844 touch phone, and on SwiftShader's software WebGL chosen explicitly (skipped,
+ * saying so, where this chromium has no WebGL). Besides the numbers it checks what a reader sees:
+ * layout boxes (no jump when training starts, untruncated selects, nothing wider than a phone, "Train
+ * both" on a phone's first screen), chart labels, and the download's confirmation.
+ * Screenshots and a summary: test-output/e2e/.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type BrowserMode, type LaunchedBrowser } from './browser.js';
+import {
+  DESKTOP,
+  PHONE,
+  launchChromium,
+  type BrowserMode,
+  type Device,
+  type LaunchedBrowser,
+} from './browser.js';
 import { loadDownloadedModel, predictDigit } from './loadDownloaded.js';
 import {
   drawWithMouse,
   drawWithTouch,
+  pageBox,
+  readLayout,
   readResult,
   readSeenImage,
   readTop3,
   startTraining,
   waitUntilReady,
+  type Layout,
   type TrainResult,
 } from './playgroundPage.js';
 import { serveStatic, type StaticServer } from './staticServer.js';
@@ -58,8 +72,9 @@ afterAll(async () => {
 /** Opens the page in a fresh browser, recording page errors and any request that leaves 127.0.0.1. */
 async function open(
   mode: BrowserMode,
+  device: Device = DESKTOP,
 ): Promise<{ launched: LaunchedBrowser; page: Page; errors: string[]; offsite: string[] }> {
-  const launched = await launchChromium(mode);
+  const launched = await launchChromium(mode, device);
   const errors: string[] = [];
   const offsite: string[] = [];
   const context: BrowserContext = launched.context;
@@ -98,6 +113,45 @@ function checkTraining(
   expect(Math.abs(r.fold.accuracy - r.accuracy.doconv)).toBeLessThanOrEqual(1 / testImages + 1e-9);
 }
 
+/** Every select shows its longest option whole (the issue saw "Auto (GPU WebGL, else wasr"). */
+function checkSelectsFit(layout: Layout): void {
+  for (const sel of layout.selects) {
+    expect(sel.scrollWidth, `#${sel.id} scrollWidth`).toBeLessThanOrEqual(sel.clientWidth);
+    expect(sel.widestOption, `#${sel.id}: widest option vs room`).toBeLessThanOrEqual(sel.room);
+  }
+}
+
+/** Before training: no '…' placeholders, the download section names the files it will save. */
+async function checkIdlePage(page: Page): Promise<void> {
+  const text = await page.evaluate(() => document.body.innerText);
+  expect(text).not.toContain('…');
+  const download = await page.textContent('section[aria-labelledby="download-h"]');
+  expect(download).toContain(`doconv-${MODEL}-folded.json`);
+  expect(download).toContain(`doconv-${MODEL}-folded.weights.bin`);
+  expect(download).not.toMatch(/(^|[^-.\w])(model\.json|weights\.bin)/);
+  expect(await page.locator('svg text.empty').count()).toBe(3); // each chart says what will appear
+}
+
+/** After training: every line named at its end with its last value, ticks readable, nothing clipped. */
+function checkTrainedLayout(layout: Layout): void {
+  for (const chart of ['loss-chart', 'acc-chart']) {
+    const [conv, doconv] = layout.endLabels[chart] ?? [];
+    expect(conv, chart).toMatch(/^Conv \d/);
+    expect(doconv, chart).toMatch(/^DO-Conv \d/);
+  }
+  expect(layout.endLabelsInside).toBe(true);
+  expect(layout.endLabels['acc-chart'][0]).toMatch(/^Conv \d+\.\d %$/);
+  expect(layout.endLabels['diff-chart']).toEqual([expect.stringMatching(/^[+−]?\d+\.\d pt$/)]);
+  expect(layout.yTitles['diff-chart']).toMatch(/DO-Conv ahead/);
+  // A zoomed accuracy axis must say so in its title.
+  expect(layout.yTitles['acc-chart']).toMatch(/^% correct( · axis zoomed to \d+–\d+ %)?$/);
+  expect(layout.smallestTickPx).toBeGreaterThanOrEqual(11);
+  expect(layout.pageOverflow).toBeLessThanOrEqual(0);
+  expect(layout.table.fits || (layout.table.scrolls && layout.table.hintVisible)).toBe(true);
+  expect(layout.codeClipped).toBe(false);
+  checkSelectsFit(layout);
+}
+
 describe("without a GPU: 'auto' picks wasm", () => {
   const STEPS = 60;
   let s: Awaited<ReturnType<typeof open>>;
@@ -123,12 +177,23 @@ describe("without a GPU: 'auto' picks wasm", () => {
     expect(order).toEqual(['skip', 'model', 'steps', 'test-images', 'backend', 'seed', 'train']);
   });
 
+  it('before training: selects untruncated, no placeholders, the real file names', async () => {
+    await s.page.screenshot({ path: join(OUT, 'wasm-0-idle.png') });
+    checkSelectsFit(await readLayout(s.page));
+    await checkIdlePage(s.page);
+  });
+
   it(`trains Conv and DO-Conv (${STEPS} steps, backend 'auto' picks wasm), folds with max |Δ| < 1e-4`, async () => {
     expect(await s.page.inputValue('#model')).toBe(MODEL);
+    const buttonsBefore = [await pageBox(s.page, '#train'), await pageBox(s.page, '#stop')];
     await startTraining(s.page, { steps: STEPS, testImages: 2000, backend: 'auto' });
     await s.page.waitForFunction(() => document.body.dataset.state === 'training', null, {
       timeout: 60_000,
     });
+    // The backend line (with its long software-WebGL note) is filled by now; it must not move the buttons.
+    expect(await s.page.textContent('#backend-note')).not.toBe('');
+    const buttonsDuring = [await pageBox(s.page, '#train'), await pageBox(s.page, '#stop')];
+    expect(buttonsDuring).toEqual(buttonsBefore);
     await s.page.screenshot({ path: join(OUT, 'wasm-1-training.png'), fullPage: true });
     await waitUntilReady(s.page, 300_000);
     result = await readResult(s.page);
@@ -138,7 +203,14 @@ describe("without a GPU: 'auto' picks wasm", () => {
     // Headless chromium offers SwiftShader WebGL even with --disable-gpu; 'auto' must not take it.
     summary.wasmNote = await s.page.textContent('#backend-note');
     checkTraining(result, STEPS, 2000, 0.3); // chance is 0.1; 60 steps reach far above
+    expect([await pageBox(s.page, '#train'), await pageBox(s.page, '#stop')]).toEqual(
+      buttonsBefore,
+    );
+    const layout = await readLayout(s.page);
+    summary.desktopLayout = layout;
+    checkTrainedLayout(layout);
     await s.page.screenshot({ path: join(OUT, 'wasm-2-trained.png'), fullPage: true });
+    await s.page.locator('.charts').screenshot({ path: join(OUT, 'wasm-2-charts.png') });
   });
 
   it('classifies a mouse drawing with the folded model: top-3 probabilities', async () => {
@@ -200,6 +272,17 @@ describe("without a GPU: 'auto' picks wasm", () => {
       `doconv-${MODEL}-folded.json`,
       `doconv-${MODEL}-folded.weights.bin`,
     ]);
+    // The page confirms, with the names the browser was given.
+    await expect
+      .poll(() => s.page.textContent('#download-status'))
+      .toMatch(
+        new RegExp(
+          `^Saved doconv-${MODEL}-folded\\.json and doconv-${MODEL}-folded\\.weights\\.bin \\([\\d,]+ kB`,
+        ),
+      );
+    await s.page
+      .locator('section[aria-labelledby="download-h"]')
+      .screenshot({ path: join(OUT, 'wasm-6-downloaded.png') });
 
     const { model, layerClasses } = await loadDownloadedModel(
       join(dir, `doconv-${MODEL}-folded.json`),
@@ -250,6 +333,60 @@ describe("without a GPU: 'auto' picks wasm", () => {
   });
 
   it('stayed offline and error-free: no request left 127.0.0.1, no page errors', () => {
+    expect(s.offsite).toEqual([]);
+    expect(s.errors).toEqual([]);
+  });
+});
+
+describe('on a 390×844 touch phone', () => {
+  const STEPS = 30;
+  let s: Awaited<ReturnType<typeof open>>;
+
+  beforeAll(async () => {
+    s = await open('wasm', PHONE);
+  });
+  afterAll(async () => {
+    await s?.launched.close();
+  });
+
+  it('first screen: "Train both" visible, nothing wider than the phone, selects untruncated', async () => {
+    await s.page.screenshot({ path: join(OUT, 'phone-1-first-screen.png') });
+    const train = await pageBox(s.page, '#train');
+    expect(train.y + train.height).toBeLessThanOrEqual(PHONE.viewport.height);
+    const layout = await readLayout(s.page);
+    expect(layout.pageOverflow).toBeLessThanOrEqual(0);
+    checkSelectsFit(layout);
+    await checkIdlePage(s.page);
+  });
+
+  it(`trains from a tap on "Train both" (${STEPS} steps) without moving it; the results read on the phone`, async () => {
+    const before = await pageBox(s.page, '#train');
+    await s.page.fill('#steps', String(STEPS));
+    await s.page.fill('#test-images', '500');
+    await s.page.tap('#train');
+    await s.page.waitForFunction(() => document.body.dataset.state === 'training', null, {
+      timeout: 60_000,
+    });
+    expect(await pageBox(s.page, '#train')).toEqual(before);
+    await waitUntilReady(s.page, 300_000);
+    expect(await pageBox(s.page, '#train')).toEqual(before);
+    const result = await readResult(s.page);
+    summary.phone = result;
+    checkTraining(result, STEPS, 500, 0.2);
+    const layout = await readLayout(s.page);
+    summary.phoneLayout = layout;
+    checkTrainedLayout(layout);
+    await s.page.screenshot({ path: join(OUT, 'phone-2-trained.png'), fullPage: true });
+    await s.page.locator('.charts').screenshot({ path: join(OUT, 'phone-2-charts.png') });
+  });
+
+  it('classifies a finger drawing', async () => {
+    await drawWithTouch(s.page, ONE);
+    await s.page.waitForSelector('#top3 li:nth-child(3)');
+    expect((await readTop3(s.page)).digits).toHaveLength(3);
+  });
+
+  it('stayed offline and error-free', () => {
     expect(s.offsite).toEqual([]);
     expect(s.errors).toEqual([]);
   });

@@ -118,3 +118,106 @@ export async function drawWithTouch(page: Page, stroke: [number, number][]): Pro
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
   await cdp.detach();
 }
+
+/** A box in CSS pixels, page coordinates (so a scrolled page does not move it). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The element's box relative to the document (not the viewport). */
+export async function pageBox(page: Page, selector: string): Promise<Box> {
+  return page.$eval(selector, (e) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height };
+  });
+}
+
+/** What the layout assertions look at, measured in the page. */
+export interface Layout {
+  /** document width − viewport width (> 0: the page scrolls sideways). */
+  pageOverflow: number;
+  /** Per select: widest option text (px, in the select's font) and the room for it. */
+  selects: {
+    id: string;
+    widestOption: number;
+    room: number;
+    scrollWidth: number;
+    clientWidth: number;
+  }[];
+  /** Smallest chart tick label as drawn, in CSS px (font-size × the SVG's scale to the screen). */
+  smallestTickPx: number;
+  /** End-of-line labels per chart id, e.g. { 'acc-chart': ['Conv 84.1 %', 'DO-Conv 84.5 %'] }. */
+  endLabels: Record<string, string[]>;
+  /** Every end-of-line label lies wholly inside its chart (none cut at the right edge). */
+  endLabelsInside: boolean;
+  /** The y axis title per chart id. */
+  yTitles: Record<string, string>;
+  /** The results table: fits its box, or the box scrolls sideways and the scroll hint shows. */
+  table: { fits: boolean; scrolls: boolean; hintVisible: boolean };
+  /** The download section's code block is wider than its box (would be clipped). */
+  codeClipped: boolean;
+}
+
+export async function readLayout(page: Page): Promise<Layout> {
+  return page.evaluate(() => {
+    const ctx = document.createElement('canvas').getContext('2d')!;
+    const selects = Array.from(document.querySelectorAll('select')).map((s) => {
+      const cs = getComputedStyle(s);
+      ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const widestOption = Math.max(
+        ...Array.from(s.options).map((o) => ctx.measureText(o.text).width),
+      );
+      // The drop-down arrow takes about 20 px of the inner width.
+      const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
+      return {
+        id: s.id,
+        widestOption,
+        room,
+        scrollWidth: s.scrollWidth,
+        clientWidth: s.clientWidth,
+      };
+    });
+    const ticks = Array.from(document.querySelectorAll<SVGTextElement>('svg text.tick'));
+    const smallestTickPx = Math.min(
+      ...ticks.map(
+        (t) =>
+          parseFloat(getComputedStyle(t).fontSize) * (t.ownerSVGElement!.getScreenCTM()?.a ?? 0),
+      ),
+    );
+    const byChart = (selector: string) => {
+      const out: Record<string, string[]> = {};
+      for (const t of Array.from(document.querySelectorAll(selector))) {
+        const id = t.closest('svg')!.id;
+        (out[id] ??= []).push(t.textContent ?? '');
+      }
+      return out;
+    };
+    const wrap = document.getElementById('results-wrap')!;
+    const hint = wrap.nextElementSibling as HTMLElement;
+    const pre = document.querySelector('section[aria-labelledby="download-h"] pre')!;
+    return {
+      pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+      selects,
+      smallestTickPx,
+      endLabels: byChart('svg text.end-label'),
+      endLabelsInside: Array.from(
+        document.querySelectorAll<SVGTextElement>('svg text.end-label'),
+      ).every((t) => {
+        const b = t.getBBox();
+        return b.x >= 0 && b.x + b.width <= t.ownerSVGElement!.viewBox.baseVal.width;
+      }),
+      yTitles: Object.fromEntries(
+        Object.entries(byChart('svg text.y-title')).map(([k, v]) => [k, v[0]]),
+      ),
+      table: {
+        fits: wrap.scrollWidth <= wrap.clientWidth,
+        scrolls: getComputedStyle(wrap).overflowX === 'auto',
+        hintVisible: hint.classList.contains('scroll-hint') && hint.offsetHeight > 0,
+      },
+      codeClipped: pre.scrollWidth > pre.clientWidth,
+    };
+  });
+}

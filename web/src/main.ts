@@ -5,10 +5,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import { takeFirst } from '../../src/index.js';
 import { describeBackend, selectBackend } from './backend.js';
+import { byId } from './dom.js';
 import { DownloadPanel } from './downloadPanel.js';
 import { DrawPanel } from './drawPanel.js';
 import { FoldPanel } from './foldPanel.js';
 import { loadMnist } from './mnist.js';
+import { watchOverflow } from './scrollHint.js';
 import { TrainPanel, type TrainSettings } from './trainPanel.js';
 import { buildTwins, disposeTwins, type Twins } from './twins.js';
 
@@ -18,7 +20,8 @@ const setState = (s: State) => (document.body.dataset.state = s);
 const trainPanel = new TrainPanel((settings) => void run(settings));
 const foldPanel = new FoldPanel();
 const drawPanel = new DrawPanel();
-const downloadPanel = new DownloadPanel();
+const downloadPanel = new DownloadPanel(byId('model', HTMLSelectElement));
+watchOverflow(byId('results-wrap', HTMLDivElement));
 let current: { twins: Twins; folded: tf.LayersModel | null } | null = null;
 
 function release(): void {
