@@ -7,14 +7,15 @@ import {
   type Dataset,
 } from '../../src/index.js';
 
-/** The page trains MNIST classifiers; the zoo's segmentation and detection nets take 64×64 scenes. */
-const classifiers = zooModelNames.filter((n) => zooModelTask(n) === 'classification');
 import { backendChoices, type BackendChoice } from './backend.js';
 import { byId, el } from './dom.js';
 import * as fmt from './format.js';
 import { LineChart, type Series } from './lineChart.js';
 import { evaluateTwins, trainTwins, type Pair } from './trainTwins.js';
 import type { Twins } from './twins.js';
+
+/** The page trains MNIST classifiers; the zoo's segmentation and detection nets take 64×64 scenes. */
+const classifiers = zooModelNames.filter((n) => zooModelTask(n) === 'classification');
 
 export const DEFAULT_MODEL = 'tf-mnist-sample';
 const BATCH_SIZE = 32;
