@@ -21,13 +21,7 @@ import { checkSceneSet, type SceneSet } from '../data/scenes.js';
 import { foldModel } from '../fold/foldModel.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
-import {
-  buildModel,
-  type ConvKind,
-  convKinds,
-  zooModelInfo,
-  zooModelTask,
-} from '../models/index.js';
+import { buildModel, type ConvKind, convKinds, zooModelTask } from '../models/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
 import { METRICS_FILE } from './metrics.js';
@@ -221,14 +215,12 @@ function positiveInt(key: string, v: unknown): number {
 export function resolveTaskConfig(
   opts: TaskRecipeOptions & { train?: SceneSet; test?: SceneSet },
 ): TaskTrainConfig {
-  const info = zooModelInfo(opts.model);
   const task = zooModelTask(opts.model);
   if (task === 'classification') {
     throw new Error(
       `model ${formatValue(opts.model)} is a classifier; the task trainer takes segmentation or detection models (deeplab-mini, centernet-mini)`,
     );
   }
-  void info;
   const conv = opts.conv ?? 'doconv';
   if (!convKinds.includes(conv)) {
     throw new Error(
