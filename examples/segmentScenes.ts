@@ -50,7 +50,7 @@ const PALETTE = [
   [176, 122, 161],
   [255, 157, 167],
   [156, 117, 95],
-  [186, 176, 172],
+  [23, 190, 207], // (Tableau's grey would vanish against the ink)
 ];
 
 /** The gray scene with `labels` blended in (background stays gray). */
