@@ -22,7 +22,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { DOConvBase, exportOnnx, foldModel } from '../src/index.js';
-import { buildModel, zooModelNames } from '../src/models/index.js';
+import { buildModel, zooModelNames, zooModelTask } from '../src/models/index.js';
 
 type Variant = 'conv' | 'doconv-unfolded' | 'doconv-folded';
 type Runtime = 'tfjs-wasm' | 'onnxruntime-cpu';
@@ -44,7 +44,9 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const models = (flag('models') ?? zooModelNames.join(',')).split(',');
+const models = (
+  flag('models') ?? zooModelNames.filter((n) => zooModelTask(n) === 'classification').join(',')
+).split(',');
 const batches = (flag('batches') ?? '1,32').split(',').map(Number);
 const minTime = Number(flag('min-time') ?? 0.6);
 const ortThreads = Number(flag('ort-threads') ?? 1);

@@ -114,3 +114,60 @@ export {
   type Rng,
   type FlipCropOptions,
 } from './data/index.js';
+
+// Segmentation and detection: the scenes data set (generated, seeded, byte-identical everywhere),
+// COCO JSON + PNG masks, the task nets' targets, decoding (max-pool peaks + top-k) and inference
+// helpers, the losses and the metrics (mIoU from one confusion matrix; COCO-style AP). The plain
+// conv twin of a dilated DO-Conv layer: DilatedConv2D (space-to-batch, as the DO layers).
+export { DilatedConv2D, dilatedConv2d } from './layers/DilatedConv2D.js';
+export {
+  zooModelTask,
+  deeplabMini,
+  centerNetMini,
+  decodeDetections,
+  detectionLists,
+  predictMask,
+  detectObjects,
+  type ZooTask,
+  type DecodeOptions,
+  type DecodedDetections,
+  type Detection,
+  type DetectOptions,
+  type TaskImage,
+} from './models/index.js';
+export {
+  generateScenes,
+  checkSceneSet,
+  sliceScenes,
+  sceneBoxes,
+  IGNORE_LABEL,
+  type SceneSet,
+  type SceneBoxes,
+  type SceneOptions,
+} from './data/scenes.js';
+export {
+  parseCocoAnnotations,
+  cocoSceneSet,
+  decodePngPixels,
+  decodePngMask,
+  type CocoAnnotations,
+  type CocoSources,
+} from './data/coco.js';
+export {
+  sceneBatches,
+  makeSceneBatch,
+  detectionTargets,
+  type DenseTask,
+  type SceneBatch,
+  type SceneBatchOptions,
+} from './data/sceneBatches.js';
+export { pixelCrossEntropy, centerNetLoss, centerNetLossTerms } from './train/taskLosses.js';
+export { ConfusionMatrix, type SegmentationScores } from './train/segmentationMetrics.js';
+export {
+  averagePrecision,
+  detectionScores,
+  boxIoU,
+  type DetectionScores,
+  type ScoredBox,
+  type TruthBox,
+} from './train/detectionMetrics.js';

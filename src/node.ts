@@ -97,3 +97,16 @@ export {
   type ExportModelOptions,
   type ExportModelResult,
 } from './interop/onnx/exportModel.js';
+
+// Segmentation and detection in Node: the mnist-scenes data set, COCO folders, the task trainer
+// (what `doconv train|compare` run for deeplab-mini and centernet-mini) and its evaluation.
+export { loadMnistScenes, type MnistScenesOptions } from './data/mnistScenes.js';
+export { loadCocoFolder, type CocoFolderOptions } from './data/cocoFiles.js';
+export {
+  trainTaskModel,
+  type TaskTrainOptions,
+  type TaskTrainResult,
+  type TaskTrainSummary,
+  type TaskEpochMetrics,
+} from './train/taskTraining.js';
+export { evaluateTask, type TaskEvaluation } from './train/taskEvaluate.js';

@@ -12,6 +12,15 @@ export type Rng = () => number;
 
 /** A mulberry32 generator seeded with `seed` (any integer; only its low 32 bits matter). */
 export function createRng(seed: number): Rng {
+  const next = createUint32Rng(seed);
+  return () => next() / 4294967296;
+}
+
+/**
+ * The same mulberry32 stream as `createRng`, as unsigned 32-bit integers: for generators that must
+ * give the same bytes on every machine from integer arithmetic alone (see data/scenes.ts).
+ */
+export function createUint32Rng(seed: number): () => number {
   if (!Number.isInteger(seed))
     throw new Error(`createRng: seed must be an integer, got ${JSON.stringify(seed)}`);
   let state = seed >>> 0;
@@ -20,8 +29,18 @@ export function createRng(seed: number): Rng {
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/**
+ * A uniform integer in [0, n) from a 32-bit draw u, as ⌊u·n / 2³²⌋: u·n < 2⁵³ for n < 2²¹, so the
+ * product and the division by a power of two are exact in doubles — integer arithmetic.
+ */
+export function uint32Below(u: number, n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n >= 2 ** 21)
+    throw new Error(`uint32Below: n must be an integer in 1..2^21-1, got ${JSON.stringify(n)}`);
+  return Math.floor((u * n) / 4294967296);
 }
 
 /** A uniform integer in [0, n). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConvBase } from '../layers/DOConvBase.js';
+import { DilatedConv2D } from '../layers/DilatedConv2D.js';
 import { foldLayer } from './foldLayer.js';
 import { fuseBatchNorms, type ModelConfig } from './fuseBatchNorms.js';
 
@@ -28,10 +29,16 @@ export function foldModel(model: tf.LayersModel, options: FoldOptions = {}): tf.
           `foldModel: nested model '${layer.name}' is not supported; fold it separately`,
         );
       }
-      if (!(layer instanceof DOConvBase)) continue;
+      const isDilated = layer instanceof DilatedConv2D;
+      if (!(layer instanceof DOConvBase) && !isDilated) continue;
       const entry = config.layers.find((e) => (e.config.name as string) === layer.name);
       if (!entry)
         throw new Error(`foldModel: layer '${layer.name}' is missing from the model config`);
+      if (isDilated) {
+        // Conv2D's config and weights already; a standard Conv2D computes it (inference needs no gradient).
+        entry.className = 'Conv2D';
+        continue;
+      }
       const folded = foldLayer(layer);
       entry.className = folded.className;
       entry.config = folded.config;

@@ -16,8 +16,26 @@ export {
   zooModelInfo,
   zooModelNames,
   zooModels,
+  zooModelTask,
   type BuildModelOptions,
+  type ZooTask,
   type ZooModelInfo,
   type ZooModelName,
 } from './zoo.js';
 export type { ZooBuilder, ZooBuilderOptions, ZooOutput } from './types.js';
+export {
+  deeplabMini,
+  asppRates,
+  DEEPLAB_OUTPUT_STRIDE,
+  type DeeplabMiniOptions,
+} from './deeplabMini.js';
+export { centerNetMini, CENTERNET_OUTPUT_STRIDE, HEATMAP_PRIOR_BIAS } from './centerNetMini.js';
+export {
+  decodeDetections,
+  detectionLists,
+  splitDetectionHeads,
+  type DecodeOptions,
+  type DecodedDetections,
+  type Detection,
+} from './decodeDetections.js';
+export { predictMask, detectObjects, type DetectOptions, type TaskImage } from './taskInference.js';

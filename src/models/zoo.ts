@@ -3,6 +3,8 @@ import { convFactory, convKinds, type ConvFactory, type ConvKind } from './convF
 import { gluonLenet, ptMnistSample, tfMnistSample } from './mnistSamples.js';
 import { mobileNetV1, mobileNetV2 } from './mobilenet.js';
 import { cifarResNet } from './resnetCifar.js';
+import { deeplabMini } from './deeplabMini.js';
+import { centerNetMini } from './centerNetMini.js';
 import type { ZooBuilder, ZooOutput } from './types.js';
 
 /** One entry of the zoo table. */
@@ -12,6 +14,19 @@ export interface ZooModelInfo {
   /** What the output layer emits. */
   output: ZooOutput;
   build: ZooBuilder;
+  /** What the net is trained for; absent means 'classification'. */
+  task?: ZooTask;
+}
+
+/**
+ * 'classification': one vector of class scores per image; 'segmentation': per-pixel class logits
+ * (numClasses includes background); 'detection': a CenterNet head tensor (numClasses object classes).
+ */
+export type ZooTask = 'classification' | 'segmentation' | 'detection';
+
+/** The task of zoo model `name` ('classification' unless the table says otherwise). */
+export function zooModelTask(name: string): ZooTask {
+  return (zooModelInfo(name) as ZooModelInfo).task ?? 'classification';
 }
 
 /** The zoo: name → builder and description. Every builder takes any [h, w, c] input and class count. */
@@ -71,6 +86,20 @@ export const zooModels = {
       'MobileNet-v2, CIFAR-sized (stem and stage-2 stride 1, width 1), depthwise 3×3 as DO-DConv under doconv',
     output: 'logits',
     build: mobileNetV2,
+  },
+  'deeplab-mini': {
+    description:
+      'DeepLab-v3+-style segmenter: conv backbone at output stride 8 (last block dilated), ASPP (1×1, rates 2 and 4 on 8×8, image pooling), decoder at stride 4, bilinear ×4 logits; ~19 MMAC on 64×64',
+    output: 'logits',
+    task: 'segmentation',
+    build: (o) => deeplabMini(o),
+  },
+  'centernet-mini': {
+    description:
+      'CenterNet-style detector on a MobileNet-style (depthwise) backbone: heatmap, size and offset heads at stride 4, concatenated; ~11 MMAC on 64×64',
+    output: 'logits',
+    task: 'detection',
+    build: centerNetMini,
   },
 } as const satisfies Record<string, ZooModelInfo>;
 

@@ -282,8 +282,13 @@ function signed(v: number, digits: number): string {
 /**
  * `fn` over `items` with at most `limit` running at once; results in `items` order. The first
  * failure rejects once the runs in flight have settled (none is left running unawaited).
+ * (compareTaskConvs runs its pool with it too.)
  */
-async function inPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: unknown = null;

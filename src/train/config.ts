@@ -2,8 +2,14 @@
  * From what a caller gives (`TrainOptions`: a preset, a model, overrides) to the complete, checked,
  * JSON-serialisable `TrainConfig` a run records in its checkpoint and summary.
  */
-import { type ConvKind, convKinds, isZooModelName, zooModelNames } from '../models/index.js';
-import { DATASET_NAMES } from '../data/loadDataset.js';
+import {
+  type ConvKind,
+  convKinds,
+  isZooModelName,
+  zooModelNames,
+  zooModelTask,
+} from '../models/index.js';
+import { DATASET_NAMES, type DatasetName } from '../data/loadDataset.js';
 import { NORMALIZE_KINDS } from './data.js';
 import { OPTIMIZER_KINDS, type OptimizerSpec } from './optimizers.js';
 import { defaultRecipe, presetByName, type Recipe } from './presets.js';
@@ -115,10 +121,20 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
   if (typeof model === 'string' && !isZooModelName(model)) {
     throw new Error(`unknown model ${showValue(model)}; known models: ${zooModelNames.join(', ')}`);
   }
-  const dataset = opts.dataset ?? preset?.dataset ?? 'mnist';
-  if (!DATASET_NAMES.includes(dataset)) {
-    throw new Error(`unknown dataset ${showValue(dataset)}; known: ${DATASET_NAMES.join(', ')}`);
+  if (typeof model === 'string' && zooModelTask(model) !== 'classification') {
+    throw new Error(
+      `model ${showValue(model)} is a ${zooModelTask(model)} model: train it with trainTaskModel (doconv train --model ${model})`,
+    );
   }
+  const wanted: string = opts.dataset ?? preset?.dataset ?? 'mnist';
+  if (!(DATASET_NAMES as readonly string[]).includes(wanted)) {
+    throw new Error(
+      wanted === 'mnist-scenes'
+        ? `dataset "mnist-scenes" is for the segmentation and detection models (deeplab-mini, centernet-mini; --task segmentation|detection), not ${modelName}`
+        : `unknown dataset ${showValue(wanted)}; known: ${DATASET_NAMES.join(', ')}`,
+    );
+  }
+  const dataset = wanted as DatasetName;
   const base: Recipe = preset ?? { model: modelName, ...defaultRecipe(dataset) };
   const conv = opts.conv ?? 'doconv';
   if (!convKinds.includes(conv)) {

@@ -16,6 +16,8 @@ export interface CurveSeries {
 /** Options of `accuracyCurvesSvg`. */
 export interface PlotOptions {
   title: string;
+  /** The y axis' label. Default 'test accuracy (%)'. */
+  yLabel?: string;
   width?: number;
   height?: number;
 }
@@ -67,7 +69,7 @@ export function accuracyCurvesSvg(series: readonly CurveSeries[], opts: PlotOpti
     `<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#333"/>`,
     `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${height - m.bottom}" stroke="#333"/>`,
     `<text x="${(m.left + width - m.right) / 2}" y="${height - 14}" text-anchor="middle">epoch</text>`,
-    `<text transform="translate(16 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">test accuracy (%)</text>`,
+    `<text transform="translate(16 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel ?? 'test accuracy (%)')}</text>`,
   );
   const line = (run: number[], color: string, widthPx: number, opacity: number) => {
     const pts = run.map((v, i) => `${fmt(x(i + 1))},${fmt(y(v * 100))}`);

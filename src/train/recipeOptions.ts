@@ -68,8 +68,8 @@ export const RECIPE_OPTIONS = {
   /** Default: the preset's, else 'mnist'. */
   dataset: {
     flag: '--dataset <name>',
-    help: "dataset (default: the preset's, else mnist)",
-    choices: DATASET_NAMES,
+    help: "dataset (default: the preset's, else mnist; mnist-scenes for the segmentation and detection models)",
+    choices: [...DATASET_NAMES, 'mnist-scenes'],
     example: 'fashion-mnist',
   },
   /** Folder with the dataset files (cifar10: required; fashion-mnist: default the Debian package's). */

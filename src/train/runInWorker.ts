@@ -1,34 +1,60 @@
 /**
- * Runs trainModel in a worker thread and returns what it returns (minus the models): the way
- * `compareConvs({jobs})` puts independent runs on separate cores. Unlike `workers` (one run's
+ * Runs trainModel (or, for a segmentation or detection model, trainTaskModel) in a worker thread
+ * and returns what it returns (minus the models): the way `compareConvs({jobs})` and
+ * `compareTaskConvs({jobs})` put independent runs on separate cores. Unlike `workers` (one run's
  * batch split across threads), this changes no numbers: each run is the single-thread run.
  */
 import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
+import type { TaskEpochMetrics, TaskTrainOptions, TaskTrainSummary } from './taskTraining.js';
 import type { TrainOptions, TrainSummary } from './trainModel.js';
 
 /** What a run worker is sent: options that cross threads (no functions, signals or reporters). */
-export interface RunRequest {
-  options: TrainOptions;
-  /** The backend the main thread selected. */
-  backend: string;
-}
+export type RunRequest =
+  | { kind: 'classification'; options: TrainOptions; backend: string }
+  | { kind: 'task'; options: TaskTrainOptions; backend: string };
 
 export type RunReply =
-  | { type: 'done'; summary: TrainSummary; history: EpochMetrics[] }
+  | {
+      type: 'done';
+      summary: TrainSummary | TaskTrainSummary;
+      history: (EpochMetrics | TaskEpochMetrics)[];
+    }
   | { type: 'error'; message: string; stack?: string };
 
 /** Trains `options` in a worker; the model must be a zoo name or preset (functions cannot cross threads). */
-export async function runInWorker(
+export function runInWorker(
   options: TrainOptions,
   backend: string,
   name: string,
 ): Promise<{ summary: TrainSummary; history: EpochMetrics[] }> {
+  return run({ kind: 'classification', options, backend }, name) as Promise<{
+    summary: TrainSummary;
+    history: EpochMetrics[];
+  }>;
+}
+
+/** trainTaskModel(`options`) in a worker (a zoo model name: functions cannot cross threads). */
+export function runTaskInWorker(
+  options: TaskTrainOptions,
+  backend: string,
+  name: string,
+): Promise<{ summary: TaskTrainSummary; history: TaskEpochMetrics[] }> {
+  return run({ kind: 'task', options, backend }, name) as Promise<{
+    summary: TaskTrainSummary;
+    history: TaskEpochMetrics[];
+  }>;
+}
+
+async function run(
+  request: RunRequest,
+  name: string,
+): Promise<Extract<RunReply, { type: 'done' }>> {
   const worker = startWorkerModule(import.meta.url, './runWorker', name);
   try {
     return await new Promise((resolve, reject) => {
       worker.once('message', (m: RunReply) => {
-        if (m.type === 'done') resolve({ summary: m.summary, history: m.history });
+        if (m.type === 'done') resolve(m);
         else {
           const e = new Error(`${name}: ${m.message}`);
           if (m.stack != null) e.stack = `${e.message}\n(in the worker) ${m.stack}`;
@@ -37,7 +63,7 @@ export async function runInWorker(
       });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`${name}: the worker exited (code ${code})`)));
-      worker.postMessage({ options, backend } satisfies RunRequest);
+      worker.postMessage(request);
     });
   } finally {
     await worker.terminate();

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
+import { loadMnistScenes } from '../data/mnistScenes.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
 import { foldModel } from '../fold/foldModel.js';
@@ -15,6 +16,7 @@ import { checkNumber, POSITIVE_INT, showValue } from './textValues.js';
 const NON_NEGATIVE_INT = { integer: true, min: 0 };
 import { evaluate, type Evaluation, maxAbsLogitDifference } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
+import { evaluateTask } from './taskEvaluate.js';
 import type { DoconvModelMetadata } from './trainModel.js';
 
 /** Loads a LayersModel from a model.json, or from a folder holding one (e.g. a run's checkpoint/ or folded/). */
@@ -138,7 +140,16 @@ export async function foldSavedModel(
     const meta = modelMetadata(model);
     folded.setUserDefinedMetadata({ doconv: { ...meta, folded: true } });
     let maxDiff: number | null = null;
-    if ((opts.verifyImages ?? 0) > 0) {
+    const task = (meta as { task?: string }).task;
+    if ((opts.verifyImages ?? 0) > 0 && (task === 'segmentation' || task === 'detection')) {
+      // A segmentation or detection model: checked on the mnist-scenes it was tested on.
+      const scenes = await loadMnistScenes({
+        split: 'test',
+        count: opts.verifyImages,
+        seed: (meta as { sceneSeed?: number }).sceneSeed,
+      });
+      maxDiff = evaluateTask(model, scenes, task, { compareWith: folded }).maxAbsOutputDiff!;
+    } else if ((opts.verifyImages ?? 0) > 0) {
       const dataset = (meta.dataset as DatasetName | undefined) ?? 'mnist';
       const test = await loadDataset(dataset, {
         split: 'test',

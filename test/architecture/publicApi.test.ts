@@ -69,6 +69,35 @@ const ROOT_EXPORTS = [
   'randomFlipCrop',
   'batches',
   'batchCount',
+  // segmentation and detection
+  'DilatedConv2D',
+  'dilatedConv2d',
+  'zooModelTask',
+  'deeplabMini',
+  'centerNetMini',
+  'decodeDetections',
+  'detectionLists',
+  'predictMask',
+  'detectObjects',
+  'generateScenes',
+  'checkSceneSet',
+  'sliceScenes',
+  'sceneBoxes',
+  'IGNORE_LABEL',
+  'parseCocoAnnotations',
+  'cocoSceneSet',
+  'decodePngPixels',
+  'decodePngMask',
+  'sceneBatches',
+  'makeSceneBatch',
+  'detectionTargets',
+  'pixelCrossEntropy',
+  'centerNetLoss',
+  'centerNetLossTerms',
+  'ConfusionMatrix',
+  'averagePrecision',
+  'detectionScores',
+  'boxIoU',
 ];
 
 /** What doconv/node adds to the root's names. */
@@ -101,6 +130,10 @@ const NODE_ONLY_EXPORTS = [
   'createParallelTrainer',
   'exportModel',
   'exportFormats',
+  'loadMnistScenes',
+  'loadCocoFolder',
+  'trainTaskModel',
+  'evaluateTask',
 ];
 
 describe('public API', () => {

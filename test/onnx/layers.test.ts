@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { doConv2d, doDepthwiseConv2d, exportOnnx, foldModel, ONNX_OPSET } from '../../src/index.js';
+import {
+  dilatedConv2d,
+  doConv2d,
+  doDepthwiseConv2d,
+  exportOnnx,
+  foldModel,
+  ONNX_OPSET,
+} from '../../src/index.js';
 import { buildLayer, caseName, IN_CHANNELS, layerCases } from '../helpers/doLayerCase.js';
 import { expectClose } from '../helpers/tolerance.js';
 import {
@@ -350,6 +357,30 @@ describe('exportOnnx: pooling and padding against TF.js', () => {
     ]);
     await check(model, 42);
   });
+  for (const interpolation of ['nearest', 'bilinear'] as const) {
+    it(`UpSampling2D (${interpolation}) → Resize: sizes 2×2, 3×2 and 8×8 (to full size), on the input and after a conv`, async () => {
+      const model = sequentialOf([
+        tf.layers.upSampling2d({ size: [2, 2], interpolation }),
+        tf.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2 }),
+        tf.layers.upSampling2d({ size: [3, 2], interpolation }),
+        tf.layers.conv2d({ filters: 2, kernelSize: 1, strides: 4 }),
+        tf.layers.upSampling2d({ size: [8, 8], interpolation }),
+      ]);
+      const decoded = await check(model, 43);
+      expect(nodesOf(decoded, 'Resize')).toHaveLength(3);
+    });
+  }
+  it('DilatedConv2D → one dilated Conv', async () => {
+    const model = sequentialOf([
+      dilatedConv2d({ filters: 3, kernelSize: 3, dilationRate: [2, 3], padding: 'same' }),
+      dilatedConv2d({ filters: 2, kernelSize: 3, dilationRate: 2, activation: 'relu' }),
+    ]);
+    const decoded = await check(model, 44);
+    expect(nodesOf(decoded, 'Conv').map((n) => attr(n, 'dilations'))).toEqual([
+      [2, 3],
+      [2, 2],
+    ]);
+  });
 });
 
 describe('exportOnnx: functional graphs', () => {
@@ -419,9 +450,9 @@ describe('exportOnnx: what it refuses, by name', () => {
   it('an unsupported layer: names the layer and its class', () => {
     const model = sequentialOf([
       tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'c' }),
-      tf.layers.upSampling2d({ name: 'up' }),
+      tf.layers.cropping2D({ cropping: 1, name: 'crop' }),
     ]);
-    expect(() => exportOnnx(model)).toThrow(/layer 'up' \(UpSampling2D\) is not supported/);
+    expect(() => exportOnnx(model)).toThrow(/layer 'crop' \(Cropping2D\) is not supported/);
   });
   it('an unsupported activation: names the layer and the activation', () => {
     const model = sequentialOf([tf.layers.thresholdedReLU({ name: 'thr' })]);

@@ -248,7 +248,7 @@ describe('createParallelTrainer', () => {
         loss: { crossEntropy: 'softmax' } as unknown as string,
       }),
     ).rejects.toThrow(
-      /loss must be a tfjs-layers loss name or \{crossEntropy: .*got \{"crossEntropy":"softmax"\}/,
+      /loss must be a tfjs-layers loss name, \{crossEntropy: .* or \{task: 'segmentation' \| 'detection'\} .*got \{"crossEntropy":"softmax"\}/,
     );
     const trainer = await createParallelTrainer({
       model,

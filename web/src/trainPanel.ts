@@ -1,11 +1,21 @@
 /** Section 1: the settings form, progress, the two charts and the results table. */
-import { takeFirst, zooModelInfo, zooModelNames, type Dataset } from '../../src/index.js';
+import {
+  takeFirst,
+  zooModelInfo,
+  zooModelNames,
+  zooModelTask,
+  type Dataset,
+} from '../../src/index.js';
+
 import { backendChoices, type BackendChoice } from './backend.js';
 import { byId, el } from './dom.js';
 import * as fmt from './format.js';
 import { LineChart, type Series } from './lineChart.js';
 import { evaluateTwins, trainTwins, type Pair } from './trainTwins.js';
 import type { Twins } from './twins.js';
+
+/** The page trains MNIST classifiers; the zoo's segmentation and detection nets take 64×64 scenes. */
+const classifiers = zooModelNames.filter((n) => zooModelTask(n) === 'classification');
 
 export const DEFAULT_MODEL = 'tf-mnist-sample';
 const BATCH_SIZE = 32;
@@ -72,7 +82,7 @@ export class TrainPanel {
   private stopRequested = false;
 
   constructor(onSubmit: (settings: TrainSettings) => void) {
-    for (const name of zooModelNames) this.model.append(el('option', { value: name }, name));
+    for (const name of classifiers) this.model.append(el('option', { value: name }, name));
     this.prefill(new URLSearchParams(location.search));
     this.showDescription();
     this.model.addEventListener('change', () => this.showDescription());
@@ -102,7 +112,7 @@ export class TrainPanel {
   /** ?model=…&steps=…&backend=…&seed=…&test=… fill the form (nothing starts by itself). */
   private prefill(params: URLSearchParams): void {
     const model = params.get('model') ?? DEFAULT_MODEL;
-    this.model.value = zooModelNames.includes(model as never) ? model : DEFAULT_MODEL;
+    this.model.value = classifiers.includes(model as never) ? model : DEFAULT_MODEL;
     const backend = params.get('backend');
     if (backend && backendChoices.includes(backend as BackendChoice)) this.backend.value = backend;
     for (const [key, input] of [

@@ -12,6 +12,8 @@ import {
   type RecipeFlags,
 } from '../options.js';
 import { type CliIO, commandLine } from '../print.js';
+import type { ZooTask } from '../../models/index.js';
+import { resolveTask, runTaskCompare, TASK_CHOICES, taskRecipeFromFlags } from '../taskCommands.js';
 
 interface CompareFlags extends RecipeFlags {
   runs: number;
@@ -21,6 +23,7 @@ interface CompareFlags extends RecipeFlags {
   name?: string;
   jobs: number;
   json?: boolean;
+  task?: ZooTask;
 }
 
 export function compareCommand(io: CliIO): Command {
@@ -65,6 +68,12 @@ export function compareCommand(io: CliIO): Command {
         .default(1),
     )
     .option('--json', 'print the JSON record instead of the table')
+    .addOption(
+      new Option(
+        '--task <task>',
+        "what to train for (default: the model's own task); segmentation/detection without --model take deeplab-mini/centernet-mini on mnist-scenes",
+      ).choices(TASK_CHOICES),
+    )
     .addHelpText(
       'after',
       `
@@ -75,16 +84,33 @@ Examples:
   $ doconv compare --preset pt-mnist-sample --epochs 15 --name pt-mnist-sample-15ep
   $ doconv compare --preset tf-mnist-sample --runs 1 --epochs 1 --train-limit 6000   # a quick look
   $ doconv compare --model resnet-20 --dataset fashion-mnist --epochs 1 --runs 3 --optimizer sgd --lr 0.1 --momentum 0.9 \\
-      --schedule cosine --schedule-unit step --weight-decay 1e-4 --normalize dataset --workers 2   # results/fashion-resnet20`,
+      --schedule cosine --schedule-unit step --weight-decay 1e-4 --normalize dataset --workers 2   # results/fashion-resnet20
+  $ doconv compare --task segmentation --runs 3 --jobs 2 --out results      # deeplab-mini on mnist-scenes: mIoU
+  $ doconv compare --model centernet-mini --runs 3 --jobs 2 --out results   # AP@0.5 and AP@[.5:.95]`,
     )
     .action(async (flags: CompareFlags) => {
       let recipe;
+      let dense;
       try {
-        recipe = recipeFromFlags(flags);
+        const task = resolveTask(flags);
+        dense = task && taskRecipeFromFlags(flags, task.model);
+        recipe = dense ? null : recipeFromFlags(flags);
       } catch (e) {
         if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
         throw e;
       }
+      const seedList = flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1);
+      if (dense) {
+        const taskName = flags.name ?? dense.model;
+        await runTaskCompare(io, dense, {
+          ...flags,
+          seeds: seedList,
+          name: taskName,
+          out: flags.out ?? path.join('runs', `compare-${taskName}`),
+        });
+        return;
+      }
+      recipe = recipe!;
       const name = flags.name ?? flags.preset ?? resolveConfig(recipe).model;
       const out = flags.out ?? path.join('runs', `compare-${name}`);
       const seeds = flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1);

@@ -11,6 +11,8 @@ import {
 } from '../../train/index.js';
 import { existingDir, pathText, positiveInt } from '../options.js';
 import { type CliIO, keyValues, percent } from '../print.js';
+import { evaluateSavedTaskModel, readSavedModelTask } from '../../train/taskSavedModels.js';
+import { formatTaskScores } from '../taskCommands.js';
 
 interface EvalFlags {
   dataset?: DatasetName;
@@ -91,6 +93,25 @@ Examples:
         throw e;
       }
       await selectBackend(flags.backend, io.err);
+      if ((await readSavedModelTask(model)) !== null) {
+        // A segmentation or detection model: scored on the mnist-scenes split it was trained with.
+        const t = await evaluateSavedTaskModel(model, {
+          split: flags.split,
+          limit: flags.limit,
+          batchSize: flags.batchSize,
+        });
+        io.out(
+          flags.json
+            ? JSON.stringify(t, null, 2)
+            : keyValues([
+                ['model', `${t.model} (${t.task}, ${t.parameters} parameters)`],
+                ['data', `mnist-scenes ${t.split}, ${t.count} scenes`],
+                ['scores', formatTaskScores(t)],
+                ['loss', t.loss.toFixed(4)],
+              ]),
+        );
+        return;
+      }
       const r = await evaluateSavedModel(model, {
         dataset: flags.dataset,
         dataDir: flags.dataDir,

@@ -18,7 +18,8 @@ import {
   trainModel,
   type TrainSummary,
 } from '../../train/index.js';
-import type { ConvKind } from '../../models/index.js';
+import type { ConvKind, ZooTask } from '../../models/index.js';
+import { resolveTask, runTaskTrain, TASK_CHOICES, taskRecipeFromFlags } from '../taskCommands.js';
 
 interface TrainFlags extends RecipeFlags {
   conv: ConvKind;
@@ -28,6 +29,7 @@ interface TrainFlags extends RecipeFlags {
   overwrite?: boolean;
   fold: boolean;
   json?: boolean;
+  task?: ZooTask;
 }
 
 export function trainCommand(io: CliIO): Command {
@@ -49,6 +51,12 @@ export function trainCommand(io: CliIO): Command {
     )
     .addOption(
       new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option(
+        '--task <task>',
+        "what to train for (default: the model's own task); segmentation/detection without --model take deeplab-mini/centernet-mini on mnist-scenes",
+      ).choices(TASK_CHOICES),
     );
   addRecipeOptions(cmd)
     .option(
@@ -66,12 +74,17 @@ Examples:
   $ doconv train --preset pt-mnist-sample --conv conv --seed 3 --out runs/pt-conv-3
   $ doconv train --preset tf-mnist-sample --out runs/tf --resume          # after an interruption (Ctrl-C)
   $ doconv train --model resnet-20 --dataset cifar10 --data-dir ~/cifar-10-batches-bin --epochs 30 --workers 2 --out runs/r20   # both cores
-  $ doconv train --model resnet-20 --dataset cifar10 --data-dir DIR --schedule step --milestones 100,150 --epochs 200 --weight-decay 1e-4 --out runs/r20-long`,
+  $ doconv train --model resnet-20 --dataset cifar10 --data-dir DIR --schedule step --milestones 100,150 --epochs 200 --weight-decay 1e-4 --out runs/r20-long
+  $ doconv train --task segmentation --conv doconv --epochs 6 --out runs/seg        # deeplab-mini on mnist-scenes
+  $ doconv train --model centernet-mini --conv conv --train-limit 4000 --out runs/det`,
     )
     .action(async (flags: TrainFlags) => {
       let recipe;
+      let dense;
       try {
-        recipe = recipeFromFlags(flags);
+        const task = resolveTask(flags);
+        dense = task && taskRecipeFromFlags(flags, task.model);
+        recipe = dense ? null : recipeFromFlags(flags);
       } catch (e) {
         if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
         throw e;
@@ -88,8 +101,12 @@ Examples:
       };
       process.on('SIGINT', onSigint);
       try {
+        if (dense) {
+          await runTaskTrain(io, dense, flags, abort.signal);
+          return;
+        }
         const { summary, model, folded } = await trainModel({
-          ...recipe,
+          ...recipe!,
           conv: flags.conv,
           seed: flags.seed,
           out: flags.out,

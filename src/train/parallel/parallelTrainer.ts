@@ -309,7 +309,9 @@ function checkLossSpec(loss: unknown): asserts loss is LossSpec {
   if (typeof loss === 'string') return;
   const kind = (loss as { crossEntropy?: unknown } | null)?.crossEntropy;
   if (kind === 'logits' || kind === 'probabilities') return;
+  const task = (loss as { task?: unknown } | null)?.task;
+  if (task === 'segmentation' || task === 'detection') return;
   throw new Error(
-    `createParallelTrainer: loss must be a tfjs-layers loss name or {crossEntropy: 'logits' | 'probabilities'} (functions cannot cross threads), got ${typeof loss === 'function' ? 'a function' : JSON.stringify(loss)}`,
+    `createParallelTrainer: loss must be a tfjs-layers loss name, {crossEntropy: 'logits' | 'probabilities'} or {task: 'segmentation' | 'detection'} (functions cannot cross threads), got ${typeof loss === 'function' ? 'a function' : JSON.stringify(loss)}`,
   );
 }

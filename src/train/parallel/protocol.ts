@@ -9,9 +9,12 @@ export type HostDtype = 'float32' | 'int32';
 /**
  * The loss a worker differentiates: a tfjs-layers loss name (as in model.compile({loss})), or
  * doconv's trainer cross-entropy (src/train/losses.ts) for a head that outputs logits or
- * probabilities. Functions cannot cross threads, so the loss is named, never passed.
+ * probabilities, or a dense task's loss (src/train/taskLosses.ts: per-pixel cross-entropy for
+ * 'segmentation', CenterNet's for 'detection'). Functions cannot cross threads, so the loss is
+ * named, never passed.
  */
-export type LossSpec = string | { crossEntropy: 'logits' | 'probabilities' };
+export type LossSpec =
+  string | { crossEntropy: 'logits' | 'probabilities' } | { task: 'segmentation' | 'detection' };
 
 /** A tensor as a flat typed array plus its shape (what crosses the thread boundary). */
 export interface HostArray {

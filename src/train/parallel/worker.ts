@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { correctCount, crossEntropy } from '../losses.js';
+import { centerNetLoss, pixelCrossEntropy } from '../taskLosses.js';
 import { setUpWorkerBackend } from './workerBackend.js';
 import type {
   FromWorker,
@@ -75,6 +76,7 @@ async function init(m: InitMessage): Promise<void> {
 
 function resolveLoss(net: tf.LayersModel, spec: LossSpec): typeof meanLoss {
   if (typeof spec !== 'string') {
+    if ('task' in spec) return spec.task === 'segmentation' ? pixelCrossEntropy : centerNetLoss;
     const kind = spec.crossEntropy;
     return (y, pred) => crossEntropy(y, pred, kind);
   }

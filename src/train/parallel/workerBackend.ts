@@ -18,6 +18,7 @@ export async function setUpWorkerBackend(
   // The layer classes (registered for deserialisation) and the wasm training kernels, nothing more.
   await import('../../layers/DOConv2D.js');
   await import('../../layers/DODepthwiseConv2D.js');
+  await import('../../layers/DilatedConv2D.js');
   await import('../../engine/register.js');
   for (const specifier of imports) await import(specifier);
   if (!(await tf.setBackend(backend))) {

@@ -4,6 +4,7 @@ import * as core from './core.js';
 import * as merge from './merge.js';
 import { batchNormalization } from './normalization.js';
 import * as pooling from './pooling.js';
+import { upSampling2d } from './resize.js';
 
 /**
  * Layer class name → converter: the table is the list of what the export supports. DO layers
@@ -13,6 +14,7 @@ export const layerConverters: Readonly<Record<string, LayerConverter>> = {
   Conv2D: conv.conv2d,
   DepthwiseConv2D: conv.depthwiseConv2d,
   SeparableConv2D: conv.separableConv2d,
+  DilatedConv2D: conv.conv2d,
   DOConv2D: conv.doConv,
   DODepthwiseConv2D: conv.doConv,
   BatchNormalization: batchNormalization,
@@ -42,4 +44,5 @@ export const layerConverters: Readonly<Record<string, LayerConverter>> = {
   GlobalAveragePooling2D: pooling.globalAveragePooling2d,
   GlobalMaxPooling2D: pooling.globalMaxPooling2d,
   ZeroPadding2D: pooling.zeroPadding2d,
+  UpSampling2D: upSampling2d,
 };

@@ -1,0 +1,245 @@
+/**
+ * Users' own data in the standard formats: COCO-style detection JSON (boxes) and PNG label masks
+ * (one class index per pixel, VOC style: 0 = background, 255 = ignore), over PNG images, as a
+ * SceneSet. PNGs are decoded by `fast-png` (pure JS, no native code, runs in browsers too).
+ * Browser-safe: bytes in, SceneSet out; ./cocoFiles.ts reads the files in Node.
+ */
+import { convertIndexedToRgb, decode } from 'fast-png';
+import { IGNORE_LABEL, type SceneSet } from './scenes.js';
+import { formatValue } from '../util/formatValue.js';
+
+/** One `images` entry of a COCO file. */
+export interface CocoImage {
+  id: number;
+  fileName: string;
+  width: number;
+  height: number;
+}
+
+/** A COCO file's content, categories mapped to contiguous class indices 0..K−1 (sorted by id). */
+export interface CocoAnnotations {
+  images: CocoImage[];
+  /** Category names, index = class index. */
+  classNames: string[];
+  /** COCO category id → class index. */
+  classOfCategory: Map<number, number>;
+  /** Per image id: boxes as [x0, y0, x1, y1] (COCO's [x, y, w, h] converted) and class indices. */
+  boxes: Map<number, { box: [number, number, number, number]; classIndex: number }[]>;
+}
+
+function fail(where: string, message: string): never {
+  throw new Error(`${where}: ${message}`);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * Reads COCO detection JSON (`images`, `annotations` with `bbox` [x, y, w, h] and `category_id`,
+ * `categories`). Crowd annotations (`iscrowd: 1`) are skipped. Errors name `where` (the file), the
+ * entry and the bad value.
+ */
+export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'): CocoAnnotations {
+  if (typeof json !== 'object' || json === null)
+    fail(where, `expected a JSON object, got ${formatValue(json)}`);
+  const root = json as Record<string, unknown>;
+  for (const key of ['images', 'annotations', 'categories']) {
+    if (!Array.isArray(root[key]))
+      fail(where, `"${key}" must be an array, got ${formatValue(root[key])}`);
+  }
+  const categories = (root.categories as Record<string, unknown>[]).map((c, i) => {
+    if (!Number.isInteger(c.id) || typeof c.name !== 'string') {
+      fail(
+        where,
+        `categories[${i}] needs an integer "id" and a string "name", got ${formatValue(c)}`,
+      );
+    }
+    return { id: c.id as number, name: c.name as string };
+  });
+  categories.sort((a, b) => a.id - b.id);
+  const classOfCategory = new Map(categories.map((c, i) => [c.id, i]));
+  if (classOfCategory.size !== categories.length) fail(where, 'two categories share an id');
+  const images = (root.images as Record<string, unknown>[]).map((im, i) => {
+    if (!Number.isInteger(im.id) || typeof im.file_name !== 'string') {
+      fail(
+        where,
+        `images[${i}] needs an integer "id" and a string "file_name", got ${formatValue(im)}`,
+      );
+    }
+    return {
+      id: im.id as number,
+      fileName: im.file_name as string,
+      width: im.width as number,
+      height: im.height as number,
+    };
+  });
+  const boxes = new Map<number, { box: [number, number, number, number]; classIndex: number }[]>(
+    images.map((im) => [im.id, []]),
+  );
+  (root.annotations as Record<string, unknown>[]).forEach((a, i) => {
+    const bbox = a.bbox as unknown[];
+    if (!Array.isArray(bbox) || bbox.length !== 4 || !bbox.every(isFiniteNumber)) {
+      fail(
+        where,
+        `annotations[${i}].bbox must be [x, y, width, height] numbers, got ${formatValue(a.bbox)}`,
+      );
+    }
+    const [x, y, w, h] = bbox as number[];
+    if (w < 0 || h < 0)
+      fail(where, `annotations[${i}].bbox has a negative size: ${formatValue(bbox)}`);
+    const list = boxes.get(a.image_id as number);
+    if (!list)
+      fail(where, `annotations[${i}].image_id ${formatValue(a.image_id)} is not in "images"`);
+    const classIndex = classOfCategory.get(a.category_id as number);
+    if (classIndex === undefined) {
+      fail(
+        where,
+        `annotations[${i}].category_id ${formatValue(a.category_id)} is not in "categories"`,
+      );
+    }
+    if (a.iscrowd === 1) return;
+    list.push({ box: [x, y, x + w, y + h], classIndex });
+  });
+  return { images, classNames: categories.map((c) => c.name), classOfCategory, boxes };
+}
+
+/** fast-png's decode, failing with the file named. */
+function readPng(bytes: Uint8Array, where: string): ReturnType<typeof decode> {
+  try {
+    return decode(bytes);
+  } catch (e) {
+    fail(where, `not a readable PNG (${(e as Error).message})`);
+  }
+}
+
+/** A decoded PNG as 8-bit pixels with `channels` channels (1: gray, 3: RGB); alpha is dropped. */
+export function decodePngPixels(
+  bytes: Uint8Array,
+  channels: 1 | 3,
+  where = 'PNG',
+): { width: number; height: number; data: Uint8Array } {
+  const png = readPng(bytes, where);
+  let data = png.data as ArrayLike<number>;
+  let c = png.channels;
+  if (png.palette) {
+    data = convertIndexedToRgb(png);
+    c = data.length / (png.width * png.height);
+  }
+  const shift = png.depth === 16 ? 8 : 0;
+  const scale = png.depth < 8 && !png.palette ? 255 / (2 ** png.depth - 1) : 1;
+  const n = png.width * png.height;
+  const out = new Uint8Array(n * channels);
+  const colour = c >= 3;
+  for (let p = 0; p < n; p++) {
+    const at = (k: number) => Math.round((data[p * c + k] >> shift) * scale);
+    if (channels === 1) {
+      // ITU-R BT.601 luma with integer weights (299, 587, 114)/1000, as PIL's convert('L').
+      out[p] = colour ? Math.floor((at(0) * 299 + at(1) * 587 + at(2) * 114 + 500) / 1000) : at(0);
+    } else {
+      for (let k = 0; k < 3; k++) out[p * 3 + k] = colour ? at(k) : at(0);
+    }
+  }
+  return { width: png.width, height: png.height, data: out };
+}
+
+/**
+ * A PNG label mask: one class index per pixel, read from a single-channel 8-bit (or palette) PNG
+ * without any colour conversion (a palette PNG's indices are the classes, as in VOC).
+ */
+export function decodePngMask(
+  bytes: Uint8Array,
+  where = 'PNG mask',
+): { width: number; height: number; data: Uint8Array } {
+  const png = readPng(bytes, where);
+  if (png.channels !== 1 || png.depth > 8) {
+    fail(
+      where,
+      `a label mask must be a 1-channel PNG of ≤ 8 bits (gray or palette), got ${png.channels} channel(s) of ${png.depth} bits`,
+    );
+  }
+  return { width: png.width, height: png.height, data: Uint8Array.from(png.data) };
+}
+
+/** What {@link cocoSceneSet} reads: the annotations and the bytes of each image (and mask) by file name. */
+export interface CocoSources {
+  /** Parsed annotations (`parseCocoAnnotations`). */
+  annotations: CocoAnnotations;
+  /** PNG bytes of each image, by its `file_name`. */
+  image: (fileName: string) => Uint8Array;
+  /** PNG label mask bytes of each image, by its `file_name`; omitted: the set has no masks. */
+  mask?: (fileName: string) => Uint8Array;
+  /** 1 (gray, default) or 3 (RGB). */
+  channels?: 1 | 3;
+  /** Name of the result. */
+  name?: string;
+}
+
+/**
+ * A SceneSet from COCO annotations and PNG images (all of one size, as a batch needs) and
+ * optional PNG label masks of the same size. numClasses = categories + 1 (background = 0; mask value
+ * k means class k, i.e. category index k − 1; 255 = ignore).
+ */
+export function cocoSceneSet(src: CocoSources): SceneSet {
+  const { annotations } = src;
+  const channels = src.channels ?? 1;
+  const list = annotations.images;
+  if (list.length === 0) fail(src.name ?? 'COCO set', 'it lists no images');
+  let height = 0;
+  let width = 0;
+  const numClasses = annotations.classNames.length + 1;
+  let images = new Uint8Array(0);
+  const masks = src.mask ? new Uint8Array(0) : null;
+  let maskBytes = masks;
+  const offsets = new Uint32Array(list.length + 1);
+  const coords: number[] = [];
+  const classes: number[] = [];
+  list.forEach((im, i) => {
+    const pixels = decodePngPixels(src.image(im.fileName), channels, im.fileName);
+    if (i === 0) {
+      ({ height, width } = pixels);
+      images = new Uint8Array(list.length * height * width * channels);
+      if (maskBytes) maskBytes = new Uint8Array(list.length * height * width);
+    } else if (pixels.height !== height || pixels.width !== width) {
+      fail(
+        im.fileName,
+        `is ${pixels.width}×${pixels.height}, but ${list[0].fileName} is ${width}×${height}; every image of a set must have one size`,
+      );
+    }
+    images.set(pixels.data, i * height * width * channels);
+    if (maskBytes && src.mask) {
+      const mask = decodePngMask(src.mask(im.fileName), `mask of ${im.fileName}`);
+      if (mask.height !== height || mask.width !== width) {
+        fail(
+          `mask of ${im.fileName}`,
+          `is ${mask.width}×${mask.height}, the image is ${width}×${height}`,
+        );
+      }
+      const bad = mask.data.findIndex((v) => v >= numClasses && v !== IGNORE_LABEL);
+      if (bad >= 0) {
+        fail(
+          `mask of ${im.fileName}`,
+          `pixel ${bad} has class ${mask.data[bad]}, not below numClasses = ${numClasses} (categories + background) nor ${IGNORE_LABEL} (ignore)`,
+        );
+      }
+      maskBytes.set(mask.data, i * height * width);
+    }
+    for (const { box, classIndex } of annotations.boxes.get(im.id) ?? []) {
+      coords.push(...box);
+      classes.push(classIndex);
+    }
+    offsets[i + 1] = classes.length;
+  });
+  return {
+    name: src.name ?? 'coco',
+    images,
+    count: list.length,
+    height,
+    width,
+    channels,
+    numClasses,
+    masks: maskBytes,
+    boxes: { offsets, coords: Float32Array.from(coords), classes: Uint8Array.from(classes) },
+    classNames: annotations.classNames,
+  };
+}

@@ -1,0 +1,166 @@
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../engine/wasmSetup.js';
+import { generateScenes, type Dataset, type SceneSet } from '../../src/index.js';
+import { trainTaskModel, type TaskEpochMetrics } from '../../src/node.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'doconv-task-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+/** Ten square "digits", one per class. */
+function squares(): Dataset {
+  const images = new Uint8Array(10 * 784);
+  for (let n = 0; n < 10; n++)
+    for (let y = 4 + n; y < 20; y++)
+      for (let x = 6; x < 22 - n; x++) images[n * 784 + y * 28 + x] = 255;
+  return {
+    name: 'squares',
+    images,
+    labels: Uint8Array.from({ length: 10 }, (_, i) => i),
+    count: 10,
+    height: 28,
+    width: 28,
+    channels: 1,
+    numClasses: 10,
+  };
+}
+
+function scenes(count: number, seed: number): SceneSet {
+  return generateScenes(squares(), {
+    count,
+    seed,
+    size: 32,
+    minScale: 10,
+    maxScale: 16,
+    maxDigits: 2,
+  });
+}
+
+const train = scenes(16, 1);
+const test = scenes(8, 2);
+const recipe = { train, test, batchSize: 8, evalBatchSize: 8, seed: 3, progress: 'none' as const };
+const stripTimes = (h: TaskEpochMetrics[]) =>
+  h.map(({ imagesPerSecond: _i, seconds: _s, evalSeconds: _e, ...rest }) => rest);
+
+describe('trainTaskModel: segmentation and detection runs with checkpoints, resume and fold', () => {
+  it('deeplab-mini conv: 2 epochs straight = 1 epoch, interrupted, resumed; metrics.jsonl, folded model, summary', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const straight = await trainTaskModel({
+      ...recipe,
+      model: 'deeplab-mini',
+      conv: 'conv',
+      epochs: 2,
+      out: path.join(root, 'a'),
+    });
+    // Interrupted after epoch 1 (the schedule is that of 2 epochs), then resumed.
+    const stop = new AbortController();
+    await expect(
+      trainTaskModel({
+        ...recipe,
+        model: 'deeplab-mini',
+        conv: 'conv',
+        epochs: 2,
+        out: path.join(root, 'b'),
+        signal: stop.signal,
+        onEpochEnd: () => stop.abort(),
+      }),
+    ).rejects.toThrow(/abort/i);
+    const resumed = await trainTaskModel({
+      ...recipe,
+      model: 'deeplab-mini',
+      conv: 'conv',
+      epochs: 2,
+      out: path.join(root, 'b'),
+      resume: true,
+    });
+    expect(JSON.stringify(stripTimes(resumed.history), null, 1)).toBe(
+      JSON.stringify(stripTimes(straight.history), null, 1),
+    );
+    const wa = straight.model.getWeights().map((w) => Array.from(w.dataSync()));
+    const wb = resumed.model.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(wb).toEqual(wa);
+    const lines = fs
+      .readFileSync(path.join(root, 'b', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+    const summary = JSON.parse(fs.readFileSync(path.join(root, 'a', 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ task: 'segmentation', conv: 'conv', epochs: 2, testImages: 8 });
+    expect(summary.test.segmentation.meanIoU).toBeGreaterThan(0);
+    expect(summary.maxAbsOutputDiff).toBeLessThan(1e-3);
+    expect(summary.foldedTest.segmentation.pixelAccuracy).toBeCloseTo(
+      summary.test.segmentation.pixelAccuracy,
+      2,
+    );
+    expect(fs.existsSync(path.join(root, 'a', 'folded', 'model.json'))).toBe(true);
+    for (const r of [straight, resumed]) {
+      r.model.dispose();
+      r.folded?.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('centernet-mini doconv: one epoch; AP@0.5 and AP@[.5:.95] recorded; the folded model scores the same', async () => {
+    const r = await trainTaskModel({
+      ...recipe,
+      model: 'centernet-mini',
+      conv: 'doconv',
+      epochs: 1,
+      out: path.join(root, 'c'),
+    });
+    expect(r.summary.task).toBe('detection');
+    expect(r.history[0].testAP50).toBeGreaterThanOrEqual(0);
+    expect(r.summary.test.detection!.perClassAP).toHaveLength(10);
+    expect(r.summary.maxAbsOutputDiff).toBeLessThan(1e-3);
+    expect(r.summary.foldedTest!.detection!.ap).toBeCloseTo(r.summary.test.detection!.ap, 3);
+    r.model.dispose();
+    r.folded?.dispose();
+  });
+
+  it('refuses a classifier, a changed recipe on resume, and an occupied folder without --overwrite', async () => {
+    await expect(trainTaskModel({ ...recipe, model: 'resnet-20' })).rejects.toThrow(
+      /resnet-20" is a classifier/,
+    );
+    await expect(
+      trainTaskModel({
+        ...recipe,
+        model: 'deeplab-mini',
+        conv: 'conv',
+        epochs: 1,
+        out: path.join(root, 'a'),
+      }),
+    ).rejects.toThrow(/already holds a run .*--overwrite/);
+    await expect(
+      trainTaskModel({
+        ...recipe,
+        model: 'deeplab-mini',
+        conv: 'conv',
+        epochs: 2,
+        batchSize: 4,
+        out: path.join(root, 'a'),
+        resume: true,
+      }),
+    ).rejects.toThrow(/settings differ \(batchSize: checkpoint 8, now 4\)/);
+    await expect(
+      trainTaskModel({ ...recipe, model: 'centernet-mini', epochs: 1, optimizer: 'sgd', lr: 1e38 }),
+    ).rejects.toThrow(/training diverged: .* at epoch 1, step \d+ .*the step was not applied/);
+    await expect(trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 0 })).rejects.toThrow(
+      /epochs must be a positive integer, got 0/,
+    );
+  });
+});
+
+describe('the classification trainer refuses the task models', () => {
+  it('trainModel({model: deeplab-mini}) names the task trainer', async () => {
+    const { trainModel } = await import('../../src/node.js');
+    await expect(trainModel({ model: 'deeplab-mini', epochs: 1 })).rejects.toThrow(
+      /"deeplab-mini" is a segmentation model: train it with trainTaskModel/,
+    );
+  });
+});
