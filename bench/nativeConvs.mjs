@@ -70,12 +70,16 @@ for (const t of arg('threads', '1,2').split(',').map(Number)) {
   addon.setThreads(t);
   step(passes); step(passes);
   const ms = [];
+  const cpu = [];
   for (let w = 0; w < windows; w++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let s = 0; s < steps; s++) step(passes);
     ms.push((performance.now() - t0) / steps);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000 / steps);
   }
   const impls = new Set(layout.flatMap((l) => ['fwd', 'bwd_data', 'bwd_weights'].map((p) => `${p}=${addon.convImplInfo(l.geom, p)}`)));
-  console.log(`${net} b${batch} threads=${t} passes=${passes}: ms/step ${ms.map((m) => m.toFixed(1)).join(' ')}  impls: ${[...impls].join(', ')}`);
+  console.log(`${net} b${batch} threads=${t} passes=${passes}: ms/step ${ms.map((m) => m.toFixed(1)).join(' ')} (cpu ${cpu.map((m) => m.toFixed(1)).join(' ')})  impls: ${[...impls].join(', ')}`);
 }
 console.log('stats', addon.stats());
