@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from '../src/index.js';
 import { Adam } from '../src/train/optimizers.js';
-import { createParallelTrainer } from '../src/engine/parallel/parallel_trainer.js';
-import { registerNativeKernels } from '../src/engine/native/registerNative.js';
+import { createParallelTrainer } from '../src/train/parallel/parallelTrainer.js';
+import { enableNativeEngine } from '../src/engine/native/enableNative.js';
 import { nativeAddon } from '../src/engine/native/nativeAddon.js';
 import { nets } from './nets.js';
 import { variants } from './variants.js';
@@ -29,7 +29,8 @@ const warmup = Number(flag('warmup', '2'));
 
 registerWasmTrainingKernels();
 if (engine === 'native') {
-  if (!registerNativeKernels()) throw new Error('native addon not loaded');
+  const state = enableNativeEngine();
+  if (!state.on) throw new Error(`native engine off: ${state.reason}`);
   nativeAddon()!.setThreads(Number(flag('threads', '1')));
 }
 await tf.setBackend('wasm');
@@ -45,8 +46,6 @@ for (const v of variantNames) {
       optimizer: new Adam({ learningRate: 1e-3 }),
       loss: 'categoricalCrossentropy',
       workers,
-      workerImports:
-        engine === 'native' ? [new URL('./registerNativeInWorker.ts', import.meta.url).href] : [],
     });
     steppers[v] = async () => (await trainer.trainStep(x, y)).loss;
   } else {

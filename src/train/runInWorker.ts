@@ -3,6 +3,7 @@
  * `compareConvs({jobs})` puts independent runs on separate cores. Unlike `workers` (one run's
  * batch split across threads), this changes no numbers: each run is the single-thread run.
  */
+import { wasmEngine } from '../engine/registerWasmTrainingKernels.js';
 import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
 import type { TrainOptions, TrainSummary } from './trainModel.js';
@@ -12,6 +13,8 @@ export interface RunRequest {
   options: TrainOptions;
   /** The backend the main thread selected. */
   backend: string;
+  /** On wasm, the main thread's engine. */
+  engine: 'native' | 'wasm';
 }
 
 export type RunReply =
@@ -37,7 +40,7 @@ export async function runInWorker(
       });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`${name}: the worker exited (code ${code})`)));
-      worker.postMessage({ options, backend } satisfies RunRequest);
+      worker.postMessage({ options, backend, engine: wasmEngine() } satisfies RunRequest);
     });
   } finally {
     await worker.terminate();

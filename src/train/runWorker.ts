@@ -15,7 +15,7 @@ const port = parentPort;
 port.once('message', (m: RunRequest) => {
   void (async () => {
     try {
-      await setUpWorkerBackend(m.backend, 'doconv run worker');
+      await setUpWorkerBackend(m.backend, 'doconv run worker', [], m.engine);
       const { trainModel } = await import('./trainModel.js');
       const r = await trainModel({ ...m.options, backend: undefined, progress: 'none' });
       r.model.dispose();

@@ -56,10 +56,22 @@ export function nativeConvGeometry(c: ConvCall): NativeConvGeometry | string {
   const outLen = (inLen: number, k: number, s: number, d: number, p0: number, p1: number) =>
     Math.floor((inLen + p0 + p1 - ((k - 1) * d + 1)) / s) + 1;
   if (
-    outLen(info.inHeight, info.filterHeight, info.strideHeight, info.dilationHeight, p.top, p.bottom) !==
-      info.outHeight ||
-    outLen(info.inWidth, info.filterWidth, info.strideWidth, info.dilationWidth, p.left, p.right) !==
-      info.outWidth
+    outLen(
+      info.inHeight,
+      info.filterHeight,
+      info.strideHeight,
+      info.dilationHeight,
+      p.top,
+      p.bottom,
+    ) !== info.outHeight ||
+    outLen(
+      info.inWidth,
+      info.filterWidth,
+      info.strideWidth,
+      info.dilationWidth,
+      p.left,
+      p.right,
+    ) !== info.outWidth
   ) {
     return `output ${info.outHeight}×${info.outWidth} is not the floor-rounded size oneDNN computes`;
   }

@@ -1,14 +1,14 @@
 /**
  * What a native kernel hands a call to when it cannot run it (not float32, a layout oneDNN cannot
- * express, NCHW): the kernel that held its name on wasm before the native one was registered —
- * doconv's wasm replacement or wasm's stock kernel. Set by the registration (registerNative.ts).
+ * express, NCHW, a 1×1 depthwise scale): the wasm choice for its name — doconv's wasm replacement
+ * or wasm's stock kernel. Set by the registration (../registerWasmTrainingKernels.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
 
-const fallbacks = new Map<string, tf.KernelFunc>();
+const fallbacks = new Map<string, tf.KernelConfig>();
 
-export function setNativeFallback(kernelName: string, kernelFunc: tf.KernelFunc): void {
-  fallbacks.set(kernelName, kernelFunc);
+export function setNativeFallback(config: tf.KernelConfig): void {
+  fallbacks.set(config.kernelName, config);
 }
 
 export function runFallback(
@@ -19,5 +19,13 @@ export function runFallback(
   if (f == null) {
     throw new Error(`doconv native ${kernelName}: no wasm kernel to fall back to for this call`);
   }
-  return f(args) as tf.TensorInfo | tf.TensorInfo[];
+  return f.kernelFunc(args) as tf.TensorInfo | tf.TensorInfo[];
+}
+
+/**
+ * A native kernel's setupFunc: runs its fallback's. wasm's kernels bind their C++ function in
+ * setupFunc, which tfjs calls only for the kernel registered when the backend is set — ours.
+ */
+export function setupFallback(kernelName: string): NonNullable<tf.KernelConfig['setupFunc']> {
+  return (backend) => fallbacks.get(kernelName)?.setupFunc?.(backend);
 }

@@ -1,7 +1,6 @@
 /**
  * The native engine's addon (native/build/doconv_native.node, built by `npm run build:native`),
  * loaded once, lazily, and only in Node. Absent or unloadable → null, and doconv runs on wasm.
- * `DOCONV_ENGINE=wasm` forces the portable path even when the addon is built.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -18,8 +17,20 @@ export interface NativeAddon {
     y: number,
     alpha: number,
   ): void;
-  convBackwardData(heap: ArrayBufferLike, geom: Int32Array, dy: number, filter: number, dx: number): void;
-  convBackwardWeights(heap: ArrayBufferLike, geom: Int32Array, x: number, dy: number, dw: number): void;
+  convBackwardData(
+    heap: ArrayBufferLike,
+    geom: Int32Array,
+    dy: number,
+    filter: number,
+    dx: number,
+  ): void;
+  convBackwardWeights(
+    heap: ArrayBufferLike,
+    geom: Int32Array,
+    x: number,
+    dy: number,
+    dw: number,
+  ): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
   setThreads(n: number): void;
   getThreads(): number;
@@ -32,20 +43,20 @@ export interface NativeAddon {
 
 export interface NativeAddonStatus {
   addon: NativeAddon | null;
-  /** Why the addon is not in use: 'not built', 'disabled by DOCONV_ENGINE=wasm', or the load error. */
+  /** Why the addon is not loaded: 'not built', or the load error. */
   reason: string | null;
 }
 
 // src/engine/native/ and dist/engine/native/ are both three levels below the package root.
-const addonPath = fileURLToPath(new URL('../../../native/build/doconv_native.node', import.meta.url));
+const addonPath = fileURLToPath(
+  new URL('../../../native/build/doconv_native.node', import.meta.url),
+);
 
 let status: NativeAddonStatus | undefined;
 
 export function nativeAddonStatus(): NativeAddonStatus {
   if (status !== undefined) return status;
-  if (process.env.DOCONV_ENGINE === 'wasm') {
-    status = { addon: null, reason: 'disabled by DOCONV_ENGINE=wasm' };
-  } else if (!existsSync(addonPath)) {
+  if (!existsSync(addonPath)) {
     status = { addon: null, reason: 'not built' };
   } else {
     try {
@@ -60,7 +71,7 @@ export function nativeAddonStatus(): NativeAddonStatus {
   return status;
 }
 
-/** The addon, or null when it is not built, not loadable or disabled. */
+/** The addon, or null when it is not built or not loadable. */
 export function nativeAddon(): NativeAddon | null {
   return nativeAddonStatus().addon;
 }

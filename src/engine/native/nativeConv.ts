@@ -52,7 +52,10 @@ function allFloat32(...infos: Array<Info | undefined>): boolean {
 
 /** Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D. */
 export function nativeConvForward(kernel: string, depthwise: boolean, args: KernelArgs): Info {
-  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info | undefined>;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<
+    string,
+    Info | undefined
+  >;
   const attrs = args.attrs as unknown as tf.FusedConv2DAttrs & { dataFormat?: string };
   const xs = shape4(kernel, 'x', x!.shape);
   const fs = shape4(kernel, 'filter', filter!.shape);
@@ -60,8 +63,7 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
   const act = activationCode(attrs.activation);
   const outChannels = depthwise ? fs[2] * fs[3] : fs[3];
   // Broadcast biases of other shapes (a scalar, [1, co] rows …) stay with the wasm kernel.
-  const biasPerChannel =
-    bias == null || (bias.shape.length === 1 && bias.shape[0] === outChannels);
+  const biasPerChannel = bias == null || (bias.shape.length === 1 && bias.shape[0] === outChannels);
   if (
     (attrs.dataFormat ?? 'NHWC') !== 'NHWC' ||
     act === undefined ||
@@ -85,7 +87,19 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
     hasBias: bias != null,
     activation: act,
   } satisfies ConvCall);
-  if (typeof g === 'string') return runFallback(kernel, args) as Info;
+  if (typeof g === 'string') {
+    if (typeof attrs.pad === 'number') {
+      // computeConv2DInfo sizes both axes with the filter height and stride height when the pad
+      // is a number; wasm's stock kernel then writes out of bounds. Refuse rather than corrupt.
+      throw new Error(
+        `doconv native ${kernel}: pad ${attrs.pad} with filter ${fs[0]}×${fs[1]}, strides ` +
+          `${JSON.stringify(attrs.strides)}, dilations ${JSON.stringify(attrs.dilations)}: TF.js ` +
+          `sizes the output ${g}; pass explicit padding ` +
+          `[[0, 0], [${attrs.pad}, ${attrs.pad}], [${attrs.pad}, ${attrs.pad}], [0, 0]] instead`,
+      );
+    }
+    return runFallback(kernel, args) as Info;
+  }
   const out = (args.backend as unknown as BackendWasm).makeOutput(
     [g.info.batchSize, g.info.outHeight, g.info.outWidth, g.info.outChannels],
     'float32',
@@ -105,7 +119,11 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
 }
 
 /** Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput: dx from dy and the filter. */
-export function nativeConvBackpropInput(kernel: string, depthwise: boolean, args: KernelArgs): Info {
+export function nativeConvBackpropInput(
+  kernel: string,
+  depthwise: boolean,
+  args: KernelArgs,
+): Info {
   const { dy, filter } = args.inputs as Record<string, Info>;
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & {
     dilations?: number | [number, number];
@@ -136,7 +154,11 @@ export function nativeConvBackpropInput(kernel: string, depthwise: boolean, args
 }
 
 /** Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter: dw from x and dy. */
-export function nativeConvBackpropFilter(kernel: string, depthwise: boolean, args: KernelArgs): Info {
+export function nativeConvBackpropFilter(
+  kernel: string,
+  depthwise: boolean,
+  args: KernelArgs,
+): Info {
   const { x, dy } = args.inputs as Record<string, Info>;
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & {
     dilations?: number | [number, number];

@@ -2,6 +2,7 @@
  * The native engine's kernels as data: one KernelConfig per TF.js kernel it takes over on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setupFallback } from './fallbacks.js';
 import {
   nativeConvBackpropFilter,
   nativeConvBackpropInput,
@@ -14,6 +15,7 @@ function config(kernelName: string, run: (args: KernelArgs) => tf.TensorInfo): t
     kernelName,
     backendName: 'wasm',
     kernelFunc: run as unknown as tf.KernelFunc,
+    setupFunc: setupFallback(kernelName),
   };
 }
 
@@ -23,7 +25,9 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(tf.DepthwiseConv2dNative, (a) => nativeConvForward(tf.DepthwiseConv2dNative, true, a)),
   config(tf.FusedDepthwiseConv2D, (a) => nativeConvForward(tf.FusedDepthwiseConv2D, true, a)),
   config(tf.Conv2DBackpropInput, (a) => nativeConvBackpropInput(tf.Conv2DBackpropInput, false, a)),
-  config(tf.Conv2DBackpropFilter, (a) => nativeConvBackpropFilter(tf.Conv2DBackpropFilter, false, a)),
+  config(tf.Conv2DBackpropFilter, (a) =>
+    nativeConvBackpropFilter(tf.Conv2DBackpropFilter, false, a),
+  ),
   config(tf.DepthwiseConv2dNativeBackpropInput, (a) =>
     nativeConvBackpropInput(tf.DepthwiseConv2dNativeBackpropInput, true, a),
   ),
