@@ -125,12 +125,16 @@ describe('useBestBackend', () => {
     expect(chosen.backend).toBe(nodeInstalled ? 'tensorflow' : 'wasm');
     expect(tf.getBackend()).toBe(chosen.backend);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toContain(`doconv: using backend '${chosen.backend}', engine '${chosen.engine}'`);
+    expect(logs[0]).toContain(
+      `doconv: using backend '${chosen.backend}', engine '${chosen.engine}'`,
+    );
     if (chosen.backend === 'wasm') {
       // Native when the addon is built (and not disabled), else wasm with the line saying how to enable it.
       expect(chosen.engine).toBe(chosen.native?.on ? 'native' : 'wasm');
       if (!chosen.native?.on && chosen.native?.reason === 'not built') {
-        expect(logs[0]).toMatch(/native engine off \(not built\); to enable it: .*libdnnl-dev.*npm run build:native/);
+        expect(logs[0]).toMatch(
+          /native engine off \(not built\); to enable it: .*libdnnl-dev.*npm run build:native/,
+        );
       }
     }
     // Leave the portable kernels for the other tests of this file.
