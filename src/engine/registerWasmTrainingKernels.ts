@@ -4,6 +4,7 @@
  * register_all_kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dilatedConv2DGrad, dilatedDepthwiseConv2dGrad } from './gradients/dilatedConvGrad.js';
 import { fusedBatchNormGrad } from './gradients/fusedBatchNormGrad.js';
 import type { GradientReplacement } from './gradients/gradientReplacement.js';
 import { meanGrad } from './gradients/meanGrad.js';
@@ -52,7 +53,13 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
 ];
 
 /** Gradients replaced while wasm is the active backend (on any other, tfjs-core's original runs). */
-export const wasmTrainingGradients: readonly GradientReplacement[] = [meanGrad, fusedBatchNormGrad];
+export const wasmTrainingGradients: readonly GradientReplacement[] = [
+  meanGrad,
+  fusedBatchNormGrad,
+  // Dilated convs: tfjs-core's gradients refuse them; doconv's and the native backprops take dilations.
+  dilatedConv2DGrad,
+  dilatedDepthwiseConv2dGrad,
+];
 
 const ourKernelFuncs = new Set(wasmTrainingKernelConfigs.map((c) => c.kernelFunc));
 const wasmConfigByName = new Map(wasmTrainingKernelConfigs.map((c) => [c.kernelName, c]));

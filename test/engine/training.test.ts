@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { doConv2d } from '../../src/index.js';
-import { host, relativeError } from './helpers.js';
+import { dilateFilter, host, relativeError, undilateFilter } from './helpers.js';
 import { addon, skipReason } from './nativeSetup.js';
 
 type Backend = 'cpu' | 'wasm';
@@ -182,6 +182,34 @@ for (const engine of ENGINES) {
           expect(relativeError(g, want[i]), `gradient ${i}`).toBeLessThan(1e-4),
         );
       });
+
+      it.each([
+        ['conv2d', false],
+        ['depthwiseConv2d', true],
+      ] as const)(
+        'dilated %s gradients (tfjs-core refuses them) match cpu on the zero-stuffed filter',
+        async (_, depthwise) => {
+          const x = host([2, 9, 8, 3], 21);
+          const w = host([3, 2, 3, 2], 22);
+          const dense = dilateFilter(w, 2, 2);
+          const conv = (a: tf.Tensor, b: tf.Tensor, dl: number) =>
+            depthwise
+              ? tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', dl)
+              : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', dl);
+          await tf.setBackend('cpu');
+          const outShape = tf.tidy(
+            () => conv(tf.tensor(x.values, x.shape), tf.tensor(dense.values, dense.shape), 1).shape,
+          );
+          const r = host(outShape, 23);
+          const probe = (dl: number) => (a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(conv(a, b, dl), tf.tensor(r.values, r.shape)));
+          const [wantX, wantDense] = await gradsOn('cpu', probe(1), [x, dense]);
+          const wantW = undilateFilter({ values: wantDense, shape: dense.shape }, 3, 2, 2, 2);
+          const [gotX, gotW] = await gradsOn('wasm', probe(2), [x, w]);
+          expect(relativeError(gotX, wantX), 'dx').toBeLessThan(1e-4);
+          expect(relativeError(gotW, wantW.values), 'dw').toBeLessThan(1e-4);
+        },
+      );
 
       it('conv2d gradient on wasm agrees with finite differences (independent of cpu)', async () => {
         await tf.setBackend('wasm');
