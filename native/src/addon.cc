@@ -1,5 +1,5 @@
 // Node-API glue: every kernel takes the wasm heap's ArrayBuffer, an Int32Array geometry and byte
-// offsets into the heap, so no tensor is copied. The JS side (native/index.js) allocates outputs
+// offsets into the heap, so no tensor is copied. The JS side (src/engine/native/) allocates outputs
 // through the wasm backend first and only then reads the heap buffer: memory growth detaches the
 // old ArrayBuffer, so no pointer is ever kept across calls.
 #include <node_api.h>
