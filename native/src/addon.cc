@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "conv.h"
+#include "matmul.h"
 
 namespace {
 
@@ -172,6 +173,23 @@ napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
   });
 }
 
+// matMul(heap, geom, a, b, y)
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  const char *K = "native matMul";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 5, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = geomOf<MatMulGeom>(env, a.v[1], K);
+    std::string p = matMulGeomProblem(g);
+    if (!p.empty()) throw JsError(std::string(K) + ": bad geometry: " + p);
+    const float *x = region(h, intOf(env, a.v[2]), int64_t(g.aBatch) * g.m * g.k, K, "a");
+    const float *w = region(h, intOf(env, a.v[3]), int64_t(g.bBatch) * g.k * g.n, K, "b");
+    float *y = region(h, intOf(env, a.v[4]), int64_t(g.batch) * g.m * g.n, K, "y");
+    matMul(g, x, w, y);
+    return undefinedValue(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   const char *K = "native setThreads";
   return guarded(env, K, [&] {
@@ -236,6 +254,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardData", nullptr, ConvBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardWeights", nullptr, ConvBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},

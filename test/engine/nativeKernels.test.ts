@@ -51,6 +51,7 @@ d(`native engine registration${skipReason}`, () => {
         'DepthwiseConv2dNativeBackpropInput',
         'FusedConv2D',
         'FusedDepthwiseConv2D',
+        'BatchMatMul',
       ].sort(),
     );
   });
@@ -246,6 +247,52 @@ for (const depthwise of [false, true]) {
     );
   });
 }
+
+d(`BatchMatMul (native) matches cpu${skipReason}`, () => {
+  // [a shape, b shape] as stored (before the transposes): ranks 2–4, a single matrix broadcast.
+  const shapes: Array<[string, number[], number[]]> = [
+    ['2-D', [5, 3], [3, 4]],
+    ['batched', [6, 5, 3], [6, 3, 4]],
+    ['a broadcast', [1, 5, 3], [6, 3, 4]],
+    ['b broadcast, rank 2', [6, 5, 3], [3, 4]],
+    ['rank 4', [2, 3, 5, 3], [2, 3, 3, 4]],
+    ['DO-Conv composition', [16, 9, 9], [16, 9, 32]],
+    ['dense gradient', [32, 300], [300, 10]],
+  ];
+  const t = (s: number[]) => [...s.slice(0, -2), s.at(-1)!, s.at(-2)!];
+  const cases = shapes.flatMap(([name, as, bs]) =>
+    [false, true].flatMap((ta) =>
+      [false, true].map(
+        (tb) => [`${name} transposeA=${ta} transposeB=${tb}`, as, bs, ta, tb] as const,
+      ),
+    ),
+  );
+  it.each(cases)('%s', async (_, as, bs, transposeA, transposeB) => {
+    const a = host(transposeA ? t(as) : as, 31);
+    const b = host(transposeB ? t(bs) : bs, 32);
+    const attrs = { transposeA, transposeB };
+    const got = await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs);
+    const want = await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs);
+    expect(got.shape).toEqual(want.shape);
+    expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+  });
+
+  it('inner dimensions that differ are named with both shapes', async () => {
+    await expect(
+      runKernelOn(
+        'wasm',
+        'BatchMatMul',
+        { a: host([2, 5, 3], 1), b: host([2, 4, 4], 2) },
+        {
+          transposeA: false,
+          transposeB: false,
+        },
+      ),
+    ).rejects.toThrow(
+      /native BatchMatMul: inner dimensions differ: a \[2,5,3\] has 3, b \[2,4,4\] has 4/,
+    );
+  });
+});
 
 d(`native kernels hand what they do not run to the wasm kernel${skipReason}`, () => {
   it('PReLU and a 1×1 depthwise scale (wasm kernels) still give cpu’s answer', async () => {

@@ -31,6 +31,8 @@ export interface NativeAddon {
     dy: number,
     dw: number,
   ): void;
+  /** geom: [batch, aBatch, bBatch, m, k, n, transposeA, transposeB] (native/src/matmul.h) */
+  matMul(heap: ArrayBufferLike, geom: Int32Array, a: number, b: number, y: number): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
   setThreads(n: number): void;
   getThreads(): number;

@@ -9,6 +9,7 @@ import {
   nativeConvForward,
   type KernelArgs,
 } from './nativeConv.js';
+import { nativeBatchMatMul } from './nativeMatMul.js';
 
 function config(kernelName: string, run: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
   return {
@@ -34,4 +35,5 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(tf.DepthwiseConv2dNativeBackpropFilter, (a) =>
     nativeConvBackpropFilter(tf.DepthwiseConv2dNativeBackpropFilter, true, a),
   ),
+  config(tf.BatchMatMul, nativeBatchMatMul),
 ];
