@@ -132,7 +132,8 @@ const guardConfig: tf.KernelConfig = {
 /** True when every doconv wasm training kernel and gradient is the one registered now. */
 export function wasmTrainingKernelsRegistered(): boolean {
   return (
-    chosenConfigs().every((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc) && wasmTrainingGradients.every((g) => ourGradients.has(tf.getGradient(g.kernelName)))
+    chosenConfigs().every((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc) &&
+    wasmTrainingGradients.every((g) => ourGradients.has(tf.getGradient(g.kernelName)))
   );
 }
 
@@ -165,7 +166,8 @@ export function registerWasmTrainingKernels(): void {
     }
   }
   for (const config of nativeConfigs) {
-    const wasmChoice = wasmConfigByName.get(config.kernelName) ?? stockKernelConfig(config.kernelName);
+    const wasmChoice =
+      wasmConfigByName.get(config.kernelName) ?? stockKernelConfig(config.kernelName);
     if (wasmChoice != null) setNativeFallback(wasmChoice);
   }
   registerGradients();
