@@ -18,7 +18,8 @@ export function heapOffsets(
 ): HeapOffsets {
   const wasm = backend as unknown as BackendWasm;
   return {
-    heap: wasm.wasm.HEAPU8.buffer,
+    // Emscripten's module has HEAPU8; some builds of the wasm package's types omit it.
+    heap: (wasm.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer,
     offsets: infos.map((t) => (t == null ? -1 : wasm.getMemoryOffset(t.dataId))),
   };
 }
