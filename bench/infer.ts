@@ -5,7 +5,9 @@
  * - tfjs-wasm conv:            the plain-conv twin, BN fused (foldModel) — the cost of a conv net;
  * - tfjs-wasm doconv-unfolded: the DO-Conv model as trained (kernels composed on every call, BN apart);
  * - tfjs-wasm doconv-folded:   foldModel(doconv, {fuseBatchNorm}) — must cost what the conv twin costs;
- * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider.
+ * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider;
+ * - tfjs-native (when the native engine's addon is built): the three TF.js models again with the
+ *   native engine's oneDNN convs (one thread), switched on around each of its runs.
  * Also records how far ONNX's outputs are from TF.js's (relative). Random weights and inputs.
  * Writes results/infer-<date>.json. Not a test: never asserts.
  *
@@ -23,9 +25,10 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { DOConvBase, exportOnnx, foldModel } from '../src/index.js';
 import { buildModel, zooModelNames, zooModelTask } from '../src/models/index.js';
+import { disableNativeEngine, enableNativeEngine } from '../src/engine/native/enableNative.js';
 
 type Variant = 'conv' | 'doconv-unfolded' | 'doconv-folded';
-type Runtime = 'tfjs-wasm' | 'onnxruntime-cpu';
+type Runtime = 'tfjs-wasm' | 'tfjs-native' | 'onnxruntime-cpu';
 
 interface Row {
   model: string;
@@ -108,11 +111,17 @@ async function timeInterleaved(
   });
 }
 
-function tfjsRunner(model: tf.LayersModel, x: tf.Tensor): () => Promise<void> {
+function tfjsRunner(model: tf.LayersModel, x: tf.Tensor, native = false): () => Promise<void> {
   return async () => {
-    const y = model.predict(x) as tf.Tensor;
-    await y.data(); // wait for the backend to finish
-    y.dispose();
+    // The engine is a registration: switch it for this run only (a few µs), so runs interleave.
+    if (native) enableNativeEngine();
+    try {
+      const y = model.predict(x) as tf.Tensor;
+      await y.data(); // wait for the backend to finish
+      y.dispose();
+    } finally {
+      if (native) disableNativeEngine();
+    }
   };
 }
 
@@ -171,6 +180,11 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 
 async function main() {
   await tf.setBackend('wasm');
+  const nativeState = process.argv.includes('--no-native')
+    ? { on: false, reason: '--no-native' }
+    : enableNativeEngine();
+  disableNativeEngine();
+  if (!nativeState.on) console.log(`native engine: skipped (${nativeState.reason})`);
   const loadBefore = os.loadavg();
   const rows: Row[] = [];
   const onnxError: Record<string, number> = {};
@@ -228,10 +242,13 @@ async function main() {
       };
       const timings = await timeInterleaved([
         ...variants.map((v) => tfjsRunner(tfjsModels[v], x)),
+        ...(nativeState.on ? variants.map((v) => tfjsRunner(tfjsModels[v], x, true)) : []),
         async () => void (await session.run(feeds)),
       ]);
       variants.forEach((v, i) => add('tfjs-wasm', v, timings[i]));
-      add('onnxruntime-cpu', 'doconv-folded', timings[variants.length]);
+      if (nativeState.on)
+        variants.forEach((v, i) => add('tfjs-native', v, timings[variants.length + i]));
+      add('onnxruntime-cpu', 'doconv-folded', timings.at(-1)!);
       const onnxY = (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
       const tfY = folded.predict(x) as tf.Tensor;
       onnxError[`${name} batch ${batch}`] = relativeError(onnxY, tfY.dataSync());
@@ -294,6 +311,9 @@ function printTable(
     'unfolded/folded',
     'ORT ms',
     'wasm/ORT',
+    'native conv ms',
+    'native DO folded ms',
+    'ORT/native',
   ];
   const lines = [header];
   for (const model of models) {
@@ -302,6 +322,8 @@ function printTable(
       const unfolded = ms(model, batch, 'tfjs-wasm', 'doconv-unfolded');
       const folded = ms(model, batch, 'tfjs-wasm', 'doconv-folded');
       const onnx = ms(model, batch, 'onnxruntime-cpu', 'doconv-folded');
+      const nConv = ms(model, batch, 'tfjs-native', 'conv');
+      const nFolded = ms(model, batch, 'tfjs-native', 'doconv-folded');
       lines.push([
         model,
         String(batch),
@@ -314,11 +336,17 @@ function printTable(
         ratio(unfolded, folded),
         onnx?.toFixed(2) ?? '—',
         ratio(folded, onnx),
+        nConv?.toFixed(2) ?? '—',
+        nFolded?.toFixed(2) ?? '—',
+        // ≥ 0.8× is the issue's target: native throughput relative to onnxruntime's.
+        ratio(onnx, nFolded),
       ]);
     }
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  console.log('\nTF.js wasm (single thread) vs onnxruntime-node CPU; ms per batch, median');
+  console.log(
+    `\nTF.js wasm (single thread), native engine (1 oneDNN thread) vs onnxruntime-node CPU (${ortThreads} thread(s)); ms per batch, median`,
+  );
   for (const line of lines)
     console.log(
       line.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),

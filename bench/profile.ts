@@ -3,7 +3,7 @@
  * pass and the optimizer update (Adam), on one backend, one thread.
  *
  *   npx tsx bench/profile.ts [--net resnet20] [--variant doconv] [--backend wasm] [--steps 2]
- *     [--by-shape] [--top 30] [--vs-torch]
+ *     [--by-shape] [--top 30] [--vs-torch] [--engine wasm|native]
  *
  * --vs-torch (npm run bench:profile): also profiles the same step in PyTorch on one thread
  * (bench/torch_profile.py), prints both side by side by kernel group — forward conv, conv backward
@@ -18,6 +18,7 @@ import os from 'node:os';
 import { registerWasmTrainingKernels } from '../src/index.js';
 // The trainer's Adam (Keras form): one fused kernel per variable on wasm.
 import { Adam } from '../src/train/optimizers.js';
+import { enableNativeEngine } from '../src/engine/native/enableNative.js';
 import { nets } from './nets.js';
 import { variants } from './variants.js';
 
@@ -131,6 +132,10 @@ async function main() {
       `--net: unknown ${JSON.stringify(netName)}; known: ${Object.keys(nets).join(', ')}`,
     );
   await tf.setBackend(flag('backend', 'wasm'));
+  if (flag('engine', 'wasm') === 'native') {
+    const state = enableNativeEngine();
+    if (!state.on) throw new Error(`--engine native: the native engine is off (${state.reason})`);
+  }
   const model = spec.build(variants[variant]);
   const optimizer = new Adam({ learningRate: 1e-3 });
   const x = tf.randomNormal([spec.batch, ...spec.inputShape]);

@@ -17,7 +17,9 @@
  *     [--steps-mnist-sample 40] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
  *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
  *     shows the largest)
- *     [--no-parallel] [--no-torch] [--no-cpu]
+ *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native]
+ * When the native engine's addon is built (npm run build:native), the same phases run again on it
+ * ('native' one thread, 'native-<n>-workers': one oneDNN thread per worker).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -31,6 +33,7 @@ import {
   createParallelTrainer,
   type ParallelTrainer,
 } from '../src/train/parallel/parallelTrainer.js';
+import { disableNativeEngine, enableNativeEngine } from '../src/engine/native/enableNative.js';
 import { nets, type NetSpec } from './nets.js';
 import { pairedOverheadPct, summarize, windowOrder, type Summary } from './stats.js';
 import { variants } from './variants.js';
@@ -39,8 +42,9 @@ interface Row {
   net: string;
   variant: string;
   /**
-   * 'wasm' (one thread), 'wasm-<n>-workers' (createParallelTrainer), 'cpu', 'pytorch' (all
-   * cores, as the issue measured it), 'pytorch-1-thread'
+   * 'wasm' (one thread), 'wasm-<n>-workers' (createParallelTrainer), 'native' and
+   * 'native-<n>-workers' (the same on the native engine), 'cpu', 'pytorch' (all cores, as the
+   * issue measured it), 'pytorch-1-thread'
    */
   backend: string;
   batch: number;
@@ -279,6 +283,35 @@ async function main() {
         );
       }
     }
+    // The native engine (oneDNN convs over the wasm heap), same phases; workers follow it.
+    if (!has('no-native')) {
+      const state = enableNativeEngine();
+      if (state.on) {
+        rows.push(
+          ...(await phase(`${n} native`, () =>
+            timeInterleaved(spec, 'native', steps, windows, singleThread(spec, x, y)),
+          )),
+        );
+        if (!has('no-parallel')) {
+          for (const k of workerCounts) {
+            rows.push(
+              ...(await phase(`${n} native ${k} workers`, () =>
+                timeInterleaved(
+                  spec,
+                  `native-${k}-workers`,
+                  steps,
+                  windows,
+                  parallel(spec, x, y, k),
+                ),
+              )),
+            );
+          }
+        }
+      } else {
+        console.log(`native engine: skipped (${state.reason})`);
+      }
+      disableNativeEngine();
+    }
     tf.dispose([x, y]);
     // One ResNet-20 step on cpu takes many minutes: cpu for the MNIST net only, one warm-up step
     // and one short window (~8 s a step).
@@ -375,6 +408,7 @@ function overheadRows(rows: Row[]): OverheadRow[] {
 
 function printTable(rows: Row[], overheads: OverheadRow[]) {
   const par = `wasm-${workers}-workers`;
+  const npar = `native-${workers}-workers`;
   const med = (net: string, variant: string, backend: string) =>
     rows.find((r) => r.net === net && r.variant === variant && r.backend === backend)?.imagesPerSec;
   const ratio = (a?: Summary, b?: Summary) =>
@@ -394,12 +428,17 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
     `${workers}w cores used`,
     'cpu img/s',
     'wasm/cpu',
+    'native img/s',
+    `native ${workers}w img/s`,
     'torch img/s',
     'best wasm/torch',
+    'best native/torch',
     'torch 1-thread img/s',
     'wasm/torch 1-thread',
     'DO overhead wasm',
     `DO overhead ${workers}w`,
+    'DO overhead native',
+    `DO overhead native ${workers}w`,
     'DO overhead torch',
     'DO overhead torch 1-thread',
   ];
@@ -411,7 +450,12 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
       const c = med(n, v, 'cpu');
       const t = med(n, v, 'pytorch');
       const t1 = med(n, v, 'pytorch-1-thread');
-      const best = [w, p].filter((s): s is Summary => !!s).sort((a, b) => b.median - a.median)[0];
+      const nw = med(n, v, 'native');
+      const np = med(n, v, npar);
+      const bestOf = (xs: Array<Summary | undefined>) =>
+        xs.filter((s): s is Summary => !!s).sort((a, b) => b.median - a.median)[0];
+      const best = bestOf([w, p]);
+      const bestNative = bestOf([nw, np]);
       const isDo = v !== 'conv';
       const pr = rows.find((r) => r.net === n && r.variant === v && r.backend === par);
       // CPU time per step over wall time per step: how many cores the workers really got.
@@ -426,12 +470,17 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
         cores != null ? cores.toFixed(2) : '—',
         c ? fmt(c) : '—',
         ratio(w, c),
+        nw ? fmt(nw) : '—',
+        np ? fmt(np) : '—',
         t ? fmt(t) : '—',
         ratio(best, t),
+        ratio(bestNative, t),
         t1 ? fmt(t1) : '—',
         ratio(w, t1),
         isDo ? oh(n, v, 'wasm') : '',
         isDo ? oh(n, v, par) : '',
+        isDo ? oh(n, v, 'native') : '',
+        isDo ? oh(n, v, npar) : '',
         isDo ? oh(n, v, 'pytorch') : '',
         isDo ? oh(n, v, 'pytorch-1-thread') : '',
       ]);

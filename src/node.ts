@@ -26,10 +26,15 @@ export {
   type IdxFolderOptions,
 } from './data/node.js';
 
-// Engine choice: tfjs-node, else wasm with doconv's kernels, else cpu.
+// Engine choice: tfjs-node, else wasm with the native engine (oneDNN) when built, else wasm with
+// doconv's kernels, else cpu.
 export {
   useBestBackend,
+  currentEngine,
   type BackendName,
+  type BackendSelection,
+  type EngineChoice,
+  type EngineName,
   type UseBestBackendOptions,
 } from './engine/useBestBackend.js';
 

@@ -4,6 +4,7 @@
  * register_all_kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dilatedConv2DGrad, dilatedDepthwiseConv2dGrad } from './gradients/dilatedConvGrad.js';
 import { fusedBatchNormGrad } from './gradients/fusedBatchNormGrad.js';
 import type { GradientReplacement } from './gradients/gradientReplacement.js';
 import { meanGrad } from './gradients/meanGrad.js';
@@ -22,7 +23,8 @@ import { adamStepConfig, sgdStepConfig } from './kernels/optimizerSteps.js';
 import { subConfig } from './kernels/Sub.js';
 import { sumConfig } from './kernels/Sum.js';
 import { tileConfig } from './kernels/Tile.js';
-import { rememberStockKernel } from './stockKernels.js';
+import { setNativeFallback } from './native/fallbacks.js';
+import { rememberStockKernel, stockKernelConfig } from './stockKernels.js';
 
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -51,9 +53,64 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
 ];
 
 /** Gradients replaced while wasm is the active backend (on any other, tfjs-core's original runs). */
-export const wasmTrainingGradients: readonly GradientReplacement[] = [meanGrad, fusedBatchNormGrad];
+export const wasmTrainingGradients: readonly GradientReplacement[] = [
+  meanGrad,
+  fusedBatchNormGrad,
+  // Dilated convs: tfjs-core's gradients refuse them; doconv's and the native backprops take dilations.
+  dilatedConv2DGrad,
+  dilatedDepthwiseConv2dGrad,
+];
 
 const ourKernelFuncs = new Set(wasmTrainingKernelConfigs.map((c) => c.kernelFunc));
+const wasmConfigByName = new Map(wasmTrainingKernelConfigs.map((c) => [c.kernelName, c]));
+
+/**
+ * The native engine's kernels (engine/native/, Node-only, plugged in by enableNativeEngine): a
+ * per-kernel choice over the list above — where a native kernel exists for a name it is the one
+ * registered, and the wasm choice (doconv's replacement, else wasm's stock kernel) becomes its
+ * fallback for calls it cannot run. Empty: the portable wasm engine.
+ */
+let nativeConfigs: readonly tf.KernelConfig[] = [];
+
+/** The config registered for each kernel name: native where plugged in, else doconv's wasm one. */
+function chosenConfigs(): tf.KernelConfig[] {
+  const nativeByName = new Map(nativeConfigs.map((c) => [c.kernelName, c]));
+  return [
+    ...wasmTrainingKernelConfigs.map((c) => nativeByName.get(c.kernelName) ?? c),
+    ...nativeConfigs.filter((c) => !wasmConfigByName.has(c.kernelName)),
+  ];
+}
+
+/**
+ * Plugs the native engine's kernels in (or takes them out with []) and registers the choice now.
+ * Called by engine/native/enableNative.ts; a browser never calls it.
+ */
+export function setNativeKernelConfigs(configs: readonly tf.KernelConfig[]): void {
+  const leaving = nativeConfigs.filter((c) => !configs.includes(c));
+  nativeConfigs = configs;
+  for (const c of configs) ourKernelFuncs.add(c.kernelFunc);
+  // A native kernel that has no wasm replacement goes back to wasm's stock kernel.
+  for (const c of leaving) {
+    if (wasmConfigByName.has(c.kernelName)) continue;
+    if (tf.getKernel(c.kernelName, 'wasm')?.kernelFunc !== c.kernelFunc) continue;
+    tf.unregisterKernel(c.kernelName, 'wasm');
+    const stock = stockKernelConfig(c.kernelName);
+    if (stock != null) tf.registerKernel(stock);
+  }
+  registerWasmTrainingKernels();
+}
+
+/** Which engine runs doconv's kernels on wasm now: 'native' when the native kernels are registered. */
+export function wasmEngine(): 'native' | 'wasm' {
+  return nativeKernelNames().length > 0 ? 'native' : 'wasm';
+}
+
+/** Names of the kernels the native engine runs now (empty when it is off). */
+export function nativeKernelNames(): string[] {
+  return nativeConfigs
+    .filter((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc)
+    .map((c) => c.kernelName);
+}
 const ourGradients = new Set<tf.GradConfig>();
 
 /**
@@ -75,9 +132,8 @@ const guardConfig: tf.KernelConfig = {
 /** True when every doconv wasm training kernel and gradient is the one registered now. */
 export function wasmTrainingKernelsRegistered(): boolean {
   return (
-    wasmTrainingKernelConfigs.every(
-      (c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc,
-    ) && wasmTrainingGradients.every((g) => ourGradients.has(tf.getGradient(g.kernelName)))
+    chosenConfigs().every((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc) &&
+    wasmTrainingGradients.every((g) => ourGradients.has(tf.getGradient(g.kernelName)))
   );
 }
 
@@ -99,14 +155,20 @@ function registerGradients(): void {
  * backend is imported or initialised: the kernels look up wasm's own kernels only when they run.
  */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [...wasmTrainingKernelConfigs, guardConfig]) {
+  for (const config of [...chosenConfigs(), guardConfig]) {
     const current = tf.getKernel(config.kernelName, 'wasm');
-    if (current?.kernelFunc === config.kernelFunc) continue;
-    if (current != null) {
-      if (!ourKernelFuncs.has(current.kernelFunc)) rememberStockKernel(current);
-      tf.unregisterKernel(config.kernelName, 'wasm');
+    if (current?.kernelFunc !== config.kernelFunc) {
+      if (current != null) {
+        if (!ourKernelFuncs.has(current.kernelFunc)) rememberStockKernel(current);
+        tf.unregisterKernel(config.kernelName, 'wasm');
+      }
+      tf.registerKernel(config);
     }
-    tf.registerKernel(config);
+  }
+  for (const config of nativeConfigs) {
+    const wasmChoice =
+      wasmConfigByName.get(config.kernelName) ?? stockKernelConfig(config.kernelName);
+    if (wasmChoice != null) setNativeFallback(wasmChoice);
   }
   registerGradients();
 }
@@ -137,7 +199,7 @@ export function registerWasmTrainingKernelsOnImport(): void {
  * right after: until then those ops run wasm's stock kernels, or none.
  */
 export function stepAsideForWasmImport(): void {
-  for (const config of wasmTrainingKernelConfigs) {
+  for (const config of chosenConfigs()) {
     if (tf.getKernel(config.kernelName, 'wasm')?.kernelFunc === config.kernelFunc) {
       tf.unregisterKernel(config.kernelName, 'wasm');
     }

@@ -1,24 +1,51 @@
 /**
- * Node-only: pick the fastest backend available for training. Lives outside the browser-safe root
- * because it imports optional Node packages by name.
+ * Node-only: pick the fastest backend (and engine) available for training. Lives outside the
+ * browser-safe root because it imports optional Node packages by name and the native addon.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  disableNativeEngine,
+  enableNativeEngine,
+  NATIVE_ENGINE_HINT,
+  type NativeEngineState,
+} from './native/enableNative.js';
+import {
   registerWasmTrainingKernels,
   stepAsideForWasmImport,
+  wasmEngine,
 } from './registerWasmTrainingKernels.js';
 
 export interface UseBestBackendOptions {
   /**
-   * Where the chosen name is reported, e.g. `console.log`. Default: nowhere (importing and choosing a
-   * backend print nothing unless asked; the name is also the return value).
+   * Where the choice (backend and engine) is reported, one line, e.g. `console.log`. Default:
+   * nowhere (importing and choosing a backend print nothing unless asked; it is also the return value).
    */
   log?: (message: string) => void;
   /** Backends to try, best first. Default ['tensorflow', 'wasm', 'cpu']. */
   candidates?: readonly BackendName[];
+  /**
+   * On wasm: 'auto' (default) runs the native engine (oneDNN) when its addon is built, 'wasm'
+   * forces the portable wasm kernels — as the environment variable DOCONV_ENGINE=wasm does.
+   */
+  engine?: EngineChoice;
 }
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type EngineChoice = 'auto' | 'wasm';
+
+/**
+ * What runs the ops: the TF.js backend's name alone cannot tell wasm's two engines apart.
+ * 'native': wasm tensors, doconv's oneDNN kernels for convs (engine/native/); 'wasm': doconv's
+ * wasm kernels; 'tensorflow' / 'cpu': that backend's own.
+ */
+export type EngineName = 'native' | 'wasm' | 'tensorflow' | 'cpu';
+
+export interface BackendSelection {
+  backend: string;
+  engine: EngineName;
+  /** On wasm: the native engine's state, with the reason when it is off */
+  native?: NativeEngineState;
+}
 
 // A variable specifier keeps TypeScript and bundlers from requiring these optional packages.
 async function importOptional(specifier: string): Promise<boolean> {
@@ -55,13 +82,40 @@ const loaders: Record<BackendName, () => Promise<boolean>> = {
   cpu: () => trySet('cpu'),
 };
 
+/** The engine running ops on the current backend. */
+export function currentEngine(): EngineName {
+  const backend = tf.getBackend();
+  if (backend === 'wasm') return wasmEngine();
+  return backend === 'tensorflow' ? 'tensorflow' : 'cpu';
+}
+
+/** The one line saying what runs, e.g. "doconv: using backend 'wasm', engine 'native' (oneDNN 2.6.3)". */
+export function describeSelection(s: BackendSelection): string {
+  const head = `doconv: using backend '${s.backend}', engine '${s.engine}'`;
+  if (s.native == null) return head;
+  if (s.native.on) {
+    return `${head} (oneDNN ${s.native.oneDnn}, ${s.native.threads} thread(s) per training thread)`;
+  }
+  if (s.native.reason?.startsWith('disabled')) return `${head} (native engine ${s.native.reason})`;
+  return `${head} — native engine off (${s.native.reason}); ${NATIVE_ENGINE_HINT}`;
+}
+
 /**
- * Selects the fastest available backend for training in Node — tfjs-node if the user installed it,
- * else wasm with doconv's training kernels, else cpu — and returns its name (and passes it to `log`).
+ * Selects the fastest available backend for training in Node — tfjs-node if the user installed
+ * it, else wasm with the native engine when its addon is built, else wasm with doconv's kernels,
+ * else cpu — and returns which backend and engine run (and passes the one line saying so to `log`).
  */
-export async function useBestBackend(options: UseBestBackendOptions = {}): Promise<string> {
+export async function useBestBackend(
+  options: UseBestBackendOptions = {},
+): Promise<BackendSelection> {
   const log = options.log ?? (() => {});
   const candidates = options.candidates ?? ['tensorflow', 'wasm', 'cpu'];
+  const engine = options.engine ?? 'auto';
+  if (engine !== 'auto' && engine !== 'wasm') {
+    throw new Error(
+      `useBestBackend: engine must be 'auto' or 'wasm', got ${JSON.stringify(engine)}`,
+    );
+  }
   for (const name of candidates) {
     if (!(name in loaders)) {
       throw new Error(
@@ -69,8 +123,19 @@ export async function useBestBackend(options: UseBestBackendOptions = {}): Promi
       );
     }
     if (await loaders[name]()) {
-      log(`doconv: using backend '${tf.getBackend()}'`);
-      return tf.getBackend();
+      const backend = tf.getBackend();
+      let native: NativeEngineState | undefined;
+      if (backend === 'wasm') {
+        if (engine === 'wasm') {
+          disableNativeEngine();
+          native = { on: false, reason: 'disabled by the engine option' };
+        } else {
+          native = enableNativeEngine();
+        }
+      }
+      const selection: BackendSelection = { backend, engine: currentEngine(), native };
+      log(describeSelection(selection));
+      return selection;
     }
   }
   throw new Error(`useBestBackend: none of ${JSON.stringify(candidates)} could be initialised`);

@@ -25,7 +25,7 @@ export async function selectBackend(
   }
   const candidates: BackendName[] | undefined = choice === 'auto' ? undefined : [choice];
   try {
-    return await useBestBackend({ log, candidates });
+    return (await useBestBackend({ log, candidates })).backend;
   } catch (e) {
     throw new Error(`backend ${JSON.stringify(choice)} is not available: ${(e as Error).message}`);
   }

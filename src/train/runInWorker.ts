@@ -4,15 +4,18 @@
  * `compareTaskConvs({jobs})` put independent runs on separate cores. Unlike `workers` (one run's
  * batch split across threads), this changes no numbers: each run is the single-thread run.
  */
+import { wasmEngine } from '../engine/registerWasmTrainingKernels.js';
 import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
 import type { TaskEpochMetrics, TaskTrainOptions, TaskTrainSummary } from './taskTraining.js';
 import type { TrainOptions, TrainSummary } from './trainModel.js';
 
 /** What a run worker is sent: options that cross threads (no functions, signals or reporters). */
-export type RunRequest =
-  | { kind: 'classification'; options: TrainOptions; backend: string }
-  | { kind: 'task'; options: TaskTrainOptions; backend: string };
+/** `backend`: the one the main thread selected; `engine`: on wasm, the main thread's engine. */
+export type RunRequest = (
+  | { kind: 'classification'; options: TrainOptions }
+  | { kind: 'task'; options: TaskTrainOptions }
+) & { backend: string; engine: 'native' | 'wasm' };
 
 export type RunReply =
   | {
@@ -28,7 +31,7 @@ export function runInWorker(
   backend: string,
   name: string,
 ): Promise<{ summary: TrainSummary; history: EpochMetrics[] }> {
-  return run({ kind: 'classification', options, backend }, name) as Promise<{
+  return run({ kind: 'classification', options, backend, engine: wasmEngine() }, name) as Promise<{
     summary: TrainSummary;
     history: EpochMetrics[];
   }>;
@@ -40,7 +43,7 @@ export function runTaskInWorker(
   backend: string,
   name: string,
 ): Promise<{ summary: TaskTrainSummary; history: TaskEpochMetrics[] }> {
-  return run({ kind: 'task', options, backend }, name) as Promise<{
+  return run({ kind: 'task', options, backend, engine: wasmEngine() }, name) as Promise<{
     summary: TaskTrainSummary;
     history: TaskEpochMetrics[];
   }>;

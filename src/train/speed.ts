@@ -6,6 +6,7 @@
 import { buildModel, type ConvKind } from '../models/index.js';
 import { createRng } from '../data/prng.js';
 import type { Dataset } from '../data/dataset.js';
+import { currentEngine, type EngineName } from '../engine/useBestBackend.js';
 import { selectBackend, type BackendChoice } from './environment.js';
 import { startWorkers, trainEpoch } from './loop.js';
 import { detectOutputKind } from './losses.js';
@@ -25,6 +26,8 @@ export interface SpeedOptions {
   /** Untimed steps first (JIT, kernel setup, optimizer slots). Default 10. */
   warmupSteps?: number;
   backend?: BackendChoice;
+  /** Where the backend choice (backend, engine) is reported, one line; default silent. */
+  log?: (message: string) => void;
   /** Worker threads (see TrainOptions.workers). Default 1. */
   workers?: number;
 }
@@ -34,6 +37,8 @@ export interface SpeedResult {
   model: string;
   conv: ConvKind;
   backend: string;
+  /** What ran the ops: 'native' (oneDNN kernels over wasm), 'wasm', 'tensorflow', 'cpu' */
+  engine: EngineName;
   workers: number;
   batchSize: number;
   steps: number;
@@ -60,7 +65,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
   if (!(Number.isInteger(warmup) && warmup >= 0)) {
     throw new Error(`warmupSteps must be a non-negative integer, got ${JSON.stringify(warmup)}`);
   }
-  const backend = await selectBackend(opts.backend);
+  const backend = await selectBackend(opts.backend, opts.log);
   const model = buildModel(modelName, { conv, inputShape: [h, w, c], numClasses, seed: 1 });
   const optimizer = createOptimizer({ kind: 'sgd', learningRate: 0.01, momentum: 0.9 });
   let parallel: Awaited<ReturnType<typeof startWorkers>>;
@@ -90,6 +95,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
       model: modelName,
       conv,
       backend,
+      engine: currentEngine(),
       workers: config.workers,
       batchSize,
       steps,

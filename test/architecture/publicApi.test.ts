@@ -111,6 +111,7 @@ const NODE_ONLY_EXPORTS = [
   'DATASET_NAMES',
   'FASHION_MNIST_CLASSES',
   'useBestBackend',
+  'currentEngine',
   'trainModel',
   'compareConvs',
   'comparisonTable',

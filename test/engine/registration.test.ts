@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { conv2DBackpropInputConfig } from '../../src/engine/kernels/Conv2DBackpropInput.js';
+import { wasmTrainingKernelsRegistered } from '../../src/engine/registerWasmTrainingKernels.js';
 import { host, relativeError } from './helpers.js';
 
 describe('registration', () => {
@@ -111,24 +112,52 @@ describe('wasm inference unchanged', () => {
 });
 
 describe('useBestBackend', () => {
-  it('picks wasm when tfjs-node is absent, logs and returns the name', async () => {
+  it('picks wasm when tfjs-node is absent, logs one line naming backend and engine, returns them', async () => {
     const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
     const logs: string[] = [];
-    const name = await useBestBackend({ log: (m) => logs.push(m) });
+    const chosen = await useBestBackend({ log: (m) => logs.push(m) });
     let nodeInstalled = true;
     try {
       await import('@tensorflow/tfjs-node' as string);
     } catch {
       nodeInstalled = false;
     }
-    expect(name).toBe(nodeInstalled ? 'tensorflow' : 'wasm');
-    expect(tf.getBackend()).toBe(name);
-    expect(logs).toEqual([`doconv: using backend '${name}'`]);
+    expect(chosen.backend).toBe(nodeInstalled ? 'tensorflow' : 'wasm');
+    expect(tf.getBackend()).toBe(chosen.backend);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain(
+      `doconv: using backend '${chosen.backend}', engine '${chosen.engine}'`,
+    );
+    if (chosen.backend === 'wasm') {
+      // Native when the addon is built (and not disabled), else wasm with the line saying how to enable it.
+      expect(chosen.engine).toBe(chosen.native?.on ? 'native' : 'wasm');
+      if (!chosen.native?.on && chosen.native?.reason === 'not built') {
+        expect(logs[0]).toMatch(
+          /native engine off \(not built\); to enable it: .*libdnnl-dev.*npm run build:native/,
+        );
+      }
+    }
+    // Leave the portable kernels for the other tests of this file.
+    await useBestBackend({ log: () => {}, engine: 'wasm' });
+  });
+
+  it("engine: 'wasm' forces the portable kernels", async () => {
+    const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
+    const chosen = await useBestBackend({ candidates: ['wasm'], engine: 'wasm', log: () => {} });
+    expect(chosen).toMatchObject({ backend: 'wasm', engine: 'wasm', native: { on: false } });
+    expect(wasmTrainingKernelsRegistered()).toBe(true);
+    await expect(
+      useBestBackend({ candidates: ['wasm'], engine: 'fast' as 'wasm', log: () => {} }),
+    ).rejects.toThrow(/engine must be 'auto' or 'wasm', got "fast"/);
   });
 
   it('honours candidates and names a bad one', async () => {
     const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
-    expect(await useBestBackend({ candidates: ['cpu'], log: () => {} })).toBe('cpu');
+    expect(await useBestBackend({ candidates: ['cpu'], log: () => {} })).toEqual({
+      backend: 'cpu',
+      engine: 'cpu',
+      native: undefined,
+    });
     await expect(useBestBackend({ candidates: ['gpu' as 'cpu'], log: () => {} })).rejects.toThrow(
       /unknown candidate "gpu"/,
     );

@@ -1,13 +1,15 @@
 /**
- * Training on wasm with doconv's kernels, checked against the cpu backend as the independent
+ * Training on wasm with doconv's kernels — on both engines: its wasm kernels and the native one
+ * (oneDNN, when the addon is built) — checked against the cpu backend as the independent
  * reference: gradients through tf.grads, the loss curve of a small CNN from identical weights,
  * and memory staying flat over repeated steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
-import './wasmSetup.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { doConv2d } from '../../src/index.js';
-import { host, relativeError } from './helpers.js';
+import { dilateFilter, host, relativeError, undilateFilter } from './helpers.js';
+import { addon, skipReason } from './nativeSetup.js';
 
 type Backend = 'cpu' | 'wasm';
 
@@ -98,63 +100,6 @@ const probes: Array<{ name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) 
   },
 ];
 
-describe('tf.grads on wasm matches cpu', () => {
-  it.each(probes.map((p) => [p.name, p] as const))('%s', async (_, p) => {
-    const args = p.shapes.map((s, i) => host(s, 10 + i));
-    // Shape of the op's output, for the probe weights.
-    await tf.setBackend('cpu');
-    const outShape = tf.tidy(() => p.f(...args.map((a) => tf.tensor(a.values, a.shape))).shape);
-    const r = host(outShape, 99);
-    const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(p.f(...xs), tf.tensor(r.values, r.shape)));
-    const want = await gradsOn('cpu', loss, args);
-    const got = await gradsOn('wasm', loss, args);
-    got.forEach((g, i) => expect(relativeError(g, want[i]), `gradient ${i}`).toBeLessThan(1e-4));
-  });
-
-  it('conv2d gradient on wasm agrees with finite differences (independent of cpu)', async () => {
-    await tf.setBackend('wasm');
-    const x = host([1, 6, 6, 2], 1);
-    const w = host([3, 3, 2, 3], 2);
-    const r = host([1, 3, 3, 3], 3);
-    // Linear in w, so a central difference is exact up to rounding.
-    const f = (wv: Float32Array) =>
-      tf.tidy(
-        () =>
-          tf
-            .sum(
-              tf.mul(
-                tf.conv2d(
-                  tf.tensor4d(x.values, x.shape as [1, 6, 6, 2]),
-                  tf.tensor4d(wv, [3, 3, 2, 3]),
-                  2,
-                  'same',
-                ),
-                tf.tensor(r.values, r.shape),
-              ),
-            )
-            .arraySync() as number,
-      );
-    const [, gw] = await gradsOn(
-      'wasm',
-      (a, b) =>
-        tf.sum(
-          tf.mul(
-            tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
-            tf.tensor(r.values, r.shape),
-          ),
-        ),
-      [x, w],
-    );
-    for (const i of [0, 7, 20, 33, 53]) {
-      const plus = w.values.slice();
-      const minus = w.values.slice();
-      plus[i] += 0.5;
-      minus[i] -= 0.5;
-      expect(gw[i]).toBeCloseTo(f(plus) - f(minus), 3);
-    }
-  });
-});
-
 /** A small CNN touching every layer kind whose gradient needs a conv backprop kernel. */
 function buildNet(): tf.LayersModel {
   const m = tf.sequential();
@@ -196,27 +141,6 @@ async function lossCurve(
   return losses;
 }
 
-describe('a small CNN follows the same loss curve on wasm as on cpu', () => {
-  const optimizers: Array<[string, () => tf.Optimizer]> = [
-    ['adam', () => tf.train.adam(0.01)],
-    ['sgd momentum', () => tf.train.momentum(0.05, 0.9)],
-  ];
-  it.each(optimizers)('%s', async (_, optimizer) => {
-    await tf.setBackend('cpu');
-    const init = buildNet();
-    const weights = await Promise.all(
-      init
-        .getWeights()
-        .map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
-    );
-    init.dispose();
-    const cpu = await lossCurve('cpu', weights, optimizer, 6);
-    const wasm = await lossCurve('wasm', weights, optimizer, 6);
-    expect(cpu[cpu.length - 1]).toBeLessThan(cpu[0]); // the net learns at all
-    expect(relativeError(wasm, cpu)).toBeLessThan(1e-4);
-  });
-});
-
 /** Tiny (a 1 000-step test stays fast) but touching every doconv wasm kernel and gradient, and a DO-Conv layer. */
 function tinyNet(): tf.LayersModel {
   const m = tf.sequential();
@@ -231,33 +155,162 @@ function tinyNet(): tf.LayersModel {
   return m;
 }
 
-describe('memory on wasm', () => {
-  it('tensors, bytes, backend data and the wasm heap stay flat over 1000 training steps', async () => {
-    await tf.setBackend('wasm');
-    const model = tinyNet();
-    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
-    const x = tf.tensor(host([2, 6, 6, 2], 6).values, [2, 6, 6, 2]);
-    const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
-    const backend = tf.backend() as unknown as {
-      numDataIds(): number;
-      wasm: { HEAPU8: Uint8Array };
-    };
-    const snapshot = () => ({
-      ...tf.memory(),
-      dataIds: backend.numDataIds(),
-      // Native memory too: XNNPACK operators created for fresh filters must be freed with them.
-      heapBytes: backend.wasm.HEAPU8.length,
+const ENGINES = ['wasm', 'native'] as const;
+
+for (const engine of ENGINES) {
+  const run = engine === 'native' && addon == null ? describe.skip : describe;
+  run(`${engine} engine${engine === 'native' ? skipReason : ''}`, () => {
+    beforeAll(async () => {
+      await tf.setBackend('wasm');
+      if (engine === 'native') expect(enableNativeEngine().on).toBe(true);
+      else disableNativeEngine();
     });
-    // Step 1 creates the optimizer's slots; measure from step 10 on.
-    for (let i = 0; i < 10; i++) await model.trainOnBatch(x, y);
-    const before = snapshot();
-    for (let i = 0; i < 1000; i++) await model.trainOnBatch(x, y);
-    const after = snapshot();
-    expect(after.numTensors).toBe(before.numTensors);
-    expect(after.numBytes).toBe(before.numBytes);
-    expect(after.dataIds).toBe(before.dataIds);
-    expect(after.heapBytes).toBe(before.heapBytes);
-    model.dispose();
-    tf.dispose([x, y]);
-  }, 60_000);
-});
+    afterAll(() => disableNativeEngine());
+
+    describe('tf.grads on wasm matches cpu', () => {
+      it.each(probes.map((p) => [p.name, p] as const))('%s', async (_, p) => {
+        const args = p.shapes.map((s, i) => host(s, 10 + i));
+        // Shape of the op's output, for the probe weights.
+        await tf.setBackend('cpu');
+        const outShape = tf.tidy(() => p.f(...args.map((a) => tf.tensor(a.values, a.shape))).shape);
+        const r = host(outShape, 99);
+        const loss = (...xs: tf.Tensor[]) =>
+          tf.sum(tf.mul(p.f(...xs), tf.tensor(r.values, r.shape)));
+        const want = await gradsOn('cpu', loss, args);
+        const got = await gradsOn('wasm', loss, args);
+        got.forEach((g, i) =>
+          expect(relativeError(g, want[i]), `gradient ${i}`).toBeLessThan(1e-4),
+        );
+      });
+
+      it.each([
+        ['conv2d', false],
+        ['depthwiseConv2d', true],
+      ] as const)(
+        'dilated %s gradients (tfjs-core refuses them) match cpu on the zero-stuffed filter',
+        async (_, depthwise) => {
+          const x = host([2, 9, 8, 3], 21);
+          const w = host([3, 2, 3, 2], 22);
+          const dense = dilateFilter(w, 2, 2);
+          const conv = (a: tf.Tensor, b: tf.Tensor, dl: number) =>
+            depthwise
+              ? tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', dl)
+              : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same', 'NHWC', dl);
+          await tf.setBackend('cpu');
+          const outShape = tf.tidy(
+            () => conv(tf.tensor(x.values, x.shape), tf.tensor(dense.values, dense.shape), 1).shape,
+          );
+          const r = host(outShape, 23);
+          const probe = (dl: number) => (a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(conv(a, b, dl), tf.tensor(r.values, r.shape)));
+          const [wantX, wantDense] = await gradsOn('cpu', probe(1), [x, dense]);
+          const wantW = undilateFilter({ values: wantDense, shape: dense.shape }, 3, 2, 2, 2);
+          const [gotX, gotW] = await gradsOn('wasm', probe(2), [x, w]);
+          expect(relativeError(gotX, wantX), 'dx').toBeLessThan(1e-4);
+          expect(relativeError(gotW, wantW.values), 'dw').toBeLessThan(1e-4);
+        },
+      );
+
+      it('conv2d gradient on wasm agrees with finite differences (independent of cpu)', async () => {
+        await tf.setBackend('wasm');
+        const x = host([1, 6, 6, 2], 1);
+        const w = host([3, 3, 2, 3], 2);
+        const r = host([1, 3, 3, 3], 3);
+        // Linear in w, so a central difference is exact up to rounding.
+        const f = (wv: Float32Array) =>
+          tf.tidy(
+            () =>
+              tf
+                .sum(
+                  tf.mul(
+                    tf.conv2d(
+                      tf.tensor4d(x.values, x.shape as [1, 6, 6, 2]),
+                      tf.tensor4d(wv, [3, 3, 2, 3]),
+                      2,
+                      'same',
+                    ),
+                    tf.tensor(r.values, r.shape),
+                  ),
+                )
+                .arraySync() as number,
+          );
+        const [, gw] = await gradsOn(
+          'wasm',
+          (a, b) =>
+            tf.sum(
+              tf.mul(
+                tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
+                tf.tensor(r.values, r.shape),
+              ),
+            ),
+          [x, w],
+        );
+        for (const i of [0, 7, 20, 33, 53]) {
+          const plus = w.values.slice();
+          const minus = w.values.slice();
+          plus[i] += 0.5;
+          minus[i] -= 0.5;
+          expect(gw[i]).toBeCloseTo(f(plus) - f(minus), 3);
+        }
+      });
+    });
+
+    describe('a small CNN follows the same loss curve on wasm as on cpu', () => {
+      const optimizers: Array<[string, () => tf.Optimizer]> = [
+        ['adam', () => tf.train.adam(0.01)],
+        ['sgd momentum', () => tf.train.momentum(0.05, 0.9)],
+      ];
+      it.each(optimizers)('%s', async (_, optimizer) => {
+        await tf.setBackend('cpu');
+        const init = buildNet();
+        const weights = await Promise.all(
+          init
+            .getWeights()
+            .map(async (w) => ({ values: (await w.data()) as Float32Array, shape: w.shape })),
+        );
+        init.dispose();
+        const cpu = await lossCurve('cpu', weights, optimizer, 6);
+        const wasm = await lossCurve('wasm', weights, optimizer, 6);
+        expect(cpu[cpu.length - 1]).toBeLessThan(cpu[0]); // the net learns at all
+        expect(relativeError(wasm, cpu)).toBeLessThan(1e-4);
+      });
+    });
+
+    describe('memory on wasm', () => {
+      it('tensors, bytes, backend data and the wasm heap stay flat over 1000 training steps', async () => {
+        await tf.setBackend('wasm');
+        const model = tinyNet();
+        model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+        const x = tf.tensor(host([2, 6, 6, 2], 6).values, [2, 6, 6, 2]);
+        const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
+        const backend = tf.backend() as unknown as {
+          numDataIds(): number;
+          wasm: { HEAPU8: Uint8Array };
+        };
+        const snapshot = () => ({
+          ...tf.memory(),
+          dataIds: backend.numDataIds(),
+          // Native memory too: XNNPACK operators created for fresh filters must be freed with them.
+          heapBytes: backend.wasm.HEAPU8.length,
+          native: engine === 'native' ? addon!.stats() : undefined,
+        });
+        // Step 1 creates the optimizer's slots; measure from step 10 on.
+        for (let i = 0; i < 10; i++) await model.trainOnBatch(x, y);
+        const before = snapshot();
+        for (let i = 0; i < 1000; i++) await model.trainOnBatch(x, y);
+        const after = snapshot();
+        expect(after.numTensors).toBe(before.numTensors);
+        expect(after.numBytes).toBe(before.numBytes);
+        expect(after.dataIds).toBe(before.dataIds);
+        expect(after.heapBytes).toBe(before.heapBytes);
+        // The addon's own buffers (cached primitives' scratch) and primitive cache, when it runs.
+        if (engine === 'native') {
+          expect(after.native).toEqual(before.native);
+          expect(before.native?.cacheEntries).toBeGreaterThan(0);
+        }
+        model.dispose();
+        tf.dispose([x, y]);
+      }, 60_000);
+    });
+  });
+}

@@ -59,7 +59,7 @@ const TFJS_BANNER =
   /^\n=+\nHi, looks like you are running TensorFlow\.js in Node\.js\.[^\n]*\n=+\n\n?/;
 
 describe('the packed tarball', () => {
-  it('holds dist, README, LICENSE and package.json; no source maps, no sources, no tests', () => {
+  it('holds dist, README, LICENSE, package.json and the native engine C++ sources (built on demand); no source maps, no TS sources, no tests, no built addon', () => {
     const files = execFileSync('tar', ['-tzf', app.tarball], { encoding: 'utf8' })
       .trim()
       .split('\n')
@@ -69,9 +69,14 @@ describe('the packed tarball', () => {
       expect.arrayContaining(['dist/index.js', 'dist/node.d.ts', 'dist/require.cjs']),
     );
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['native/build.mjs', 'native/src/conv.cc']));
     expect(
       files.filter(
-        (f) => !f.startsWith('dist/') && !/^(README\.md|LICENSE|package\.json)$/.test(f),
+        (f) =>
+          !f.startsWith('dist/') &&
+          !/^(README\.md|LICENSE|package\.json|native\/build\.mjs|native\/src\/\w+\.(cc|h))$/.test(
+            f,
+          ),
       ),
     ).toEqual([]);
   });

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../engine/wasmSetup.js';
+import { addon, skipReason } from '../engine/nativeSetup.js';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import {
   createParallelTrainer,
   type ParallelTrainer,
@@ -264,5 +266,42 @@ describe('createParallelTrainer', () => {
     await trainer.dispose(); // idempotent
     await expect(trainer.trainStep(x, y)).rejects.toThrow(/after dispose/);
     tf.dispose([x, y]);
+  });
+});
+
+describe(`createParallelTrainer with the native engine${skipReason}`, () => {
+  const run = addon == null ? it.skip : it;
+  run('workers run the native kernels too; a parallel step equals a cpu step', async () => {
+    await tf.setBackend('cpu');
+    const reference = plainNet();
+    seedWeights(reference, 3);
+    reference.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+    await tf.setBackend('wasm');
+    expect(enableNativeEngine().on).toBe(true);
+    try {
+      const model = plainNet();
+      seedWeights(model, 3);
+      const trainer = await createParallelTrainer({
+        model,
+        optimizer: tf.train.adam(0.01),
+        loss: 'categoricalCrossentropy',
+        workers: 2,
+      });
+      open.push(trainer);
+      for (const seed of [21, 22, 23]) {
+        await tf.setBackend('cpu');
+        const c = batch(7, seed);
+        const want = (await reference.trainOnBatch(c.x, c.y)) as number;
+        tf.dispose([c.x, c.y]);
+        await tf.setBackend('wasm');
+        const { x, y } = batch(7, seed);
+        const got = await trainer.trainStep(x, y);
+        expect(got.loss).toBeCloseTo(want, 4);
+        tf.dispose([x, y]);
+      }
+      await trainer.dispose();
+    } finally {
+      disableNativeEngine();
+    }
   });
 });

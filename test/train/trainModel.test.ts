@@ -7,6 +7,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../engine/wasmSetup.js';
+import { addon, skipReason } from '../engine/nativeSetup.js';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import {
   loadCheckpoint,
   loadSavedModel,
@@ -91,6 +93,36 @@ describe('resume', () => {
       expect(await leftovers(out)).toEqual([]);
     });
   }
+
+  // The native engine's kernels are deterministic for a thread count, so the same holds there.
+  const onNative = addon == null ? it.skip : it;
+  onNative(
+    `on the native engine: 2 epochs straight = 1 + resume, and a rerun repeats${skipReason}`,
+    async () => {
+      expect(enableNativeEngine().on).toBe(true);
+      try {
+        const recipe: TrainOptions = { optimizer: 'adam', lr: 0.003 };
+        const straight = await train({ ...recipe, out: path.join(root(), 'native-straight') });
+        const again = await train({ ...recipe, out: path.join(root(), 'native-again') });
+        expect(again.weights).toEqual(straight.weights);
+        const out = path.join(root(), 'native-resumed');
+        const abort = new AbortController();
+        await expect(
+          train({
+            ...recipe,
+            out,
+            signal: abort.signal,
+            onEpochEnd: (m) => void (m.epoch === 1 && abort.abort()),
+          }),
+        ).rejects.toThrow(/aborted/);
+        const resumed = await train({ ...recipe, out, resume: true });
+        expect(resumed.weights).toEqual(straight.weights);
+        expect(withoutTimes(resumed.history)).toEqual(withoutTimes(straight.history));
+      } finally {
+        disableNativeEngine();
+      }
+    },
+  );
 
   it('refuses to resume with different settings, naming them', async () => {
     const out = path.join(root(), 'mismatch');

@@ -82,6 +82,8 @@ Examples:
         flags.dataset === 'cifar10' ? [32, 32, 3] : [28, 28, 1];
       const convs = flags.conv ? [flags.conv] : (['conv', 'doconv'] as const);
       const results = [];
+      // The backend/engine line once (the second measurement reuses the choice).
+      let log: ((m: string) => void) | undefined = (m) => io.err(m);
       for (const conv of convs) {
         results.push(
           await measureTrainingSpeed({
@@ -92,8 +94,10 @@ Examples:
             steps: flags.steps,
             backend: flags.backend,
             workers: flags.workers,
+            log,
           }),
         );
+        log = undefined;
       }
       if (flags.json) {
         io.out(JSON.stringify({ date: new Date().toISOString(), results }, null, 2));
@@ -101,7 +105,7 @@ Examples:
       }
       const rows: Array<[string, string]> = results.map((r) => [
         `${r.model} ${r.conv}`,
-        `${r.imagesPerSecond.toFixed(0)} img/s (batch ${r.batchSize}, ${r.steps} steps, ${(r.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.backend}${r.workers > 1 ? `, ${r.workers} workers` : ''})`,
+        `${r.imagesPerSecond.toFixed(0)} img/s (batch ${r.batchSize}, ${r.steps} steps, ${(r.secondsPerStep * 1000).toFixed(1)} ms/step, ${r.backend} (${r.engine} engine)${r.workers > 1 ? `, ${r.workers} workers` : ''})`,
       ]);
       if (results.length === 2) {
         // Time per image of DO-Conv relative to conv.

@@ -23,6 +23,7 @@ import type {
   MemoryReply,
   ToWorker,
 } from './protocol.js';
+import { wasmEngine } from '../../engine/registerWasmTrainingKernels.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
 import { startWorker, WorkerHandle } from './workerHandle.js';
 import { allFinite, describeNonFinite, NonFiniteError } from '../nonFinite.js';
@@ -161,6 +162,7 @@ export async function createParallelTrainer(
             type: 'init',
             imports: options.workerImports ?? [],
             backend,
+            engine: wasmEngine(),
             modelTopology,
             loss,
             trainable,

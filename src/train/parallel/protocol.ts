@@ -29,6 +29,8 @@ export interface InitMessage {
   imports: string[];
   /** tfjs backend in the worker ('wasm' unless told otherwise) */
   backend: string;
+  /** on wasm, the main thread's engine (doconv's native kernels or its wasm ones) */
+  engine: 'native' | 'wasm';
   /** the model's topology: LayersModel.toJSON(null, false) */
   modelTopology: unknown;
   loss: LossSpec;

@@ -56,7 +56,7 @@ function writeWeights(vars: tf.LayerVariable[], values: Float32Array[]): void {
 }
 
 async function init(m: InitMessage): Promise<void> {
-  await setUpWorkerBackend(m.backend, 'doconv parallel worker', m.imports);
+  await setUpWorkerBackend(m.backend, 'doconv parallel worker', m.imports, m.engine);
   try {
     model = (await tf.models.modelFromJSON({
       modelTopology: m.modelTopology as tf.io.ModelJSON['modelTopology'],

@@ -13,6 +13,7 @@ export async function setUpWorkerBackend(
   backend: string,
   who: string,
   imports: readonly string[] = [],
+  engine: 'native' | 'wasm' = 'wasm',
 ): Promise<void> {
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   // The layer classes (registered for deserialisation) and the wasm training kernels, nothing more.
@@ -20,6 +21,12 @@ export async function setUpWorkerBackend(
   await import('../../layers/DODepthwiseConv2D.js');
   await import('../../layers/DilatedConv2D.js');
   await import('../../engine/register.js');
+  // The main thread's engine: its native kernels (one oneDNN thread in each worker) or wasm's.
+  if (backend === 'wasm' && engine === 'native') {
+    const { enableNativeEngine } = await import('../../engine/native/enableNative.js');
+    const state = enableNativeEngine();
+    if (!state.on) throw new Error(`${who}: the native engine is on in the main thread but not here: ${state.reason}`);
+  }
   for (const specifier of imports) await import(specifier);
   if (!(await tf.setBackend(backend))) {
     throw new Error(`${who}: backend ${JSON.stringify(backend)} did not initialise`);

@@ -1,0 +1,66 @@
+#include "common.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace doconv {
+
+std::atomic<int64_t> liveBytes{0};
+std::atomic<int64_t> liveBuffers{0};
+static thread_local int64_t entriesHere = 0;
+
+dnnl::engine &cpuEngine() {
+  static thread_local dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream &cpuStream() {
+  static thread_local dnnl::stream s(cpuEngine());
+  return s;
+}
+
+Buffer::Buffer(size_t bytes) : bytes_(bytes) {
+  if (bytes == 0) return;
+  size_t rounded = (bytes + 63) / 64 * 64;
+  ptr_ = std::aligned_alloc(64, rounded);
+  if (ptr_ == nullptr) throw std::bad_alloc();
+  liveBytes += static_cast<int64_t>(bytes_);
+  liveBuffers += 1;
+}
+
+Buffer::~Buffer() {
+  if (ptr_ == nullptr) return;
+  std::free(ptr_);
+  liveBytes -= static_cast<int64_t>(bytes_);
+  liveBuffers -= 1;
+}
+
+std::string makeKey(const char *op, const int32_t *values, size_t n) {
+  std::string key(op);
+  key.push_back(':');
+  key.append(reinterpret_cast<const char *>(values), n * sizeof(int32_t));
+  int t = threadCount();
+  key.append(reinterpret_cast<const char *>(&t), sizeof t);
+  return key;
+}
+
+int threadCount() { return omp_get_max_threads(); }
+
+// omp_set_num_threads sets the calling thread's ICV only: each Node worker thread sets its own.
+void setThreadCount(int n) { omp_set_num_threads(n); }
+
+static std::vector<void (*)()> &clearers() {
+  static std::vector<void (*)()> fns;
+  return fns;
+}
+void registerCacheClear(void (*fn)()) { clearers().push_back(fn); }
+void clearCaches() {
+  for (auto fn : clearers()) fn();
+}
+int64_t cacheEntries() { return entriesHere; }
+void countEntry(int delta) { entriesHere += delta; }
+
+}  // namespace doconv

@@ -1,0 +1,67 @@
+// Shared pieces of the native engine: per-thread oneDNN engine/stream, a byte counter over every
+// buffer the addon allocates (tests check it stays flat), and primitive-cache keys.
+//
+// Everything here is per calling thread (thread_local): Node worker threads each load the addon
+// and become OpenMP masters of their own, so nothing is shared and no locks are needed.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#if !defined(DNNL_VERSION_MAJOR) || DNNL_VERSION_MAJOR != 2
+#error "doconv's native engine supports oneDNN 2.x (Debian/Ubuntu libdnnl-dev 2.x); oneDNN 3.x changed the C++ API"
+#endif
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace doconv {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine &cpuEngine();
+dnnl::stream &cpuStream();
+
+// Bytes currently held in Buffers, over all threads (atomic: workers allocate concurrently).
+extern std::atomic<int64_t> liveBytes;
+extern std::atomic<int64_t> liveBuffers;
+
+// A 64-byte aligned scratch buffer owned by a cached primitive (blocked copies, scratchpads).
+class Buffer {
+ public:
+  Buffer() = default;
+  explicit Buffer(size_t bytes);
+  ~Buffer();
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  void *data() const { return ptr_; }
+  size_t size() const { return bytes_; }
+
+ private:
+  void *ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// A cache key: the op name and every integer the primitive depends on, plus the thread count
+// (oneDNN's jit kernels fix their work split when the primitive is created).
+std::string makeKey(const char *op, const int32_t *values, size_t n);
+
+// Thread count oneDNN uses for primitives created / run on this thread.
+int threadCount();
+void setThreadCount(int n);
+
+// Cached primitives per thread; entries live until clearCaches() on that thread.
+struct CacheStats {
+  int64_t entries;
+};
+void registerCacheClear(void (*fn)());
+void clearCaches();
+int64_t cacheEntries();
+void countEntry(int delta);
+
+}  // namespace doconv

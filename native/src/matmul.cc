@@ -1,0 +1,76 @@
+// oneDNN's matmul with strided (transposed) operand descriptors, cached per shape and thread.
+// Why: DO-Conv's kernel composition is a batch of small products ([C, M·N, dMul]·[C, dMul, F]) on
+// every step, which XNNPACK runs one small GEMM at a time.
+#include "matmul.h"
+
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "common.h"
+
+namespace doconv {
+
+namespace {
+
+struct MatMulEntry {
+  dnnl::matmul prim;
+  memory::desc a, b, y, scratchDesc;
+  std::unique_ptr<Buffer> scratch;
+};
+
+thread_local std::unordered_map<std::string, std::unique_ptr<MatMulEntry>> cache;
+
+void clearMatMulCache() {
+  countEntry(-static_cast<int>(cache.size()));
+  cache.clear();
+}
+const bool registered = (registerCacheClear(&clearMatMulCache), true);
+
+memory::desc operand(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
+  // Logical [batch, rows, cols]; stored row-major as [batch, rows, cols] or [batch, cols, rows].
+  memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows}
+                                    : memory::dims{rows * cols, cols, 1};
+  return memory::desc({batch, rows, cols}, dt::f32, strides);
+}
+
+MatMulEntry &entry(const MatMulGeom &g) {
+  auto key = makeKey("matmul", reinterpret_cast<const int32_t *>(&g), sizeof g / sizeof(int32_t));
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  auto e = std::make_unique<MatMulEntry>();
+  e->a = operand(g.aBatch, g.m, g.k, g.transA != 0);
+  e->b = operand(g.bBatch, g.k, g.n, g.transB != 0);
+  e->y = memory::desc({g.batch, g.m, g.n}, dt::f32, tag::abc);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->a, e->b, e->y), attr, cpuEngine());
+  e->prim = dnnl::matmul(pd);
+  e->scratchDesc = pd.scratchpad_desc();
+  if (e->scratchDesc.get_size() > 0) e->scratch = std::make_unique<Buffer>(e->scratchDesc.get_size());
+  countEntry(1);
+  return *cache.emplace(key, std::move(e)).first->second;
+}
+
+}  // namespace
+
+std::string matMulGeomProblem(const MatMulGeom &g) {
+  if (g.batch < 1 || g.m < 1 || g.k < 1 || g.n < 1) return "batch, m, k and n must be ≥ 1";
+  if ((g.aBatch != 1 && g.aBatch != g.batch) || (g.bBatch != 1 && g.bBatch != g.batch)) {
+    return "operand batches must be 1 or " + std::to_string(g.batch);
+  }
+  return "";
+}
+
+void matMul(const MatMulGeom &g, const float *a, const float *b, float *y) {
+  auto &e = entry(g);
+  auto &eng = cpuEngine();
+  auto &s = cpuStream();
+  e.prim.execute(s, {{DNNL_ARG_SRC, memory(e.a, eng, const_cast<float *>(a))},
+                     {DNNL_ARG_WEIGHTS, memory(e.b, eng, const_cast<float *>(b))},
+                     {DNNL_ARG_DST, memory(e.y, eng, y)},
+                     {DNNL_ARG_SCRATCHPAD, memory(e.scratchDesc, eng, e.scratch ? e.scratch->data() : nullptr)}});
+  s.wait();
+}
+
+}  // namespace doconv

@@ -1,0 +1,44 @@
+/**
+ * Node-only: switches the native engine (oneDNN kernels over the wasm heap) on or off as a
+ * per-kernel choice in doconv's wasm kernel table (../registerWasmTrainingKernels.ts).
+ */
+import { setNativeKernelConfigs } from '../registerWasmTrainingKernels.js';
+import { nativeAddonStatus } from './nativeAddon.js';
+import { nativeKernelConfigs } from './nativeKernels.js';
+
+/** How to get the native engine, for the one line printed when it is off. */
+export const NATIVE_ENGINE_HINT =
+  'to enable it: Debian/Ubuntu `sudo apt-get install libdnnl-dev g++`, macOS `brew install onednn`, then `npm run build:native`';
+
+export interface NativeEngineState {
+  on: boolean;
+  /** Why it is off ('not built', 'disabled by DOCONV_ENGINE=wasm', a load error), else null. */
+  reason: string | null;
+  /** oneDNN's version when on */
+  oneDnn?: string;
+  /** oneDNN threads per calling thread (main thread or each worker) */
+  threads?: number;
+}
+
+/**
+ * Registers the native kernels on wasm when the addon is built and not disabled; otherwise leaves
+ * the portable wasm kernels and says why. Idempotent.
+ */
+export function enableNativeEngine(): NativeEngineState {
+  if (process.env.DOCONV_ENGINE === 'wasm') {
+    setNativeKernelConfigs([]);
+    return { on: false, reason: 'disabled by DOCONV_ENGINE=wasm' };
+  }
+  const { addon, reason } = nativeAddonStatus();
+  if (addon == null) {
+    setNativeKernelConfigs([]);
+    return { on: false, reason };
+  }
+  setNativeKernelConfigs(nativeKernelConfigs);
+  return { on: true, reason: null, oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
+}
+
+/** Back to the portable wasm kernels (the addon stays loaded, its kernels unregistered). */
+export function disableNativeEngine(): void {
+  setNativeKernelConfigs([]);
+}

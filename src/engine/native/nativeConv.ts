@@ -1,0 +1,198 @@
+/**
+ * The conv kernels of the native engine: oneDNN (native/src/conv.cc) reading and writing the wasm
+ * heap in place. Forward (plain, depthwise, fused bias + activation), backward data, backward
+ * weights. A call oneDNN cannot run as asked (not float32, NCHW, PReLU, a bias that is not one
+ * value per channel, TF.js rounding modes other than floor) goes to the wasm kernel instead.
+ *
+ *   y[b,oh,ow,co] = act(Σ_{kh,kw,ci} x[b, oh·s+kh·d−p, ow·s+kw·d−p, ci] · w[kh,kw,ci,co] + bias[co])
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { activationCode, nativeConvGeometry, type ConvCall } from './convGeometry.js';
+import { runFallback } from './fallbacks.js';
+import { nativeAddon, type NativeAddon } from './nativeAddon.js';
+import { heapOffsets } from './wasmHeap.js';
+
+type Info = tf.TensorInfo;
+type Shape4 = [number, number, number, number];
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}
+
+function addonOrThrow(kernel: string): NativeAddon {
+  const addon = nativeAddon();
+  if (addon == null) throw new Error(`doconv native ${kernel}: the native addon is not loaded`);
+  return addon;
+}
+
+/** Rank-4 check naming the kernel, the argument and the shape. */
+function shape4(kernel: string, name: string, shape: readonly number[]): Shape4 {
+  if (shape.length !== 4) {
+    throw new Error(
+      `doconv native ${kernel}: ${name} must be rank 4 (NHWC / HWIO), got shape ${JSON.stringify(shape)}`,
+    );
+  }
+  return shape as Shape4;
+}
+
+function checkChannels(kernel: string, x: Shape4, filter: Shape4): void {
+  if (x[3] !== filter[2]) {
+    throw new Error(
+      `doconv native ${kernel}: x has ${x[3]} channels (shape ${JSON.stringify(x)}) but the filter ` +
+        `expects ${filter[2]} (shape ${JSON.stringify(filter)})`,
+    );
+  }
+}
+
+function allFloat32(...infos: Array<Info | undefined>): boolean {
+  return infos.every((t) => t == null || t.dtype === 'float32');
+}
+
+/** Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D. */
+export function nativeConvForward(kernel: string, depthwise: boolean, args: KernelArgs): Info {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<
+    string,
+    Info | undefined
+  >;
+  const attrs = args.attrs as unknown as tf.FusedConv2DAttrs & { dataFormat?: string };
+  const xs = shape4(kernel, 'x', x!.shape);
+  const fs = shape4(kernel, 'filter', filter!.shape);
+  checkChannels(kernel, xs, fs);
+  const act = activationCode(attrs.activation);
+  const outChannels = depthwise ? fs[2] * fs[3] : fs[3];
+  // Broadcast biases of other shapes (a scalar, [1, co] rows …) stay with the wasm kernel.
+  const biasPerChannel = bias == null || (bias.shape.length === 1 && bias.shape[0] === outChannels);
+  if (
+    (attrs.dataFormat ?? 'NHWC') !== 'NHWC' ||
+    act === undefined ||
+    preluActivationWeights != null ||
+    !biasPerChannel ||
+    !allFloat32(x, filter, bias) ||
+    // A 1×1 depthwise conv is a per-channel scale: doconv's wasm kernels use it for per-channel
+    // arithmetic (wasmOps), and XNNPACK's is several times faster than a oneDNN call there.
+    (depthwise && fs[0] === 1 && fs[1] === 1)
+  ) {
+    return runFallback(kernel, args) as Info;
+  }
+  const g = nativeConvGeometry({
+    xShape: xs,
+    filterShape: fs,
+    strides: attrs.strides,
+    dilations: attrs.dilations,
+    pad: attrs.pad,
+    dimRoundingMode: attrs.dimRoundingMode,
+    depthwise,
+    hasBias: bias != null,
+    activation: act,
+  } satisfies ConvCall);
+  if (typeof g === 'string') {
+    if (typeof attrs.pad === 'number') {
+      // computeConv2DInfo sizes both axes with the filter height and stride height when the pad
+      // is a number; wasm's stock kernel then writes out of bounds. Refuse rather than corrupt.
+      throw new Error(
+        `doconv native ${kernel}: pad ${attrs.pad} with filter ${fs[0]}×${fs[1]}, strides ` +
+          `${JSON.stringify(attrs.strides)}, dilations ${JSON.stringify(attrs.dilations)}: TF.js ` +
+          `sizes the output ${g}; pass explicit padding ` +
+          `[[0, 0], [${attrs.pad}, ${attrs.pad}], [${attrs.pad}, ${attrs.pad}], [0, 0]] instead`,
+      );
+    }
+    return runFallback(kernel, args) as Info;
+  }
+  const out = (args.backend as unknown as BackendWasm).makeOutput(
+    [g.info.batchSize, g.info.outHeight, g.info.outWidth, g.info.outChannels],
+    'float32',
+  ) as Info;
+  if (tf.util.sizeFromShape(out.shape) === 0) return out;
+  const { heap, offsets } = heapOffsets(args.backend, x, filter, bias, out);
+  addonOrThrow(kernel).convForward(
+    heap,
+    g.geom,
+    offsets[0],
+    offsets[1],
+    offsets[2],
+    offsets[3],
+    attrs.leakyreluAlpha ?? 0.2,
+  );
+  return out;
+}
+
+/** Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput: dx from dy and the filter. */
+export function nativeConvBackpropInput(
+  kernel: string,
+  depthwise: boolean,
+  args: KernelArgs,
+): Info {
+  const { dy, filter } = args.inputs as Record<string, Info>;
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & {
+    dilations?: number | [number, number];
+  };
+  const inputShape = shape4(kernel, 'inputShape', attrs.inputShape);
+  const fs = shape4(kernel, 'filter', filter.shape);
+  shape4(kernel, 'dy', dy.shape);
+  checkChannels(kernel, inputShape, fs);
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(dy, filter)) {
+    return runFallback(kernel, args) as Info;
+  }
+  const g = nativeConvGeometry({
+    xShape: inputShape,
+    filterShape: fs,
+    strides: attrs.strides,
+    dilations: attrs.dilations,
+    pad: attrs.pad,
+    dimRoundingMode: attrs.dimRoundingMode,
+    depthwise,
+  });
+  if (typeof g === 'string') return runFallback(kernel, args) as Info;
+  checkOutputGradient(kernel, dy, g.info);
+  const dx = (args.backend as unknown as BackendWasm).makeOutput(inputShape, 'float32') as Info;
+  if (tf.util.sizeFromShape(inputShape) === 0) return dx;
+  const { heap, offsets } = heapOffsets(args.backend, dy, filter, dx);
+  addonOrThrow(kernel).convBackwardData(heap, g.geom, offsets[0], offsets[1], offsets[2]);
+  return dx;
+}
+
+/** Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter: dw from x and dy. */
+export function nativeConvBackpropFilter(
+  kernel: string,
+  depthwise: boolean,
+  args: KernelArgs,
+): Info {
+  const { x, dy } = args.inputs as Record<string, Info>;
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & {
+    dilations?: number | [number, number];
+  };
+  const xs = shape4(kernel, 'x', x.shape);
+  const fs = shape4(kernel, 'filterShape', attrs.filterShape);
+  shape4(kernel, 'dy', dy.shape);
+  checkChannels(kernel, xs, fs);
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(x, dy)) {
+    return runFallback(kernel, args) as Info;
+  }
+  const g = nativeConvGeometry({
+    xShape: xs,
+    filterShape: fs,
+    strides: attrs.strides,
+    dilations: attrs.dilations,
+    pad: attrs.pad,
+    dimRoundingMode: attrs.dimRoundingMode,
+    depthwise,
+  });
+  if (typeof g === 'string') return runFallback(kernel, args) as Info;
+  checkOutputGradient(kernel, dy, g.info);
+  const dw = (args.backend as unknown as BackendWasm).makeOutput(fs, 'float32') as Info;
+  if (tf.util.sizeFromShape(fs) === 0) return dw;
+  const { heap, offsets } = heapOffsets(args.backend, x, dy, dw);
+  addonOrThrow(kernel).convBackwardWeights(heap, g.geom, offsets[0], offsets[1], offsets[2]);
+  return dw;
+}
+
+function checkOutputGradient(kernel: string, dy: Info, info: tf.backend_util.Conv2DInfo): void {
+  const want = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (!tf.util.arraysEqual(dy.shape, want)) {
+    throw new Error(
+      `doconv native ${kernel}: dy has shape ${JSON.stringify(dy.shape)}, the conv's output is ${JSON.stringify(want)}`,
+    );
+  }
+}

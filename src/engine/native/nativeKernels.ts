@@ -1,0 +1,39 @@
+/**
+ * The native engine's kernels as data: one KernelConfig per TF.js kernel it takes over on wasm.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setupFallback } from './fallbacks.js';
+import {
+  nativeConvBackpropFilter,
+  nativeConvBackpropInput,
+  nativeConvForward,
+  type KernelArgs,
+} from './nativeConv.js';
+import { nativeBatchMatMul } from './nativeMatMul.js';
+
+function config(kernelName: string, run: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: run as unknown as tf.KernelFunc,
+    setupFunc: setupFallback(kernelName),
+  };
+}
+
+export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
+  config(tf.Conv2D, (a) => nativeConvForward(tf.Conv2D, false, a)),
+  config(tf.FusedConv2D, (a) => nativeConvForward(tf.FusedConv2D, false, a)),
+  config(tf.DepthwiseConv2dNative, (a) => nativeConvForward(tf.DepthwiseConv2dNative, true, a)),
+  config(tf.FusedDepthwiseConv2D, (a) => nativeConvForward(tf.FusedDepthwiseConv2D, true, a)),
+  config(tf.Conv2DBackpropInput, (a) => nativeConvBackpropInput(tf.Conv2DBackpropInput, false, a)),
+  config(tf.Conv2DBackpropFilter, (a) =>
+    nativeConvBackpropFilter(tf.Conv2DBackpropFilter, false, a),
+  ),
+  config(tf.DepthwiseConv2dNativeBackpropInput, (a) =>
+    nativeConvBackpropInput(tf.DepthwiseConv2dNativeBackpropInput, true, a),
+  ),
+  config(tf.DepthwiseConv2dNativeBackpropFilter, (a) =>
+    nativeConvBackpropFilter(tf.DepthwiseConv2dNativeBackpropFilter, true, a),
+  ),
+  config(tf.BatchMatMul, nativeBatchMatMul),
+];

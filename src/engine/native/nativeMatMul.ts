@@ -1,0 +1,69 @@
+/**
+ * BatchMatMul on the native engine: oneDNN's matmul (native/src/matmul.cc) in place on the wasm
+ * heap, transposed operands read through strides (no copies), a batch of 1 broadcast.
+ *   y[b, i, j] = Σ_k op(a)[b, i, k] · op(b)[b, k, j]
+ * Other broadcasts and dtypes go to the wasm kernel.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { runFallback } from './fallbacks.js';
+import type { KernelArgs } from './nativeConv.js';
+import { nativeAddon } from './nativeAddon.js';
+import { heapOffsets } from './wasmHeap.js';
+
+type Info = tf.TensorInfo;
+const KERNEL = tf.BatchMatMul;
+
+export function nativeBatchMatMul(args: KernelArgs): Info {
+  const { a, b } = args.inputs as Record<string, Info>;
+  const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2) {
+    return runFallback(KERNEL, args) as Info;
+  }
+  const [m, ka] = transposeA
+    ? [a.shape[ra - 1], a.shape[ra - 2]]
+    : [a.shape[ra - 2], a.shape[ra - 1]];
+  const [kb, n] = transposeB
+    ? [b.shape[rb - 1], b.shape[rb - 2]]
+    : [b.shape[rb - 2], b.shape[rb - 1]];
+  if (ka !== kb) {
+    throw new Error(
+      `doconv native ${KERNEL}: inner dimensions differ: a ${JSON.stringify(a.shape)}` +
+        `${transposeA ? ' (transposed)' : ''} has ${ka}, b ${JSON.stringify(b.shape)}` +
+        `${transposeB ? ' (transposed)' : ''} has ${kb}`,
+    );
+  }
+  const aBatchDims = a.shape.slice(0, -2);
+  const bBatchDims = b.shape.slice(0, -2);
+  const aBatch = tf.util.sizeFromShape(aBatchDims);
+  const bBatch = tf.util.sizeFromShape(bBatchDims);
+  const outBatchDims = tf.backend_util.assertAndGetBroadcastShape(aBatchDims, bBatchDims);
+  const batch = tf.util.sizeFromShape(outBatchDims);
+  // Element-wise batch broadcasting beyond "one operand has a single matrix" stays with wasm.
+  const simple =
+    (aBatch === batch || aBatch === 1) &&
+    (bBatch === batch || bBatch === 1) &&
+    (aBatch === 1 || bBatch === 1 || tf.util.arraysEqual(aBatchDims, bBatchDims));
+  if (!simple || m * n * ka === 0) return runFallback(KERNEL, args) as Info;
+  const out = (args.backend as unknown as BackendWasm).makeOutput(
+    [...outBatchDims, m, n],
+    'float32',
+  );
+  const geom = Int32Array.from([
+    batch,
+    aBatch,
+    bBatch,
+    m,
+    ka,
+    n,
+    transposeA ? 1 : 0,
+    transposeB ? 1 : 0,
+  ]);
+  const { heap, offsets } = heapOffsets(args.backend, a, b, out);
+  const addon = nativeAddon();
+  if (addon == null) throw new Error(`doconv native ${KERNEL}: the native addon is not loaded`);
+  addon.matMul(heap, geom, offsets[0], offsets[1], offsets[2]);
+  return out;
+}

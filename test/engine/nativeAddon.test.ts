@@ -1,0 +1,280 @@
+/**
+ * The addon itself, below TF.js: grouped convs (no TF.js kernel asks for groups other than 1 and
+ * depthwise, so they are checked against plain loops here), determinism per thread count, and
+ * its buffers staying flat.
+ */
+import { describe, expect, it } from 'vitest';
+import { relativeError, seededValues } from './helpers.js';
+import { addon, skipReason } from './nativeSetup.js';
+
+const d = addon == null ? describe.skip : describe;
+
+interface G {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+  groups: number;
+}
+
+const outLen = (i: number, k: number, s: number, dl: number, p0: number, p1: number) =>
+  Math.floor((i + p0 + p1 - ((k - 1) * dl + 1)) / s) + 1;
+
+function geometry(g: G): { geom: Int32Array; oh: number; ow: number } {
+  const oh = outLen(g.h, g.kh, g.sh, g.dh, g.pt, g.pb);
+  const ow = outLen(g.w, g.kw, g.sw, g.dw, g.pl, g.pr);
+  const geom = Int32Array.from([
+    g.n,
+    g.h,
+    g.w,
+    g.ci,
+    oh,
+    ow,
+    g.co,
+    g.kh,
+    g.kw,
+    g.sh,
+    g.sw,
+    g.dh,
+    g.dw,
+    g.pt,
+    g.pb,
+    g.pl,
+    g.pr,
+    g.groups,
+    0,
+    0,
+  ]);
+  return { geom, oh, ow };
+}
+
+/** y, dx, dw of a grouped NHWC conv by plain loops; filter [kh, kw, ci/groups, co]. */
+function reference(
+  g: G,
+  oh: number,
+  ow: number,
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+) {
+  const cig = g.ci / g.groups;
+  const cog = g.co / g.groups;
+  const y = new Float32Array(g.n * oh * ow * g.co);
+  const dx = new Float32Array(x.length);
+  const dw = new Float32Array(w.length);
+  for (let n = 0; n < g.n; n++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let co = 0; co < g.co; co++) {
+          const yi = ((n * oh + i) * ow + j) * g.co + co;
+          const grp = Math.floor(co / cog);
+          let acc = 0;
+          for (let a = 0; a < g.kh; a++)
+            for (let b = 0; b < g.kw; b++) {
+              const ih = i * g.sh + a * g.dh - g.pt;
+              const iw = j * g.sw + b * g.dw - g.pl;
+              if (ih < 0 || iw < 0 || ih >= g.h || iw >= g.w) continue;
+              for (let c = 0; c < cig; c++) {
+                const xi = ((n * g.h + ih) * g.w + iw) * g.ci + grp * cig + c;
+                const wi = ((a * g.kw + b) * cig + c) * g.co + co;
+                acc += x[xi] * w[wi];
+                dx[xi] += dy[yi] * w[wi];
+                dw[wi] += dy[yi] * x[xi];
+              }
+            }
+          y[yi] = acc;
+        }
+  return { y, dx, dw };
+}
+
+/** Runs the three passes on one ArrayBuffer, as the kernels do on the wasm heap. */
+function runAddon(g: G, x: Float32Array, w: Float32Array, dy: Float32Array) {
+  const { geom, oh, ow } = geometry(g);
+  const sizes = [x.length, w.length, dy.length, dy.length, x.length, w.length];
+  const offsets: number[] = [];
+  let bytes = 16; // a non-zero first offset, as on a real heap
+  for (const s of sizes) {
+    offsets.push(bytes);
+    bytes += Math.ceil((s * 4) / 64) * 64;
+  }
+  const heap = new ArrayBuffer(bytes);
+  const view = (i: number) => new Float32Array(heap, offsets[i], sizes[i]);
+  view(0).set(x);
+  view(1).set(w);
+  view(2).set(dy);
+  addon!.convForward(heap, geom, offsets[0], offsets[1], -1, offsets[3], 0);
+  addon!.convBackwardData(heap, geom, offsets[2], offsets[1], offsets[4]);
+  addon!.convBackwardWeights(heap, geom, offsets[0], offsets[2], offsets[5]);
+  return { y: view(3).slice(), dx: view(4).slice(), dw: view(5).slice(), oh, ow };
+}
+
+const groupCases: G[] = [
+  {
+    n: 2,
+    h: 7,
+    w: 6,
+    ci: 4,
+    co: 6,
+    kh: 3,
+    kw: 3,
+    sh: 1,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+    pt: 1,
+    pb: 1,
+    pl: 1,
+    pr: 1,
+    groups: 2,
+  },
+  {
+    n: 1,
+    h: 9,
+    w: 8,
+    ci: 6,
+    co: 3,
+    kh: 3,
+    kw: 1,
+    sh: 2,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+    pt: 0,
+    pb: 1,
+    pl: 0,
+    pr: 0,
+    groups: 3,
+  },
+  {
+    n: 3,
+    h: 9,
+    w: 9,
+    ci: 4,
+    co: 8,
+    kh: 3,
+    kw: 3,
+    sh: 1,
+    sw: 1,
+    dh: 2,
+    dw: 2,
+    pt: 2,
+    pb: 2,
+    pl: 2,
+    pr: 2,
+    groups: 4,
+  },
+  {
+    n: 2,
+    h: 8,
+    w: 8,
+    ci: 6,
+    co: 6,
+    kh: 1,
+    kw: 1,
+    sh: 2,
+    sw: 2,
+    dh: 1,
+    dw: 1,
+    pt: 0,
+    pb: 0,
+    pl: 0,
+    pr: 0,
+    groups: 3,
+  },
+  {
+    n: 1,
+    h: 5,
+    w: 7,
+    ci: 3,
+    co: 3,
+    kh: 2,
+    kw: 2,
+    sh: 1,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+    pt: 0,
+    pb: 0,
+    pl: 0,
+    pr: 0,
+    groups: 1,
+  },
+];
+
+d(`native addon: grouped convs against plain loops${skipReason}`, () => {
+  it.each(groupCases.map((g) => [JSON.stringify(g), g] as const))('%s', (_, g) => {
+    const { oh, ow } = geometry(g);
+    const x = seededValues(g.n * g.h * g.w * g.ci, 1);
+    const w = seededValues(g.kh * g.kw * (g.ci / g.groups) * g.co, 2);
+    const dy = seededValues(g.n * oh * ow * g.co, 3);
+    const got = runAddon(g, x, w, dy);
+    const want = reference(g, oh, ow, x, w, dy);
+    expect(relativeError(got.y, want.y), 'y').toBeLessThan(2e-6);
+    expect(relativeError(got.dx, want.dx), 'dx').toBeLessThan(2e-6);
+    expect(relativeError(got.dw, want.dw), 'dw').toBeLessThan(2e-6);
+  });
+});
+
+d(`native addon: deterministic for a thread count, flat buffers${skipReason}`, () => {
+  const g: G = {
+    n: 8,
+    h: 16,
+    w: 16,
+    ci: 16,
+    co: 32,
+    kh: 3,
+    kw: 3,
+    sh: 1,
+    sw: 1,
+    dh: 1,
+    dw: 1,
+    pt: 1,
+    pb: 1,
+    pl: 1,
+    pr: 1,
+    groups: 1,
+  };
+  const { oh, ow } = geometry(g);
+  const x = seededValues(g.n * g.h * g.w * g.ci, 4);
+  const w = seededValues(g.kh * g.kw * g.ci * g.co, 5);
+  const dy = seededValues(g.n * oh * ow * g.co, 6);
+
+  it.each([1, 2])('%i thread(s): the same bits on every call', (threads) => {
+    const before = addon!.getThreads();
+    addon!.setThreads(threads);
+    try {
+      const a = runAddon(g, x, w, dy);
+      const statsAfterFirst = addon!.stats();
+      for (let i = 0; i < 5; i++) {
+        const b = runAddon(g, x, w, dy);
+        expect(Buffer.from(b.y.buffer).equals(Buffer.from(a.y.buffer))).toBe(true);
+        expect(Buffer.from(b.dx.buffer).equals(Buffer.from(a.dx.buffer))).toBe(true);
+        expect(Buffer.from(b.dw.buffer).equals(Buffer.from(a.dw.buffer))).toBe(true);
+      }
+      // Cached primitives are reused: no new entries, no new buffers.
+      expect(addon!.stats()).toEqual(statsAfterFirst);
+    } finally {
+      addon!.setThreads(before);
+    }
+  });
+
+  it('setThreads refuses nonsense, naming the value', () => {
+    expect(() => addon!.setThreads(0)).toThrow(/native setThreads: threads must be 1..1024, got 0/);
+  });
+
+  it('reports the oneDNN version and the implementation it picked', () => {
+    expect(addon!.oneDnnVersion()).toMatch(/^2\.\d+\.\d+$/);
+    expect(addon!.convImplInfo(geometry(g).geom, 'fwd')).toMatch(/\w+:\w+/);
+  });
+});

@@ -1,0 +1,383 @@
+/**
+ * Each native kernel (oneDNN over the wasm heap) against the cpu backend's kernel on the same
+ * sweep as the wasm kernels (./convSweep.ts). Dilated backprops: the cpu kernels ignore
+ * dilations, so the reference is the cpu kernel on the zero-stuffed filter.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { nativeKernelNames } from '../../src/engine/registerWasmTrainingKernels.js';
+import { TOL, cases } from './convSweep.js';
+import {
+  Shape4,
+  convOutShape,
+  dilateFilter,
+  host,
+  relativeError,
+  runKernelOn,
+  undilateFilter,
+} from './helpers.js';
+import { addon, skipReason } from './nativeSetup.js';
+
+const d = addon == null ? describe.skip : describe;
+
+/**
+ * Forward cases: TF.js sizes both output axes with the filter's height and stride when the pad is
+ * a number (computeConv2DInfo), so numeric pads with unequal axes have no right answer — wasm's
+ * stock kernel writes out of bounds there; the native one refuses (tested below).
+ */
+const forwardCases = (ci: number) =>
+  cases(ci).filter(
+    (c) =>
+      typeof c.pad !== 'number' || (c.k[0] === c.k[1] && c.s[0] === c.s[1] && c.d[0] === c.d[1]),
+  );
+
+beforeAll(async () => {
+  if (addon == null) return;
+  await tf.setBackend('wasm');
+  expect(enableNativeEngine().on).toBe(true);
+});
+afterAll(() => disableNativeEngine());
+
+d(`native engine registration${skipReason}`, () => {
+  it('registers the conv kernels on wasm', () => {
+    expect(nativeKernelNames().sort()).toEqual(
+      [
+        'Conv2D',
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'DepthwiseConv2dNative',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'FusedConv2D',
+        'FusedDepthwiseConv2D',
+        'BatchMatMul',
+      ].sort(),
+    );
+  });
+});
+
+for (const [ci, co] of [
+  [3, 4],
+  [5, 2],
+  [1, 3],
+]) {
+  d(`Conv2D (native) matches cpu, ${ci}→${co} channels${skipReason}`, () => {
+    it.each(forwardCases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const x = host(c.xShape, 1);
+      const filter = host([c.k[0], c.k[1], ci, co], 2);
+      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d };
+      const got = await runKernelOn('wasm', 'Conv2D', { x, filter }, attrs);
+      const want = await runKernelOn('cpu', 'Conv2D', { x, filter }, attrs);
+      expect(got.shape).toEqual(want.shape);
+      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    });
+  });
+
+  d(`Conv2DBackpropFilter (native) matches cpu, ${ci}→${co} channels${skipReason}`, () => {
+    it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const filterShape: Shape4 = [c.k[0], c.k[1], ci, co];
+      const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, ci, co];
+      const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, false);
+      const x = host(c.xShape, 1);
+      const dy = host(dyShape, 2);
+      const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      const got = await runKernelOn(
+        'wasm',
+        'Conv2DBackpropFilter',
+        { x, dy },
+        {
+          ...common,
+          filterShape,
+          dilations: c.d,
+        },
+      );
+      const ref = await runKernelOn(
+        'cpu',
+        'Conv2DBackpropFilter',
+        { x, dy },
+        {
+          ...common,
+          filterShape: effShape,
+        },
+      );
+      const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
+      expect(got.shape).toEqual(filterShape);
+      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    });
+  });
+
+  d(`Conv2DBackpropInput (native) matches cpu, ${ci}→${co} channels${skipReason}`, () => {
+    it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const filter = host([c.k[0], c.k[1], ci, co], 3);
+      const dense = dilateFilter(filter, c.d[0], c.d[1]);
+      const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, false);
+      const dy = host(dyShape, 4);
+      const common = {
+        strides: c.s,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        inputShape: c.xShape,
+      };
+      const got = await runKernelOn(
+        'wasm',
+        'Conv2DBackpropInput',
+        { dy, filter },
+        {
+          ...common,
+          dilations: c.d,
+        },
+      );
+      const want = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter: dense }, common);
+      expect(got.shape).toEqual(c.xShape);
+      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    });
+  });
+}
+
+for (const m of [1, 2]) {
+  const c0 = 3;
+  d(`DepthwiseConv2dNative (native) matches cpu, multiplier ${m}${skipReason}`, () => {
+    it.each(forwardCases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const x = host(c.xShape, 5);
+      const filter = host([c.k[0], c.k[1], c0, m], 6);
+      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d };
+      const got = await runKernelOn('wasm', 'DepthwiseConv2dNative', { x, filter }, attrs);
+      const want = await runKernelOn('cpu', 'DepthwiseConv2dNative', { x, filter }, attrs);
+      expect(got.shape).toEqual(want.shape);
+      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    });
+  });
+
+  d(
+    `DepthwiseConv2dNativeBackpropFilter (native) matches cpu, multiplier ${m}${skipReason}`,
+    () => {
+      it.each(cases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+        const filterShape: Shape4 = [c.k[0], c.k[1], c0, m];
+        const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, c0, m];
+        const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, true);
+        const x = host(c.xShape, 5);
+        const dy = host(dyShape, 6);
+        const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined };
+        const got = await runKernelOn(
+          'wasm',
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          {
+            ...common,
+            dilations: c.d,
+            filterShape,
+          },
+        );
+        const ref = await runKernelOn(
+          'cpu',
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          {
+            ...common,
+            dilations: [1, 1],
+            filterShape: effShape,
+          },
+        );
+        const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
+        expect(got.shape).toEqual(filterShape);
+        expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+      });
+    },
+  );
+
+  d(`DepthwiseConv2dNativeBackpropInput (native) matches cpu, multiplier ${m}${skipReason}`, () => {
+    it.each(cases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
+      const filter = host([c.k[0], c.k[1], c0, m], 7);
+      const dense = dilateFilter(filter, c.d[0], c.d[1]);
+      const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, true);
+      const dy = host(dyShape, 8);
+      const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined, inputShape: c.xShape };
+      const got = await runKernelOn(
+        'wasm',
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter },
+        {
+          ...common,
+          dilations: c.d,
+        },
+      );
+      const want = await runKernelOn(
+        'cpu',
+        'DepthwiseConv2dNativeBackpropInput',
+        {
+          dy,
+          filter: dense,
+        },
+        { ...common, dilations: [1, 1] },
+      );
+      expect(got.shape).toEqual(c.xShape);
+      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    });
+  });
+}
+
+// Fused bias + activation, as tf.fused.conv2d / tf.layers' conv2dWithBiasActivation call it.
+for (const depthwise of [false, true]) {
+  const kernel = depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D';
+  d(`${kernel} (native) matches cpu${skipReason}`, () => {
+    const acts = ['linear', 'relu', 'relu6', 'leakyrelu', 'elu', 'sigmoid'];
+    const fusedCases = forwardCases(3).filter((_, i) => i % 5 === 0);
+    it.each(fusedCases.flatMap((c) => acts.map((a) => [`${c.name} act=${a}`, c, a] as const)))(
+      '%s',
+      async (_, c, activation) => {
+        const [ci, m] = [3, 2];
+        const x = host(c.xShape, 9);
+        const filter = host([c.k[0], c.k[1], ci, depthwise ? m : 4], 10);
+        const bias = host([depthwise ? ci * m : 4], 11);
+        const attrs = {
+          strides: c.s,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          dilations: c.d,
+          activation,
+          leakyreluAlpha: 0.3,
+        };
+        const got = await runKernelOn('wasm', kernel, { x, filter, bias }, attrs);
+        const want = await runKernelOn('cpu', kernel, { x, filter, bias }, attrs);
+        expect(got.shape).toEqual(want.shape);
+        expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+      },
+    );
+  });
+}
+
+d(`BatchMatMul (native) matches cpu${skipReason}`, () => {
+  // [a shape, b shape] as stored (before the transposes): ranks 2–4, a single matrix broadcast.
+  const shapes: Array<[string, number[], number[]]> = [
+    ['2-D', [5, 3], [3, 4]],
+    ['batched', [6, 5, 3], [6, 3, 4]],
+    ['a broadcast', [1, 5, 3], [6, 3, 4]],
+    ['b broadcast, rank 2', [6, 5, 3], [3, 4]],
+    ['rank 4', [2, 3, 5, 3], [2, 3, 3, 4]],
+    ['DO-Conv composition', [16, 9, 9], [16, 9, 32]],
+    ['dense gradient', [32, 300], [300, 10]],
+  ];
+  const t = (s: number[]) => [...s.slice(0, -2), s.at(-1)!, s.at(-2)!];
+  const cases = shapes.flatMap(([name, as, bs]) =>
+    [false, true].flatMap((ta) =>
+      [false, true].map(
+        (tb) => [`${name} transposeA=${ta} transposeB=${tb}`, as, bs, ta, tb] as const,
+      ),
+    ),
+  );
+  it.each(cases)('%s', async (_, as, bs, transposeA, transposeB) => {
+    const a = host(transposeA ? t(as) : as, 31);
+    const b = host(transposeB ? t(bs) : bs, 32);
+    const attrs = { transposeA, transposeB };
+    const got = await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs);
+    const want = await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs);
+    expect(got.shape).toEqual(want.shape);
+    expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+  });
+
+  it('inner dimensions that differ are named with both shapes', async () => {
+    await expect(
+      runKernelOn(
+        'wasm',
+        'BatchMatMul',
+        { a: host([2, 5, 3], 1), b: host([2, 4, 4], 2) },
+        {
+          transposeA: false,
+          transposeB: false,
+        },
+      ),
+    ).rejects.toThrow(
+      /native BatchMatMul: inner dimensions differ: a \[2,5,3\] has 3, b \[2,4,4\] has 4/,
+    );
+  });
+});
+
+d(`native kernels hand what they do not run to the wasm kernel${skipReason}`, () => {
+  it('PReLU and a 1×1 depthwise scale (wasm kernels) still give cpu’s answer', async () => {
+    const x = host([2, 6, 6, 3], 1);
+    const filter = host([3, 3, 3, 4], 2);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const prelu = { ...attrs, activation: 'prelu' };
+    const alpha = host([4], 3);
+    const inputs = { x, filter, preluActivationWeights: alpha };
+    const got = await runKernelOn('wasm', 'FusedConv2D', inputs, prelu);
+    const want = await runKernelOn('cpu', 'FusedConv2D', inputs, prelu);
+    expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+    const scale = { x, filter: host([1, 1, 3, 1], 4) };
+    const got2 = await runKernelOn('wasm', 'DepthwiseConv2dNative', scale, attrs);
+    const want2 = await runKernelOn('cpu', 'DepthwiseConv2dNative', scale, attrs);
+    expect(relativeError(got2.values, want2.values)).toBeLessThan(TOL);
+  });
+});
+
+d(`native kernels reject bad shapes naming the kernel and the shape${skipReason}`, () => {
+  it('channel mismatch', async () => {
+    await expect(
+      runKernelOn(
+        'wasm',
+        'Conv2D',
+        { x: host([1, 5, 5, 3], 1), filter: host([3, 3, 2, 4], 2) },
+        { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 },
+      ),
+    ).rejects.toThrow(
+      /native Conv2D: x has 3 channels \(shape \[1,5,5,3\]\) but the filter expects 2/,
+    );
+  });
+
+  it('dy of the wrong shape', async () => {
+    await expect(
+      runKernelOn(
+        'wasm',
+        'Conv2DBackpropFilter',
+        { x: host([1, 5, 5, 3], 1), dy: host([1, 4, 4, 2], 2) },
+        { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 2] },
+      ),
+    ).rejects.toThrow(
+      /native Conv2DBackpropFilter: dy has shape \[1,4,4,2\], the conv's output is \[1,5,5,2\]/,
+    );
+  });
+
+  it('a number pad with unequal axes, which TF.js sizes wrongly', async () => {
+    await expect(
+      runKernelOn(
+        'wasm',
+        'Conv2D',
+        { x: host([1, 7, 5, 3], 1), filter: host([3, 1, 3, 4], 2) },
+        { strides: 1, pad: 1, dataFormat: 'NHWC', dilations: 1 },
+      ),
+    ).rejects.toThrow(
+      /native Conv2D: pad 1 with filter 3×1.*explicit padding \[\[0, 0\], \[1, 1\], \[1, 1\], \[0, 0\]\]/,
+    );
+  });
+
+  it('rank-3 input', async () => {
+    await expect(
+      runKernelOn(
+        'wasm',
+        'Conv2DBackpropInput',
+        { dy: host([1, 5, 5, 2], 1), filter: host([3, 3, 3, 2], 2) },
+        { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [5, 5, 3] },
+      ),
+    ).rejects.toThrow(
+      /native Conv2DBackpropInput: inputShape must be rank 4 \(NHWC \/ HWIO\), got shape \[5,5,3\]/,
+    );
+  });
+
+  it('the addon checks offsets and geometry itself', () => {
+    const heap = new ArrayBuffer(1024);
+    const geom = Int32Array.from([1, 4, 4, 2, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
+    expect(() => addon!.convForward(heap, geom, 0, 128, -1, 2000, 0)).toThrow(
+      /native convForward: y at byte offset 2000 with 32 float32 elements is outside the heap \(1024 bytes\)/,
+    );
+    const bad = geom.slice();
+    bad[4] = 5;
+    expect(() => addon!.convForward(heap, bad, 0, 128, -1, 512, 0)).toThrow(
+      /native convForward: bad geometry: output 5x4 does not follow/,
+    );
+    expect(() => addon!.convForward(heap, new Int32Array(3), 0, 0, -1, 0, 0)).toThrow(
+      /native convForward: geometry must be an Int32Array of 20 fields/,
+    );
+  });
+});
