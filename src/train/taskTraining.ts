@@ -311,7 +311,23 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
   const out = opts.out;
-  if (out !== undefined) await prepareRunFolder(runFolder(out), opts);
+  // Lock `out` (and refuse to clobber a run) before any slow work; released however the run ends.
+  const release = out !== undefined ? await prepareRunFolder(runFolder(out), opts, log) : undefined;
+  try {
+    return await runTask(opts, config, progress, log);
+  } finally {
+    await release?.();
+  }
+}
+
+/** trainTaskModel once its folder is locked. */
+async function runTask(
+  opts: TaskTrainOptions,
+  config: ReturnType<typeof resolveTaskConfig>,
+  progress: ReturnType<typeof createProgress>,
+  log: (m: string) => void,
+): Promise<TaskTrainResult> {
+  const out = opts.out;
   const backend = await selectBackend(opts.backend, log);
   const { train, test } =
     opts.train && opts.test ? { train: opts.train, test: opts.test } : await loadTaskScenes(config);
