@@ -213,6 +213,7 @@ function planLayer(
   }
   switch (className) {
     case 'Conv2D':
+    case 'DilatedConv2D': // a Conv2D whose dilation trains on every backend: same weights
     case 'DepthwiseConv2D':
       return {
         prefix,

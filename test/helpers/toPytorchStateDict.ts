@@ -34,7 +34,7 @@ export function toPytorchStateDict(
           const [area, , channels] = w.D.shape;
           out[`${p}.d_diag`] = tf.transpose(diagIdentity(area, dMul, channels), [2, 0, 1]);
         }
-      } else if (cls === 'Conv2D') {
+      } else if (cls === 'Conv2D' || cls === 'DilatedConv2D') {
         out[`${p}.weight`] = tf.transpose(w.kernel, [3, 2, 0, 1]);
       } else if (cls === 'DepthwiseConv2D') {
         const [kh, kw, c, m] = w.depthwise_kernel.shape;
