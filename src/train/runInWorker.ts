@@ -13,8 +13,7 @@ import type { TrainOptions, TrainSummary } from './trainModel.js';
 /** What a run worker is sent: options that cross threads (no functions, signals or reporters). */
 /** `backend`: the one the main thread selected; `engine`: on wasm, the main thread's engine. */
 export type RunRequest = (
-  | { kind: 'classification'; options: TrainOptions }
-  | { kind: 'task'; options: TaskTrainOptions }
+  { kind: 'classification'; options: TrainOptions } | { kind: 'task'; options: TaskTrainOptions }
 ) & { backend: string; engine: 'native' | 'wasm' };
 
 export type RunReply =

@@ -49,9 +49,7 @@ export function trainCommand(io: CliIO): Command {
         .argParser(integer)
         .default(1),
     )
-    .addOption(
-      new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory(),
-    )
+    .addOption(new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory())
     .addOption(
       new Option(
         '--task <task>',

@@ -25,7 +25,10 @@ export async function setUpWorkerBackend(
   if (backend === 'wasm' && engine === 'native') {
     const { enableNativeEngine } = await import('../../engine/native/enableNative.js');
     const state = enableNativeEngine();
-    if (!state.on) throw new Error(`${who}: the native engine is on in the main thread but not here: ${state.reason}`);
+    if (!state.on)
+      throw new Error(
+        `${who}: the native engine is on in the main thread but not here: ${state.reason}`,
+      );
   }
   for (const specifier of imports) await import(specifier);
   if (!(await tf.setBackend(backend))) {
