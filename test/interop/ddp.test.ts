@@ -28,6 +28,7 @@ import {
   readSafetensors,
   useBestBackend,
   zooModelNames,
+  zooModelTask,
 } from '../../src/node.js';
 import { runCli } from '../cli/runCli.js';
 import { onnxSession, runOnnx } from '../onnx/helpers.js';
@@ -135,7 +136,8 @@ describe('DDP (2 processes) → doconv import → fold → ONNX: the same output
 });
 
 describe("every zoo net's PyTorch twin computes the TS builder's function (random D and BN statistics)", () => {
-  for (const name of zooModelNames) {
+  // The classifiers: tools/doconv_torch has no twins of the segmentation/detection nets yet.
+  for (const name of zooModelNames.filter((n) => zooModelTask(n) === 'classification')) {
     it(`${name}: importPytorchCheckpoint → the same outputs`, async () => {
       const folder = join(fixtures, 'twins', name);
       const r = await importPytorchCheckpoint({
