@@ -137,7 +137,7 @@ import { useBestBackend, trainModel, type TrainOptions } from 'doconv/node';
 const args: DOConv2DArgs = { filters: 4, kernelSize: 3, inputShape: [8, 8, 1] };
 const model = tf.sequential({ layers: [doConv2d(args)] });
 export const folded: tf.LayersModel = foldModel(model);
-export const backend: Promise<string> = useBestBackend();
+export const backend: Promise<string> = useBestBackend().then((r) => r.backend);
 export const train: (o: TrainOptions) => Promise<unknown> = trainModel;
 `;
   for (const [moduleResolution, module] of [
