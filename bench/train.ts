@@ -17,7 +17,7 @@
  *     [--steps-mnist-sample 40] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
  *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
  *     shows the largest)
- *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native]
+ *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native] [--no-wasm]
  * When the native engine's addon is built (npm run build:native), the same phases run again on it
  * ('native' one thread, 'native-<n>-workers': one oneDNN thread per worker).
  */
@@ -269,12 +269,14 @@ async function main() {
     const steps = stepsFor(n);
     await tf.setBackend('wasm');
     const { x, y } = randomBatch(spec);
-    rows.push(
-      ...(await phase(`${n} wasm`, () =>
-        timeInterleaved(spec, 'wasm', steps, windows, singleThread(spec, x, y)),
-      )),
-    );
-    if (!has('no-parallel')) {
+    if (!has('no-wasm')) {
+      rows.push(
+        ...(await phase(`${n} wasm`, () =>
+          timeInterleaved(spec, 'wasm', steps, windows, singleThread(spec, x, y)),
+        )),
+      );
+    }
+    if (!has('no-wasm') && !has('no-parallel')) {
       for (const k of workerCounts) {
         rows.push(
           ...(await phase(`${n} wasm ${k} workers`, () =>
