@@ -50,9 +50,13 @@ const sources = readdirSync(path.join(here, 'src'))
   .map((f) => path.join(here, 'src', f));
 mkdirSync(path.dirname(out), { recursive: true });
 const tmp = `${out}.tmp-${process.pid}`;
+// Tuned for this machine's CPU (the addon is built where it runs); DOCONV_NATIVE_PORTABLE=1 builds
+// for the baseline ISA instead, e.g. for an image built on one machine and run on others.
+const march = process.env.DOCONV_NATIVE_PORTABLE === '1' || isMac ? [] : ['-march=native'];
 const args = [
   '-std=c++17',
-  '-O2',
+  '-O3',
+  ...march,
   '-fPIC',
   '-shared',
   '-fvisibility=hidden',

@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "conv.h"
+#include "eltwise.h"
 #include "matmul.h"
 
 namespace {
@@ -190,6 +191,91 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   });
 }
 
+// The geometry argument, checked by `problem` (empty when consistent).
+template <typename G>
+G checkedGeom(napi_env env, napi_value v, const char *kernel, std::string (*problem)(const G &)) {
+  auto g = geomOf<G>(env, v, kernel);
+  std::string p = problem(g);
+  if (!p.empty()) throw JsError(std::string(kernel) + ": bad geometry: " + p);
+  return g;
+}
+
+// binary(heap, geom, a, b, y)
+napi_value Binary(napi_env env, napi_callback_info info) {
+  const char *K = "native binary";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 5, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<BinaryGeom>(env, a.v[1], K, binaryGeomProblem);
+    const float *x = region(h, intOf(env, a.v[2]), operandElems(g.aMode, g), K, "a");
+    const float *w = region(h, intOf(env, a.v[3]), operandElems(g.bMode, g), K, "b");
+    float *y = region(h, intOf(env, a.v[4]), int64_t(g.rows) * g.channels, K, "y");
+    binary(g, x, w, y);
+    return undefinedValue(env);
+  });
+}
+
+// unary(heap, geom, x, y, alpha)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  const char *K = "native unary";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 5, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<UnaryGeom>(env, a.v[1], K, unaryGeomProblem);
+    const float *x = region(h, intOf(env, a.v[2]), g.size, K, "x");
+    float *y = region(h, intOf(env, a.v[3]), g.size, K, "y");
+    unary(g, x, y, static_cast<float>(doubleOf(env, a.v[4])));
+    return undefinedValue(env);
+  });
+}
+
+// reduceRows(heap, geom, x, y, scale)
+napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  const char *K = "native reduceRows";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 5, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<ReduceGeom>(env, a.v[1], K, reduceGeomProblem);
+    const float *x = region(h, intOf(env, a.v[2]), int64_t(g.rows) * g.inner, K, "x");
+    float *y = region(h, intOf(env, a.v[3]), g.inner, K, "y");
+    reduceRows(g, x, y, doubleOf(env, a.v[4]));
+    return undefinedValue(env);
+  });
+}
+
+// tile(heap, geom, x, y)
+napi_value Tile(napi_env env, napi_callback_info info) {
+  const char *K = "native tile";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 4, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<TileGeom>(env, a.v[1], K, tileGeomProblem);
+    const float *x = region(h, intOf(env, a.v[2]), g.block, K, "x");
+    float *y = region(h, intOf(env, a.v[3]), int64_t(g.block) * g.repeats, K, "y");
+    tile(g, x, y);
+    return undefinedValue(env);
+  });
+}
+
+// batchNorm(heap, geom, x, mean, variance, scale (-1: none), offset (-1: none), y, epsilon)
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  const char *K = "native batchNorm";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 9, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<BatchNormGeom>(env, a.v[1], K, batchNormGeomProblem);
+    const int64_t n = int64_t(g.rows) * g.channels;
+    const float *x = region(h, intOf(env, a.v[2]), n, K, "x");
+    const float *mean = region(h, intOf(env, a.v[3]), g.channels, K, "mean");
+    const float *var = region(h, intOf(env, a.v[4]), g.channels, K, "variance");
+    const float *scale = g.hasScale ? region(h, intOf(env, a.v[5]), g.channels, K, "scale") : nullptr;
+    const float *offset = g.hasOffset ? region(h, intOf(env, a.v[6]), g.channels, K, "offset") : nullptr;
+    float *y = region(h, intOf(env, a.v[7]), n, K, "y");
+    batchNorm(g, x, mean, var, scale, offset, y, static_cast<float>(doubleOf(env, a.v[8])));
+    return undefinedValue(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   const char *K = "native setThreads";
   return guarded(env, K, [&] {
@@ -255,6 +341,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convBackwardData", nullptr, ConvBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardWeights", nullptr, ConvBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => disableNativeEngine());
 
 d(`native engine registration${skipReason}`, () => {
-  it('registers the conv kernels on wasm', () => {
+  it('registers the conv, matmul and element-wise kernels on wasm', () => {
     expect(nativeKernelNames().sort()).toEqual(
       [
         'Conv2D',
@@ -52,6 +52,18 @@ d(`native engine registration${skipReason}`, () => {
         'FusedConv2D',
         'FusedDepthwiseConv2D',
         'BatchMatMul',
+        'Add',
+        'Sub',
+        'Multiply',
+        'RealDiv',
+        'Relu',
+        'Step',
+        'Square',
+        'Neg',
+        'Sum',
+        'Mean',
+        'Tile',
+        'FusedBatchNorm',
       ].sort(),
     );
   });

@@ -33,6 +33,26 @@ export interface NativeAddon {
   ): void;
   /** geom: [batch, aBatch, bBatch, m, k, n, transposeA, transposeB] (native/src/matmul.h) */
   matMul(heap: ArrayBufferLike, geom: Int32Array, a: number, b: number, y: number): void;
+  /** geom: [op, rows, channels, aMode, bMode] (native/src/eltwise.h); y = a op b, broadcast per mode */
+  binary(heap: ArrayBufferLike, geom: Int32Array, a: number, b: number, y: number): void;
+  /** geom: [op, size]; alpha is Step's value for x ≤ 0 */
+  unary(heap: ArrayBufferLike, geom: Int32Array, x: number, y: number, alpha: number): void;
+  /** geom: [rows, inner]; y[j] = scale · Σ_r x[r, j] */
+  reduceRows(heap: ArrayBufferLike, geom: Int32Array, x: number, y: number, scale: number): void;
+  /** geom: [block, repeats]; y = x repeated */
+  tile(heap: ArrayBufferLike, geom: Int32Array, x: number, y: number): void;
+  /** geom: [rows, channels, hasScale, hasOffset]; scale/offset -1 when absent */
+  batchNorm(
+    heap: ArrayBufferLike,
+    geom: Int32Array,
+    x: number,
+    mean: number,
+    variance: number,
+    scale: number,
+    offset: number,
+    y: number,
+    epsilon: number,
+  ): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
   setThreads(n: number): void;
   getThreads(): number;
@@ -76,4 +96,11 @@ export function nativeAddonStatus(): NativeAddonStatus {
 /** The addon, or null when it is not built or not loadable. */
 export function nativeAddon(): NativeAddon | null {
   return nativeAddonStatus().addon;
+}
+
+/** The addon for a kernel that runs on it; throws naming the kernel when it is not loaded. */
+export function requireNativeAddon(kernel: string): NativeAddon {
+  const addon = nativeAddon();
+  if (addon == null) throw new Error(`doconv native ${kernel}: the native addon is not loaded`);
+  return addon;
 }

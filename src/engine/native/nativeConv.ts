@@ -10,7 +10,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { activationCode, nativeConvGeometry, type ConvCall } from './convGeometry.js';
 import { runFallback } from './fallbacks.js';
-import { nativeAddon, type NativeAddon } from './nativeAddon.js';
+import { requireNativeAddon } from './nativeAddon.js';
 import { heapOffsets } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
@@ -19,12 +19,6 @@ export interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
-}
-
-function addonOrThrow(kernel: string): NativeAddon {
-  const addon = nativeAddon();
-  if (addon == null) throw new Error(`doconv native ${kernel}: the native addon is not loaded`);
-  return addon;
 }
 
 /** Rank-4 check naming the kernel, the argument and the shape. */
@@ -106,7 +100,7 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
   ) as Info;
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
   const { heap, offsets } = heapOffsets(args.backend, x, filter, bias, out);
-  addonOrThrow(kernel).convForward(
+  requireNativeAddon(kernel).convForward(
     heap,
     g.geom,
     offsets[0],
@@ -149,7 +143,7 @@ export function nativeConvBackpropInput(
   const dx = (args.backend as unknown as BackendWasm).makeOutput(inputShape, 'float32') as Info;
   if (tf.util.sizeFromShape(inputShape) === 0) return dx;
   const { heap, offsets } = heapOffsets(args.backend, dy, filter, dx);
-  addonOrThrow(kernel).convBackwardData(heap, g.geom, offsets[0], offsets[1], offsets[2]);
+  requireNativeAddon(kernel).convBackwardData(heap, g.geom, offsets[0], offsets[1], offsets[2]);
   return dx;
 }
 
@@ -184,7 +178,7 @@ export function nativeConvBackpropFilter(
   const dw = (args.backend as unknown as BackendWasm).makeOutput(fs, 'float32') as Info;
   if (tf.util.sizeFromShape(fs) === 0) return dw;
   const { heap, offsets } = heapOffsets(args.backend, x, dy, dw);
-  addonOrThrow(kernel).convBackwardWeights(heap, g.geom, offsets[0], offsets[1], offsets[2]);
+  requireNativeAddon(kernel).convBackwardWeights(heap, g.geom, offsets[0], offsets[1], offsets[2]);
   return dw;
 }
 

@@ -9,6 +9,15 @@ import {
   nativeConvForward,
   type KernelArgs,
 } from './nativeConv.js';
+import {
+  BINARY_OPS,
+  nativeBatchNorm,
+  nativeBinary,
+  nativeReduce,
+  nativeTile,
+  nativeUnary,
+  UNARY_OPS,
+} from './nativeEltwise.js';
 import { nativeBatchMatMul } from './nativeMatMul.js';
 
 function config(kernelName: string, run: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
@@ -36,4 +45,16 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
     nativeConvBackpropFilter(tf.DepthwiseConv2dNativeBackpropFilter, true, a),
   ),
   config(tf.BatchMatMul, nativeBatchMatMul),
+  config(tf.Add, nativeBinary(tf.Add, BINARY_OPS.add)),
+  config(tf.Sub, nativeBinary(tf.Sub, BINARY_OPS.sub)),
+  config(tf.Multiply, nativeBinary(tf.Multiply, BINARY_OPS.mul)),
+  config(tf.RealDiv, nativeBinary(tf.RealDiv, BINARY_OPS.div)),
+  config(tf.Relu, nativeUnary(tf.Relu, UNARY_OPS.relu)),
+  config(tf.Step, nativeUnary(tf.Step, UNARY_OPS.step)),
+  config(tf.Square, nativeUnary(tf.Square, UNARY_OPS.square)),
+  config(tf.Neg, nativeUnary(tf.Neg, UNARY_OPS.neg)),
+  config(tf.Sum, nativeReduce(tf.Sum, false)),
+  config(tf.Mean, nativeReduce(tf.Mean, true)),
+  config(tf.Tile, nativeTile),
+  config(tf.FusedBatchNorm, nativeBatchNorm),
 ];

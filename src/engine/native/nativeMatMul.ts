@@ -8,7 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { runFallback } from './fallbacks.js';
 import type { KernelArgs } from './nativeConv.js';
-import { nativeAddon } from './nativeAddon.js';
+import { requireNativeAddon } from './nativeAddon.js';
 import { heapOffsets } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
@@ -62,8 +62,6 @@ export function nativeBatchMatMul(args: KernelArgs): Info {
     transposeB ? 1 : 0,
   ]);
   const { heap, offsets } = heapOffsets(args.backend, a, b, out);
-  const addon = nativeAddon();
-  if (addon == null) throw new Error(`doconv native ${KERNEL}: the native addon is not loaded`);
-  addon.matMul(heap, geom, offsets[0], offsets[1], offsets[2]);
+  requireNativeAddon(KERNEL).matMul(heap, geom, offsets[0], offsets[1], offsets[2]);
   return out;
 }

@@ -1,0 +1,228 @@
+// Hand-written OpenMP loops rather than oneDNN's binary / eltwise / reduction primitives: each op
+// here is one memory-bound loop over NHWC data, and TF.js calls them with many shapes and
+// broadcast patterns per step; a primitive per (op, shape, pattern) would add descriptor caching
+// and a blocked-layout reorder for no gain. The loops are written so g++ vectorises them.
+#include "eltwise.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common.h"
+
+namespace doconv {
+
+namespace {
+
+// Below this many elements a loop runs on the calling thread alone: waking the team costs more.
+constexpr int64_t kParallelMin = int64_t(1) << 15;
+
+template <int OP>
+inline float apply(float a, float b) {
+  if constexpr (OP == kAdd) return a + b;
+  if constexpr (OP == kSub) return a - b;
+  if constexpr (OP == kMul) return a * b;
+  return a / b;
+}
+
+// Operand value at row r, channel j, for its mode (the row pointer of a full operand given).
+template <int MODE>
+inline float at(const float *row, const float *base, int64_t j) {
+  if constexpr (MODE == kFull) return row[j];
+  if constexpr (MODE == kPerChannel) return base[j];
+  return base[0];
+}
+
+template <int OP, int AM, int BM>
+void binaryLoop(int64_t rows, int64_t channels, const float *a, const float *b, float *y) {
+  const int64_t n = rows * channels;
+  if constexpr (AM != kPerChannel && BM != kPerChannel) {
+    const float a0 = a[0], b0 = b[0];
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; i++) {
+      y[i] = apply<OP>(AM == kFull ? a[i] : a0, BM == kFull ? b[i] : b0);
+    }
+  } else {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t r = 0; r < rows; r++) {
+      const float *ar = a + r * channels;
+      const float *br = b + r * channels;
+      float *yr = y + r * channels;
+      for (int64_t j = 0; j < channels; j++) yr[j] = apply<OP>(at<AM>(ar, a, j), at<BM>(br, b, j));
+    }
+  }
+}
+
+template <int OP, int AM>
+void binaryB(const BinaryGeom &g, const float *a, const float *b, float *y) {
+  switch (g.bMode) {
+    case kFull: return binaryLoop<OP, AM, kFull>(g.rows, g.channels, a, b, y);
+    case kScalar: return binaryLoop<OP, AM, kScalar>(g.rows, g.channels, a, b, y);
+    default: return binaryLoop<OP, AM, kPerChannel>(g.rows, g.channels, a, b, y);
+  }
+}
+
+template <int OP>
+void binaryA(const BinaryGeom &g, const float *a, const float *b, float *y) {
+  switch (g.aMode) {
+    case kFull: return binaryB<OP, kFull>(g, a, b, y);
+    case kScalar: return binaryB<OP, kScalar>(g, a, b, y);
+    default: return binaryB<OP, kPerChannel>(g, a, b, y);
+  }
+}
+
+bool validMode(int32_t m) { return m == kFull || m == kScalar || m == kPerChannel; }
+
+// Σ of n floats in double, 8 independent lanes (the loop vectorises; order fixed by n).
+double sumRange(const float *x, int64_t n) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; l++) lane[l] += x[i + l];
+  }
+  double s = 0;
+  for (int l = 0; l < 8; l++) s += lane[l];
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+}  // namespace
+
+std::string binaryGeomProblem(const BinaryGeom &g) {
+  if (g.op < kAdd || g.op > kDiv) return "unknown op " + std::to_string(g.op);
+  if (g.rows < 0 || g.channels < 1) return "rows must be ≥ 0 and channels ≥ 1";
+  if (!validMode(g.aMode) || !validMode(g.bMode)) return "operand modes must be 0, 1 or 2";
+  return "";
+}
+
+int64_t operandElems(int32_t mode, const BinaryGeom &g) {
+  if (mode == kFull) return int64_t(g.rows) * g.channels;
+  return mode == kScalar ? 1 : g.channels;
+}
+
+void binary(const BinaryGeom &g, const float *a, const float *b, float *y) {
+  switch (g.op) {
+    case kAdd: return binaryA<kAdd>(g, a, b, y);
+    case kSub: return binaryA<kSub>(g, a, b, y);
+    case kMul: return binaryA<kMul>(g, a, b, y);
+    default: return binaryA<kDiv>(g, a, b, y);
+  }
+}
+
+std::string unaryGeomProblem(const UnaryGeom &g) {
+  if (g.op < kUnaryRelu || g.op > kUnaryNeg) return "unknown op " + std::to_string(g.op);
+  if (g.size < 0) return "size must be ≥ 0";
+  return "";
+}
+
+void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
+  const int64_t n = g.size;
+  const bool par = n >= kParallelMin;
+  switch (g.op) {
+    case kUnaryRelu:
+      // x < 0 is false for NaN: NaN passes through, as in TF.js, so non-finite checks still see it.
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0.0f : x[i];
+      return;
+    case kUnaryStep:
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] != x[i] ? x[i] : (x[i] > 0 ? 1.0f : alpha);
+      return;
+    case kUnarySquare:
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i];
+      return;
+    default:
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t i = 0; i < n; i++) y[i] = -x[i];
+      return;
+  }
+}
+
+std::string reduceGeomProblem(const ReduceGeom &g) {
+  if (g.rows < 1 || g.inner < 1) return "rows and inner must be ≥ 1";
+  return "";
+}
+
+// Σ over rows [r0, r1) of x[r, j0 .. j0+w) into acc (w ≤ kChannelTile). A local accumulator
+// stays in registers; writing straight into a shared partials array was 4× slower on 16 channels
+// and slower again on two threads (false sharing across the block boundary).
+constexpr int64_t kChannelTile = 64;
+
+void sumColumns(const float *x, int64_t inner, int64_t r0, int64_t r1, int64_t j0, int64_t w,
+                double *out) {
+  double acc[kChannelTile] = {};
+  for (int64_t r = r0; r < r1; r++) {
+    const float *xr = x + r * inner + j0;
+    for (int64_t j = 0; j < w; j++) acc[j] += xr[j];
+  }
+  for (int64_t j = 0; j < w; j++) out[j] = acc[j];
+}
+
+void reduceRows(const ReduceGeom &g, const float *x, float *y, double scale) {
+  const int64_t rows = g.rows, inner = g.inner;
+  // Fixed blocks of rows (not "however many threads OpenMP gives"): same sums for a thread count.
+  const int64_t blocks = rows * inner >= kParallelMin ? std::min<int64_t>(threadCount(), rows) : 1;
+  // One cache-line-aligned stretch of partials per block.
+  const int64_t stride = (inner + 7) / 8 * 8;
+  std::vector<double> partial(blocks * stride + 8, 0.0);
+  double *base = reinterpret_cast<double *>((reinterpret_cast<uintptr_t>(partial.data()) + 63) & ~uintptr_t(63));
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const int64_t r0 = rows * blk / blocks, r1 = rows * (blk + 1) / blocks;
+    double *acc = base + blk * stride;
+    if (inner == 1) {
+      acc[0] = sumRange(x + r0, r1 - r0);
+      continue;
+    }
+    for (int64_t j0 = 0; j0 < inner; j0 += kChannelTile) {
+      sumColumns(x, inner, r0, r1, j0, std::min(kChannelTile, inner - j0), acc + j0);
+    }
+  }
+  for (int64_t j = 0; j < inner; j++) {
+    double s = 0;
+    for (int64_t blk = 0; blk < blocks; blk++) s += base[blk * stride + j];
+    y[j] = static_cast<float>(s * scale);
+  }
+}
+
+std::string tileGeomProblem(const TileGeom &g) {
+  if (g.block < 1 || g.repeats < 1) return "block and repeats must be ≥ 1";
+  return "";
+}
+
+void tile(const TileGeom &g, const float *x, float *y) {
+  const int64_t block = g.block, repeats = g.repeats;
+#pragma omp parallel for schedule(static) if (block * repeats >= kParallelMin)
+  for (int64_t r = 0; r < repeats; r++) std::memcpy(y + r * block, x, block * sizeof(float));
+}
+
+std::string batchNormGeomProblem(const BatchNormGeom &g) {
+  if (g.rows < 0 || g.channels < 1) return "rows must be ≥ 0 and channels ≥ 1";
+  return "";
+}
+
+void batchNorm(const BatchNormGeom &g, const float *x, const float *mean, const float *variance,
+               const float *scale, const float *offset, float *y, float epsilon) {
+  const int64_t rows = g.rows, channels = g.channels;
+  std::vector<float> mul(channels), add(channels), mu(channels);
+  for (int64_t c = 0; c < channels; c++) {
+    const double s = g.hasScale ? scale[c] : 1.0;
+    mul[c] = static_cast<float>(s / std::sqrt(double(variance[c]) + epsilon));
+    add[c] = g.hasOffset ? offset[c] : 0.0f;
+    mu[c] = mean[c];
+  }
+  const float *m = mu.data(), *k = mul.data(), *o = add.data();
+#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + r * channels;
+    float *yr = y + r * channels;
+    for (int64_t c = 0; c < channels; c++) yr[c] = (xr[c] - m[c]) * k[c] + o[c];
+  }
+}
+
+}  // namespace doconv

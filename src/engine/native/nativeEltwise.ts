@@ -1,0 +1,199 @@
+/**
+ * The native engine's element-wise kernels (native/src/eltwise.cc): the ops of a training step
+ * outside the convs — BatchNorm forward and its gradient's arithmetic, ReLU and its gradient
+ * (Step · dy), residual adds, per-channel sums and means, broadcasts — on every core, in place on
+ * the wasm heap. Shapes they do not cover (other broadcasts, reductions over inner axes, other
+ * dtypes) go to the wasm kernel.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { runFallback } from './fallbacks.js';
+import type { KernelArgs } from './nativeConv.js';
+import { requireNativeAddon } from './nativeAddon.js';
+import { heapOffsets } from './wasmHeap.js';
+
+type Info = tf.TensorInfo;
+
+/** native/src/eltwise.h's BinaryOp, UnaryOp and OperandMode. */
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+export const UNARY_OPS = { relu: 0, step: 1, square: 2, neg: 3 } as const;
+const FULL = 0;
+const SCALAR = 1;
+const PER_CHANNEL = 2;
+
+// Geometry fields are int32 on the C++ side.
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
+function makeOutput(args: KernelArgs, shape: number[]): Info {
+  return (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as Info;
+}
+
+function float32(...infos: Array<Info | undefined>): boolean {
+  return infos.every((t) => t == null || t.dtype === 'float32');
+}
+
+/** How a binary operand of `shape` is read against the output: null when no mode fits. */
+function operandMode(shape: number[], outSize: number, channels: number): number | null {
+  const size = tf.util.sizeFromShape(shape);
+  // It broadcasts to the output (checked by the caller): equal size means equal shape.
+  if (size === outSize) return FULL;
+  if (size === 1) return SCALAR;
+  if (size === channels && shape[shape.length - 1] === channels) return PER_CHANNEL;
+  return null;
+}
+
+export interface BinaryPlan {
+  outShape: number[];
+  /** rows · channels = output elements */
+  rows: number;
+  channels: number;
+  aMode: number;
+  bMode: number;
+}
+
+/** How the native kernel runs a binary op on these shapes; null: the wasm kernel runs it. */
+export function binaryPlan(aShape: number[], bShape: number[]): BinaryPlan | null {
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
+  const outSize = tf.util.sizeFromShape(outShape);
+  const channels = outShape.length > 0 ? outShape[outShape.length - 1] : 1;
+  const aMode = operandMode(aShape, outSize, channels);
+  const bMode = operandMode(bShape, outSize, channels);
+  if (aMode === null || bMode === null || outSize > MAX_ELEMENTS) return null;
+  return { outShape, rows: channels > 0 ? outSize / channels : 0, channels, aMode, bMode };
+}
+
+/** Add, Sub, Multiply, RealDiv: same shapes, a scalar, or a per-channel vector on either side. */
+export function nativeBinary(kernel: string, op: number) {
+  return (args: KernelArgs): Info => {
+    const { a, b } = args.inputs as Record<string, Info>;
+    const plan = float32(a, b) ? binaryPlan(a.shape, b.shape) : null;
+    if (plan === null) return runFallback(kernel, args) as Info;
+    const out = makeOutput(args, plan.outShape);
+    if (plan.rows * plan.channels === 0) return out;
+    const geom = Int32Array.of(op, plan.rows, plan.channels, plan.aMode, plan.bMode);
+    const { heap, offsets } = heapOffsets(args.backend, a, b, out);
+    requireNativeAddon(kernel).binary(heap, geom, offsets[0], offsets[1], offsets[2]);
+    return out;
+  };
+}
+
+/** Relu, Step, Square, Neg. */
+export function nativeUnary(kernel: string, op: number) {
+  return (args: KernelArgs): Info => {
+    const { x } = args.inputs as Record<string, Info>;
+    const size = tf.util.sizeFromShape(x.shape);
+    if (!float32(x) || size > MAX_ELEMENTS) return runFallback(kernel, args) as Info;
+    const out = makeOutput(args, [...x.shape]);
+    if (size === 0) return out;
+    const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
+    const { heap, offsets } = heapOffsets(args.backend, x, out);
+    requireNativeAddon(kernel).unary(heap, Int32Array.of(op, size), offsets[0], offsets[1], alpha);
+    return out;
+  };
+}
+
+export interface ReducePlan {
+  outShape: number[];
+  rows: number;
+  inner: number;
+}
+
+/** A reduction over leading axes as [rows, inner] → [inner]; null: the wasm kernel runs it. */
+export function reducePlan(
+  shape: number[],
+  axis: number | number[],
+  keepDims: boolean,
+): ReducePlan | null {
+  const axes = [...new Set(tf.util.parseAxisParam(axis, shape))].sort((p, q) => p - q);
+  const rows = tf.util.sizeFromShape(shape.slice(0, axes.length));
+  const inner = tf.util.sizeFromShape(shape.slice(axes.length));
+  const leading = axes.length > 0 && axes.every((a, i) => a === i);
+  if (!leading || rows * inner === 0 || rows * inner > MAX_ELEMENTS) return null;
+  const outShape = keepDims
+    ? shape.map((d, i) => (i < axes.length ? 1 : d))
+    : shape.slice(axes.length);
+  return { outShape, rows, inner };
+}
+
+/** Sum and Mean over leading axes (per-channel sums of NHWC activations, full reductions). */
+export function nativeReduce(kernel: string, mean: boolean) {
+  return (args: KernelArgs): Info => {
+    const { x } = args.inputs as Record<string, Info>;
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const plan = float32(x) ? reducePlan(x.shape, axis, keepDims) : null;
+    if (plan === null) return runFallback(kernel, args) as Info;
+    const out = makeOutput(args, plan.outShape);
+    const { heap, offsets } = heapOffsets(args.backend, x, out);
+    const geom = Int32Array.of(plan.rows, plan.inner);
+    const scale = mean ? 1 / plan.rows : 1;
+    requireNativeAddon(kernel).reduceRows(heap, geom, offsets[0], offsets[1], scale);
+    return out;
+  };
+}
+
+/**
+ * Tile that repeats the whole tensor (every repeated axis before every axis of size > 1), as
+ * broadcastTo([1,1,1,C] → [N,H,W,C]) in BatchNorm's gradient: [block, repeats], else null.
+ */
+export function tilePlan(
+  shape: number[],
+  reps: number[],
+): { block: number; repeats: number } | null {
+  const lastRepeated = reps.reduce((last, r, i) => (r > 1 ? i : last), -1);
+  const wholeBlock = shape.every((d, i) => i > lastRepeated || d === 1);
+  const block = tf.util.sizeFromShape(shape);
+  const repeats = tf.util.sizeFromShape(reps);
+  if (reps.length !== shape.length || !wholeBlock || block * repeats === 0) return null;
+  return block * repeats > MAX_ELEMENTS ? null : { block, repeats };
+}
+
+export function nativeTile(args: KernelArgs): Info {
+  const { x } = args.inputs as Record<string, Info>;
+  const { reps } = args.attrs as unknown as tf.TileAttrs;
+  const plan = float32(x) ? tilePlan(x.shape, reps) : null;
+  if (plan === null) return runFallback(tf.Tile, args) as Info;
+  const out = makeOutput(
+    args,
+    x.shape.map((d, i) => d * reps[i]),
+  );
+  const { heap, offsets } = heapOffsets(args.backend, x, out);
+  const geom = Int32Array.of(plan.block, plan.repeats);
+  requireNativeAddon(tf.Tile).tile(heap, geom, offsets[0], offsets[1]);
+  return out;
+}
+
+/** FusedBatchNorm (tf.batchNorm) with one mean, variance, scale and offset per channel. */
+export function nativeBatchNorm(args: KernelArgs): Info {
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, Info | undefined>;
+  const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+  const channels = x!.shape[x!.shape.length - 1] ?? 1;
+  const perChannel = (t: Info | undefined) =>
+    t == null || (t.shape.length === 1 && t.shape[0] === channels);
+  const size = tf.util.sizeFromShape(x!.shape);
+  if (
+    !float32(x, mean, variance, offset, scale) ||
+    x!.shape.length === 0 ||
+    mean == null ||
+    variance == null ||
+    ![mean, variance, offset, scale].every(perChannel) ||
+    size > MAX_ELEMENTS
+  ) {
+    return runFallback(tf.FusedBatchNorm, args) as Info;
+  }
+  const out = makeOutput(args, [...x!.shape]);
+  if (size === 0) return out;
+  const { heap, offsets } = heapOffsets(args.backend, x, mean, variance, scale, offset, out);
+  const geom = Int32Array.of(size / channels, channels, scale ? 1 : 0, offset ? 1 : 0);
+  requireNativeAddon(tf.FusedBatchNorm).batchNorm(
+    heap,
+    geom,
+    offsets[0],
+    offsets[1],
+    offsets[2],
+    offsets[3],
+    offsets[4],
+    offsets[5],
+    varianceEpsilon,
+  );
+  return out;
+}

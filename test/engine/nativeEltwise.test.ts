@@ -1,0 +1,183 @@
+/**
+ * The native engine's element-wise kernels (src/engine/native/nativeEltwise.ts) against the cpu
+ * backend's: every broadcast pattern they take, the ones they hand back to wasm, sizes past the
+ * point where the loops go multi-threaded, NaN, and the same answer for every thread count up to
+ * float32 rounding (bit for bit for a given count).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { binaryPlan, reducePlan, tilePlan } from '../../src/engine/native/nativeEltwise.js';
+import { host, relativeError, runKernelOn, type HostTensor } from './helpers.js';
+import { addon, skipReason } from './nativeSetup.js';
+
+const d = addon == null ? describe.skip : describe;
+
+beforeAll(async () => {
+  if (addon == null) return;
+  await tf.setBackend('wasm');
+  expect(enableNativeEngine().on).toBe(true);
+});
+afterAll(() => disableNativeEngine());
+
+/** The kernel on wasm (native engine on) and on cpu, with the relative error between them. */
+async function compare(
+  kernel: string,
+  inputs: Record<string, HostTensor>,
+  attrs: Record<string, unknown> = {},
+): Promise<{ native: HostTensor; cpu: HostTensor; error: number }> {
+  const native = await runKernelOn('wasm', kernel, inputs, attrs);
+  const cpu = await runKernelOn('cpu', kernel, inputs, attrs);
+  await tf.setBackend('wasm');
+  expect(native.shape).toEqual(cpu.shape);
+  return { native, cpu, error: relativeError(native.values, cpu.values) };
+}
+
+// [a shape, b shape, runs natively]; 128·16·16·8 = 32 768 elements reach the threaded loops.
+const binaryCases: Array<[number[], number[], boolean]> = [
+  [[2, 3, 4, 5], [2, 3, 4, 5], true],
+  [[2, 3, 4, 5], [5], true],
+  [[5], [2, 3, 4, 5], true],
+  [[2, 3, 4, 5], [1, 1, 1, 5], true],
+  [[2, 3, 4, 5], [], true],
+  [[], [2, 3, 4, 5], true],
+  [[1], [7], true],
+  [[128, 16, 16, 8], [128, 16, 16, 8], true],
+  [[128, 16, 16, 8], [8], true],
+  [[3, 1, 1, 1], [3, 4, 5, 6], false], // a batch-wise broadcast: wasm's
+  [[2, 3, 4, 5], [4, 5], false],
+  [[2, 1, 5], [2, 3, 1], false],
+];
+
+d(`native Add, Sub, Multiply, RealDiv match cpu${skipReason}`, () => {
+  for (const kernel of [tf.Add, tf.Sub, tf.Multiply, tf.RealDiv]) {
+    it.each(
+      binaryCases.map(([a, b, n]) => [JSON.stringify(a), JSON.stringify(b), a, b, n] as const),
+    )(`${kernel} %s, %s`, async (_, __, a, b, native) => {
+      expect(binaryPlan(a, b) !== null).toBe(native);
+      const { error } = await compare(kernel, { a: host(a, 1), b: host(b, 2) });
+      expect(error).toBeLessThan(1e-6);
+    });
+  }
+});
+
+d(`native Relu, Step, Square, Neg match cpu${skipReason}`, () => {
+  for (const shape of [[7], [2, 3, 4, 5], [128, 16, 16, 8]]) {
+    for (const [kernel, attrs] of [
+      [tf.Relu, {}],
+      [tf.Step, { alpha: 0 }],
+      [tf.Step, { alpha: 0.25 }],
+      [tf.Square, {}],
+      [tf.Neg, {}],
+    ] as const) {
+      it(`${kernel} ${JSON.stringify(attrs)} on ${JSON.stringify(shape)}`, async () => {
+        const x = host(shape, 3);
+        x.values[0] = NaN; // passes through, so the trainer's non-finite check sees it
+        x.values[1] = 0;
+        const { native, cpu } = await compare(kernel, { x }, attrs);
+        expect(Number.isNaN(native.values[0])).toBe(true);
+        expect(relativeError(native.values.slice(1), cpu.values.slice(1))).toBe(0);
+      });
+    }
+  }
+});
+
+const reduceCases: Array<[number[], number | number[], boolean, boolean]> = [
+  [[2, 3, 4, 5], [0, 1, 2], false, true],
+  [[2, 3, 4, 5], [0, 1, 2], true, true],
+  [[2, 3, 4, 5], [2, 1, 0], false, true],
+  [[2, 3, 4, 5], [0, 1, 2, 3], false, true],
+  [[2, 3, 4, 5], -4, false, true],
+  [[128, 16, 16, 8], [0, 1, 2], false, true],
+  [[128, 16, 16, 8], [0, 1, 2, 3], true, true],
+  [[1000], 0, false, true],
+  [[2, 3, 4, 5], 3, false, false], // an inner axis: wasm's
+  [[2, 3, 4, 5], [1, 2], false, false],
+];
+
+d(`native Sum and Mean match cpu${skipReason}`, () => {
+  for (const kernel of [tf.Sum, tf.Mean]) {
+    it.each(
+      reduceCases.map((c) => [JSON.stringify(c[0]), JSON.stringify(c[1]), c[2], ...c] as const),
+    )(`${kernel} %s over %s keepDims %s`, async (_, __, ___, shape, axis, keepDims, native) => {
+      expect(reducePlan(shape, axis, keepDims) !== null).toBe(native);
+      const { error } = await compare(kernel, { x: host(shape, 4) }, { axis, keepDims });
+      expect(error).toBeLessThan(1e-5);
+    });
+  }
+});
+
+d(`native Tile matches cpu${skipReason}`, () => {
+  it.each([
+    [[1, 1, 1, 5], [2, 3, 4, 1], true],
+    [[1, 1, 8], [128, 256, 1], true],
+    [[2, 3], [1, 1], true],
+    [[1, 3], [4, 2], false], // repeats inside the block: wasm's
+    [[2, 1, 3], [2, 3, 1], false],
+  ] as Array<[number[], number[], boolean]>)('%j by %j', async (shape, reps, native) => {
+    expect(tilePlan(shape, reps) !== null).toBe(native);
+    const { error } = await compare(tf.Tile, { x: host(shape, 5) }, { reps });
+    expect(error).toBe(0);
+  });
+});
+
+d(`native FusedBatchNorm matches cpu${skipReason}`, () => {
+  it.each([
+    [[2, 3, 4, 5], true, true],
+    [[2, 3, 4, 5], false, true],
+    [[2, 3, 4, 5], true, false],
+    [[128, 16, 16, 8], true, true],
+    [[6, 5], true, true],
+  ] as Array<[number[], boolean, boolean]>)('%j scale %s offset %s', async (shape, s, o) => {
+    const c = shape[shape.length - 1];
+    const variance = host([c], 7);
+    variance.values = variance.values.map((v) => v + 1.5);
+    const inputs: Record<string, HostTensor> = { x: host(shape, 6), mean: host([c], 8), variance };
+    if (s) inputs.scale = host([c], 9);
+    if (o) inputs.offset = host([c], 10);
+    const { error } = await compare(tf.FusedBatchNorm, inputs, { varianceEpsilon: 1e-3 });
+    expect(error).toBeLessThan(1e-6);
+  });
+
+  it('hands a non-per-channel mean to wasm', async () => {
+    const { error } = await compare(
+      tf.FusedBatchNorm,
+      { x: host([2, 3, 4], 6), mean: host([3, 4], 8), variance: host([3, 4], 7) },
+      { varianceEpsilon: 2 },
+    );
+    expect(error).toBeLessThan(1e-6);
+  });
+});
+
+d(`native element-wise kernels and thread counts${skipReason}`, () => {
+  it('gives the same sums bit for bit on repeat, and within rounding across thread counts', async () => {
+    const x = host([128, 32, 32, 16], 11);
+    const attrs = { axis: [0, 1, 2], keepDims: false };
+    const before = addon!.getThreads();
+    const results: Float32Array[] = [];
+    try {
+      for (const threads of [1, 2, 2, 3]) {
+        addon!.setThreads(threads);
+        results.push((await runKernelOn('wasm', tf.Sum, { x }, attrs)).values);
+      }
+    } finally {
+      addon!.setThreads(before);
+    }
+    expect(results[2]).toEqual(results[1]);
+    expect(relativeError(results[1], results[0])).toBeLessThan(1e-6);
+    expect(relativeError(results[3], results[0])).toBeLessThan(1e-6);
+  });
+
+  it('refuses a region outside the heap, naming the kernel and the argument', () => {
+    const heap = new ArrayBuffer(64);
+    expect(() => addon!.binary(heap, Int32Array.of(0, 5, 4, 0, 0), 0, 0, 0)).toThrow(
+      /native binary: a at byte offset 0 with 20 float32 elements is outside the heap \(64 bytes\)/,
+    );
+    expect(() => addon!.reduceRows(heap, Int32Array.of(0, 4), 0, 0, 1)).toThrow(
+      /native reduceRows: bad geometry: rows and inner must be ≥ 1/,
+    );
+    expect(() => addon!.unary(heap, Int32Array.of(9, 4), 0, 16, 0)).toThrow(
+      /native unary: bad geometry: unknown op 9/,
+    );
+  });
+});
