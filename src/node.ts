@@ -61,6 +61,7 @@ export {
   type TrainOptions,
   type TrainResult,
   type TrainSummary,
+  type EngineRecord,
   type CompareOptions,
   type ComparisonResult,
   type EvaluateSavedOptions,

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { zooModelTask, type ConvKind, type ZooTask } from '../models/index.js';
 import type { RecipeFlags } from './options.js';
 import { type CliIO, commandLine, keyValues, percent } from './print.js';
+import { describeEngine } from '../train/environment.js';
 import { compareTaskConvs } from '../train/taskCompare.js';
 import type { TaskEvaluation } from '../train/taskEvaluate.js';
 import {
@@ -127,7 +128,7 @@ export function formatTaskSummary(s: TaskTrainSummary, out: string): string {
     ['data', `${s.config.dataset}: ${s.trainImages} train / ${s.testImages} test scenes`],
     [
       'run',
-      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, ${s.imagesPerSecond.toFixed(0)} img/s`,
+      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, engine ${describeEngine(s.engine)}, ${s.imagesPerSecond.toFixed(0)} img/s`,
     ],
     ['test', `${formatTaskScores(s.test)} (loss ${s.test.loss.toFixed(4)})`],
   ];
@@ -156,6 +157,7 @@ export async function runTaskTrain(
     seed: number;
     out: string;
     resume?: boolean;
+    allowEngineChange?: boolean;
     overwrite?: boolean;
     fold: boolean;
     json?: boolean;
@@ -170,6 +172,7 @@ export async function runTaskTrain(
     seed: flags.seed,
     out: flags.out,
     resume: flags.resume,
+    allowEngineChange: flags.allowEngineChange,
     overwrite: flags.overwrite,
     fold: flags.fold,
     backend: flags.backend,

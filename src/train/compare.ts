@@ -4,7 +4,7 @@
  * per-epoch test-accuracy curves. The library call behind `doconv compare`. Node-only.
  *
  *   OUT/runs/conv-seed1/ … doconv-seedN/   each a full trainModel output folder (or under runsDir)
- *   OUT/NAME.json   ComparisonRecord: {command, date, machine, backend, runs: {conv: [...], doconv: [...]}, …}
+ *   OUT/NAME.json   ComparisonRecord: {command, date, machine, backend, engine, runs: {conv: [...], doconv: [...]}, …}
  *   OUT/NAME.md     the table
  *   OUT/NAME.svg    the curves
  *
@@ -15,7 +15,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { differingSettings, RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
-import { machineInfo, type MachineInfo, selectBackend } from './environment.js';
+import { type EngineRecord, machineInfo, type MachineInfo, selectBackend } from './environment.js';
 import { METRICS_FILE, readMetrics } from './metrics.js';
 import { omit } from './omit.js';
 import { accuracyCurvesSvg } from './plot.js';
@@ -73,7 +73,10 @@ export interface ComparisonRecord {
   command: string;
   date: string;
   machine: MachineInfo;
+  /** The TF.js backend's name (also `engine.backend`). */
   backend: string;
+  /** What ran the runs trained here (reused runs record their own in their summary.json). */
+  engine: EngineRecord;
   name: string;
   preset: string | null;
   seeds: number[];
@@ -133,7 +136,7 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;
-  const backend = await selectBackend(opts.backend, opts.log);
+  const engine = await selectBackend(opts.backend, opts.log);
   if (jobs > 1 && typeof opts.model === 'function') {
     throw new Error(
       `jobs > 1 needs a zoo model name or a preset (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model.name)}`,
@@ -160,7 +163,7 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
     if (jobs > 1) {
       const r = await runInWorker(
         { ...workerOpts, ...run },
-        backend,
+        engine.backend,
         `doconv ${conv} seed ${seed}`,
       );
       return { ...r, reused: false };
@@ -195,7 +198,8 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
     command: command ?? '',
     date: new Date().toISOString(),
     machine: machineInfo(),
-    backend,
+    backend: engine.backend,
+    engine,
     name,
     preset: shared.preset,
     seeds,

@@ -138,9 +138,13 @@ export {
 } from './data.js';
 export {
   selectBackend,
+  engineRecord,
+  describeEngine,
+  checkResumeEngine,
   machineInfo,
   BACKEND_CHOICES,
   type BackendChoice,
+  type EngineRecord,
   type MachineInfo,
 } from './environment.js';
 export { accuracyCurvesSvg, meanCurve, type CurveSeries, type PlotOptions } from './plot.js';

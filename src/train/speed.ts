@@ -6,7 +6,7 @@
 import { buildModel, type ConvKind } from '../models/index.js';
 import { createRng } from '../data/prng.js';
 import type { Dataset } from '../data/dataset.js';
-import { currentEngine, type EngineName } from '../engine/useBestBackend.js';
+import type { EngineName } from '../engine/useBestBackend.js';
 import { selectBackend, type BackendChoice } from './environment.js';
 import { startWorkers, trainEpoch } from './loop.js';
 import { detectOutputKind } from './losses.js';
@@ -65,7 +65,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
   if (!(Number.isInteger(warmup) && warmup >= 0)) {
     throw new Error(`warmupSteps must be a non-negative integer, got ${JSON.stringify(warmup)}`);
   }
-  const backend = await selectBackend(opts.backend, opts.log);
+  const { backend, engine } = await selectBackend(opts.backend, opts.log);
   const model = buildModel(modelName, { conv, inputShape: [h, w, c], numClasses, seed: 1 });
   const optimizer = createOptimizer({ kind: 'sgd', learningRate: 0.01, momentum: 0.9 });
   let parallel: Awaited<ReturnType<typeof startWorkers>>;
@@ -95,7 +95,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
       model: modelName,
       conv,
       backend,
-      engine: currentEngine(),
+      engine,
       workers: config.workers,
       batchSize,
       steps,

@@ -18,7 +18,13 @@ import * as path from 'node:path';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { runTaskInWorker } from './runInWorker.js';
 import { COMPARED_CONVS, comparisonTable, inPool, meanStd, type MeanStd } from './compare.js';
-import { machineInfo, type MachineInfo, selectBackend, type BackendChoice } from './environment.js';
+import {
+  type BackendChoice,
+  type EngineRecord,
+  machineInfo,
+  type MachineInfo,
+  selectBackend,
+} from './environment.js';
 import { hasCheckpoint } from './checkpoint.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { omit } from './omit.js';
@@ -69,7 +75,10 @@ export interface TaskComparisonRecord {
   command: string;
   date: string;
   machine: MachineInfo;
+  /** The TF.js backend's name (also `engine.backend`). */
   backend: string;
+  /** What ran the runs trained here (reused runs record their own in their summary.json). */
+  engine: EngineRecord;
   name: string;
   task: TaskTrainConfig['task'];
   seeds: number[];
@@ -128,7 +137,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
   const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
   const shared = resolveTaskConfig({ ...recipe, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.model;
-  const backend = await selectBackend(opts.backend, log);
+  const engine = await selectBackend(opts.backend, log);
 
   const runOne = async ({ seed, conv }: { seed: number; conv: Side }) => {
     const runDir = runsDir !== undefined ? path.join(runsDir, `${conv}-seed${seed}`) : undefined;
@@ -155,7 +164,7 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     };
     if (jobs > 1)
       return {
-        ...(await runTaskInWorker(run, backend, `doconv ${name} ${conv} seed ${seed}`)),
+        ...(await runTaskInWorker(run, engine.backend, `doconv ${name} ${conv} seed ${seed}`)),
         reused: false,
       };
     const r = await trainTaskModel({ ...run, log });
@@ -206,7 +215,8 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     command: command ?? '',
     date: new Date().toISOString(),
     machine: machineInfo(),
-    backend,
+    backend: engine.backend,
+    engine,
     name,
     task: shared.task,
     seeds,

@@ -23,7 +23,14 @@ import { fileSystem } from '../io/fileSystemIO.js';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { buildModel, type ConvKind, convKinds, zooModelTask } from '../models/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
+import {
+  type BackendChoice,
+  checkResumeEngine,
+  type EngineRecord,
+  machineInfo,
+  type MachineInfo,
+  selectBackend,
+} from './environment.js';
 import { METRICS_FILE } from './metrics.js';
 import { describeNonFinite, finiteProbe, NonFiniteError } from './nonFinite.js';
 import {
@@ -140,6 +147,8 @@ export interface TaskTrainOptions extends TaskRecipeOptions {
   out?: string;
   resume?: boolean;
   overwrite?: boolean;
+  /** Resume a checkpoint of another engine or oneDNN thread count (see TrainOptions). */
+  allowEngineChange?: boolean;
   /** Fold and evaluate the folded model at the end. Default true. */
   fold?: boolean;
   backend?: BackendChoice;
@@ -172,7 +181,10 @@ export interface TaskTrainSummary {
   task: DenseTask;
   conv: string;
   seed: number;
+  /** The TF.js backend's name (also `engine.backend`). */
   backend: string;
+  /** What ran the ops: backend, engine and, on 'native', oneDNN's version and thread count. */
+  engine: EngineRecord;
   epochs: number;
   trainImages: number;
   testImages: number;
@@ -202,6 +214,8 @@ interface TaskState {
   config: TaskTrainConfig;
   history: TaskEpochMetrics[];
   backend: string;
+  /** Absent in checkpoints written before it was recorded. */
+  engine?: EngineRecord;
 }
 
 function positiveInt(key: string, v: unknown): number {
@@ -328,7 +342,7 @@ async function runTask(
   log: (m: string) => void,
 ): Promise<TaskTrainResult> {
   const out = opts.out;
-  const backend = await selectBackend(opts.backend, log);
+  const engine = await selectBackend(opts.backend, log);
   const { train, test } =
     opts.train && opts.test ? { train: opts.train, test: opts.test } : await loadTaskScenes(config);
   checkSceneSet(train);
@@ -340,21 +354,32 @@ async function runTask(
   const checkpointDir = out !== undefined ? path.join(out, CHECKPOINT_DIR) : undefined;
   if (opts.resume && checkpointDir !== undefined && (await hasCheckpoint(checkpointDir))) {
     const ckpt = await loadCheckpoint<TaskState>(checkpointDir);
-    const differ = TASK_RESUME_KEYS.filter(
-      (k) => JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]),
-    );
-    if (differ.length > 0 || ckpt.state.history.length > config.epochs) {
+    try {
+      const differ = TASK_RESUME_KEYS.filter(
+        (k) => JSON.stringify(ckpt.state.config[k]) !== JSON.stringify(config[k]),
+      );
+      if (differ.length > 0 || ckpt.state.history.length > config.epochs) {
+        const list = differ.map(
+          (k) =>
+            `${k}: checkpoint ${formatValue(ckpt.state.config[k])}, now ${formatValue(config[k])}`,
+        );
+        throw new Error(
+          differ.length > 0
+            ? `cannot resume ${checkpointDir}: the run's settings differ (${list.join('; ')})`
+            : `cannot resume ${checkpointDir}: it is after epoch ${ckpt.state.history.length}, beyond epochs = ${config.epochs}`,
+        );
+      }
+      checkResumeEngine(
+        ckpt.state.engine,
+        engine,
+        checkpointDir,
+        opts.allowEngineChange ?? false,
+        log,
+      );
+    } catch (e) {
       ckpt.model.dispose();
       ckpt.optimizer.dispose();
-      const list = differ.map(
-        (k) =>
-          `${k}: checkpoint ${formatValue(ckpt.state.config[k])}, now ${formatValue(config[k])}`,
-      );
-      throw new Error(
-        differ.length > 0
-          ? `cannot resume ${checkpointDir}: the run's settings differ (${list.join('; ')})`
-          : `cannot resume ${checkpointDir}: it is after epoch ${ckpt.state.history.length}, beyond epochs = ${config.epochs}`,
-      );
+      throw e;
     }
     ({ model, optimizer } = ckpt);
     history = ckpt.state.history;
@@ -413,7 +438,7 @@ async function runTask(
           await saveCheckpoint(checkpointDir!, {
             model,
             optimizer,
-            state: { config, history: [...history], backend },
+            state: { config, history: [...history], backend: engine.backend, engine },
           });
           await fs.appendFile(path.join(out, METRICS_FILE), JSON.stringify(m) + '\n');
         }
@@ -451,7 +476,8 @@ async function runTask(
       task: config.task,
       conv: config.conv,
       seed: config.seed,
-      backend,
+      backend: engine.backend,
+      engine,
       epochs: history.length,
       trainImages: train.count,
       testImages: test.count,

@@ -22,7 +22,14 @@ import {
 } from './config.js';
 import type { Normalization } from '../data/batches.js';
 import { loadTrainTest, normalizationFor } from './data.js';
-import { type BackendChoice, machineInfo, type MachineInfo, selectBackend } from './environment.js';
+import {
+  type BackendChoice,
+  checkResumeEngine,
+  type EngineRecord,
+  machineInfo,
+  type MachineInfo,
+  selectBackend,
+} from './environment.js';
 import { evaluateFolded, type FoldedEvaluation } from './evaluate.js';
 import { runTraining } from './loop.js';
 import { detectOutputKind, type OutputKind } from './losses.js';
@@ -44,6 +51,11 @@ export interface TrainOptions extends RecipeOptions {
   resume?: boolean;
   /** Replace a run already in `out` (its metrics, checkpoint, folded model and summary). */
   overwrite?: boolean;
+  /**
+   * Resume a checkpoint written on another engine or oneDNN thread count (refused otherwise): the
+   * run then differs from an uninterrupted one.
+   */
+  allowEngineChange?: boolean;
   /** Fold and evaluate the folded model at the end. Default true. */
   fold?: boolean;
   /** Backend to select first; omitted keeps the current one. */
@@ -71,7 +83,10 @@ export interface TrainSummary {
   preset: string | null;
   dataset: string;
   seed: number;
+  /** The TF.js backend's name (also `engine.backend`). */
   backend: string;
+  /** What ran the ops: backend, engine and, on 'native', oneDNN's version and thread count. */
+  engine: EngineRecord;
   epochs: number;
   trainImages: number;
   testImages: number;
@@ -108,6 +123,8 @@ interface TrainState {
   config: TrainConfig;
   history: EpochMetrics[];
   backend: string;
+  /** Absent in checkpoints written before it was recorded. */
+  engine?: EngineRecord;
 }
 
 /** What a saved model's userDefinedMetadata.doconv holds, so `evaluateSavedModel` knows its inputs. */
@@ -136,13 +153,13 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   // Lock `out` and refuse to clobber a run before any slow work.
   const release = folder !== undefined ? await prepareRunFolder(folder, opts, log) : undefined;
   try {
-    const backend = await selectBackend(opts.backend, log);
+    const engine = await selectBackend(opts.backend, log);
     const data = await loadRunData(config);
-    const start = await startingPoint(opts, config, data.train, folder, log);
+    const start = await startingPoint(opts, config, engine, data.train, folder, log);
     try {
       const outputKind = checkModel(start.model, opts.model, config, data.train);
       const normalize = normalizationFor(config.normalize, config.dataset);
-      const run: Run = { config, data, folder, backend, outputKind, normalize };
+      const run: Run = { config, data, folder, engine, outputKind, normalize };
       const history = await runEpochs(run, start, opts, progress);
       return await finishRun(run, start.model, history, opts.fold ?? true);
     } catch (e) {
@@ -160,8 +177,8 @@ interface Run {
   config: TrainConfig;
   data: { train: Dataset; test: Dataset };
   folder: RunFolder | undefined;
-  /** The backend's name, as recorded. */
-  backend: string;
+  /** What runs the ops, as recorded. */
+  engine: EngineRecord;
   outputKind: OutputKind;
   normalize: Normalization | undefined;
 }
@@ -186,12 +203,13 @@ function loadRunData(config: TrainConfig): Promise<{ train: Dataset; test: Datas
 async function startingPoint(
   opts: TrainOptions,
   config: TrainConfig,
+  engine: EngineRecord,
   train: Dataset,
   folder: RunFolder | undefined,
   log: (message: string) => void,
 ): Promise<Start> {
   if (opts.resume && folder !== undefined && (await hasCheckpoint(folder.checkpoint))) {
-    return resumeFrom(folder, config, log);
+    return resumeFrom(folder, config, engine, opts.allowEngineChange ?? false, log);
   }
   // (A folder holding a run without a checkpoint was refused by prepareRunFolder.)
   if (opts.resume) log(`nothing to resume in ${folder?.out ?? '(no out)'}: starting from epoch 1`);
@@ -204,6 +222,8 @@ async function startingPoint(
 async function resumeFrom(
   folder: RunFolder,
   config: TrainConfig,
+  engine: EngineRecord,
+  allowEngineChange: boolean,
   log: (message: string) => void,
 ): Promise<Start> {
   const ckpt = await loadCheckpoint<TrainState>(folder.checkpoint);
@@ -215,6 +235,7 @@ async function resumeFrom(
         `cannot resume ${folder.checkpoint}: it is after epoch ${history.length}, beyond epochs = ${config.epochs}`,
       );
     }
+    checkResumeEngine(ckpt.state.engine, engine, folder.checkpoint, allowEngineChange, log);
     // metrics.jsonl continues from the checkpoint's epochs.
     await writeMetrics(folder.metrics, history);
   } catch (e) {
@@ -262,7 +283,7 @@ async function runEpochs(
   opts: TrainOptions,
   progress: ProgressReporter,
 ): Promise<EpochMetrics[]> {
-  const { config, folder, backend } = run;
+  const { config, folder, engine } = run;
   try {
     return await runTraining(
       model,
@@ -282,7 +303,12 @@ async function runEpochs(
         workerImports: opts.workerImports,
         onEpochEnd: async (m, done) => {
           if (folder !== undefined) {
-            const state: TrainState = { config, history: [...done], backend };
+            const state: TrainState = {
+              config,
+              history: [...done],
+              backend: engine.backend,
+              engine,
+            };
             await saveCheckpoint(folder.checkpoint, { model, optimizer, state });
             await appendMetrics(folder.metrics, m);
           }
@@ -353,7 +379,8 @@ function summarise(
     preset: config.preset,
     dataset: config.dataset,
     seed: config.seed,
-    backend: run.backend,
+    backend: run.engine.backend,
+    engine: run.engine,
     epochs: history.length,
     trainImages: run.data.train.count,
     testImages: run.data.test.count,

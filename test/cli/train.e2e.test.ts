@@ -46,6 +46,10 @@ describe('doconv train (spawned)', () => {
     expect(trained.code, trained.err).toBe(0);
     expect(trained.out).toMatch(/^test accuracy\s+\d+\.\d\d %/m);
     expect(trained.out).toMatch(/^folded accuracy\s+\d+\.\d\d % \(max \|Δ logits\| /m);
+    // the native engine where its addon is built, else wasm's portable one
+    expect(trained.out).toMatch(
+      /^run\s+1 epoch, seed 1, backend wasm, engine (native \(\d+ oneDNN threads?\)|wasm), \d+ img\/s$/m,
+    );
     expect(trained.err).toMatch(
       /^epoch 1\/1: train loss [\d.]+ acc [\d.]+ \| test loss [\d.]+ acc [\d.]+ \| \d+ img\/s/m,
     );
@@ -87,6 +91,10 @@ describe('doconv train (spawned)', () => {
       backend: 'wasm',
     });
     expect(summary.config.workers).toBe(2);
+    expect(summary.engine.backend).toBe('wasm');
+    expect(['native', 'wasm']).toContain(summary.engine.engine);
+    const state = JSON.parse(await fs.readFile(path.join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.state.engine).toEqual(summary.engine);
     expect((await fs.readdir(path.join(out, 'checkpoint'))).sort()).toEqual([
       'model.json',
       'optimizer.bin',
@@ -160,5 +168,46 @@ describe('doconv train (spawned)', () => {
     expect(r.err).toMatch(
       /^doconv: error: out ".*" already holds a run .* resume it \(--resume\) or replace it \(--overwrite\)$/m,
     );
+  });
+
+  it('--resume on another engine is refused naming both; --allow-engine-change continues, saying so', async () => {
+    const { runCli } = await import('./runCli.js');
+    const stateFile = path.join(out, 'checkpoint', 'state.json');
+    const file = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+    // A checkpoint from the engine this run is not on.
+    file.state.engine =
+      file.state.engine.engine === 'native'
+        ? { backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null }
+        : { backend: 'wasm', engine: 'native', oneDnn: '2.6.3', threads: 7 };
+    await fs.writeFile(stateFile, JSON.stringify(file));
+    const args = [
+      'train',
+      '--model',
+      'tf-mnist-sample',
+      '--epochs',
+      '2',
+      '--train-limit',
+      '300',
+      '--test-limit',
+      '300',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+      '--workers',
+      '2',
+      '--no-fold',
+      '--resume',
+    ];
+    const refused = await runCli(args);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(
+      /^doconv: error: cannot resume .*checkpoint: it was trained on engine (wasm|native \(7 oneDNN threads\)), this process runs (native \(\d+ oneDNN threads?\)|wasm); resume on the same engine .* or pass allowEngineChange \(CLI --allow-engine-change\)/m,
+    );
+    // spawned: the note goes to stderr with the progress lines
+    const continued = await spawnCli([...args, '--allow-engine-change']);
+    expect(continued.code, continued.err).toBe(0);
+    expect(continued.err).toMatch(/^engine changed: .*checkpoint was trained on /m);
+    expect(continued.out).toMatch(/^run\s+2 epochs, seed 1, backend wasm, engine /m);
   });
 });

@@ -109,6 +109,8 @@ describe('compareConvs', () => {
     );
     expect(record.command).toBe('doconv compare --test');
     expect(record.backend).toBe('wasm');
+    // what ran the runs: wasm's portable engine here (the native one only where a test turns it on)
+    expect(record.engine).toEqual({ backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null });
     expect(record.seeds).toEqual([1, 2]);
     for (const side of ['conv', 'doconv'] as const) {
       expect(record.runs[side].length).toBe(2);

@@ -5,7 +5,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../engine/wasmSetup.js';
 import { generateScenes, type Dataset, type SceneSet } from '../../src/index.js';
-import { trainTaskModel, type TaskEpochMetrics } from '../../src/node.js';
+import {
+  type EngineRecord,
+  trainTaskModel,
+  type TaskEpochMetrics,
+  type TaskTrainOptions,
+} from '../../src/node.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'doconv-task-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -153,6 +158,52 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
     await expect(trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 0 })).rejects.toThrow(
       /epochs must be a positive integer, got 0/,
     );
+  });
+});
+
+describe('trainTaskModel: the engine record and the resume rule', () => {
+  it('summary.json and state.json record the engine; another engine is refused, allowed with allowEngineChange; an old checkpoint resumes', async () => {
+    const out = path.join(root, 'engine');
+    const stateFile = path.join(out, 'checkpoint', 'state.json');
+    const editState = (edit: (state: { engine?: EngineRecord }) => void) => {
+      const file = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+      edit(file.state);
+      fs.writeFileSync(stateFile, JSON.stringify(file));
+    };
+    const notes: string[] = [];
+    const run = async (epochs: number, more: Partial<TaskTrainOptions> = {}) => {
+      const r = await trainTaskModel({
+        ...recipe,
+        model: 'deeplab-mini',
+        conv: 'conv',
+        fold: false,
+        epochs,
+        out,
+        log: (m) => void notes.push(m),
+        ...more,
+      });
+      r.model.dispose();
+      return r;
+    };
+    // These tests run on wasm's portable engine.
+    const here: EngineRecord = { backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null };
+    expect((await run(1)).summary.engine).toEqual(here);
+    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8')).state.engine).toEqual(here);
+
+    editState((state) => delete state.engine);
+    await run(2, { resume: true });
+    editState((state) => {
+      state.engine = { backend: 'wasm', engine: 'native', oneDnn: '2.6.3', threads: 7 };
+    });
+    await expect(run(3, { resume: true })).rejects.toThrow(
+      `cannot resume ${path.join(out, 'checkpoint')}: it was trained on engine native (7 oneDNN threads), this process runs wasm; resume on the same engine`,
+    );
+    const continued = await run(3, { resume: true, allowEngineChange: true });
+    expect(continued.history.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    expect(notes.filter((n) => n.startsWith('engine changed'))).toEqual([
+      `engine changed: ${path.join(out, 'checkpoint')} was trained on native (7 oneDNN threads), continuing on wasm (allowEngineChange); the run will differ from an uninterrupted one`,
+    ]);
+    expect(JSON.parse(fs.readFileSync(stateFile, 'utf8')).state.engine).toEqual(here);
   });
 });
 

@@ -10,6 +10,7 @@ import '../engine/wasmSetup.js';
 import { addon, skipReason } from '../engine/nativeSetup.js';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import {
+  type EngineRecord,
   loadCheckpoint,
   loadSavedModel,
   readMetrics,
@@ -118,11 +119,66 @@ describe('resume', () => {
         const resumed = await train({ ...recipe, out, resume: true });
         expect(resumed.weights).toEqual(straight.weights);
         expect(withoutTimes(resumed.history)).toEqual(withoutTimes(straight.history));
+        expect(resumed.summary.engine).toEqual({
+          backend: 'wasm',
+          engine: 'native',
+          oneDnn: addon!.oneDnnVersion(),
+          threads: addon!.getThreads(),
+        });
       } finally {
         disableNativeEngine();
       }
     },
   );
+
+  it('on another engine or oneDNN thread count: refused naming both, allowed with allowEngineChange; an old checkpoint without the record resumes', async () => {
+    const out = path.join(root(), 'engine-change');
+    const stateFile = path.join(out, 'checkpoint', 'state.json');
+    const editState = async (edit: (state: { engine?: EngineRecord }) => void) => {
+      const file = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+      edit(file.state);
+      await fs.writeFile(stateFile, JSON.stringify(file));
+    };
+    const first = await train({ epochs: 1, out, fold: false });
+    // These tests run on wasm's portable engine (the native one only where a test turns it on).
+    const here: EngineRecord = { backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null };
+    expect(first.summary.engine).toEqual(here);
+    expect(first.summary.backend).toBe('wasm');
+    expect(JSON.parse(await fs.readFile(stateFile, 'utf8')).state.engine).toEqual(here);
+
+    // Written before the record was kept: resumes as before.
+    await editState((state) => delete state.engine);
+    const notes: string[] = [];
+    const log = (m: string) => void notes.push(m);
+    await train({ epochs: 2, out, fold: false, resume: true, log });
+    expect(notes.filter((n) => n.startsWith('engine changed'))).toEqual([]);
+
+    await editState((state) => {
+      state.engine = { backend: 'wasm', engine: 'native', oneDnn: '2.6.3', threads: 7 };
+    });
+    const tensors = tf.memory().numTensors;
+    await expect(train({ epochs: 3, out, fold: false, resume: true, log })).rejects.toThrow(
+      `cannot resume ${path.join(out, 'checkpoint')}: it was trained on engine native (7 oneDNN threads), this process runs wasm; ` +
+        'resume on the same engine (DOCONV_ENGINE=wasm forces wasm; DOCONV_NATIVE_THREADS sets the native thread count), ' +
+        'or pass allowEngineChange (CLI --allow-engine-change) to continue on this one — the run will then differ from an uninterrupted one',
+    );
+    expect(tf.memory().numTensors).toBe(tensors); // the refused checkpoint is disposed
+    const continued = await train({
+      epochs: 3,
+      out,
+      fold: false,
+      resume: true,
+      allowEngineChange: true,
+      log,
+    });
+    expect(continued.history.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    expect(notes.filter((n) => n.startsWith('engine changed'))).toEqual([
+      `engine changed: ${path.join(out, 'checkpoint')} was trained on native (7 oneDNN threads), continuing on wasm (allowEngineChange); the run will differ from an uninterrupted one`,
+    ]);
+    // From here on the checkpoint says what it now runs on.
+    expect(JSON.parse(await fs.readFile(stateFile, 'utf8')).state.engine).toEqual(here);
+    expect(continued.summary.engine).toEqual(here);
+  });
 
   it('refuses to resume with different settings, naming them', async () => {
     const out = path.join(root(), 'mismatch');

@@ -31,7 +31,7 @@ export function compareCommand(io: CliIO): Command {
     .summary('baseline vs DO-Conv over seeds 1..N: table, JSON, SVG')
     .description(
       "Train the baseline (conv) and DO-Conv with one recipe and seeds 1..N, and print the official README's table\n" +
-        '(run1..runN, avg, +) with mean ± std. Writes OUT/NAME.json ({command, date, machine, backend, runs: {conv, doconv}, …}),\n' +
+        '(run1..runN, avg, +) with mean ± std. Writes OUT/NAME.json ({command, date, machine, backend, engine, runs: {conv, doconv}, …}),\n' +
         'OUT/NAME.md (the table) and OUT/NAME.svg (per-epoch test accuracy of every run). Finished runs are reused and\n' +
         'interrupted ones resume, so an interrupted comparison continues when run again.',
     );

@@ -12,6 +12,7 @@ import {
 import { type CliIO, commandLine, keyValues, percent } from '../print.js';
 import {
   CHECKPOINT_DIR,
+  describeEngine,
   FOLDED_DIR,
   METRICS_FILE,
   SUMMARY_FILE,
@@ -26,6 +27,7 @@ interface TrainFlags extends RecipeFlags {
   seed: number;
   out: string;
   resume?: boolean;
+  allowEngineChange?: boolean;
   overwrite?: boolean;
   fold: boolean;
   json?: boolean;
@@ -36,7 +38,7 @@ export function trainCommand(io: CliIO): Command {
   const cmd = new Command('train')
     .summary('train one model, checkpoint each epoch, fold and check it')
     .description(
-      'Train one zoo model (seeded: same seed + backend → same result), checkpoint every epoch, then fold it and check the folded model.\n' +
+      'Train one zoo model (seeded: same seed + engine → same result), checkpoint every epoch, then fold it and check the folded model.\n' +
         'Writes OUT/metrics.jsonl (a line per epoch), OUT/checkpoint/ (model, optimizer, epoch state), OUT/folded/ (folded TF.js model) and OUT/summary.json.',
     )
     .addOption(
@@ -60,6 +62,10 @@ export function trainCommand(io: CliIO): Command {
     .option(
       '--resume',
       'continue the run in --out from its last checkpoint (to the same result as an uninterrupted run)',
+    )
+    .option(
+      '--allow-engine-change',
+      'with --resume: continue a checkpoint written on another engine or oneDNN thread count (the run then differs from an uninterrupted one)',
     )
     .option('--overwrite', 'replace a run already in --out')
     .option('--no-fold', 'skip folding and the folded-model evaluation')
@@ -109,6 +115,7 @@ Examples:
           seed: flags.seed,
           out: flags.out,
           resume: flags.resume,
+          allowEngineChange: flags.allowEngineChange,
           overwrite: flags.overwrite,
           fold: flags.fold,
           backend: flags.backend,
@@ -150,7 +157,7 @@ export function formatTrainSummary(s: TrainSummary, out: string): string {
     ['data', `${s.dataset}: ${s.trainImages} train / ${s.testImages} test images`],
     [
       'run',
-      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, ${s.imagesPerSecond.toFixed(0)} img/s`,
+      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, engine ${describeEngine(s.engine)}, ${s.imagesPerSecond.toFixed(0)} img/s`,
     ],
     ['test accuracy', `${percent(s.testAccuracy)} (loss ${s.testLoss.toFixed(4)})`],
   ];

@@ -2,8 +2,8 @@
  * Node-only: switches the native engine (oneDNN kernels over the wasm heap) on or off as a
  * per-kernel choice in doconv's wasm kernel table (../registerWasmTrainingKernels.ts).
  */
-import { setNativeKernelConfigs } from '../registerWasmTrainingKernels.js';
-import { nativeAddonStatus } from './nativeAddon.js';
+import { setNativeKernelConfigs, wasmEngine } from '../registerWasmTrainingKernels.js';
+import { nativeAddon, nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
 
 /** How to get the native engine, for the one line printed when it is off. */
@@ -36,6 +36,17 @@ export function enableNativeEngine(): NativeEngineState {
   }
   setNativeKernelConfigs(nativeKernelConfigs);
   return { on: true, reason: null, oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
+}
+
+/**
+ * The native engine as it runs ops in this thread now — oneDNN's version and its thread count per
+ * training thread — or null when it is off. Results record it: a run repeats bit for bit only on the
+ * same engine with the same thread count.
+ */
+export function nativeEngineInUse(): { oneDnn: string; threads: number } | null {
+  // The kernels are registered only once the addon has loaded, so this loads nothing.
+  const addon = wasmEngine() === 'native' ? nativeAddon() : null;
+  return addon === null ? null : { oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
 }
 
 /** Back to the portable wasm kernels (the addon stays loaded, its kernels unregistered). */

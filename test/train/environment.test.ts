@@ -1,0 +1,112 @@
+/** The engine record and the resume rule built on it (the trainers' use: trainModel/taskTraining tests). */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../engine/wasmSetup.js';
+import { addon, skipReason } from '../engine/nativeSetup.js';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import {
+  checkResumeEngine,
+  describeEngine,
+  engineRecord,
+  type EngineRecord,
+  selectBackend,
+} from '../../src/train/index.js';
+
+const wasm: EngineRecord = { backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null };
+const native = (threads: number): EngineRecord => ({
+  backend: 'wasm',
+  engine: 'native',
+  oneDnn: '2.6.3',
+  threads,
+});
+
+afterAll(() => disableNativeEngine());
+
+describe('engineRecord / selectBackend', () => {
+  it('on wasm with the native engine off: engine wasm, no oneDNN fields', async () => {
+    await tf.setBackend('wasm');
+    disableNativeEngine();
+    expect(engineRecord()).toEqual(wasm);
+    expect(await selectBackend(undefined)).toEqual(wasm);
+  });
+
+  it('on cpu: engine cpu', async () => {
+    expect(await selectBackend('cpu')).toEqual({
+      backend: 'cpu',
+      engine: 'cpu',
+      oneDnn: null,
+      threads: null,
+    });
+    await tf.setBackend('wasm');
+  });
+
+  const onNative = addon == null ? it.skip : it;
+  onNative(`on the native engine: oneDNN's version and thread count${skipReason}`, async () => {
+    await tf.setBackend('wasm');
+    expect(enableNativeEngine().on).toBe(true);
+    try {
+      expect(await selectBackend(undefined)).toEqual({
+        backend: 'wasm',
+        engine: 'native',
+        oneDnn: addon!.oneDnnVersion(),
+        threads: addon!.getThreads(),
+      });
+    } finally {
+      disableNativeEngine();
+    }
+  });
+});
+
+describe('describeEngine', () => {
+  it('names the engine, and on native the oneDNN thread count', () => {
+    expect(describeEngine(wasm)).toBe('wasm');
+    expect(describeEngine(native(1))).toBe('native (1 oneDNN thread)');
+    expect(describeEngine(native(7))).toBe('native (7 oneDNN threads)');
+  });
+});
+
+describe('checkResumeEngine', () => {
+  const logged: string[] = [];
+  const log = (m: string) => void logged.push(m);
+
+  it('the same engine and thread count resumes silently; so does a checkpoint without a record', () => {
+    checkResumeEngine(wasm, { ...wasm }, 'ck', false, log);
+    // The oneDNN version is recorded, not compared.
+    checkResumeEngine(native(1), { ...native(1), oneDnn: '2.7.0' }, 'ck', false, log);
+    checkResumeEngine(undefined, native(2), 'ck', false, log);
+    expect(logged).toEqual([]);
+  });
+
+  const refused: Array<[string, EngineRecord, EngineRecord, string, string]> = [
+    ['another engine', native(1), wasm, 'native (1 oneDNN thread)', 'wasm'],
+    ['the other way round', wasm, native(1), 'wasm', 'native (1 oneDNN thread)'],
+    [
+      'another thread count',
+      native(7),
+      native(1),
+      'native (7 oneDNN threads)',
+      'native (1 oneDNN thread)',
+    ],
+    ['another backend', { ...wasm, backend: 'cpu', engine: 'cpu' }, wasm, 'cpu', 'wasm'],
+  ];
+  for (const [name, saved, now, was, is] of refused) {
+    it(`${name}: refused naming the checkpoint, both engines and the way out; allowed with a note`, () => {
+      let message = '';
+      try {
+        checkResumeEngine(saved, now, 'runs/x/checkpoint', false, log);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toBe(
+        `cannot resume runs/x/checkpoint: it was trained on engine ${was}, this process runs ${is}; ` +
+          'resume on the same engine (DOCONV_ENGINE=wasm forces wasm; DOCONV_NATIVE_THREADS sets the native thread count), ' +
+          'or pass allowEngineChange (CLI --allow-engine-change) to continue on this one — the run will then differ from an uninterrupted one',
+      );
+      logged.length = 0;
+      checkResumeEngine(saved, now, 'runs/x/checkpoint', true, log);
+      expect(logged).toEqual([
+        `engine changed: runs/x/checkpoint was trained on ${was}, continuing on ${is} (allowEngineChange); the run will differ from an uninterrupted one`,
+      ]);
+    });
+  }
+});
