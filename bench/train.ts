@@ -18,6 +18,8 @@
  *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
  *     shows the largest)
  *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native] [--no-wasm]
+ *   npx tsx bench/train.ts --rounds 3 [--nets …] [--windows 3]   (native vs PyTorch, alternating;
+ *     see roundsMain)
  * When the native engine's addon is built (npm run build:native), the same phases run again on it
  * ('native' one thread, 'native-<n>-workers': one oneDNN thread per worker).
  */
@@ -34,6 +36,7 @@ import {
   type ParallelTrainer,
 } from '../src/train/parallel/parallelTrainer.js';
 import { disableNativeEngine, enableNativeEngine } from '../src/engine/native/enableNative.js';
+import { nativeAddon } from '../src/engine/native/nativeAddon.js';
 import { nets, type NetSpec } from './nets.js';
 import { pairedOverheadPct, summarize, windowOrder, type Summary } from './stats.js';
 import { variants } from './variants.js';
@@ -360,6 +363,10 @@ async function main() {
     },
     loadAverage: { start: loadStart, end: os.loadavg(), phases },
     tfjs: tf.version.tfjs,
+    // 'native' rows: oneDNN threads inside each op on the main thread (nativeThreadsFor(1));
+    // 'native-<n>-workers' rows: nativeThreadsFor(n) in each worker.
+    nativeThreads: nativeAddon()?.getThreads() ?? null,
+    env: { DOCONV_NATIVE_THREADS: process.env.DOCONV_NATIVE_THREADS ?? null },
     method: {
       windows,
       warmup,
@@ -491,7 +498,85 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
   for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
 }
 
-main().catch((e) => {
+/**
+ * --rounds R: the native engine (main thread, its default threads) and PyTorch (all cores)
+ * alternate R times, each net and variant per round, and the ratio is taken round by round. Why:
+ * on this VM the two vCPUs sometimes run at half speed together (CPU time per step doubles for
+ * both, whatever the code), for minutes at a time; phases far apart in time then compare different
+ * machines. Writes results/native-vs-torch-<date>.json.
+ */
+async function roundsMain(rounds: number) {
+  registerWasmTrainingKernels();
+  await tf.setBackend('wasm');
+  const state = enableNativeEngine();
+  if (!state.on) throw new Error(`--rounds: the native engine is off (${state.reason})`);
+  const python = findTorchPython();
+  if (python == null) throw new Error('--rounds: no python with "import torch"');
+  const perRound: Array<{
+    round: number;
+    native: Row[];
+    torch: Row[];
+    ratios: Record<string, number>;
+  }> = [];
+  for (let round = 1; round <= rounds; round++) {
+    const native: Row[] = [];
+    for (const n of netNames) {
+      const spec = nets[n];
+      const { x, y } = randomBatch(spec);
+      native.push(
+        ...(await phase(`round ${round} ${n} native`, () =>
+          timeInterleaved(spec, 'native', stepsFor(n), windows, singleThread(spec, x, y)),
+        )),
+      );
+      tf.dispose([x, y]);
+    }
+    const torch = await phase(`round ${round} pytorch`, async () =>
+      runTorch(python, os.cpus().length),
+    );
+    const ratios: Record<string, number> = {};
+    for (const r of native) {
+      const t = torch.find((q) => q.net === r.net && q.variant === r.variant);
+      if (t) ratios[`${r.net} ${r.variant}`] = r.imagesPerSec.median / t.imagesPerSec.median;
+    }
+    console.log(
+      `round ${round}: ` +
+        Object.entries(ratios)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}×`)
+          .join(', '),
+    );
+    perRound.push({ round, native, torch, ratios });
+  }
+  const keys = Object.keys(perRound[0]?.ratios ?? {});
+  const spread = Object.fromEntries(
+    keys.map((k) => [k, summarize(perRound.map((p) => p.ratios[k]))]),
+  );
+  for (const k of keys)
+    console.log(`${k}: native / PyTorch all cores ${fmt(spread[k])}× over ${rounds} rounds`);
+  const date = new Date().toISOString();
+  const cpus = os.cpus();
+  mkdirSync('results', { recursive: true });
+  const file = `results/native-vs-torch-${date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date,
+        machine: { cpuModel: cpus[0]?.model, cores: cpus.length, node: process.version },
+        command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
+        nativeThreads: state.threads,
+        oneDnn: state.oneDnn,
+        loadAverage: { phases },
+        ratioSpread: spread,
+        rounds: perRound,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`wrote ${file}`);
+}
+
+(flag('rounds') !== undefined ? roundsMain(Number(flag('rounds'))) : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

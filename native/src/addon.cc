@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common.h"
+#include "compose.h"
 #include "conv.h"
 #include "eltwise.h"
 #include "matmul.h"
@@ -276,6 +277,38 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   });
 }
 
+// compose(heap, geom, dHat, w, k)
+napi_value Compose(napi_env env, napi_callback_info info) {
+  const char *K = "native compose";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 5, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<ComposeGeom>(env, a.v[1], K, composeGeomProblem);
+    const float *d = region(h, intOf(env, a.v[2]), composeDElems(g), K, "dHat");
+    const float *w = region(h, intOf(env, a.v[3]), composeWElems(g), K, "weight");
+    float *k = region(h, intOf(env, a.v[4]), composeKElems(g), K, "kernel");
+    compose(g, d, w, k);
+    return undefinedValue(env);
+  });
+}
+
+// composeGrad(heap, geom, dK, dHat, w, dDHat, dW)
+napi_value ComposeGrad(napi_env env, napi_callback_info info) {
+  const char *K = "native composeGrad";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 7, K);
+    Heap h = heapOf(env, a.v[0], K);
+    auto g = checkedGeom<ComposeGeom>(env, a.v[1], K, composeGeomProblem);
+    const float *dk = region(h, intOf(env, a.v[2]), composeKElems(g), K, "dy");
+    const float *d = region(h, intOf(env, a.v[3]), composeDElems(g), K, "dHat");
+    const float *w = region(h, intOf(env, a.v[4]), composeWElems(g), K, "weight");
+    float *dd = region(h, intOf(env, a.v[5]), composeDElems(g), K, "dDHat");
+    float *dw = region(h, intOf(env, a.v[6]), composeWElems(g), K, "dWeight");
+    composeGrad(g, dk, d, w, dd, dw);
+    return undefinedValue(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   const char *K = "native setThreads";
   return guarded(env, K, [&] {
@@ -341,6 +374,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convBackwardData", nullptr, ConvBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardWeights", nullptr, ConvBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"compose", nullptr, Compose, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"composeGrad", nullptr, ComposeGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},

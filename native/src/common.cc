@@ -52,6 +52,13 @@ int threadCount() { return omp_get_max_threads(); }
 // omp_set_num_threads sets the calling thread's ICV only: each Node worker thread sets its own.
 void setThreadCount(int n) { omp_set_num_threads(n); }
 
+ThreadLimit::ThreadLimit(int n) : saved_(threadCount()) {
+  if (n < saved_) setThreadCount(n);
+}
+ThreadLimit::~ThreadLimit() {
+  if (threadCount() != saved_) setThreadCount(saved_);
+}
+
 static std::vector<void (*)()> &clearers() {
   static std::vector<void (*)()> fns;
   return fns;

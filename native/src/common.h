@@ -55,6 +55,19 @@ std::string makeKey(const char *op, const int32_t *values, size_t n);
 int threadCount();
 void setThreadCount(int n);
 
+// Runs a scope with at most `n` threads (restoring the count after): small ops lose more waking a
+// team than they gain from it.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(int n);
+  ~ThreadLimit();
+  ThreadLimit(const ThreadLimit &) = delete;
+  ThreadLimit &operator=(const ThreadLimit &) = delete;
+
+ private:
+  int saved_;
+};
+
 // Cached primitives per thread; entries live until clearCaches() on that thread.
 struct CacheStats {
   int64_t entries;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { COMPOSE_KERNEL } from '../util/composeKernelOp.js';
 
 /** Where the composed kernel's pieces come from and what shape it takes. */
 export interface ComposeKernelOptions {
@@ -46,6 +47,17 @@ export function composeKernel(
     );
   }
   const filtersPerGroup = filters / groups;
+  if (groups === 1 && tf.getKernel(COMPOSE_KERNEL, tf.getBackend()) != null) {
+    // One fused op forward and one backward (the native engine's), same products.
+    return tf.tidy(() =>
+      tf.reshape(tf.engine().runKernel(COMPOSE_KERNEL, { dHat, weight }, {}) as tf.Tensor3D, [
+        M,
+        N,
+        cPerGroup,
+        filters,
+      ]),
+    );
+  }
   if (groups === 1) {
     // DO-Conv proper: the same products with half the ops (each op costs tape bookkeeping, which
     // on a small net's training step is most of what DO-Conv adds).

@@ -165,6 +165,7 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
         { ...workerOpts, ...run },
         engine.backend,
         `doconv ${conv} seed ${seed}`,
+        jobs,
       );
       return { ...r, reused: false };
     }

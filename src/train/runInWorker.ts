@@ -4,6 +4,7 @@
  * `compareTaskConvs({jobs})` put independent runs on separate cores. Unlike `workers` (one run's
  * batch split across threads), this changes no numbers: each run is the single-thread run.
  */
+import { nativeThreadsFor } from '../engine/native/nativeAddon.js';
 import { wasmEngine } from '../engine/registerWasmTrainingKernels.js';
 import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
@@ -11,10 +12,13 @@ import type { TaskEpochMetrics, TaskTrainOptions, TaskTrainSummary } from './tas
 import type { TrainOptions, TrainSummary } from './trainModel.js';
 
 /** What a run worker is sent: options that cross threads (no functions, signals or reporters). */
-/** `backend`: the one the main thread selected; `engine`: on wasm, the main thread's engine. */
+/**
+ * `backend`: the one the main thread selected; `engine`: on wasm, the main thread's engine;
+ * `nativeThreads`: oneDNN threads for this run (its share of the cores among concurrent runs).
+ */
 export type RunRequest = (
   { kind: 'classification'; options: TrainOptions } | { kind: 'task'; options: TaskTrainOptions }
-) & { backend: string; engine: 'native' | 'wasm' };
+) & { backend: string; engine: 'native' | 'wasm'; nativeThreads: number };
 
 export type RunReply =
   | {
@@ -24,13 +28,18 @@ export type RunReply =
     }
   | { type: 'error'; message: string; stack?: string };
 
-/** Trains `options` in a worker; the model must be a zoo name or preset (functions cannot cross threads). */
+/**
+ * Trains `options` in a worker; the model must be a zoo name or preset (functions cannot cross
+ * threads). `concurrent`: how many runs share the machine now (each gets its share of the cores).
+ */
 export function runInWorker(
   options: TrainOptions,
   backend: string,
   name: string,
+  concurrent = 1,
 ): Promise<{ summary: TrainSummary; history: EpochMetrics[] }> {
-  return run({ kind: 'classification', options, backend, engine: wasmEngine() }, name) as Promise<{
+  const engine = engineFields(concurrent);
+  return run({ kind: 'classification', options, backend, ...engine }, name) as Promise<{
     summary: TrainSummary;
     history: EpochMetrics[];
   }>;
@@ -41,11 +50,17 @@ export function runTaskInWorker(
   options: TaskTrainOptions,
   backend: string,
   name: string,
+  concurrent = 1,
 ): Promise<{ summary: TaskTrainSummary; history: TaskEpochMetrics[] }> {
-  return run({ kind: 'task', options, backend, engine: wasmEngine() }, name) as Promise<{
+  const engine = engineFields(concurrent);
+  return run({ kind: 'task', options, backend, ...engine }, name) as Promise<{
     summary: TaskTrainSummary;
     history: TaskEpochMetrics[];
   }>;
+}
+
+function engineFields(concurrent: number): { engine: 'native' | 'wasm'; nativeThreads: number } {
+  return { engine: wasmEngine(), nativeThreads: nativeThreadsFor(concurrent) };
 }
 
 async function run(

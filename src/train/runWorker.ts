@@ -15,7 +15,7 @@ const port = parentPort;
 port.once('message', (m: RunRequest) => {
   void (async () => {
     try {
-      await setUpWorkerBackend(m.backend, 'doconv run worker', [], m.engine);
+      await setUpWorkerBackend(m.backend, 'doconv run worker', [], m.engine, m.nativeThreads);
       // trainModel or, for a segmentation or detection model, trainTaskModel: the same run as on
       // the main thread.
       const r =

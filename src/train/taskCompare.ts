@@ -164,7 +164,12 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     };
     if (jobs > 1)
       return {
-        ...(await runTaskInWorker(run, engine.backend, `doconv ${name} ${conv} seed ${seed}`)),
+        ...(await runTaskInWorker(
+          run,
+          engine.backend,
+          `doconv ${name} ${conv} seed ${seed}`,
+          jobs,
+        )),
         reused: false,
       };
     const r = await trainTaskModel({ ...run, log });

@@ -2,6 +2,9 @@
  * Node-only: switches the native engine (oneDNN kernels over the wasm heap) on or off as a
  * per-kernel choice in doconv's wasm kernel table (../registerWasmTrainingKernels.ts).
  */
+import * as tf from '@tensorflow/tfjs';
+import { COMPOSE_KERNEL } from '../../util/composeKernelOp.js';
+import { composeGradConfig } from './nativeCompose.js';
 import { setNativeKernelConfigs, wasmEngine } from '../registerWasmTrainingKernels.js';
 import { nativeAddon, nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
@@ -22,9 +25,10 @@ export interface NativeEngineState {
 
 /**
  * Registers the native kernels on wasm when the addon is built and not disabled; otherwise leaves
- * the portable wasm kernels and says why. Idempotent.
+ * the portable wasm kernels and says why. Idempotent. `threads`: oneDNN threads for ops run from
+ * the calling thread (default: set when the addon loads, nativeThreadsFor(1)).
  */
-export function enableNativeEngine(): NativeEngineState {
+export function enableNativeEngine(threads?: number): NativeEngineState {
   if (process.env.DOCONV_ENGINE === 'wasm') {
     setNativeKernelConfigs([]);
     return { on: false, reason: 'disabled by DOCONV_ENGINE=wasm' };
@@ -34,6 +38,8 @@ export function enableNativeEngine(): NativeEngineState {
     setNativeKernelConfigs([]);
     return { on: false, reason };
   }
+  if (threads !== undefined) addon.setThreads(threads);
+  if (tf.getGradient(COMPOSE_KERNEL) == null) tf.registerGradient(composeGradConfig);
   setNativeKernelConfigs(nativeKernelConfigs);
   return { on: true, reason: null, oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
 }

@@ -3,6 +3,7 @@
  * loaded once, lazily, and only in Node. Absent or unloadable → null, and doconv runs on wasm.
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +54,17 @@ export interface NativeAddon {
     y: number,
     epsilon: number,
   ): void;
+  /** geom: [area, dMul, channels, filters] (native/src/compose.h) */
+  compose(heap: ArrayBufferLike, geom: Int32Array, dHat: number, w: number, k: number): void;
+  composeGrad(
+    heap: ArrayBufferLike,
+    geom: Int32Array,
+    dk: number,
+    dHat: number,
+    w: number,
+    dDHat: number,
+    dW: number,
+  ): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
   setThreads(n: number): void;
   getThreads(): number;
@@ -83,14 +95,32 @@ export function nativeAddonStatus(): NativeAddonStatus {
   } else {
     try {
       const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
-      // One oneDNN thread per calling thread: cores come from the worker trainer (README, engine).
-      addon.setThreads(Number(process.env.DOCONV_NATIVE_THREADS ?? 1));
+      addon.setThreads(nativeThreadsFor(1));
       status = { addon, reason: null };
     } catch (e) {
       status = { addon: null, reason: `cannot load ${addonPath}: ${(e as Error).message}` };
     }
   }
   return status;
+}
+
+/**
+ * oneDNN (OpenMP) threads for each of `concurrent` training threads sharing this machine:
+ * DOCONV_NATIVE_THREADS when set, else the cores split evenly among them (at least one). A lone
+ * training thread gets every core — inside each op, as PyTorch does (docs/engine.md#threads).
+ */
+export function nativeThreadsFor(concurrent: number): number {
+  const set = process.env.DOCONV_NATIVE_THREADS;
+  if (set !== undefined && set !== '') {
+    const n = Number(set);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) {
+      throw new Error(
+        `DOCONV_NATIVE_THREADS must be a whole number from 1 to 1024, got ${JSON.stringify(set)}`,
+      );
+    }
+    return n;
+  }
+  return Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, concurrent)));
 }
 
 /** The addon, or null when it is not built or not loadable. */

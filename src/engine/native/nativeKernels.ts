@@ -19,8 +19,13 @@ import {
   UNARY_OPS,
 } from './nativeEltwise.js';
 import { nativeBatchMatMul } from './nativeMatMul.js';
+import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
+import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../util/composeKernelOp.js';
 
-function config(kernelName: string, run: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
+function config(
+  kernelName: string,
+  run: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[],
+): tf.KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
@@ -57,4 +62,7 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(tf.Mean, nativeReduce(tf.Mean, true)),
   config(tf.Tile, nativeTile),
   config(tf.FusedBatchNorm, nativeBatchNorm),
+  // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
+  config(COMPOSE_KERNEL, nativeCompose),
+  config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
 ];

@@ -23,6 +23,7 @@ import type {
   MemoryReply,
   ToWorker,
 } from './protocol.js';
+import { nativeThreadsFor } from '../../engine/native/nativeAddon.js';
 import { wasmEngine } from '../../engine/registerWasmTrainingKernels.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
 import { startWorker, WorkerHandle } from './workerHandle.js';
@@ -163,6 +164,7 @@ export async function createParallelTrainer(
             imports: options.workerImports ?? [],
             backend,
             engine: wasmEngine(),
+            nativeThreads: nativeThreadsFor(workers),
             modelTopology,
             loss,
             trainable,

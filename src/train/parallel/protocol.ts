@@ -31,6 +31,8 @@ export interface InitMessage {
   backend: string;
   /** on wasm, the main thread's engine (doconv's native kernels or its wasm ones) */
   engine: 'native' | 'wasm';
+  /** on the native engine, oneDNN threads in this worker (the cores split among the workers) */
+  nativeThreads: number;
   /** the model's topology: LayersModel.toJSON(null, false) */
   modelTopology: unknown;
   loss: LossSpec;

@@ -56,7 +56,13 @@ function writeWeights(vars: tf.LayerVariable[], values: Float32Array[]): void {
 }
 
 async function init(m: InitMessage): Promise<void> {
-  await setUpWorkerBackend(m.backend, 'doconv parallel worker', m.imports, m.engine);
+  await setUpWorkerBackend(
+    m.backend,
+    'doconv parallel worker',
+    m.imports,
+    m.engine,
+    m.nativeThreads,
+  );
   try {
     model = (await tf.models.modelFromJSON({
       modelTopology: m.modelTopology as tf.io.ModelJSON['modelTopology'],

@@ -14,6 +14,7 @@ export async function setUpWorkerBackend(
   who: string,
   imports: readonly string[] = [],
   engine: 'native' | 'wasm' = 'wasm',
+  nativeThreads?: number,
 ): Promise<void> {
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   // The layer classes (registered for deserialisation) and the wasm training kernels, nothing more.
@@ -21,10 +22,11 @@ export async function setUpWorkerBackend(
   await import('../../layers/DODepthwiseConv2D.js');
   await import('../../layers/DilatedConv2D.js');
   await import('../../engine/register.js');
-  // The main thread's engine: its native kernels (one oneDNN thread in each worker) or wasm's.
+  // The main thread's engine: its native kernels (with the oneDNN threads the main thread gave this
+  // worker: its share of the cores) or wasm's.
   if (backend === 'wasm' && engine === 'native') {
     const { enableNativeEngine } = await import('../../engine/native/enableNative.js');
-    const state = enableNativeEngine();
+    const state = enableNativeEngine(nativeThreads);
     if (!state.on)
       throw new Error(
         `${who}: the native engine is on in the main thread but not here: ${state.reason}`,

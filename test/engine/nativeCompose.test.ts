@@ -1,0 +1,109 @@
+/**
+ * The native engine's fused DO-Conv composition (one kernel forward, one backward) against the
+ * definition in plain loops and against the algebra's TF.js-op composition on cpu, values and
+ * gradients; and that the algebra picks it only where the kernel is registered.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeKernel } from '../../src/algebra/composeKernel.js';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { COMPOSE_KERNEL } from '../../src/util/composeKernelOp.js';
+import { host, relativeError } from './helpers.js';
+import { addon, skipReason } from './nativeSetup.js';
+
+const d = addon == null ? describe.skip : describe;
+
+beforeAll(async () => {
+  if (addon == null) return;
+  await tf.setBackend('wasm');
+  expect(enableNativeEngine().on).toBe(true);
+});
+afterAll(() => disableNativeEngine());
+
+/** K[m, j, o] = Σ_s D̂[m, s, j] · W[s, j, o], straight from the definition. */
+function composeByLoops(dv: Float32Array, wv: Float32Array, [A, S, C, F]: number[]): Float64Array {
+  const k = new Float64Array(A * C * F);
+  for (let m = 0; m < A; m++)
+    for (let j = 0; j < C; j++)
+      for (let o = 0; o < F; o++)
+        for (let s = 0; s < S; s++)
+          k[(m * C + j) * F + o] += dv[(m * S + s) * C + j] * wv[(s * C + j) * F + o];
+  return k;
+}
+
+/** K, and the gradients of Σ K·R with respect to D̂ and W, on `backend`. */
+async function composeWithGrads(backend: 'cpu' | 'wasm', [A, S, C, F]: number[], M: number) {
+  await tf.setBackend(backend);
+  const dv = host([A, S, C], 1);
+  const wv = host([S, C, F], 2);
+  const rv = host([M, A / M, C, F], 3);
+  const dHat = tf.tensor3d(dv.values, [A, S, C]);
+  const weight = tf.tensor3d(wv.values, [S, C, F]);
+  const r = tf.tensor(rv.values, rv.shape);
+  const kernel = () => composeKernel(weight, dHat, { kernelSize: [M, A / M] });
+  const k = kernel();
+  const [gd, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(
+      tf.mul(composeKernel(b as tf.Tensor3D, a as tf.Tensor3D, { kernelSize: [M, A / M] }), r),
+    ),
+  )([dHat, weight]);
+  const out = {
+    k: await k.data(),
+    gd: await gd.data(),
+    gw: await gw.data(),
+    fused: tf.getKernel(COMPOSE_KERNEL, backend) != null,
+    dv: dv.values,
+    wv: wv.values,
+  };
+  tf.dispose([dHat, weight, r, k, gd, gw]);
+  await tf.setBackend('wasm');
+  return out;
+}
+
+d(`native DO-Conv composition${skipReason}`, () => {
+  it.each([
+    [[9, 9, 3, 5], 3],
+    [[9, 9, 16, 16], 3],
+    [[4, 6, 2, 7], 2],
+    [[1, 3, 4, 2], 1],
+    [[15, 15, 1, 1], 3],
+  ])(
+    '[M·N, dMul, C, F] = %j matches the definition and the op-built composition',
+    async (dims, M) => {
+      const native = await composeWithGrads('wasm', dims, M);
+      const cpu = await composeWithGrads('cpu', dims, M);
+      expect(native.fused).toBe(true);
+      expect(cpu.fused).toBe(false);
+      expect(relativeError(native.k, composeByLoops(native.dv, native.wv, dims))).toBeLessThan(
+        1e-6,
+      );
+      expect(relativeError(native.k, cpu.k)).toBeLessThan(1e-6);
+      expect(relativeError(native.gd, cpu.gd)).toBeLessThan(1e-6);
+      expect(relativeError(native.gw, cpu.gw)).toBeLessThan(1e-6);
+    },
+  );
+
+  it('names the kernel and both shapes on a mismatch', () => {
+    const dHat = tf.zeros([9, 4, 3]);
+    const weight = tf.zeros([4, 2, 5]);
+    expect(() => tf.engine().runKernel(COMPOSE_KERNEL, { dHat, weight }, {})).toThrow(
+      /doconv native DoconvComposeKernel: dHat must be float32 \[M·N, dMul, C\] and weight float32 \[dMul, C, F\], got dHat float32 \[9,4,3\] and weight float32 \[4,2,5\]/,
+    );
+    tf.dispose([dHat, weight]);
+  });
+
+  it('is gone with the native engine: the algebra builds the composition from ops again', () => {
+    disableNativeEngine();
+    try {
+      expect(tf.getKernel(COMPOSE_KERNEL, 'wasm')).toBeUndefined();
+      const w = tf.ones([2, 3, 4]) as tf.Tensor3D;
+      const dHat = tf.ones([4, 2, 3]) as tf.Tensor3D;
+      const k = composeKernel(w, dHat, { kernelSize: [2, 2] });
+      expect(k.shape).toEqual([2, 2, 3, 4]);
+      expect(Array.from(k.dataSync()).every((v) => v === 2)).toBe(true);
+      tf.dispose([w, dHat, k]);
+    } finally {
+      enableNativeEngine();
+    }
+  });
+});
