@@ -551,7 +551,7 @@ async function roundsMain(rounds: number) {
     keys.map((k) => [k, summarize(perRound.map((p) => p.ratios[k]))]),
   );
   for (const k of keys)
-    console.log(`${k}: native / PyTorch all cores ${fmt(spread[k])}× over ${rounds} rounds`);
+    console.log(`${k}: native / PyTorch all cores ${spread[k].median.toFixed(2)} [${spread[k].min.toFixed(2)}–${spread[k].max.toFixed(2)}]× over ${rounds} rounds`);
   const date = new Date().toISOString();
   const cpus = os.cpus();
   mkdirSync('results', { recursive: true });
