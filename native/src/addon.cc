@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common.h"
 #include "compose.h"
@@ -309,6 +310,81 @@ napi_value ComposeGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// The parts of a concat or split: geom Int32Array [outer, inner_0 … inner_{k-1}], offsets a
+// Float64Array of k byte offsets (heap offsets may pass 2³¹).
+struct Blocks {
+  int64_t outer;
+  std::vector<int64_t> inner;
+  std::vector<int64_t> offsets;
+};
+
+Blocks blocksOf(napi_env env, napi_value geomV, napi_value offsetsV, const char *kernel) {
+  auto typed = [&](napi_value v, napi_typedarray_type want, const char *what) {
+    bool isTa = false;
+    check(env, napi_is_typedarray(env, v, &isTa), "is_typedarray");
+    napi_typedarray_type type;
+    size_t length = 0;
+    void *data = nullptr;
+    if (isTa) check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+    if (!isTa || type != want) throw JsError(std::string(kernel) + ": " + what);
+    return std::make_pair(data, length);
+  };
+  auto [g, gn] = typed(geomV, napi_int32_array, "geometry must be an Int32Array [outer, inner…]");
+  auto [o, on] = typed(offsetsV, napi_float64_array, "offsets must be a Float64Array");
+  if (gn < 2 || on != gn - 1) {
+    throw JsError(std::string(kernel) + ": geometry has " + std::to_string(gn) + " fields for " +
+                  std::to_string(on) + " offsets (want 1 + parts fields, parts ≥ 1)");
+  }
+  const int32_t *gi = static_cast<const int32_t *>(g);
+  const double *od = static_cast<const double *>(o);
+  Blocks b{gi[0], {}, {}};
+  if (b.outer < 1) throw JsError(std::string(kernel) + ": bad geometry: outer must be ≥ 1");
+  for (size_t i = 1; i < gn; i++) {
+    if (gi[i] < 0) throw JsError(std::string(kernel) + ": bad geometry: a part's block is negative");
+    b.inner.push_back(gi[i]);
+    b.offsets.push_back(static_cast<int64_t>(od[i - 1]));
+  }
+  return b;
+}
+
+// concat(heap, geom, partOffsets, y)
+napi_value Concat(napi_env env, napi_callback_info info) {
+  const char *K = "native concat";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 4, K);
+    Heap h = heapOf(env, a.v[0], K);
+    Blocks b = blocksOf(env, a.v[1], a.v[2], K);
+    std::vector<const float *> src;
+    int64_t row = 0;
+    for (size_t i = 0; i < b.inner.size(); i++) {
+      src.push_back(region(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
+      row += b.inner[i];
+    }
+    float *y = region(h, intOf(env, a.v[3]), b.outer * row, K, "y");
+    concatBlocks(b.outer, b.inner.data(), static_cast<int>(src.size()), src.data(), y);
+    return undefinedValue(env);
+  });
+}
+
+// split(heap, geom, x, partOffsets)
+napi_value Split(napi_env env, napi_callback_info info) {
+  const char *K = "native split";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 4, K);
+    Heap h = heapOf(env, a.v[0], K);
+    Blocks b = blocksOf(env, a.v[1], a.v[3], K);
+    std::vector<float *> dst;
+    int64_t row = 0;
+    for (size_t i = 0; i < b.inner.size(); i++) {
+      dst.push_back(region(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
+      row += b.inner[i];
+    }
+    const float *x = region(h, intOf(env, a.v[2]), b.outer * row, K, "x");
+    splitBlocks(b.outer, b.inner.data(), static_cast<int>(dst.size()), x, dst.data());
+    return undefinedValue(env);
+  });
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   const char *K = "native setThreads";
   return guarded(env, K, [&] {
@@ -376,6 +452,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"compose", nullptr, Compose, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"composeGrad", nullptr, ComposeGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"concat", nullptr, Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"split", nullptr, Split, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},

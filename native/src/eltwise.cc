@@ -190,6 +190,34 @@ void reduceRows(const ReduceGeom &g, const float *x, float *y, double scale) {
   }
 }
 
+void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *const *src,
+                  float *dst) {
+  int64_t row = 0;
+  for (int i = 0; i < parts; i++) row += inner[i];
+#pragma omp parallel for schedule(static) if (outer * row >= kParallelMin)
+  for (int64_t r = 0; r < outer; r++) {
+    float *out = dst + r * row;
+    for (int i = 0; i < parts; i++) {
+      std::memcpy(out, src[i] + r * inner[i], inner[i] * sizeof(float));
+      out += inner[i];
+    }
+  }
+}
+
+void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *src,
+                 float *const *dst) {
+  int64_t row = 0;
+  for (int i = 0; i < parts; i++) row += inner[i];
+#pragma omp parallel for schedule(static) if (outer * row >= kParallelMin)
+  for (int64_t r = 0; r < outer; r++) {
+    const float *in = src + r * row;
+    for (int i = 0; i < parts; i++) {
+      std::memcpy(dst[i] + r * inner[i], in, inner[i] * sizeof(float));
+      in += inner[i];
+    }
+  }
+}
+
 std::string tileGeomProblem(const TileGeom &g) {
   if (g.block < 1 || g.repeats < 1) return "block and repeats must be ≥ 1";
   return "";

@@ -46,6 +46,11 @@ struct BatchNormGeom {
   int32_t rows, channels, hasScale, hasOffset;
 };
 
+// Concat / split along one axis: `outer` rows; row r of the joined tensor is the parts' row-r
+// blocks side by side (part i's block is inner[i] elements).
+void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *const *src, float *dst);
+void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *src, float *const *dst);
+
 std::string binaryGeomProblem(const BinaryGeom &g);
 // Elements operand `mode` spans (for bounds checks).
 int64_t operandElems(int32_t mode, const BinaryGeom &g);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasDilatedConvGradients } from '../util/dilatedConvGradients.js';
 
 /** The two activations tf.fused ops can differentiate (tfjs-core getFusedDyActivation). */
 export type FusableActivation = 'linear' | 'relu';
@@ -33,6 +34,10 @@ export function convolve(
   }
   return tf.tidy(() => {
     if (!dilated) return convolveUndilated(x, kernel, options);
+    // Where the engine gives dilated convs gradients (doconv on wasm), the conv itself: one op
+    // each way instead of space-to-batch and back (on wasm those two cost 6× the convs of
+    // deeplab-mini's training step).
+    if (hasDilatedConvGradients(tf.getBackend())) return convolveDilated(x, kernel, options);
     // Dilated conv = space-to-batch, undilated conv, batch-to-space (TF's own formulation):
     // same FLOPs as the dilated conv, and every op on the way has a gradient on every backend.
     const [dh, dw] = dilationRate;
@@ -77,6 +82,48 @@ function roundUpExtra(length: number, block: number): number {
   return (block - (length % block)) % block;
 }
 
+/**
+ * A dilated conv as TF.js's own dilated conv ops. Not tf.fused: its gradient refuses dilations,
+ * while the plain ops' gradients are the registry's (the engine's on wasm); bias and activation
+ * follow as ops.
+ */
+function convolveDilated(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  options: ConvolveOptions,
+): tf.Tensor4D {
+  const { groups, strides, padding, dilationRate } = options;
+  const [M, N, cPerGroup, filters] = kernel.shape;
+  checkGroups(x, kernel, groups);
+  let y: tf.Tensor4D;
+  if (groups === 1) {
+    y = tf.conv2d(x, kernel, strides, padding, 'NHWC', dilationRate);
+  } else if (cPerGroup === 1) {
+    const depthwise = tf.reshape(kernel, [M, N, x.shape[3], filters / x.shape[3]]) as tf.Tensor4D;
+    y = tf.depthwiseConv2d(x, depthwise, strides, padding, 'NHWC', dilationRate);
+  } else {
+    const xs = tf.split(x, groups, 3) as tf.Tensor4D[];
+    const ks = tf.split(kernel, groups, 3) as tf.Tensor4D[];
+    y = tf.concat(
+      xs.map((xi, i) => tf.conv2d(xi, ks[i], strides, padding, 'NHWC', dilationRate)),
+      3,
+    );
+  }
+  if (options.bias) y = tf.add(y, options.bias);
+  return options.activation === 'relu' ? tf.relu(y) : y;
+}
+
+function checkGroups(x: tf.Tensor4D, kernel: tf.Tensor4D, groups: number): void {
+  const inChannels = x.shape[3];
+  const cPerGroup = kernel.shape[2];
+  if (cPerGroup * groups !== inChannels) {
+    throw new Error(
+      `convolve: input has ${inChannels} channels but kernel ${JSON.stringify(kernel.shape)} with ` +
+        `groups ${groups} expects ${cPerGroup * groups}`,
+    );
+  }
+}
+
 function convolveUndilated(
   x: tf.Tensor4D,
   kernel: tf.Tensor4D,
@@ -85,12 +132,7 @@ function convolveUndilated(
   const inChannels = x.shape[3];
   const { groups, strides, padding } = options;
   const [M, N, cPerGroup, filters] = kernel.shape;
-  if (cPerGroup * groups !== inChannels) {
-    throw new Error(
-      `convolve: input has ${inChannels} channels but kernel ${JSON.stringify(kernel.shape)} with ` +
-        `groups ${groups} expects ${cPerGroup * groups}`,
-    );
-  }
+  checkGroups(x, kernel, groups);
   const bias = options.bias ?? undefined;
   const activation = options.activation ?? 'linear';
   if (groups === 1) {

@@ -24,6 +24,7 @@ import { subConfig } from './kernels/Sub.js';
 import { sumConfig } from './kernels/Sum.js';
 import { tileConfig } from './kernels/Tile.js';
 import { setNativeFallback } from './native/fallbacks.js';
+import { markDilatedConvGradients } from '../util/dilatedConvGradients.js';
 import { rememberStockKernel, stockKernelConfig } from './stockKernels.js';
 
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
@@ -146,6 +147,11 @@ function registerGradients(): void {
     ourGradients.add(ours);
     tf.registerGradient(ours);
   }
+  // With our dilated-conv gradients in place, the algebra convolves dilated convs directly on wasm.
+  const dilatedOurs = [tf.Conv2D, tf.DepthwiseConv2dNative].every((k) =>
+    ourGradients.has(tf.getGradient(k)!),
+  );
+  if (dilatedOurs) markDilatedConvGradients('wasm');
 }
 
 /**

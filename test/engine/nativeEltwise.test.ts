@@ -149,6 +149,91 @@ d(`native FusedBatchNorm matches cpu${skipReason}`, () => {
   });
 });
 
+d(`native Concat and SplitV match cpu${skipReason}`, () => {
+  it.each([
+    [
+      [
+        [2, 3, 4, 5],
+        [2, 3, 4, 7],
+      ],
+      3,
+    ],
+    [
+      [
+        [2, 3, 4, 5],
+        [2, 3, 1, 5],
+        [2, 3, 2, 5],
+      ],
+      2,
+    ],
+    [
+      [
+        [2, 3, 4, 5],
+        [1, 3, 4, 5],
+      ],
+      0,
+    ],
+    [
+      [
+        [2, 3, 4, 5],
+        [2, 3, 4, 0],
+        [2, 3, 4, 2],
+      ],
+      -1,
+    ],
+    [
+      [
+        [32, 16, 16, 64],
+        [32, 16, 16, 64],
+      ],
+      3,
+    ],
+  ] as Array<[number[][], number]>)('Concat %j on axis %i', async (shapes, axis) => {
+    const native = await runConcat('wasm', shapes, axis);
+    const cpu = await runConcat('cpu', shapes, axis);
+    expect(native.shape).toEqual(cpu.shape);
+    expect(relativeError(native.values, cpu.values)).toBe(0);
+  });
+
+  it.each([
+    [[2, 3, 4, 12], 3, 3],
+    [[2, 3, 4, 12], [5, -1, 2], 3],
+    [[2, 6, 4, 5], [1, 5], 1],
+    [[32, 16, 16, 128], 2, 3],
+  ] as Array<[number[], number | number[], number]>)(
+    'SplitV %j by %j on axis %i',
+    async (shape, splits, axis) => {
+      const x = host(shape, 30);
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await tf.setBackend(backend);
+        const t = tf.tensor(x.values, x.shape);
+        const parts = tf.split(t, splits, axis);
+        const out = await Promise.all(
+          parts.map(async (p) => ({ shape: p.shape, values: await p.data() })),
+        );
+        tf.dispose([t, ...parts]);
+        return out;
+      };
+      const native = await run('wasm');
+      const cpu = await run('cpu');
+      await tf.setBackend('wasm');
+      expect(native.map((p) => p.shape)).toEqual(cpu.map((p) => p.shape));
+      native.forEach((p, i) => expect(relativeError(p.values, cpu[i].values)).toBe(0));
+    },
+  );
+});
+
+/** tf.concat of seeded parts on `backend`. */
+async function runConcat(backend: 'cpu' | 'wasm', shapes: number[][], axis: number) {
+  await tf.setBackend(backend);
+  const ts = shapes.map((s, i) => tf.tensor(host(s, 20 + i).values, s));
+  const y = tf.concat(ts, axis);
+  const out = { shape: y.shape, values: await y.data() };
+  tf.dispose([y, ...ts]);
+  await tf.setBackend('wasm');
+  return out;
+}
+
 d(`native element-wise kernels and thread counts${skipReason}`, () => {
   it('gives the same sums bit for bit on repeat, and within rounding across thread counts', async () => {
     const x = host([128, 32, 32, 16], 11);

@@ -64,6 +64,8 @@ d(`native engine registration${skipReason}`, () => {
         'Mean',
         'Tile',
         'FusedBatchNorm',
+        'Concat',
+        'SplitV',
         'DoconvComposeKernel',
         'DoconvComposeKernelGrad',
       ].sort(),

@@ -54,6 +54,9 @@ export interface NativeAddon {
     y: number,
     epsilon: number,
   ): void;
+  /** geom: [outer, inner_0 …]; parts: byte offsets of the parts; y = rows of the parts' blocks */
+  concat(heap: ArrayBufferLike, geom: Int32Array, parts: Float64Array, y: number): void;
+  split(heap: ArrayBufferLike, geom: Int32Array, x: number, parts: Float64Array): void;
   /** geom: [area, dMul, channels, filters] (native/src/compose.h) */
   compose(heap: ArrayBufferLike, geom: Int32Array, dHat: number, w: number, k: number): void;
   composeGrad(

@@ -197,3 +197,67 @@ export function nativeBatchNorm(args: KernelArgs): Info {
   );
   return out;
 }
+
+/** Rows before `axis` and each part's block (its elements from `axis` on). */
+function blocks(shapes: number[][], axis: number): { outer: number; inner: number[] } {
+  return {
+    outer: tf.util.sizeFromShape(shapes[0].slice(0, axis)),
+    inner: shapes.map((s) => tf.util.sizeFromShape(s.slice(axis))),
+  };
+}
+
+/** Concat along any axis: each output row is the parts' blocks side by side (DeepLab's ASPP). */
+export function nativeConcat(args: KernelArgs): Info {
+  const parts = (args.inputs as unknown as Info[]).filter(
+    (t) => tf.util.sizeFromShape(t.shape) > 0,
+  );
+  const all = args.inputs as unknown as Info[];
+  const axis = tf.util.parseAxisParam(
+    (args.attrs as unknown as tf.ConcatAttrs).axis,
+    all[0].shape,
+  )[0];
+  const outShape = tf.backend_util.computeOutShape(
+    all.map((t) => t.shape),
+    axis,
+  );
+  const size = tf.util.sizeFromShape(outShape);
+  if (parts.length === 0 || !float32(...all) || size > MAX_ELEMENTS) {
+    return runFallback(tf.Concat, args) as Info;
+  }
+  const out = makeOutput(args, outShape);
+  const { outer, inner } = blocks(
+    parts.map((t) => t.shape),
+    axis,
+  );
+  const { heap, offsets } = heapOffsets(args.backend, out, ...parts);
+  requireNativeAddon(tf.Concat).concat(
+    heap,
+    Int32Array.of(outer, ...inner),
+    Float64Array.from(offsets.slice(1)),
+    offsets[0],
+  );
+  return out;
+}
+
+/** SplitV along any axis (Concat's gradient): the inverse gather. */
+export function nativeSplitV(args: KernelArgs): Info[] {
+  const { x } = args.inputs as Record<string, Info>;
+  const attrs = args.attrs as unknown as tf.SplitVAttrs;
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
+  if (!float32(x) || tf.util.sizeFromShape(x.shape) > MAX_ELEMENTS || sizes.some((s) => s === 0)) {
+    return runFallback(tf.SplitV, args) as Info[];
+  }
+  const shapes = sizes.map((s) => x.shape.map((d, i) => (i === axis ? s : d)));
+  const outs = shapes.map((s) => makeOutput(args, s));
+  if (tf.util.sizeFromShape(x.shape) === 0) return outs;
+  const { outer, inner } = blocks(shapes, axis);
+  const { heap, offsets } = heapOffsets(args.backend, x, ...outs);
+  requireNativeAddon(tf.SplitV).split(
+    heap,
+    Int32Array.of(outer, ...inner),
+    offsets[0],
+    Float64Array.from(offsets.slice(1)),
+  );
+  return outs;
+}

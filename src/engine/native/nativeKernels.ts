@@ -13,6 +13,8 @@ import {
   BINARY_OPS,
   nativeBatchNorm,
   nativeBinary,
+  nativeConcat,
+  nativeSplitV,
   nativeReduce,
   nativeTile,
   nativeUnary,
@@ -62,6 +64,8 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(tf.Mean, nativeReduce(tf.Mean, true)),
   config(tf.Tile, nativeTile),
   config(tf.FusedBatchNorm, nativeBatchNorm),
+  config(tf.Concat, nativeConcat),
+  config(tf.SplitV, nativeSplitV),
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
   config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
