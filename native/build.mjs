@@ -23,7 +23,7 @@ const out = path.join(here, 'build', 'doconv_native.node');
 function giveUp(reason) {
   console.log(
     `doconv: native engine not built (${reason}); training runs on wasm. To enable it: ` +
-      'Debian/Ubuntu `sudo apt-get install libdnnl-dev g++`, macOS `brew install onednn`, then `npm run build:native`.',
+      'Debian/Ubuntu `sudo apt-get install libdnnl-dev g++`, macOS `brew install onednn`, then `npx doconv build-native` (in a checkout: `npm run build:native`).',
   );
   process.exit(strict ? 1 : 0);
 }

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import { benchCommand } from './commands/bench.js';
+import { buildNativeCommand } from './commands/buildNative.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -40,6 +41,7 @@ Examples:
     exportCommand,
     importCommand,
     benchCommand,
+    buildNativeCommand,
   ]) {
     const sub = make(io);
     sub.showHelpAfterError('(add --help for usage)');

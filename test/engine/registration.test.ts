@@ -133,7 +133,7 @@ describe('useBestBackend', () => {
       expect(chosen.engine).toBe(chosen.native?.on ? 'native' : 'wasm');
       if (!chosen.native?.on && chosen.native?.reason === 'not built') {
         expect(logs[0]).toMatch(
-          /native engine off \(not built\); to enable it: .*libdnnl-dev.*npm run build:native/,
+          /native engine off \(not built\); to enable it: .*libdnnl-dev.*npx doconv build-native/,
         );
       }
     }

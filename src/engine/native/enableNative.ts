@@ -11,7 +11,7 @@ import { nativeKernelConfigs } from './nativeKernels.js';
 
 /** How to get the native engine, for the one line printed when it is off. */
 export const NATIVE_ENGINE_HINT =
-  'to enable it: Debian/Ubuntu `sudo apt-get install libdnnl-dev g++`, macOS `brew install onednn`, then `npm run build:native`';
+  'to enable it: Debian/Ubuntu `sudo apt-get install libdnnl-dev g++`, macOS `brew install onednn`, then `npx doconv build-native` (in a checkout: `npm run build:native`)';
 
 export interface NativeEngineState {
   on: boolean;
