@@ -7,7 +7,7 @@
  * named, and the tarball holds what it should.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -241,6 +241,37 @@ describe('in Node', () => {
     ]);
     expect(r.stdout.trim()).toBe('true');
   });
+
+  // The npm user's path to the native engine: off after install (npm never compiles it), the
+  // one line names `npx doconv build-native`, which builds it inside node_modules/doconv.
+  const hasOneDnn = ['/usr', '/usr/local', '/opt/homebrew'].some((p) =>
+    existsSync(join(p, 'include/oneapi/dnnl/dnnl.hpp')),
+  );
+  it.runIf(hasOneDnn)(
+    'the native engine: off after install, on after `doconv build-native`',
+    () => {
+      const engine = () =>
+        node([
+          '--input-type=module',
+          '-e',
+          `import { useBestBackend } from 'doconv/node';
+        await useBestBackend({ log: (m) => console.log(m) });`,
+        ]).stdout.trim();
+      expect(engine()).toMatch(
+        /engine 'wasm' — native engine off \(not built\); .*npx doconv build-native/,
+      );
+      const cli = join(app.dir, 'node_modules/doconv/dist/cli/main.js');
+      const build = spawnSync(process.execPath, [cli, 'build-native'], {
+        cwd: app.dir,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      expect(build.status, build.stderr).toBe(0);
+      expect(build.stdout).toMatch(/native engine ready: .*doconv_native\.node/);
+      expect(engine()).toMatch(/engine 'native' \(oneDNN 2\.\d+\.\d+/);
+    },
+    700_000,
+  );
 
   it('the doconv command runs (--help)', () => {
     const r = node([join(app.dir, 'node_modules/doconv/dist/cli/main.js'), '--help']);
