@@ -165,6 +165,7 @@ std::unique_ptr<Buffer> scratchFor(const memory::desc &d) {
 // so the buffer is ours and counted) and the implementation oneDNN picked.
 template <typename P>
 struct Entry {
+  using Prim = P;
   P prim;
   std::unique_ptr<Buffer> scratch;
   memory::desc scratchDesc;
@@ -243,32 +244,29 @@ FwdEntry &fwdEntry(const ConvGeom &g, float alpha) {
 
 // The backward passes take no bias or activation: with those fields zeroed, one cache entry serves
 // every forward epilogue.
-ConvGeom withoutEpilogue(ConvGeom g) {
+template <typename E, typename Connect>
+E &backwardEntry(Cache<E> &cache, const char *op, const ConvGeom &g0, Connect connect) {
+  ConvGeom g = g0;
   g.hasBias = 0;
   g.act = 0;
-  return g;
+  auto pdOf = [&](const Descs &d) { return backwardPd<typename E::Prim>(g, d); };
+  return cachedEntry(cache, op, g, 0.f, pdOf, connect);
 }
 
-BwdDataEntry &bwdDataEntry(const ConvGeom &g0) {
-  const ConvGeom g = withoutEpilogue(g0);
-  auto pdOf = [&](const Descs &d) { return backwardPd<dnnl::convolution_backward_data>(g, d); };
-  auto connect = [](BwdDataEntry &e, const Descs &d, const auto &pd) {
+BwdDataEntry &bwdDataEntry(const ConvGeom &g) {
+  return backwardEntry(bwdDataCache, "bwd_data", g, [](auto &e, const Descs &d, const auto &pd) {
     e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
     e.wei.init(d.wei, pd.weights_desc(), true);
     e.diffSrc.init(d.src, pd.diff_src_desc(), false);
-  };
-  return cachedEntry(bwdDataCache, "bwd_data", g, 0.f, pdOf, connect);
+  });
 }
 
-BwdWeightsEntry &bwdWeightsEntry(const ConvGeom &g0) {
-  const ConvGeom g = withoutEpilogue(g0);
-  auto pdOf = [&](const Descs &d) { return backwardPd<dnnl::convolution_backward_weights>(g, d); };
-  auto connect = [](BwdWeightsEntry &e, const Descs &d, const auto &pd) {
+BwdWeightsEntry &bwdWeightsEntry(const ConvGeom &g) {
+  return backwardEntry(bwdWeightsCache, "bwd_weights", g, [](auto &e, const Descs &d, const auto &pd) {
     e.src.init(d.src, pd.src_desc(), true);
     e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
     e.diffWei.init(d.wei, pd.diff_weights_desc(), false);
-  };
-  return cachedEntry(bwdWeightsCache, "bwd_weights", g, 0.f, pdOf, connect);
+  });
 }
 
 using ArgMap = std::unordered_map<int, memory>;
