@@ -5,53 +5,9 @@
  * weights per step, as a training step runs them. For comparing with bench/torch_convs.py and for
  * finding the threading behaviour. Writes nothing; prints ms per step per window.
  */
+import { convGeomArray, type ConvGeomFields } from '../src/engine/native/convGeometry.js';
 import { nativeAddonStatus } from '../src/engine/native/nativeAddon.js';
-
-interface G {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  oh: number;
-  ow: number;
-  co: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pb: number;
-  pl: number;
-  pr: number;
-}
-
-/** The addon's geometry (native/src/conv.h, ConvGeom): groups 1, no bias, linear. */
-function convGeometry(g: G): Int32Array {
-  return Int32Array.from([
-    g.n,
-    g.h,
-    g.w,
-    g.ci,
-    g.oh,
-    g.ow,
-    g.co,
-    g.kh,
-    g.kw,
-    g.sh,
-    g.sw,
-    g.dh,
-    g.dw,
-    g.pt,
-    g.pb,
-    g.pl,
-    g.pr,
-    1,
-    0,
-    0,
-  ]);
-}
+import { convOf } from '../test/engine/convSpec.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,54 +17,17 @@ const { addon: maybeAddon, reason } = nativeAddonStatus();
 if (!maybeAddon) throw new Error(`native addon: ${reason}`);
 const addon = maybeAddon;
 
-function same(n: number, h: number, ci: number, co: number, k: number, s: number): G {
-  const oh = Math.ceil(h / s);
-  const padTotal = Math.max(0, (oh - 1) * s + k - h);
-  const pt = Math.floor(padTotal / 2);
-  return {
-    n,
-    h,
-    w: h,
-    ci,
-    oh,
-    ow: oh,
-    co,
-    kh: k,
-    kw: k,
-    sh: s,
-    sw: s,
-    dh: 1,
-    dw: 1,
-    pt,
-    pb: padTotal - pt,
-    pl: pt,
-    pr: padTotal - pt,
-  };
+/** TF.js's 'same' padding: output ⌈h/s⌉, the odd pixel of padding at the bottom/right. */
+function same(n: number, h: number, ci: number, co: number, k: number, s: number): ConvGeomFields {
+  const padTotal = Math.max(0, (Math.ceil(h / s) - 1) * s + k - h);
+  const [p0, p1] = [Math.floor(padTotal / 2), padTotal - Math.floor(padTotal / 2)];
+  return convOf({ n, h, w: h, ci, co, k: [k, k], s: [s, s], pad: [p0, p1, p0, p1] });
 }
-function valid(n: number, h: number, ci: number, co: number, k: number): G {
-  const oh = h - k + 1;
-  return {
-    n,
-    h,
-    w: h,
-    ci,
-    oh,
-    ow: oh,
-    co,
-    kh: k,
-    kw: k,
-    sh: 1,
-    sw: 1,
-    dh: 1,
-    dw: 1,
-    pt: 0,
-    pb: 0,
-    pl: 0,
-    pr: 0,
-  };
+function valid(n: number, h: number, ci: number, co: number, k: number): ConvGeomFields {
+  return convOf({ n, h, w: h, ci, co, k: [k, k] });
 }
 
-function netConvs(net: string, n: number): G[] {
+function netConvs(net: string, n: number): ConvGeomFields[] {
   if (net === 'mnist-sample') return [valid(n, 28, 1, 32, 3), valid(n, 26, 32, 8, 3)];
   const shapes = [same(n, 32, 3, 16, 3, 1)];
   let h = 32,
@@ -150,7 +69,7 @@ for (const g of shapes) {
     ys = g.n * g.oh * g.ow * g.co,
     ws = g.kh * g.kw * g.ci * g.co;
   layout.push({
-    geom: convGeometry(g),
+    geom: convGeomArray(g),
     x: alloc(xs),
     w: alloc(ws),
     y: alloc(ys),

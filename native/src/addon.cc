@@ -89,7 +89,7 @@ double doubleOf(napi_env env, napi_value v) {
 
 // A float32 region of the heap, bounds- and alignment-checked: a wrong offset must be an error
 // naming the kernel and the argument, never a write past the tensor.
-float *region(const Heap &h, int64_t offset, int64_t elems, const char *kernel, const char *arg) {
+float *heapRegion(const Heap &h, int64_t offset, int64_t elems, const char *kernel, const char *arg) {
   if (offset < 0 || offset % 4 != 0 || elems < 0 ||
       static_cast<uint64_t>(offset) + static_cast<uint64_t>(elems) * 4 > h.bytes) {
     throw JsError(std::string(kernel) + ": " + arg + " at byte offset " + std::to_string(offset) +
@@ -97,11 +97,6 @@ float *region(const Heap &h, int64_t offset, int64_t elems, const char *kernel, 
                   std::to_string(h.bytes) + " bytes)");
   }
   return reinterpret_cast<float *>(h.base + offset);
-}
-
-void checkConv(const ConvGeom &g, const char *kernel) {
-  std::string p = convGeomProblem(g);
-  if (!p.empty()) throw JsError(std::string(kernel) + ": bad geometry: " + p);
 }
 
 napi_value undefinedValue(napi_env env) {
@@ -127,72 +122,6 @@ napi_value guarded(napi_env env, const char *kernel, F body) {
   return nullptr;
 }
 
-// convForward(heap, geom, x, filter, bias (-1: none), y, alpha)
-napi_value ConvForward(napi_env env, napi_callback_info info) {
-  const char *K = "native convForward";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 7, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = geomOf<ConvGeom>(env, a.v[1], K);
-    checkConv(g, K);
-    const float *x = region(h, intOf(env, a.v[2]), convInputElems(g), K, "x");
-    const float *w = region(h, intOf(env, a.v[3]), convFilterElems(g), K, "filter");
-    const float *b = g.hasBias ? region(h, intOf(env, a.v[4]), g.co, K, "bias") : nullptr;
-    float *y = region(h, intOf(env, a.v[5]), convOutputElems(g), K, "y");
-    convForward(g, x, w, b, y, static_cast<float>(doubleOf(env, a.v[6])));
-    return undefinedValue(env);
-  });
-}
-
-// convBackwardData(heap, geom, dy, filter, dx)
-napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
-  const char *K = "native convBackwardData";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = geomOf<ConvGeom>(env, a.v[1], K);
-    checkConv(g, K);
-    const float *dy = region(h, intOf(env, a.v[2]), convOutputElems(g), K, "dy");
-    const float *w = region(h, intOf(env, a.v[3]), convFilterElems(g), K, "filter");
-    float *dx = region(h, intOf(env, a.v[4]), convInputElems(g), K, "dx");
-    convBackwardData(g, dy, w, dx);
-    return undefinedValue(env);
-  });
-}
-
-// convBackwardWeights(heap, geom, x, dy, dw)
-napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
-  const char *K = "native convBackwardWeights";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = geomOf<ConvGeom>(env, a.v[1], K);
-    checkConv(g, K);
-    const float *x = region(h, intOf(env, a.v[2]), convInputElems(g), K, "x");
-    const float *dy = region(h, intOf(env, a.v[3]), convOutputElems(g), K, "dy");
-    float *dw = region(h, intOf(env, a.v[4]), convFilterElems(g), K, "dw");
-    convBackwardWeights(g, x, dy, dw);
-    return undefinedValue(env);
-  });
-}
-
-// matMul(heap, geom, a, b, y)
-napi_value MatMul(napi_env env, napi_callback_info info) {
-  const char *K = "native matMul";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = geomOf<MatMulGeom>(env, a.v[1], K);
-    std::string p = matMulGeomProblem(g);
-    if (!p.empty()) throw JsError(std::string(K) + ": bad geometry: " + p);
-    const float *x = region(h, intOf(env, a.v[2]), int64_t(g.aBatch) * g.m * g.k, K, "a");
-    const float *w = region(h, intOf(env, a.v[3]), int64_t(g.bBatch) * g.k * g.n, K, "b");
-    float *y = region(h, intOf(env, a.v[4]), int64_t(g.batch) * g.m * g.n, K, "y");
-    matMul(g, x, w, y);
-    return undefinedValue(env);
-  });
-}
-
 // The geometry argument, checked by `problem` (empty when consistent).
 template <typename G>
 G checkedGeom(napi_env env, napi_value v, const char *kernel, std::string (*problem)(const G &)) {
@@ -202,111 +131,140 @@ G checkedGeom(napi_env env, napi_value v, const char *kernel, std::string (*prob
   return g;
 }
 
+// One call of a heap kernel `kernel(heap, geom, ...)`, its heap and geometry already checked; the
+// export reads the remaining arguments through it, by position, in the order it checks them.
+template <typename G>
+struct HeapCall {
+  napi_env env;
+  const char *kernel;
+  Args a;
+  Heap h;
+  G g;
+
+  float *region(size_t i, int64_t elems, const char *name) const {
+    return heapRegion(h, intOf(env, a.v[i]), elems, kernel, name);
+  }
+  double number(size_t i) const { return doubleOf(env, a.v[i]); }
+};
+
+// What every heap kernel does first (the arguments, the heap, the geometry) around `body`, which
+// takes the HeapCall and runs the kernel; the export returns undefined.
+template <typename G, typename F>
+napi_value heapKernel(napi_env env, napi_callback_info info, const char *kernel, size_t argc,
+                      std::string (*problem)(const G &), F body) {
+  return guarded(env, kernel, [&] {
+    Args a = args(env, info, argc, kernel);
+    Heap h = heapOf(env, a.v[0], kernel);
+    G g = checkedGeom<G>(env, a.v[1], kernel, problem);
+    body(HeapCall<G>{env, kernel, a, h, g});
+    return undefinedValue(env);
+  });
+}
+
+// convForward(heap, geom, x, filter, bias (-1: none), y, alpha)
+napi_value ConvForward(napi_env env, napi_callback_info info) {
+  return heapKernel<ConvGeom>(env, info, "native convForward", 7, convGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, convInputElems(c.g), "x");
+    const float *w = c.region(3, convFilterElems(c.g), "filter");
+    const float *b = c.g.hasBias ? c.region(4, c.g.co, "bias") : nullptr;
+    float *y = c.region(5, convOutputElems(c.g), "y");
+    convForward(c.g, x, w, b, y, static_cast<float>(c.number(6)));
+  });
+}
+
+// convBackwardData(heap, geom, dy, filter, dx)
+napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
+  return heapKernel<ConvGeom>(env, info, "native convBackwardData", 5, convGeomProblem, [](const auto &c) {
+    const float *dy = c.region(2, convOutputElems(c.g), "dy");
+    const float *w = c.region(3, convFilterElems(c.g), "filter");
+    convBackwardData(c.g, dy, w, c.region(4, convInputElems(c.g), "dx"));
+  });
+}
+
+// convBackwardWeights(heap, geom, x, dy, dw)
+napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
+  return heapKernel<ConvGeom>(env, info, "native convBackwardWeights", 5, convGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, convInputElems(c.g), "x");
+    const float *dy = c.region(3, convOutputElems(c.g), "dy");
+    convBackwardWeights(c.g, x, dy, c.region(4, convFilterElems(c.g), "dw"));
+  });
+}
+
+// matMul(heap, geom, a, b, y)
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  return heapKernel<MatMulGeom>(env, info, "native matMul", 5, matMulGeomProblem, [](const auto &c) {
+    const float *a = c.region(2, int64_t(c.g.aBatch) * c.g.m * c.g.k, "a");
+    const float *b = c.region(3, int64_t(c.g.bBatch) * c.g.k * c.g.n, "b");
+    matMul(c.g, a, b, c.region(4, int64_t(c.g.batch) * c.g.m * c.g.n, "y"));
+  });
+}
+
 // binary(heap, geom, a, b, y)
 napi_value Binary(napi_env env, napi_callback_info info) {
-  const char *K = "native binary";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<BinaryGeom>(env, a.v[1], K, binaryGeomProblem);
-    const float *x = region(h, intOf(env, a.v[2]), operandElems(g.aMode, g), K, "a");
-    const float *w = region(h, intOf(env, a.v[3]), operandElems(g.bMode, g), K, "b");
-    float *y = region(h, intOf(env, a.v[4]), int64_t(g.rows) * g.channels, K, "y");
-    binary(g, x, w, y);
-    return undefinedValue(env);
+  return heapKernel<BinaryGeom>(env, info, "native binary", 5, binaryGeomProblem, [](const auto &c) {
+    const float *a = c.region(2, operandElems(c.g.aMode, c.g), "a");
+    const float *b = c.region(3, operandElems(c.g.bMode, c.g), "b");
+    binary(c.g, a, b, c.region(4, int64_t(c.g.rows) * c.g.channels, "y"));
   });
 }
 
 // unary(heap, geom, x, y, alpha)
 napi_value Unary(napi_env env, napi_callback_info info) {
-  const char *K = "native unary";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<UnaryGeom>(env, a.v[1], K, unaryGeomProblem);
-    const float *x = region(h, intOf(env, a.v[2]), g.size, K, "x");
-    float *y = region(h, intOf(env, a.v[3]), g.size, K, "y");
-    unary(g, x, y, static_cast<float>(doubleOf(env, a.v[4])));
-    return undefinedValue(env);
+  return heapKernel<UnaryGeom>(env, info, "native unary", 5, unaryGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, c.g.size, "x");
+    float *y = c.region(3, c.g.size, "y");
+    unary(c.g, x, y, static_cast<float>(c.number(4)));
   });
 }
 
 // reduceRows(heap, geom, x, y, scale)
 napi_value ReduceRows(napi_env env, napi_callback_info info) {
-  const char *K = "native reduceRows";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<ReduceGeom>(env, a.v[1], K, reduceGeomProblem);
-    const float *x = region(h, intOf(env, a.v[2]), int64_t(g.rows) * g.inner, K, "x");
-    float *y = region(h, intOf(env, a.v[3]), g.inner, K, "y");
-    reduceRows(g, x, y, doubleOf(env, a.v[4]));
-    return undefinedValue(env);
+  return heapKernel<ReduceGeom>(env, info, "native reduceRows", 5, reduceGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, int64_t(c.g.rows) * c.g.inner, "x");
+    float *y = c.region(3, c.g.inner, "y");
+    reduceRows(c.g, x, y, c.number(4));
   });
 }
 
 // tile(heap, geom, x, y)
 napi_value Tile(napi_env env, napi_callback_info info) {
-  const char *K = "native tile";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 4, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<TileGeom>(env, a.v[1], K, tileGeomProblem);
-    const float *x = region(h, intOf(env, a.v[2]), g.block, K, "x");
-    float *y = region(h, intOf(env, a.v[3]), int64_t(g.block) * g.repeats, K, "y");
-    tile(g, x, y);
-    return undefinedValue(env);
+  return heapKernel<TileGeom>(env, info, "native tile", 4, tileGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, c.g.block, "x");
+    tile(c.g, x, c.region(3, int64_t(c.g.block) * c.g.repeats, "y"));
   });
 }
 
 // batchNorm(heap, geom, x, mean, variance, scale (-1: none), offset (-1: none), y, epsilon)
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
-  const char *K = "native batchNorm";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 9, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<BatchNormGeom>(env, a.v[1], K, batchNormGeomProblem);
-    const int64_t n = int64_t(g.rows) * g.channels;
-    const float *x = region(h, intOf(env, a.v[2]), n, K, "x");
-    const float *mean = region(h, intOf(env, a.v[3]), g.channels, K, "mean");
-    const float *var = region(h, intOf(env, a.v[4]), g.channels, K, "variance");
-    const float *scale = g.hasScale ? region(h, intOf(env, a.v[5]), g.channels, K, "scale") : nullptr;
-    const float *offset = g.hasOffset ? region(h, intOf(env, a.v[6]), g.channels, K, "offset") : nullptr;
-    float *y = region(h, intOf(env, a.v[7]), n, K, "y");
-    batchNorm(g, x, mean, var, scale, offset, y, static_cast<float>(doubleOf(env, a.v[8])));
-    return undefinedValue(env);
+  return heapKernel<BatchNormGeom>(env, info, "native batchNorm", 9, batchNormGeomProblem, [](const auto &c) {
+    const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+    const float *x = c.region(2, n, "x");
+    const float *mean = c.region(3, ch, "mean");
+    const float *var = c.region(4, ch, "variance");
+    const float *scale = c.g.hasScale ? c.region(5, ch, "scale") : nullptr;
+    const float *offset = c.g.hasOffset ? c.region(6, ch, "offset") : nullptr;
+    float *y = c.region(7, n, "y");
+    batchNorm(c.g, x, mean, var, scale, offset, y, static_cast<float>(c.number(8)));
   });
 }
 
 // compose(heap, geom, dHat, w, k)
 napi_value Compose(napi_env env, napi_callback_info info) {
-  const char *K = "native compose";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 5, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<ComposeGeom>(env, a.v[1], K, composeGeomProblem);
-    const float *d = region(h, intOf(env, a.v[2]), composeDElems(g), K, "dHat");
-    const float *w = region(h, intOf(env, a.v[3]), composeWElems(g), K, "weight");
-    float *k = region(h, intOf(env, a.v[4]), composeKElems(g), K, "kernel");
-    compose(g, d, w, k);
-    return undefinedValue(env);
+  return heapKernel<ComposeGeom>(env, info, "native compose", 5, composeGeomProblem, [](const auto &c) {
+    const float *d = c.region(2, composeDElems(c.g), "dHat");
+    const float *w = c.region(3, composeWElems(c.g), "weight");
+    compose(c.g, d, w, c.region(4, composeKElems(c.g), "kernel"));
   });
 }
 
 // composeGrad(heap, geom, dK, dHat, w, dDHat, dW)
 napi_value ComposeGrad(napi_env env, napi_callback_info info) {
-  const char *K = "native composeGrad";
-  return guarded(env, K, [&] {
-    Args a = args(env, info, 7, K);
-    Heap h = heapOf(env, a.v[0], K);
-    auto g = checkedGeom<ComposeGeom>(env, a.v[1], K, composeGeomProblem);
-    const float *dk = region(h, intOf(env, a.v[2]), composeKElems(g), K, "dy");
-    const float *d = region(h, intOf(env, a.v[3]), composeDElems(g), K, "dHat");
-    const float *w = region(h, intOf(env, a.v[4]), composeWElems(g), K, "weight");
-    float *dd = region(h, intOf(env, a.v[5]), composeDElems(g), K, "dDHat");
-    float *dw = region(h, intOf(env, a.v[6]), composeWElems(g), K, "dWeight");
-    composeGrad(g, dk, d, w, dd, dw);
-    return undefinedValue(env);
+  return heapKernel<ComposeGeom>(env, info, "native composeGrad", 7, composeGeomProblem, [](const auto &c) {
+    const float *dk = c.region(2, composeKElems(c.g), "dy");
+    const float *d = c.region(3, composeDElems(c.g), "dHat");
+    const float *w = c.region(4, composeWElems(c.g), "weight");
+    float *dd = c.region(5, composeDElems(c.g), "dDHat");
+    composeGrad(c.g, dk, d, w, dd, c.region(6, composeWElems(c.g), "dWeight"));
   });
 }
 
@@ -357,10 +315,10 @@ napi_value Concat(napi_env env, napi_callback_info info) {
     std::vector<const float *> src;
     int64_t row = 0;
     for (size_t i = 0; i < b.inner.size(); i++) {
-      src.push_back(region(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
+      src.push_back(heapRegion(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
       row += b.inner[i];
     }
-    float *y = region(h, intOf(env, a.v[3]), b.outer * row, K, "y");
+    float *y = heapRegion(h, intOf(env, a.v[3]), b.outer * row, K, "y");
     concatBlocks(b.outer, b.inner.data(), static_cast<int>(src.size()), src.data(), y);
     return undefinedValue(env);
   });
@@ -376,10 +334,10 @@ napi_value Split(napi_env env, napi_callback_info info) {
     std::vector<float *> dst;
     int64_t row = 0;
     for (size_t i = 0; i < b.inner.size(); i++) {
-      dst.push_back(region(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
+      dst.push_back(heapRegion(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
       row += b.inner[i];
     }
-    const float *x = region(h, intOf(env, a.v[2]), b.outer * row, K, "x");
+    const float *x = heapRegion(h, intOf(env, a.v[2]), b.outer * row, K, "x");
     splitBlocks(b.outer, b.inner.data(), static_cast<int>(dst.size()), x, dst.data());
     return undefinedValue(env);
   });
@@ -424,8 +382,7 @@ napi_value ConvImplInfo(napi_env env, napi_callback_info info) {
   const char *K = "native convImplInfo";
   return guarded(env, K, [&] {
     Args a = args(env, info, 2, K);
-    auto g = geomOf<ConvGeom>(env, a.v[0], K);
-    checkConv(g, K);
+    auto g = checkedGeom<ConvGeom>(env, a.v[0], K, convGeomProblem);
     char pass[32];
     size_t len;
     check(env, napi_get_value_string_utf8(env, a.v[1], pass, sizeof pass, &len), "pass string");
@@ -444,27 +401,31 @@ napi_value Version(napi_env env, napi_callback_info) {
   return str;
 }
 
+napi_property_descriptor method(const char *name, napi_callback fn) {
+  return {name, nullptr, fn, nullptr, nullptr, nullptr, napi_default, nullptr};
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convBackwardData", nullptr, ConvBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convBackwardWeights", nullptr, ConvBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"compose", nullptr, Compose, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"composeGrad", nullptr, ComposeGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"concat", nullptr, Concat, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"split", nullptr, Split, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"getThreads", nullptr, GetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"clearCache", nullptr, ClearCache, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convImplInfo", nullptr, ConvImplInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"oneDnnVersion", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
+      method("convForward", ConvForward),
+      method("convBackwardData", ConvBackwardData),
+      method("convBackwardWeights", ConvBackwardWeights),
+      method("matMul", MatMul),
+      method("compose", Compose),
+      method("composeGrad", ComposeGrad),
+      method("concat", Concat),
+      method("split", Split),
+      method("binary", Binary),
+      method("unary", Unary),
+      method("reduceRows", ReduceRows),
+      method("tile", Tile),
+      method("batchNorm", BatchNorm),
+      method("setThreads", SetThreads),
+      method("getThreads", GetThreads),
+      method("stats", Stats),
+      method("clearCache", ClearCache),
+      method("convImplInfo", ConvImplInfo),
+      method("oneDnnVersion", Version),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -46,6 +46,11 @@ bool activationsInNhwc() {
   return v;
 }
 
+// An activation's descriptor for a primitive: the heap's NHWC, or oneDNN's choice when blocked.
+memory::desc activationDesc(const memory::desc &heap) {
+  return activationsInNhwc() ? heap : anyLike(heap);
+}
+
 // One tensor at a primitive's boundary: its NHWC/HWIO form on the heap and, when oneDNN chose
 // another layout, a cached blocked buffer and the reorder between the two.
 struct Port {
@@ -127,9 +132,8 @@ dnnl::primitive_attr userScratchpad() {
 
 dnnl::convolution_forward::primitive_desc forwardPd(const ConvGeom &g, const Descs &d,
                                                     float alpha, bool withActivation) {
-  const bool nhwcActs = activationsInNhwc();
-  auto src = nhwcActs ? d.src : anyLike(d.src);
-  auto dst = nhwcActs ? d.dst : anyLike(d.dst);
+  auto src = activationDesc(d.src);
+  auto dst = activationDesc(d.dst);
   auto wei = anyLike(d.wei);
   auto attr = userScratchpad();
   if (withActivation) attr.set_post_ops(activationPostOps(g.act, alpha));
@@ -142,29 +146,47 @@ dnnl::convolution_forward::primitive_desc forwardPd(const ConvGeom &g, const Des
   return CF::primitive_desc(desc, attr, cpuEngine());
 }
 
-struct FwdEntry {
-  dnnl::convolution_forward prim;
+// Backward data or weights (`Pass`): the same descriptors in the same order, with the forward
+// primitive as oneDNN's hint.
+template <typename Pass>
+typename Pass::primitive_desc backwardPd(const ConvGeom &g, const Descs &d) {
+  auto hint = forwardPd(g, d, 0.f, false);
+  typename Pass::desc desc(dnnl::algorithm::convolution_direct, activationDesc(d.src),
+                           anyLike(d.wei), activationDesc(d.dst), d.strides, d.dilates, d.padL,
+                           d.padR);
+  return typename Pass::primitive_desc(desc, userScratchpad(), cpuEngine(), hint);
+}
+
+std::unique_ptr<Buffer> scratchFor(const memory::desc &d) {
+  return d.get_size() > 0 ? std::make_unique<Buffer>(d.get_size()) : nullptr;
+}
+
+// A cached primitive of one pass: besides its ports (in the subclass), its scratchpad (user mode,
+// so the buffer is ours and counted) and the implementation oneDNN picked.
+template <typename P>
+struct Entry {
+  using Prim = P;
+  P prim;
+  std::unique_ptr<Buffer> scratch;
+  memory::desc scratchDesc;
+  std::string impl;
+
+  memory scratchpad() const {
+    return memory(scratchDesc, cpuEngine(), scratch ? scratch->data() : nullptr);
+  }
+};
+
+struct FwdEntry : Entry<dnnl::convolution_forward> {
   Port src, wei, dst;
   memory::desc bias;
-  std::unique_ptr<Buffer> scratch;
-  memory::desc scratchDesc;
-  std::string impl;
 };
 
-struct BwdDataEntry {
-  dnnl::convolution_backward_data prim;
+struct BwdDataEntry : Entry<dnnl::convolution_backward_data> {
   Port diffDst, wei, diffSrc;
-  std::unique_ptr<Buffer> scratch;
-  memory::desc scratchDesc;
-  std::string impl;
 };
 
-struct BwdWeightsEntry {
-  dnnl::convolution_backward_weights prim;
+struct BwdWeightsEntry : Entry<dnnl::convolution_backward_weights> {
   Port src, diffDst, diffWei;
-  std::unique_ptr<Buffer> scratch;
-  memory::desc scratchDesc;
-  std::string impl;
 };
 
 template <typename E>
@@ -189,85 +211,90 @@ std::string keyOf(const char *op, const ConvGeom &g, float alpha) {
   return makeKey(op, v, kConvGeomFields + 1);
 }
 
-std::unique_ptr<Buffer> scratchFor(const memory::desc &d) {
-  return d.get_size() > 0 ? std::make_unique<Buffer>(d.get_size()) : nullptr;
-}
-
-memory scratchMem(const memory::desc &d, const std::unique_ptr<Buffer> &b) {
-  return memory(d, cpuEngine(), b ? b->data() : nullptr);
+// The entry of pass `op` for (g, alpha) in `cache`, made on a miss: `pdOf(descs)` gives the
+// primitive descriptor, `connect(entry, descs, pd)` sets up the entry's ports.
+template <typename E, typename PdOf, typename Connect>
+E &cachedEntry(Cache<E> &cache, const char *op, const ConvGeom &g, float alpha, PdOf pdOf,
+               Connect connect) {
+  auto key = keyOf(op, g, alpha);
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  Descs d = descsOf(g);
+  auto pd = pdOf(d);
+  auto e = std::make_unique<E>();
+  e->prim = decltype(e->prim)(pd);
+  connect(*e, d, pd);
+  e->scratchDesc = pd.scratchpad_desc();
+  e->scratch = scratchFor(e->scratchDesc);
+  e->impl = pd.impl_info_str();
+  countEntry(1);
+  return *cache.emplace(key, std::move(e)).first->second;
 }
 
 FwdEntry &fwdEntry(const ConvGeom &g, float alpha) {
-  auto key = keyOf("fwd", g, alpha);
-  auto it = fwdCache.find(key);
-  if (it != fwdCache.end()) return *it->second;
-  Descs d = descsOf(g);
-  auto pd = forwardPd(g, d, alpha, true);
-  auto e = std::make_unique<FwdEntry>();
-  e->prim = dnnl::convolution_forward(pd);
-  e->src.init(d.src, pd.src_desc(), true);
-  e->wei.init(d.wei, pd.weights_desc(), true);
-  e->dst.init(d.dst, pd.dst_desc(), false);
-  e->bias = d.bias;
-  e->scratchDesc = pd.scratchpad_desc();
-  e->scratch = scratchFor(e->scratchDesc);
-  e->impl = pd.impl_info_str();
-  countEntry(1);
-  return *fwdCache.emplace(key, std::move(e)).first->second;
+  auto pdOf = [&](const Descs &d) { return forwardPd(g, d, alpha, true); };
+  auto connect = [](FwdEntry &e, const Descs &d, const auto &pd) {
+    e.src.init(d.src, pd.src_desc(), true);
+    e.wei.init(d.wei, pd.weights_desc(), true);
+    e.dst.init(d.dst, pd.dst_desc(), false);
+    e.bias = d.bias;
+  };
+  return cachedEntry(fwdCache, "fwd", g, alpha, pdOf, connect);
 }
 
-BwdDataEntry &bwdDataEntry(const ConvGeom &g0) {
+// The backward passes take no bias or activation: with those fields zeroed, one cache entry serves
+// every forward epilogue.
+template <typename E, typename Connect>
+E &backwardEntry(Cache<E> &cache, const char *op, const ConvGeom &g0, Connect connect) {
   ConvGeom g = g0;
   g.hasBias = 0;
   g.act = 0;
-  auto key = keyOf("bwd_data", g, 0.f);
-  auto it = bwdDataCache.find(key);
-  if (it != bwdDataCache.end()) return *it->second;
-  Descs d = descsOf(g);
-  auto hint = forwardPd(g, d, 0.f, false);
-  const bool nhwcActs = activationsInNhwc();
-  using BD = dnnl::convolution_backward_data;
-  BD::desc desc(dnnl::algorithm::convolution_direct, nhwcActs ? d.src : anyLike(d.src),
-                anyLike(d.wei), nhwcActs ? d.dst : anyLike(d.dst), d.strides, d.dilates, d.padL,
-                d.padR);
-  BD::primitive_desc pd(desc, userScratchpad(), cpuEngine(), hint);
-  auto e = std::make_unique<BwdDataEntry>();
-  e->prim = BD(pd);
-  e->diffDst.init(d.dst, pd.diff_dst_desc(), true);
-  e->wei.init(d.wei, pd.weights_desc(), true);
-  e->diffSrc.init(d.src, pd.diff_src_desc(), false);
-  e->scratchDesc = pd.scratchpad_desc();
-  e->scratch = scratchFor(e->scratchDesc);
-  e->impl = pd.impl_info_str();
-  countEntry(1);
-  return *bwdDataCache.emplace(key, std::move(e)).first->second;
+  auto pdOf = [&](const Descs &d) { return backwardPd<typename E::Prim>(g, d); };
+  return cachedEntry(cache, op, g, 0.f, pdOf, connect);
 }
 
-BwdWeightsEntry &bwdWeightsEntry(const ConvGeom &g0) {
-  ConvGeom g = g0;
-  g.hasBias = 0;
-  g.act = 0;
-  auto key = keyOf("bwd_weights", g, 0.f);
-  auto it = bwdWeightsCache.find(key);
-  if (it != bwdWeightsCache.end()) return *it->second;
-  Descs d = descsOf(g);
-  auto hint = forwardPd(g, d, 0.f, false);
-  const bool nhwcActs = activationsInNhwc();
-  using BW = dnnl::convolution_backward_weights;
-  BW::desc desc(dnnl::algorithm::convolution_direct, nhwcActs ? d.src : anyLike(d.src),
-                anyLike(d.wei), nhwcActs ? d.dst : anyLike(d.dst), d.strides, d.dilates, d.padL,
-                d.padR);
-  BW::primitive_desc pd(desc, userScratchpad(), cpuEngine(), hint);
-  auto e = std::make_unique<BwdWeightsEntry>();
-  e->prim = BW(pd);
-  e->src.init(d.src, pd.src_desc(), true);
-  e->diffDst.init(d.dst, pd.diff_dst_desc(), true);
-  e->diffWei.init(d.wei, pd.diff_weights_desc(), false);
-  e->scratchDesc = pd.scratchpad_desc();
-  e->scratch = scratchFor(e->scratchDesc);
-  e->impl = pd.impl_info_str();
-  countEntry(1);
-  return *bwdWeightsCache.emplace(key, std::move(e)).first->second;
+BwdDataEntry &bwdDataEntry(const ConvGeom &g) {
+  return backwardEntry(bwdDataCache, "bwd_data", g, [](auto &e, const Descs &d, const auto &pd) {
+    e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
+    e.wei.init(d.wei, pd.weights_desc(), true);
+    e.diffSrc.init(d.src, pd.diff_src_desc(), false);
+  });
+}
+
+BwdWeightsEntry &bwdWeightsEntry(const ConvGeom &g) {
+  return backwardEntry(bwdWeightsCache, "bwd_weights", g, [](auto &e, const Descs &d, const auto &pd) {
+    e.src.init(d.src, pd.src_desc(), true);
+    e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
+    e.diffWei.init(d.wei, pd.diff_weights_desc(), false);
+  });
+}
+
+using ArgMap = std::unordered_map<int, memory>;
+
+// A tensor on the heap at a primitive's boundary: its DNNL_ARG_*, its port and where it is.
+struct Input {
+  int arg;
+  const Port &port;
+  const void *heapPtr;
+};
+struct Output {
+  int arg;
+  const Port &port;
+  void *heapPtr;
+};
+
+// Runs an entry's primitive: inputs read through their ports (copied into the primitive's layout
+// when it differs), the output written through its port and copied back to the heap.
+template <typename E>
+void run(const E &e, std::initializer_list<Input> inputs, const Output &out, ArgMap args = {}) {
+  auto &s = cpuStream();
+  for (const Input &in : inputs) args.emplace(in.arg, in.port.input(in.heapPtr));
+  memory written = out.port.output(out.heapPtr);
+  args.emplace(out.arg, written);
+  args.emplace(DNNL_ARG_SCRATCHPAD, e.scratchpad());
+  e.prim.execute(s, args);
+  out.port.flush(written, out.heapPtr);
+  s.wait();
 }
 
 // oneDNN 2.6's jit_1x1 kernels run a strided 1×1 conv by first copying the input to unit stride
@@ -311,48 +338,23 @@ void convForward(const ConvGeom &g, const float *x, const float *w, const float 
                  float alpha) {
   ThreadLimit limit(threadsFor(g));
   auto &e = fwdEntry(g, alpha);
-  auto &s = cpuStream();
-  memory src = e.src.input(x);
-  memory wei = e.wei.input(w);
-  memory dst = e.dst.output(y);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
-                                       {DNNL_ARG_WEIGHTS, wei},
-                                       {DNNL_ARG_DST, dst},
-                                       {DNNL_ARG_SCRATCHPAD, scratchMem(e.scratchDesc, e.scratch)}};
-  if (g.hasBias) args.emplace(DNNL_ARG_BIAS, memory(e.bias, cpuEngine(), const_cast<float *>(bias)));
-  e.prim.execute(s, args);
-  e.dst.flush(dst, y);
-  s.wait();
+  ArgMap extra;
+  if (g.hasBias) extra.emplace(DNNL_ARG_BIAS, memory(e.bias, cpuEngine(), const_cast<float *>(bias)));
+  run(e, {{DNNL_ARG_SRC, e.src, x}, {DNNL_ARG_WEIGHTS, e.wei, w}}, {DNNL_ARG_DST, e.dst, y}, extra);
 }
 
 void convBackwardData(const ConvGeom &g, const float *dy, const float *w, float *dx) {
   ThreadLimit limit(threadsFor(g));
   auto &e = bwdDataEntry(g);
-  auto &s = cpuStream();
-  memory ddst = e.diffDst.input(dy);
-  memory wei = e.wei.input(w);
-  memory dsrc = e.diffSrc.output(dx);
-  e.prim.execute(s, {{DNNL_ARG_DIFF_DST, ddst},
-                     {DNNL_ARG_WEIGHTS, wei},
-                     {DNNL_ARG_DIFF_SRC, dsrc},
-                     {DNNL_ARG_SCRATCHPAD, scratchMem(e.scratchDesc, e.scratch)}});
-  e.diffSrc.flush(dsrc, dx);
-  s.wait();
+  run(e, {{DNNL_ARG_DIFF_DST, e.diffDst, dy}, {DNNL_ARG_WEIGHTS, e.wei, w}},
+      {DNNL_ARG_DIFF_SRC, e.diffSrc, dx});
 }
 
 void convBackwardWeights(const ConvGeom &g, const float *x, const float *dy, float *dw) {
   ThreadLimit limit(threadsFor(g));
   auto &e = bwdWeightsEntry(g);
-  auto &s = cpuStream();
-  memory src = e.src.input(x);
-  memory ddst = e.diffDst.input(dy);
-  memory dwei = e.diffWei.output(dw);
-  e.prim.execute(s, {{DNNL_ARG_SRC, src},
-                     {DNNL_ARG_DIFF_DST, ddst},
-                     {DNNL_ARG_DIFF_WEIGHTS, dwei},
-                     {DNNL_ARG_SCRATCHPAD, scratchMem(e.scratchDesc, e.scratch)}});
-  e.diffWei.flush(dwei, dw);
-  s.wait();
+  run(e, {{DNNL_ARG_SRC, e.src, x}, {DNNL_ARG_DIFF_DST, e.diffDst, dy}},
+      {DNNL_ARG_DIFF_WEIGHTS, e.diffWei, dw});
 }
 
 std::string convImplInfo(const ConvGeom &g, const std::string &pass) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { composeKernel } from '../algebra/composeKernel.js';
-import { convolve, type FusableActivation } from '../algebra/convolve.js';
+import type { FusableActivation } from '../algebra/convolve.js';
 import { diagIdentity } from '../algebra/diagIdentity.js';
 import { normalizeDMulSpelling } from './kerasSpelling.js';
 import {
@@ -12,14 +12,8 @@ import {
   type ResolvedConvFields,
   type StandardConv,
 } from './standardConvArgs.js';
-import {
-  checkChannelsLast,
-  checkDilationWithStrides,
-  checkPadding,
-  convOutputLength,
-  normalizePair,
-  resolveDMul,
-} from './validateArgs.js';
+import { resolveDMul } from './validateArgs.js';
+import { convLayerCall, convOutputShape, resolveConvGeometry, singleShape } from './convLayer.js';
 import { shortWeightName } from './weightNames.js';
 import { formatValue } from '../util/formatValue.js';
 
@@ -83,13 +77,11 @@ export abstract class DOConvBase extends tf.layers.Layer {
     super(args);
     const { dMul, fromKeras } = normalizeDMulSpelling(args);
     this.fromKerasConfig = fromKeras;
-    const conv = standard.args;
-    this.kernelSize = normalizePair('kernelSize', conv.kernelSize, NaN);
-    this.strides = normalizePair('strides', conv.strides, 1);
-    this.dilationRate = normalizePair('dilationRate', conv.dilationRate, 1);
-    this.padding = checkPadding(conv.padding);
-    checkChannelsLast(conv.dataFormat);
-    checkDilationWithStrides(this.strides, this.dilationRate);
+    const geometry = resolveConvGeometry(standard.args);
+    this.kernelSize = geometry.kernelSize;
+    this.strides = geometry.strides;
+    this.dilationRate = geometry.dilationRate;
+    this.padding = geometry.padding;
     this.dMul = resolveDMul(dMul, this.kernelArea);
 
     const { fields, config } = standardConvLayer(withGlorotUniformKernel(standard));
@@ -101,8 +93,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
       args.dRegularizer ?? fields.kernel.regularizer,
       args.dConstraint ?? fields.kernel.constraint,
     );
-    const activation = config.activation;
-    this.fusableActivation = activation === 'linear' || activation === 'relu' ? activation : null;
+    this.fusableActivation = fields.fusableActivation;
   }
 
   get kernelArea(): number {
@@ -115,7 +106,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
   protected abstract compositionWeight(kernel: tf.Tensor): tf.Tensor3D;
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     if (shape.length !== 4) {
       throw new Error(
         `${this.name}: expects 4D input [batch, height, width, channels], got ${formatValue(shape)}`,
@@ -193,41 +184,22 @@ export abstract class DOConvBase extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const y = convolve(x, this.composedKernel(), {
-        strides: this.strides,
-        padding: this.padding,
-        dilationRate: this.dilationRate,
-        groups: this.spec!.groups,
-        bias: this.bias ? (this.bias.read() as tf.Tensor1D) : null,
-        activation: this.fusableActivation ?? 'linear',
-      });
-      return this.fusableActivation ? y : this.standard.activation.apply(y);
-    });
+    return tf.tidy(() =>
+      convLayerCall(
+        this,
+        inputs,
+        this.composedKernel(),
+        this.spec!.groups,
+        this.bias,
+        this.standard,
+      ),
+    );
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     const filters = this.spec?.filters ?? this.kernelSpec(shape[3] as number).filters;
-    return [
-      shape[0],
-      convOutputLength(
-        shape[1],
-        this.kernelSize[0],
-        this.padding,
-        this.strides[0],
-        this.dilationRate[0],
-      ),
-      convOutputLength(
-        shape[2],
-        this.kernelSize[1],
-        this.padding,
-        this.strides[1],
-        this.dilationRate[1],
-      ),
-      filters,
-    ];
+    return convOutputShape(this, shape, filters);
   }
 
   /** Checks every shape by weight name before anything is written. */

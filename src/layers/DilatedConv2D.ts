@@ -1,18 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { convolve, type FusableActivation } from '../algebra/convolve.js';
 import {
   conv2dArgs,
   standardConvLayer,
   type Conv2DLayerArgs,
   type ResolvedConvFields,
 } from './standardConvArgs.js';
-import {
-  checkChannelsLast,
-  checkDilationWithStrides,
-  checkPadding,
-  convOutputLength,
-  normalizePair,
-} from './validateArgs.js';
+import { convLayerCall, convOutputShape, resolveConvGeometry, singleShape } from './convLayer.js';
 import { formatValue } from '../util/formatValue.js';
 
 /**
@@ -33,18 +26,16 @@ export class DilatedConv2D extends tf.layers.Layer {
   readonly useBias: boolean;
   private readonly standard: ResolvedConvFields;
   private readonly standardConfig: tf.serialization.ConfigDict;
-  private readonly fusable: FusableActivation | null;
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
 
   constructor(args: Conv2DLayerArgs) {
     super(args as unknown as tf.serialization.ConfigDict);
-    this.kernelSize = normalizePair('kernelSize', args.kernelSize, NaN);
-    this.strides = normalizePair('strides', args.strides, 1);
-    this.dilationRate = normalizePair('dilationRate', args.dilationRate, 1);
-    this.padding = checkPadding(args.padding);
-    checkChannelsLast(args.dataFormat);
-    checkDilationWithStrides(this.strides, this.dilationRate);
+    const geometry = resolveConvGeometry(args);
+    this.kernelSize = geometry.kernelSize;
+    this.strides = geometry.strides;
+    this.dilationRate = geometry.dilationRate;
+    this.padding = geometry.padding;
     if (!Number.isInteger(args.filters) || args.filters < 1) {
       throw new Error(
         `DilatedConv2D: filters must be a positive integer, got ${formatValue(args.filters)}`,
@@ -55,12 +46,10 @@ export class DilatedConv2D extends tf.layers.Layer {
     this.standard = fields;
     this.standardConfig = config;
     this.useBias = fields.useBias;
-    const activation = config.activation;
-    this.fusable = activation === 'linear' || activation === 'relu' ? activation : null;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     const inChannels = shape[3];
     if (shape.length !== 4 || inChannels == null) {
       throw new Error(
@@ -93,40 +82,13 @@ export class DilatedConv2D extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const y = convolve(x, this.kernel!.read() as tf.Tensor4D, {
-        strides: this.strides,
-        padding: this.padding,
-        dilationRate: this.dilationRate,
-        groups: 1,
-        bias: this.bias ? (this.bias.read() as tf.Tensor1D) : null,
-        activation: this.fusable ?? 'linear',
-      });
-      return this.fusable ? y : this.standard.activation.apply(y);
-    });
+    return tf.tidy(() =>
+      convLayerCall(this, inputs, this.kernel!.read() as tf.Tensor4D, 1, this.bias, this.standard),
+    );
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [
-      shape[0],
-      convOutputLength(
-        shape[1],
-        this.kernelSize[0],
-        this.padding,
-        this.strides[0],
-        this.dilationRate[0],
-      ),
-      convOutputLength(
-        shape[2],
-        this.kernelSize[1],
-        this.padding,
-        this.strides[1],
-        this.dilationRate[1],
-      ),
-      this.filters,
-    ];
+    return convOutputShape(this, singleShape(inputShape), this.filters);
   }
 
   /** Exactly tf.layers.conv2d's config, so a fold only changes the class name. */

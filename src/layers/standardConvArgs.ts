@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { FusableActivation } from '../algebra/convolve.js';
 
 /** The args of tf.layers.conv2d / tf.layers.depthwiseConv2d, as tfjs-layers types them. */
 export type Conv2DLayerArgs = Parameters<typeof tf.layers.conv2d>[0];
@@ -71,6 +72,11 @@ export interface WeightTraits {
 /** The resolved objects a tfjs conv layer keeps (declared protected in its typings). */
 export interface ResolvedConvFields {
   activation: { apply(x: tf.Tensor): tf.Tensor };
+  /**
+   * The activation when the conv can fuse it: linear and relu, the two fused activations with
+   * gradients in tfjs-core (getFusedDyActivation); null when it is applied after the conv.
+   */
+  fusableActivation: FusableActivation | null;
   useBias: boolean;
   bias: WeightTraits;
   activityRegularizer?: Regularizer;
@@ -135,6 +141,8 @@ export function standardConvLayer(standard: StandardConv): {
         );
   const fields: ResolvedConvFields = {
     activation: template.activation,
+    fusableActivation:
+      config.activation === 'linear' || config.activation === 'relu' ? config.activation : null,
     useBias: template.useBias,
     bias: traits(template.biasInitializer, template.biasRegularizer, template.biasConstraint),
     activityRegularizer: template.activityRegularizer ?? undefined,

@@ -1,133 +1,15 @@
 /**
- * Each doconv wasm kernel against the cpu backend's kernel on a parameter sweep.
- * Dilated cases: TF.js's own backprop kernels ignore dilations, so the reference is the cpu kernel
- * on the zero-stuffed filter (a dilated conv is a dense conv with that filter).
+ * Each doconv wasm kernel against the cpu backend's kernel on the conv sweep (./convSweep.ts, the
+ * same code the native engine's kernels run through in nativeKernels.test.ts), then its errors and
+ * its backend data.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import './wasmSetup.js';
-import { TOL, cases } from './convSweep.js';
-import {
-  Shape4,
-  convOutShape,
-  dilateFilter,
-  host,
-  relativeError,
-  runKernelOn,
-  undilateFilter,
-} from './helpers.js';
+import { sweepConvKernels } from './convSweep.js';
+import { host, runKernelOn } from './helpers.js';
 
-// Ci < Co and Ci > Co; and Ci = 1, which takes the depthwise route.
-for (const [ci, co] of [
-  [3, 4],
-  [5, 2],
-  [1, 3],
-])
-  describe(`Conv2DBackpropFilter (wasm) matches cpu, ${ci}→${co} channels`, () => {
-    it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const filterShape: Shape4 = [c.k[0], c.k[1], ci, co];
-      const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, ci, co];
-      const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, false);
-      const x = host(c.xShape, 1);
-      const dy = host(dyShape, 2);
-      const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-      const got = await runKernelOn(
-        'wasm',
-        'Conv2DBackpropFilter',
-        { x, dy },
-        { ...common, filterShape, dilations: c.d },
-      );
-      const ref = await runKernelOn(
-        'cpu',
-        'Conv2DBackpropFilter',
-        { x, dy },
-        { ...common, filterShape: effShape },
-      );
-      const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
-      expect(got.shape).toEqual(filterShape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-
-describe('Conv2DBackpropInput (wasm) matches cpu', () => {
-  const [ci, co] = [3, 4];
-  it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-    const filter = host([c.k[0], c.k[1], ci, co], 3);
-    const dense = dilateFilter(filter, c.d[0], c.d[1]);
-    const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, false);
-    const dy = host(dyShape, 4);
-    const common = {
-      strides: c.s,
-      pad: c.pad,
-      dataFormat: 'NHWC',
-      dimRoundingMode: undefined,
-      inputShape: c.xShape,
-    };
-    const got = await runKernelOn(
-      'wasm',
-      'Conv2DBackpropInput',
-      { dy, filter },
-      { ...common, dilations: c.d },
-    );
-    const want = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter: dense }, common);
-    expect(got.shape).toEqual(c.xShape);
-    expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-  });
-});
-
-for (const m of [1, 2]) {
-  describe(`DepthwiseConv2dNativeBackpropFilter (wasm) matches cpu, multiplier ${m}`, () => {
-    const c0 = 3;
-    it.each(cases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const filterShape: Shape4 = [c.k[0], c.k[1], c0, m];
-      const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, c0, m];
-      const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, true);
-      const x = host(c.xShape, 5);
-      const dy = host(dyShape, 6);
-      const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined };
-      const got = await runKernelOn(
-        'wasm',
-        'DepthwiseConv2dNativeBackpropFilter',
-        { x, dy },
-        { ...common, dilations: c.d, filterShape },
-      );
-      const ref = await runKernelOn(
-        'cpu',
-        'DepthwiseConv2dNativeBackpropFilter',
-        { x, dy },
-        { ...common, dilations: [1, 1], filterShape: effShape },
-      );
-      const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
-      expect(got.shape).toEqual(filterShape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-
-  describe(`DepthwiseConv2dNativeBackpropInput (wasm) matches cpu, multiplier ${m}`, () => {
-    const c0 = 3;
-    it.each(cases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const filter = host([c.k[0], c.k[1], c0, m], 7);
-      const dense = dilateFilter(filter, c.d[0], c.d[1]);
-      const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, true);
-      const dy = host(dyShape, 8);
-      const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined, inputShape: c.xShape };
-      const got = await runKernelOn(
-        'wasm',
-        'DepthwiseConv2dNativeBackpropInput',
-        { dy, filter },
-        { ...common, dilations: c.d },
-      );
-      const want = await runKernelOn(
-        'cpu',
-        'DepthwiseConv2dNativeBackpropInput',
-        { dy, filter: dense },
-        { ...common, dilations: [1, 1] },
-      );
-      expect(got.shape).toEqual(c.xShape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-}
+sweepConvKernels({ name: 'wasm', describe, skipReason: '', forward: false });
 
 describe('errors name the argument and value', () => {
   it('stride and dilation both > 1 is refused', async () => {

@@ -4,70 +4,16 @@
  * its buffers staying flat.
  */
 import { describe, expect, it } from 'vitest';
+import { convGeomArray, type ConvGeomFields } from '../../src/engine/native/convGeometry.js';
+import { convOf, type ConvSpec } from './convSpec.js';
 import { relativeError, seededValues } from './helpers.js';
 import { addon, skipReason } from './nativeSetup.js';
 
 const d = addon == null ? describe.skip : describe;
 
-interface G {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  co: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  pt: number;
-  pb: number;
-  pl: number;
-  pr: number;
-  groups: number;
-}
-
-const outLen = (i: number, k: number, s: number, dl: number, p0: number, p1: number) =>
-  Math.floor((i + p0 + p1 - ((k - 1) * dl + 1)) / s) + 1;
-
-function geometry(g: G): { geom: Int32Array; oh: number; ow: number } {
-  const oh = outLen(g.h, g.kh, g.sh, g.dh, g.pt, g.pb);
-  const ow = outLen(g.w, g.kw, g.sw, g.dw, g.pl, g.pr);
-  const geom = Int32Array.from([
-    g.n,
-    g.h,
-    g.w,
-    g.ci,
-    oh,
-    ow,
-    g.co,
-    g.kh,
-    g.kw,
-    g.sh,
-    g.sw,
-    g.dh,
-    g.dw,
-    g.pt,
-    g.pb,
-    g.pl,
-    g.pr,
-    g.groups,
-    0,
-    0,
-  ]);
-  return { geom, oh, ow };
-}
-
 /** y, dx, dw of a grouped NHWC conv by plain loops; filter [kh, kw, ci/groups, co]. */
-function reference(
-  g: G,
-  oh: number,
-  ow: number,
-  x: Float32Array,
-  w: Float32Array,
-  dy: Float32Array,
-) {
+function reference(g: ConvGeomFields, x: Float32Array, w: Float32Array, dy: Float32Array) {
+  const { oh, ow } = g;
   const cig = g.ci / g.groups;
   const cog = g.co / g.groups;
   const y = new Float32Array(g.n * oh * ow * g.co);
@@ -99,8 +45,8 @@ function reference(
 }
 
 /** Runs the three passes on one ArrayBuffer, as the kernels do on the wasm heap. */
-function runAddon(g: G, x: Float32Array, w: Float32Array, dy: Float32Array) {
-  const { geom, oh, ow } = geometry(g);
+function runAddon(g: ConvGeomFields, x: Float32Array, w: Float32Array, dy: Float32Array) {
+  const geom = convGeomArray(g);
   const sizes = [x.length, w.length, dy.length, dy.length, x.length, w.length];
   const offsets: number[] = [];
   let bytes = 16; // a non-zero first offset, as on a real heap
@@ -116,110 +62,24 @@ function runAddon(g: G, x: Float32Array, w: Float32Array, dy: Float32Array) {
   addon!.convForward(heap, geom, offsets[0], offsets[1], -1, offsets[3], 0);
   addon!.convBackwardData(heap, geom, offsets[2], offsets[1], offsets[4]);
   addon!.convBackwardWeights(heap, geom, offsets[0], offsets[2], offsets[5]);
-  return { y: view(3).slice(), dx: view(4).slice(), dw: view(5).slice(), oh, ow };
+  return { y: view(3).slice(), dx: view(4).slice(), dw: view(5).slice() };
 }
 
-const groupCases: G[] = [
-  {
-    n: 2,
-    h: 7,
-    w: 6,
-    ci: 4,
-    co: 6,
-    kh: 3,
-    kw: 3,
-    sh: 1,
-    sw: 1,
-    dh: 1,
-    dw: 1,
-    pt: 1,
-    pb: 1,
-    pl: 1,
-    pr: 1,
-    groups: 2,
-  },
-  {
-    n: 1,
-    h: 9,
-    w: 8,
-    ci: 6,
-    co: 3,
-    kh: 3,
-    kw: 1,
-    sh: 2,
-    sw: 1,
-    dh: 1,
-    dw: 1,
-    pt: 0,
-    pb: 1,
-    pl: 0,
-    pr: 0,
-    groups: 3,
-  },
-  {
-    n: 3,
-    h: 9,
-    w: 9,
-    ci: 4,
-    co: 8,
-    kh: 3,
-    kw: 3,
-    sh: 1,
-    sw: 1,
-    dh: 2,
-    dw: 2,
-    pt: 2,
-    pb: 2,
-    pl: 2,
-    pr: 2,
-    groups: 4,
-  },
-  {
-    n: 2,
-    h: 8,
-    w: 8,
-    ci: 6,
-    co: 6,
-    kh: 1,
-    kw: 1,
-    sh: 2,
-    sw: 2,
-    dh: 1,
-    dw: 1,
-    pt: 0,
-    pb: 0,
-    pl: 0,
-    pr: 0,
-    groups: 3,
-  },
-  {
-    n: 1,
-    h: 5,
-    w: 7,
-    ci: 3,
-    co: 3,
-    kh: 2,
-    kw: 2,
-    sh: 1,
-    sw: 1,
-    dh: 1,
-    dw: 1,
-    pt: 0,
-    pb: 0,
-    pl: 0,
-    pr: 0,
-    groups: 1,
-  },
+const groupCases: ConvSpec[] = [
+  { n: 2, h: 7, w: 6, ci: 4, co: 6, k: [3, 3], pad: [1, 1, 1, 1], groups: 2 },
+  { n: 1, h: 9, w: 8, ci: 6, co: 3, k: [3, 1], s: [2, 1], pad: [0, 1, 0, 0], groups: 3 },
+  { n: 3, h: 9, w: 9, ci: 4, co: 8, k: [3, 3], d: [2, 2], pad: [2, 2, 2, 2], groups: 4 },
+  { n: 2, h: 8, w: 8, ci: 6, co: 6, k: [1, 1], s: [2, 2], groups: 3 },
+  { n: 1, h: 5, w: 7, ci: 3, co: 3, k: [2, 2] },
 ];
 
 d(`native addon: grouped convs against plain loops${skipReason}`, () => {
-  it.each(groupCases.map((g) => [JSON.stringify(g), g] as const))('%s', (_, g) => {
-    const { oh, ow } = geometry(g);
+  it.each(groupCases.map((spec) => [JSON.stringify(spec), convOf(spec)] as const))('%s', (_, g) => {
     const x = seededValues(g.n * g.h * g.w * g.ci, 1);
     const w = seededValues(g.kh * g.kw * (g.ci / g.groups) * g.co, 2);
-    const dy = seededValues(g.n * oh * ow * g.co, 3);
+    const dy = seededValues(g.n * g.oh * g.ow * g.co, 3);
     const got = runAddon(g, x, w, dy);
-    const want = reference(g, oh, ow, x, w, dy);
+    const want = reference(g, x, w, dy);
     expect(relativeError(got.y, want.y), 'y').toBeLessThan(2e-6);
     expect(relativeError(got.dx, want.dx), 'dx').toBeLessThan(2e-6);
     expect(relativeError(got.dw, want.dw), 'dw').toBeLessThan(2e-6);
@@ -227,28 +87,10 @@ d(`native addon: grouped convs against plain loops${skipReason}`, () => {
 });
 
 d(`native addon: deterministic for a thread count, flat buffers${skipReason}`, () => {
-  const g: G = {
-    n: 8,
-    h: 16,
-    w: 16,
-    ci: 16,
-    co: 32,
-    kh: 3,
-    kw: 3,
-    sh: 1,
-    sw: 1,
-    dh: 1,
-    dw: 1,
-    pt: 1,
-    pb: 1,
-    pl: 1,
-    pr: 1,
-    groups: 1,
-  };
-  const { oh, ow } = geometry(g);
+  const g = convOf({ n: 8, h: 16, w: 16, ci: 16, co: 32, k: [3, 3], pad: [1, 1, 1, 1] });
   const x = seededValues(g.n * g.h * g.w * g.ci, 4);
   const w = seededValues(g.kh * g.kw * g.ci * g.co, 5);
-  const dy = seededValues(g.n * oh * ow * g.co, 6);
+  const dy = seededValues(g.n * g.oh * g.ow * g.co, 6);
 
   it.each([1, 2])('%i thread(s): the same bits on every call', (threads) => {
     const before = addon!.getThreads();
@@ -275,6 +117,6 @@ d(`native addon: deterministic for a thread count, flat buffers${skipReason}`, (
 
   it('reports the oneDNN version and the implementation it picked', () => {
     expect(addon!.oneDnnVersion()).toMatch(/^2\.\d+\.\d+$/);
-    expect(addon!.convImplInfo(geometry(g).geom, 'fwd')).toMatch(/\w+:\w+/);
+    expect(addon!.convImplInfo(convGeomArray(g), 'fwd')).toMatch(/\w+:\w+/);
   });
 });

@@ -1,36 +1,17 @@
 /**
- * Each native kernel (oneDNN over the wasm heap) against the cpu backend's kernel on the same
- * sweep as the wasm kernels (./convSweep.ts). Dilated backprops: the cpu kernels ignore
- * dilations, so the reference is the cpu kernel on the zero-stuffed filter.
+ * Each native kernel (oneDNN over the wasm heap) against the cpu backend's kernel: the conv sweep
+ * the wasm kernels run too (./convSweep.ts), then what only the native engine has (fused conv
+ * epilogues, BatchMatMul, its fallbacks, its errors, the strided 1×1 thread regression).
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { nativeKernelNames } from '../../src/engine/registerWasmTrainingKernels.js';
-import { TOL, cases } from './convSweep.js';
-import {
-  Shape4,
-  convOutShape,
-  dilateFilter,
-  host,
-  relativeError,
-  runKernelOn,
-  undilateFilter,
-} from './helpers.js';
+import { TOL, forwardCases, sweepConvKernels } from './convSweep.js';
+import { host, relativeError, runKernelOn } from './helpers.js';
 import { addon, skipReason } from './nativeSetup.js';
 
 const d = addon == null ? describe.skip : describe;
-
-/**
- * Forward cases: TF.js sizes both output axes with the filter's height and stride when the pad is
- * a number (computeConv2DInfo), so numeric pads with unequal axes have no right answer — wasm's
- * stock kernel writes out of bounds there; the native one refuses (tested below).
- */
-const forwardCases = (ci: number) =>
-  cases(ci).filter(
-    (c) =>
-      typeof c.pad !== 'number' || (c.k[0] === c.k[1] && c.s[0] === c.s[1] && c.d[0] === c.d[1]),
-  );
 
 beforeAll(async () => {
   if (addon == null) return;
@@ -73,166 +54,7 @@ d(`native engine registration${skipReason}`, () => {
   });
 });
 
-for (const [ci, co] of [
-  [3, 4],
-  [5, 2],
-  [1, 3],
-]) {
-  d(`Conv2D (native) matches cpu, ${ci}→${co} channels${skipReason}`, () => {
-    it.each(forwardCases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const x = host(c.xShape, 1);
-      const filter = host([c.k[0], c.k[1], ci, co], 2);
-      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d };
-      const got = await runKernelOn('wasm', 'Conv2D', { x, filter }, attrs);
-      const want = await runKernelOn('cpu', 'Conv2D', { x, filter }, attrs);
-      expect(got.shape).toEqual(want.shape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-
-  d(`Conv2DBackpropFilter (native) matches cpu, ${ci}→${co} channels${skipReason}`, () => {
-    it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const filterShape: Shape4 = [c.k[0], c.k[1], ci, co];
-      const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, ci, co];
-      const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, false);
-      const x = host(c.xShape, 1);
-      const dy = host(dyShape, 2);
-      const common = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-      const got = await runKernelOn(
-        'wasm',
-        'Conv2DBackpropFilter',
-        { x, dy },
-        {
-          ...common,
-          filterShape,
-          dilations: c.d,
-        },
-      );
-      const ref = await runKernelOn(
-        'cpu',
-        'Conv2DBackpropFilter',
-        { x, dy },
-        {
-          ...common,
-          filterShape: effShape,
-        },
-      );
-      const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
-      expect(got.shape).toEqual(filterShape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-
-  d(`Conv2DBackpropInput (native) matches cpu, ${ci}→${co} channels${skipReason}`, () => {
-    it.each(cases(ci).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const filter = host([c.k[0], c.k[1], ci, co], 3);
-      const dense = dilateFilter(filter, c.d[0], c.d[1]);
-      const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, false);
-      const dy = host(dyShape, 4);
-      const common = {
-        strides: c.s,
-        pad: c.pad,
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined,
-        inputShape: c.xShape,
-      };
-      const got = await runKernelOn(
-        'wasm',
-        'Conv2DBackpropInput',
-        { dy, filter },
-        {
-          ...common,
-          dilations: c.d,
-        },
-      );
-      const want = await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter: dense }, common);
-      expect(got.shape).toEqual(c.xShape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-}
-
-for (const m of [1, 2]) {
-  const c0 = 3;
-  d(`DepthwiseConv2dNative (native) matches cpu, multiplier ${m}${skipReason}`, () => {
-    it.each(forwardCases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const x = host(c.xShape, 5);
-      const filter = host([c.k[0], c.k[1], c0, m], 6);
-      const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: c.d };
-      const got = await runKernelOn('wasm', 'DepthwiseConv2dNative', { x, filter }, attrs);
-      const want = await runKernelOn('cpu', 'DepthwiseConv2dNative', { x, filter }, attrs);
-      expect(got.shape).toEqual(want.shape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-
-  d(
-    `DepthwiseConv2dNativeBackpropFilter (native) matches cpu, multiplier ${m}${skipReason}`,
-    () => {
-      it.each(cases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-        const filterShape: Shape4 = [c.k[0], c.k[1], c0, m];
-        const effShape: Shape4 = [(c.k[0] - 1) * c.d[0] + 1, (c.k[1] - 1) * c.d[1] + 1, c0, m];
-        const dyShape = convOutShape(c.xShape, filterShape, c.s, c.d, c.pad, true);
-        const x = host(c.xShape, 5);
-        const dy = host(dyShape, 6);
-        const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined };
-        const got = await runKernelOn(
-          'wasm',
-          'DepthwiseConv2dNativeBackpropFilter',
-          { x, dy },
-          {
-            ...common,
-            dilations: c.d,
-            filterShape,
-          },
-        );
-        const ref = await runKernelOn(
-          'cpu',
-          'DepthwiseConv2dNativeBackpropFilter',
-          { x, dy },
-          {
-            ...common,
-            dilations: [1, 1],
-            filterShape: effShape,
-          },
-        );
-        const want = undilateFilter(ref, c.k[0], c.k[1], c.d[0], c.d[1]);
-        expect(got.shape).toEqual(filterShape);
-        expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-      });
-    },
-  );
-
-  d(`DepthwiseConv2dNativeBackpropInput (native) matches cpu, multiplier ${m}${skipReason}`, () => {
-    it.each(cases(c0).map((c) => [c.name, c] as const))('%s', async (_, c) => {
-      const filter = host([c.k[0], c.k[1], c0, m], 7);
-      const dense = dilateFilter(filter, c.d[0], c.d[1]);
-      const dyShape = convOutShape(c.xShape, filter.shape as Shape4, c.s, c.d, c.pad, true);
-      const dy = host(dyShape, 8);
-      const common = { strides: c.s, pad: c.pad, dimRoundingMode: undefined, inputShape: c.xShape };
-      const got = await runKernelOn(
-        'wasm',
-        'DepthwiseConv2dNativeBackpropInput',
-        { dy, filter },
-        {
-          ...common,
-          dilations: c.d,
-        },
-      );
-      const want = await runKernelOn(
-        'cpu',
-        'DepthwiseConv2dNativeBackpropInput',
-        {
-          dy,
-          filter: dense,
-        },
-        { ...common, dilations: [1, 1] },
-      );
-      expect(got.shape).toEqual(c.xShape);
-      expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
-    });
-  });
-}
+sweepConvKernels({ name: 'native', describe: d, skipReason, forward: true });
 
 // Fused bias + activation, as tf.fused.conv2d / tf.layers' conv2dWithBiasActivation call it.
 for (const depthwise of [false, true]) {

@@ -10,7 +10,8 @@
  * (see oneInputChannel).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, filterGradAxis, type AxisGeometry } from '../convGeometry.js';
+import { filterGradAxis, type AxisGeometry } from '../convGeometry.js';
+import { backpropAxes } from './backpropAxes.js';
 import {
   conv2d,
   cropIfNeeded,
@@ -21,8 +22,6 @@ import {
   transpose,
 } from '../wasmOps.js';
 
-type Shape4 = [number, number, number, number];
-
 export function conv2DBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: tf.KernelBackend;
@@ -30,25 +29,8 @@ export function conv2DBackpropFilter(args: {
 }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  // Not a TF.js attr (its conv2d gradient refuses dilations); honoured if a caller passes it.
-  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
-  if (dataFormat !== 'NHWC') {
-    throw new Error(
-      `doconv Conv2DBackpropFilter on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`,
-    );
-  }
-  const { h, w } = convAxes(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    'Conv2DBackpropFilter',
-  );
+  const { filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { h, w } = backpropAxes('Conv2DBackpropFilter', attrs, x.shape, filterShape, false);
   const gh = filterGradAxis(h);
   const gw = filterGradAxis(w);
   const [ci, co] = [filterShape[2], filterShape[3]];

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../convGeometry.js';
+import { backpropAxes } from './backpropAxes.js';
 import { reversedPhaseFilter } from './reversedPhaseFilter.js';
 import { conv2d, cropIfNeeded, release, reshape, reverse, transpose } from '../wasmOps.js';
 
@@ -20,25 +21,8 @@ export function conv2DBackpropInput(args: {
 }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  // Not a TF.js attr (its conv2d gradient refuses dilations); honoured if a caller passes it.
-  const dilations = (attrs.dilations as number | [number, number] | undefined) ?? 1;
-  if (dataFormat !== 'NHWC') {
-    throw new Error(
-      `doconv Conv2DBackpropInput on wasm: dataFormat must be 'NHWC', got ${JSON.stringify(dataFormat)}`,
-    );
-  }
-  const { h, w } = convAxes(
-    inputShape as Shape4,
-    filter.shape as Shape4,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    'Conv2DBackpropInput',
-  );
+  const { inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { h, w } = backpropAxes('Conv2DBackpropInput', attrs, inputShape, filter.shape, false);
   return h.s === 1 && w.s === 1
     ? stride1(backend, dy, filter, h, w)
     : phases(backend, dy, filter, h, w, inputShape as Shape4);

@@ -6,10 +6,9 @@
  * then sum over b. Exact flop count, no cross-channel waste.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, filterGradAxis } from '../convGeometry.js';
+import { filterGradAxis } from '../convGeometry.js';
+import { backpropAxes } from './backpropAxes.js';
 import { cropIfNeeded, depthwiseConv2d, release, reshape, sum, transpose } from '../wasmOps.js';
-
-type Shape4 = [number, number, number, number];
 
 export function depthwiseConv2dNativeBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -18,17 +17,13 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
 }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, filterShape } =
-    attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  const { h, w } = convAxes(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    true,
+  const { filterShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  const { h, w } = backpropAxes(
     'DepthwiseConv2dNativeBackpropFilter',
+    attrs,
+    x.shape,
+    filterShape,
+    true,
   );
   const [kh, kw, c, m] = filterShape;
   const [b, hIn, wIn] = x.shape;

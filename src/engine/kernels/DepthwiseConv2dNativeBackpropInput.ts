@@ -7,7 +7,8 @@
  *   depthwise channel multiplier, then one transpose interleaves them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convAxes, inputGradAxisPhases, inputGradAxisStride1 } from '../convGeometry.js';
+import { inputGradAxisPhases, inputGradAxisStride1 } from '../convGeometry.js';
+import { backpropAxes } from './backpropAxes.js';
 import { reversedPhaseFilter } from './reversedPhaseFilter.js';
 import {
   cropIfNeeded,
@@ -28,17 +29,13 @@ export function depthwiseConv2dNativeBackpropInput(args: {
 }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, inputShape } =
-    attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  const { h, w } = convAxes(
-    inputShape as Shape4,
-    filter.shape as Shape4,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    true,
+  const { inputShape } = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  const { h, w } = backpropAxes(
     'DepthwiseConv2dNativeBackpropInput',
+    attrs,
+    inputShape,
+    filter.shape,
+    true,
   );
   const [kh, kw, c, m] = filter.shape as Shape4;
   const [b, , , cm] = dy.shape;

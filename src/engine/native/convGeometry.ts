@@ -32,6 +32,42 @@ export interface ConvCall {
   activation?: number;
 }
 
+/** The addon's conv geometry by name (native/src/conv.h, ConvGeom, which documents each field). */
+export interface ConvGeomFields {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  oh: number;
+  ow: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+  groups: number;
+  /** Forward only; default none. */
+  hasBias?: boolean;
+  /** Forward only: an activationCode; default linear. */
+  act?: number;
+}
+
+/** The fields in ConvGeom's order: the Int32Array the addon's conv kernels take. */
+export function convGeomArray(g: ConvGeomFields): Int32Array {
+  return Int32Array.from([
+    ...[g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.kh, g.kw],
+    ...[g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.groups],
+    g.hasBias ? 1 : 0,
+    g.act ?? 0,
+  ]);
+}
+
 export interface NativeConvGeometry {
   geom: Int32Array;
   info: tf.backend_util.Conv2DInfo;
@@ -76,28 +112,27 @@ export function nativeConvGeometry(c: ConvCall): NativeConvGeometry | string {
     return `output ${info.outHeight}×${info.outWidth} is not the floor-rounded size oneDNN computes`;
   }
   if ([p.top, p.bottom, p.left, p.right].some((v) => v < 0)) return 'negative padding';
-  const groups = c.depthwise ? info.inChannels : 1;
-  const geom = Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    p.top,
-    p.bottom,
-    p.left,
-    p.right,
-    groups,
-    c.hasBias ? 1 : 0,
-    c.activation ?? 0,
-  ]);
+  const geom = convGeomArray({
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    ci: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    co: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    pt: p.top,
+    pb: p.bottom,
+    pl: p.left,
+    pr: p.right,
+    groups: c.depthwise ? info.inChannels : 1,
+    hasBias: c.hasBias,
+    act: c.activation,
+  });
   return { geom, info };
 }

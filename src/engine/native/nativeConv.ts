@@ -10,7 +10,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { activationCode, nativeConvGeometry, type ConvCall } from './convGeometry.js';
 import { runFallback } from './fallbacks.js';
-import { requireNativeAddon } from './nativeAddon.js';
+import { requireNativeAddon, type NativeAddon } from './nativeAddon.js';
 import { heapOffsets } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
@@ -112,6 +112,9 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
   return out;
 }
 
+type BackpropAttrs = tf.Conv2DBackpropInputAttrs &
+  tf.Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
+
 /** Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput: dx from dy and the filter. */
 export function nativeConvBackpropInput(
   kernel: string,
@@ -119,32 +122,14 @@ export function nativeConvBackpropInput(
   args: KernelArgs,
 ): Info {
   const { dy, filter } = args.inputs as Record<string, Info>;
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs & {
-    dilations?: number | [number, number];
-  };
-  const inputShape = shape4(kernel, 'inputShape', attrs.inputShape);
-  const fs = shape4(kernel, 'filter', filter.shape);
-  shape4(kernel, 'dy', dy.shape);
-  checkChannels(kernel, inputShape, fs);
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(dy, filter)) {
-    return runFallback(kernel, args) as Info;
-  }
-  const g = nativeConvGeometry({
-    xShape: inputShape,
-    filterShape: fs,
-    strides: attrs.strides,
-    dilations: attrs.dilations,
-    pad: attrs.pad,
-    dimRoundingMode: attrs.dimRoundingMode,
-    depthwise,
+  return nativeConvBackprop(kernel, depthwise, args, {
+    x: ['inputShape', (args.attrs as unknown as BackpropAttrs).inputShape],
+    filter: ['filter', filter.shape],
+    dy,
+    operands: [dy, filter],
+    gradientOf: 'x',
+    run: (addon, heap, geom, o) => addon.convBackwardData(heap, geom, o[0], o[1], o[2]),
   });
-  if (typeof g === 'string') return runFallback(kernel, args) as Info;
-  checkOutputGradient(kernel, dy, g.info);
-  const dx = (args.backend as unknown as BackendWasm).makeOutput(inputShape, 'float32') as Info;
-  if (tf.util.sizeFromShape(inputShape) === 0) return dx;
-  const { heap, offsets } = heapOffsets(args.backend, dy, filter, dx);
-  requireNativeAddon(kernel).convBackwardData(heap, g.geom, offsets[0], offsets[1], offsets[2]);
-  return dx;
 }
 
 /** Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter: dw from x and dy. */
@@ -154,14 +139,42 @@ export function nativeConvBackpropFilter(
   args: KernelArgs,
 ): Info {
   const { x, dy } = args.inputs as Record<string, Info>;
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & {
-    dilations?: number | [number, number];
-  };
-  const xs = shape4(kernel, 'x', x.shape);
-  const fs = shape4(kernel, 'filterShape', attrs.filterShape);
-  shape4(kernel, 'dy', dy.shape);
+  return nativeConvBackprop(kernel, depthwise, args, {
+    x: ['x', x.shape],
+    filter: ['filterShape', (args.attrs as unknown as BackpropAttrs).filterShape],
+    dy,
+    operands: [x, dy],
+    gradientOf: 'filter',
+    run: (addon, heap, geom, o) => addon.convBackwardWeights(heap, geom, o[0], o[1], o[2]),
+  });
+}
+
+/** What one backprop kernel brings to nativeConvBackprop. */
+interface Backprop {
+  /** The forward conv's input and filter shapes, each with the name its errors use. */
+  x: [name: string, shape: readonly number[]];
+  filter: [name: string, shape: readonly number[]];
+  dy: Info;
+  /** The two tensors the addon reads besides the output, in its argument order. */
+  operands: [Info, Info];
+  /** Which forward operand the gradient is for: the output's shape. */
+  gradientOf: 'x' | 'filter';
+  run(addon: NativeAddon, heap: ArrayBufferLike, geom: Int32Array, offsets: number[]): void;
+}
+
+/** Both backprops: checks, the wasm fallback, the geometry, then the addon writes the gradient. */
+function nativeConvBackprop(
+  kernel: string,
+  depthwise: boolean,
+  args: KernelArgs,
+  pass: Backprop,
+): Info {
+  const attrs = args.attrs as unknown as BackpropAttrs;
+  const xs = shape4(kernel, pass.x[0], pass.x[1]);
+  const fs = shape4(kernel, pass.filter[0], pass.filter[1]);
+  shape4(kernel, 'dy', pass.dy.shape);
   checkChannels(kernel, xs, fs);
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(x, dy)) {
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(...pass.operands)) {
     return runFallback(kernel, args) as Info;
   }
   const g = nativeConvGeometry({
@@ -174,12 +187,13 @@ export function nativeConvBackpropFilter(
     depthwise,
   });
   if (typeof g === 'string') return runFallback(kernel, args) as Info;
-  checkOutputGradient(kernel, dy, g.info);
-  const dw = (args.backend as unknown as BackendWasm).makeOutput(fs, 'float32') as Info;
-  if (tf.util.sizeFromShape(fs) === 0) return dw;
-  const { heap, offsets } = heapOffsets(args.backend, x, dy, dw);
-  requireNativeAddon(kernel).convBackwardWeights(heap, g.geom, offsets[0], offsets[1], offsets[2]);
-  return dw;
+  checkOutputGradient(kernel, pass.dy, g.info);
+  const shape = pass.gradientOf === 'x' ? xs : fs;
+  const grad = (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as Info;
+  if (tf.util.sizeFromShape(shape) === 0) return grad;
+  const { heap, offsets } = heapOffsets(args.backend, ...pass.operands, grad);
+  pass.run(requireNativeAddon(kernel), heap, g.geom, offsets);
+  return grad;
 }
 
 function checkOutputGradient(kernel: string, dy: Info, info: tf.backend_util.Conv2DInfo): void {
