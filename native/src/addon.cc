@@ -248,6 +248,26 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   });
 }
 
+// reluGrad(heap, geom, dy, x, dx)
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  return heapKernel<ReluGradGeom>(env, info, "native reluGrad", 5, reluGradGeomProblem, [](const auto &c) {
+    const float *dy = c.region(2, c.g.size, "dy");
+    const float *x = c.region(3, c.g.size, "x");
+    reluGrad(c.g, dy, x, c.region(4, c.g.size, "dx"));
+  });
+}
+
+// batchNormGradSums(heap, geom, dy, x, mean, sumDy, sumDyXc)
+napi_value BatchNormGradSums(napi_env env, napi_callback_info info) {
+  return heapKernel<ChannelSumsGeom>(env, info, "native batchNormGradSums", 7, channelSumsGeomProblem, [](const auto &c) {
+    const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+    const float *dy = c.region(2, n, "dy");
+    const float *x = c.region(3, n, "x");
+    const float *mean = c.region(4, ch, "mean");
+    batchNormGradSums(c.g, dy, x, mean, c.region(5, ch, "sumDy"), c.region(6, ch, "sumDyXc"));
+  });
+}
+
 // compose(heap, geom, dHat, w, k)
 napi_value Compose(napi_env env, napi_callback_info info) {
   return heapKernel<ComposeGeom>(env, info, "native compose", 5, composeGeomProblem, [](const auto &c) {
@@ -414,6 +434,8 @@ napi_value Init(napi_env env, napi_value exports) {
       method("compose", Compose),
       method("composeGrad", ComposeGrad),
       method("concat", Concat),
+      method("reluGrad", ReluGrad),
+      method("batchNormGradSums", BatchNormGradSums),
       method("split", Split),
       method("binary", Binary),
       method("unary", Unary),

@@ -218,6 +218,64 @@ void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *sr
   }
 }
 
+std::string reluGradGeomProblem(const ReluGradGeom &g) {
+  return g.size < 0 ? "size must be ≥ 0" : "";
+}
+
+void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx) {
+  const int64_t n = g.size;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float step = x[i] != x[i] ? x[i] : (x[i] > 0 ? 1.0f : 0.0f);
+    dx[i] = dy[i] * step;
+  }
+}
+
+std::string channelSumsGeomProblem(const ChannelSumsGeom &g) {
+  return g.rows < 1 || g.channels < 1 ? "rows and channels must be ≥ 1" : "";
+}
+
+void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x,
+                       const float *mean, float *sumDy, float *sumDyXc) {
+  const int64_t rows = g.rows, channels = g.channels;
+  const int64_t blocks =
+      rows * channels >= kParallelMin ? std::min<int64_t>(threadCount(), rows) : 1;
+  const int64_t stride = (channels + 7) / 8 * 8;
+  std::vector<double> partial(2 * blocks * stride + 8, 0.0);
+  double *base = reinterpret_cast<double *>(
+      (reinterpret_cast<uintptr_t>(partial.data()) + 63) & ~uintptr_t(63));
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const int64_t r0 = rows * blk / blocks, r1 = rows * (blk + 1) / blocks;
+    for (int64_t j0 = 0; j0 < channels; j0 += kChannelTile) {
+      const int64_t w = std::min(kChannelTile, channels - j0);
+      double a[kChannelTile] = {}, b[kChannelTile] = {};
+      for (int64_t r = r0; r < r1; r++) {
+        const float *dr = dy + r * channels + j0;
+        const float *xr = x + r * channels + j0;
+        for (int64_t j = 0; j < w; j++) {
+          a[j] += dr[j];
+          b[j] += double(dr[j]) * (xr[j] - mean[j0 + j]);
+        }
+      }
+      double *out = base + 2 * blk * stride;
+      for (int64_t j = 0; j < w; j++) {
+        out[j0 + j] = a[j];
+        out[stride + j0 + j] = b[j];
+      }
+    }
+  }
+  for (int64_t c = 0; c < channels; c++) {
+    double s1 = 0, s2 = 0;
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      s1 += base[2 * blk * stride + c];
+      s2 += base[2 * blk * stride + stride + c];
+    }
+    sumDy[c] = static_cast<float>(s1);
+    sumDyXc[c] = static_cast<float>(s2);
+  }
+}
+
 std::string tileGeomProblem(const TileGeom &g) {
   if (g.block < 1 || g.repeats < 1) return "block and repeats must be ≥ 1";
   return "";

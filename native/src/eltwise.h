@@ -51,6 +51,22 @@ struct BatchNormGeom {
 void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *const *src, float *dst);
 void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *src, float *const *dst);
 
+// ReLU's gradient in one pass: dx = dy · step(x), step(x) = 1 for x > 0, 0 otherwise, NaN for NaN
+// (the same products as TF.js's Step then Multiply).
+struct ReluGradGeom {
+  int32_t size;
+};
+std::string reluGradGeomProblem(const ReluGradGeom &g);
+void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx);
+// BatchNorm's gradient sums in one pass over [rows, channels]:
+// sumDy[c] = Σ_r dy[r, c], sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − mean[c]).
+struct ChannelSumsGeom {
+  int32_t rows, channels;
+};
+std::string channelSumsGeomProblem(const ChannelSumsGeom &g);
+void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x,
+                       const float *mean, float *sumDy, float *sumDyXc);
+
 std::string binaryGeomProblem(const BinaryGeom &g);
 // Elements operand `mode` spans (for bounds checks).
 int64_t operandElems(int32_t mode, const BinaryGeom &g);

@@ -8,6 +8,7 @@ import { dilatedConv2DGrad, dilatedDepthwiseConv2dGrad } from './gradients/dilat
 import { fusedBatchNormGrad } from './gradients/fusedBatchNormGrad.js';
 import type { GradientReplacement } from './gradients/gradientReplacement.js';
 import { meanGrad } from './gradients/meanGrad.js';
+import { reluGrad } from './gradients/reluGrad.js';
 import { addConfig } from './kernels/Add.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { castConfig } from './kernels/Cast.js';
@@ -57,6 +58,8 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
 export const wasmTrainingGradients: readonly GradientReplacement[] = [
   meanGrad,
   fusedBatchNormGrad,
+  // One pass where the native engine has the kernel (tfjs-core's elsewhere).
+  reluGrad,
   // Dilated convs: tfjs-core's gradients refuse them; doconv's and the native backprops take dilations.
   dilatedConv2DGrad,
   dilatedDepthwiseConv2dGrad,

@@ -266,3 +266,81 @@ d(`native element-wise kernels and thread counts${skipReason}`, () => {
     );
   });
 });
+
+d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, () => {
+  /** Gradients of Σ f(inputs)·r on `backend`. */
+  async function grads(
+    backend: 'cpu' | 'wasm',
+    f: (...xs: tf.Tensor[]) => tf.Tensor,
+    inputs: HostTensor[],
+  ): Promise<Float32Array[]> {
+    await tf.setBackend(backend);
+    const ts = inputs.map((h) => tf.tensor(h.values, h.shape));
+    const y = f(...ts);
+    const r = tf.tensor(host(y.shape, 40).values, y.shape);
+    const gs = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r)))(ts);
+    const out = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
+    tf.dispose([...ts, y, r, ...gs]);
+    await tf.setBackend('wasm');
+    return out;
+  }
+
+  it.each([[[7]], [[2, 3, 4, 5]], [[128, 16, 16, 8]]])(
+    'ReLU on %j (NaN and 0 included)',
+    async (shape) => {
+      const x = host(shape, 41);
+      x.values[0] = NaN;
+      x.values[1] = 0;
+      const [native] = await grads('wasm', (t) => tf.relu(t), [x]);
+      const [cpu] = await grads('cpu', (t) => tf.relu(t), [x]);
+      expect(Number.isNaN(native[0])).toBe(true);
+      expect(native[1]).toBe(0);
+      expect(relativeError(native.slice(1), cpu.slice(1))).toBe(0);
+    },
+  );
+
+  it.each([[[4, 5, 6, 3]], [[64, 16, 16, 16]]])(
+    'BatchNorm in training (moments, then batchNorm) on %j: x, scale and offset',
+    async (shape) => {
+      const c = shape[3];
+      const bn = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
+      };
+      const inputs = [host(shape, 42), host([c], 43), host([c], 44)];
+      const native = await grads('wasm', bn, inputs);
+      const cpu = await grads('cpu', bn, inputs);
+      native.forEach((g, i) => expect(relativeError(g, cpu[i])).toBeLessThan(2e-5));
+    },
+  );
+
+  it('runs them as one kernel each (no Step, no Sub in the backward pass)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor(host([8, 4, 4, 3], 45).values, [8, 4, 4, 3]);
+    const { kernelNames } = await tf.profile(() => {
+      const { mean } = tf.moments(x, [0, 1, 2]);
+      const f = (t: tf.Tensor) =>
+        tf.sum(
+          tf.relu(
+            tf.batchNorm(t, mean, tf.onesLike(mean), tf.zerosLike(mean), tf.onesLike(mean), 1e-3),
+          ),
+        );
+      tf.dispose(tf.grad(f)(x));
+    });
+    expect(kernelNames).toEqual(
+      expect.arrayContaining(['DoconvReluGrad', 'DoconvBatchNormGradSums']),
+    );
+    expect(kernelNames).not.toContain('Step');
+    x.dispose();
+  });
+
+  it('the BatchNorm sums kernel names itself and the shapes on a mismatch', () => {
+    const dy = tf.zeros([2, 3, 4]);
+    const x = tf.zeros([2, 3, 4]);
+    const mean = tf.zeros([3]);
+    expect(() => tf.engine().runKernel('DoconvBatchNormGradSums', { dy, x, mean }, {})).toThrow(
+      /doconv native DoconvBatchNormGradSums: dy and x must be float32 \[\.\.\., C\] of one shape and mean \[C\], got dy \[2,3,4\], x \[2,3,4\], mean \[3\]/,
+    );
+    tf.dispose([dy, x, mean]);
+  });
+});

@@ -47,6 +47,8 @@ d(`native engine registration${skipReason}`, () => {
         'FusedBatchNorm',
         'Concat',
         'SplitV',
+        'DoconvReluGrad',
+        'DoconvBatchNormGradSums',
         'DoconvComposeKernel',
         'DoconvComposeKernelGrad',
       ].sort(),

@@ -9,7 +9,16 @@
  * Other backends and non-per-channel parameters keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_GRAD_SUMS, hasKernel } from '../fusedGradientOps.js';
 import type { GradientReplacement } from './gradientReplacement.js';
+
+/** Σdy and Σdy·(x − μ) per channel: one native pass where the backend has it, else three ops. */
+function gradientSums(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, axes: number[]): tf.Tensor[] {
+  if (hasKernel(BATCH_NORM_GRAD_SUMS) && [dy, x, mean].every((t) => t.dtype === 'float32')) {
+    return tf.engine().runKernel(BATCH_NORM_GRAD_SUMS, { dy, x, mean }, {}) as tf.Tensor[];
+  }
+  return [tf.sum(dy, axes), tf.tidy(() => tf.sum(tf.mul(dy, tf.sub(x, mean)), axes))];
+}
 
 export const fusedBatchNormGrad: GradientReplacement = {
   kernelName: tf.FusedBatchNorm,
@@ -28,8 +37,7 @@ export const fusedBatchNormGrad: GradientReplacement = {
       const axes = [0, 1, 2];
       const r = tf.rsqrt(tf.add(variance, varianceEpsilon));
       const gr = scale == null ? r : tf.mul(scale, r);
-      const sumDy = tf.sum(dy, axes);
-      const sumDyXc = tf.tidy(() => tf.sum(tf.mul(dy, tf.sub(x, mean)), axes));
+      const [sumDy, sumDyXc] = gradientSums(dy, x, mean, axes);
       return {
         x: () => tf.mul(dy, gr),
         mean: () => tf.neg(tf.mul(gr, sumDy)),

@@ -57,6 +57,18 @@ export interface NativeAddon {
   /** geom: [outer, inner_0 …]; parts: byte offsets of the parts; y = rows of the parts' blocks */
   concat(heap: ArrayBufferLike, geom: Int32Array, parts: Float64Array, y: number): void;
   split(heap: ArrayBufferLike, geom: Int32Array, x: number, parts: Float64Array): void;
+  /** geom: [size]; dx = dy · step(x) */
+  reluGrad(heap: ArrayBufferLike, geom: Int32Array, dy: number, x: number, dx: number): void;
+  /** geom: [rows, channels]; sumDy = Σ dy, sumDyXc = Σ dy·(x − mean), per channel */
+  batchNormGradSums(
+    heap: ArrayBufferLike,
+    geom: Int32Array,
+    dy: number,
+    x: number,
+    mean: number,
+    sumDy: number,
+    sumDyXc: number,
+  ): void;
   /** geom: [area, dMul, channels, filters] (native/src/compose.h) */
   compose(heap: ArrayBufferLike, geom: Int32Array, dHat: number, w: number, k: number): void;
   composeGrad(

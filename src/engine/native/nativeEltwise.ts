@@ -7,6 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
 import { runFallback } from './fallbacks.js';
 import type { KernelArgs } from './nativeConv.js';
 import { requireNativeAddon } from './nativeAddon.js';
@@ -260,4 +261,57 @@ export function nativeSplitV(args: KernelArgs): Info[] {
     Float64Array.from(offsets.slice(1)),
   );
   return outs;
+}
+
+/** doconv's ReLU gradient op (engine/fusedGradientOps.ts): dx = dy · step(x), one pass. */
+export function nativeReluGrad(args: KernelArgs): Info {
+  const { dy, x } = args.inputs as Record<string, Info>;
+  if (!tf.util.arraysEqual(dy.shape, x.shape) || !float32(dy, x)) {
+    throw new Error(
+      `doconv native ${RELU_GRAD}: dy and x must be float32 of one shape, got dy ${dy.dtype} ` +
+        `${JSON.stringify(dy.shape)} and x ${x.dtype} ${JSON.stringify(x.shape)}`,
+    );
+  }
+  const dx = makeOutput(args, [...x.shape]);
+  const size = tf.util.sizeFromShape(x.shape);
+  if (size === 0) return dx;
+  const { heap, offsets } = heapOffsets(args.backend, dy, x, dx);
+  requireNativeAddon(RELU_GRAD).reluGrad(heap, Int32Array.of(size), ...triple(offsets));
+  return dx;
+}
+
+/** doconv's BatchNorm gradient sums (engine/fusedGradientOps.ts): [Σdy, Σdy·(x − μ)] per channel. */
+export function nativeBatchNormGradSums(args: KernelArgs): Info[] {
+  const { dy, x, mean } = args.inputs as Record<string, Info>;
+  const channels = x.shape[x.shape.length - 1];
+  const rows = tf.util.sizeFromShape(x.shape) / channels;
+  if (
+    !tf.util.arraysEqual(dy.shape, x.shape) ||
+    !tf.util.arraysEqual(mean.shape, [channels]) ||
+    !float32(dy, x, mean) ||
+    !(rows >= 1)
+  ) {
+    throw new Error(
+      `doconv native ${BATCH_NORM_GRAD_SUMS}: dy and x must be float32 [..., C] of one shape and mean [C], ` +
+        `got dy ${JSON.stringify(dy.shape)}, x ${JSON.stringify(x.shape)}, mean ${JSON.stringify(mean.shape)}`,
+    );
+  }
+  const sumDy = makeOutput(args, [channels]);
+  const sumDyXc = makeOutput(args, [channels]);
+  const { heap, offsets } = heapOffsets(args.backend, dy, x, mean, sumDy, sumDyXc);
+  const [dyAt, xAt, meanAt, sumDyAt, sumDyXcAt] = offsets;
+  requireNativeAddon(BATCH_NORM_GRAD_SUMS).batchNormGradSums(
+    heap,
+    Int32Array.of(rows, channels),
+    dyAt,
+    xAt,
+    meanAt,
+    sumDyAt,
+    sumDyXcAt,
+  );
+  return [sumDy, sumDyXc];
+}
+
+function triple(offsets: number[]): [number, number, number] {
+  return [offsets[0], offsets[1], offsets[2]];
 }

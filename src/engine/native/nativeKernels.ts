@@ -13,7 +13,9 @@ import {
   BINARY_OPS,
   nativeBatchNorm,
   nativeBinary,
+  nativeBatchNormGradSums,
   nativeConcat,
+  nativeReluGrad,
   nativeSplitV,
   nativeReduce,
   nativeTile,
@@ -23,6 +25,7 @@ import {
 import { nativeBatchMatMul } from './nativeMatMul.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
 import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../util/composeKernelOp.js';
+import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
 
 function config(
   kernelName: string,
@@ -68,5 +71,7 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(tf.SplitV, nativeSplitV),
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
+  config(RELU_GRAD, nativeReluGrad),
+  config(BATCH_NORM_GRAD_SUMS, nativeBatchNormGradSums),
   config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
 ];
