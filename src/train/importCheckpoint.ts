@@ -1,7 +1,8 @@
 /**
  * `doconv import`: a PyTorch checkpoint of a zoo net (tools/train_ddp.py's, or the official PyTorch
  * sample's nn.Sequential state_dict) into a doconv model folder that `eval`, `fold` and `export` take.
- * Node-only.
+ * A segmentation or detection net (deeplab-mini, centernet-mini) gets the metadata trainTaskModel
+ * writes, so `eval` scores it on mnist-scenes and `fold --verify` checks it there. Node-only.
  */
 import * as tf from '@tensorflow/tfjs';
 import { randomBytes } from 'node:crypto';
@@ -12,11 +13,21 @@ import { loadPytorchStateDict, type StateDictComposition } from '../interop/pyto
 import { readSafetensors } from '../interop/safetensors.js';
 import { deriveStateDictMap, type StateDictLayout } from '../interop/stateDictMap.js';
 import { fileSystem } from '../io/fileSystemIO.js';
-import { buildModel, convKinds, type ConvKind, zooModelInfo } from '../models/index.js';
+import { MNIST_SCENES_COUNTS, MNIST_SCENES_SEED } from '../data/mnistScenes.js';
+import {
+  buildModel,
+  convKinds,
+  type ConvKind,
+  zooModelInfo,
+  zooModelTask,
+  type ZooTask,
+} from '../models/index.js';
 import { NORMALIZE_KINDS, normalizationFor } from './data.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
 import { defaultInfoPath, readCheckpointInfo } from './pytorchCheckpointInfo.js';
+import { TASK_DATASETS } from './taskTraining.js';
+import type { TaskModelMetadata } from './taskSavedModels.js';
 import type { DoconvModelMetadata } from './trainModel.js';
 
 /** Options of {@link importPytorchCheckpoint}. */
@@ -32,7 +43,7 @@ export interface ImportCheckpointOptions {
   overwrite?: boolean;
   /** The checkpoint's JSON; default `<checkpoint without .safetensors>.json` when it exists; null: none. */
   info?: string | null;
-  /** Evaluate on this data set's test split (and record it as the model's data set). */
+  /** Evaluate on this data set's test split (and record it as the model's data set). Classifiers only. */
   dataset?: DatasetName;
   dataDir?: string;
   /** Evaluate on the first N test images; default the JSON's testImages when the data sets agree. */
@@ -49,6 +60,8 @@ export interface ImportCheckpointResult {
   info: string | null;
   out: string;
   model: string;
+  /** The zoo net's task: a segmentation or detection net's folder is scored on mnist-scenes. */
+  task: ZooTask;
   conv: ConvKind;
   layout: StateDictLayout;
   composition: StateDictComposition;
@@ -67,6 +80,12 @@ const INPUT_SHAPES: Record<DatasetName, [number, number, number]> = {
   'fashion-mnist': [28, 28, 1],
   cifar10: [32, 32, 3],
 };
+
+/** mnist-scenes (the task nets' data set): 64×64×1; 10 digit classes, plus background for segmentation. */
+const SCENE_INPUT_SHAPE: [number, number, number] = [64, 64, 1];
+const SCENE_CLASSES = { segmentation: 11, detection: 10 } as const;
+/** trainTaskModel's default: detections kept per image when scoring. */
+const SCENE_TOP_K = 20;
 
 /**
  * Builds the zoo twin named by `model`, derives the state_dict mapping from its layer names
@@ -114,14 +133,25 @@ export async function importPytorchCheckpoint(
     if (!convKinds.includes(conv)) {
       throw new Error(`conv must be ${convKinds.join(' or ')}, got ${JSON.stringify(conv)}`);
     }
-    if (info.dataset !== undefined && !DATASET_NAMES.includes(info.dataset as DatasetName)) {
+    const task = zooModelTask(modelName);
+    const scenes = task !== 'classification';
+    if (scenes && opts.dataset !== undefined) {
       throw new Error(
-        `${infoPath}: dataset ${JSON.stringify(info.dataset)} is not one of ${DATASET_NAMES.join(', ')}`,
+        `dataset ${JSON.stringify(opts.dataset)}: ${modelName} is a ${task} net, scored on mnist-scenes, not on a classification data set (import it without --dataset, then \`doconv eval\` the folder)`,
       );
     }
-    const dataset = (opts.dataset ?? info.dataset ?? 'mnist') as DatasetName;
-    const inputShape = info.inputShape ?? INPUT_SHAPES[dataset];
-    model = buildModel(modelName, { conv, inputShape, numClasses: info.numClasses ?? 10, seed: 1 });
+    const known: readonly string[] = scenes ? TASK_DATASETS : DATASET_NAMES;
+    if (info.dataset !== undefined && !known.includes(info.dataset)) {
+      throw new Error(
+        `${infoPath}: dataset ${JSON.stringify(info.dataset)} is not one of ${known.join(', ')}${scenes ? ` (${modelName} is a ${task} net)` : ''}`,
+      );
+    }
+    const dataset = (opts.dataset ?? info.dataset ?? (scenes ? 'mnist-scenes' : 'mnist')) as
+      DatasetName | (typeof TASK_DATASETS)[number];
+    const inputShape =
+      info.inputShape ?? (scenes ? SCENE_INPUT_SHAPE : INPUT_SHAPES[dataset as DatasetName]);
+    const numClasses = info.numClasses ?? (scenes ? SCENE_CLASSES[task] : 10);
+    model = buildModel(modelName, { conv, inputShape, numClasses, seed: 1 });
     const { layout, map } = deriveStateDictMap(model, keys, opts.layout);
     // Without a JSON: a state_dict users already have, i.e. the official module's.
     const composition = info.composition ?? 'pytorch-official';
@@ -141,34 +171,50 @@ export async function importPytorchCheckpoint(
 
     let tfjs: ImportCheckpointResult['tfjs'] = null;
     const normalize = info.normalize ?? 'none';
-    if (!NORMALIZE_KINDS.includes(normalize)) {
+    const normalizeKinds: readonly string[] = scenes ? ['none'] : NORMALIZE_KINDS;
+    if (!normalizeKinds.includes(normalize)) {
       throw new Error(
-        `${infoPath}: normalize ${JSON.stringify(normalize)} is not one of ${NORMALIZE_KINDS.join(', ')}`,
+        `${infoPath}: normalize ${JSON.stringify(normalize)} is not one of ${normalizeKinds.join(', ')}${scenes ? ` (${modelName} reads scenes as pixels/255)` : ''}`,
       );
     }
     if (opts.dataset !== undefined) {
       // The JSON's accuracy is on its first testImages images: evaluate the same slice unless told otherwise.
       const limit = opts.testLimit ?? (info.dataset === dataset ? info.testImages : undefined);
-      const test = await loadDataset(dataset, { split: 'test', dir: opts.dataDir, limit });
+      const test = await loadDataset(opts.dataset, { split: 'test', dir: opts.dataDir, limit });
       tfjs = {
-        dataset,
-        ...evaluate(model, test, { normalize: normalizationFor(normalize, dataset) }),
+        dataset: opts.dataset,
+        ...evaluate(model, test, { normalize: normalizationFor(normalize, opts.dataset) }),
       };
     }
-    const meta: DoconvModelMetadata = {
-      model: modelName,
-      conv,
-      dataset,
-      normalize,
-      outputKind: detectOutputKind(model),
-      folded: false,
-    };
+    // A task net: what trainTaskModel records, so `doconv eval` and `fold --verify` use mnist-scenes.
+    const meta: DoconvModelMetadata | (TaskModelMetadata & DoconvModelMetadata) = scenes
+      ? {
+          model: modelName,
+          task,
+          conv,
+          dataset,
+          sceneSeed: MNIST_SCENES_SEED,
+          testCount: MNIST_SCENES_COUNTS.test,
+          topK: SCENE_TOP_K,
+          normalize,
+          outputKind: 'logits',
+          folded: false,
+        }
+      : {
+          model: modelName,
+          conv,
+          dataset,
+          normalize,
+          outputKind: detectOutputKind(model),
+          folded: false,
+        };
     model.setUserDefinedMetadata({ doconv: meta });
     const result: ImportCheckpointResult = {
       checkpoint,
       info: infoPath,
       out,
       model: modelName,
+      task,
       conv,
       layout,
       composition,

@@ -4,7 +4,7 @@
  * naming the file, key or value, and leaves nothing behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +157,65 @@ describe('doconv import', () => {
       expect(existsSync(out)).toBe(false);
     });
   }
+
+  it('imports a detection net (centernet-mini) as a task model: mnist-scenes metadata, same outputs', async () => {
+    const net = buildModel('centernet-mini', {
+      conv: 'doconv',
+      inputShape: [64, 64, 1],
+      numClasses: 10,
+      seed: 4,
+    });
+    randomizeModel(net, 12);
+    const folder = join(dir, 'centernet');
+    const file = join(folder, 'checkpoint.safetensors');
+    mkdirSync(folder);
+    save(file, toPytorchStateDict(net));
+    const info = { model: 'centernet-mini', conv: 'doconv', composition: 'definition' };
+    writeFileSync(join(folder, 'checkpoint.json'), JSON.stringify(info));
+    const out = join(dir, 'centernet-imported');
+    const r = await runCli(['import', file, '--out', out, '--backend', 'cpu']);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.out).toMatch(/model +centernet-mini \(doconv, detection\)/);
+    const imported = await loadSavedModel(out);
+    expect(imported.getUserDefinedMetadata()).toEqual({
+      doconv: {
+        model: 'centernet-mini',
+        task: 'detection',
+        conv: 'doconv',
+        dataset: 'mnist-scenes',
+        sceneSeed: 2026,
+        testCount: 1000,
+        topK: 20,
+        normalize: 'none',
+        outputKind: 'logits',
+        folded: false,
+      },
+    });
+    const scenes = tf.randomUniform([2, 64, 64, 1], 0, 1, 'float32', 6);
+    const want = net.predict(scenes) as tf.Tensor;
+    const got = imported.predict(scenes) as tf.Tensor;
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    tf.dispose([scenes, want, got]);
+    imported.dispose();
+    net.dispose();
+
+    // A classification data set does not apply to it, and nothing is written.
+    const refused = join(dir, 'centernet-refused');
+    const bad = await runCli([
+      'import',
+      file,
+      '--out',
+      refused,
+      '--dataset',
+      'mnist',
+      '--backend',
+      'cpu',
+    ]);
+    expect(bad.err).toMatch(
+      /dataset "mnist": centernet-mini is a detection net, scored on mnist-scenes, not on a classification data set/,
+    );
+    expect(existsSync(refused)).toBe(false);
+  });
 
   it('refuses an existing --out folder, naming it', async () => {
     const out = join(dir, 'ok'); // written by the first test

@@ -1,7 +1,8 @@
 /**
  * Scale-out, end to end: zoo nets trained a few steps by 2-process DDP (tools/train_ddp.py, gloo), then
  * `doconv import` → TF.js, `doconv fold`, `doconv export --format onnx` → onnxruntime-node, each checked
- * against PyTorch's outputs on the same images; a grouped DO-Conv net (1 < groups < C, depthwise
+ * against PyTorch's outputs on the same images; every zoo net's twin (the segmentation and detection
+ * nets folded and exported too); a grouped DO-Conv net (1 < groups < C, depthwise
  * multiplier 2) trained in PyTorch from the definition; the official sample's state dicts; and DDP's
  * arithmetic (tools/check_ddp.py). Fixtures: ddp_fixtures.py.
  *
@@ -136,18 +137,41 @@ describe('DDP (2 processes) → doconv import → fold → ONNX: the same output
 });
 
 describe("every zoo net's PyTorch twin computes the TS builder's function (random D and BN statistics)", () => {
-  // The classifiers: tools/doconv_torch has no twins of the segmentation/detection nets yet.
-  for (const name of zooModelNames.filter((n) => zooModelTask(n) === 'classification')) {
-    it(`${name}: importPytorchCheckpoint → the same outputs`, async () => {
+  for (const name of zooModelNames) {
+    const task = zooModelTask(name);
+    // The task nets (dilated 'same' convs, TF.js's bilinear grid, concatenated heads) are also folded
+    // and exported: the path a task net takes after `doconv import` (64×64 inputs, cheap).
+    const what =
+      task === 'classification' ? 'the same outputs' : 'the same outputs, folded and ONNX too';
+    it(`${name}: importPytorchCheckpoint → ${what}`, async () => {
       const folder = join(fixtures, 'twins', name);
       const r = await importPytorchCheckpoint({
         checkpoint: join(folder, 'checkpoint.safetensors'),
         out: join(dir, 'twins', name),
       });
-      expect(r).toMatchObject({ model: name, conv: 'doconv', layout: 'layer-names', warnings: [] });
+      expect(r).toMatchObject({
+        model: name,
+        task,
+        conv: 'doconv',
+        layout: 'layer-names',
+        warnings: [],
+      });
       const model = await loadSavedModel(r.out);
       await expectOutputs(model, join('twins', name), 'imported');
       model.dispose();
+      if (task === 'classification') return;
+      const folded = join(dir, 'twins', `${name}-folded`);
+      expect((await runCli(['fold', r.out, folded])).code).toBe(0);
+      const foldedModel = await loadSavedModel(folded);
+      expect(foldedModel.layers.some((l) => l.getClassName().startsWith('DO'))).toBe(false);
+      expect(foldedModel.getUserDefinedMetadata()).toMatchObject({
+        doconv: { model: name, task, dataset: 'mnist-scenes', folded: true },
+      });
+      await expectOutputs(foldedModel, join('twins', name), 'folded');
+      foldedModel.dispose();
+      const onnx = join(dir, 'twins', `${name}.onnx`);
+      expect((await runCli(['export', r.out, onnx, '--format', 'onnx'])).code).toBe(0);
+      await expectOnnxOutputs(onnx, join('twins', name));
     });
   }
 });

@@ -6,8 +6,9 @@ PyTorch outputs on the first test images, for doconv to reproduce after `doconv 
     /usr/bin/python3 test/interop/ddp_fixtures.py OUT_DIR
 
 OUT_DIR/<case>/checkpoint.safetensors (+ checkpoint.json for the zoo runs) and OUT_DIR/<case>/io.safetensors
-(x: NCHW float32 test images, y: what the TF.js model outputs — probabilities for softmax heads);
-OUT_DIR/twins/<zoo name>/: every zoo twin with random D and BN statistics.
+(x: NCHW float32 test images, y: what the TF.js model outputs — probabilities for softmax heads, the
+task nets' dense maps as NHWC);
+OUT_DIR/twins/<zoo name>/: every zoo twin with random D and BN statistics (the task nets on 64×64 scenes).
 """
 import json
 import math
@@ -40,6 +41,8 @@ def write_io(out, model, x):
     model.eval()
     with torch.no_grad():
         y = model.predict(x) if hasattr(model, "predict") else model(x)
+    if y.dim() == 4:  # a dense map: TF.js's layout
+        y = y.permute(0, 2, 3, 1).contiguous()
     save_safetensors({"x": x.float(), "y": y.float()}, os.path.join(out, "io.safetensors"))
 
 
@@ -55,12 +58,29 @@ def zoo_run(root, name, model, steps, extra):
     write_io(out, net, data.load("mnist", "test", limit=IO_IMAGES)[0])
 
 
+def scenes(count):
+    """64×64 inputs for the task nets (mnist-scenes' size): four MNIST test digits on a 2×2 grid of 32 px
+    cells, so every map has strokes and background. Their labels play no part: outputs are compared."""
+    digits = data.load("mnist", "test", limit=4 * count)[0]
+    x = torch.zeros(count, 1, 64, 64)
+    for i in range(4 * count):
+        row, col = divmod(i % 4, 2)
+        x[i // 4, :, 32 * row + 2: 32 * row + 30, 32 * col + 2: 32 * col + 30] = digits[i]
+    return x
+
+
+# The task nets' twins: mnist-scenes' shape and class counts (segmentation counts the background).
+TASK_SHAPES = {"segmentation": ((64, 64, 1), 11), "detection": ((64, 64, 1), 10)}
+
+
 def twins(root):
     """Every zoo twin, untrained but with random D and BatchNorm statistics (D = 0 and identity BN would
     hide a layout or wiring slip), in eval mode: checks each PyTorch definition against the TS builder."""
     for name in zoo.ZOO:
         torch.manual_seed(13)
-        net = zoo.build(name, "doconv", (28, 28, 1), 10)
+        task = zoo.task(name)
+        shape, classes = TASK_SHAPES.get(task, ((28, 28, 1), 10))
+        net = zoo.build(name, "doconv", shape, classes)
         with torch.no_grad():
             for m in net.modules():
                 if isinstance(m, DOConv2d):
@@ -71,9 +91,10 @@ def twins(root):
                     m.running_mean.normal_(0, 0.2)
                     m.running_var.uniform_(0.5, 1.5)
         out = os.path.join(root, "twins", name)
-        checkpoint.save(out, net, {"model": name, "conv": "doconv", "dataset": "mnist", "normalize": "none",
-                                   "inputShape": [28, 28, 1], "numClasses": 10})
-        write_io(out, net, data.load("mnist", "test", limit=4)[0])
+        checkpoint.save(out, net, {"model": name, "conv": "doconv",
+                                   "dataset": "mnist" if task == "classification" else "mnist-scenes",
+                                   "normalize": "none", "inputShape": list(shape), "numClasses": classes})
+        write_io(out, net, data.load("mnist", "test", limit=4)[0] if task == "classification" else scenes(2))
 
 
 class Grouped(zoo.ZooNet):

@@ -63,17 +63,30 @@ def zeros(t):
     return nn.init.zeros_(t)
 
 
+def constant(value):
+    return lambda t: nn.init.constant_(t, value)
+
+
+def check_dilation(stride, dilation):
+    """TF refuses strides > 1 with dilation > 1 (and so do doconv's layers)."""
+    if dilation < 1 or (dilation > 1 and stride > 1):
+        raise ValueError(f"dilation must be ≥ 1, and 1 when stride > 1; got dilation {dilation}, stride {stride}")
+
+
 class Conv(nn.Module):
     """A plain conv (nn.Conv2d's weight layout OIHW) with TF's 'same'/'valid' padding. With groups = C it
     is TF's DepthwiseConv2D (weight [C·mult, 1, k, k], output o = c·mult + m, as TF orders them).
+    With dilation > 1 it is doconv's DilatedConv2D (the same function, other gradient route).
     `fans` = (fan_in, fan_out) of the TF.js layout for the initialiser; default a Conv2D's."""
 
     def __init__(self, cin, cout, k, stride=1, padding="valid", bias=True, groups=1,
-                 kernel_init=None, bias_init=zeros, fans=None):
+                 kernel_init=None, bias_init=zeros, fans=None, dilation=1):
         super().__init__()
         if padding not in ("same", "valid"):
             raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+        check_dilation(stride, dilation)
         self.k, self.stride, self.padding, self.groups = k, stride, padding, groups
+        self.dilation = dilation
         self.weight = nn.Parameter(torch.empty(cout, cin // groups, k, k))
         self.bias = nn.Parameter(torch.empty(cout)) if bias else None
         fans = fans or (cin // groups * k * k, cout * k * k)
@@ -83,17 +96,18 @@ class Conv(nn.Module):
 
     def forward(self, x):
         if self.padding == "same":
-            x = pad_same(x, self.k, self.stride)
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
+            x = pad_same(x, self.k, self.stride, self.dilation)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class DOConv2d(nn.Module):
     """DO-Conv from the definition, for every `groups` (1: DO-Conv, C: DO-DConv, between: DO-GConv).
-    D starts at zero, so a fresh layer is the conv with kernel K0[m] = Σ_t W[m + t·M·N].
+    D starts at zero, so a fresh layer is the conv with kernel K0[m] = Σ_t W[m + t·M·N]. A dilated one
+    composes the same K and dilates it (doconv computes it by space-to-batch: the same function).
     `fans` as for Conv; default a DOConv2D's W [D_mul, C/g, F] (the factory passes DO-DConv's)."""
 
     def __init__(self, cin, cout, k, stride=1, padding="valid", bias=True, groups=1, d_mul=None,
-                 kernel_init=None, bias_init=zeros, fans=None):
+                 kernel_init=None, bias_init=zeros, fans=None, dilation=1):
         super().__init__()
         area = k * k
         if area == 1:
@@ -105,7 +119,9 @@ class DOConv2d(nn.Module):
         self.d_mul = area if d_mul is None else d_mul
         if self.d_mul < area:
             raise ValueError(f"d_mul must be ≥ M·N = {area}, got {self.d_mul}")
+        check_dilation(stride, dilation)
         self.cin, self.cout, self.k, self.stride, self.padding, self.groups = cin, cout, k, stride, padding, groups
+        self.dilation = dilation
         self.W = nn.Parameter(torch.empty(cout, cin // groups, self.d_mul))
         self.D = nn.Parameter(torch.zeros(cin, area, self.d_mul))
         self.register_buffer("d_diag", diag_identity(cin, area, self.d_mul))
@@ -129,8 +145,8 @@ class DOConv2d(nn.Module):
 
     def forward(self, x):
         if self.padding == "same":
-            x = pad_same(x, self.k, self.stride)
-        return F.conv2d(x, self.kernel(), self.bias, self.stride, 0, 1, self.groups)
+            x = pad_same(x, self.k, self.stride, self.dilation)
+        return F.conv2d(x, self.kernel(), self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class ConvFactory:
@@ -143,13 +159,13 @@ class ConvFactory:
         self.kind = kind
 
     def conv2d(self, cin, cout, k, stride=1, padding="valid", bias=True, groups=1, kernel_init=None,
-               bias_init=zeros):
+               bias_init=zeros, dilation=1):
         over = self.kind == "doconv" and k > 1
         # TF.js fans: Conv2D kernel [k, k, C/g, F]; DOConv2D W [D_mul, C/g, F] (D_mul = k·k here).
         fans = (cin // groups * k * k, cout * k * k)
         cls = DOConv2d if over else Conv
         return cls(cin, cout, k, stride, padding, bias, groups, kernel_init=kernel_init, bias_init=bias_init,
-                   fans=fans)
+                   fans=fans, dilation=dilation)
 
     def depthwise_conv2d(self, channels, k, stride=1, padding="valid", bias=True, multiplier=1,
                          kernel_init=None, bias_init=zeros):
@@ -159,6 +175,29 @@ class ConvFactory:
         cls = DOConv2d if over else Conv
         return cls(channels, channels * multiplier, k, stride, padding, bias, channels,
                    kernel_init=kernel_init, bias_init=bias_init, fans=fans)
+
+
+def resize_bilinear(x, height, width):
+    """tf.image.resizeBilinear(x, [height, width]) with its defaults (alignCorners false, halfPixelCenters
+    false), which tf.layers.upSampling2d({interpolation: 'bilinear'}) calls: output pixel i reads the
+    source at i·in/out (TF1's grid, origin on the first pixel), between ⌊·⌋ and min(⌈·⌉, in − 1).
+    Not F.interpolate: its align_corners=False reads (i + ½)·in/out − ½ (half-pixel centres), which
+    shifts a ×2 upsampling by a quarter pixel. Interpolates along W, then H, as TF.js's kernels do."""
+    def grid(size_in, size_out):
+        src = torch.arange(size_out, dtype=torch.float64) * (size_in / size_out)
+        lo = src.floor()
+        hi = torch.clamp(src.ceil(), max=size_in - 1)
+        return lo.long(), hi.long(), (src - lo).to(x.dtype)
+
+    top, bottom, fy = grid(x.shape[-2], height)
+    left, right, fx = grid(x.shape[-1], width)
+
+    def along_w(rows):
+        a, b = rows[..., left], rows[..., right]
+        return a + (b - a) * fx
+
+    upper, lower = along_w(x[..., top, :]), along_w(x[..., bottom, :])
+    return upper + (lower - upper) * fy[:, None]
 
 
 def batch_norm(channels):

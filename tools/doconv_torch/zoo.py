@@ -5,7 +5,8 @@ TS builder instead of a table per net.
 
 `forward` returns scores before any softmax; `predict` returns what the TF.js model outputs (softmax
 probabilities for tf-mnist-sample, whose Dense has activation 'softmax'; the scores for the others).
-Inputs are NCHW here, NHWC in TF.js; Flatten → Linear rows are permuted by the importer.
+Inputs and the task nets' dense outputs are NCHW here, NHWC in TF.js; Flatten → Linear rows are
+permuted by the importer.
 """
 import math
 
@@ -13,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .layers import ConvFactory, batch_norm, dense, uniform, variance_scaling_uniform
+from .layers import ConvFactory, batch_norm, constant, dense, resize_bilinear, uniform, variance_scaling_uniform
 
 
 class ZooNet(nn.Module):
@@ -24,12 +25,27 @@ class ZooNet(nn.Module):
         self.zoo_name, self.conv_kind = name, conv_kind
 
     def add(self, name, module):
+        if name in self._modules:  # TF.js refuses two layers of one name; add_module would replace
+            raise ValueError(f"{self.zoo_name}: two modules named {name!r}")
         self.add_module(name, module)
         return module
 
     def predict(self, x):
         y = self(x)
         return F.softmax(y, dim=1) if self.output == "softmax" else y
+
+    def add_conv_bn(self, name, conv, cin, cout, k, stride=1, dilation=1, depthwise=False):
+        """A bias-free 'same' conv (or depthwise conv, cout = cin) `name` and its BN `<name>_bn`."""
+        if depthwise:
+            self.add(name, conv.depthwise_conv2d(cin, k, stride, "same", bias=False))
+        else:
+            self.add(name, conv.conv2d(cin, cout, k, stride, "same", bias=False, dilation=dilation))
+        self.add(name + "_bn", batch_norm(cout))
+
+    def conv_bn(self, name, x, act=F.relu):
+        """`<name>_bn(name(x))`, then `act` (None: linear)."""
+        y = getattr(self, name + "_bn")(getattr(self, name)(x))
+        return y if act is None else act(y)
 
 
 class TfMnistSample(ZooNet):
@@ -188,30 +204,118 @@ class MobileNet(ZooNet):
         del self._conv
 
     def _cbn(self, name, cin, cout, k, stride):
-        self.add(name, self._conv.conv2d(cin, cout, k, stride, "same", bias=False))
-        self.add(name + "_bn", batch_norm(cout))
+        self.add_conv_bn(name, self._conv, cin, cout, k, stride)
 
     def _dw(self, name, channels, stride):
-        self.add(name, self._conv.depthwise_conv2d(channels, 3, stride, "same", bias=False))
-        self.add(name + "_bn", batch_norm(channels))
-
-    def _block(self, name, x, act):
-        y = getattr(self, name + "_bn")(getattr(self, name)(x))
-        return {"relu": F.relu, "relu6": F.relu6, None: lambda v: v}[act](y)
+        self.add_conv_bn(name, self._conv, channels, channels, 3, stride, depthwise=True)
 
     def forward(self, x):
-        act = "relu" if self.version == 1 else "relu6"
-        y = self._block("stem_conv", x, act)
+        act = F.relu if self.version == 1 else F.relu6
+        y = self.conv_bn("stem_conv", x, act)
         for p, expand, residual in self.steps:
             if self.version == 1:
-                y = self._block(p + "pw", self._block(p + "dw", y, act), act)
+                y = self.conv_bn(p + "pw", self.conv_bn(p + "dw", y, act), act)
                 continue
-            h = self._block(p + "expand", y, act) if expand else y
-            h = self._block(p + "project", self._block(p + "dw", h, act), None)
+            h = self.conv_bn(p + "expand", y, act) if expand else y
+            h = self.conv_bn(p + "project", self.conv_bn(p + "dw", h, act), None)
             y = y + h if residual else h
         if self.version == 2:
-            y = self._block("head_conv", y, act)
+            y = self.conv_bn("head_conv", y, act)
         return self.logits(y.mean(dim=(2, 3)))
+
+
+def aspp_rates(feature_side):
+    """deeplabMini.ts's asppRates: ⌈f/4⌉ and ⌈f/2⌉ on a feature map of side f (2 and 4 on 8×8)."""
+    return max(1, -(-feature_side // 4)), max(1, -(-feature_side // 2))
+
+
+class DeeplabMini(ZooNet):
+    """deeplabMini.ts: conv-BN-ReLU backbone to output stride 8 (stem, s2_conv1 and s3_conv1 stride 2;
+    s3_conv2_dilated rate 2), ASPP (1×1, rates aspp_rates(f), image pooling broadcast back), aspp_project
+    1×1, decoder (bilinear ×2, concat with decoder_low(s2_conv2's stride-4 map), decoder_conv 3×3), the
+    1×1 classifier (bias) and bilinear ×4. Every conv 'same', bias-free before a BN; TF.js's bilinear grid
+    (resize_bilinear); concatenations in the builder's order. Outputs logits [N, classes, H, W]."""
+
+    OUTPUT_STRIDE = 8
+
+    def __init__(self, conv, shape, classes, widths=(16, 32, 64), aspp=64, decoder=(16, 32)):
+        super().__init__("deeplab-mini", conv.kind)
+        h, w, cin = shape
+        if h % self.OUTPUT_STRIDE or w % self.OUTPUT_STRIDE:
+            raise ValueError(f"deeplab-mini: input height and width must be multiples of {self.OUTPUT_STRIDE}, "
+                             f"got {list(shape)}")
+        (c1, c2, c3), (low, dec) = widths, decoder
+        self.size, self.feature = (h, w), (h // self.OUTPUT_STRIDE, w // self.OUTPUT_STRIDE)
+        rates = aspp_rates(min(self.feature))
+        self.aspp = ("aspp_1x1", *(f"aspp_rate{r}" for r in rates))
+        for name, a, b, k, stride, dilation in (
+                ("stem", cin, c1, 3, 2, 1), ("s2_conv1", c1, c2, 3, 2, 1), ("s2_conv2", c2, c2, 3, 1, 1),
+                ("s3_conv1", c2, c3, 3, 2, 1), ("s3_conv2_dilated", c3, c3, 3, 1, 2),
+                ("aspp_1x1", c3, aspp, 1, 1, 1), (self.aspp[1], c3, aspp, 3, 1, rates[0]),
+                (self.aspp[2], c3, aspp, 3, 1, rates[1]), ("aspp_pool_conv", c3, aspp, 1, 1, 1),
+                ("aspp_project", 4 * aspp, aspp, 1, 1, 1), ("decoder_low", c2, low, 1, 1, 1),
+                ("decoder_conv", aspp + low, dec, 3, 1, 1)):
+            self.add_conv_bn(name, conv, a, b, k, stride, dilation)
+        self.add("classifier", conv.conv2d(dec, classes, 1))
+
+    def forward(self, x):
+        y = self.conv_bn("s2_conv1", self.conv_bn("stem", x))
+        low = self.conv_bn("s2_conv2", y)
+        y = self.conv_bn("s3_conv2_dilated", self.conv_bn("s3_conv1", low))
+        pool = self.conv_bn("aspp_pool_conv", y.mean(dim=(2, 3), keepdim=True))
+        branches = [self.conv_bn(name, y) for name in self.aspp] + [pool.expand(-1, -1, *self.feature)]
+        y = self.conv_bn("aspp_project", torch.cat(branches, 1))
+        fh, fw = self.feature
+        y = resize_bilinear(y, 2 * fh, 2 * fw)
+        y = self.conv_bn("decoder_conv", torch.cat([y, self.conv_bn("decoder_low", low)], 1))
+        return resize_bilinear(self.classifier(y), *self.size)
+
+
+HEATMAP_PRIOR_BIAS = -2.19  # centerNetMini.ts's: −log((1 − π)/π), π ≈ 0.1
+
+
+class CenterNetMini(ZooNet):
+    """centerNetMini.ts: stem conv 3×3 stride 2, depthwise-separable blocks `<b>_dw` (DO-DConv under
+    'doconv') + `<b>_pw` 1×1, each with BN + ReLU, to stride 8; bilinear ×2, concat with b3's stride-4 map,
+    merge_pw, b6; head_conv 3×3 (bias, ReLU) and the 1×1 heads heatmap (bias −2.19), size, offset,
+    concatenated: [N, classes + 4, H/4, W/4]."""
+
+    BLOCKS = (("b1", 32, 1), ("b2", 48, 2), ("b3", 48, 1), ("b4", 96, 2), ("b5", 96, 1))
+
+    def __init__(self, conv, shape, classes):
+        super().__init__("centernet-mini", conv.kind)
+        h, w, cin = shape
+        if h % 8 or w % 8:
+            raise ValueError(f"centernet-mini: input height and width must be multiples of 8, got {list(shape)}")
+        self.add_conv_bn("stem", conv, cin, 16, 3, 2)
+        channels = 16
+        for name, filters, stride in self.BLOCKS:
+            self._separable(conv, name, channels, filters, stride)
+            channels = filters
+        self.add_conv_bn("merge_pw", conv, channels + 48, 64, 1)
+        self._separable(conv, "b6", 64, 64, 1)
+        self.add("head_conv", conv.conv2d(64, 32, 3, 1, "same"))
+        self.add("heatmap", conv.conv2d(32, classes, 1, bias_init=constant(HEATMAP_PRIOR_BIAS)))
+        self.add("size", conv.conv2d(32, 2, 1))
+        self.add("offset", conv.conv2d(32, 2, 1))
+
+    def _separable(self, conv, name, cin, cout, stride):
+        self.add_conv_bn(name + "_dw", conv, cin, cin, 3, stride, depthwise=True)
+        self.add_conv_bn(name + "_pw", conv, cin, cout, 1)
+
+    def separable(self, name, x):
+        return self.conv_bn(name + "_pw", self.conv_bn(name + "_dw", x))
+
+    def forward(self, x):
+        y = self.conv_bn("stem", x)
+        for name in ("b1", "b2"):
+            y = self.separable(name, y)
+        c4 = self.separable("b3", y)
+        y = self.separable("b5", self.separable("b4", c4))
+        y = resize_bilinear(y, *c4.shape[-2:])
+        y = self.separable("b6", self.conv_bn("merge_pw", torch.cat([y, c4], 1)))
+        t = F.relu(self.head_conv(y))
+        return torch.cat([self.heatmap(t), self.size(t), self.offset(t)], 1)
 
 
 ZOO = {
@@ -225,7 +329,15 @@ ZOO = {
     "preresnet-20": lambda c, s, n: CifarResNet(c, s, n, 20, "v2"),
     "mobilenet-v1": lambda c, s, n: MobileNet(c, s, n, 1),
     "mobilenet-v2": lambda c, s, n: MobileNet(c, s, n, 2),
+    "deeplab-mini": DeeplabMini,
+    "centernet-mini": CenterNetMini,
 }
+# zoo.ts's `task` (absent: classification). numClasses: segmentation counts the background class.
+TASKS = {"deeplab-mini": "segmentation", "centernet-mini": "detection"}
+
+
+def task(name):
+    return TASKS.get(name, "classification")
 
 
 def build(name, conv, input_shape, num_classes):

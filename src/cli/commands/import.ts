@@ -31,7 +31,8 @@ export function importCommand(io: CliIO): Command {
         "named after the TF.js layers (tools/train_ddp.py writes them so) or an nn.Sequential's indices (the " +
         'official PyTorch sample).\n' +
         "Model, conv kind and data set default to the checkpoint's JSON (<checkpoint>.json, written by " +
-        "tools/train_ddp.py); with --dataset, the imported model is evaluated and its accuracy printed next to PyTorch's.",
+        "tools/train_ddp.py); with --dataset, the imported model is evaluated and its accuracy printed next to PyTorch's.\n" +
+        'A segmentation or detection net (deeplab-mini, centernet-mini) is recorded as such: `doconv eval` scores it on mnist-scenes.',
     )
     .argument('<checkpoint>', 'the .safetensors file (tools/save_safetensors.py converts a .pt)')
     .addOption(
@@ -50,7 +51,7 @@ export function importCommand(io: CliIO): Command {
     .addOption(
       new Option(
         '--dataset <name>',
-        'evaluate on this data set and record it in the model',
+        'evaluate on this data set and record it in the model (classifiers)',
       ).choices(DATASET_NAMES),
     )
     .addOption(
@@ -102,7 +103,10 @@ runs/pt/ from PyTorch DDP (see README "Training at scale"):
       }
       const rows: [string, string][] = [
         ['imported', `${r.checkpoint} → ${r.out}`],
-        ['model', `${r.model} (${r.conv}), ${r.parameters} parameters`],
+        [
+          'model',
+          `${r.model} (${r.conv}${r.task === 'classification' ? '' : `, ${r.task}`}), ${r.parameters} parameters`,
+        ],
         [
           'keys',
           `${r.layout} layout, ${Object.keys(r.map).length} layers, ${r.composition} DO-Conv composition`,
