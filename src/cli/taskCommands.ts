@@ -13,11 +13,8 @@ import { type CliIO, commandLine, keyValues, percent } from './print.js';
 import { describeEngine } from '../train/environment.js';
 import { compareTaskConvs } from '../train/taskCompare.js';
 import type { TaskEvaluation } from '../train/taskEvaluate.js';
-import {
-  trainTaskModel,
-  type TaskRecipeOptions,
-  type TaskTrainSummary,
-} from '../train/taskTraining.js';
+import type { TaskRecipeOptions } from '../train/taskConfig.js';
+import { trainTaskModel, type TaskTrainSummary } from '../train/taskTraining.js';
 
 /** The tasks `--task` accepts. */
 export const TASK_CHOICES = ['classification', 'segmentation', 'detection'] as const;

@@ -28,12 +28,10 @@ import {
 import { hasCheckpoint } from './checkpoint.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { omit } from './omit.js';
+import { resolveTaskConfig, type TaskRecipeOptions, type TaskTrainConfig } from './taskConfig.js';
 import {
-  resolveTaskConfig,
   trainTaskModel,
   type TaskEpochMetrics,
-  type TaskRecipeOptions,
-  type TaskTrainConfig,
   type TaskTrainOptions,
   type TaskTrainSummary,
 } from './taskTraining.js';
