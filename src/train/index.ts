@@ -55,13 +55,8 @@ export {
   type PresetName,
   type Recipe,
 } from './presets.js';
-export {
-  runTraining,
-  trainEpoch,
-  type LoopConfig,
-  type LoopHooks,
-  type EpochResult,
-} from './loop.js';
+export { runTraining, trainEpoch, type LoopConfig, type LoopHooks } from './loop.js';
+export { type EpochResult } from './trainSteps.js';
 export {
   evaluate,
   logitsModel,

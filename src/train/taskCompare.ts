@@ -29,12 +29,8 @@ import { hasCheckpoint } from './checkpoint.js';
 import { accuracyCurvesSvg } from './plot.js';
 import { omit } from './omit.js';
 import { resolveTaskConfig, type TaskRecipeOptions, type TaskTrainConfig } from './taskConfig.js';
-import {
-  trainTaskModel,
-  type TaskEpochMetrics,
-  type TaskTrainOptions,
-  type TaskTrainSummary,
-} from './taskTraining.js';
+import type { TaskEpochMetrics } from './taskLoop.js';
+import { trainTaskModel, type TaskTrainOptions, type TaskTrainSummary } from './taskTraining.js';
 import { formatValue } from '../util/formatValue.js';
 
 type Side = (typeof COMPARED_CONVS)[number];

@@ -12,11 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-// The wasm backend needs doconv's gradient kernels to train; registering is idempotent.
-import '../engine/register.js';
 import { loadMnistScenes } from '../data/mnistScenes.js';
-import { mixSeeds } from '../data/prng.js';
-import { sceneBatchCount, sceneBatches, type DenseTask } from '../data/sceneBatches.js';
+import type { DenseTask } from '../data/sceneBatches.js';
 import { checkSceneSet, type SceneSet } from '../data/scenes.js';
 import { foldModel } from '../fold/foldModel.js';
 import { fileSystem } from '../io/fileSystemIO.js';
@@ -32,7 +29,6 @@ import {
   selectBackend,
 } from './environment.js';
 import { METRICS_FILE } from './metrics.js';
-import { describeNonFinite, finiteProbe, NonFiniteError } from './nonFinite.js';
 import {
   CHECKPOINT_DIR,
   FOLDED_DIR,
@@ -41,15 +37,9 @@ import {
   SUMMARY_FILE,
 } from './runFolder.js';
 import { createOptimizer, type ScheduledOptimizer } from './optimizers.js';
-import {
-  createProgress,
-  formatDuration,
-  type ProgressMode,
-  type ProgressReporter,
-} from './progress.js';
-import { learningRateAt } from './schedules.js';
-import { evaluateTask, taskLoss, type TaskEvaluation } from './taskEvaluate.js';
-import { addWeightDecay, decayMask } from './weightDecay.js';
+import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
+import { evaluateTask, type TaskEvaluation } from './taskEvaluate.js';
+import { runTaskTraining, type TaskEpochMetrics } from './taskLoop.js';
 import {
   resolveTaskConfig,
   taskSettingDifferences,
@@ -74,23 +64,6 @@ export interface TaskTrainOptions extends TaskRecipeOptions {
   signal?: AbortSignal;
   onEpochEnd?: (m: TaskEpochMetrics) => void | Promise<void>;
   log?: (message: string) => void;
-}
-
-/** One line of a task run's metrics.jsonl (scores are fractions 0..1). */
-export interface TaskEpochMetrics {
-  epoch: number;
-  trainLoss: number;
-  testLoss: number;
-  /** The headline score: mIoU (segmentation) or AP@[.5:.95] (detection). */
-  testScore: number;
-  testMeanIoU?: number;
-  testPixelAccuracy?: number;
-  testAP50?: number;
-  testAP?: number;
-  imagesPerSecond: number;
-  seconds: number;
-  evalSeconds: number;
-  lr: number;
 }
 
 /** summary.json of a task run. */
@@ -145,18 +118,6 @@ export async function loadTaskScenes(
     loadMnistScenes({ split: 'test', count: config.testCount, seed: config.sceneSeed }),
   ]);
   return { train, test };
-}
-
-/** "epoch 2/6: train loss 0.31 | test loss 0.28 mIoU 0.7123 pixel acc 0.9712 | 81 img/s, 49.2 s | lr 0.0017" */
-export function formatTaskEpochLine(m: TaskEpochMetrics, epochs: number): string {
-  const scores =
-    m.testMeanIoU !== undefined
-      ? `mIoU ${m.testMeanIoU.toFixed(4)} pixel acc ${(m.testPixelAccuracy ?? 0).toFixed(4)}`
-      : `AP50 ${(m.testAP50 ?? 0).toFixed(4)} AP ${(m.testAP ?? 0).toFixed(4)}`;
-  return (
-    `epoch ${m.epoch}/${epochs}: train loss ${m.trainLoss.toFixed(4)} | test loss ${m.testLoss.toFixed(4)} ${scores}` +
-    ` | ${m.imagesPerSecond.toFixed(0)} img/s, ${formatDuration(m.seconds)} | lr ${Number(m.lr.toPrecision(4))}`
-  );
 }
 
 /** Trains, checkpoints, folds and summarises one segmentation or detection run. */
@@ -237,57 +198,25 @@ async function runTask(
   }
   try {
     model.setUserDefinedMetadata({ doconv: taskMetadata(config, false) });
-    const parallel = await startTaskWorkers(model, optimizer, config);
     try {
-      for (let epoch = history.length; epoch < config.epochs; epoch++) {
-        const t = await trainTaskEpoch(
-          model,
-          optimizer,
-          train,
-          epoch,
-          config,
-          progress,
-          opts.signal,
-          parallel,
-        );
-        const evalStart = performance.now();
-        const ev = evaluateTask(model, test, config.task, {
-          batchSize: config.evalBatchSize,
-          topK: config.topK,
-        });
-        const m: TaskEpochMetrics = {
-          epoch: epoch + 1,
-          trainLoss: t.loss,
-          testLoss: ev.loss,
-          testScore: ev.score,
-          ...(ev.segmentation
-            ? {
-                testMeanIoU: ev.segmentation.meanIoU,
-                testPixelAccuracy: ev.segmentation.pixelAccuracy,
-              }
-            : { testAP50: ev.detection!.ap50, testAP: ev.detection!.ap }),
-          imagesPerSecond: t.imagesPerSecond,
-          seconds: t.seconds,
-          evalSeconds: (performance.now() - evalStart) / 1000,
-          lr: t.lr,
-        };
-        history.push(m);
-        if (out !== undefined) {
-          await saveCheckpoint(checkpointDir!, {
-            model,
-            optimizer,
-            state: { config, history: [...history], backend: engine.backend, engine },
-          });
-          await fs.appendFile(path.join(out, METRICS_FILE), JSON.stringify(m) + '\n');
-        }
-        await opts.onEpochEnd?.(m);
-        progress.stop();
-        progress.message(formatTaskEpochLine(m, config.epochs));
-      }
+      history = await runTaskTraining(model, optimizer, { train, test }, config, history, {
+        progress,
+        signal: opts.signal,
+        onEpochEnd: async (m, done) => {
+          if (out !== undefined) {
+            await saveCheckpoint(checkpointDir!, {
+              model,
+              optimizer,
+              state: { config, history: [...done], backend: engine.backend, engine },
+            });
+            await fs.appendFile(path.join(out, METRICS_FILE), JSON.stringify(m) + '\n');
+          }
+          await opts.onEpochEnd?.(m);
+        },
+      });
     } finally {
       progress.stop();
       optimizer.dispose();
-      await parallel?.dispose();
     }
 
     let folded: tf.LayersModel | null = null;
@@ -358,125 +287,4 @@ function taskMetadata(config: TaskTrainConfig, folded: boolean): Record<string, 
     outputKind: 'logits',
     folded,
   };
-}
-
-type TaskParallel = Awaited<ReturnType<typeof startTaskWorkers>>;
-
-/** Worker threads for `config.workers` > 1 (each computes a shard's forward and backward). */
-async function startTaskWorkers(
-  model: tf.LayersModel,
-  optimizer: ScheduledOptimizer,
-  config: TaskTrainConfig,
-) {
-  if (config.workers === 1) return undefined;
-  const { createParallelTrainer } = await import('./parallel/parallelTrainer.js');
-  return createParallelTrainer({
-    model,
-    optimizer,
-    loss: { task: config.task },
-    workers: config.workers,
-    backend: tf.getBackend(),
-  });
-}
-
-/** One pass over `train` in the epoch's seeded order. */
-async function trainTaskEpoch(
-  model: tf.LayersModel,
-  optimizer: ScheduledOptimizer,
-  train: SceneSet,
-  epoch: number,
-  config: TaskTrainConfig,
-  progress: ProgressReporter,
-  signal: AbortSignal | undefined,
-  parallel: TaskParallel,
-): Promise<{ loss: number; seconds: number; imagesPerSecond: number; lr: number }> {
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const mask = decayMask(model, { decayD: config.decayD });
-  const steps = sceneBatchCount(train.count, config.batchSize);
-  const lrAt = (step: number) =>
-    learningRateAt(config.schedule, config.optimizer.learningRate, config.scheduleUnit, {
-      epoch,
-      step,
-      stepsPerEpoch: steps,
-      epochs: config.epochs,
-    });
-  progress.startEpoch(epoch + 1, config.epochs, steps);
-  const start = performance.now();
-  let lossSum = 0;
-  let images = 0;
-  let step = 0;
-  const update = (grads: tf.Tensor[]) => {
-    const decayed = addWeightDecay(grads, variables, mask, config.weightDecay);
-    optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: decayed[i] })));
-  };
-  for (const { xs, ys, size } of sceneBatches(train, config.batchSize, {
-    task: config.task,
-    shuffle: true,
-    seed: mixSeeds(config.seed, epoch),
-  })) {
-    let loss: number;
-    try {
-      signal?.throwIfAborted();
-      optimizer.learningRate = lrAt(step);
-      if (parallel === undefined) {
-        // As the classification loop: a non-finite loss or gradient stops the step before the
-        // update, with the BatchNorm statistics put back (clones share the data, no copy).
-        const statistics = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
-        const before = statistics.map((v) => tf.clone(v));
-        try {
-          loss = tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(() => {
-              const out = model.apply(xs, { training: true }) as tf.Tensor;
-              return taskLoss(config.task, ys, out);
-            }, variables);
-            const gradList = variables.map((v) => grads[v.name]);
-            const [l, probe] = tf.stack([value, finiteProbe(value, gradList)]).dataSync();
-            if (!Number.isFinite(probe)) {
-              statistics.forEach((v, i) => v.assign(before[i]));
-              const named = variables.map((v, i) => ({
-                name: v.name,
-                values: gradList[i].dataSync(),
-              }));
-              throw new NonFiniteError(describeNonFinite(l, named));
-            }
-            update(gradList);
-            return l;
-          });
-        } finally {
-          tf.dispose(before);
-        }
-      } else {
-        const r = await parallel.gradients(xs, ys);
-        try {
-          tf.tidy(() => update(r.grads));
-        } finally {
-          tf.dispose(r.grads);
-        }
-        loss = r.loss;
-      }
-    } catch (e) {
-      if (!(e instanceof NonFiniteError)) throw e;
-      throw new Error(
-        `training diverged: ${e.what} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); ` +
-          `the step was not applied. Lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
-      );
-    } finally {
-      tf.dispose([xs, ys]);
-    }
-    lossSum += loss * size;
-    images += size;
-    step++;
-    const seconds = (performance.now() - start) / 1000;
-    progress.step({
-      step,
-      steps,
-      images,
-      loss: lossSum / images,
-      accuracy: 0,
-      imagesPerSecond: images / seconds,
-    });
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  const seconds = (performance.now() - start) / 1000;
-  return { loss: lossSum / images, seconds, imagesPerSecond: images / seconds, lr: lrAt(0) };
 }
