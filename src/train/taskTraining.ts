@@ -1,124 +1,65 @@
 /**
  * One segmentation or detection run, from a recipe to files: what `doconv train` runs for a zoo
  * model whose task is 'segmentation' or 'detection'. Node-only. The same machinery as trainModel
- * (seeded batches, schedules, weight decay, the trainer's Adam/SGD, atomic checkpoints, resume,
- * metrics.jsonl, fold + folded evaluation), with the task's targets, loss and metrics:
+ * (trainingRun.ts: the run folder, resume, checkpoints, metrics.jsonl, fold + summary; the shared
+ * step and epoch loops), with the task's targets, loss and metrics:
  *
  *   OUT/metrics.jsonl   one TaskEpochMetrics line per epoch
  *   OUT/checkpoint/     model + optimizer + state after the last finished epoch
  *   OUT/folded/         the trained model folded to standard layers (BatchNorm fused)
  *   OUT/summary.json    TaskTrainSummary: final scores, the folded model's, max |Δ| of outputs, config
  */
-import * as tf from '@tensorflow/tfjs';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { loadMnistScenes } from '../data/mnistScenes.js';
 import type { DenseTask } from '../data/sceneBatches.js';
 import { checkSceneSet, type SceneSet } from '../data/scenes.js';
-import { foldModel } from '../fold/foldModel.js';
-import { fileSystem } from '../io/fileSystemIO.js';
-import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { buildModel } from '../models/index.js';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import {
-  type BackendChoice,
-  checkResumeEngine,
-  type EngineRecord,
-  machineInfo,
-  type MachineInfo,
-  selectBackend,
-} from './environment.js';
-import { METRICS_FILE } from './metrics.js';
-import {
-  CHECKPOINT_DIR,
-  FOLDED_DIR,
-  prepareRunFolder,
-  runFolder,
-  SUMMARY_FILE,
-} from './runFolder.js';
-import { createOptimizer, type ScheduledOptimizer } from './optimizers.js';
-import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
-import { evaluateTask, type TaskEvaluation } from './taskEvaluate.js';
-import { runTaskTraining, type TaskEpochMetrics } from './taskLoop.js';
+import { selectBackend } from './environment.js';
+import { createOptimizer } from './optimizers.js';
 import {
   resolveTaskConfig,
   taskSettingDifferences,
   type TaskRecipeOptions,
   type TaskTrainConfig,
 } from './taskConfig.js';
+import { evaluateTask, type TaskEvaluation } from './taskEvaluate.js';
+import { runTaskTraining, type TaskEpochMetrics } from './taskLoop.js';
+import {
+  dateAndMachine,
+  disposingOnFailure,
+  foldAndSummarise,
+  inRunFolder,
+  resumeRun,
+  runCheckpointedEpochs,
+  type RunContext,
+  type RunOptions,
+  type RunResult,
+  type RunSummary,
+  runTotals,
+  type Start,
+} from './trainingRun.js';
 
-/** Options of {@link trainTaskModel}. */
-export interface TaskTrainOptions extends TaskRecipeOptions {
+/** Options of {@link trainTaskModel}: the task recipe plus where and how to run it. */
+export interface TaskTrainOptions extends TaskRecipeOptions, RunOptions<TaskEpochMetrics> {
   /** Your own scenes (e.g. loadCocoFolder); both or neither. */
   train?: SceneSet;
   test?: SceneSet;
-  out?: string;
-  resume?: boolean;
-  overwrite?: boolean;
-  /** Resume a checkpoint of another engine or oneDNN thread count (see TrainOptions). */
-  allowEngineChange?: boolean;
-  /** Fold and evaluate the folded model at the end. Default true. */
-  fold?: boolean;
-  backend?: BackendChoice;
-  progress?: ProgressMode | ProgressReporter;
-  signal?: AbortSignal;
-  onEpochEnd?: (m: TaskEpochMetrics) => void | Promise<void>;
-  log?: (message: string) => void;
 }
 
 /** summary.json of a task run. */
-export interface TaskTrainSummary {
-  model: string;
+export interface TaskTrainSummary extends RunSummary<TaskTrainConfig> {
   task: DenseTask;
-  conv: string;
-  seed: number;
-  /** The TF.js backend's name (also `engine.backend`). */
-  backend: string;
-  /** What ran the ops: backend, engine and, on 'native', oneDNN's version and thread count. */
-  engine: EngineRecord;
-  epochs: number;
-  trainImages: number;
-  testImages: number;
-  trainLoss: number;
   test: TaskEvaluation;
   /** The folded model's scores on the test set; null with fold: false. */
   foldedTest: TaskEvaluation | null;
   /** max |output(DO model) − output(folded)| over the test set (logits / raw heads). */
   maxAbsOutputDiff: number | null;
-  parameters: { trained: number; folded: number | null };
-  imagesPerSecond: number;
-  trainSeconds: number;
-  date: string;
-  machine: MachineInfo;
-  config: TaskTrainConfig;
 }
 
 /** What trainTaskModel returns; the caller disposes the models. */
-export interface TaskTrainResult {
-  summary: TaskTrainSummary;
-  history: TaskEpochMetrics[];
-  model: tf.LayersModel;
-  folded: tf.LayersModel | null;
-}
+export type TaskTrainResult = RunResult<TaskTrainSummary, TaskEpochMetrics>;
 
-interface TaskState {
-  config: TaskTrainConfig;
-  history: TaskEpochMetrics[];
-  backend: string;
-  /** Absent in checkpoints written before it was recorded. */
-  engine?: EngineRecord;
-}
-
-/** The scenes a config asks for. */
-export async function loadTaskScenes(
-  config: TaskTrainConfig,
-): Promise<{ train: SceneSet; test: SceneSet }> {
-  const [train, test] = await Promise.all([
-    loadMnistScenes({ split: 'train', count: config.trainCount, seed: config.sceneSeed }),
-    loadMnistScenes({ split: 'test', count: config.testCount, seed: config.sceneSeed }),
-  ]);
-  return { train, test };
-}
+type Scenes = { train: SceneSet; test: SceneSet };
 
 /** Trains, checkpoints, folds and summarises one segmentation or detection run. */
 export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainResult> {
@@ -126,151 +67,110 @@ export async function trainTaskModel(opts: TaskTrainOptions): Promise<TaskTrainR
   if ((opts.train === undefined) !== (opts.test === undefined)) {
     throw new Error('trainTaskModel: give both train and test scene sets, or neither');
   }
-  const progress =
-    typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
-  const log = opts.log ?? ((m: string) => progress.message(m));
-  const out = opts.out;
-  // Lock `out` (and refuse to clobber a run) before any slow work; released however the run ends.
-  const release = out !== undefined ? await prepareRunFolder(runFolder(out), opts, log) : undefined;
-  try {
-    return await runTask(opts, config, progress, log);
-  } finally {
-    await release?.();
-  }
+  return inRunFolder(opts, async (folder, { progress, log }) => {
+    const engine = await selectBackend(opts.backend, log);
+    const data =
+      opts.train && opts.test
+        ? { train: opts.train, test: opts.test }
+        : await loadTaskScenes(config);
+    checkSceneSet(data.train);
+    checkSceneSet(data.test);
+    const run: RunContext<TaskTrainConfig> = { config, folder, engine };
+    const start = await startingPoint(opts, run, data.train, log);
+    return disposingOnFailure(start, async () => {
+      start.model.setUserDefinedMetadata({ doconv: taskMetadata(config, false) });
+      const history = await runCheckpointedEpochs(
+        run,
+        start,
+        progress,
+        opts.onEpochEnd,
+        (onEpochEnd) =>
+          runTaskTraining(start.model, start.optimizer, data, config, start.history, {
+            progress,
+            signal: opts.signal,
+            onEpochEnd,
+          }),
+      );
+      return await finishTask(run, data, start.model, history, opts.fold ?? true);
+    });
+  });
 }
 
-/** trainTaskModel once its folder is locked. */
-async function runTask(
+/** The scenes a config asks for. */
+async function loadTaskScenes(config: TaskTrainConfig): Promise<Scenes> {
+  const [train, test] = await Promise.all([
+    loadMnistScenes({ split: 'train', count: config.trainCount, seed: config.sceneSeed }),
+    loadMnistScenes({ split: 'test', count: config.testCount, seed: config.sceneSeed }),
+  ]);
+  return { train, test };
+}
+
+/** The checkpoint's state with `resume` and a checkpoint in `out`, else a new model and optimizer. */
+async function startingPoint(
   opts: TaskTrainOptions,
-  config: ReturnType<typeof resolveTaskConfig>,
-  progress: ReturnType<typeof createProgress>,
-  log: (m: string) => void,
-): Promise<TaskTrainResult> {
-  const out = opts.out;
-  const engine = await selectBackend(opts.backend, log);
-  const { train, test } =
-    opts.train && opts.test ? { train: opts.train, test: opts.test } : await loadTaskScenes(config);
-  checkSceneSet(train);
-  checkSceneSet(test);
-
-  let model: tf.LayersModel;
-  let optimizer: ScheduledOptimizer;
-  let history: TaskEpochMetrics[] = [];
-  const checkpointDir = out !== undefined ? path.join(out, CHECKPOINT_DIR) : undefined;
-  if (opts.resume && checkpointDir !== undefined && (await hasCheckpoint(checkpointDir))) {
-    const ckpt = await loadCheckpoint<TaskState>(checkpointDir);
-    try {
-      const list = taskSettingDifferences(ckpt.state.config, config);
-      if (list.length > 0 || ckpt.state.history.length > config.epochs) {
-        throw new Error(
-          list.length > 0
-            ? `cannot resume ${checkpointDir}: the run's settings differ (${list.join('; ')})`
-            : `cannot resume ${checkpointDir}: it is after epoch ${ckpt.state.history.length}, beyond epochs = ${config.epochs}`,
-        );
-      }
-      checkResumeEngine(
-        ckpt.state.engine,
-        engine,
-        checkpointDir,
-        opts.allowEngineChange ?? false,
-        log,
-      );
-    } catch (e) {
-      ckpt.model.dispose();
-      ckpt.optimizer.dispose();
-      throw e;
-    }
-    ({ model, optimizer } = ckpt);
-    history = ckpt.state.history;
-    await replaceFilesAtomically(out!, [
-      { name: METRICS_FILE, data: history.map((m) => JSON.stringify(m) + '\n').join('') },
-    ]);
-    log(`resumed ${checkpointDir} after epoch ${history.length} of ${config.epochs}`);
-  } else {
-    if (opts.resume) log(`no checkpoint in ${checkpointDir ?? '(no out)'}: starting from epoch 1`);
-    model = buildModel(config.model, {
-      conv: config.conv,
-      inputShape: [train.height, train.width, train.channels],
-      numClasses: config.task === 'segmentation' ? train.numClasses : train.numClasses - 1,
-      seed: config.seed,
-    });
-    optimizer = createOptimizer(config.optimizer);
+  run: RunContext<TaskTrainConfig>,
+  train: SceneSet,
+  log: (message: string) => void,
+): Promise<Start<TaskEpochMetrics>> {
+  const { config, folder } = run;
+  const differences = (saved: TaskTrainConfig) => taskSettingDifferences(saved, config);
+  const resumed = await resumeRun<TaskTrainConfig, TaskEpochMetrics>(run, opts, differences, log);
+  if (resumed !== null) return resumed;
+  if (opts.resume) {
+    log(`no checkpoint in ${folder?.checkpoint ?? '(no out)'}: starting from epoch 1`);
   }
-  try {
-    model.setUserDefinedMetadata({ doconv: taskMetadata(config, false) });
-    try {
-      history = await runTaskTraining(model, optimizer, { train, test }, config, history, {
-        progress,
-        signal: opts.signal,
-        onEpochEnd: async (m, done) => {
-          if (out !== undefined) {
-            await saveCheckpoint(checkpointDir!, {
-              model,
-              optimizer,
-              state: { config, history: [...done], backend: engine.backend, engine },
-            });
-            await fs.appendFile(path.join(out, METRICS_FILE), JSON.stringify(m) + '\n');
-          }
-          await opts.onEpochEnd?.(m);
-        },
-      });
-    } finally {
-      progress.stop();
-      optimizer.dispose();
-    }
+  const model = buildModel(config.model, {
+    conv: config.conv,
+    inputShape: [train.height, train.width, train.channels],
+    // Detection scenes count the background as a class; the heat map has a channel per digit.
+    numClasses: config.task === 'segmentation' ? train.numClasses : train.numClasses - 1,
+    seed: config.seed,
+  });
+  return { model, optimizer: createOptimizer(config.optimizer), history: [] };
+}
 
-    let folded: tf.LayersModel | null = null;
-    let final: ReturnType<typeof evaluateTask>;
-    if (opts.fold ?? true) {
-      folded = foldModel(model, { fuseBatchNorm: true });
-      folded.setUserDefinedMetadata({ doconv: taskMetadata(config, true) });
-      final = evaluateTask(model, test, config.task, {
-        batchSize: config.evalBatchSize,
-        topK: config.topK,
-        compareWith: folded,
-      });
-      if (out !== undefined) await folded.save(fileSystem(path.join(out, FOLDED_DIR)));
-    } else {
-      final = evaluateTask(model, test, config.task, {
-        batchSize: config.evalBatchSize,
-        topK: config.topK,
-      });
-    }
+/**
+ * Folds the trained model (with `fold`), scores it and the folded one on the test scenes in one
+ * pass, writes the folded model and summary.json, and returns the result.
+ */
+function finishTask(
+  run: RunContext<TaskTrainConfig>,
+  data: Scenes,
+  model: tf.LayersModel,
+  history: TaskEpochMetrics[],
+  fold: boolean,
+): Promise<TaskTrainResult> {
+  const { config } = run;
+  const check = (folded: tf.LayersModel | null) => {
+    folded?.setUserDefinedMetadata({ doconv: taskMetadata(config, true) });
+    return evaluateTask(model, data.test, config.task, {
+      batchSize: config.evalBatchSize,
+      topK: config.topK,
+      ...(folded !== null ? { compareWith: folded } : {}),
+    });
+  };
+  return foldAndSummarise(model, history, run.folder, fold, check, (final, folded) => {
     const { compared, maxAbsOutputDiff, ...own } = final;
     const last = history[history.length - 1];
-    const summary: TaskTrainSummary = {
+    return {
       model: config.model,
       task: config.task,
       conv: config.conv,
       seed: config.seed,
-      backend: engine.backend,
-      engine,
+      backend: run.engine.backend,
+      engine: run.engine,
       epochs: history.length,
-      trainImages: train.count,
-      testImages: test.count,
+      trainImages: data.train.count,
+      testImages: data.test.count,
       trainLoss: last?.trainLoss ?? NaN,
       test: own,
       foldedTest: compared ?? null,
       maxAbsOutputDiff: maxAbsOutputDiff ?? null,
-      parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
-      imagesPerSecond:
-        history.reduce((s, m) => s + m.imagesPerSecond, 0) / Math.max(1, history.length),
-      trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
-      date: new Date().toISOString(),
-      machine: machineInfo(),
+      ...runTotals(model, folded, history),
+      ...dateAndMachine(),
       config,
     };
-    if (out !== undefined) {
-      await replaceFilesAtomically(out, [
-        { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
-      ]);
-    }
-    return { summary, history, model, folded };
-  } catch (e) {
-    model.dispose();
-    optimizer.dispose();
-    throw e;
-  }
+  });
 }
 
 /** What a saved task model records, so `doconv eval` knows what it is. */
