@@ -16,12 +16,11 @@ export {
 export {
   compareConvs,
   comparisonTable,
-  meanStd,
   type CompareOptions,
   type ComparisonRecord,
   type ComparisonResult,
-  type MeanStd,
 } from './compare.js';
+export { meanStd, type MeanStd } from './comparisonRecord.js';
 export {
   evaluateSavedModel,
   foldSavedModel,

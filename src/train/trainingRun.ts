@@ -82,6 +82,13 @@ export interface RunResult<S, M> {
   folded: tf.LayersModel | null;
 }
 
+/** A trainer's result without its models, for callers that keep only the records (disposed here). */
+export function withoutModels<S, M>(result: RunResult<S, M>): { summary: S; history: M[] } {
+  result.model.dispose();
+  result.folded?.dispose();
+  return { summary: result.summary, history: result.history };
+}
+
 /** What state.json holds. */
 interface RunState<C, M> {
   config: C;
