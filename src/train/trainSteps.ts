@@ -48,7 +48,7 @@ export interface EpochHooks {
   progress?: ProgressReporter;
   /** Checked before every step. */
   signal?: AbortSignal;
-  /** Worker threads from `startWorkers` (they must hold `model`); omitted: this thread computes. */
+  /** Worker threads holding `model` (startWorkers, startParallel); omitted: this thread computes. */
   parallel?: ParallelTrainer;
 }
 

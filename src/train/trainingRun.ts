@@ -120,8 +120,9 @@ export interface RunReporting {
 }
 
 /**
- * `body` with `out` locked, a run already there refused or replaced before any slow work (see
- * prepareRunFolder); the lock is released however the run ends.
+ * `body` with the run's progress display and notes, and `out` locked: a run already there is
+ * refused, kept for resume or replaced before any slow work (see prepareRunFolder); the lock is
+ * released however the run ends.
  */
 export async function inRunFolder<T>(
   opts: Pick<RunOptions<never>, 'out' | 'resume' | 'overwrite' | 'progress' | 'log'>,
