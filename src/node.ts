@@ -113,6 +113,6 @@ export {
   type TaskTrainOptions,
   type TaskTrainResult,
   type TaskTrainSummary,
-  type TaskEpochMetrics,
 } from './train/taskTraining.js';
+export { type TaskEpochMetrics } from './train/taskLoop.js';
 export { evaluateTask, type TaskEvaluation } from './train/taskEvaluate.js';

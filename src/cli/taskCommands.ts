@@ -1,23 +1,15 @@
 /**
  * `doconv train|compare|eval` for the segmentation and detection nets: the zoo says a model's task,
- * and these thin calls route such a model to trainTaskModel / compareTaskConvs /
- * evaluateSavedTaskModel with the shared recipe flags mapped onto the task recipe.
+ * and these route such a model to trainTaskModel / compareTaskConvs / evaluateSavedTaskModel with
+ * the shared recipe flags mapped onto the task recipe.
  */
-import { CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE } from '../train/runFolder.js';
-import { METRICS_FILE } from '../train/metrics.js';
-import { InvalidArgumentError } from 'commander';
-import * as path from 'node:path';
-import { zooModelTask, type ConvKind, type ZooTask } from '../models/index.js';
-import type { RecipeFlags } from './options.js';
-import { type CliIO, commandLine, keyValues, percent } from './print.js';
-import { describeEngine } from '../train/environment.js';
-import { compareTaskConvs } from '../train/taskCompare.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { zooModelTask, type ZooTask } from '../models/index.js';
+import type { RecipeOptions } from '../train/index.js';
+import { recipeFromFlags, type RecipeFlags } from './options.js';
+import { percent } from './print.js';
 import type { TaskEvaluation } from '../train/taskEvaluate.js';
-import {
-  trainTaskModel,
-  type TaskRecipeOptions,
-  type TaskTrainSummary,
-} from '../train/taskTraining.js';
+import type { TaskRecipeOptions } from '../train/taskConfig.js';
 
 /** The tasks `--task` accepts. */
 export const TASK_CHOICES = ['classification', 'segmentation', 'detection'] as const;
@@ -64,6 +56,26 @@ export function resolveTask(flags: {
     );
   }
   return { task: own, model: flags.model };
+}
+
+/**
+ * The recipe a command's flags ask for: a segmentation or detection recipe (`dense`) when --task or
+ * --model names a dense task, else the classification one. A flag that does not fit ends the
+ * command with commander's error (exit 1).
+ */
+export function recipeOrTask(
+  cmd: Command,
+  flags: RecipeFlags & { task?: ZooTask },
+): { dense: TaskRecipeOptions; recipe: null } | { dense: null; recipe: RecipeOptions } {
+  try {
+    const task = resolveTask(flags);
+    return task
+      ? { dense: taskRecipeFromFlags(flags, task.model), recipe: null }
+      : { dense: null, recipe: recipeFromFlags(flags) };
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The task recipe from the shared flags; flags that mean nothing for a dense task are refused. */
@@ -116,106 +128,4 @@ export function formatTaskScores(e: TaskEvaluation): string {
   return e.segmentation
     ? `mIoU ${percent(e.segmentation.meanIoU)}, pixel accuracy ${percent(e.segmentation.pixelAccuracy)}`
     : `AP@[.5:.95] ${percent(e.detection!.ap)}, AP@0.5 ${percent(e.detection!.ap50)}`;
-}
-
-/** The text `doconv train` prints for a task run. */
-export function formatTaskSummary(s: TaskTrainSummary, out: string): string {
-  const rows: Array<[string, string]> = [
-    [
-      'model',
-      `${s.model} (${s.task}, ${s.conv}), ${s.parameters.trained} parameters${s.parameters.folded !== null ? `, ${s.parameters.folded} folded` : ''}`,
-    ],
-    ['data', `${s.config.dataset}: ${s.trainImages} train / ${s.testImages} test scenes`],
-    [
-      'run',
-      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, engine ${describeEngine(s.engine)}, ${s.imagesPerSecond.toFixed(0)} img/s`,
-    ],
-    ['test', `${formatTaskScores(s.test)} (loss ${s.test.loss.toFixed(4)})`],
-  ];
-  if (s.foldedTest !== null) {
-    rows.push([
-      'folded',
-      `${formatTaskScores(s.foldedTest)} (max |Δ outputs| ${s.maxAbsOutputDiff?.toExponential(2)})`,
-    ]);
-  }
-  const files = [
-    METRICS_FILE,
-    `${CHECKPOINT_DIR}/`,
-    ...(s.foldedTest !== null ? [`${FOLDED_DIR}/`] : []),
-    SUMMARY_FILE,
-  ];
-  rows.push(['wrote', files.map((f) => path.join(out, f)).join(', ')]);
-  return keyValues(rows);
-}
-
-/** `doconv train` for a dense task. */
-export async function runTaskTrain(
-  io: CliIO,
-  recipe: TaskRecipeOptions,
-  flags: {
-    conv: ConvKind;
-    seed: number;
-    out: string;
-    resume?: boolean;
-    allowEngineChange?: boolean;
-    overwrite?: boolean;
-    fold: boolean;
-    json?: boolean;
-    backend: RecipeFlags['backend'];
-    progress: RecipeFlags['progress'];
-  },
-  signal: AbortSignal,
-): Promise<void> {
-  const { summary, model, folded } = await trainTaskModel({
-    ...recipe,
-    conv: flags.conv,
-    seed: flags.seed,
-    out: flags.out,
-    resume: flags.resume,
-    allowEngineChange: flags.allowEngineChange,
-    overwrite: flags.overwrite,
-    fold: flags.fold,
-    backend: flags.backend,
-    progress: flags.progress,
-    signal,
-  });
-  model.dispose();
-  folded?.dispose();
-  io.out(flags.json ? JSON.stringify(summary, null, 2) : formatTaskSummary(summary, flags.out));
-}
-
-/** `doconv compare` for a dense task. */
-export async function runTaskCompare(
-  io: CliIO,
-  recipe: TaskRecipeOptions,
-  flags: {
-    seeds: number[];
-    out: string;
-    runsDir?: string;
-    name: string;
-    jobs: number;
-    json?: boolean;
-    backend: RecipeFlags['backend'];
-  },
-): Promise<void> {
-  const result = await compareTaskConvs({
-    ...recipe,
-    seeds: flags.seeds,
-    out: flags.out,
-    runsDir: flags.runsDir,
-    name: flags.name,
-    command: commandLine(),
-    backend: flags.backend,
-    jobs: flags.jobs,
-    log: io.err,
-    onRunEnd: (s, reused) =>
-      io.err(
-        `${reused ? 'reused' : 'finished'}: ${s.conv} seed ${s.seed}: ${formatTaskScores(s.test)}`,
-      ),
-  });
-  io.out(
-    flags.json
-      ? JSON.stringify(result.record, null, 2)
-      : `${result.table}\nwrote ${result.files.join(', ')}`,
-  );
 }

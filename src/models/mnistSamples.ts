@@ -13,42 +13,24 @@ import type { ZooBuilderOptions } from './types.js';
  * (A comment in the official sample gives the DO-Conv variant 32 filters in conv2; the README and
  * this zoo use 8 on both sides, so the comparison changes one thing.)
  */
-export function tfMnistSample({
-  conv,
-  inputShape,
-  numClasses,
-  seed,
-}: ZooBuilderOptions): tf.LayersModel {
-  const init = new SeededInitializers(seed);
-  const input = tf.input({ shape: inputShape, name: 'input' });
-  let y = apply(
-    conv.conv2d({
-      filters: 32,
-      kernelSize: 3,
-      activation: 'relu',
-      kernelInitializer: init.glorotUniform(),
-      name: 'conv1',
-    }),
-    input,
-  );
-  y = apply(
-    conv.conv2d({
-      filters: 8,
-      kernelSize: 3,
-      activation: 'relu',
-      kernelInitializer: init.glorotUniform(),
-      name: 'conv2',
-    }),
-    y,
-  );
+export function tfMnistSample(opts: ZooBuilderOptions): tf.LayersModel {
+  const { conv, numClasses } = opts;
+  const { init, input } = sampleInput(opts);
+  let y = input;
+  for (const [filters, name] of [
+    [32, 'conv1'],
+    [8, 'conv2'],
+  ] as const) {
+    const kernelInitializer = init.glorotUniform();
+    y = apply(
+      conv.conv2d({ filters, kernelSize: 3, activation: 'relu', kernelInitializer, name }),
+      y,
+    );
+  }
   y = apply(tf.layers.flatten({ name: 'flatten' }), y);
+  const kernelInitializer = init.glorotUniform();
   y = apply(
-    tf.layers.dense({
-      units: numClasses,
-      activation: 'softmax',
-      kernelInitializer: init.glorotUniform(),
-      name: 'dense',
-    }),
+    tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer, name: 'dense' }),
     y,
   );
   return tf.model({ inputs: input, outputs: y, name: 'tf-mnist-sample' });
@@ -63,16 +45,11 @@ export function tfMnistSample({
  * U(±1/√fan_in). Outputs logits (the ReLU'd, pooled scores): the sample trains them with
  * log_softmax + NLL, i.e. softmax cross-entropy on logits.
  */
-export function ptMnistSample({
-  conv,
-  inputShape,
-  numClasses,
-  seed,
-}: ZooBuilderOptions): tf.LayersModel {
-  const init = new SeededInitializers(seed);
-  const input = tf.input({ shape: inputShape, name: 'input' });
+export function ptMnistSample(opts: ZooBuilderOptions): tf.LayersModel {
+  const { conv, numClasses } = opts;
+  const { init, input } = sampleInput(opts);
   let y = input;
-  let inChannels = inputShape[2];
+  let inChannels = opts.inputShape[2];
   for (const [i, filters] of [16, 16, numClasses].entries()) {
     const fanIn = inChannels * 3 * 3;
     y = apply(tf.layers.zeroPadding2d({ padding: 1, name: `pad${i + 1}` }), y);
@@ -102,55 +79,47 @@ export function ptMnistSample({
  * at zero). Outputs logits: the tanh-bounded scores the sample feeds to SoftmaxCrossEntropyLoss.
  * Needs inputs of at least 16×16.
  */
-export function gluonLenet({
-  conv,
-  inputShape,
-  numClasses,
-  seed,
-}: ZooBuilderOptions): tf.LayersModel {
-  const init = new SeededInitializers(seed);
+export function gluonLenet(opts: ZooBuilderOptions): tf.LayersModel {
+  const { conv, numClasses } = opts;
+  const { init, input } = sampleInput(opts);
   const xavier = () => init.varianceScalingUniform(2.24 / 3, 'fanAvg');
-  const input = tf.input({ shape: inputShape, name: 'input' });
-  let y = apply(
-    conv.conv2d({
-      filters: 20,
-      kernelSize: 5,
-      activation: 'tanh',
-      kernelInitializer: xavier(),
-      name: 'conv1',
-    }),
-    input,
-  );
-  y = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool1' }), y);
-  y = apply(
-    conv.conv2d({
-      filters: 50,
-      kernelSize: 5,
-      activation: 'tanh',
-      kernelInitializer: xavier(),
-      name: 'conv2',
-    }),
-    y,
-  );
-  y = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool2' }), y);
+  let y = input;
+  for (const [filters, i] of [
+    [20, 1],
+    [50, 2],
+  ] as const) {
+    const kernelInitializer = xavier();
+    y = apply(
+      conv.conv2d({
+        filters,
+        kernelSize: 5,
+        activation: 'tanh',
+        kernelInitializer,
+        name: `conv${i}`,
+      }),
+      y,
+    );
+    y = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i}` }), y);
+  }
   y = apply(tf.layers.flatten({ name: 'flatten' }), y);
-  y = apply(
-    tf.layers.dense({
-      units: 500,
-      activation: 'tanh',
-      kernelInitializer: xavier(),
-      name: 'dense1',
-    }),
-    y,
-  );
-  y = apply(
-    tf.layers.dense({
-      units: numClasses,
-      activation: 'tanh',
-      kernelInitializer: xavier(),
-      name: 'dense2',
-    }),
-    y,
-  );
+  for (const [units, i] of [
+    [500, 1],
+    [numClasses, 2],
+  ] as const) {
+    const kernelInitializer = xavier();
+    y = apply(
+      tf.layers.dense({ units, activation: 'tanh', kernelInitializer, name: `dense${i}` }),
+      y,
+    );
+  }
   return tf.model({ inputs: input, outputs: y, name: 'gluon-lenet' });
+}
+
+/** The input every sample starts from, and the initialisers seeded by the model seed. */
+function sampleInput({ inputShape, seed }: ZooBuilderOptions): {
+  init: SeededInitializers;
+  input: tf.SymbolicTensor;
+} {
+  const init = new SeededInitializers(seed);
+  return { init, input: tf.input({ shape: inputShape, name: 'input' }) };
 }

@@ -16,6 +16,7 @@ import { defaultRecipe, presetByName, type Recipe } from './presets.js';
 import { RECIPE_OPTIONS, type RecipeOptionRow, type RecipeOptionValue } from './recipeOptions.js';
 import { checkNumber, INTEGER, type NumberRule, showValue } from './textValues.js';
 import { checkSchedule, type LrSchedule } from './schedules.js';
+import { TRAINING_RESUME_KEYS } from './trainingRecipe.js';
 
 /** Builds a model for a run (a zoo model name is the usual way; this is for models of your own). */
 export type ModelBuilder = (opts: {
@@ -73,12 +74,7 @@ export const RESUME_KEYS = [
   'holdout',
   'trainLimit',
   'testLimit',
-  'batchSize',
-  'optimizer',
-  'schedule',
-  'scheduleUnit',
-  'weightDecay',
-  'decayD',
+  ...TRAINING_RESUME_KEYS,
   'augment',
   'normalize',
   'seed',

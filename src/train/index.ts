@@ -16,12 +16,11 @@ export {
 export {
   compareConvs,
   comparisonTable,
-  meanStd,
   type CompareOptions,
   type ComparisonRecord,
   type ComparisonResult,
-  type MeanStd,
 } from './compare.js';
+export { meanStd, type MeanStd } from './comparisonRecord.js';
 export {
   evaluateSavedModel,
   foldSavedModel,
@@ -55,13 +54,8 @@ export {
   type PresetName,
   type Recipe,
 } from './presets.js';
-export {
-  runTraining,
-  trainEpoch,
-  type LoopConfig,
-  type LoopHooks,
-  type EpochResult,
-} from './loop.js';
+export { runTraining, trainEpoch, type LoopConfig, type LoopHooks } from './loop.js';
+export { type EpochResult } from './trainSteps.js';
 export {
   evaluate,
   logitsModel,

@@ -1,5 +1,6 @@
 /**
- * The training loop, on a model and datasets already in memory (no files; trainModel adds those).
+ * The classification training loop, on a model and datasets already in memory (no files; trainModel
+ * adds those): cross-entropy steps on seeded image batches (trainSteps.ts), then test accuracy.
  *
  * Why not model.fit: fit shuffles with an unseeded Math.random, so two runs with one seed differ.
  * Here shuffling and augmentation come from `batches(train, …, {seed: mixSeeds(seed, epoch)})`, the
@@ -13,35 +14,31 @@
  * worker's shard with the shard's own statistics (as PyTorch DDP without SyncBatchNorm), so a BN
  * net's numbers depend on the worker count.
  */
-import * as tf from '@tensorflow/tfjs';
-// The wasm backend needs doconv's gradient kernels to train; registering is idempotent.
-import '../engine/register.js';
+import type * as tf from '@tensorflow/tfjs';
 import { batchCount, batches, type Normalization } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { flipCrop } from '../data/augment.js';
 import { mixSeeds } from '../data/prng.js';
+import { runEpochLoop, startParallel } from './epochLoop.js';
 import { evaluate } from './evaluate.js';
 import { correctCount, crossEntropy, type OutputKind } from './losses.js';
 import type { EpochMetrics } from './metrics.js';
 import type { ScheduledOptimizer } from './optimizers.js';
+import type { ParallelTrainer } from './parallel/parallelTrainer.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
-import { learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
-import { addWeightDecay, decayMask } from './weightDecay.js';
-import { createParallelTrainer, type ParallelTrainer } from './parallel/parallelTrainer.js';
-import { describeNonFinite, finiteProbe, NonFiniteError } from './nonFinite.js';
+import {
+  type EpochHooks,
+  type EpochResult,
+  type StepKind,
+  type StepSettings,
+  trainSteps,
+} from './trainSteps.js';
 
 /** What the loop needs to know (a subset of TrainConfig, plus the resolved normalisation). */
-export interface LoopConfig {
-  epochs: number;
+export interface LoopConfig extends StepSettings {
   batchSize: number;
   evalBatchSize: number;
   seed: number;
-  /** The base learning rate the schedule scales. */
-  learningRate: number;
-  schedule: LrSchedule;
-  scheduleUnit: ScheduleUnit;
-  weightDecay: number;
-  decayD: boolean;
   augment: boolean;
   normalize?: Normalization;
   outputKind: OutputKind;
@@ -71,50 +68,35 @@ export async function runTraining(
   hooks: LoopHooks = {},
 ): Promise<EpochMetrics[]> {
   const progress = hooks.progress ?? silentProgress;
-  const done = [...history];
-  const parallel = await startWorkers(model, optimizer, config, hooks.workerImports);
-  try {
-    for (let epoch = done.length; epoch < config.epochs; epoch++) {
-      const t = await trainEpoch(model, optimizer, train, epoch, config, {
+  return runEpochLoop(model, optimizer, history, {
+    epochs: config.epochs,
+    workers: workersFor(config, hooks.workerImports),
+    train: (epoch, parallel) =>
+      trainEpoch(model, optimizer, train, epoch, config, {
         progress,
         signal: hooks.signal,
         parallel,
-      });
-      const evalStart = performance.now();
-      const ev = evaluate(model, test, {
+      }),
+    evaluate: () =>
+      evaluate(model, test, {
         batchSize: config.evalBatchSize,
         normalize: config.normalize,
         outputKind: config.outputKind,
-      });
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        trainLoss: t.loss,
-        trainAccuracy: t.accuracy,
-        testLoss: ev.loss,
-        testAccuracy: ev.accuracy,
-        imagesPerSecond: t.imagesPerSecond,
-        seconds: t.seconds,
-        evalSeconds: (performance.now() - evalStart) / 1000,
-        lr: t.lr,
-      };
-      done.push(metrics);
-      await hooks.onEpochEnd?.(metrics, done);
-      progress.endEpoch(metrics, config.epochs);
-    }
-  } finally {
-    await parallel?.dispose();
-  }
-  return done;
-}
-
-/** One epoch's training numbers. */
-export interface EpochResult {
-  loss: number;
-  accuracy: number;
-  seconds: number;
-  imagesPerSecond: number;
-  /** The first step's learning rate. */
-  lr: number;
+      }),
+    record: (epoch, t, ev, evalSeconds): EpochMetrics => ({
+      epoch: epoch + 1,
+      trainLoss: t.loss,
+      trainAccuracy: t.accuracy,
+      testLoss: ev.loss,
+      testAccuracy: ev.accuracy,
+      imagesPerSecond: t.imagesPerSecond,
+      seconds: t.seconds,
+      evalSeconds,
+      lr: t.lr,
+    }),
+    onEpochEnd: hooks.onEpochEnd,
+    report: (metrics) => progress.endEpoch(metrics, config.epochs),
+  });
 }
 
 /**
@@ -127,26 +109,11 @@ export async function startWorkers(
   config: Pick<LoopConfig, 'workers' | 'outputKind'>,
   workerImports: string[] = [],
 ): Promise<ParallelTrainer | undefined> {
-  const workers = config.workers ?? 1;
-  // Anything but 1 goes to createParallelTrainer, which rejects counts that are not integers ≥ 1.
-  if (workers === 1) return undefined;
-  return createParallelTrainer({
-    model,
-    optimizer,
-    loss: { crossEntropy: config.outputKind },
-    workers,
-    backend: tf.getBackend(),
-    workerImports,
-  });
+  return startParallel(model, optimizer, workersFor(config, workerImports));
 }
 
-/** What else `trainEpoch` may take. */
-export interface EpochHooks {
-  progress?: ProgressReporter;
-  /** Checked before every step. */
-  signal?: AbortSignal;
-  /** Worker threads from `startWorkers` (they must hold `model`); omitted: this thread computes. */
-  parallel?: ParallelTrainer;
+function workersFor(config: Pick<LoopConfig, 'workers' | 'outputKind'>, imports?: string[]) {
+  return { count: config.workers ?? 1, loss: { crossEntropy: config.outputKind }, imports };
 }
 
 /** One pass over `train` in the epoch's seeded order. */
@@ -156,154 +123,25 @@ export async function trainEpoch(
   train: Dataset,
   epoch: number,
   config: LoopConfig,
-  { progress = silentProgress, signal, parallel }: EpochHooks = {},
+  hooks: EpochHooks = {},
 ): Promise<EpochResult> {
-  const ctx: StepContext = {
-    optimizer,
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    mask: decayMask(model, { decayD: config.decayD }),
-    config,
-  };
-  const steps = batchCount(train.count, config.batchSize);
-  const lrAt = (step: number) =>
-    learningRateAt(config.schedule, config.learningRate, config.scheduleUnit, {
-      epoch,
-      step,
-      stepsPerEpoch: steps,
-      epochs: config.epochs,
-    });
   const stream = batches(train, config.batchSize, {
     shuffle: true,
     seed: mixSeeds(config.seed, epoch),
     normalize: config.normalize,
     augment: config.augment ? flipCrop() : undefined,
   });
-  progress.startEpoch(epoch + 1, config.epochs, steps);
-  const start = performance.now();
-  let lossSum = 0;
-  let correct = 0;
-  let images = 0;
-  let step = 0;
-  for (const { xs, ys, size } of stream) {
-    try {
-      signal?.throwIfAborted();
-      optimizer.learningRate = lrAt(step);
-      let loss: number;
-      let right: number;
-      try {
-        [loss, right] =
-          parallel === undefined
-            ? trainStep(model, ctx, xs, ys)
-            : await parallelStep(parallel, ctx, xs, ys);
-      } catch (e) {
-        if (!(e instanceof NonFiniteError)) throw e;
-        // Stop rather than train on: every later step would be NaN too (TerminateOnNaN, built in).
-        throw new Error(
-          `training diverged: ${e.what} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); ` +
-            `the step was not applied (weights, optimizer state and BatchNorm statistics are as before it). ` +
-            `Check the data for NaN/Infinity or lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
-        );
-      }
-      lossSum += loss * size;
-      correct += right;
-      images += size;
-    } finally {
-      tf.dispose([xs, ys]);
-    }
-    step++;
-    const seconds = (performance.now() - start) / 1000;
-    progress.step({
-      step,
-      steps,
-      images,
-      loss: lossSum / images,
-      accuracy: correct / images,
-      imagesPerSecond: images / seconds,
-    });
-    // Let timers (the progress bar) and signal handlers (Ctrl-C → abort) run between steps.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  const seconds = (performance.now() - start) / 1000;
+  const steps = batchCount(train.count, config.batchSize);
+  return trainSteps(model, optimizer, epoch, { stream, steps }, config, classifying(config), hooks);
+}
+
+/** Softmax cross-entropy on the model's logits or probabilities, counting correct argmaxes. */
+function classifying({ outputKind }: Pick<LoopConfig, 'outputKind'>): StepKind {
   return {
-    loss: lossSum / images,
-    accuracy: correct / images,
-    seconds,
-    imagesPerSecond: images / seconds,
-    lr: lrAt(0),
+    loss: (ys, out) => crossEntropy(ys, out, outputKind),
+    correct: correctCount,
+    divergenceAdvice:
+      `the step was not applied (weights, optimizer state and BatchNorm statistics are as before it). ` +
+      `Check the data for NaN/Infinity or lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
   };
-}
-
-/** What every step of an epoch shares. */
-interface StepContext {
-  optimizer: ScheduledOptimizer;
-  /** model.trainableWeights' variables, in that order */
-  variables: tf.Variable[];
-  /** which of them decay */
-  mask: boolean[];
-  config: LoopConfig;
-}
-
-/**
- * forward → loss → gradients → finiteness check → weight decay → update; returns [mean loss, correct
- * count]. A non-finite loss or gradient throws NonFiniteError before the update, with the BatchNorm
- * statistics (changed by the training-mode forward pass) put back.
- */
-function trainStep(
-  model: tf.LayersModel,
-  ctx: StepContext,
-  xs: tf.Tensor,
-  ys: tf.Tensor,
-): [number, number] {
-  const { variables, config } = ctx;
-  let right: tf.Scalar | undefined;
-  // Clones share the data (no copy); they keep the pre-step statistics alive for a restore.
-  const statistics = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
-  const before = statistics.map((v) => tf.clone(v));
-  try {
-    return tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.apply(xs, { training: true }) as tf.Tensor;
-        right = tf.keep(correctCount(ys, out));
-        // Layers' own regularisers (a custom model's kernelRegularizer), as trainOnBatch adds them
-        // and the parallel workers do; the zoo has none (weight decay is config.weightDecay).
-        let loss = crossEntropy(ys, out, config.outputKind);
-        for (const penalty of model.calculateLosses()) loss = tf.add(loss, penalty);
-        return loss;
-      }, variables);
-      const gradList = variables.map((v) => grads[v.name]);
-      const [loss, probe] = tf.stack([value, finiteProbe(value, gradList)]).dataSync();
-      if (!Number.isFinite(probe)) {
-        statistics.forEach((v, i) => v.assign(before[i]));
-        const named = variables.map((v, i) => ({ name: v.name, values: gradList[i].dataSync() }));
-        throw new NonFiniteError(describeNonFinite(loss, named));
-      }
-      update(ctx, gradList);
-      return [loss, right!.dataSync()[0]];
-    });
-  } finally {
-    right?.dispose();
-    tf.dispose(before);
-  }
-}
-
-/** trainStep with the forward/backward half on the worker threads. */
-async function parallelStep(
-  parallel: ParallelTrainer,
-  ctx: StepContext,
-  xs: tf.Tensor,
-  ys: tf.Tensor,
-): Promise<[number, number]> {
-  const { grads, loss, correct } = await parallel.gradients(xs, ys);
-  try {
-    tf.tidy(() => update(ctx, grads));
-  } finally {
-    tf.dispose(grads);
-  }
-  return [loss, correct ?? 0];
-}
-
-/** + weight decay → optimizer step (call inside tidy). */
-function update({ optimizer, variables, mask, config }: StepContext, grads: tf.Tensor[]): void {
-  const decayed = addWeightDecay(grads, variables, mask, config.weightDecay);
-  optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: decayed[i] })));
 }

@@ -28,28 +28,28 @@ export interface EpochMetrics {
 
 export const METRICS_FILE = 'metrics.jsonl';
 
-/** Appends one epoch's line to `file`. */
-export async function appendMetrics(file: string, m: EpochMetrics): Promise<void> {
+/** Appends one epoch's line (an EpochMetrics, or a task run's TaskEpochMetrics) to `file`. */
+export async function appendMetrics(file: string, m: object): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.appendFile(file, JSON.stringify(m) + '\n');
 }
 
 /** Replaces `file` with exactly these lines (used on resume, so the file matches the checkpoint). */
-export async function writeMetrics(file: string, history: readonly EpochMetrics[]): Promise<void> {
+export async function writeMetrics(file: string, history: readonly object[]): Promise<void> {
   await replaceFilesAtomically(path.dirname(file), [
     { name: path.basename(file), data: history.map((m) => JSON.stringify(m) + '\n').join('') },
   ]);
 }
 
-/** Reads a metrics.jsonl file; errors name the file and line. */
-export async function readMetrics(file: string): Promise<EpochMetrics[]> {
+/** Reads a metrics.jsonl file (of EpochMetrics unless said otherwise); errors name the file and line. */
+export async function readMetrics<M = EpochMetrics>(file: string): Promise<M[]> {
   const text = await fs.readFile(file, 'utf8');
   return text
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l, i) => {
       try {
-        return JSON.parse(l) as EpochMetrics;
+        return JSON.parse(l) as M;
       } catch (e) {
         throw new Error(`${file}:${i + 1}: not JSON: ${(e as Error).message}`);
       }

@@ -6,27 +6,15 @@
 import type { DatasetName } from '../data/loadDataset.js';
 import type { NormalizeKind } from './data.js';
 import { omit } from './omit.js';
-import type { OptimizerSpec } from './optimizers.js';
-import type { LrSchedule, ScheduleUnit } from './schedules.js';
+import type { TrainingRecipe } from './trainingRecipe.js';
 
 /** Everything about a run except the conv kind, the seed and where it is written. */
-export interface Recipe {
+export interface Recipe extends TrainingRecipe {
   /** A zoo model name. */
   model: string;
   dataset: DatasetName;
   /** Test on the last N training images instead of the test split (see DataSelection.holdout). */
   holdout?: number;
-  epochs: number;
-  batchSize: number;
-  /** Batch size for evaluation (results do not depend on it beyond float rounding). */
-  evalBatchSize: number;
-  optimizer: OptimizerSpec;
-  schedule: LrSchedule;
-  scheduleUnit: ScheduleUnit;
-  /** L2 coefficient λ added to kernel gradients (see weightDecay.ts); 0 disables. */
-  weightDecay: number;
-  /** Whether D decays too (see weightDecay.ts). */
-  decayD: boolean;
   /** Random flip + crop (CIFAR style) on training batches. */
   augment: boolean;
   normalize: NormalizeKind;
@@ -39,6 +27,19 @@ export interface Preset extends Recipe {
   reference: { conv: number; doconv: number; source: string };
 }
 
+/**
+ * What the three samples share after their optimizer: a constant learning rate, no weight decay, no
+ * augmentation, pixels/255. (Spread in that place, so recorded configs keep their key order.)
+ */
+const SAMPLE_TRAINING = {
+  schedule: { kind: 'constant' },
+  scheduleUnit: 'epoch',
+  weightDecay: 0,
+  decayD: true,
+  augment: false,
+  normalize: 'none',
+} as const;
+
 export const PRESETS = {
   'tf-mnist-sample': {
     description:
@@ -49,12 +50,7 @@ export const PRESETS = {
     batchSize: 32,
     evalBatchSize: 32,
     optimizer: { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-    schedule: { kind: 'constant' },
-    scheduleUnit: 'epoch',
-    weightDecay: 0,
-    decayD: true,
-    augment: false,
-    normalize: 'none',
+    ...SAMPLE_TRAINING,
     reference: { conv: 98.504, doconv: 98.682, source: 'sample_tf.py' },
   },
   'pt-mnist-sample': {
@@ -68,12 +64,7 @@ export const PRESETS = {
     batchSize: 32,
     evalBatchSize: 64,
     optimizer: { kind: 'sgd', learningRate: 0.01, momentum: 0.9 },
-    schedule: { kind: 'constant' },
-    scheduleUnit: 'epoch',
-    weightDecay: 0,
-    decayD: true,
-    augment: false,
-    normalize: 'none',
+    ...SAMPLE_TRAINING,
     reference: { conv: 95.156, doconv: 95.674, source: 'sample_pt.py' },
   },
   'gluon-lenet': {
@@ -85,12 +76,7 @@ export const PRESETS = {
     batchSize: 100,
     evalBatchSize: 100,
     optimizer: { kind: 'sgd', learningRate: 0.03, momentum: 0 },
-    schedule: { kind: 'constant' },
-    scheduleUnit: 'epoch',
-    weightDecay: 0,
-    decayD: true,
-    augment: false,
-    normalize: 'none',
+    ...SAMPLE_TRAINING,
     reference: { conv: 98.1, doconv: 98.26, source: 'sample_gluoncv.py' },
   },
 } as const satisfies Record<string, Preset>;

@@ -8,7 +8,8 @@ import { nativeThreadsFor } from '../engine/native/nativeAddon.js';
 import { wasmEngine } from '../engine/registerWasmTrainingKernels.js';
 import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
-import type { TaskEpochMetrics, TaskTrainOptions, TaskTrainSummary } from './taskTraining.js';
+import type { TaskEpochMetrics } from './taskLoop.js';
+import type { TaskTrainOptions, TaskTrainSummary } from './taskTraining.js';
 import type { TrainOptions, TrainSummary } from './trainModel.js';
 
 /** What a run worker is sent: options that cross threads (no functions, signals or reporters). */

@@ -11,51 +11,40 @@
  *
  * A run whose summary.json is there with the same settings is reused and an interrupted one resumes.
  */
-import { CHECKPOINT_DIR, SUMMARY_FILE } from './runFolder.js';
-import { METRICS_FILE } from './metrics.js';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
-import { replaceFilesAtomically } from '../io/atomicFiles.js';
-import { runTaskInWorker } from './runInWorker.js';
-import { COMPARED_CONVS, comparisonTable, inPool, meanStd, type MeanStd } from './compare.js';
+import { comparisonTable } from './compare.js';
 import {
-  type BackendChoice,
-  type EngineRecord,
-  machineInfo,
-  type MachineInfo,
-  selectBackend,
-} from './environment.js';
-import { hasCheckpoint } from './checkpoint.js';
-import { accuracyCurvesSvg } from './plot.js';
+  bySide,
+  COMPARISON_KEYS,
+  type ComparisonOptions,
+  runPool,
+  runsFolder,
+  type Side,
+} from './comparisonPool.js';
+import {
+  type ComparisonHead,
+  comparisonHead,
+  type MeanStd,
+  publishComparison,
+  sideStats,
+} from './comparisonRecord.js';
+import { type BackendChoice, selectBackend } from './environment.js';
 import { omit } from './omit.js';
-import {
-  resolveTaskConfig,
-  trainTaskModel,
-  type TaskEpochMetrics,
-  type TaskRecipeOptions,
-  type TaskTrainConfig,
-  type TaskTrainOptions,
-  type TaskTrainSummary,
-} from './taskTraining.js';
+import { withoutModels } from './trainingRun.js';
+import { runTaskInWorker } from './runInWorker.js';
+import { resolveTaskConfig, type TaskRecipeOptions, type TaskTrainConfig } from './taskConfig.js';
+import type { TaskEpochMetrics } from './taskLoop.js';
+import { trainTaskModel, type TaskTrainSummary } from './taskTraining.js';
 import { formatValue } from '../util/formatValue.js';
 
-type Side = (typeof COMPARED_CONVS)[number];
-
 /** Options of {@link compareTaskConvs}. */
-export interface TaskCompareOptions extends Omit<TaskRecipeOptions, 'conv' | 'seed'> {
+export interface TaskCompareOptions
+  extends Omit<TaskRecipeOptions, 'conv' | 'seed'>, ComparisonOptions<TaskTrainSummary> {
   /** Seeds 1..runs. Default 3. */
   runs?: number;
-  seeds?: number[];
-  out?: string;
-  runsDir?: string;
   /** Base name of the files. Default: the model's name. */
   name?: string;
-  command?: string;
-  /** Runs trained side by side, each in a worker thread of its own; default 1. */
-  jobs?: number;
   backend?: BackendChoice;
   log?: (message: string) => void;
-  onRunEnd?: (summary: TaskTrainSummary, reused: boolean) => void | Promise<void>;
 }
 
 /** The metrics a task's comparison reports, headline first. */
@@ -71,15 +60,7 @@ export const TASK_METRICS = {
 } as const;
 
 /** NAME.json of a task comparison; scores are fractions 0..1. */
-export interface TaskComparisonRecord {
-  command: string;
-  date: string;
-  machine: MachineInfo;
-  /** The TF.js backend's name (also `engine.backend`). */
-  backend: string;
-  /** What ran the runs trained here (reused runs record their own in their summary.json). */
-  engine: EngineRecord;
-  name: string;
+export interface TaskComparisonRecord extends ComparisonHead {
   task: TaskTrainConfig['task'];
   seeds: number[];
   /** metric → side → final test score of each run, in seed order. */
@@ -121,84 +102,46 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
   if (!(Number.isInteger(jobs) && jobs >= 1)) {
     throw new Error(`jobs must be an integer ≥ 1, got ${formatValue(opts.jobs)}`);
   }
-  const { out, command, log, onRunEnd } = opts;
-  const recipe = omit(opts, [
-    'runs',
-    'seeds',
-    'out',
-    'runsDir',
-    'name',
-    'command',
-    'jobs',
-    'backend',
-    'log',
-    'onRunEnd',
-  ]);
-  const runsDir = opts.runsDir ?? (out !== undefined ? path.join(out, 'runs') : undefined);
+  const { log } = opts;
+  const recipe = omit(opts, [...COMPARISON_KEYS, 'backend', 'log']);
   const shared = resolveTaskConfig({ ...recipe, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.model;
   const engine = await selectBackend(opts.backend, log);
 
-  const runOne = async ({ seed, conv }: { seed: number; conv: Side }) => {
-    const runDir = runsDir !== undefined ? path.join(runsDir, `${conv}-seed${seed}`) : undefined;
-    const want = resolveTaskConfig({ ...recipe, conv, seed });
-    const finished = runDir ? await reusableSummary(runDir, want) : null;
-    if (finished !== null) {
-      const lines = (await fs.readFile(path.join(runDir!, METRICS_FILE), 'utf8'))
-        .trim()
-        .split('\n');
-      return {
-        summary: finished,
-        history: lines.map((l) => JSON.parse(l) as TaskEpochMetrics),
-        reused: true,
-      };
-    }
-    const resume = runDir !== undefined && (await hasCheckpoint(path.join(runDir, CHECKPOINT_DIR)));
-    const run: TaskTrainOptions = {
-      ...recipe,
-      conv,
-      seed,
-      out: runDir,
-      resume,
-      overwrite: !resume,
-    };
-    if (jobs > 1)
-      return {
-        ...(await runTaskInWorker(
-          run,
-          engine.backend,
-          `doconv ${name} ${conv} seed ${seed}`,
-          jobs,
-        )),
-        reused: false,
-      };
-    const r = await trainTaskModel({ ...run, log });
-    r.model.dispose();
-    r.folded?.dispose();
-    return { summary: r.summary, history: r.history, reused: false };
-  };
-
-  const tasks = seeds.flatMap((seed) => COMPARED_CONVS.map((conv) => ({ seed, conv })));
-  const done = await inPool(tasks, jobs, async (t) => {
-    const r = await runOne(t);
-    await onRunEnd?.(r.summary, r.reused);
-    return r;
+  const done = await runPool<TaskTrainConfig, TaskTrainSummary, TaskEpochMetrics>({
+    seeds,
+    jobs,
+    runsDir: runsFolder(opts),
+    resolve: (conv, seed) => resolveTaskConfig({ ...recipe, conv, seed }),
+    // Every setting but the evaluation batch size (which changes no score beyond rounding).
+    differences: (recorded, want) =>
+      (Object.keys(want) as (keyof TaskTrainConfig)[]).filter(
+        (k) => k !== 'evalBatchSize' && JSON.stringify(recorded[k]) !== JSON.stringify(want[k]),
+      ),
+    train: async (run) =>
+      jobs > 1
+        ? runTaskInWorker(
+            { ...recipe, ...run },
+            engine.backend,
+            `doconv ${name} ${run.conv} seed ${run.seed}`,
+            jobs,
+          )
+        : withoutModels(await trainTaskModel({ ...recipe, ...run, log })),
+    onRunEnd: opts.onRunEnd,
   });
 
   const metrics = TASK_METRICS[shared.task];
-  const side = <T>(make: () => T): Record<Side, T> => ({ conv: make(), doconv: make() });
   const runs: TaskComparisonRecord['runs'] = {};
   const folded: TaskComparisonRecord['folded'] = {};
   const stats: TaskComparisonRecord['stats'] = {};
   for (const { key } of metrics) {
-    runs[key] = side(() => [] as number[]);
-    folded[key] = side(() => [] as (number | null)[]);
+    runs[key] = bySide(() => [] as number[]);
+    folded[key] = bySide(() => [] as (number | null)[]);
   }
-  const curves = side(() => [] as number[][]);
-  const maxDiff = side(() => [] as (number | null)[]);
-  const speedSum = side(() => ({ imagesPerSecond: 0, trainSeconds: 0 }));
-  tasks.forEach(({ conv }, i) => {
-    const { summary, history } = done[i];
+  const curves = bySide(() => [] as number[][]);
+  const maxDiff = bySide(() => [] as (number | null)[]);
+  const speedSum = bySide(() => ({ imagesPerSecond: 0, trainSeconds: 0 }));
+  for (const { conv, summary, history } of done) {
     const own = scoresOf(summary.test)!;
     const fold = scoresOf(summary.foldedTest);
     for (const { key } of metrics) {
@@ -209,20 +152,10 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     maxDiff[conv].push(summary.maxAbsOutputDiff);
     speedSum[conv].imagesPerSecond += summary.imagesPerSecond / seeds.length;
     speedSum[conv].trainSeconds += summary.trainSeconds / seeds.length;
-  });
-  for (const { key } of metrics) {
-    const c = meanStd(runs[key].conv);
-    const d = meanStd(runs[key].doconv);
-    stats[key] = { conv: c, doconv: d, difference: d.mean - c.mean };
   }
-  const config = omit(shared, ['conv', 'seed']);
+  for (const { key } of metrics) stats[key] = sideStats(runs[key]);
   const record: TaskComparisonRecord = {
-    command: command ?? '',
-    date: new Date().toISOString(),
-    machine: machineInfo(),
-    backend: engine.backend,
-    engine,
-    name,
+    ...comparisonHead(opts.command, engine, name),
     task: shared.task,
     seeds,
     runs,
@@ -231,29 +164,14 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
     curves,
     stats,
     speed: speedSum,
-    config,
+    config: omit(shared, ['conv', 'seed']),
   };
   const table = taskComparisonTable(record);
   const headline = metrics[0].label;
-  const svg = accuracyCurvesSvg(
-    [
-      { label: 'Conv (baseline)', color: '#1f77b4', runs: curves.conv },
-      { label: 'DO-Conv', color: '#d62728', runs: curves.doconv },
-    ],
-    {
-      title: `${shared.model} on ${shared.dataset}: test ${headline} per epoch, ${seeds.length} seed${seeds.length > 1 ? 's' : ''} each`,
-      yLabel: `test ${headline} (%)`,
-    },
-  );
-  const files: string[] = [];
-  if (out !== undefined) {
-    await replaceFilesAtomically(out, [
-      { name: `${name}.json`, data: JSON.stringify(record, null, 2) + '\n' },
-      { name: `${name}.md`, data: table },
-      { name: `${name}.svg`, data: svg },
-    ]);
-    files.push(...['json', 'md', 'svg'].map((ext) => path.join(out, `${name}.${ext}`)));
-  }
+  const { svg, files } = await publishComparison({ out: opts.out, name, record, table }, curves, {
+    title: `${shared.model} on ${shared.dataset}: test ${headline} per epoch, ${seeds.length} seed${seeds.length > 1 ? 's' : ''} each`,
+    yLabel: `test ${headline} (%)`,
+  });
   return { record, table, svg, files };
 }
 
@@ -271,27 +189,4 @@ export function taskComparisonTable(record: TaskComparisonRecord): string {
         }),
     )
     .join('\n');
-}
-
-async function reusableSummary(
-  dir: string,
-  want: TaskTrainConfig,
-): Promise<TaskTrainSummary | null> {
-  let summary: TaskTrainSummary;
-  try {
-    summary = JSON.parse(
-      await fs.readFile(path.join(dir, SUMMARY_FILE), 'utf8'),
-    ) as TaskTrainSummary;
-  } catch {
-    return null;
-  }
-  const differ = (Object.keys(want) as (keyof TaskTrainConfig)[]).filter(
-    (k) => k !== 'evalBatchSize' && JSON.stringify(summary.config[k]) !== JSON.stringify(want[k]),
-  );
-  if (differ.length > 0) {
-    throw new Error(
-      `${path.join(dir, SUMMARY_FILE)} is a finished run with other settings (${differ.join(', ')}); use another --out`,
-    );
-  }
-  return summary;
 }

@@ -6,13 +6,9 @@
  *   OUT/folded/         the trained model folded to standard layers (BatchNorm fused), TF.js format
  *   OUT/summary.json    TrainSummary: final accuracies, folded accuracy, max |Δ| of logits, config
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { buildModel, zooModelInfo } from '../models/index.js';
 import type { Dataset } from '../data/dataset.js';
-import { fileSystem } from '../io/fileSystemIO.js';
-import { foldModel } from '../fold/foldModel.js';
-import { replaceFilesAtomically } from '../io/atomicFiles.js';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
   differingSettings,
   type ModelBuilder,
@@ -22,52 +18,32 @@ import {
 } from './config.js';
 import type { Normalization } from '../data/batches.js';
 import { loadTrainTest, normalizationFor } from './data.js';
-import {
-  type BackendChoice,
-  checkResumeEngine,
-  type EngineRecord,
-  machineInfo,
-  type MachineInfo,
-  selectBackend,
-} from './environment.js';
+import { selectBackend } from './environment.js';
 import { evaluateFolded, type FoldedEvaluation } from './evaluate.js';
 import { runTraining } from './loop.js';
 import { detectOutputKind, type OutputKind } from './losses.js';
-import { appendMetrics, type EpochMetrics, writeMetrics } from './metrics.js';
-import { createOptimizer, type ScheduledOptimizer } from './optimizers.js';
-import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
-import { prepareRunFolder, runFolder, type RunFolder, SUMMARY_FILE } from './runFolder.js';
+import type { EpochMetrics } from './metrics.js';
+import { createOptimizer } from './optimizers.js';
+import type { ProgressReporter } from './progress.js';
+import {
+  dateAndMachine,
+  disposingOnFailure,
+  foldAndSummarise,
+  inRunFolder,
+  resumeRun,
+  runCheckpointedEpochs,
+  type RunContext,
+  type RunOptions,
+  type RunResult,
+  type RunSummary,
+  runTotals,
+  type Start,
+} from './trainingRun.js';
 
 export { CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE } from './runFolder.js';
 
 /** Options of `trainModel`: the recipe (see RecipeOptions) plus where and how to run it. */
-export interface TrainOptions extends RecipeOptions {
-  /** Output folder; without it nothing is written (the result still has the models and metrics). */
-  out?: string;
-  /**
-   * Continue the run in `out` from its checkpoint. Starts fresh when `out` holds no run; refused
-   * when it holds a run whose checkpoint is gone (replace that run with `overwrite`).
-   */
-  resume?: boolean;
-  /** Replace a run already in `out` (its metrics, checkpoint, folded model and summary). */
-  overwrite?: boolean;
-  /**
-   * Resume a checkpoint written on another engine or oneDNN thread count (refused otherwise): the
-   * run then differs from an uninterrupted one.
-   */
-  allowEngineChange?: boolean;
-  /** Fold and evaluate the folded model at the end. Default true. */
-  fold?: boolean;
-  /** Backend to select first; omitted keeps the current one. */
-  backend?: BackendChoice;
-  /** Progress display (default 'none'), or a reporter of your own. */
-  progress?: ProgressMode | ProgressReporter;
-  /** Abort to stop between steps; the last epoch checkpoint stays, and `resume` continues from it. */
-  signal?: AbortSignal;
-  /** Called after each epoch (after its checkpoint is written). */
-  onEpochEnd?: (metrics: EpochMetrics) => void | Promise<void>;
-  /** Where one-line notes go (backend chosen, resumed from …). Default: the progress reporter. */
-  log?: (message: string) => void;
+export interface TrainOptions extends RecipeOptions, RunOptions<EpochMetrics> {
   /**
    * With `workers` > 1 and a model of custom layer classes: the modules that register them
    * (absolute file URLs or package names), imported in every worker thread. doconv's layers and
@@ -77,20 +53,9 @@ export interface TrainOptions extends RecipeOptions {
 }
 
 /** summary.json. Accuracies are fractions 0..1. */
-export interface TrainSummary {
-  model: string;
-  conv: string;
+export interface TrainSummary extends RunSummary<TrainConfig> {
   preset: string | null;
   dataset: string;
-  seed: number;
-  /** The TF.js backend's name (also `engine.backend`). */
-  backend: string;
-  /** What ran the ops: backend, engine and, on 'native', oneDNN's version and thread count. */
-  engine: EngineRecord;
-  epochs: number;
-  trainImages: number;
-  testImages: number;
-  trainLoss: number;
   trainAccuracy: number;
   testLoss: number;
   testAccuracy: number;
@@ -99,33 +64,11 @@ export interface TrainSummary {
   foldedTestLoss: number | null;
   /** max |logit(DO model) − logit(folded)| over the test set; null with fold: false. */
   maxAbsLogitDiff: number | null;
-  parameters: { trained: number; folded: number | null };
-  /** Mean of the epochs' training throughput. */
-  imagesPerSecond: number;
-  /** Sum of the epochs' training time (evaluation excluded). */
-  trainSeconds: number;
   outputKind: OutputKind;
-  date: string;
-  machine: MachineInfo;
-  config: TrainConfig;
 }
 
 /** What `trainModel` returns; the caller owns (and disposes) `model` and `folded`. */
-export interface TrainResult {
-  summary: TrainSummary;
-  history: EpochMetrics[];
-  model: tf.LayersModel;
-  folded: tf.LayersModel | null;
-}
-
-/** What state.json holds. */
-interface TrainState {
-  config: TrainConfig;
-  history: EpochMetrics[];
-  backend: string;
-  /** Absent in checkpoints written before it was recorded. */
-  engine?: EngineRecord;
-}
+export type TrainResult = RunResult<TrainSummary, EpochMetrics>;
 
 /** What a saved model's userDefinedMetadata.doconv holds, so `evaluateSavedModel` knows its inputs. */
 export interface DoconvModelMetadata {
@@ -141,53 +84,30 @@ export interface DoconvModelMetadata {
  * Trains, checkpoints, folds and summarises one run.
  *
  * Who disposes what: `startingPoint` hands over a model and an optimizer (disposing them itself if
- * it fails). `runEpochs` disposes the optimizer when the epochs end, however they end; any error
- * disposes the model too (and `finishRun` its folded model). On success the caller owns both models.
+ * it fails). The optimizer is disposed when the epochs end, however they end; any error disposes
+ * the model too (and the finish its folded model). On success the caller owns both models.
  */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const config = resolveConfig(opts);
-  const progress =
-    typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
-  const log = opts.log ?? ((m: string) => progress.message(m));
-  const folder = opts.out !== undefined ? runFolder(opts.out) : undefined;
-  // Lock `out` and refuse to clobber a run before any slow work.
-  const release = folder !== undefined ? await prepareRunFolder(folder, opts, log) : undefined;
-  try {
+  return inRunFolder(opts, async (folder, { progress, log }) => {
     const engine = await selectBackend(opts.backend, log);
     const data = await loadRunData(config);
-    const start = await startingPoint(opts, config, engine, data.train, folder, log);
-    try {
+    const start = await startingPoint(opts, { config, folder, engine }, data.train, log);
+    return disposingOnFailure(start, async () => {
       const outputKind = checkModel(start.model, opts.model, config, data.train);
       const normalize = normalizationFor(config.normalize, config.dataset);
       const run: Run = { config, data, folder, engine, outputKind, normalize };
       const history = await runEpochs(run, start, opts, progress);
       return await finishRun(run, start.model, history, opts.fold ?? true);
-    } catch (e) {
-      start.model.dispose();
-      start.optimizer.dispose(); // a no-op once runEpochs has disposed it
-      throw e;
-    }
-  } finally {
-    await release?.();
-  }
+    });
+  });
 }
 
 /** What the steps after the start share. */
-interface Run {
-  config: TrainConfig;
+interface Run extends RunContext<TrainConfig> {
   data: { train: Dataset; test: Dataset };
-  folder: RunFolder | undefined;
-  /** What runs the ops, as recorded. */
-  engine: EngineRecord;
   outputKind: OutputKind;
   normalize: Normalization | undefined;
-}
-
-/** The model, the optimizer and the epochs done so far: a fresh start, or a checkpoint's. */
-interface Start {
-  model: tf.LayersModel;
-  optimizer: ScheduledOptimizer;
-  history: EpochMetrics[];
 }
 
 function loadRunData(config: TrainConfig): Promise<{ train: Dataset; test: Dataset }> {
@@ -202,49 +122,19 @@ function loadRunData(config: TrainConfig): Promise<{ train: Dataset; test: Datas
 /** The checkpoint's state with `resume` and a checkpoint in `out`, else a new model and optimizer. */
 async function startingPoint(
   opts: TrainOptions,
-  config: TrainConfig,
-  engine: EngineRecord,
+  run: RunContext<TrainConfig>,
   train: Dataset,
-  folder: RunFolder | undefined,
   log: (message: string) => void,
-): Promise<Start> {
-  if (opts.resume && folder !== undefined && (await hasCheckpoint(folder.checkpoint))) {
-    return resumeFrom(folder, config, engine, opts.allowEngineChange ?? false, log);
-  }
+): Promise<Start<EpochMetrics>> {
+  const { config, folder } = run;
+  const differences = (saved: TrainConfig) => resumeDifferences(saved, config);
+  const resumed = await resumeRun<TrainConfig, EpochMetrics>(run, opts, differences, log);
+  if (resumed !== null) return resumed;
   // (A folder holding a run without a checkpoint was refused by prepareRunFolder.)
   if (opts.resume) log(`nothing to resume in ${folder?.out ?? '(no out)'}: starting from epoch 1`);
   // An optimizer holds no tensors before its first step, so a failing build leaks nothing.
   const optimizer = createOptimizer(config.optimizer);
   return { model: buildFor(opts.model, config, train), optimizer, history: [] };
-}
-
-/** Loads the checkpoint and checks it continues this run; disposes it if not. */
-async function resumeFrom(
-  folder: RunFolder,
-  config: TrainConfig,
-  engine: EngineRecord,
-  allowEngineChange: boolean,
-  log: (message: string) => void,
-): Promise<Start> {
-  const ckpt = await loadCheckpoint<TrainState>(folder.checkpoint);
-  const { history } = ckpt.state;
-  try {
-    checkResumable(ckpt.state.config, config, folder.checkpoint);
-    if (history.length > config.epochs) {
-      throw new Error(
-        `cannot resume ${folder.checkpoint}: it is after epoch ${history.length}, beyond epochs = ${config.epochs}`,
-      );
-    }
-    checkResumeEngine(ckpt.state.engine, engine, folder.checkpoint, allowEngineChange, log);
-    // metrics.jsonl continues from the checkpoint's epochs.
-    await writeMetrics(folder.metrics, history);
-  } catch (e) {
-    ckpt.model.dispose();
-    ckpt.optimizer.dispose();
-    throw e;
-  }
-  log(`resumed ${folder.checkpoint} after epoch ${history.length} of ${config.epochs}`);
-  return { model: ckpt.model, optimizer: ckpt.optimizer, history };
 }
 
 /**
@@ -273,82 +163,56 @@ function checkModel(
   return outputKind;
 }
 
-/**
- * Trains from `start` to the last epoch, writing a checkpoint and a metrics line after each; stops
- * the progress display and disposes the optimizer when the epochs end, however they end.
- */
-async function runEpochs(
+/** Trains from `start` to the last epoch, writing a checkpoint and a metrics line after each. */
+function runEpochs(
   run: Run,
-  { model, optimizer, history }: Start,
+  start: Start<EpochMetrics>,
   opts: TrainOptions,
   progress: ProgressReporter,
 ): Promise<EpochMetrics[]> {
-  const { config, folder, engine } = run;
-  try {
-    return await runTraining(
-      model,
-      optimizer,
+  const { config } = run;
+  const loopConfig = {
+    ...config,
+    learningRate: config.optimizer.learningRate,
+    normalize: run.normalize,
+    outputKind: run.outputKind,
+  };
+  return runCheckpointedEpochs(run, start, progress, opts.onEpochEnd, (onEpochEnd) =>
+    runTraining(
+      start.model,
+      start.optimizer,
       run.data.train,
       run.data.test,
-      {
-        ...config,
-        learningRate: config.optimizer.learningRate,
-        normalize: run.normalize,
-        outputKind: run.outputKind,
-      },
-      history,
+      loopConfig,
+      start.history,
       {
         progress,
         signal: opts.signal,
         workerImports: opts.workerImports,
-        onEpochEnd: async (m, done) => {
-          if (folder !== undefined) {
-            const state: TrainState = {
-              config,
-              history: [...done],
-              backend: engine.backend,
-              engine,
-            };
-            await saveCheckpoint(folder.checkpoint, { model, optimizer, state });
-            await appendMetrics(folder.metrics, m);
-          }
-          await opts.onEpochEnd?.(m);
-        },
+        onEpochEnd,
       },
-    );
-  } finally {
-    progress.stop();
-    optimizer.dispose();
-  }
+    ),
+  );
 }
 
 /**
  * Folds and checks the trained model (with `fold`), writes the folded model and summary.json, and
- * returns the result; disposes the folded model if anything here fails.
+ * returns the result.
  */
-async function finishRun(
+function finishRun(
   run: Run,
   model: tf.LayersModel,
   history: EpochMetrics[],
   fold: boolean,
 ): Promise<TrainResult> {
-  const folded = fold ? foldModel(model, { fuseBatchNorm: true }) : null;
-  try {
-    const check = folded !== null ? checkFolded(run, model, folded) : null;
-    if (folded !== null && run.folder !== undefined) {
-      await folded.save(fileSystem(run.folder.folded));
-    }
-    const summary = summarise(run, model, history, folded, check);
-    if (run.folder !== undefined) {
-      await replaceFilesAtomically(run.folder.out, [
-        { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
-      ]);
-    }
-    return { summary, history, model, folded };
-  } catch (e) {
-    folded?.dispose();
-    throw e;
-  }
+  return foldAndSummarise(
+    model,
+    history,
+    run.folder,
+    fold,
+    (folded) => (folded !== null ? checkFolded(run, model, folded) : null),
+    (check, folded) => summarise(run, model, history, folded, check),
+  );
 }
 
 /** Marks `folded` as this run's folded model and compares it with the trained one on the test set. */
@@ -391,12 +255,9 @@ function summarise(
     foldedTestAccuracy: check?.accuracy ?? null,
     foldedTestLoss: check?.loss ?? null,
     maxAbsLogitDiff: check?.maxAbsLogitDiff ?? null,
-    parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
-    imagesPerSecond: history.reduce((s, m) => s + m.imagesPerSecond, 0) / history.length,
-    trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
+    ...runTotals(model, folded, history),
     outputKind: run.outputKind,
-    date: new Date().toISOString(),
-    machine: machineInfo(),
+    ...dateAndMachine(),
     config,
   };
 }
@@ -439,12 +300,9 @@ function checkInputShape(model: tf.LayersModel, ds: Dataset): void {
   }
 }
 
-function checkResumable(saved: TrainConfig, now: TrainConfig, dir: string): void {
-  const differ = differingSettings(saved, now);
-  if (differ.length > 0) {
-    const list = differ.map(
-      (d) => `${d.key}: checkpoint ${JSON.stringify(d.recorded)}, now ${JSON.stringify(d.now)}`,
-    );
-    throw new Error(`cannot resume ${dir}: the run's settings differ (${list.join('; ')})`);
-  }
+/** The resume keys a checkpoint's config differs in, as "key: checkpoint X, now Y". */
+function resumeDifferences(saved: TrainConfig, now: TrainConfig): string[] {
+  return differingSettings(saved, now).map(
+    (d) => `${d.key}: checkpoint ${JSON.stringify(d.recorded)}, now ${JSON.stringify(d.now)}`,
+  );
 }

@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { expect } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 
 export interface CliResult {
@@ -56,4 +57,15 @@ export function spawnCli(args: string[], timeoutMs = 90_000): Promise<CliResult>
       resolve({ code: code ?? -1, out, err });
     });
   });
+}
+
+/** Expects a finished `doconv …` to have exited 1 with `message` on stderr (a substring, or a pattern). */
+export async function expectExitOne(
+  run: Promise<CliResult>,
+  message: string | RegExp,
+): Promise<void> {
+  const r = await run;
+  expect(r.code, r.err).toBe(1);
+  if (typeof message === 'string') expect(r.err).toContain(message);
+  else expect(r.err).toMatch(message);
 }

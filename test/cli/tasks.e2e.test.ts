@@ -12,8 +12,8 @@ import { loadMnistScenes, loadSavedModel } from '../../src/node.js';
 import { makeSceneBatch } from '../../src/data/sceneBatches.js';
 import { onnxSession, runOnnx } from '../onnx/helpers.js';
 import { expectClose } from '../helpers/tolerance.js';
-import { tempDir } from '../train/helpers.js';
-import { runCli, spawnCli, type CliResult } from './runCli.js';
+import { readJson, tempDir } from '../train/helpers.js';
+import { expectExitOne, runCli, spawnCli, type CliResult } from './runCli.js';
 
 let root: string;
 let seg: string;
@@ -63,7 +63,7 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     expect(trained.out).toMatch(/^test\s+mIoU \d+\.\d\d %, pixel accuracy \d+\.\d\d %/m);
     expect(trained.out).toMatch(/^folded\s+mIoU .* \(max \|Δ outputs\| /m);
     expect(trained.err).toMatch(/^epoch 1\/1: train loss [\d.]+ \| test loss [\d.]+ mIoU [\d.]+/m);
-    const summary = JSON.parse(await fs.readFile(path.join(seg, 'summary.json'), 'utf8'));
+    const summary = await readJson(path.join(seg, 'summary.json'));
     expect(summary).toMatchObject({ task: 'segmentation', trainImages: 32, testImages: 8 });
     expect(summary.config.workers).toBe(2);
     expect(summary.maxAbsOutputDiff).toBeLessThan(1e-3);
@@ -72,7 +72,7 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
   it('eval of the folded model scores what the run recorded', async () => {
     const r = await runCli(['eval', path.join(seg, 'folded'), '--json', '--backend', 'wasm']);
     expect(r.code, r.err).toBe(0);
-    const summary = JSON.parse(await fs.readFile(path.join(seg, 'summary.json'), 'utf8'));
+    const summary = await readJson(path.join(seg, 'summary.json'));
     const got = JSON.parse(r.out);
     expect(got).toMatchObject({ task: 'segmentation', count: 8, model: 'deeplab-mini' });
     expect(got.segmentation.meanIoU).toBeCloseTo(summary.foldedTest.segmentation.meanIoU, 6);
@@ -91,10 +91,7 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     const report = JSON.parse(r.out);
     expect(report.maxAbsLogitDiff).toBeLessThan(1e-3);
     expect(report.parameters.after).toBeLessThan(report.parameters.before);
-    const saved = JSON.parse(await fs.readFile(path.join(root, 'folded2', 'model.json'), 'utf8'));
-    const classes = saved.modelTopology.config.layers.map(
-      (l: { class_name: string }) => l.class_name,
-    );
+    const classes = await layerClasses(path.join(root, 'folded2'));
     expect(classes).not.toContain('DilatedConv2D');
     expect(classes).not.toContain('BatchNormalization');
   });
@@ -132,7 +129,7 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     expect(r.out).toContain('**AP@[.5:.95]** (%)');
     expect(r.out).toContain('**AP@0.5** (%)');
     expect(r.out).toMatch(/\| DO-Conv \| [\d.]+ \|/);
-    const record = JSON.parse(await fs.readFile(path.join(out, 'centernet-mini.json'), 'utf8'));
+    const record = await readJson(path.join(out, 'centernet-mini.json'));
     expect(record).toMatchObject({ task: 'detection', seeds: [1] });
     expect(record.maxAbsOutputDiff.doconv[0]).toBeLessThan(1e-3);
     expect(await fs.readFile(path.join(out, 'centernet-mini.svg'), 'utf8')).toContain(
@@ -148,52 +145,34 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
       'tfjs',
     ]);
     expect(e.code, e.err).toBe(0);
-    const saved = JSON.parse(await fs.readFile(path.join(tfjsOut, 'model.json'), 'utf8'));
-    const classes: string[] = saved.modelTopology.config.layers.map(
-      (l: { class_name: string }) => l.class_name,
-    );
+    const classes = await layerClasses(tfjsOut);
     expect(classes.filter((c) => c.startsWith('DO') || c === 'BatchNormalization')).toEqual([]);
     expect(classes).toContain('DepthwiseConv2D');
   }, 120_000);
 
   it('refuses a task that does not match the model, a preset with a dense model, and unused flags', async () => {
-    const a = await runCli([
-      'train',
-      '--model',
-      'resnet-20',
-      '--task',
-      'detection',
-      '--out',
-      path.join(root, 'x'),
-    ]);
-    expect(a.code).toBe(1);
-    expect(a.err).toContain(
+    const out = ['--out', path.join(root, 'x')];
+    await expectExitOne(
+      runCli(['train', '--model', 'resnet-20', '--task', 'detection', ...out]),
       '--task detection does not match --model resnet-20, a classification model',
     );
-    const b = await runCli([
-      'train',
-      '--task',
-      'segmentation',
-      '--dataset',
-      'cifar10',
-      '--out',
-      path.join(root, 'x'),
-    ]);
-    expect(b.code).toBe(1);
-    expect(b.err).toContain('--dataset: not used by deeplab-mini');
-    const c = await runCli(['train', '--dataset', 'mnist-scenes', '--out', path.join(root, 'x')]);
-    expect(c.code).toBe(1);
-    expect(c.err).toContain('--dataset mnist-scenes needs a segmentation or detection model');
-    const d = await runCli([
-      'train',
-      '--model',
-      'resnet-20',
-      '--dataset',
-      'mnist-scenes',
-      '--out',
-      path.join(root, 'x'),
-    ]);
-    expect(d.code).toBe(1);
-    expect(d.err).toContain('dataset "mnist-scenes" is for the segmentation and detection models');
+    await expectExitOne(
+      runCli(['train', '--task', 'segmentation', '--dataset', 'cifar10', ...out]),
+      '--dataset: not used by deeplab-mini',
+    );
+    await expectExitOne(
+      runCli(['train', '--dataset', 'mnist-scenes', ...out]),
+      '--dataset mnist-scenes needs a segmentation or detection model',
+    );
+    await expectExitOne(
+      runCli(['train', '--model', 'resnet-20', '--dataset', 'mnist-scenes', ...out]),
+      'dataset "mnist-scenes" is for the segmentation and detection models',
+    );
   });
 });
+
+/** The class names of the layers of the TF.js model saved in `dir`. */
+async function layerClasses(dir: string): Promise<string[]> {
+  const saved = await readJson(path.join(dir, 'model.json'));
+  return saved.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
+}

@@ -5,37 +5,26 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../train/helpers.js';
-import { type CliResult, spawnCli } from './runCli.js';
+import { readJson, tempDir } from '../train/helpers.js';
+import { type CliResult, expectExitOne, spawnCli } from './runCli.js';
 
 let root: string;
 let out: string;
 let trained: CliResult;
+/** `doconv train --model tf-mnist-sample` with `flags`. */
+const trainSample = (...flags: string[]) => ['train', '--model', 'tf-mnist-sample', ...flags];
+/** The run into `out`: 300 images, on wasm and 2 worker threads. */
+const trainArgs = (epochs: number) =>
+  trainSample(
+    ...['--epochs', String(epochs), '--train-limit', '300', '--test-limit', '300'],
+    ...['--out', out, '--backend', 'wasm'],
+    // the worker threads, started from a spawned CLI run from source (the tsx bootstrap)
+    ...['--workers', '2'],
+  );
 beforeAll(async () => {
   root = await tempDir('cli');
   out = path.join(root, 'run');
-  trained = await spawnCli([
-    'train',
-    '--model',
-    'tf-mnist-sample',
-    '--conv',
-    'doconv',
-    '--epochs',
-    '1',
-    '--train-limit',
-    '300',
-    '--test-limit',
-    '300',
-    '--seed',
-    '1',
-    '--out',
-    out,
-    '--backend',
-    'wasm',
-    // the worker threads, started from a spawned CLI run from source (the tsx bootstrap)
-    '--workers',
-    '2',
-  ]);
+  trained = await spawnCli([...trainArgs(1), '--conv', 'doconv', '--seed', '1']);
 });
 afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
@@ -76,7 +65,7 @@ describe('doconv train (spawned)', () => {
       'seconds',
     ])
       expect(typeof metrics[0][k]).toBe('number');
-    const summary = JSON.parse(await fs.readFile(path.join(out, 'summary.json'), 'utf8'));
+    const summary = await readJson(path.join(out, 'summary.json'));
     for (const k of ['testAccuracy', 'foldedTestAccuracy']) {
       expect(summary[k]).toBeGreaterThan(0.1);
       expect(summary[k]).toBeLessThanOrEqual(1);
@@ -93,7 +82,7 @@ describe('doconv train (spawned)', () => {
     expect(summary.config.workers).toBe(2);
     expect(summary.engine.backend).toBe('wasm');
     expect(['native', 'wasm']).toContain(summary.engine.engine);
-    const state = JSON.parse(await fs.readFile(path.join(out, 'checkpoint', 'state.json'), 'utf8'));
+    const state = await readJson(path.join(out, 'checkpoint', 'state.json'));
     expect(state.state.engine).toEqual(summary.engine);
     expect((await fs.readdir(path.join(out, 'checkpoint'))).sort()).toEqual([
       'model.json',
@@ -120,7 +109,7 @@ describe('doconv train (spawned)', () => {
       'wasm',
     ]);
     expect(r.code, r.err).toBe(0);
-    const summary = JSON.parse(await fs.readFile(path.join(out, 'summary.json'), 'utf8'));
+    const summary = await readJson(path.join(out, 'summary.json'));
     expect(JSON.parse(r.out)).toMatchObject({
       accuracy: summary.testAccuracy,
       count: 300,
@@ -137,35 +126,17 @@ describe('doconv train (spawned)', () => {
   });
 
   it('a bad argument exits 1 with the argument and value named', async () => {
-    const r = await spawnCli([
-      'train',
-      '--model',
-      'tf-mnist-sample',
-      '--epochs',
-      'zero',
-      '--out',
-      path.join(root, 'x'),
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("option '--epochs <n>' argument 'zero' is invalid");
+    await expectExitOne(
+      spawnCli(trainSample('--epochs', 'zero', '--out', path.join(root, 'x'))),
+      "option '--epochs <n>' argument 'zero' is invalid",
+    );
   });
 
   it('a library error exits 1 with one line, e.g. a second run into the same folder', async () => {
-    const r = await spawnCli([
-      'train',
-      '--model',
-      'tf-mnist-sample',
-      '--epochs',
-      '1',
-      '--train-limit',
-      '32',
-      '--out',
-      out,
-      '--backend',
-      'cpu',
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(
+    await expectExitOne(
+      spawnCli(
+        trainSample('--epochs', '1', '--train-limit', '32', '--out', out, '--backend', 'cpu'),
+      ),
       /^doconv: error: out ".*" already holds a run .* resume it \(--resume\) or replace it \(--overwrite\)$/m,
     );
   });
@@ -173,32 +144,14 @@ describe('doconv train (spawned)', () => {
   it('--resume on another engine is refused naming both; --allow-engine-change continues, saying so', async () => {
     const { runCli } = await import('./runCli.js');
     const stateFile = path.join(out, 'checkpoint', 'state.json');
-    const file = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+    const file = await readJson(stateFile);
     // A checkpoint from the engine this run is not on.
     file.state.engine =
       file.state.engine.engine === 'native'
         ? { backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null }
         : { backend: 'wasm', engine: 'native', oneDnn: '2.6.3', threads: 7 };
     await fs.writeFile(stateFile, JSON.stringify(file));
-    const args = [
-      'train',
-      '--model',
-      'tf-mnist-sample',
-      '--epochs',
-      '2',
-      '--train-limit',
-      '300',
-      '--test-limit',
-      '300',
-      '--out',
-      out,
-      '--backend',
-      'wasm',
-      '--workers',
-      '2',
-      '--no-fold',
-      '--resume',
-    ];
+    const args = [...trainArgs(2), '--no-fold', '--resume'];
     const refused = await runCli(args);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(

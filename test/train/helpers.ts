@@ -55,6 +55,11 @@ export async function tempDir(tag: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `doconv-${tag}-`));
 }
 
+/** The parsed JSON of `file` (a run's summary.json, state.json …), untyped as JSON.parse gives it. */
+export async function readJson(file: string): Promise<ReturnType<typeof JSON.parse>> {
+  return JSON.parse(await fs.readFile(file, 'utf8'));
+}
+
 /** Every weight (trainable or not) of `model`, as plain arrays in layer order. */
 export function weightValues(model: tf.LayersModel): number[][] {
   return model.getWeights().map((w) => Array.from(w.dataSync()));

@@ -161,6 +161,22 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
   });
 });
 
+describe('trainTaskModel: memory', () => {
+  it('a run that fails after folding disposes the folded model too', async () => {
+    const warmUp = await trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 1 });
+    warmUp.model.dispose();
+    warmUp.folded?.dispose();
+    const before = tf.memory().numTensors;
+    const out = path.join(root, 'folded-in-the-way');
+    // A file where folded/ goes: the run fails saving the folded model.
+    const blockFolded = () => fs.writeFileSync(path.join(out, 'folded'), 'in the way');
+    await expect(
+      trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 1, out, onEpochEnd: blockFolded }),
+    ).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('trainTaskModel: the engine record and the resume rule', () => {
   it('summary.json and state.json record the engine; another engine is refused, allowed with allowEngineChange; an old checkpoint resumes', async () => {
     const out = path.join(root, 'engine');

@@ -11,13 +11,21 @@ import { addon, skipReason } from '../engine/nativeSetup.js';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import {
   type EngineRecord,
+  type EpochMetrics,
   loadCheckpoint,
   loadSavedModel,
   readMetrics,
   type TrainOptions,
   type TrainSummary,
 } from '../../src/train/index.js';
-import { leftovers, tinyModel, trainerWith, wasmWithTempRoot, withoutTimes } from './helpers.js';
+import {
+  leftovers,
+  readJson,
+  tinyModel,
+  trainerWith,
+  wasmWithTempRoot,
+  withoutTimes,
+} from './helpers.js';
 
 const root = wasmWithTempRoot('train');
 
@@ -34,6 +42,15 @@ const base: TrainOptions = {
 };
 
 const train = trainerWith(base);
+
+/** Trains `opts` and stops it after epoch 1 (as a Ctrl-C would), its checkpoint kept. */
+async function interruptAfterEpoch1(opts: TrainOptions): Promise<void> {
+  const abort = new AbortController();
+  const stop = (m: EpochMetrics) => void (m.epoch === 1 && abort.abort());
+  await expect(train({ ...opts, signal: abort.signal, onEpochEnd: stop })).rejects.toThrow(
+    /aborted/,
+  );
+}
 
 describe('repeatability', () => {
   it('the same seed twice gives identical metrics and weights; another seed does not', async () => {
@@ -70,15 +87,7 @@ describe('resume', () => {
       const straight = await train({ ...recipe, out: path.join(root(), `straight-${name}`) });
 
       const out = path.join(root(), `resumed-${name}`);
-      const abort = new AbortController();
-      await expect(
-        train({
-          ...recipe,
-          out,
-          signal: abort.signal,
-          onEpochEnd: (m) => void (m.epoch === 1 && abort.abort()),
-        }),
-      ).rejects.toThrow(/aborted/);
+      await interruptAfterEpoch1({ ...recipe, out });
       expect((await readMetrics(path.join(out, 'metrics.jsonl'))).length).toBe(1);
       const ckpt = await loadCheckpoint<{ history: unknown[] }>(path.join(out, 'checkpoint'));
       expect(ckpt.state.history.length).toBe(1);
@@ -107,15 +116,7 @@ describe('resume', () => {
         const again = await train({ ...recipe, out: path.join(root(), 'native-again') });
         expect(again.weights).toEqual(straight.weights);
         const out = path.join(root(), 'native-resumed');
-        const abort = new AbortController();
-        await expect(
-          train({
-            ...recipe,
-            out,
-            signal: abort.signal,
-            onEpochEnd: (m) => void (m.epoch === 1 && abort.abort()),
-          }),
-        ).rejects.toThrow(/aborted/);
+        await interruptAfterEpoch1({ ...recipe, out });
         const resumed = await train({ ...recipe, out, resume: true });
         expect(resumed.weights).toEqual(straight.weights);
         expect(withoutTimes(resumed.history)).toEqual(withoutTimes(straight.history));
@@ -135,7 +136,7 @@ describe('resume', () => {
     const out = path.join(root(), 'engine-change');
     const stateFile = path.join(out, 'checkpoint', 'state.json');
     const editState = async (edit: (state: { engine?: EngineRecord }) => void) => {
-      const file = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+      const file = await readJson(stateFile);
       edit(file.state);
       await fs.writeFile(stateFile, JSON.stringify(file));
     };
@@ -144,7 +145,7 @@ describe('resume', () => {
     const here: EngineRecord = { backend: 'wasm', engine: 'wasm', oneDnn: null, threads: null };
     expect(first.summary.engine).toEqual(here);
     expect(first.summary.backend).toBe('wasm');
-    expect(JSON.parse(await fs.readFile(stateFile, 'utf8')).state.engine).toEqual(here);
+    expect((await readJson(stateFile)).state.engine).toEqual(here);
 
     // Written before the record was kept: resumes as before.
     await editState((state) => delete state.engine);
@@ -176,7 +177,7 @@ describe('resume', () => {
       `engine changed: ${path.join(out, 'checkpoint')} was trained on native (7 oneDNN threads), continuing on wasm (allowEngineChange); the run will differ from an uninterrupted one`,
     ]);
     // From here on the checkpoint says what it now runs on.
-    expect(JSON.parse(await fs.readFile(stateFile, 'utf8')).state.engine).toEqual(here);
+    expect((await readJson(stateFile)).state.engine).toEqual(here);
     expect(continued.summary.engine).toEqual(here);
   });
 
@@ -226,7 +227,7 @@ describe('output files', () => {
   });
 
   it('summary.json: accuracies as fractions, folded accuracy within 0.1 pp, tiny max |Δ logits|', async () => {
-    const s = JSON.parse(await fs.readFile(path.join(out, 'summary.json'), 'utf8')) as TrainSummary;
+    const s: TrainSummary = await readJson(path.join(out, 'summary.json'));
     expect(s).toEqual(summary);
     expect(s.testAccuracy).toBeGreaterThan(0.1); // above chance for 10 classes after 2 epochs
     expect(s.testAccuracy).toBeLessThanOrEqual(1);

@@ -1,19 +1,19 @@
 /** `doconv compare`: parse, call compareConvs, print the table. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { compareConvs, resolveConfig } from '../../train/index.js';
+import { compareTaskConvs } from '../../train/taskCompare.js';
 import {
   addRecipeOptions,
   baseName,
   integerList,
   pathText,
   positiveInt,
-  recipeFromFlags,
   type RecipeFlags,
 } from '../options.js';
 import { type CliIO, commandLine } from '../print.js';
 import type { ZooTask } from '../../models/index.js';
-import { resolveTask, runTaskCompare, TASK_CHOICES, taskRecipeFromFlags } from '../taskCommands.js';
+import { formatTaskScores, recipeOrTask, TASK_CHOICES } from '../taskCommands.js';
 
 interface CompareFlags extends RecipeFlags {
   runs: number;
@@ -89,47 +89,36 @@ Examples:
   $ doconv compare --model centernet-mini --runs 3 --jobs 2 --out results   # AP@0.5 and AP@[.5:.95]`,
     )
     .action(async (flags: CompareFlags) => {
-      let recipe;
-      let dense;
-      try {
-        const task = resolveTask(flags);
-        dense = task && taskRecipeFromFlags(flags, task.model);
-        recipe = dense ? null : recipeFromFlags(flags);
-      } catch (e) {
-        if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
-        throw e;
-      }
-      const seedList = flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1);
-      if (dense) {
-        const taskName = flags.name ?? dense.model;
-        await runTaskCompare(io, dense, {
-          ...flags,
-          seeds: seedList,
-          name: taskName,
-          out: flags.out ?? path.join('runs', `compare-${taskName}`),
-        });
-        return;
-      }
-      recipe = recipe!;
-      const name = flags.name ?? flags.preset ?? resolveConfig(recipe).model;
-      const out = flags.out ?? path.join('runs', `compare-${name}`);
-      const seeds = flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1);
-      const result = await compareConvs({
-        ...recipe,
-        seeds,
-        out,
+      const { recipe, dense } = recipeOrTask(cmd, flags);
+      const name =
+        flags.name ?? (dense ? dense.model : (flags.preset ?? resolveConfig(recipe).model));
+      const common = {
+        seeds: flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1),
+        out: flags.out ?? path.join('runs', `compare-${name}`),
         runsDir: flags.runsDir,
         name,
         command: commandLine(),
         backend: flags.backend,
         jobs: flags.jobs,
-        progress: flags.progress,
         log: io.err,
-        onRunEnd: (s, reused) =>
-          io.err(
-            `${reused ? 'reused' : 'finished'}: ${s.conv} seed ${s.seed}: test accuracy ${(s.testAccuracy * 100).toFixed(2)} %`,
-          ),
-      });
+      };
+      // Each finished run, on stderr: "finished: doconv seed 2: test accuracy 98.70 %".
+      const ended =
+        <S extends { conv: string; seed: number }>(scores: (s: S) => string) =>
+        (s: S, reused: boolean) =>
+          io.err(`${reused ? 'reused' : 'finished'}: ${s.conv} seed ${s.seed}: ${scores(s)}`);
+      const result = dense
+        ? await compareTaskConvs({
+            ...dense,
+            ...common,
+            onRunEnd: ended((s) => formatTaskScores(s.test)),
+          })
+        : await compareConvs({
+            ...recipe,
+            ...common,
+            progress: flags.progress,
+            onRunEnd: ended((s) => `test accuracy ${(s.testAccuracy * 100).toFixed(2)} %`),
+          });
       io.out(
         flags.json
           ? JSON.stringify(result.record, null, 2)

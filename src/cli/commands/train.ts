@@ -1,26 +1,13 @@
 /** `doconv train`: parse, call trainModel, print the summary. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as path from 'node:path';
-import {
-  addRecipeOptions,
-  integer,
-  CONV_CHOICES,
-  pathText,
-  recipeFromFlags,
-  type RecipeFlags,
-} from '../options.js';
-import { type CliIO, commandLine, keyValues, percent } from '../print.js';
-import {
-  CHECKPOINT_DIR,
-  describeEngine,
-  FOLDED_DIR,
-  METRICS_FILE,
-  SUMMARY_FILE,
-  trainModel,
-  type TrainSummary,
-} from '../../train/index.js';
+import { addRecipeOptions, integer, CONV_CHOICES, pathText, type RecipeFlags } from '../options.js';
+import { type CliIO, commandLine } from '../print.js';
+import { CHECKPOINT_DIR, trainModel } from '../../train/index.js';
+import { trainTaskModel } from '../../train/taskTraining.js';
 import type { ConvKind, ZooTask } from '../../models/index.js';
-import { resolveTask, runTaskTrain, TASK_CHOICES, taskRecipeFromFlags } from '../taskCommands.js';
+import { formatTaskSummary, formatTrainSummary, runSummaryText } from '../runSummary.js';
+import { recipeOrTask, TASK_CHOICES } from '../taskCommands.js';
 
 interface TrainFlags extends RecipeFlags {
   conv: ConvKind;
@@ -83,16 +70,7 @@ Examples:
   $ doconv train --model centernet-mini --conv conv --train-limit 4000 --out runs/det`,
     )
     .action(async (flags: TrainFlags) => {
-      let recipe;
-      let dense;
-      try {
-        const task = resolveTask(flags);
-        dense = task && taskRecipeFromFlags(flags, task.model);
-        recipe = dense ? null : recipeFromFlags(flags);
-      } catch (e) {
-        if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
-        throw e;
-      }
+      const { recipe, dense } = recipeOrTask(cmd, flags);
       // First Ctrl-C: stop between steps, keeping the last epoch checkpoint; a second one exits at once.
       // The second exits through process.exit, whose exit hook removes the lock on --out.
       const abort = new AbortController();
@@ -105,12 +83,7 @@ Examples:
       };
       process.on('SIGINT', onSigint);
       try {
-        if (dense) {
-          await runTaskTrain(io, dense, flags, abort.signal);
-          return;
-        }
-        const { summary, model, folded } = await trainModel({
-          ...recipe!,
+        const run = {
           conv: flags.conv,
           seed: flags.seed,
           out: flags.out,
@@ -121,11 +94,11 @@ Examples:
           backend: flags.backend,
           progress: flags.progress,
           signal: abort.signal,
-        });
-        model.dispose();
-        folded?.dispose();
+        };
         io.out(
-          flags.json ? JSON.stringify(summary, null, 2) : formatTrainSummary(summary, flags.out),
+          dense
+            ? runSummaryText(await trainTaskModel({ ...dense, ...run }), flags, formatTaskSummary)
+            : runSummaryText(await trainModel({ ...recipe, ...run }), flags, formatTrainSummary),
         );
       } catch (e) {
         if (abort.signal.aborted) {
@@ -145,34 +118,4 @@ Examples:
       }
     });
   return cmd;
-}
-
-/** The text `doconv train` prints at the end. */
-export function formatTrainSummary(s: TrainSummary, out: string): string {
-  const rows: Array<[string, string]> = [
-    [
-      'model',
-      `${s.model} (${s.conv}), ${s.parameters.trained} parameters${s.parameters.folded !== null ? `, ${s.parameters.folded} folded` : ''}`,
-    ],
-    ['data', `${s.dataset}: ${s.trainImages} train / ${s.testImages} test images`],
-    [
-      'run',
-      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, engine ${describeEngine(s.engine)}, ${s.imagesPerSecond.toFixed(0)} img/s`,
-    ],
-    ['test accuracy', `${percent(s.testAccuracy)} (loss ${s.testLoss.toFixed(4)})`],
-  ];
-  if (s.foldedTestAccuracy !== null) {
-    rows.push([
-      'folded accuracy',
-      `${percent(s.foldedTestAccuracy)} (max |Δ logits| ${s.maxAbsLogitDiff?.toExponential(2)})`,
-    ]);
-  }
-  const files = [
-    METRICS_FILE,
-    `${CHECKPOINT_DIR}/`,
-    ...(s.foldedTestAccuracy !== null ? [`${FOLDED_DIR}/`] : []),
-    SUMMARY_FILE,
-  ];
-  rows.push(['wrote', files.map((f) => path.join(out, f)).join(', ')]);
-  return keyValues(rows);
 }

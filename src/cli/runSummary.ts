@@ -1,0 +1,88 @@
+/**
+ * What `doconv train` prints when a run ends: summary.json with --json, else a few aligned rows —
+ * the model, the data, the run, the test scores (and the folded model's), and the files written.
+ * A classification run and a segmentation/detection run differ only in the rows of their scores.
+ */
+import * as path from 'node:path';
+import {
+  CHECKPOINT_DIR,
+  describeEngine,
+  FOLDED_DIR,
+  METRICS_FILE,
+  SUMMARY_FILE,
+  type TrainSummary,
+} from '../train/index.js';
+import type { TaskTrainSummary } from '../train/taskTraining.js';
+import { type RunResult, type RunSummary, withoutModels } from '../train/trainingRun.js';
+import { keyValues, percent } from './print.js';
+import { formatTaskScores } from './taskCommands.js';
+
+/** The run's summary as printed (see the file's comment); the run's models are disposed here. */
+export function runSummaryText<S>(
+  result: RunResult<S, unknown>,
+  flags: { json?: boolean; out: string },
+  format: (summary: S, out: string) => string,
+): string {
+  const { summary } = withoutModels(result);
+  return flags.json ? JSON.stringify(summary, null, 2) : format(summary, flags.out);
+}
+
+/** The text `doconv train` prints at the end. */
+export function formatTrainSummary(s: TrainSummary, out: string): string {
+  const scores: Array<[string, string]> = [
+    ['test accuracy', `${percent(s.testAccuracy)} (loss ${s.testLoss.toFixed(4)})`],
+  ];
+  if (s.foldedTestAccuracy !== null) {
+    scores.push([
+      'folded accuracy',
+      `${percent(s.foldedTestAccuracy)} (max |Δ logits| ${s.maxAbsLogitDiff?.toExponential(2)})`,
+    ]);
+  }
+  const data = `${s.dataset}: ${s.trainImages} train / ${s.testImages} test images`;
+  return summaryRows(s, s.conv, data, scores, out);
+}
+
+/** The text `doconv train` prints for a task run. */
+export function formatTaskSummary(s: TaskTrainSummary, out: string): string {
+  const scores: Array<[string, string]> = [
+    ['test', `${formatTaskScores(s.test)} (loss ${s.test.loss.toFixed(4)})`],
+  ];
+  if (s.foldedTest !== null) {
+    scores.push([
+      'folded',
+      `${formatTaskScores(s.foldedTest)} (max |Δ outputs| ${s.maxAbsOutputDiff?.toExponential(2)})`,
+    ]);
+  }
+  const data = `${s.config.dataset}: ${s.trainImages} train / ${s.testImages} test scenes`;
+  return summaryRows(s, `${s.task}, ${s.conv}`, data, scores, out);
+}
+
+/** model, data, run, the score rows, wrote. `kind` is what the model row says in parentheses. */
+function summaryRows(
+  s: RunSummary<unknown>,
+  kind: string,
+  data: string,
+  scores: Array<[string, string]>,
+  out: string,
+): string {
+  const { trained, folded } = s.parameters;
+  const files = [
+    METRICS_FILE,
+    `${CHECKPOINT_DIR}/`,
+    ...(folded !== null ? [`${FOLDED_DIR}/`] : []),
+    SUMMARY_FILE,
+  ];
+  return keyValues([
+    [
+      'model',
+      `${s.model} (${kind}), ${trained} parameters${folded !== null ? `, ${folded} folded` : ''}`,
+    ],
+    ['data', data],
+    [
+      'run',
+      `${s.epochs} epoch${s.epochs > 1 ? 's' : ''}, seed ${s.seed}, backend ${s.backend}, engine ${describeEngine(s.engine)}, ${s.imagesPerSecond.toFixed(0)} img/s`,
+    ],
+    ...scores,
+    ['wrote', files.map((f) => path.join(out, f)).join(', ')],
+  ]);
+}

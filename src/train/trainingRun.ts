@@ -1,0 +1,282 @@
+/**
+ * What every trainer does around its epochs — trainModel (classification) and trainTaskModel
+ * (segmentation, detection) alike: lock the run folder, resume from its checkpoint, write a
+ * checkpoint and a metrics line after each epoch, fold at the end and write summary.json. The data,
+ * the model, the loss and the metrics are the caller's. Node-only.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { foldModel } from '../fold/foldModel.js';
+import { replaceFilesAtomically } from '../io/atomicFiles.js';
+import { fileSystem } from '../io/fileSystemIO.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import {
+  type BackendChoice,
+  checkResumeEngine,
+  type EngineRecord,
+  machineInfo,
+  type MachineInfo,
+} from './environment.js';
+import { appendMetrics, writeMetrics } from './metrics.js';
+import type { ScheduledOptimizer } from './optimizers.js';
+import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
+import { prepareRunFolder, runFolder, type RunFolder, SUMMARY_FILE } from './runFolder.js';
+
+/** Where and how a run runs, beyond its recipe; M is one line of its metrics.jsonl. */
+export interface RunOptions<M> {
+  /** Output folder; without it nothing is written (the result still has the models and metrics). */
+  out?: string;
+  /**
+   * Continue the run in `out` from its checkpoint. Starts fresh when `out` holds no run; refused
+   * when it holds a run whose checkpoint is gone (replace that run with `overwrite`).
+   */
+  resume?: boolean;
+  /** Replace a run already in `out` (its metrics, checkpoint, folded model and summary). */
+  overwrite?: boolean;
+  /**
+   * Resume a checkpoint written on another engine or oneDNN thread count (refused otherwise): the
+   * run then differs from an uninterrupted one.
+   */
+  allowEngineChange?: boolean;
+  /** Fold and evaluate the folded model at the end. Default true. */
+  fold?: boolean;
+  /** Backend to select first; omitted keeps the current one. */
+  backend?: BackendChoice;
+  /** Progress display (default 'none'), or a reporter of your own. */
+  progress?: ProgressMode | ProgressReporter;
+  /** Abort to stop between steps; the last epoch checkpoint stays, and `resume` continues from it. */
+  signal?: AbortSignal;
+  /** Called after each epoch (after its checkpoint is written). */
+  onEpochEnd?: (metrics: M) => void | Promise<void>;
+  /** Where one-line notes go (backend chosen, resumed from …). Default: the progress reporter. */
+  log?: (message: string) => void;
+}
+
+/** What every summary.json holds besides its task's scores; C is the recipe. */
+export interface RunSummary<C> {
+  model: string;
+  conv: string;
+  seed: number;
+  /** The TF.js backend's name (also `engine.backend`). */
+  backend: string;
+  /** What ran the ops: backend, engine and, on 'native', oneDNN's version and thread count. */
+  engine: EngineRecord;
+  epochs: number;
+  trainImages: number;
+  testImages: number;
+  trainLoss: number;
+  parameters: { trained: number; folded: number | null };
+  /** Mean of the epochs' training throughput. */
+  imagesPerSecond: number;
+  /** Sum of the epochs' training time (evaluation excluded). */
+  trainSeconds: number;
+  date: string;
+  machine: MachineInfo;
+  config: C;
+}
+
+/** What a trainer returns; the caller owns (and disposes) `model` and `folded`. */
+export interface RunResult<S, M> {
+  summary: S;
+  history: M[];
+  model: tf.LayersModel;
+  folded: tf.LayersModel | null;
+}
+
+/** A trainer's result without its models, for callers that keep only the records (disposed here). */
+export function withoutModels<S, M>(result: RunResult<S, M>): { summary: S; history: M[] } {
+  result.model.dispose();
+  result.folded?.dispose();
+  return { summary: result.summary, history: result.history };
+}
+
+/** What state.json holds. */
+interface RunState<C, M> {
+  config: C;
+  history: M[];
+  backend: string;
+  /** Absent in checkpoints written before it was recorded. */
+  engine?: EngineRecord;
+}
+
+/** What the steps after the start share. */
+export interface RunContext<C> {
+  config: C;
+  folder: RunFolder | undefined;
+  /** What runs the ops, as recorded. */
+  engine: EngineRecord;
+}
+
+/** The model, the optimizer and the epochs done so far: a fresh start, or a checkpoint's. */
+export interface Start<M> {
+  model: tf.LayersModel;
+  optimizer: ScheduledOptimizer;
+  history: M[];
+}
+
+/** A run's progress display, and where its one-line notes go. */
+export interface RunReporting {
+  progress: ProgressReporter;
+  log: (message: string) => void;
+}
+
+/**
+ * `body` with the run's progress display and notes, and `out` locked: a run already there is
+ * refused, kept for resume or replaced before any slow work (see prepareRunFolder); the lock is
+ * released however the run ends.
+ */
+export async function inRunFolder<T>(
+  opts: Pick<RunOptions<never>, 'out' | 'resume' | 'overwrite' | 'progress' | 'log'>,
+  body: (folder: RunFolder | undefined, reporting: RunReporting) => Promise<T>,
+): Promise<T> {
+  const progress =
+    typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
+  const log = opts.log ?? ((m: string) => progress.message(m));
+  const folder = opts.out !== undefined ? runFolder(opts.out) : undefined;
+  const release = folder !== undefined ? await prepareRunFolder(folder, opts, log) : undefined;
+  try {
+    return await body(folder, { progress, log });
+  } finally {
+    await release?.();
+  }
+}
+
+/**
+ * The checkpoint in the run's folder when `resume` asks for it, checked to continue this run, with
+ * metrics.jsonl cut back to its epochs; null when there is nothing to resume. `differences` lists
+ * the recipe settings the checkpoint's config differs in ("key: checkpoint X, now Y"); any of them,
+ * more epochs done than `config.epochs`, or another engine (checkResumeEngine) refuses it.
+ */
+export async function resumeRun<C extends { epochs: number }, M extends object>(
+  { folder, config, engine }: RunContext<C>,
+  opts: Pick<RunOptions<never>, 'resume' | 'allowEngineChange'>,
+  differences: (saved: C) => string[],
+  log: (message: string) => void,
+): Promise<Start<M> | null> {
+  if (!opts.resume || folder === undefined || !(await hasCheckpoint(folder.checkpoint))) {
+    return null;
+  }
+  const ckpt = await loadCheckpoint<RunState<C, M>>(folder.checkpoint);
+  const { history } = ckpt.state;
+  try {
+    const differ = differences(ckpt.state.config);
+    if (differ.length > 0) {
+      throw new Error(
+        `cannot resume ${folder.checkpoint}: the run's settings differ (${differ.join('; ')})`,
+      );
+    }
+    if (history.length > config.epochs) {
+      throw new Error(
+        `cannot resume ${folder.checkpoint}: it is after epoch ${history.length}, beyond epochs = ${config.epochs}`,
+      );
+    }
+    const allow = opts.allowEngineChange ?? false;
+    checkResumeEngine(ckpt.state.engine, engine, folder.checkpoint, allow, log);
+    // metrics.jsonl continues from the checkpoint's epochs.
+    await writeMetrics(folder.metrics, history);
+  } catch (e) {
+    ckpt.model.dispose();
+    ckpt.optimizer.dispose();
+    throw e;
+  }
+  log(`resumed ${folder.checkpoint} after epoch ${history.length} of ${config.epochs}`);
+  return { model: ckpt.model, optimizer: ckpt.optimizer, history };
+}
+
+/**
+ * `body` on the start's model and optimizer, disposing both if it fails: the optimizer is disposed
+ * when the epochs end (runCheckpointedEpochs), the model is the caller's on success.
+ */
+export async function disposingOnFailure<M, T>(
+  start: Start<M>,
+  body: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    start.model.dispose();
+    start.optimizer.dispose(); // a no-op once the epochs have disposed it
+    throw e;
+  }
+}
+
+/**
+ * Runs the epochs `train` runs from `start`, handing it the per-epoch hook: with a folder, the
+ * checkpoint and the epoch's metrics line, then the caller's `onEpochEnd`. Stops the progress display
+ * and disposes the optimizer when the epochs end, however they end.
+ */
+export async function runCheckpointedEpochs<C, M extends object>(
+  { config, folder, engine }: RunContext<C>,
+  { model, optimizer }: Start<M>,
+  progress: ProgressReporter,
+  onEpochEnd: ((metrics: M) => void | Promise<void>) | undefined,
+  train: (onEpochEnd: (metrics: M, history: readonly M[]) => Promise<void>) => Promise<M[]>,
+): Promise<M[]> {
+  try {
+    return await train(async (metrics, done) => {
+      if (folder !== undefined) {
+        const state: RunState<C, M> = {
+          config,
+          history: [...done],
+          backend: engine.backend,
+          engine,
+        };
+        await saveCheckpoint(folder.checkpoint, { model, optimizer, state });
+        await appendMetrics(folder.metrics, metrics);
+      }
+      await onEpochEnd?.(metrics);
+    });
+  } finally {
+    progress.stop();
+    optimizer.dispose();
+  }
+}
+
+/**
+ * Folds the trained model (with `fold`), has `check` evaluate it (and mark the folded model's
+ * metadata), saves the folded model, and writes what `summarise` makes of it as summary.json;
+ * disposes the folded model if anything here fails.
+ */
+export async function foldAndSummarise<E, S, M>(
+  model: tf.LayersModel,
+  history: M[],
+  folder: RunFolder | undefined,
+  fold: boolean,
+  check: (folded: tf.LayersModel | null) => E,
+  summarise: (checked: E, folded: tf.LayersModel | null) => S,
+): Promise<RunResult<S, M>> {
+  const folded = fold ? foldModel(model, { fuseBatchNorm: true }) : null;
+  try {
+    const checked = check(folded);
+    if (folded !== null && folder !== undefined) await folded.save(fileSystem(folder.folded));
+    const summary = summarise(checked, folded);
+    if (folder !== undefined) {
+      await replaceFilesAtomically(folder.out, [
+        { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
+      ]);
+    }
+    return { summary, history, model, folded };
+  } catch (e) {
+    folded?.dispose();
+    throw e;
+  }
+}
+
+/** The fields every summary computes alike: parameter counts, throughput, training time. */
+export function runTotals(
+  model: tf.LayersModel,
+  folded: tf.LayersModel | null,
+  history: readonly { imagesPerSecond: number; seconds: number }[],
+): Pick<RunSummary<unknown>, 'parameters' | 'imagesPerSecond' | 'trainSeconds'> {
+  return {
+    parameters: { trained: model.countParams(), folded: folded?.countParams() ?? null },
+    // A finished run has at least one epoch; the max only keeps the division defined.
+    imagesPerSecond:
+      history.reduce((s, m) => s + m.imagesPerSecond, 0) / Math.max(1, history.length),
+    trainSeconds: history.reduce((s, m) => s + m.seconds, 0),
+  };
+}
+
+/** When and on what a record was made. */
+export function dateAndMachine(): { date: string; machine: MachineInfo } {
+  return { date: new Date().toISOString(), machine: machineInfo() };
+}
