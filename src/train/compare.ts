@@ -16,6 +16,7 @@ import {
   bySide,
   COMPARISON_KEYS,
   type ComparisonOptions,
+  jobsThreadsNote,
   runPool,
   runsFolder,
   type Side,
@@ -106,6 +107,8 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;
   const engine = await selectBackend(opts.backend, opts.log);
+  const note = jobsThreadsNote(engine, jobs);
+  if (note !== null) opts.log?.(note);
   if (jobs > 1 && typeof opts.model === 'function') {
     throw new Error(
       `jobs > 1 needs a zoo model name or a preset (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model.name)}`,

@@ -6,7 +6,9 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { nativeThreadsFor } from '../engine/native/nativeAddon.js';
 import { hasCheckpoint } from './checkpoint.js';
+import type { EngineRecord } from './environment.js';
 import { METRICS_FILE, readMetrics } from './metrics.js';
 import { CHECKPOINT_DIR, SUMMARY_FILE } from './runFolder.js';
 
@@ -85,6 +87,16 @@ export interface PooledRun<S, M> {
   summary: S;
   history: M[];
   reused: boolean;
+}
+
+/**
+ * The line saying how side-by-side runs share the native engine's threads (the main thread's
+ * engine line gives the count for one run), or null when there is nothing to say.
+ */
+export function jobsThreadsNote(engine: EngineRecord, jobs: number): string | null {
+  if (jobs < 2 || engine.engine !== 'native') return null;
+  const n = nativeThreadsFor(jobs);
+  return `doconv: ${jobs} runs side by side, ${n} oneDNN thread${n > 1 ? 's' : ''} each`;
 }
 
 /** Every seed with conv and with doconv, in that order (whatever order they finish in). */

@@ -26,7 +26,7 @@ import { NORMALIZE_KINDS, normalizationFor } from './data.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
 import { defaultInfoPath, readCheckpointInfo } from './pytorchCheckpointInfo.js';
-import { TASK_DATASETS } from './taskTraining.js';
+import { TASK_DATASETS } from './taskConfig.js';
 import type { TaskModelMetadata } from './taskSavedModels.js';
 import type { DoconvModelMetadata } from './trainModel.js';
 

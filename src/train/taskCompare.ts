@@ -16,6 +16,7 @@ import {
   bySide,
   COMPARISON_KEYS,
   type ComparisonOptions,
+  jobsThreadsNote,
   runPool,
   runsFolder,
   type Side,
@@ -107,6 +108,8 @@ export async function compareTaskConvs(opts: TaskCompareOptions): Promise<TaskCo
   const shared = resolveTaskConfig({ ...recipe, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.model;
   const engine = await selectBackend(opts.backend, log);
+  const note = jobsThreadsNote(engine, jobs);
+  if (note !== null) log?.(note);
 
   const done = await runPool<TaskTrainConfig, TaskTrainSummary, TaskEpochMetrics>({
     seeds,

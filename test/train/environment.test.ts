@@ -1,6 +1,9 @@
 /** The engine record and the resume rule built on it (the trainers' use: trainModel/taskTraining tests). */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import os from 'node:os';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { nativeThreadsFor } from '../../src/engine/native/nativeAddon.js';
+import { jobsThreadsNote } from '../../src/train/comparisonPool.js';
 import '../engine/wasmSetup.js';
 import { addon, skipReason } from '../engine/nativeSetup.js';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
@@ -109,4 +112,32 @@ describe('checkResumeEngine', () => {
       ]);
     });
   }
+});
+
+describe('native threads: one training thread gets every core, concurrent ones share them', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('splits the cores among concurrent training threads, at least one each', () => {
+    vi.stubEnv('DOCONV_NATIVE_THREADS', '');
+    const cores = os.availableParallelism();
+    expect(nativeThreadsFor(1)).toBe(cores);
+    expect(nativeThreadsFor(2)).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(nativeThreadsFor(cores * 4)).toBe(1);
+  });
+
+  it('DOCONV_NATIVE_THREADS overrides, and a bad value is named', () => {
+    vi.stubEnv('DOCONV_NATIVE_THREADS', '3');
+    expect(nativeThreadsFor(2)).toBe(3);
+    vi.stubEnv('DOCONV_NATIVE_THREADS', 'two');
+    expect(() => nativeThreadsFor(1)).toThrow(
+      'DOCONV_NATIVE_THREADS must be a whole number from 1 to 1024, got "two"',
+    );
+  });
+
+  it('compare --jobs says how side-by-side runs share them (native engine only)', () => {
+    vi.stubEnv('DOCONV_NATIVE_THREADS', '1');
+    expect(jobsThreadsNote(native(2), 2)).toBe('doconv: 2 runs side by side, 1 oneDNN thread each');
+    expect(jobsThreadsNote(native(2), 1)).toBeNull();
+    expect(jobsThreadsNote(wasm, 2)).toBeNull();
+  });
 });
