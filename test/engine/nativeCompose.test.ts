@@ -4,21 +4,15 @@
  * gradients; and that the algebra picks it only where the kernel is registered.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { composeKernel } from '../../src/algebra/composeKernel.js';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { COMPOSE_KERNEL } from '../../src/util/composeKernelOp.js';
 import { host, relativeError } from './helpers.js';
-import { addon, skipReason } from './nativeSetup.js';
+import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
-const d = addon == null ? describe.skip : describe;
-
-beforeAll(async () => {
-  if (addon == null) return;
-  await tf.setBackend('wasm');
-  expect(enableNativeEngine().on).toBe(true);
-});
-afterAll(() => disableNativeEngine());
+const d = describeNative;
+nativeEngineForThisFile();
 
 /** K[m, j, o] = Σ_s D̂[m, s, j] · W[s, j, o], straight from the definition. */
 function composeByLoops(dv: Float32Array, wv: Float32Array, [A, S, C, F]: number[]): Float64Array {

@@ -5,20 +5,13 @@
  * float32 rounding (bit for bit for a given count).
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { expect, it } from 'vitest';
 import { binaryPlan, reducePlan, tilePlan } from '../../src/engine/native/nativeEltwise.js';
 import { host, relativeError, runKernelOn, type HostTensor } from './helpers.js';
-import { addon, skipReason } from './nativeSetup.js';
+import { addon, describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
-const d = addon == null ? describe.skip : describe;
-
-beforeAll(async () => {
-  if (addon == null) return;
-  await tf.setBackend('wasm');
-  expect(enableNativeEngine().on).toBe(true);
-});
-afterAll(() => disableNativeEngine());
+const d = describeNative;
+nativeEngineForThisFile();
 
 /** The kernel on wasm (native engine on) and on cpu, with the relative error between them. */
 async function compare(

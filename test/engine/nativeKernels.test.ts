@@ -4,21 +4,14 @@
  * epilogues, BatchMatMul, its fallbacks, its errors, the strided 1×1 thread regression).
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { expect, it } from 'vitest';
 import { nativeKernelNames } from '../../src/engine/registerWasmTrainingKernels.js';
 import { TOL, forwardCases, sweepConvKernels } from './convSweep.js';
 import { host, relativeError, runKernelOn } from './helpers.js';
-import { addon, skipReason } from './nativeSetup.js';
+import { addon, describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
-const d = addon == null ? describe.skip : describe;
-
-beforeAll(async () => {
-  if (addon == null) return;
-  await tf.setBackend('wasm');
-  expect(enableNativeEngine().on).toBe(true);
-});
-afterAll(() => disableNativeEngine());
+const d = describeNative;
+nativeEngineForThisFile();
 
 d(`native engine registration${skipReason}`, () => {
   it('registers the conv, matmul and element-wise kernels on wasm', () => {

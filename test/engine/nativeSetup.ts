@@ -4,6 +4,9 @@
  * oneDNN stays green; CI builds it (.ci/run) so both paths run there.
  */
 import './wasmSetup.js';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { nativeAddonStatus } from '../../src/engine/native/nativeAddon.js';
 
 const status = nativeAddonStatus();
@@ -18,3 +21,16 @@ export const skipReason =
     : disabled
       ? ' (SKIPPED: native engine disabled by DOCONV_ENGINE=wasm)'
       : ` (SKIPPED: native addon ${status.reason}; run npm run build:native)`;
+
+/** describe, or describe.skip when the addon is not there (name your describes with skipReason). */
+export const describeNative: ReturnType<typeof describe.skipIf> = describe.skipIf(addon == null);
+
+/** For a file of native-engine tests: wasm with the native kernels on for its tests, off after. */
+export function nativeEngineForThisFile(): void {
+  beforeAll(async () => {
+    if (addon == null) return;
+    await tf.setBackend('wasm');
+    expect(enableNativeEngine().on).toBe(true);
+  });
+  afterAll(() => disableNativeEngine());
+}
