@@ -268,23 +268,25 @@ napi_value BatchNormGradSums(napi_env env, napi_callback_info info) {
   });
 }
 
-// compose(heap, geom, dHat, w, k)
+// compose(heap, geom, d, dDiag, w, k)
 napi_value Compose(napi_env env, napi_callback_info info) {
-  return heapKernel<ComposeGeom>(env, info, "native compose", 5, composeGeomProblem, [](const auto &c) {
-    const float *d = c.region(2, composeDElems(c.g), "dHat");
-    const float *w = c.region(3, composeWElems(c.g), "weight");
-    compose(c.g, d, w, c.region(4, composeKElems(c.g), "kernel"));
+  return heapKernel<ComposeGeom>(env, info, "native compose", 6, composeGeomProblem, [](const auto &c) {
+    const float *d = c.region(2, composeDElems(c.g), "d");
+    const float *diag = c.region(3, composeDElems(c.g), "dDiag");
+    const float *w = c.region(4, composeWElems(c.g), "weight");
+    compose(c.g, d, diag, w, c.region(5, composeKElems(c.g), "kernel"));
   });
 }
 
-// composeGrad(heap, geom, dK, dHat, w, dDHat, dW)
+// composeGrad(heap, geom, dK, d, dDiag, w, dD, dW)
 napi_value ComposeGrad(napi_env env, napi_callback_info info) {
-  return heapKernel<ComposeGeom>(env, info, "native composeGrad", 7, composeGeomProblem, [](const auto &c) {
+  return heapKernel<ComposeGeom>(env, info, "native composeGrad", 8, composeGeomProblem, [](const auto &c) {
     const float *dk = c.region(2, composeKElems(c.g), "dy");
-    const float *d = c.region(3, composeDElems(c.g), "dHat");
-    const float *w = c.region(4, composeWElems(c.g), "weight");
-    float *dd = c.region(5, composeDElems(c.g), "dDHat");
-    composeGrad(c.g, dk, d, w, dd, c.region(6, composeWElems(c.g), "dWeight"));
+    const float *d = c.region(3, composeDElems(c.g), "d");
+    const float *diag = c.region(4, composeDElems(c.g), "dDiag");
+    const float *w = c.region(5, composeWElems(c.g), "weight");
+    float *dd = c.region(6, composeDElems(c.g), "dD");
+    composeGrad(c.g, dk, d, diag, w, dd, c.region(7, composeWElems(c.g), "dWeight"));
   });
 }
 

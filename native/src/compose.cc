@@ -18,14 +18,15 @@ int64_t composeDElems(const ComposeGeom &g) { return int64_t(g.area) * g.dMul * 
 int64_t composeWElems(const ComposeGeom &g) { return int64_t(g.dMul) * g.channels * g.filters; }
 int64_t composeKElems(const ComposeGeom &g) { return int64_t(g.area) * g.channels * g.filters; }
 
-void compose(const ComposeGeom &g, const float *d, const float *w, float *k) {
+void compose(const ComposeGeom &g, const float *d, const float *diag, const float *w, float *k) {
   const int64_t C = g.channels, F = g.filters, S = g.dMul;
   std::memset(k, 0, composeKElems(g) * sizeof(float));
   for (int64_t m = 0; m < g.area; m++) {
     for (int64_t j = 0; j < C; j++) {
       float *kRow = k + (m * C + j) * F;
       for (int64_t s = 0; s < S; s++) {
-        const float dv = d[(m * S + s) * C + j];
+        const int64_t at = (m * S + s) * C + j;
+        const float dv = d[at] + diag[at];
         const float *wRow = w + (s * C + j) * F;
         for (int64_t o = 0; o < F; o++) kRow[o] += dv * wRow[o];
       }
@@ -33,8 +34,8 @@ void compose(const ComposeGeom &g, const float *d, const float *w, float *k) {
   }
 }
 
-void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *w, float *dd,
-                 float *dw) {
+void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *diag,
+                 const float *w, float *dd, float *dw) {
   const int64_t C = g.channels, F = g.filters, S = g.dMul;
   std::memset(dw, 0, composeWElems(g) * sizeof(float));
   for (int64_t m = 0; m < g.area; m++) {
@@ -43,7 +44,7 @@ void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const fl
         const float *dkRow = dk + (m * C + j) * F;
         const float *wRow = w + (s * C + j) * F;
         float *dwRow = dw + (s * C + j) * F;
-        const float dv = d[(m * S + s) * C + j];
+        const float dv = d[(m * S + s) * C + j] + diag[(m * S + s) * C + j];
         float dot = 0;
         for (int64_t o = 0; o < F; o++) {
           dot += dkRow[o] * wRow[o];

@@ -47,17 +47,6 @@ export function composeKernel(
     );
   }
   const filtersPerGroup = filters / groups;
-  if (groups === 1 && tf.getKernel(COMPOSE_KERNEL, tf.getBackend()) != null) {
-    // One fused op forward and one backward (the native engine's), same products.
-    return tf.tidy(() =>
-      tf.reshape(tf.engine().runKernel(COMPOSE_KERNEL, { dHat, weight }, {}) as tf.Tensor3D, [
-        M,
-        N,
-        cPerGroup,
-        filters,
-      ]),
-    );
-  }
   if (groups === 1) {
     // DO-Conv proper: the same products with half the ops (each op costs tape bookkeeping, which
     // on a small net's training step is most of what DO-Conv adds).
@@ -90,4 +79,38 @@ export function composeKernel(
 /** D̂ = D + D_diag: the effective depthwise kernel. */
 export function effectiveDepthwise(d: tf.Tensor3D, dDiag: tf.Tensor3D): tf.Tensor3D {
   return tf.add(d, dDiag);
+}
+
+/**
+ * composeKernel(W, D + D_diag): where the backend has doconv's fused composition (the native
+ * engine on wasm) and groups = 1, one op forward and one backward, the sum included; elsewhere the
+ * sum and composeKernel's ops. `d = null` for a 1×1 layer without D.
+ */
+export function composeKernelFromParts(
+  weight: tf.Tensor3D,
+  d: tf.Tensor3D | null,
+  dDiag: tf.Tensor3D | null,
+  options: ComposeKernelOptions,
+): tf.Tensor4D {
+  if (d === null || dDiag === null) return composeKernel(weight, null, options);
+  const fused =
+    (options.groups ?? 1) === 1 &&
+    weight.shape[0] === d.shape[1] &&
+    tf.getKernel(COMPOSE_KERNEL, tf.getBackend()) != null;
+  if (!fused) return tf.tidy(() => composeKernel(weight, tf.add(d, dDiag) as tf.Tensor3D, options));
+  const [M, N] = options.kernelSize;
+  const [, cPerGroup, filters] = weight.shape;
+  if (d.shape[0] !== M * N) {
+    throw new Error(
+      `composeKernel: D shape ${JSON.stringify(d.shape)} does not fit kernelSize ${JSON.stringify(options.kernelSize)}`,
+    );
+  }
+  return tf.tidy(() =>
+    tf.reshape(tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, {}) as tf.Tensor3D, [
+      M,
+      N,
+      cPerGroup,
+      filters,
+    ]),
+  );
 }

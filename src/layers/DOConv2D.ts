@@ -106,8 +106,13 @@ export class DOConv2D extends DOConvBase {
     return kernel as tf.Tensor3D;
   }
 
-  protected override compose(weight: tf.Tensor3D, dHat: tf.Tensor3D | null): tf.Tensor4D {
-    if (this.composition !== 'keras-official') return super.compose(weight, dHat);
+  protected override compose(
+    weight: tf.Tensor3D,
+    d: tf.Tensor3D | null,
+    dDiag: tf.Tensor3D | null,
+  ): tf.Tensor4D {
+    if (this.composition !== 'keras-official') return super.compose(weight, d, dDiag);
+    const dHat = d !== null && dDiag !== null ? (tf.add(d, dDiag) as tf.Tensor3D) : null;
     return officialKerasKernel(weight, dHat, this.kernelSize, this.groups);
   }
 

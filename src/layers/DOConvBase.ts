@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { composeKernel } from '../algebra/composeKernel.js';
+import { composeKernelFromParts } from '../algebra/composeKernel.js';
 import type { FusableActivation } from '../algebra/convolve.js';
 import { diagIdentity } from '../algebra/diagIdentity.js';
 import { normalizeDMulSpelling } from './kerasSpelling.js';
@@ -162,14 +162,27 @@ export abstract class DOConvBase extends tf.layers.Layer {
     if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
     return tf.tidy(() => {
       const w = this.compositionWeight(this.kernel!.read());
-      const dHat = this.d ? (tf.add(this.d.read(), this.dDiag!) as tf.Tensor3D) : null;
-      return this.compose(w, dHat);
+      return this.compose(
+        w,
+        (this.d?.read() as tf.Tensor3D | undefined) ?? null,
+        this.dDiag ?? null,
+      );
     });
   }
 
-  /** Kernel composition K = compose(D̂, W); the DO-Conv definition unless a subclass reproduces another. */
-  protected compose(weight: tf.Tensor3D, dHat: tf.Tensor3D | null): tf.Tensor4D {
-    return composeKernel(weight, dHat, { kernelSize: this.kernelSize, groups: this.spec!.groups });
+  /**
+   * Kernel composition K = compose(D + D_diag, W); the DO-Conv definition unless a subclass
+   * reproduces another.
+   */
+  protected compose(
+    weight: tf.Tensor3D,
+    d: tf.Tensor3D | null,
+    dDiag: tf.Tensor3D | null,
+  ): tf.Tensor4D {
+    return composeKernelFromParts(weight, d, dDiag, {
+      kernelSize: this.kernelSize,
+      groups: this.spec!.groups,
+    });
   }
 
   /** Groups of the composed conv, known once built. */

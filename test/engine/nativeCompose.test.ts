@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { composeKernel } from '../../src/algebra/composeKernel.js';
+import { composeKernel, composeKernelFromParts } from '../../src/algebra/composeKernel.js';
 import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { COMPOSE_KERNEL } from '../../src/util/composeKernelOp.js';
+import { doConv2d } from '../../src/index.js';
 import { host, relativeError } from './helpers.js';
 import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
@@ -31,25 +32,27 @@ async function composeWithGrads(backend: 'cpu' | 'wasm', [A, S, C, F]: number[],
   const dv = host([A, S, C], 1);
   const wv = host([S, C, F], 2);
   const rv = host([M, A / M, C, F], 3);
-  const dHat = tf.tensor3d(dv.values, [A, S, C]);
+  const d = tf.tensor3d(dv.values, [A, S, C]);
+  // Any constant, not only the identity: the op must add whatever D_diag it is given.
+  const dDiag = tf.tensor3d(host([A, S, C], 5).values, [A, S, C]);
   const weight = tf.tensor3d(wv.values, [S, C, F]);
   const r = tf.tensor(rv.values, rv.shape);
-  const kernel = () => composeKernel(weight, dHat, { kernelSize: [M, A / M] });
-  const k = kernel();
+  const options = { kernelSize: [M, A / M] as [number, number] };
+  const k = composeKernelFromParts(weight, d, dDiag, options);
   const [gd, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(
-      tf.mul(composeKernel(b as tf.Tensor3D, a as tf.Tensor3D, { kernelSize: [M, A / M] }), r),
-    ),
-  )([dHat, weight]);
+    tf.sum(tf.mul(composeKernelFromParts(b as tf.Tensor3D, a as tf.Tensor3D, dDiag, options), r)),
+  )([d, weight]);
+  const dHat = tf.add(d, dDiag);
+  const dHatValues = (await dHat.data()) as Float32Array;
   const out = {
     k: await k.data(),
     gd: await gd.data(),
     gw: await gw.data(),
     fused: tf.getKernel(COMPOSE_KERNEL, backend) != null,
-    dv: dv.values,
+    dv: dHatValues,
     wv: wv.values,
   };
-  tf.dispose([dHat, weight, r, k, gd, gw]);
+  tf.dispose([d, dDiag, dHat, weight, r, k, gd, gw]);
   await tf.setBackend('wasm');
   return out;
 }
@@ -77,13 +80,33 @@ d(`native DO-Conv composition${skipReason}`, () => {
     },
   );
 
-  it('names the kernel and both shapes on a mismatch', () => {
-    const dHat = tf.zeros([9, 4, 3]);
-    const weight = tf.zeros([4, 2, 5]);
-    expect(() => tf.engine().runKernel(COMPOSE_KERNEL, { dHat, weight }, {})).toThrow(
-      /doconv native DoconvComposeKernel: dHat must be float32 \[M·N, dMul, C\] and weight float32 \[dMul, C, F\], got dHat float32 \[9,4,3\] and weight float32 \[4,2,5\]/,
+  it('a DOConv2D layer trains through it: one op each way, D + D_diag inside', async () => {
+    const layer = doConv2d({ filters: 4, kernelSize: 3, padding: 'same' });
+    const x = tf.tensor(host([2, 6, 6, 3], 7).values, [2, 6, 6, 3]);
+    layer.apply(x); // build
+    const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { kernelNames } = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    expect(kernelNames).toEqual(
+      expect.arrayContaining(['DoconvComposeKernel', 'DoconvComposeKernelGrad']),
     );
-    tf.dispose([dHat, weight]);
+    expect(kernelNames).not.toContain('BatchMatMul');
+    layer.dispose();
+    x.dispose();
+  });
+
+  it('names the kernel and both shapes on a mismatch', () => {
+    const d = tf.zeros([9, 4, 3]);
+    const weight = tf.zeros([4, 2, 5]);
+    expect(() => tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag: d, weight }, {})).toThrow(
+      /doconv native DoconvComposeKernel: d and dDiag must be float32 \[M·N, dMul, C\] and weight float32 \[dMul, C, F\], got d float32 \[9,4,3\], dDiag float32 \[9,4,3\] and weight float32 \[4,2,5\]/,
+    );
+    tf.dispose([d, weight]);
   });
 
   it('is gone with the native engine: the algebra builds the composition from ops again', () => {

@@ -70,14 +70,22 @@ export interface NativeAddon {
     sumDyXc: number,
   ): void;
   /** geom: [area, dMul, channels, filters] (native/src/compose.h) */
-  compose(heap: ArrayBufferLike, geom: Int32Array, dHat: number, w: number, k: number): void;
+  compose(
+    heap: ArrayBufferLike,
+    geom: Int32Array,
+    d: number,
+    dDiag: number,
+    w: number,
+    k: number,
+  ): void;
   composeGrad(
     heap: ArrayBufferLike,
     geom: Int32Array,
     dk: number,
-    dHat: number,
+    d: number,
+    dDiag: number,
     w: number,
-    dDHat: number,
+    dD: number,
     dW: number,
   ): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
