@@ -48,9 +48,11 @@ export interface CompareOptions
   /** Base name of the JSON/MD/SVG files. Default: the preset's name, else the model's. */
   name?: string;
   /**
-   * Runs trained side by side, each in a worker thread of its own (one core each); default 1.
-   * Every run is still the single-thread run, bit for bit: this only changes how long the
-   * comparison takes. Needs a zoo model or preset. Progress is reported per finished run.
+   * Runs trained side by side, each in a worker thread of its own; default 1. On the wasm engine
+   * every run is still the single-thread run, bit for bit: this only changes how long the
+   * comparison takes. On the native engine each run gets its share of the cores (cores / jobs
+   * oneDNN threads), and a run's numbers are those of a single run at that thread count
+   * (DOCONV_NATIVE_THREADS). Needs a zoo model or preset. Progress is reported per finished run.
    */
   jobs?: number;
 }

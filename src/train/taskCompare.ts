@@ -46,6 +46,8 @@ export interface TaskCompareOptions
   name?: string;
   backend?: BackendChoice;
   log?: (message: string) => void;
+  /** Resume interrupted runs whose checkpoint another engine or thread count wrote (see trainTaskModel). */
+  allowEngineChange?: boolean;
 }
 
 /** The metrics a task's comparison reports, headline first. */

@@ -23,6 +23,7 @@ interface CompareFlags extends RecipeFlags {
   name?: string;
   jobs: number;
   json?: boolean;
+  allowEngineChange?: boolean;
   task?: ZooTask;
 }
 
@@ -68,6 +69,10 @@ export function compareCommand(io: CliIO): Command {
         .default(1),
     )
     .option('--json', 'print the JSON record instead of the table')
+    .option(
+      '--allow-engine-change',
+      'resume interrupted runs whose checkpoint another engine or oneDNN thread count wrote (their numbers then differ from uninterrupted runs)',
+    )
     .addOption(
       new Option(
         '--task <task>',
@@ -79,7 +84,7 @@ export function compareCommand(io: CliIO): Command {
       `
 Examples:
   $ doconv compare --preset tf-mnist-sample --runs 5                    # the official TF table
-  $ doconv compare --preset tf-mnist-sample --runs 5 --jobs 2           # the same numbers, two runs at a time
+  $ doconv compare --preset tf-mnist-sample --runs 5 --jobs 2           # two runs at a time, each on its share of the cores
   $ doconv compare --preset pt-mnist-sample --runs 5 --out results --runs-dir /tmp/pt-runs
   $ doconv compare --preset pt-mnist-sample --epochs 15 --name pt-mnist-sample-15ep
   $ doconv compare --preset tf-mnist-sample --runs 1 --epochs 1 --train-limit 6000   # a quick look
@@ -100,6 +105,7 @@ Examples:
         command: commandLine(),
         backend: flags.backend,
         jobs: flags.jobs,
+        allowEngineChange: flags.allowEngineChange,
         log: io.err,
       };
       // Each finished run, on stderr: "finished: doconv seed 2: test accuracy 98.70 %".
