@@ -99,18 +99,12 @@ export function composeKernelFromParts(
     tf.getKernel(COMPOSE_KERNEL, tf.getBackend()) != null;
   if (!fused) return tf.tidy(() => composeKernel(weight, tf.add(d, dDiag) as tf.Tensor3D, options));
   const [M, N] = options.kernelSize;
-  const [, cPerGroup, filters] = weight.shape;
   if (d.shape[0] !== M * N) {
     throw new Error(
       `composeKernel: D shape ${JSON.stringify(d.shape)} does not fit kernelSize ${JSON.stringify(options.kernelSize)}`,
     );
   }
-  return tf.tidy(() =>
-    tf.reshape(tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, {}) as tf.Tensor3D, [
-      M,
-      N,
-      cPerGroup,
-      filters,
-    ]),
-  );
+  // K comes out as [M, N, C, F] (no reshape op either way).
+  const attrs = { kernelSize: [M, N] } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, attrs) as tf.Tensor4D;
 }

@@ -106,7 +106,13 @@ d(`native DO-Conv composition${skipReason}`, () => {
     expect(() => tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag: d, weight }, {})).toThrow(
       /doconv native DoconvComposeKernel: d and dDiag must be float32 \[M·N, dMul, C\] and weight float32 \[dMul, C, F\], got d float32 \[9,4,3\], dDiag float32 \[9,4,3\] and weight float32 \[4,2,5\]/,
     );
-    tf.dispose([d, weight]);
+    const w = tf.zeros([4, 3, 5]);
+    expect(() =>
+      tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag: d, weight: w }, {
+        kernelSize: [2, 2],
+      } as unknown as tf.NamedAttrMap),
+    ).toThrow(/doconv native DoconvComposeKernel: kernelSize \[2,2\] does not fit D's 9 taps/);
+    tf.dispose([d, weight, w]);
   });
 
   it('is gone with the native engine: the algebra builds the composition from ops again', () => {

@@ -32,6 +32,18 @@ function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): In
   return Int32Array.of(area, dMul, channels, weight.shape[2]);
 }
 
+/** K's shape: [M, N, C, F] with attrs.kernelSize [M, N] (M·N = the area), else [M·N, C, F]. */
+function kernelShape(args: KernelArgs, geom: Int32Array): number[] {
+  const size = (args.attrs as { kernelSize?: [number, number] } | undefined)?.kernelSize;
+  if (size == null) return [geom[0], geom[2], geom[3]];
+  if (size[0] * size[1] !== geom[0]) {
+    throw new Error(
+      `doconv native ${COMPOSE_KERNEL}: kernelSize ${JSON.stringify(size)} does not fit D's ${geom[0]} taps`,
+    );
+  }
+  return [size[0], size[1], geom[2], geom[3]];
+}
+
 function output(args: KernelArgs, shape: number[]): Info {
   return (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as Info;
 }
@@ -39,7 +51,7 @@ function output(args: KernelArgs, shape: number[]): Info {
 export function nativeCompose(args: KernelArgs): Info {
   const { d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL, d, dDiag, weight);
-  const k = output(args, [geom[0], geom[2], geom[3]]);
+  const k = output(args, kernelShape(args, geom));
   const { heap, offsets } = heapOffsets(args.backend, d, dDiag, weight, k);
   const [dAt, diagAt, weightAt, kAt] = offsets;
   requireNativeAddon(COMPOSE_KERNEL).compose(heap, geom, dAt, diagAt, weightAt, kAt);
@@ -49,7 +61,7 @@ export function nativeCompose(args: KernelArgs): Info {
 export function nativeComposeGrad(args: KernelArgs): Info[] {
   const { dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL_GRAD, d, dDiag, weight);
-  const want = [geom[0], geom[2], geom[3]];
+  const want = kernelShape(args, geom);
   if (!tf.util.arraysEqual(dy.shape, want) || dy.dtype !== 'float32') {
     throw new Error(
       `doconv native ${COMPOSE_KERNEL_GRAD}: dy must be float32 ${JSON.stringify(want)}, got ${dy.dtype} ${JSON.stringify(dy.shape)}`,
@@ -76,11 +88,15 @@ export function nativeComposeGrad(args: KernelArgs): Info[] {
 export const composeGradConfig: tf.GradConfig = {
   kernelName: COMPOSE_KERNEL,
   inputsToSave: ['d', 'dDiag', 'weight'],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [d, dDiag, weight] = saved;
     const [dd, dw] = tf
       .engine()
-      .runKernel(COMPOSE_KERNEL_GRAD, { dy: dy as tf.Tensor, d, dDiag, weight }, {}) as tf.Tensor[];
+      .runKernel(
+        COMPOSE_KERNEL_GRAD,
+        { dy: dy as tf.Tensor, d, dDiag, weight },
+        attrs,
+      ) as tf.Tensor[];
     // D_diag is a constant of the layer; its gradient (equal to D's) is never asked for.
     return { d: () => dd, dDiag: () => dd, weight: () => dw };
   },
