@@ -327,6 +327,18 @@ Blocks blocksOf(napi_env env, napi_value geomV, napi_value offsetsV, const char 
   return b;
 }
 
+// The parts' regions on the heap (checked) and the joined tensor's row length.
+std::pair<std::vector<float *>, int64_t> partRegions(const Heap &h, const Blocks &b,
+                                                      const char *kernel) {
+  std::vector<float *> parts;
+  int64_t row = 0;
+  for (size_t i = 0; i < b.inner.size(); i++) {
+    parts.push_back(heapRegion(h, b.offsets[i], b.outer * b.inner[i], kernel, "a part"));
+    row += b.inner[i];
+  }
+  return {parts, row};
+}
+
 // concat(heap, geom, partOffsets, y)
 napi_value Concat(napi_env env, napi_callback_info info) {
   const char *K = "native concat";
@@ -334,12 +346,8 @@ napi_value Concat(napi_env env, napi_callback_info info) {
     Args a = args(env, info, 4, K);
     Heap h = heapOf(env, a.v[0], K);
     Blocks b = blocksOf(env, a.v[1], a.v[2], K);
-    std::vector<const float *> src;
-    int64_t row = 0;
-    for (size_t i = 0; i < b.inner.size(); i++) {
-      src.push_back(heapRegion(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
-      row += b.inner[i];
-    }
+    auto [parts, row] = partRegions(h, b, K);
+    std::vector<const float *> src(parts.begin(), parts.end());
     float *y = heapRegion(h, intOf(env, a.v[3]), b.outer * row, K, "y");
     concatBlocks(b.outer, b.inner.data(), static_cast<int>(src.size()), src.data(), y);
     return undefinedValue(env);
@@ -353,12 +361,7 @@ napi_value Split(napi_env env, napi_callback_info info) {
     Args a = args(env, info, 4, K);
     Heap h = heapOf(env, a.v[0], K);
     Blocks b = blocksOf(env, a.v[1], a.v[3], K);
-    std::vector<float *> dst;
-    int64_t row = 0;
-    for (size_t i = 0; i < b.inner.size(); i++) {
-      dst.push_back(heapRegion(h, b.offsets[i], b.outer * b.inner[i], K, "a part"));
-      row += b.inner[i];
-    }
+    auto [dst, row] = partRegions(h, b, K);
     const float *x = heapRegion(h, intOf(env, a.v[2]), b.outer * row, K, "x");
     splitBlocks(b.outer, b.inner.data(), static_cast<int>(dst.size()), x, dst.data());
     return undefinedValue(env);

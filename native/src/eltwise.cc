@@ -163,18 +163,44 @@ void sumColumns(const float *x, int64_t inner, int64_t r0, int64_t r1, int64_t j
   for (int64_t j = 0; j < w; j++) out[j] = acc[j];
 }
 
+// Partial sums of a reduction over rows: fixed blocks of rows (not "however many threads OpenMP
+// gives": the same sums for a thread count, added in block order), each block holding `arrays`
+// cache-line-aligned stretches of `width` doubles (no false sharing between blocks).
+class BlockPartials {
+ public:
+  BlockPartials(int64_t rows, int64_t width, int arrays)
+      : rows_(rows),
+        blocks_(rows * width >= kParallelMin ? std::min<int64_t>(threadCount(), rows) : 1),
+        stride_((width + 7) / 8 * 8),
+        arrays_(arrays),
+        storage_(blocks_ * arrays * stride_ + 8, 0.0) {
+    base_ = reinterpret_cast<double *>(
+        (reinterpret_cast<uintptr_t>(storage_.data()) + 63) & ~uintptr_t(63));
+  }
+  int64_t blocks() const { return blocks_; }
+  // Block blk covers rows [firstRow(blk), firstRow(blk + 1)).
+  int64_t firstRow(int64_t blk) const { return rows_ * blk / blocks_; }
+  double *at(int64_t blk, int array) { return base_ + (blk * arrays_ + array) * stride_; }
+  double total(int array, int64_t j) const {
+    double s = 0;
+    for (int64_t blk = 0; blk < blocks_; blk++) s += base_[(blk * arrays_ + array) * stride_ + j];
+    return s;
+  }
+
+ private:
+  int64_t rows_, blocks_, stride_;
+  int arrays_;
+  std::vector<double> storage_;
+  double *base_;
+};
+
 void reduceRows(const ReduceGeom &g, const float *x, float *y, double scale) {
   const int64_t rows = g.rows, inner = g.inner;
-  // Fixed blocks of rows (not "however many threads OpenMP gives"): same sums for a thread count.
-  const int64_t blocks = rows * inner >= kParallelMin ? std::min<int64_t>(threadCount(), rows) : 1;
-  // One cache-line-aligned stretch of partials per block.
-  const int64_t stride = (inner + 7) / 8 * 8;
-  std::vector<double> partial(blocks * stride + 8, 0.0);
-  double *base = reinterpret_cast<double *>((reinterpret_cast<uintptr_t>(partial.data()) + 63) & ~uintptr_t(63));
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t blk = 0; blk < blocks; blk++) {
-    const int64_t r0 = rows * blk / blocks, r1 = rows * (blk + 1) / blocks;
-    double *acc = base + blk * stride;
+  BlockPartials p(rows, inner, 1);
+#pragma omp parallel for schedule(static) if (p.blocks() > 1)
+  for (int64_t blk = 0; blk < p.blocks(); blk++) {
+    const int64_t r0 = p.firstRow(blk), r1 = p.firstRow(blk + 1);
+    double *acc = p.at(blk, 0);
     if (inner == 1) {
       acc[0] = sumRange(x + r0, r1 - r0);
       continue;
@@ -183,11 +209,7 @@ void reduceRows(const ReduceGeom &g, const float *x, float *y, double scale) {
       sumColumns(x, inner, r0, r1, j0, std::min(kChannelTile, inner - j0), acc + j0);
     }
   }
-  for (int64_t j = 0; j < inner; j++) {
-    double s = 0;
-    for (int64_t blk = 0; blk < blocks; blk++) s += base[blk * stride + j];
-    y[j] = static_cast<float>(s * scale);
-  }
+  for (int64_t j = 0; j < inner; j++) y[j] = static_cast<float>(p.total(0, j) * scale);
 }
 
 void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *const *src,
@@ -238,15 +260,10 @@ std::string channelSumsGeomProblem(const ChannelSumsGeom &g) {
 void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x,
                        const float *mean, float *sumDy, float *sumDyXc) {
   const int64_t rows = g.rows, channels = g.channels;
-  const int64_t blocks =
-      rows * channels >= kParallelMin ? std::min<int64_t>(threadCount(), rows) : 1;
-  const int64_t stride = (channels + 7) / 8 * 8;
-  std::vector<double> partial(2 * blocks * stride + 8, 0.0);
-  double *base = reinterpret_cast<double *>(
-      (reinterpret_cast<uintptr_t>(partial.data()) + 63) & ~uintptr_t(63));
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t blk = 0; blk < blocks; blk++) {
-    const int64_t r0 = rows * blk / blocks, r1 = rows * (blk + 1) / blocks;
+  BlockPartials p(rows, channels, 2);
+#pragma omp parallel for schedule(static) if (p.blocks() > 1)
+  for (int64_t blk = 0; blk < p.blocks(); blk++) {
+    const int64_t r0 = p.firstRow(blk), r1 = p.firstRow(blk + 1);
     for (int64_t j0 = 0; j0 < channels; j0 += kChannelTile) {
       const int64_t w = std::min(kChannelTile, channels - j0);
       double a[kChannelTile] = {}, b[kChannelTile] = {};
@@ -258,21 +275,13 @@ void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x
           b[j] += double(dr[j]) * (xr[j] - mean[j0 + j]);
         }
       }
-      double *out = base + 2 * blk * stride;
-      for (int64_t j = 0; j < w; j++) {
-        out[j0 + j] = a[j];
-        out[stride + j0 + j] = b[j];
-      }
+      std::copy(a, a + w, p.at(blk, 0) + j0);
+      std::copy(b, b + w, p.at(blk, 1) + j0);
     }
   }
   for (int64_t c = 0; c < channels; c++) {
-    double s1 = 0, s2 = 0;
-    for (int64_t blk = 0; blk < blocks; blk++) {
-      s1 += base[2 * blk * stride + c];
-      s2 += base[2 * blk * stride + stride + c];
-    }
-    sumDy[c] = static_cast<float>(s1);
-    sumDyXc[c] = static_cast<float>(s2);
+    sumDy[c] = static_cast<float>(p.total(0, c));
+    sumDyXc[c] = static_cast<float>(p.total(1, c));
   }
 }
 
