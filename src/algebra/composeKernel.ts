@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendHasKernel } from '../util/backendHasKernel.js';
 import { COMPOSE_KERNEL } from '../util/composeKernelOp.js';
 
 /** Where the composed kernel's pieces come from and what shape it takes. */
@@ -96,7 +97,7 @@ export function composeKernelFromParts(
   const fused =
     (options.groups ?? 1) === 1 &&
     weight.shape[0] === d.shape[1] &&
-    tf.getKernel(COMPOSE_KERNEL, tf.getBackend()) != null;
+    backendHasKernel(COMPOSE_KERNEL);
   if (!fused) return tf.tidy(() => composeKernel(weight, tf.add(d, dDiag) as tf.Tensor3D, options));
   const [M, N] = options.kernelSize;
   if (d.shape[0] !== M * N) {

@@ -3,14 +3,8 @@
  * (engine/native/nativeEltwise.ts); the gradients in engine/gradients use them where registered and
  * build the same values from TF.js ops everywhere else. Browser-safe: names only.
  */
-import * as tf from '@tensorflow/tfjs';
 
 /** inputs {dy, x} → dx = dy · step(x): ReLU's gradient in one pass instead of Step, Cast, Multiply. */
 export const RELU_GRAD = 'DoconvReluGrad';
 /** inputs {dy, x [..., C], mean [C]} → [Σ dy, Σ dy·(x − mean)] per channel, one pass instead of three. */
 export const BATCH_NORM_GRAD_SUMS = 'DoconvBatchNormGradSums';
-
-/** Whether the active backend has a kernel for `kernelName`. */
-export function hasKernel(kernelName: string): boolean {
-  return tf.getKernel(kernelName, tf.getBackend()) != null;
-}

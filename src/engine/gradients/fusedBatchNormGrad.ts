@@ -9,12 +9,13 @@
  * Other backends and non-per-channel parameters keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_GRAD_SUMS, hasKernel } from '../fusedGradientOps.js';
+import { backendHasKernel } from '../../util/backendHasKernel.js';
+import { BATCH_NORM_GRAD_SUMS } from '../fusedGradientOps.js';
 import type { GradientReplacement } from './gradientReplacement.js';
 
 /** Σdy and Σdy·(x − μ) per channel: one native pass where the backend has it, else three ops. */
 function gradientSums(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, axes: number[]): tf.Tensor[] {
-  if (hasKernel(BATCH_NORM_GRAD_SUMS) && [dy, x, mean].every((t) => t.dtype === 'float32')) {
+  if (backendHasKernel(BATCH_NORM_GRAD_SUMS) && [dy, x, mean].every((t) => t.dtype === 'float32')) {
     return tf.engine().runKernel(BATCH_NORM_GRAD_SUMS, { dy, x, mean }, {}) as tf.Tensor[];
   }
   return [tf.sum(dy, axes), tf.tidy(() => tf.sum(tf.mul(dy, tf.sub(x, mean)), axes))];

@@ -4,12 +4,10 @@
  * algebra builds it from. Registered only with the native engine; the algebra uses it when the
  * backend has it.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../util/composeKernelOp.js';
-import type { KernelArgs } from './nativeConv.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { heapOffsets } from './wasmHeap.js';
+import { heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
 
@@ -32,11 +30,10 @@ function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): In
   return Int32Array.of(area, dMul, channels, weight.shape[2]);
 }
 
-/** K's shape: [M, N, C, F] with attrs.kernelSize [M, N] (M·N = the area), else [M·N, C, F]. */
+/** K's shape [M, N, C, F] from attrs.kernelSize [M, N] (M·N must be D's taps). */
 function kernelShape(args: KernelArgs, geom: Int32Array): number[] {
   const size = (args.attrs as { kernelSize?: [number, number] } | undefined)?.kernelSize;
-  if (size == null) return [geom[0], geom[2], geom[3]];
-  if (size[0] * size[1] !== geom[0]) {
+  if (size == null || size[0] * size[1] !== geom[0]) {
     throw new Error(
       `doconv native ${COMPOSE_KERNEL}: kernelSize ${JSON.stringify(size)} does not fit D's ${geom[0]} taps`,
     );
@@ -44,14 +41,10 @@ function kernelShape(args: KernelArgs, geom: Int32Array): number[] {
   return [size[0], size[1], geom[2], geom[3]];
 }
 
-function output(args: KernelArgs, shape: number[]): Info {
-  return (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as Info;
-}
-
 export function nativeCompose(args: KernelArgs): Info {
   const { d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL, d, dDiag, weight);
-  const k = output(args, kernelShape(args, geom));
+  const k = makeFloat32Output(args, kernelShape(args, geom));
   const { heap, offsets } = heapOffsets(args.backend, d, dDiag, weight, k);
   const [dAt, diagAt, weightAt, kAt] = offsets;
   requireNativeAddon(COMPOSE_KERNEL).compose(heap, geom, dAt, diagAt, weightAt, kAt);
@@ -67,8 +60,8 @@ export function nativeComposeGrad(args: KernelArgs): Info[] {
       `doconv native ${COMPOSE_KERNEL_GRAD}: dy must be float32 ${JSON.stringify(want)}, got ${dy.dtype} ${JSON.stringify(dy.shape)}`,
     );
   }
-  const dd = output(args, [...d.shape]);
-  const dw = output(args, [...weight.shape]);
+  const dd = makeFloat32Output(args, [...d.shape]);
+  const dw = makeFloat32Output(args, [...weight.shape]);
   const { heap, offsets } = heapOffsets(args.backend, dy, d, dDiag, weight, dd, dw);
   const [dyAt, dAt, diagAt, weightAt, ddAt, dwAt] = offsets;
   requireNativeAddon(COMPOSE_KERNEL_GRAD).composeGrad(

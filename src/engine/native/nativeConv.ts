@@ -6,20 +6,14 @@
  *
  *   y[b,oh,ow,co] = act(Σ_{kh,kw,ci} x[b, oh·s+kh·d−p, ow·s+kw·d−p, ci] · w[kh,kw,ci,co] + bias[co])
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { activationCode, nativeConvGeometry, type ConvCall } from './convGeometry.js';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon, type NativeAddon } from './nativeAddon.js';
-import { heapOffsets } from './wasmHeap.js';
+import { allFloat32, heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
-export interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}
 
 /** Rank-4 check naming the kernel, the argument and the shape. */
 function shape4(kernel: string, name: string, shape: readonly number[]): Shape4 {
@@ -40,8 +34,17 @@ function checkChannels(kernel: string, x: Shape4, filter: Shape4): void {
   }
 }
 
-function allFloat32(...infos: Array<Info | undefined>): boolean {
-  return infos.every((t) => t == null || t.dtype === 'float32');
+/** The geometry every conv pass shares: shapes and the attributes TF.js gives all three. */
+function convCall(
+  xShape: Shape4,
+  filterShape: Shape4,
+  attrs: Pick<ConvCall, 'strides' | 'pad' | 'dimRoundingMode'> & {
+    dilations?: ConvCall['dilations'];
+  },
+  depthwise: boolean,
+): ConvCall {
+  const { strides, dilations, pad, dimRoundingMode } = attrs;
+  return { xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise };
 }
 
 /** Conv2D, FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2D. */
@@ -71,16 +74,10 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
     return runFallback(kernel, args) as Info;
   }
   const g = nativeConvGeometry({
-    xShape: xs,
-    filterShape: fs,
-    strides: attrs.strides,
-    dilations: attrs.dilations,
-    pad: attrs.pad,
-    dimRoundingMode: attrs.dimRoundingMode,
-    depthwise,
+    ...convCall(xs, fs, attrs, depthwise),
     hasBias: bias != null,
     activation: act,
-  } satisfies ConvCall);
+  });
   if (typeof g === 'string') {
     if (typeof attrs.pad === 'number') {
       // computeConv2DInfo sizes both axes with the filter height and stride height when the pad
@@ -94,10 +91,12 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
     }
     return runFallback(kernel, args) as Info;
   }
-  const out = (args.backend as unknown as BackendWasm).makeOutput(
-    [g.info.batchSize, g.info.outHeight, g.info.outWidth, g.info.outChannels],
-    'float32',
-  ) as Info;
+  const out = makeFloat32Output(args, [
+    g.info.batchSize,
+    g.info.outHeight,
+    g.info.outWidth,
+    g.info.outChannels,
+  ]);
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
   const { heap, offsets } = heapOffsets(args.backend, x, filter, bias, out);
   requireNativeAddon(kernel).convForward(
@@ -177,19 +176,11 @@ function nativeConvBackprop(
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(...pass.operands)) {
     return runFallback(kernel, args) as Info;
   }
-  const g = nativeConvGeometry({
-    xShape: xs,
-    filterShape: fs,
-    strides: attrs.strides,
-    dilations: attrs.dilations,
-    pad: attrs.pad,
-    dimRoundingMode: attrs.dimRoundingMode,
-    depthwise,
-  });
+  const g = nativeConvGeometry(convCall(xs, fs, attrs, depthwise));
   if (typeof g === 'string') return runFallback(kernel, args) as Info;
   checkOutputGradient(kernel, pass.dy, g.info);
   const shape = pass.gradientOf === 'x' ? xs : fs;
-  const grad = (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as Info;
+  const grad = makeFloat32Output(args, shape);
   if (tf.util.sizeFromShape(shape) === 0) return grad;
   const { heap, offsets } = heapOffsets(args.backend, ...pass.operands, grad);
   pass.run(requireNativeAddon(kernel), heap, g.geom, offsets);

@@ -5,13 +5,11 @@
  * the wasm heap. Shapes they do not cover (other broadcasts, reductions over inner axes, other
  * dtypes) go to the wasm kernel.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
 import { runFallback } from './fallbacks.js';
-import type { KernelArgs } from './nativeConv.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { heapOffsets } from './wasmHeap.js';
+import { allFloat32, heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
 
@@ -24,14 +22,6 @@ const PER_CHANNEL = 2;
 
 // Geometry fields are int32 on the C++ side.
 const MAX_ELEMENTS = 2 ** 31 - 1;
-
-function makeOutput(args: KernelArgs, shape: number[]): Info {
-  return (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as Info;
-}
-
-function float32(...infos: Array<Info | undefined>): boolean {
-  return infos.every((t) => t == null || t.dtype === 'float32');
-}
 
 /** How a binary operand of `shape` is read against the output: null when no mode fits. */
 function operandMode(shape: number[], outSize: number, channels: number): number | null {
@@ -67,9 +57,9 @@ export function binaryPlan(aShape: number[], bShape: number[]): BinaryPlan | nul
 export function nativeBinary(kernel: string, op: number) {
   return (args: KernelArgs): Info => {
     const { a, b } = args.inputs as Record<string, Info>;
-    const plan = float32(a, b) ? binaryPlan(a.shape, b.shape) : null;
+    const plan = allFloat32(a, b) ? binaryPlan(a.shape, b.shape) : null;
     if (plan === null) return runFallback(kernel, args) as Info;
-    const out = makeOutput(args, plan.outShape);
+    const out = makeFloat32Output(args, plan.outShape);
     if (plan.rows * plan.channels === 0) return out;
     const geom = Int32Array.of(op, plan.rows, plan.channels, plan.aMode, plan.bMode);
     const { heap, offsets } = heapOffsets(args.backend, a, b, out);
@@ -83,8 +73,8 @@ export function nativeUnary(kernel: string, op: number) {
   return (args: KernelArgs): Info => {
     const { x } = args.inputs as Record<string, Info>;
     const size = tf.util.sizeFromShape(x.shape);
-    if (!float32(x) || size > MAX_ELEMENTS) return runFallback(kernel, args) as Info;
-    const out = makeOutput(args, [...x.shape]);
+    if (!allFloat32(x) || size > MAX_ELEMENTS) return runFallback(kernel, args) as Info;
+    const out = makeFloat32Output(args, [...x.shape]);
     if (size === 0) return out;
     const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
     const { heap, offsets } = heapOffsets(args.backend, x, out);
@@ -121,9 +111,9 @@ export function nativeReduce(kernel: string, mean: boolean) {
   return (args: KernelArgs): Info => {
     const { x } = args.inputs as Record<string, Info>;
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const plan = float32(x) ? reducePlan(x.shape, axis, keepDims) : null;
+    const plan = allFloat32(x) ? reducePlan(x.shape, axis, keepDims) : null;
     if (plan === null) return runFallback(kernel, args) as Info;
-    const out = makeOutput(args, plan.outShape);
+    const out = makeFloat32Output(args, plan.outShape);
     const { heap, offsets } = heapOffsets(args.backend, x, out);
     const geom = Int32Array.of(plan.rows, plan.inner);
     const scale = mean ? 1 / plan.rows : 1;
@@ -151,9 +141,9 @@ export function tilePlan(
 export function nativeTile(args: KernelArgs): Info {
   const { x } = args.inputs as Record<string, Info>;
   const { reps } = args.attrs as unknown as tf.TileAttrs;
-  const plan = float32(x) ? tilePlan(x.shape, reps) : null;
+  const plan = allFloat32(x) ? tilePlan(x.shape, reps) : null;
   if (plan === null) return runFallback(tf.Tile, args) as Info;
-  const out = makeOutput(
+  const out = makeFloat32Output(
     args,
     x.shape.map((d, i) => d * reps[i]),
   );
@@ -172,7 +162,7 @@ export function nativeBatchNorm(args: KernelArgs): Info {
     t == null || (t.shape.length === 1 && t.shape[0] === channels);
   const size = tf.util.sizeFromShape(x!.shape);
   if (
-    !float32(x, mean, variance, offset, scale) ||
+    !allFloat32(x, mean, variance, offset, scale) ||
     x!.shape.length === 0 ||
     mean == null ||
     variance == null ||
@@ -181,7 +171,7 @@ export function nativeBatchNorm(args: KernelArgs): Info {
   ) {
     return runFallback(tf.FusedBatchNorm, args) as Info;
   }
-  const out = makeOutput(args, [...x!.shape]);
+  const out = makeFloat32Output(args, [...x!.shape]);
   if (size === 0) return out;
   const { heap, offsets } = heapOffsets(args.backend, x, mean, variance, scale, offset, out);
   const geom = Int32Array.of(size / channels, channels, scale ? 1 : 0, offset ? 1 : 0);
@@ -222,10 +212,10 @@ export function nativeConcat(args: KernelArgs): Info {
     axis,
   );
   const size = tf.util.sizeFromShape(outShape);
-  if (parts.length === 0 || !float32(...all) || size > MAX_ELEMENTS) {
+  if (parts.length === 0 || !allFloat32(...all) || size > MAX_ELEMENTS) {
     return runFallback(tf.Concat, args) as Info;
   }
-  const out = makeOutput(args, outShape);
+  const out = makeFloat32Output(args, outShape);
   const { outer, inner } = blocks(
     parts.map((t) => t.shape),
     axis,
@@ -246,11 +236,15 @@ export function nativeSplitV(args: KernelArgs): Info[] {
   const attrs = args.attrs as unknown as tf.SplitVAttrs;
   const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
   const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
-  if (!float32(x) || tf.util.sizeFromShape(x.shape) > MAX_ELEMENTS || sizes.some((s) => s === 0)) {
+  if (
+    !allFloat32(x) ||
+    tf.util.sizeFromShape(x.shape) > MAX_ELEMENTS ||
+    sizes.some((s) => s === 0)
+  ) {
     return runFallback(tf.SplitV, args) as Info[];
   }
   const shapes = sizes.map((s) => x.shape.map((d, i) => (i === axis ? s : d)));
-  const outs = shapes.map((s) => makeOutput(args, s));
+  const outs = shapes.map((s) => makeFloat32Output(args, s));
   if (tf.util.sizeFromShape(x.shape) === 0) return outs;
   const { outer, inner } = blocks(shapes, axis);
   const { heap, offsets } = heapOffsets(args.backend, x, ...outs);
@@ -266,17 +260,18 @@ export function nativeSplitV(args: KernelArgs): Info[] {
 /** doconv's ReLU gradient op (engine/fusedGradientOps.ts): dx = dy · step(x), one pass. */
 export function nativeReluGrad(args: KernelArgs): Info {
   const { dy, x } = args.inputs as Record<string, Info>;
-  if (!tf.util.arraysEqual(dy.shape, x.shape) || !float32(dy, x)) {
+  if (!tf.util.arraysEqual(dy.shape, x.shape) || !allFloat32(dy, x)) {
     throw new Error(
       `doconv native ${RELU_GRAD}: dy and x must be float32 of one shape, got dy ${dy.dtype} ` +
         `${JSON.stringify(dy.shape)} and x ${x.dtype} ${JSON.stringify(x.shape)}`,
     );
   }
-  const dx = makeOutput(args, [...x.shape]);
+  const dx = makeFloat32Output(args, [...x.shape]);
   const size = tf.util.sizeFromShape(x.shape);
   if (size === 0) return dx;
   const { heap, offsets } = heapOffsets(args.backend, dy, x, dx);
-  requireNativeAddon(RELU_GRAD).reluGrad(heap, Int32Array.of(size), ...triple(offsets));
+  const [dyAt, xAt, dxAt] = offsets;
+  requireNativeAddon(RELU_GRAD).reluGrad(heap, Int32Array.of(size), dyAt, xAt, dxAt);
   return dx;
 }
 
@@ -288,7 +283,7 @@ export function nativeBatchNormGradSums(args: KernelArgs): Info[] {
   if (
     !tf.util.arraysEqual(dy.shape, x.shape) ||
     !tf.util.arraysEqual(mean.shape, [channels]) ||
-    !float32(dy, x, mean) ||
+    !allFloat32(dy, x, mean) ||
     !(rows >= 1)
   ) {
     throw new Error(
@@ -296,8 +291,8 @@ export function nativeBatchNormGradSums(args: KernelArgs): Info[] {
         `got dy ${JSON.stringify(dy.shape)}, x ${JSON.stringify(x.shape)}, mean ${JSON.stringify(mean.shape)}`,
     );
   }
-  const sumDy = makeOutput(args, [channels]);
-  const sumDyXc = makeOutput(args, [channels]);
+  const sumDy = makeFloat32Output(args, [channels]);
+  const sumDyXc = makeFloat32Output(args, [channels]);
   const { heap, offsets } = heapOffsets(args.backend, dy, x, mean, sumDy, sumDyXc);
   const [dyAt, xAt, meanAt, sumDyAt, sumDyXcAt] = offsets;
   requireNativeAddon(BATCH_NORM_GRAD_SUMS).batchNormGradSums(
@@ -310,8 +305,4 @@ export function nativeBatchNormGradSums(args: KernelArgs): Info[] {
     sumDyXcAt,
   );
   return [sumDy, sumDyXc];
-}
-
-function triple(offsets: number[]): [number, number, number] {
-  return [offsets[0], offsets[1], offsets[2]];
 }

@@ -7,7 +7,6 @@ import {
   nativeConvBackpropFilter,
   nativeConvBackpropInput,
   nativeConvForward,
-  type KernelArgs,
 } from './nativeConv.js';
 import {
   BINARY_OPS,
@@ -23,6 +22,7 @@ import {
   UNARY_OPS,
 } from './nativeEltwise.js';
 import { nativeBatchMatMul } from './nativeMatMul.js';
+import type { KernelArgs } from './wasmHeap.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
 import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../util/composeKernelOp.js';
 import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';

@@ -4,12 +4,10 @@
  *   y[b, i, j] = Σ_k op(a)[b, i, k] · op(b)[b, k, j]
  * Other broadcasts and dtypes go to the wasm kernel.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { runFallback } from './fallbacks.js';
-import type { KernelArgs } from './nativeConv.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { heapOffsets } from './wasmHeap.js';
+import { heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
 
 type Info = tf.TensorInfo;
 const KERNEL = tf.BatchMatMul;
@@ -47,10 +45,7 @@ export function nativeBatchMatMul(args: KernelArgs): Info {
     (bBatch === batch || bBatch === 1) &&
     (aBatch === 1 || bBatch === 1 || tf.util.arraysEqual(aBatchDims, bBatchDims));
   if (!simple || m * n * ka === 0) return runFallback(KERNEL, args) as Info;
-  const out = (args.backend as unknown as BackendWasm).makeOutput(
-    [...outBatchDims, m, n],
-    'float32',
-  );
+  const out = makeFloat32Output(args, [...outBatchDims, m, n]);
   const geom = Int32Array.from([
     batch,
     aBatch,

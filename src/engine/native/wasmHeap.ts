@@ -23,3 +23,20 @@ export function heapOffsets(
     offsets: infos.map((t) => (t == null ? -1 : wasm.getMemoryOffset(t.dataId))),
   };
 }
+
+/** What a TF.js kernel function receives. */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}
+
+/** A float32 output tensor allocated by the wasm backend (call before heapOffsets). */
+export function makeFloat32Output(args: KernelArgs, shape: number[]): tf.TensorInfo {
+  return (args.backend as unknown as BackendWasm).makeOutput(shape, 'float32') as tf.TensorInfo;
+}
+
+/** Whether every given tensor is float32 (absent ones count as yes): the native kernels' dtype. */
+export function allFloat32(...infos: Array<tf.TensorInfo | null | undefined>): boolean {
+  return infos.every((t) => t == null || t.dtype === 'float32');
+}
