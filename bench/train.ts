@@ -351,16 +351,7 @@ async function main() {
 
   const overheads = overheadRows(rows);
   printTable(rows, overheads);
-  const date = new Date().toISOString();
-  const cpus = os.cpus();
-  const out = {
-    date,
-    machine: {
-      cpuModel: cpus[0]?.model,
-      cores: cpus.length,
-      platform: `${os.platform()} ${os.release()}`,
-      node: process.version,
-    },
+  writeResult('train', {
     loadAverage: { start: loadStart, end: os.loadavg(), phases },
     tfjs: tf.version.tfjs,
     // 'native' rows: oneDNN threads inside each op on the main thread (nativeThreadsFor(1));
@@ -373,12 +364,28 @@ async function main() {
       workers,
       stepsPerWindow: Object.fromEntries(netNames.map((n) => [n, stepsFor(n)])),
     },
-    command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
     rows,
     doOverheadPct: overheads,
+  });
+}
+
+/** Writes results/<prefix>-<date>.json: the date, machine and command, then `fields`. */
+function writeResult(prefix: string, fields: Record<string, unknown>): void {
+  const date = new Date().toISOString();
+  const cpus = os.cpus();
+  const out = {
+    date,
+    machine: {
+      cpuModel: cpus[0]?.model,
+      cores: cpus.length,
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+    },
+    command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    ...fields,
   };
   mkdirSync('results', { recursive: true });
-  const file = `results/train-${date.replace(/[:.]/g, '-')}.json`;
+  const file = `results/${prefix}-${date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`wrote ${file}`);
 }
@@ -551,29 +558,16 @@ async function roundsMain(rounds: number) {
     keys.map((k) => [k, summarize(perRound.map((p) => p.ratios[k]))]),
   );
   for (const k of keys)
-    console.log(`${k}: native / PyTorch all cores ${spread[k].median.toFixed(2)} [${spread[k].min.toFixed(2)}–${spread[k].max.toFixed(2)}]× over ${rounds} rounds`);
-  const date = new Date().toISOString();
-  const cpus = os.cpus();
-  mkdirSync('results', { recursive: true });
-  const file = `results/native-vs-torch-${date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        date,
-        machine: { cpuModel: cpus[0]?.model, cores: cpus.length, node: process.version },
-        command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
-        nativeThreads: state.threads,
-        oneDnn: state.oneDnn,
-        loadAverage: { phases },
-        ratioSpread: spread,
-        rounds: perRound,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  console.log(`wrote ${file}`);
+    console.log(
+      `${k}: native / PyTorch all cores ${spread[k].median.toFixed(2)} [${spread[k].min.toFixed(2)}–${spread[k].max.toFixed(2)}]× over ${rounds} rounds`,
+    );
+  writeResult('native-vs-torch', {
+    nativeThreads: state.threads,
+    oneDnn: state.oneDnn,
+    loadAverage: { phases },
+    ratioSpread: spread,
+    rounds: perRound,
+  });
 }
 
 (flag('rounds') !== undefined ? roundsMain(Number(flag('rounds'))) : main()).catch((e) => {
