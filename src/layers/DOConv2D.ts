@@ -3,6 +3,7 @@ import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
 import { conv2dArgs, type Conv2DLayerArgs } from './standardConvArgs.js';
 import { officialKerasKernel } from '../algebra/officialComposition.js';
 import { checkArgsObject, positiveInt } from './validateArgs.js';
+import { withKernel, type LayerConvolution } from './convLayer.js';
 import { warningSink, type WarningSink } from './warnings.js';
 import { formatValue } from '../util/formatValue.js';
 
@@ -114,6 +115,12 @@ export class DOConv2D extends DOConvBase {
     if (this.composition !== 'keras-official') return super.compose(weight, d, dDiag);
     const dHat = d !== null && dDiag !== null ? (tf.add(d, dDiag) as tf.Tensor3D) : null;
     return officialKerasKernel(weight, dHat, this.kernelSize, this.groups);
+  }
+
+  protected override convolution(): LayerConvolution {
+    return this.composition === 'keras-official'
+      ? withKernel(this.composedKernel())
+      : super.convolution();
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { composeKernelFromParts } from '../algebra/composeKernel.js';
+import { convolveComposed } from '../algebra/convolveComposed.js';
 import type { FusableActivation } from '../algebra/convolve.js';
 import { diagIdentity } from '../algebra/diagIdentity.js';
 import { normalizeDMulSpelling } from './kerasSpelling.js';
@@ -13,7 +14,13 @@ import {
   type StandardConv,
 } from './standardConvArgs.js';
 import { resolveDMul } from './validateArgs.js';
-import { convLayerCall, convOutputShape, resolveConvGeometry, singleShape } from './convLayer.js';
+import {
+  convLayerCall,
+  convOutputShape,
+  resolveConvGeometry,
+  singleShape,
+  type LayerConvolution,
+} from './convLayer.js';
 import { shortWeightName } from './weightNames.js';
 import { formatValue } from '../util/formatValue.js';
 
@@ -196,16 +203,23 @@ export abstract class DOConvBase extends tf.layers.Layer {
     return this.standardConfig.activation as string;
   }
 
+  /**
+   * How call() convolves: conv(x, compose(W, D + D_diag)) in one op where the engine fuses it
+   * (convolveComposed); a subclass that reproduces another composition convolves with its
+   * composedKernel().
+   */
+  protected convolution(): LayerConvolution {
+    const weight = this.compositionWeight(this.kernel!.read());
+    const d = (this.d?.read() as tf.Tensor3D | undefined) ?? null;
+    const dDiag = this.dDiag ?? null;
+    return (x, options) =>
+      convolveComposed(x, weight, d, dDiag, { ...options, kernelSize: this.kernelSize });
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
     return tf.tidy(() =>
-      convLayerCall(
-        this,
-        inputs,
-        this.composedKernel(),
-        this.spec!.groups,
-        this.bias,
-        this.standard,
-      ),
+      convLayerCall(this, inputs, this.convolution(), this.spec!.groups, this.bias, this.standard),
     );
   }
 

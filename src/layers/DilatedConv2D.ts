@@ -5,7 +5,13 @@ import {
   type Conv2DLayerArgs,
   type ResolvedConvFields,
 } from './standardConvArgs.js';
-import { convLayerCall, convOutputShape, resolveConvGeometry, singleShape } from './convLayer.js';
+import {
+  convLayerCall,
+  convOutputShape,
+  resolveConvGeometry,
+  singleShape,
+  withKernel,
+} from './convLayer.js';
 import { formatValue } from '../util/formatValue.js';
 
 /**
@@ -83,7 +89,14 @@ export class DilatedConv2D extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() =>
-      convLayerCall(this, inputs, this.kernel!.read() as tf.Tensor4D, 1, this.bias, this.standard),
+      convLayerCall(
+        this,
+        inputs,
+        withKernel(this.kernel!.read() as tf.Tensor4D),
+        1,
+        this.bias,
+        this.standard,
+      ),
     );
   }
 

@@ -3,7 +3,7 @@
  * geometry from tf.layers args, the conv with its bias and activation in call(), the output shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convolve } from '../algebra/convolve.js';
+import { convolve, type ConvolveOptions } from '../algebra/convolve.js';
 import type { ResolvedConvFields } from './standardConvArgs.js';
 import {
   checkChannelsLast,
@@ -45,6 +45,14 @@ export function singleShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
   return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
 }
 
+/** How a layer convolves its input: `convolve` with its kernel, or DO-Conv's composed conv. */
+export type LayerConvolution = (x: tf.Tensor4D, options: ConvolveOptions) => tf.Tensor4D;
+
+/** A layer convolution with a ready kernel. */
+export function withKernel(kernel: tf.Tensor4D): LayerConvolution {
+  return (x, options) => convolve(x, kernel, options);
+}
+
 /**
  * act(conv(x, kernel) + bias) for the layer's call(), inside tf.tidy: the activation fused into
  * the conv when it can be (`standard.fusableActivation`), applied after it otherwise.
@@ -52,13 +60,13 @@ export function singleShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
 export function convLayerCall(
   geometry: ConvLayerGeometry,
   inputs: tf.Tensor | tf.Tensor[],
-  kernel: tf.Tensor4D,
+  convolution: LayerConvolution,
   groups: number,
   bias: tf.LayerVariable | null,
   standard: Pick<ResolvedConvFields, 'activation' | 'fusableActivation'>,
 ): tf.Tensor {
   const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-  const y = convolve(x, kernel, {
+  const y = convolution(x, {
     strides: geometry.strides,
     padding: geometry.padding,
     dilationRate: geometry.dilationRate,

@@ -61,6 +61,8 @@ d(`native DO-Conv composition${skipReason}`, () => {
   it.each([
     [[9, 9, 3, 5], 3],
     [[9, 9, 16, 16], 3],
+    // F = 2 register blocks of 16 filters and a tail of 5 (native/src/compose.cc's acc[] blocks)
+    [[9, 9, 5, 37], 3],
     [[4, 6, 2, 7], 2],
     [[1, 3, 4, 2], 1],
     [[15, 15, 1, 1], 3],
@@ -80,21 +82,13 @@ d(`native DO-Conv composition${skipReason}`, () => {
     },
   );
 
-  it('a DOConv2D layer trains through it: one op each way, D + D_diag inside', async () => {
+  it('a DOConv2D layer composes its kernel with it outside training: one op, D + D_diag inside', async () => {
+    // (Under a tape the layer runs the fused DO-Conv convolution instead: nativeComposedConv.test.ts.)
     const layer = doConv2d({ filters: 4, kernelSize: 3, padding: 'same' });
     const x = tf.tensor(host([2, 6, 6, 3], 7).values, [2, 6, 6, 3]);
     layer.apply(x); // build
-    const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-    const { kernelNames } = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(
-        () => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar,
-        vars,
-      );
-      tf.dispose([value, ...Object.values(grads)]);
-    });
-    expect(kernelNames).toEqual(
-      expect.arrayContaining(['DoconvComposeKernel', 'DoconvComposeKernelGrad']),
-    );
+    const { kernelNames } = await tf.profile(() => tf.dispose(layer.apply(x) as tf.Tensor));
+    expect(kernelNames).toContain('DoconvComposeKernel');
     expect(kernelNames).not.toContain('BatchMatMul');
     layer.dispose();
     x.dispose();

@@ -44,6 +44,9 @@ d(`native engine registration${skipReason}`, () => {
         'DoconvBatchNormGradSums',
         'DoconvComposeKernel',
         'DoconvComposeKernelGrad',
+        'DoconvComposedConv2D',
+        'DoconvComposedConv2DBackpropInput',
+        'DoconvComposedConv2DBackpropWeights',
       ].sort(),
     );
   });

@@ -3,8 +3,9 @@
  * per-kernel choice in doconv's wasm kernel table (../registerWasmTrainingKernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { COMPOSE_KERNEL } from '../../util/composeKernelOp.js';
+import { COMPOSE_KERNEL, COMPOSED_CONV } from '../../util/composeKernelOp.js';
 import { composeGradConfig } from './nativeCompose.js';
+import { composedConvGradConfig } from './nativeComposedConv.js';
 import { setNativeKernelConfigs, wasmEngine } from '../registerWasmTrainingKernels.js';
 import { nativeAddon, nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
@@ -40,6 +41,7 @@ export function enableNativeEngine(threads?: number): NativeEngineState {
   }
   if (threads !== undefined) addon.setThreads(threads);
   if (tf.getGradient(COMPOSE_KERNEL) == null) tf.registerGradient(composeGradConfig);
+  if (tf.getGradient(COMPOSED_CONV) == null) tf.registerGradient(composedConvGradConfig);
   setNativeKernelConfigs(nativeKernelConfigs);
   return { on: true, reason: null, oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
 }

@@ -24,7 +24,18 @@ import {
 import { nativeBatchMatMul } from './nativeMatMul.js';
 import type { KernelArgs } from './wasmHeap.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
-import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../util/composeKernelOp.js';
+import {
+  COMPOSE_KERNEL,
+  COMPOSE_KERNEL_GRAD,
+  COMPOSED_CONV,
+  COMPOSED_CONV_GRAD_INPUT,
+  COMPOSED_CONV_GRAD_WEIGHTS,
+} from '../../util/composeKernelOp.js';
+import {
+  nativeComposedConv,
+  nativeComposedConvGradInput,
+  nativeComposedConvGradWeights,
+} from './nativeComposedConv.js';
 import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
 
 function config(
@@ -74,4 +85,7 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(RELU_GRAD, nativeReluGrad),
   config(BATCH_NORM_GRAD_SUMS, nativeBatchNormGradSums),
   config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
+  config(COMPOSED_CONV, nativeComposedConv),
+  config(COMPOSED_CONV_GRAD_INPUT, nativeComposedConvGradInput),
+  config(COMPOSED_CONV_GRAD_WEIGHTS, nativeComposedConvGradWeights),
 ];

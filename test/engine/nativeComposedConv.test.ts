@@ -1,0 +1,166 @@
+/**
+ * DO-Conv's fused convolution on the native engine (K composed inside the conv kernels): a DOConv2D
+ * layer's output and every gradient (x, D, W, bias) against the same layer on the cpu backend, where
+ * the composition and the conv are TF.js ops; that training takes it (and runs no more kernels
+ * than a conv layer), that a frozen layer and inference keep the composed-kernel path, and that
+ * nothing leaks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { expect, it } from 'vitest';
+import { doConv2d } from '../../src/index.js';
+import {
+  COMPOSED_CONV,
+  COMPOSED_CONV_GRAD_INPUT,
+  COMPOSED_CONV_GRAD_WEIGHTS,
+} from '../../src/util/composeKernelOp.js';
+import { host, relativeError } from './helpers.js';
+import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
+
+nativeEngineForThisFile();
+
+interface Case {
+  padding: 'same' | 'valid';
+  strides: number;
+  kernelSize: [number, number];
+  dMul?: number;
+  useBias: boolean;
+  activation: 'relu' | 'linear';
+}
+
+/** The layer's output and the gradients of Σ y·R with respect to x and every weight. */
+async function layerWithGrads(backend: 'cpu' | 'wasm', c: Case, trainable = true) {
+  await tf.setBackend(backend);
+  const xShape = [2, 7, 6, 3];
+  const layer = doConv2d({ filters: 5, ...c });
+  const x = tf.variable(tf.tensor(host(xShape, 11).values, xShape));
+  layer.apply(x); // build
+  layer.setWeights(
+    layer.weights.map((w, i) => tf.tensor(host(w.shape as number[], 20 + i).values, w.shape)),
+  );
+  layer.trainable = trainable;
+  const yShape = (layer.apply(x) as tf.Tensor).shape;
+  const r = tf.tensor(host(yShape, 3).values, yShape);
+  const vars = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+  let y: Float32Array | undefined;
+  const profile = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = layer.apply(x) as tf.Tensor;
+      y = out.dataSync() as Float32Array;
+      return tf.sum(tf.mul(out, r)) as tf.Scalar;
+    }, vars);
+    const values = vars.map((v) => grads[v.name].dataSync().slice());
+    tf.dispose([value, ...Object.values(grads)]);
+    return values;
+  });
+  const grads = vars.map(() => null as Float32Array | null);
+  // tf.profile returns the function's result in `result`
+  const result = (profile as unknown as { result: Float32Array[] }).result;
+  result.forEach((g, i) => (grads[i] = g));
+  const out = { y: y!, grads, kernelNames: profile.kernelNames };
+  tf.dispose([x, r]);
+  layer.dispose();
+  await tf.setBackend('wasm');
+  return out;
+}
+
+describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
+  const cases: Case[] = [
+    { padding: 'same', strides: 1, kernelSize: [3, 3], useBias: true, activation: 'relu' },
+    { padding: 'valid', strides: 2, kernelSize: [3, 3], useBias: false, activation: 'linear' },
+    {
+      padding: 'same',
+      strides: 2,
+      kernelSize: [1, 3],
+      dMul: 5,
+      useBias: true,
+      activation: 'linear',
+    },
+    { padding: 'valid', strides: 1, kernelSize: [2, 2], useBias: true, activation: 'relu' },
+  ];
+  it.each(cases)(
+    '%j: output and gradients of x, D, W, bias match the op-built layer on cpu',
+    async (c) => {
+      const native = await layerWithGrads('wasm', c);
+      const cpu = await layerWithGrads('cpu', c);
+      expect(native.kernelNames).toEqual(
+        expect.arrayContaining([
+          COMPOSED_CONV,
+          COMPOSED_CONV_GRAD_INPUT,
+          COMPOSED_CONV_GRAD_WEIGHTS,
+        ]),
+      );
+      expect(native.kernelNames).not.toContain(tf.Conv2D);
+      expect(relativeError(native.y, cpu.y)).toBeLessThan(1e-5);
+      expect(native.grads.length).toBe(cpu.grads.length);
+      native.grads.forEach((g, i) => expect(relativeError(g!, cpu.grads[i]!)).toBeLessThan(1e-5));
+    },
+  );
+
+  it('runs as many kernels per training step as a conv layer does', async () => {
+    const x = tf.tensor(host([2, 6, 6, 3], 7).values, [2, 6, 6, 3]);
+    const count = async (layer: tf.layers.Layer) => {
+      layer.apply(x);
+      const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { kernels } = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar,
+          vars,
+        );
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      layer.dispose();
+      // the tape's saved copies (Identity) aside: DO-Conv saves D and D_diag besides x and W
+      return kernels.filter((k) => k.name !== tf.Identity).length;
+    };
+    const args = {
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same' as const,
+      activation: 'relu' as const,
+    };
+    expect(await count(doConv2d(args))).toBe(await count(tf.layers.conv2d(args)));
+    x.dispose();
+  });
+
+  it('a frozen layer (only dx wanted) and inference keep the composed-kernel path', async () => {
+    const c: Case = {
+      padding: 'same',
+      strides: 1,
+      kernelSize: [3, 3],
+      useBias: true,
+      activation: 'relu',
+    };
+    const native = await layerWithGrads('wasm', c, false);
+    const cpu = await layerWithGrads('cpu', c, false);
+    expect(native.kernelNames).not.toContain(COMPOSED_CONV);
+    expect(native.grads.length).toBe(1);
+    expect(relativeError(native.grads[0]!, cpu.grads[0]!)).toBeLessThan(1e-5);
+    const layer = doConv2d({ filters: 4, kernelSize: 3 });
+    const x = tf.ones([1, 5, 5, 2]);
+    const { kernelNames } = await tf.profile(() => tf.dispose(layer.apply(x) as tf.Tensor));
+    expect(kernelNames).not.toContain(COMPOSED_CONV);
+    tf.dispose(x);
+    layer.dispose();
+  });
+
+  it('leaks no tensor over training steps', async () => {
+    const layer = doConv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' });
+    const x = tf.tensor(host([2, 6, 6, 3], 7).values, [2, 6, 6, 3]);
+    layer.apply(x);
+    const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+    const step = () => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar,
+        vars,
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    step();
+    const before = tf.memory();
+    for (let i = 0; i < 20; i++) step();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    layer.dispose();
+    x.dispose();
+  });
+});
