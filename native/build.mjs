@@ -61,6 +61,9 @@ const args = [
   '-shared',
   '-fvisibility=hidden',
   '-fopenmp',
+  // No fused multiply-add unless the source asks: the optimizer updates must round each operation
+  // as the wasm kernels and TF.js ops do (native/src/optimizer.h).
+  '-ffp-contract=off',
   `-I${nodeInclude}`,
   `-I${path.join(dnnlRoot, 'include')}`,
   ...sources,

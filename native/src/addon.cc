@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "compose.h"
+#include "optimizer.h"
 #include "conv.h"
 #include "eltwise.h"
 #include "matmul.h"
@@ -298,16 +299,22 @@ struct Blocks {
   std::vector<int64_t> offsets;
 };
 
+// A typed array argument of type `want` (data, length), or an error naming the kernel and `what`.
+std::pair<void *, size_t> typedArrayOf(napi_env env, napi_value v, napi_typedarray_type want,
+                                       const char *kernel, const char *what) {
+  bool isTa = false;
+  check(env, napi_is_typedarray(env, v, &isTa), "is_typedarray");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = nullptr;
+  if (isTa) check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+  if (!isTa || type != want) throw JsError(std::string(kernel) + ": " + what);
+  return {data, length};
+}
+
 Blocks blocksOf(napi_env env, napi_value geomV, napi_value offsetsV, const char *kernel) {
   auto typed = [&](napi_value v, napi_typedarray_type want, const char *what) {
-    bool isTa = false;
-    check(env, napi_is_typedarray(env, v, &isTa), "is_typedarray");
-    napi_typedarray_type type;
-    size_t length = 0;
-    void *data = nullptr;
-    if (isTa) check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
-    if (!isTa || type != want) throw JsError(std::string(kernel) + ": " + what);
-    return std::make_pair(data, length);
+    return typedArrayOf(env, v, want, kernel, what);
   };
   auto [g, gn] = typed(geomV, napi_int32_array, "geometry must be an Int32Array [outer, inner…]");
   auto [o, on] = typed(offsetsV, napi_float64_array, "offsets must be a Float64Array");
@@ -397,6 +404,42 @@ napi_value Stats(napi_env env, napi_callback_info) {
   return o;
 }
 
+// optimizerStep(heap, kind, sizes, offsets, params): every variable's update (optimizer.h).
+// sizes a Float64Array of n element counts, offsets a Float64Array of n · operands byte offsets,
+// params a Float64Array; every region is checked before anything is written.
+napi_value OptimizerStep(napi_env env, napi_callback_info info) {
+  const char *K = "native optimizerStep";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 5, K);
+    Heap h = heapOf(env, a.v[0], K);
+    const int64_t kind = intOf(env, a.v[1]);
+    const int k = optimizerOperands(static_cast<int32_t>(kind));
+    if (k == 0) throw JsError(std::string(K) + ": unknown optimizer kind " + std::to_string(kind));
+    auto [s, n] = typedArrayOf(env, a.v[2], napi_float64_array, K, "sizes must be a Float64Array");
+    auto [o, on] = typedArrayOf(env, a.v[3], napi_float64_array, K, "offsets must be a Float64Array");
+    auto [p, pn] = typedArrayOf(env, a.v[4], napi_float64_array, K, "params must be a Float64Array");
+    if (on != n * k || pn != static_cast<size_t>(optimizerParams(static_cast<int32_t>(kind)))) {
+      throw JsError(std::string(K) + ": " + std::to_string(n) + " variables need " +
+                    std::to_string(n * k) + " offsets and " +
+                    std::to_string(optimizerParams(static_cast<int32_t>(kind))) + " params, got " +
+                    std::to_string(on) + " and " + std::to_string(pn));
+    }
+    const double *sizes = static_cast<const double *>(s);
+    const double *offsets = static_cast<const double *>(o);
+    std::vector<int64_t> elems(n);
+    std::vector<float *> operands(n * k);
+    for (size_t i = 0; i < n; i++) {
+      elems[i] = static_cast<int64_t>(sizes[i]);
+      for (int j = 0; j < k; j++) {
+        operands[i * k + j] = heapRegion(h, static_cast<int64_t>(offsets[i * k + j]), elems[i], K,
+                                         j == 1 ? "a gradient" : j == k - 1 ? "a new value" : j == 0 ? "a variable" : "a slot");
+      }
+    }
+    optimizerStep(static_cast<int32_t>(kind), operands, elems, static_cast<const double *>(p));
+    return undefinedValue(env);
+  });
+}
+
 napi_value ClearCache(napi_env env, napi_callback_info) {
   clearCaches();
   return undefinedValue(env);
@@ -438,6 +481,7 @@ napi_value Init(napi_env env, napi_value exports) {
       method("matMul", MatMul),
       method("compose", Compose),
       method("composeGrad", ComposeGrad),
+      method("optimizerStep", OptimizerStep),
       method("concat", Concat),
       method("reluGrad", ReluGrad),
       method("batchNormGradSums", BatchNormGradSums),

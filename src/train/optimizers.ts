@@ -13,7 +13,14 @@
  * the same variable order every step (the trainer uses model.trainableWeights).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_STEP, fusedOptimizerStep, SGD_STEP } from '../engine/kernels/optimizerSteps.js';
+import {
+  ADAM_STEP,
+  fusedOptimizerStep,
+  batchedOptimizerStep,
+  SGD_STEP,
+  type OptimizerRule,
+  type VariableUpdate,
+} from '../engine/kernels/optimizerSteps.js';
 
 /** A tensor with a name, as tf.Optimizer's getWeights/setWeights use (not re-exported by tfjs). */
 export interface NamedTensor {
@@ -67,6 +74,9 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
   /** Called once per step before the updates, inside tidy (e.g. for bias corrections). */
   protected beginStep(): void {}
 
+  /** This step's rule, for the native engine's in-place update of all variables at once. */
+  protected abstract rule(): OptimizerRule;
+
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const list: NamedTensor[] = Array.isArray(variableGradients)
       ? variableGradients
@@ -74,6 +84,7 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
     const registry = tf.engine().registeredVariables;
     tf.tidy(() => {
       this.beginStep();
+      const updates: Array<VariableUpdate & { slots: tf.Variable[] }> = [];
       list.forEach(({ name, tensor: gradient }, i) => {
         const value = registry[name];
         if (value === undefined)
@@ -81,8 +92,12 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
         if (this.slots[i] === undefined) {
           this.slots[i] = this.slotNames().map(() => tf.keep(tf.zerosLike(value).variable(false)));
         }
-        if (gradient == null) return;
-        this.update(value, gradient, this.slots[i]);
+        if (gradient != null) updates.push({ value, gradient, slots: this.slots[i] });
+      });
+      // The native engine updates what it can in one call; the rest one by one.
+      const done = batchedOptimizerStep(this.rule(), updates);
+      updates.forEach((u, k) => {
+        if (!done?.[k]) this.update(u.value, u.gradient, u.slots);
       });
     });
     this.incrementIterations();
@@ -145,6 +160,10 @@ export class SGD extends ScheduledOptimizer {
 
   protected slotNames(): readonly string[] {
     return this.momentum > 0 ? ['velocity'] : [];
+  }
+
+  protected rule(): OptimizerRule {
+    return { kind: 'sgd', attrs: { learningRate: this.learningRate, momentum: this.momentum } };
   }
 
   protected update(value: tf.Variable, gradient: tf.Tensor, slots: tf.Variable[]): void {
@@ -215,6 +234,11 @@ export class Adam extends ScheduledOptimizer {
   protected override beginStep(): void {
     const t = this.iterations + 1;
     this.stepSize = (this.learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
+  }
+
+  protected rule(): OptimizerRule {
+    const { beta1, beta2, epsilon, stepSize } = this;
+    return { kind: 'adam', attrs: { beta1, beta2, epsilon, stepSize } };
   }
 
   protected update(value: tf.Variable, gradient: tf.Tensor, [m, v]: tf.Variable[]): void {

@@ -35,7 +35,7 @@ async function layerWithGrads(backend: 'cpu' | 'wasm', c: Case, trainable = true
   const x = tf.variable(tf.tensor(host(xShape, 11).values, xShape));
   layer.apply(x); // build
   layer.setWeights(
-    layer.weights.map((w, i) => tf.tensor(host(w.shape as number[], 20 + i).values, w.shape)),
+    layer.weights.map((w, i) => tf.tensor(host(w.shape as number[], 20 + i).values, w.shape as number[])),
   );
   layer.trainable = trainable;
   const yShape = (layer.apply(x) as tf.Tensor).shape;

@@ -60,12 +60,7 @@ function adamStep(args: {
   const { value, gradient, m, v } = args.inputs as Record<string, Info>;
   checkSameShape(ADAM_STEP, { value, gradient, m, v });
   const a = args.attrs as { beta1: number; beta2: number; epsilon: number; stepSize: number };
-  const b1 = f(a.beta1);
-  const c1 = f(1 - a.beta1);
-  const b2 = f(a.beta2);
-  const c2 = f(1 - a.beta2);
-  const eps = f(a.epsilon);
-  const step = f(a.stepSize);
+  const { b1, c1, b2, c2, eps, step } = adamNumbers(a);
   const {
     outs,
     ins: [w0, g, m0, v0],
@@ -130,6 +125,60 @@ export const sgdStepConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: sgdStep as unknown as tf.KernelFunc,
 };
+
+/** One variable's update: its value, its gradient and its slots (Adam [m, v], SGD [] or [velocity]). */
+export interface VariableUpdate {
+  value: tf.Variable;
+  gradient: tf.Tensor;
+  slots: tf.Tensor[];
+}
+
+/** The update rule and its numbers, as the fused kernels take them (attrs above). */
+export type OptimizerRule =
+  | { kind: 'adam'; attrs: { beta1: number; beta2: number; epsilon: number; stepSize: number } }
+  | { kind: 'sgd'; attrs: { learningRate: number; momentum: number } };
+
+/**
+ * Updates whichever of `updates` it can, all in one call, and says which (the optimizer updates
+ * the rest one by one). Same bits as the kernels above.
+ */
+export type BatchedOptimizerStep = (rule: OptimizerRule, updates: VariableUpdate[]) => boolean[];
+
+let batchedStep: BatchedOptimizerStep | null = null;
+
+/** Set by the native engine when it is switched on (engine/native/nativeOptimizer.ts), null when off. */
+export function setBatchedOptimizerStep(step: BatchedOptimizerStep | null): void {
+  batchedStep = step;
+}
+
+/**
+ * The one-call update of every variable it can take, on wasm with the native engine: which
+ * updates it made, or null (none made) elsewhere.
+ */
+export function batchedOptimizerStep(
+  rule: OptimizerRule,
+  updates: VariableUpdate[],
+): boolean[] | null {
+  if (batchedStep === null || tf.getBackend() !== 'wasm' || updates.length === 0) return null;
+  return batchedStep(rule, updates);
+}
+
+/** The float32 numbers both update forms compute with, from the rule's attrs. */
+export function adamNumbers(a: {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  stepSize: number;
+}) {
+  return {
+    b1: f(a.beta1),
+    c1: f(1 - a.beta1),
+    b2: f(a.beta2),
+    c2: f(1 - a.beta2),
+    eps: f(a.epsilon),
+    step: f(a.stepSize),
+  };
+}
 
 /**
  * Runs the fused update `kernel` when the active backend has it (wasm with doconv's kernels) and

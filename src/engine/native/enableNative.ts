@@ -9,6 +9,14 @@ import { composedConvGradConfig } from './nativeComposedConv.js';
 import { setNativeKernelConfigs, wasmEngine } from '../registerWasmTrainingKernels.js';
 import { nativeAddon, nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
+import { nativeOptimizerStep } from './nativeOptimizer.js';
+import { setBatchedOptimizerStep } from '../kernels/optimizerSteps.js';
+
+/** The native kernels and the in-place optimizer update, on or off together. */
+function switchNativeEngine(on: boolean): void {
+  setNativeKernelConfigs(on ? nativeKernelConfigs : []);
+  setBatchedOptimizerStep(on ? nativeOptimizerStep : null);
+}
 
 /** How to get the native engine, for the one line printed when it is off. */
 export const NATIVE_ENGINE_HINT =
@@ -31,18 +39,18 @@ export interface NativeEngineState {
  */
 export function enableNativeEngine(threads?: number): NativeEngineState {
   if (process.env.DOCONV_ENGINE === 'wasm') {
-    setNativeKernelConfigs([]);
+    switchNativeEngine(false);
     return { on: false, reason: 'disabled by DOCONV_ENGINE=wasm' };
   }
   const { addon, reason } = nativeAddonStatus();
   if (addon == null) {
-    setNativeKernelConfigs([]);
+    switchNativeEngine(false);
     return { on: false, reason };
   }
   if (threads !== undefined) addon.setThreads(threads);
   if (tf.getGradient(COMPOSE_KERNEL) == null) tf.registerGradient(composeGradConfig);
   if (tf.getGradient(COMPOSED_CONV) == null) tf.registerGradient(composedConvGradConfig);
-  setNativeKernelConfigs(nativeKernelConfigs);
+  switchNativeEngine(true);
   return { on: true, reason: null, oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
 }
 
@@ -59,5 +67,5 @@ export function nativeEngineInUse(): { oneDnn: string; threads: number } | null 
 
 /** Back to the portable wasm kernels (the addon stays loaded, its kernels unregistered). */
 export function disableNativeEngine(): void {
-  setNativeKernelConfigs([]);
+  switchNativeEngine(false);
 }

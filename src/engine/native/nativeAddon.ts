@@ -88,6 +88,17 @@ export interface NativeAddon {
     dD: number,
     dW: number,
   ): void;
+  /**
+   * Every variable's optimizer update in place (native/src/optimizer.h): kind 0 Adam, 1 SGD,
+   * 2 SGD with momentum; sizes per variable, byte offsets of its operands, the kind's params.
+   */
+  optimizerStep(
+    heap: ArrayBufferLike,
+    kind: number,
+    sizes: Float64Array,
+    offsets: Float64Array,
+    params: Float64Array,
+  ): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
   setThreads(n: number): void;
   getThreads(): number;
