@@ -74,8 +74,13 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
   /** Called once per step before the updates, inside tidy (e.g. for bias corrections). */
   protected beginStep(): void {}
 
-  /** This step's rule, for the native engine's in-place update of all variables at once. */
-  protected abstract rule(): OptimizerRule;
+  /**
+   * This step's rule, for the native engine's one-call update of every variable; null (the
+   * default, e.g. for a subclass of your own) updates each variable with `update`.
+   */
+  protected rule(): OptimizerRule | null {
+    return null;
+  }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const list: NamedTensor[] = Array.isArray(variableGradients)
@@ -95,7 +100,8 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
         if (gradient != null) updates.push({ value, gradient, slots: this.slots[i] });
       });
       // The native engine updates what it can in one call; the rest one by one.
-      const done = batchedOptimizerStep(this.rule(), updates);
+      const rule = this.rule();
+      const done = rule === null ? null : batchedOptimizerStep(rule, updates);
       updates.forEach((u, k) => {
         if (!done?.[k]) this.update(u.value, u.gradient, u.slots);
       });
@@ -162,7 +168,7 @@ export class SGD extends ScheduledOptimizer {
     return this.momentum > 0 ? ['velocity'] : [];
   }
 
-  protected rule(): OptimizerRule {
+  protected override rule(): OptimizerRule {
     return { kind: 'sgd', attrs: { learningRate: this.learningRate, momentum: this.momentum } };
   }
 
@@ -236,7 +242,7 @@ export class Adam extends ScheduledOptimizer {
     this.stepSize = (this.learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
   }
 
-  protected rule(): OptimizerRule {
+  protected override rule(): OptimizerRule {
     const { beta1, beta2, epsilon, stepSize } = this;
     return { kind: 'adam', attrs: { beta1, beta2, epsilon, stepSize } };
   }
