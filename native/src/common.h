@@ -55,6 +55,10 @@ std::string makeKey(const char *op, const int32_t *values, size_t n);
 int threadCount();
 void setThreadCount(int n);
 
+// Below this many elements an element-wise loop runs on the calling thread alone: waking the
+// team costs more (eltwise.cc, optimizer.cc).
+constexpr int64_t kParallelMin = int64_t(1) << 15;
+
 // Runs a scope with at most `n` threads (restoring the count after): small ops lose more waking a
 // team than they gain from it.
 class ThreadLimit {

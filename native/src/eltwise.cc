@@ -18,9 +18,6 @@ namespace doconv {
 
 namespace {
 
-// Below this many elements a loop runs on the calling thread alone: waking the team costs more.
-constexpr int64_t kParallelMin = int64_t(1) << 15;
-
 template <int OP>
 inline float apply(float a, float b) {
   if constexpr (OP == kAdd) return a + b;

@@ -1,5 +1,5 @@
 // Element-wise, so any thread count gives the same bits; a variable is split over the team only
-// when it is large enough to pay for waking it (kParallelMin, as in eltwise.cc).
+// when it is large enough to pay for waking it (kParallelMin, common.h).
 #include "optimizer.h"
 
 #include <cmath>
@@ -9,8 +9,6 @@
 namespace doconv {
 
 namespace {
-
-constexpr int64_t kParallelMin = int64_t(1) << 15;
 
 void adam(const float *w, const float *g, float *m, float *v, float *out, int64_t n,
           const double *p) {

@@ -166,15 +166,26 @@ export abstract class DOConvBase extends tf.layers.Layer {
    * layer convolves with, and what folding writes into a plain conv.
    */
   composedKernel(): tf.Tensor4D {
-    if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
     return tf.tidy(() => {
-      const w = this.compositionWeight(this.kernel!.read());
-      return this.compose(
-        w,
-        (this.d?.read() as tf.Tensor3D | undefined) ?? null,
-        this.dDiag ?? null,
-      );
+      const { weight, d, dDiag } = this.compositionParts();
+      return this.compose(weight, d, dDiag);
     });
+  }
+
+  /** The spec, once built; before, an error naming the layer. */
+  private builtSpec(): DOKernelSpec {
+    if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
+    return this.spec;
+  }
+
+  /** What the composition takes: W in its layout [dMul, C/g, F], D and D_diag (null for 1×1). */
+  private compositionParts() {
+    this.builtSpec();
+    return {
+      weight: this.compositionWeight(this.kernel!.read()),
+      d: (this.d?.read() as tf.Tensor3D | undefined) ?? null,
+      dDiag: this.dDiag ?? null,
+    };
   }
 
   /**
@@ -194,8 +205,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
 
   /** Groups of the composed conv, known once built. */
   get convGroups(): number {
-    if (!this.spec) throw new Error(`${this.name}: layer is not built yet`);
-    return this.spec.groups;
+    return this.builtSpec().groups;
   }
 
   /** The resolved activation's serialized name, e.g. 'relu'. */
@@ -209,17 +219,15 @@ export abstract class DOConvBase extends tf.layers.Layer {
    * composedKernel().
    */
   protected convolution(): LayerConvolution {
-    const weight = this.compositionWeight(this.kernel!.read());
-    const d = (this.d?.read() as tf.Tensor3D | undefined) ?? null;
-    const dDiag = this.dDiag ?? null;
+    const { weight, d, dDiag } = this.compositionParts();
     return (x, options) =>
       convolveComposed(x, weight, d, dDiag, { ...options, kernelSize: this.kernelSize });
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    if (!this.kernel || !this.spec) throw new Error(`${this.name}: layer is not built yet`);
+    const groups = this.convGroups;
     return tf.tidy(() =>
-      convLayerCall(this, inputs, this.convolution(), this.spec!.groups, this.bias, this.standard),
+      convLayerCall(this, inputs, this.convolution(), groups, this.bias, this.standard),
     );
   }
 

@@ -87,12 +87,10 @@ function sgdStep(args: {
   attrs: tf.NamedAttrMap;
 }): Info[] {
   const { value, gradient, velocity } = args.inputs as Record<string, Info | undefined>;
-  const a = args.attrs as { learningRate: number; momentum: number };
+  const { lr, mu } = sgdNumbers(args.attrs as { learningRate: number; momentum: number });
   const withMomentum = velocity !== undefined;
   const inputs = { value: value!, gradient: gradient!, ...(withMomentum ? { velocity } : {}) };
   checkSameShape(SGD_STEP, inputs as Record<string, Info>);
-  const lr = f(a.learningRate);
-  const mu = f(a.momentum);
   const {
     outs,
     ins: [w0, g, vel0],
@@ -163,7 +161,7 @@ export function batchedOptimizerStep(
   return batchedStep(rule, updates);
 }
 
-/** The float32 numbers both update forms compute with, from the rule's attrs. */
+/** The float32 numbers both Adam update forms (this kernel, the native one) compute with. */
 export function adamNumbers(a: {
   beta1: number;
   beta2: number;
@@ -178,6 +176,11 @@ export function adamNumbers(a: {
     eps: f(a.epsilon),
     step: f(a.stepSize),
   };
+}
+
+/** The float32 numbers both SGD update forms compute with. */
+export function sgdNumbers(a: { learningRate: number; momentum: number }) {
+  return { lr: f(a.learningRate), mu: f(a.momentum) };
 }
 
 /**

@@ -31,20 +31,26 @@ function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): In
 }
 
 /** K's shape [M, N, C, F] from attrs.kernelSize [M, N] (M·N must be D's taps). */
-function kernelShape(args: KernelArgs, geom: Int32Array): number[] {
+function kernelShape(kernel: string, args: KernelArgs, geom: Int32Array): number[] {
   const size = (args.attrs as { kernelSize?: [number, number] } | undefined)?.kernelSize;
   if (size == null || size[0] * size[1] !== geom[0]) {
     throw new Error(
-      `doconv native ${COMPOSE_KERNEL}: kernelSize ${JSON.stringify(size)} does not fit D's ${geom[0]} taps`,
+      `doconv native ${kernel}: kernelSize ${JSON.stringify(size)} does not fit D's ${geom[0]} taps`,
     );
   }
   return [size[0], size[1], geom[2], geom[3]];
 }
 
+/** The shape of K composed from args' {d, dDiag, weight} and kernelSize, checked (errors name `kernel`). */
+export function composedKernelShape(kernel: string, args: KernelArgs): number[] {
+  const { d, dDiag, weight } = args.inputs as Record<string, Info>;
+  return kernelShape(kernel, args, composeGeometry(kernel, d, dDiag, weight));
+}
+
 export function nativeCompose(args: KernelArgs): Info {
   const { d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL, d, dDiag, weight);
-  const k = makeFloat32Output(args, kernelShape(args, geom));
+  const k = makeFloat32Output(args, kernelShape(COMPOSE_KERNEL, args, geom));
   const { heap, offsets } = heapOffsets(args.backend, d, dDiag, weight, k);
   const [dAt, diagAt, weightAt, kAt] = offsets;
   requireNativeAddon(COMPOSE_KERNEL).compose(heap, geom, dAt, diagAt, weightAt, kAt);
@@ -54,7 +60,7 @@ export function nativeCompose(args: KernelArgs): Info {
 export function nativeComposeGrad(args: KernelArgs): Info[] {
   const { dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL_GRAD, d, dDiag, weight);
-  const want = kernelShape(args, geom);
+  const want = kernelShape(COMPOSE_KERNEL_GRAD, args, geom);
   if (!tf.util.arraysEqual(dy.shape, want) || dy.dtype !== 'float32') {
     throw new Error(
       `doconv native ${COMPOSE_KERNEL_GRAD}: dy must be float32 ${JSON.stringify(want)}, got ${dy.dtype} ${JSON.stringify(dy.shape)}`,

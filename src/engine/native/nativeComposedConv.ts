@@ -11,7 +11,7 @@ import {
   COMPOSED_CONV_GRAD_INPUT,
   COMPOSED_CONV_GRAD_WEIGHTS,
 } from '../../util/composeKernelOp.js';
-import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
+import { composedKernelShape, nativeCompose, nativeComposeGrad } from './nativeCompose.js';
 import {
   nativeConvBackpropFilter,
   nativeConvBackpropInput,
@@ -51,8 +51,7 @@ export function nativeComposedConvGradInput(args: KernelArgs): Info {
 /** [dD, dW]: conv2d's backward weights gives dK, the composition's gradient takes it apart. */
 export function nativeComposedConvGradWeights(args: KernelArgs): Info[] {
   const { x, dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
-  const [M, N] = (args.attrs as { kernelSize: [number, number] }).kernelSize;
-  const filterShape = [M, N, d.shape[2], weight.shape[2]];
+  const filterShape = composedKernelShape(COMPOSED_CONV_GRAD_WEIGHTS, args);
   const dk = nativeConvBackpropFilter(tf.Conv2DBackpropFilter, false, {
     ...args,
     inputs: { x, dy },

@@ -9,12 +9,16 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { adamNumbers, type OptimizerRule, type VariableUpdate } from '../kernels/optimizerSteps.js';
+import {
+  adamNumbers,
+  sgdNumbers,
+  type OptimizerRule,
+  type VariableUpdate,
+} from '../kernels/optimizerSteps.js';
 import { requireNativeAddon } from './nativeAddon.js';
 import { heapOffsets } from './wasmHeap.js';
 
 const KIND = { adam: 0, sgd: 1, sgdMomentum: 2 } as const;
-const f = Math.fround;
 
 function updatable(backend: BackendWasm, u: VariableUpdate, slots: number): boolean {
   const size = u.value.size;
@@ -32,10 +36,8 @@ function kindAndParams(rule: OptimizerRule): [number, number[]] {
     const n = adamNumbers(rule.attrs);
     return [KIND.adam, [n.b1, n.c1, n.b2, n.c2, n.eps, n.step]];
   }
-  const lr = f(rule.attrs.learningRate);
-  return rule.attrs.momentum > 0
-    ? [KIND.sgdMomentum, [lr, f(rule.attrs.momentum)]]
-    : [KIND.sgd, [lr]];
+  const { lr, mu } = sgdNumbers(rule.attrs);
+  return rule.attrs.momentum > 0 ? [KIND.sgdMomentum, [lr, mu]] : [KIND.sgd, [lr]];
 }
 
 export function nativeOptimizerStep(rule: OptimizerRule, updates: VariableUpdate[]): boolean[] {
