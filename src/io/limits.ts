@@ -1,0 +1,89 @@
+/**
+ * The one cap on how many bytes doconv decodes from a file it did not write. Browser-safe.
+ *
+ * Why: a small file can declare a huge payload — an IDX header of 65 535³ bytes, a gzip bomb, a PNG
+ * of 40 000 × 40 000 pixels, a 3 GB COCO JSON. Every reader compares what the file *declares* (header
+ * dimensions × element size, inflated bytes so far, width × height × channels, file size) with this
+ * one cap before it allocates or decodes, and refuses with an error naming the file, what it
+ * declares and how to raise the cap.
+ *
+ * The cap is, first found: the caller's `maxBytes` option, the environment variable
+ * `DOCONV_MAX_DECODED_BYTES` (bytes, or with a K/M/G suffix: `4G`), or 1 GiB — above every file of
+ * the data sets doconv reads (CIFAR-10's largest file is 31 MB, MNIST's 47 MB decoded, COCO 2017's
+ * instances_train2017.json 448 MB).
+ */
+
+/** 1 GiB: the cap when neither an option nor the environment variable sets one. */
+export const DEFAULT_MAX_DECODED_BYTES = 2 ** 30;
+
+/** The environment variable that raises (or lowers) the cap for a whole process. */
+export const MAX_DECODED_BYTES_ENV = 'DOCONV_MAX_DECODED_BYTES';
+
+/** An option accepted by every reader that decodes a file. */
+export interface DecodeLimitOption {
+  /** Largest number of bytes one file may decode to (default: `decodeLimitBytes()`). */
+  maxBytes?: number;
+}
+
+/** A file declared more than the cap: `declared` bytes against `limit`. */
+export class DecodeLimitError extends Error {
+  constructor(
+    message: string,
+    readonly declared: number,
+    readonly limit: number,
+  ) {
+    super(message);
+    this.name = 'DecodeLimitError';
+  }
+}
+
+const SUFFIX: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/**
+ * Parses a cap as written in the environment variable: digits with an optional K, M, G or T suffix
+ * (powers of 1024, case-insensitive). Anything else is an error naming the variable and the value.
+ */
+export function parseByteCount(text: string, what = MAX_DECODED_BYTES_ENV): number {
+  const m = /^([0-9]+)([KMGT]?)$/i.exec(text);
+  const bytes = m ? Number(m[1]) * SUFFIX[m[2].toUpperCase()] : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new Error(
+      `${what}: expected a positive number of bytes (digits, optionally followed by K, M, G or T), got ${JSON.stringify(text)}`,
+    );
+  }
+  return bytes;
+}
+
+/** The cap in effect: `maxBytes` if given, else the environment variable, else the default. */
+export function decodeLimitBytes(maxBytes?: number): number {
+  if (maxBytes !== undefined) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new Error(`maxBytes: expected a positive integer, got ${String(maxBytes)}`);
+    }
+    return maxBytes;
+  }
+  const env = typeof process !== 'undefined' ? process.env?.[MAX_DECODED_BYTES_ENV] : undefined;
+  return env === undefined || env === '' ? DEFAULT_MAX_DECODED_BYTES : parseByteCount(env);
+}
+
+/**
+ * Refuses a payload before it is decoded: `file` declares `declared` bytes (`detail` says how they
+ * were counted, e.g. "60000×28×28 ubyte values"). Call it with the product computed in float64 —
+ * the comparison is exact up to 2^53, and anything above is over any cap.
+ */
+export function checkDecodedSize(
+  file: string,
+  declared: number,
+  detail: string,
+  maxBytes?: number,
+): void {
+  const limit = decodeLimitBytes(maxBytes);
+  if (!(declared <= limit)) {
+    throw new DecodeLimitError(
+      `${file}: declares ${detail} = ${declared} bytes, over the decode limit of ${limit} bytes ` +
+        `(raise it with ${MAX_DECODED_BYTES_ENV}=N, in bytes or with a K/M/G suffix, or the maxBytes option)`,
+      declared,
+      limit,
+    );
+  }
+}
