@@ -101,6 +101,13 @@ interface TemplateFields {
 }
 
 /**
+ * The name of every throwaway layer below. A tfjs layer without a name takes the next of its class's
+ * global counter (tfjs-layers getUid), so an unnamed template would shift the names of the user's
+ * own layers: after one doConv2d(), tf.layers.conv2d() would be conv2d_Conv2D2 instead of …1.
+ */
+const TEMPLATE_NAME = 'doconv_template';
+
+/**
  * Why a throwaway tfjs layer: tfjs-layers keeps its identifier → object resolvers (getInitializer,
  * getActivation, ...) private. A standard layer built from the same args resolves strings, objects
  * and serialized {className, config} dicts with exactly tf.layers' semantics, and its getConfig()
@@ -112,10 +119,9 @@ export function standardConvLayer(standard: StandardConv): {
 } {
   // tfjs-layers' resolvers write into serialized dicts they are given (customObjects): copy them, so a
   // config passed to fromConfig comes out as it went in.
+  const args = { ...cloneDicts(standard.args), name: TEMPLATE_NAME };
   const layer: tf.layers.Layer =
-    standard.kind === 'conv2d'
-      ? tf.layers.conv2d(cloneDicts(standard.args))
-      : tf.layers.depthwiseConv2d(cloneDicts(standard.args));
+    standard.kind === 'conv2d' ? tf.layers.conv2d(args) : tf.layers.depthwiseConv2d(args);
   // Its resolved fields are protected in tfjs' typings; read them through a view of the public Layer.
   const template = layer as tf.layers.Layer & TemplateFields;
   const config = template.getConfig();
@@ -123,6 +129,7 @@ export function standardConvLayer(standard: StandardConv): {
     // tfjs 4.22's DepthwiseConv2D.getConfig writes its regularizer under depthwiseConstraint.
     config.depthwiseConstraint = tf.layers
       .conv2d({
+        name: TEMPLATE_NAME,
         filters: 1,
         kernelSize: 1,
         kernelConstraint: template.depthwiseConstraint ?? undefined,
