@@ -4,6 +4,7 @@
 // old ArrayBuffer, so no pointer is ever kept across calls.
 #include <node_api.h>
 
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -76,33 +77,39 @@ G geomOf(napi_env env, napi_value v, const char *kernel) {
   return g;
 }
 
-int64_t intOf(napi_env env, napi_value v) {
-  int64_t x;
-  check(env, napi_get_value_int64(env, v, &x), "get_value_int64 (expected a number)");
-  return x;
-}
-
 double doubleOf(napi_env env, napi_value v) {
   double x;
   check(env, napi_get_value_double(env, v, &x), "get_value_double (expected a number)");
   return x;
 }
 
+// A whole number from 0 to 2^53 read from a double (a JS number or a Float64Array entry), or an
+// error naming it: NaN, ±Infinity, fractions and negatives are refused, never read as 0 or cut.
+int64_t wholeOf(double x, const char *kernel, const char *arg) {
+  if (!(x >= 0 && x <= 9007199254740992.0 && x == std::floor(x))) {
+    throw JsError(std::string(kernel) + ": " + arg + " must be a whole number ≥ 0, got " +
+                  (std::isnan(x) ? std::string("NaN") : std::to_string(x)));
+  }
+  return static_cast<int64_t>(x);
+}
+
 // A float32 region of the heap, bounds- and alignment-checked: a wrong offset must be an error
-// naming the kernel and the argument, never a write past the tensor.
-float *heapRegion(const Heap &h, int64_t offset, int64_t elems, const char *kernel, const char *arg) {
-  if (offset < 0 || offset % 4 != 0 || elems < 0 ||
-      static_cast<uint64_t>(offset) + static_cast<uint64_t>(elems) * 4 > h.bytes) {
-    throw JsError(std::string(kernel) + ": " + arg + " at byte offset " + std::to_string(offset) +
+// naming the kernel and the argument, never a write past the tensor. `offset` is a byte offset
+// (a JS number); elems ≤ kMaxElems, so offset + elems·4 < 2^55 cannot wrap.
+float *heapRegion(const Heap &h, double offset, int64_t elems, const char *kernel, const char *arg) {
+  const int64_t at = wholeOf(offset, kernel, (std::string(arg) + "'s byte offset").c_str());
+  if (elems < 0 || elems > kMaxElems || at % 4 != 0 ||
+      static_cast<uint64_t>(at) + static_cast<uint64_t>(elems) * 4 > h.bytes) {
+    throw JsError(std::string(kernel) + ": " + arg + " at byte offset " + std::to_string(at) +
                   " with " + std::to_string(elems) + " float32 elements is outside the heap (" +
                   std::to_string(h.bytes) + " bytes)");
   }
-  return reinterpret_cast<float *>(h.base + offset);
+  return reinterpret_cast<float *>(h.base + at);
 }
 
 napi_value undefinedValue(napi_env env) {
   napi_value u;
-  napi_get_undefined(env, &u);
+  check(env, napi_get_undefined(env, &u), "get_undefined");
   return u;
 }
 
@@ -143,7 +150,7 @@ struct HeapCall {
   G g;
 
   float *region(size_t i, int64_t elems, const char *name) const {
-    return heapRegion(h, intOf(env, a.v[i]), elems, kernel, name);
+    return heapRegion(h, doubleOf(env, a.v[i]), elems, kernel, name);
   }
   double number(size_t i) const { return doubleOf(env, a.v[i]); }
 };
@@ -194,9 +201,9 @@ napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
 // matMul(heap, geom, a, b, y)
 napi_value MatMul(napi_env env, napi_callback_info info) {
   return heapKernel<MatMulGeom>(env, info, "native matMul", 5, matMulGeomProblem, [](const auto &c) {
-    const float *a = c.region(2, int64_t(c.g.aBatch) * c.g.m * c.g.k, "a");
-    const float *b = c.region(3, int64_t(c.g.bBatch) * c.g.k * c.g.n, "b");
-    matMul(c.g, a, b, c.region(4, int64_t(c.g.batch) * c.g.m * c.g.n, "y"));
+    const float *a = c.region(2, matMulAElems(c.g), "a");
+    const float *b = c.region(3, matMulBElems(c.g), "b");
+    matMul(c.g, a, b, c.region(4, matMulYElems(c.g), "y"));
   });
 }
 
@@ -296,7 +303,7 @@ napi_value ComposeGrad(napi_env env, napi_callback_info info) {
 struct Blocks {
   int64_t outer;
   std::vector<int64_t> inner;
-  std::vector<int64_t> offsets;
+  std::vector<double> offsets;  // checked by heapRegion
 };
 
 // A typed array argument of type `want` (data, length), or an error naming the kernel and `what`.
@@ -325,11 +332,11 @@ Blocks blocksOf(napi_env env, napi_value geomV, napi_value offsetsV, const char 
   const int32_t *gi = static_cast<const int32_t *>(g);
   const double *od = static_cast<const double *>(o);
   Blocks b{gi[0], {}, {}};
-  if (b.outer < 1) throw JsError(std::string(kernel) + ": bad geometry: outer must be ≥ 1");
+  if (b.outer < 0) throw JsError(std::string(kernel) + ": bad geometry: outer must be ≥ 0");
   for (size_t i = 1; i < gn; i++) {
     if (gi[i] < 0) throw JsError(std::string(kernel) + ": bad geometry: a part's block is negative");
     b.inner.push_back(gi[i]);
-    b.offsets.push_back(static_cast<int64_t>(od[i - 1]));
+    b.offsets.push_back(od[i - 1]);
   }
   return b;
 }
@@ -355,7 +362,7 @@ napi_value Concat(napi_env env, napi_callback_info info) {
     Blocks b = blocksOf(env, a.v[1], a.v[2], K);
     auto [parts, row] = partRegions(h, b, K);
     std::vector<const float *> src(parts.begin(), parts.end());
-    float *y = heapRegion(h, intOf(env, a.v[3]), b.outer * row, K, "y");
+    float *y = heapRegion(h, doubleOf(env, a.v[3]), b.outer * row, K, "y");
     concatBlocks(b.outer, b.inner.data(), static_cast<int>(src.size()), src.data(), y);
     return undefinedValue(env);
   });
@@ -369,7 +376,7 @@ napi_value Split(napi_env env, napi_callback_info info) {
     Heap h = heapOf(env, a.v[0], K);
     Blocks b = blocksOf(env, a.v[1], a.v[3], K);
     auto [dst, row] = partRegions(h, b, K);
-    const float *x = heapRegion(h, intOf(env, a.v[2]), b.outer * row, K, "x");
+    const float *x = heapRegion(h, doubleOf(env, a.v[2]), b.outer * row, K, "x");
     splitBlocks(b.outer, b.inner.data(), static_cast<int>(dst.size()), x, dst.data());
     return undefinedValue(env);
   });
@@ -379,8 +386,11 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   const char *K = "native setThreads";
   return guarded(env, K, [&] {
     Args a = args(env, info, 1, K);
-    int64_t n = intOf(env, a.v[0]);
-    if (n < 1 || n > 1024) throw JsError(std::string(K) + ": threads must be 1..1024, got " + std::to_string(n));
+    const double n = doubleOf(env, a.v[0]);
+    if (!(n >= 1 && n <= 1024 && n == std::floor(n))) {
+      throw JsError(std::string(K) + ": threads must be 1..1024, got " +
+                    (std::isnan(n) ? std::string("NaN") : std::to_string(n)));
+    }
     setThreadCount(static_cast<int>(n));
     return undefinedValue(env);
   });
@@ -388,20 +398,34 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 
 napi_value numberValue(napi_env env, double x) {
   napi_value v;
-  napi_create_double(env, x, &v);
+  check(env, napi_create_double(env, x, &v), "create_double");
   return v;
 }
 
-napi_value GetThreads(napi_env env, napi_callback_info) { return numberValue(env, threadCount()); }
+napi_value stringValue(napi_env env, const std::string &s) {
+  napi_value v;
+  check(env, napi_create_string_utf8(env, s.c_str(), s.size(), &v), "create_string_utf8");
+  return v;
+}
+
+napi_value GetThreads(napi_env env, napi_callback_info) {
+  return guarded(env, "native getThreads", [&] { return numberValue(env, threadCount()); });
+}
 
 // {liveBytes, liveBuffers, cacheEntries}: buffers over the whole process, cache of this thread.
 napi_value Stats(napi_env env, napi_callback_info) {
-  napi_value o;
-  napi_create_object(env, &o);
-  napi_set_named_property(env, o, "liveBytes", numberValue(env, static_cast<double>(liveBytes.load())));
-  napi_set_named_property(env, o, "liveBuffers", numberValue(env, static_cast<double>(liveBuffers.load())));
-  napi_set_named_property(env, o, "cacheEntries", numberValue(env, static_cast<double>(cacheEntries())));
-  return o;
+  return guarded(env, "native stats", [&] {
+    napi_value o;
+    check(env, napi_create_object(env, &o), "create_object");
+    const std::pair<const char *, int64_t> fields[] = {{"liveBytes", liveBytes.load()},
+                                                       {"liveBuffers", liveBuffers.load()},
+                                                       {"cacheEntries", cacheEntries()}};
+    for (const auto &[name, value] : fields) {
+      check(env, napi_set_named_property(env, o, name, numberValue(env, static_cast<double>(value))),
+            "set_named_property");
+    }
+    return o;
+  });
 }
 
 // optimizerStep(heap, kind, sizes, offsets, params): every variable's update (optimizer.h).
@@ -412,7 +436,7 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
   return guarded(env, K, [&] {
     Args a = args(env, info, 5, K);
     Heap h = heapOf(env, a.v[0], K);
-    const int64_t kind = intOf(env, a.v[1]);
+    const int64_t kind = wholeOf(doubleOf(env, a.v[1]), K, "kind");
     const int k = optimizerOperands(static_cast<int32_t>(kind));
     if (k == 0) throw JsError(std::string(K) + ": unknown optimizer kind " + std::to_string(kind));
     auto [s, n] = typedArrayOf(env, a.v[2], napi_float64_array, K, "sizes must be a Float64Array");
@@ -429,9 +453,9 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
     std::vector<int64_t> elems(n);
     std::vector<float *> operands(n * k);
     for (size_t i = 0; i < n; i++) {
-      elems[i] = static_cast<int64_t>(sizes[i]);
+      elems[i] = wholeOf(sizes[i], K, "a variable's size");
       for (int j = 0; j < k; j++) {
-        operands[i * k + j] = heapRegion(h, static_cast<int64_t>(offsets[i * k + j]), elems[i], K,
+        operands[i * k + j] = heapRegion(h, offsets[i * k + j], elems[i], K,
                                          j == 1 ? "a gradient" : j == k - 1 ? "a new value" : j == 0 ? "a variable" : "a slot");
       }
     }
@@ -441,8 +465,10 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
 }
 
 napi_value ClearCache(napi_env env, napi_callback_info) {
-  clearCaches();
-  return undefinedValue(env);
+  return guarded(env, "native clearCache", [&] {
+    clearCaches();
+    return undefinedValue(env);
+  });
 }
 
 // convImplInfo(geom, pass): the implementation oneDNN picked, e.g. "jit:avx512_core".
@@ -454,19 +480,16 @@ napi_value ConvImplInfo(napi_env env, napi_callback_info info) {
     char pass[32];
     size_t len;
     check(env, napi_get_value_string_utf8(env, a.v[1], pass, sizeof pass, &len), "pass string");
-    napi_value s;
-    std::string impl = convImplInfo(g, pass);
-    napi_create_string_utf8(env, impl.c_str(), impl.size(), &s);
-    return s;
+    return stringValue(env, convImplInfo(g, pass));
   });
 }
 
 napi_value Version(napi_env env, napi_callback_info) {
-  const dnnl_version_t *v = dnnl_version();
-  std::string s = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-  napi_value str;
-  napi_create_string_utf8(env, s.c_str(), s.size(), &str);
-  return str;
+  return guarded(env, "native oneDnnVersion", [&] {
+    const dnnl_version_t *v = dnnl_version();
+    return stringValue(env, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                                std::to_string(v->patch));
+  });
 }
 
 napi_property_descriptor method(const char *name, napi_callback fn) {
@@ -498,7 +521,10 @@ napi_value Init(napi_env env, napi_value exports) {
       method("convImplInfo", ConvImplInfo),
       method("oneDnnVersion", Version),
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
+    napi_throw_error(env, nullptr, "doconv native: could not define the addon's functions");
+    return nullptr;
+  }
   return exports;
 }
 

@@ -47,6 +47,20 @@ std::string makeKey(const char *op, const int32_t *values, size_t n) {
   return key;
 }
 
+int64_t elemsOf(std::initializer_list<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0) return -1;
+    if (d == 0) n = 0;
+  }
+  if (n == 0) return 0;
+  for (int64_t d : dims) {
+    if (d > kMaxElems / n) return -1;
+    n *= d;
+  }
+  return n;
+}
+
 int threadCount() { return omp_get_max_threads(); }
 
 // omp_set_num_threads sets the calling thread's ICV only: each Node worker thread sets its own.

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -59,6 +60,14 @@ void setThreadCount(int n);
 // team costs more (eltwise.cc, optimizer.cc).
 constexpr int64_t kParallelMin = int64_t(1) << 15;
 
+// The most elements one tensor may have (2^48 float32s is 1 PiB): geometry checks refuse larger
+// counts, so every element count and byte size past them fits int64 without wrapping.
+constexpr int64_t kMaxElems = int64_t(1) << 48;
+
+// The product of non-negative dimensions, or -1 when a factor is negative or the product passes
+// kMaxElems (checked step by step: int32 fields multiplied in int64 can wrap).
+int64_t elemsOf(std::initializer_list<int64_t> dims);
+
 // Runs a scope with at most `n` threads (restoring the count after): small ops lose more waking a
 // team than they gain from it.
 class ThreadLimit {
@@ -73,9 +82,6 @@ class ThreadLimit {
 };
 
 // Cached primitives per thread; entries live until clearCaches() on that thread.
-struct CacheStats {
-  int64_t entries;
-};
 void registerCacheClear(void (*fn)());
 void clearCaches();
 int64_t cacheEntries();

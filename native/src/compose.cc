@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common.h"
+
 namespace doconv {
 
 namespace {
@@ -70,15 +72,19 @@ void weightedRowSum(int64_t terms, Coef coef, const float *rows, int64_t rowStri
 }  // namespace
 
 std::string composeGeomProblem(const ComposeGeom &g) {
-  if (g.area < 1 || g.dMul < 1 || g.channels < 1 || g.filters < 1) {
-    return "area, dMul, channels and filters must be ≥ 1";
+  // Sizes may be 0: empty sums give zeros, as TF.js's ops compute them.
+  if (g.area < 0 || g.dMul < 0 || g.channels < 0 || g.filters < 0) {
+    return "area, dMul, channels and filters must be ≥ 0";
+  }
+  if (composeDElems(g) < 0 || composeWElems(g) < 0 || composeKElems(g) < 0) {
+    return "a tensor has more than 2^48 elements";
   }
   return "";
 }
 
-int64_t composeDElems(const ComposeGeom &g) { return int64_t(g.area) * g.dMul * g.channels; }
-int64_t composeWElems(const ComposeGeom &g) { return int64_t(g.dMul) * g.channels * g.filters; }
-int64_t composeKElems(const ComposeGeom &g) { return int64_t(g.area) * g.channels * g.filters; }
+int64_t composeDElems(const ComposeGeom &g) { return elemsOf({g.area, g.dMul, g.channels}); }
+int64_t composeWElems(const ComposeGeom &g) { return elemsOf({g.dMul, g.channels, g.filters}); }
+int64_t composeKElems(const ComposeGeom &g) { return elemsOf({g.area, g.channels, g.filters}); }
 
 void compose(const ComposeGeom &g, const float *d, const float *diag, const float *w, float *k) {
   const int64_t C = g.channels, F = g.filters, S = g.dMul;

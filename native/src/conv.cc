@@ -6,6 +6,8 @@
 // DOCONV_NATIVE_LAYOUT=blocked lets oneDNN pick activation layouts too, for comparison.
 #include "conv.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -308,34 +310,86 @@ int threadsFor(const ConvGeom &g) {
 
 }  // namespace
 
-int64_t convInputElems(const ConvGeom &g) { return int64_t(g.n) * g.h * g.w * g.ci; }
-int64_t convOutputElems(const ConvGeom &g) { return int64_t(g.n) * g.oh * g.ow * g.co; }
+int64_t convInputElems(const ConvGeom &g) { return elemsOf({g.n, g.h, g.w, g.ci}); }
+int64_t convOutputElems(const ConvGeom &g) { return elemsOf({g.n, g.oh, g.ow, g.co}); }
 int64_t convFilterElems(const ConvGeom &g) {
-  return int64_t(g.kh) * g.kw * (g.groups > 0 ? g.ci / g.groups : 0) * g.co;
+  return elemsOf({g.kh, g.kw, g.groups > 0 ? g.ci / g.groups : -1, g.co});
 }
 
 std::string convGeomProblem(const ConvGeom &g) {
-  const int32_t *v = reinterpret_cast<const int32_t *>(&g);
-  for (int i = 0; i < 17; i++) {
-    if (v[i] < (i >= 13 ? 0 : 1)) return "field " + std::to_string(i) + " is " + std::to_string(v[i]);
+  // Sizes may be 0 (an empty batch, no channels, a 'valid' filter larger than the input): the
+  // passes then write zeros or nothing, as TF.js's cpu backend computes them.
+  struct Field {
+    const char *name;
+    int32_t value, min;
+  };
+  const Field fields[] = {
+      {"n", g.n, 0},   {"h", g.h, 0},   {"w", g.w, 0},   {"ci", g.ci, 0}, {"oh", g.oh, 0},
+      {"ow", g.ow, 0}, {"co", g.co, 0}, {"kh", g.kh, 1}, {"kw", g.kw, 1}, {"sh", g.sh, 1},
+      {"sw", g.sw, 1}, {"dh", g.dh, 1}, {"dw", g.dw, 1}, {"pt", g.pt, 0}, {"pb", g.pb, 0},
+      {"pl", g.pl, 0}, {"pr", g.pr, 0}, {"groups", g.groups, 1}};
+  for (const Field &f : fields) {
+    if (f.value < f.min) {
+      return std::string(f.name) + " is " + std::to_string(f.value) + " (must be ≥ " +
+             std::to_string(f.min) + ")";
+    }
   }
-  if (g.groups < 1 || g.ci % g.groups != 0 || g.co % g.groups != 0) {
+  if (g.hasBias != 0 && g.hasBias != 1) return "hasBias is " + std::to_string(g.hasBias);
+  if (g.act < kLinear || g.act > kSigmoid) return "unknown activation code " + std::to_string(g.act);
+  if (g.ci % g.groups != 0 || g.co % g.groups != 0) {
     return "groups " + std::to_string(g.groups) + " must divide ci " + std::to_string(g.ci) +
            " and co " + std::to_string(g.co);
   }
   auto outLen = [](int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1) {
-    return (in + p0 + p1 - ((k - 1) * d + 1)) / s + 1;
+    // floor division, as oneDNN sizes the output (an input shorter than the filter gives 0)
+    const int64_t span = in + p0 + p1 - ((k - 1) * d + 1);
+    return span < 0 ? 0 : span / s + 1;
   };
   if (outLen(g.h, g.kh, g.sh, g.dh, g.pt, g.pb) != g.oh ||
       outLen(g.w, g.kw, g.sw, g.dw, g.pl, g.pr) != g.ow) {
     return "output " + std::to_string(g.oh) + "x" + std::to_string(g.ow) +
            " does not follow from input, filter, strides, dilations and padding";
   }
+  if (convInputElems(g) < 0 || convOutputElems(g) < 0 || convFilterElems(g) < 0) {
+    return "a tensor has more than 2^48 elements";
+  }
   return "";
 }
 
+namespace {
+
+// Degenerate convs (a tensor with no elements) that oneDNN is not asked to run: the result is
+// the value of an empty sum, as TF.js's cpu backend computes it.
+bool hasNoTerms(const ConvGeom &g) { return convInputElems(g) == 0 || convFilterElems(g) == 0; }
+
+float activated(int32_t act, float v, float alpha) {
+  switch (act) {
+    case kRelu: return v < 0 ? 0.f : v;
+    case kRelu6: return std::min(std::max(v, 0.f), 6.f);
+    case kLeakyRelu: return v < 0 ? alpha * v : v;
+    case kElu: return v < 0 ? std::expm1(v) : v;
+    case kSigmoid: return 1.f / (1.f + std::exp(-v));
+    default: return v;
+  }
+}
+
+// y[.., c] = act(bias[c]) (or act(0)) for every output position: a conv whose sums are empty.
+void fillEmptySums(const ConvGeom &g, const float *bias, float *y, float alpha) {
+  const int64_t positions = convOutputElems(g) / g.co;
+  for (int64_t c = 0; c < g.co; c++) {
+    const float v = activated(g.act, g.hasBias ? bias[c] : 0.f, alpha);
+    for (int64_t p = 0; p < positions; p++) y[p * g.co + c] = v;
+  }
+}
+
+void zero(float *p, int64_t elems) { std::memset(p, 0, static_cast<size_t>(elems) * sizeof(float)); }
+
+}  // namespace
+
 void convForward(const ConvGeom &g, const float *x, const float *w, const float *bias, float *y,
                  float alpha) {
+  if (convOutputElems(g) == 0) return;
+  if (hasNoTerms(g)) return fillEmptySums(g, bias, y, alpha);
   ThreadLimit limit(threadsFor(g));
   auto &e = fwdEntry(g, alpha);
   ArgMap extra;
@@ -344,6 +398,8 @@ void convForward(const ConvGeom &g, const float *x, const float *w, const float 
 }
 
 void convBackwardData(const ConvGeom &g, const float *dy, const float *w, float *dx) {
+  if (convInputElems(g) == 0) return;
+  if (convOutputElems(g) == 0 || convFilterElems(g) == 0) return zero(dx, convInputElems(g));
   ThreadLimit limit(threadsFor(g));
   auto &e = bwdDataEntry(g);
   run(e, {{DNNL_ARG_DIFF_DST, e.diffDst, dy}, {DNNL_ARG_WEIGHTS, e.wei, w}},
@@ -351,6 +407,8 @@ void convBackwardData(const ConvGeom &g, const float *dy, const float *w, float 
 }
 
 void convBackwardWeights(const ConvGeom &g, const float *x, const float *dy, float *dw) {
+  if (convFilterElems(g) == 0) return;
+  if (convOutputElems(g) == 0 || convInputElems(g) == 0) return zero(dw, convFilterElems(g));
   ThreadLimit limit(threadsFor(g));
   auto &e = bwdWeightsEntry(g);
   run(e, {{DNNL_ARG_SRC, e.src, x}, {DNNL_ARG_DIFF_DST, e.diffDst, dy}},

@@ -141,7 +141,7 @@ void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
 }
 
 std::string reduceGeomProblem(const ReduceGeom &g) {
-  if (g.rows < 1 || g.inner < 1) return "rows and inner must be ≥ 1";
+  if (g.rows < 0 || g.inner < 0) return "rows and inner must be ≥ 0";
   return "";
 }
 
@@ -251,7 +251,7 @@ void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx)
 }
 
 std::string channelSumsGeomProblem(const ChannelSumsGeom &g) {
-  return g.rows < 1 || g.channels < 1 ? "rows and channels must be ≥ 1" : "";
+  return g.rows < 0 || g.channels < 0 ? "rows and channels must be ≥ 0" : "";
 }
 
 void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x,
@@ -283,7 +283,7 @@ void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x
 }
 
 std::string tileGeomProblem(const TileGeom &g) {
-  if (g.block < 1 || g.repeats < 1) return "block and repeats must be ≥ 1";
+  if (g.block < 0 || g.repeats < 0) return "block and repeats must be ≥ 0";
   return "";
 }
 

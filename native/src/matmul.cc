@@ -54,15 +54,29 @@ MatMulEntry &entry(const MatMulGeom &g) {
 
 }  // namespace
 
+int64_t matMulAElems(const MatMulGeom &g) { return elemsOf({g.aBatch, g.m, g.k}); }
+int64_t matMulBElems(const MatMulGeom &g) { return elemsOf({g.bBatch, g.k, g.n}); }
+int64_t matMulYElems(const MatMulGeom &g) { return elemsOf({g.batch, g.m, g.n}); }
+
 std::string matMulGeomProblem(const MatMulGeom &g) {
-  if (g.batch < 1 || g.m < 1 || g.k < 1 || g.n < 1) return "batch, m, k and n must be ≥ 1";
+  // Sizes may be 0: an empty inner dimension k gives zeros, as TF.js's cpu backend computes.
+  if (g.batch < 0 || g.m < 0 || g.k < 0 || g.n < 0) return "batch, m, k and n must be ≥ 0";
   if ((g.aBatch != 1 && g.aBatch != g.batch) || (g.bBatch != 1 && g.bBatch != g.batch)) {
     return "operand batches must be 1 or " + std::to_string(g.batch);
+  }
+  if (matMulAElems(g) < 0 || matMulBElems(g) < 0 || matMulYElems(g) < 0) {
+    return "an operand has more than 2^48 elements";
   }
   return "";
 }
 
 void matMul(const MatMulGeom &g, const float *a, const float *b, float *y) {
+  const int64_t outElems = matMulYElems(g);
+  if (outElems == 0) return;
+  if (g.k == 0) {
+    std::memset(y, 0, static_cast<size_t>(outElems) * sizeof(float));
+    return;
+  }
   // DO-Conv's compositions are ~10⁵–10⁶ multiply-adds: one thread runs them faster than two
   // (measured: 3.4 vs 7.6 ms a ResNet-20 step). The limit is part of the cache key.
   const double macs = double(g.batch) * g.m * g.k * g.n;

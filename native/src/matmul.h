@@ -18,6 +18,10 @@ struct MatMulGeom {
 };
 
 std::string matMulGeomProblem(const MatMulGeom &g);
+// Element counts of a, b and y (after matMulGeomProblem passed: never negative).
+int64_t matMulAElems(const MatMulGeom &g);
+int64_t matMulBElems(const MatMulGeom &g);
+int64_t matMulYElems(const MatMulGeom &g);
 void matMul(const MatMulGeom &g, const float *a, const float *b, float *y);
 
 }  // namespace doconv
