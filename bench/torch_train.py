@@ -1,10 +1,21 @@
-"""PyTorch side of bench/train.ts: the same two nets, Conv and DO-Conv, timed on random data.
+"""PyTorch side of bench/train.ts and bench/rounds.ts: the project's own twins of the zoo nets
+(tools/doconv_torch, layer for layer the TF.js builders), Conv and DO-Conv, timed on random data.
 
-Usage (called by train.ts, after its own runs, never concurrently with them):
+Two ways to call it (never concurrently with the TF.js side):
   python3 bench/torch_train.py '[{"net": "resnet20", "variants": ["conv", "doconv"], "batch": 128,
                                   "steps": 2, "windows": 3, "warmup": 2}]'
-Same method as train.ts: warm-up, then timed windows with the variants interleaved in alternating
-order; per-window images/s. Prints progress to stderr and one JSON line (a list of rows) to stdout.
+      bench/train.ts's phases: a list of jobs, one JSON line (a list of rows) on stdout. Its two nets'
+      names ('mnist-sample', 'resnet20', bench/nets.ts) are the zoo's tf-mnist-sample and resnet-20.
+  python3 bench/torch_train.py --serve
+      bench/rounds.ts: one job per stdin line, one JSON line per job on stdout ({"rows": [...]} or
+      {"error": "..."}), so one warm process serves every round. A job names a zoo net with its
+      inputShape [h, w, c], numClasses, task and output (bench/zooNets.ts), and either `steps` per
+      window or `windowSeconds` (the step count is then calibrated on one untimed step).
+
+Method (as the TF.js side): warm-up, then timed windows with the variants interleaved in
+alternating order; per-window images/s and CPU time per step (all threads). Peak memory per variant:
+the resident high-water mark (VmHWM), reset before the variant is built (Linux /proc, as
+bench/memory.ts). TORCH_THREADS sets the intra-op threads (default: every core).
 Benchmark only: the product never uses PyTorch.
 """
 import json
@@ -13,78 +24,35 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tools.doconv_torch import zoo  # noqa: E402  (the repository root is on the path only now)
 
-class DOConv2d(nn.Module):
-    """DO-Conv (Cao et al. 2020) from its definition: K = compose(D + D_diag, W), then a plain conv.
-
-    W: [out, in, D_mul]; D: [in, M*N, D_mul], zero at init, so the layer starts as a plain conv with
-    kernel W (D_diag is the identity). Composition: K[o, i, m] = sum_s (D + D_diag)[i, m, s] * W[o, i, s].
-    """
-
-    def __init__(self, in_ch, out_ch, k, stride=1, padding=0, bias=True):
-        super().__init__()
-        self.k, self.stride, self.padding, self.out_ch, self.in_ch = k, stride, padding, out_ch, in_ch
-        mn = k * k
-        self.W = nn.Parameter(torch.empty(out_ch, in_ch, mn))
-        nn.init.kaiming_uniform_(self.W.view(out_ch, in_ch, k, k), a=5 ** 0.5)
-        if mn > 1:
-            self.D = nn.Parameter(torch.zeros(in_ch, mn, mn))
-            self.register_buffer('D_diag', torch.eye(mn).unsqueeze(0).repeat(in_ch, 1, 1))
-        else:
-            self.D = None
-        self.bias = nn.Parameter(torch.zeros(out_ch)) if bias else None
-
-    def forward(self, x):
-        if self.D is not None:
-            kernel = torch.einsum('ims,ois->oim', self.D + self.D_diag, self.W)
-        else:
-            kernel = self.W
-        kernel = kernel.reshape(self.out_ch, self.in_ch, self.k, self.k)
-        return F.conv2d(x, kernel, self.bias, self.stride, self.padding)
+# bench/nets.ts's two nets are zoo nets under older names.
+LEGACY = {"mnist-sample": ("tf-mnist-sample", [28, 28, 1]), "resnet20": ("resnet-20", [32, 32, 3])}
 
 
-def conv_factory(variant):
-    if variant == 'conv':
-        return lambda i, o, k, s=1, p=0, bias=True: nn.Conv2d(i, o, k, s, p, bias=bias)
-    if variant == 'doconv':
-        return lambda i, o, k, s=1, p=0, bias=True: DOConv2d(i, o, k, s, p, bias=bias)
-    raise ValueError(f'variant: unknown {variant!r}; known conv, doconv')
+def reset_peak_rss():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
-def mnist_sample(conv):
-    """The TF.js MNIST sample net: conv 32 3x3 relu -> conv 8 3x3 relu -> flatten -> dense 10."""
-    return nn.Sequential(conv(1, 32, 3), nn.ReLU(), conv(32, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 24 * 24, 10))
-
-
-class Block(nn.Module):
-    def __init__(self, conv, i, o, stride):
-        super().__init__()
-        self.c1, self.b1 = conv(i, o, 3, stride, 1, bias=False), nn.BatchNorm2d(o)
-        self.c2, self.b2 = conv(o, o, 3, 1, 1, bias=False), nn.BatchNorm2d(o)
-        self.short = None if stride == 1 and i == o else nn.Sequential(conv(i, o, 1, stride, 0, bias=False), nn.BatchNorm2d(o))
-
-    def forward(self, x):
-        r = F.relu(self.b1(self.c1(x)))
-        r = self.b2(self.c2(r))
-        return F.relu(r + (x if self.short is None else self.short(x)))
-
-
-def resnet20(conv):
-    """ResNet-20 for CIFAR with projection shortcuts, as bench/nets.ts builds it."""
-    layers = [conv(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
-    i = 16
-    for stage, o in enumerate([16, 32, 64]):
-        for block in range(3):
-            layers.append(Block(conv, i, o, 2 if stage > 0 and block == 0 else 1))
-            i = o
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
-    return nn.Sequential(*layers)
-
-
-NETS = {'mnist-sample': (mnist_sample, (1, 28, 28)), 'resnet20': (resnet20, (3, 32, 32))}
+def peak_rss():
+    """(bytes, resettable): VmHWM where /proc has it, else the lifetime maximum (ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024, True
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, False
 
 
 def window_order(items, w):
@@ -92,50 +60,92 @@ def window_order(items, w):
     return list(items) if w % 2 == 0 else list(reversed(items))
 
 
+def batch_for(job, model):
+    """Random inputs (NCHW) and targets for the job's task, with the loss bench/zooNets.ts uses."""
+    h, w, c = job["inputShape"]
+    x = torch.randn(job["batch"], c, h, w)
+    model.eval()  # a probe of one image: BatchNorm's batch statistics need more than one value
+    with torch.no_grad():
+        out_shape = model(x[:1]).shape[1:]
+    model.train()
+    if job.get("task") == "detection":
+        return x, torch.rand(job["batch"], *out_shape), F.mse_loss
+    classes = out_shape[0]
+    y = torch.randint(0, classes, (job["batch"], *out_shape[1:]))
+    return x, y, F.cross_entropy  # on logits; tf-mnist-sample's forward returns them too
+
+
+def make_stepper(job, variant):
+    model = zoo.build(job["net"], variant, job["inputShape"], job.get("numClasses", 10))
+    x, y, loss_fn = batch_for(job, model)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
 def time_job(job):
     """One net, its variants interleaved: warm-up, then `windows` windows of `steps` steps each."""
-    build, shape = NETS[job['net']]
-    x = torch.randn(job['batch'], *shape)
-    y = torch.randint(0, 10, (job['batch'],))
-    steppers, rows = {}, {}
-    for variant in job['variants']:
-        model = build(conv_factory(variant))
-        model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-        def step(model=model, opt=opt):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss.item()
-
-        steppers[variant] = step
+    net = job["net"]
+    if net in LEGACY:
+        job = {**job, "net": LEGACY[net][0], "inputShape": LEGACY[net][1], "numClasses": 10}
+    steppers, rows, step_seconds = {}, {}, {}
+    for variant in job["variants"]:
+        resettable = reset_peak_rss()
+        step = make_stepper(job, variant)
         first = step()
-        for _ in range(job['warmup'] - 1):
+        for _ in range(job["warmup"] - 1):
             step()
+        t0 = time.perf_counter()
+        step()
+        step_seconds[variant] = time.perf_counter() - t0
+        peak, _ = peak_rss()
+        steppers[variant] = step
         rows[variant] = {
-            'net': job['net'], 'variant': variant, 'backend': 'pytorch', 'batch': job['batch'],
-            'stepsPerWindow': job['steps'], 'windows': [], 'cpuMsWindows': [], 'firstLoss': first,
-            'torch': torch.__version__, 'threads': torch.get_num_threads(),
+            "net": net, "variant": variant, "backend": "pytorch", "batch": job["batch"],
+            "windows": [], "cpuMsWindows": [], "firstLoss": first,
+            "peakRssBytes": peak, "peakRssResettable": resettable,
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
         }
-    for w in range(job['windows']):
-        for variant in window_order(job['variants'], w):
+    steps = job.get("steps") or max(1, round(job["windowSeconds"] / max(step_seconds.values())))
+    for w in range(job["windows"]):
+        for variant in window_order(job["variants"], w):
             t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(job['steps']):
-                rows[variant]['lastLoss'] = steppers[variant]()
-            rows[variant]['windows'].append(job['batch'] * job['steps'] / (time.perf_counter() - t0))
+            for _ in range(steps):
+                rows[variant]["lastLoss"] = steppers[variant]()
+            rows[variant]["windows"].append(job["batch"] * steps / (time.perf_counter() - t0))
             # CPU time of the process (all threads) per step, as train.ts records it.
-            rows[variant]['cpuMsWindows'].append((time.process_time() - c0) * 1000 / job['steps'])
+            rows[variant]["cpuMsWindows"].append((time.process_time() - c0) * 1000 / steps)
+    for row in rows.values():
+        row["stepsPerWindow"] = steps
     return list(rows.values())
+
+
+def serve():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            reply = {"rows": time_job(json.loads(line))}
+        except Exception as e:  # the bench prints it and goes on with the other nets
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(reply), flush=True)
 
 
 def main():
     # Debian's OpenMP build starts with 1 thread here; use every core, as the issue's figures did.
-    torch.set_num_threads(int(os.environ.get('TORCH_THREADS', os.cpu_count() or 1)))
-    jobs = json.loads(sys.argv[1])
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", os.cpu_count() or 1)))
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+        return
     rows = []
-    for job in jobs:
+    for job in json.loads(sys.argv[1]):
         for row in time_job(job):
             print(f"{row['net']} {row['variant']} pytorch: windows {[round(v, 1) for v in row['windows']]} img/s",
                   file=sys.stderr)
@@ -143,5 +153,5 @@ def main():
     print(json.dumps(rows))
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

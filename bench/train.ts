@@ -18,15 +18,14 @@
  *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
  *     shows the largest)
  *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native] [--no-wasm]
- *   npx tsx bench/train.ts --rounds 3 [--nets …] [--windows 3]   (native vs PyTorch, alternating;
- *     see roundsMain)
+ *   npx tsx bench/train.ts --rounds 3 [--load] [--quick] [--nets …] …   (every zoo net vs its
+ *     PyTorch twin in alternating rounds, idle and under load: bench/rounds.ts, roundsUsage)
  * When the native engine's addon is built (npm run build:native), the same phases run again on it
  * ('native' one thread, 'native-<n>-workers': one oneDNN thread per worker).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { registerWasmTrainingKernels } from '../src/index.js';
 // The trainer's Adam (Keras form): one fused kernel per variable on wasm.
@@ -40,6 +39,9 @@ import { nativeAddon } from '../src/engine/native/nativeAddon.js';
 import { nets, type NetSpec } from './nets.js';
 import { pairedOverheadPct, summarize, windowOrder, type Summary } from './stats.js';
 import { variants } from './variants.js';
+import { writeResult } from './resultFile.js';
+import { runRounds } from './rounds.js';
+import { findTorchPython } from './torchServer.js';
 
 interface Row {
   net: string;
@@ -78,6 +80,8 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const has = (name: string) => process.argv.includes(`--${name}`);
+// --rounds, --load and --quick select the zoo rounds (bench/rounds.ts), which parse their own flags.
+const roundsMode = flag('rounds') !== undefined || has('load') || has('quick');
 
 const netNames = (flag('nets') ?? 'mnist-sample,resnet20').split(',');
 const variantNames = (flag('variants') ?? 'conv,doconv').split(',');
@@ -88,7 +92,7 @@ const workers = Math.max(...workerCounts);
 const cpuSteps = Number(flag('cpu-steps') ?? 2);
 const defaultSteps: Record<string, number> = { 'mnist-sample': 40, resnet20: 2 };
 const stepsFor = (net: string) => Number(flag(`steps-${net}`) ?? defaultSteps[net]);
-for (const n of netNames)
+for (const n of roundsMode ? [] : netNames)
   if (!(n in nets))
     throw new Error(
       `--nets: unknown net ${JSON.stringify(n)}; known ${JSON.stringify(Object.keys(nets))}`,
@@ -220,16 +224,6 @@ function parallel(spec: NetSpec, x: tf.Tensor, y: tf.Tensor, workers: number) {
   };
 }
 
-/** First python with torch: $PYTHON, then python3 on PATH, then Debian's (python3-torch lives there). */
-function findTorchPython(): string | undefined {
-  const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(
-    (p): p is string => !!p,
-  );
-  return candidates.find(
-    (py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
-  );
-}
-
 /**
  * The PyTorch side with `threads` intra-op threads. Both settings are run: all cores is the
  * issue's reference; one thread is the fair match for one wasm thread, and the figure that
@@ -351,7 +345,7 @@ async function main() {
 
   const overheads = overheadRows(rows);
   printTable(rows, overheads);
-  writeResult('train', {
+  writeResult('train', 'bench/train.ts', {
     loadAverage: { start: loadStart, end: os.loadavg(), phases },
     tfjs: tf.version.tfjs,
     // 'native' rows: oneDNN threads inside each op on the main thread (nativeThreadsFor(1));
@@ -367,27 +361,6 @@ async function main() {
     rows,
     doOverheadPct: overheads,
   });
-}
-
-/** Writes results/<prefix>-<date>.json: the date, machine and command, then `fields`. */
-function writeResult(prefix: string, fields: Record<string, unknown>): void {
-  const date = new Date().toISOString();
-  const cpus = os.cpus();
-  const out = {
-    date,
-    machine: {
-      cpuModel: cpus[0]?.model,
-      cores: cpus.length,
-      platform: `${os.platform()} ${os.release()}`,
-      node: process.version,
-    },
-    command: `npx tsx bench/train.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    ...fields,
-  };
-  mkdirSync('results', { recursive: true });
-  const file = `results/${prefix}-${date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
-  console.log(`wrote ${file}`);
 }
 
 interface OverheadRow {
@@ -505,72 +478,7 @@ function printTable(rows: Row[], overheads: OverheadRow[]) {
   for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  '));
 }
 
-/**
- * --rounds R: the native engine (main thread, its default threads) and PyTorch (all cores)
- * alternate R times, each net and variant per round, and the ratio is taken round by round. Why:
- * on this VM the two vCPUs sometimes run at half speed together (CPU time per step doubles for
- * both, whatever the code), for minutes at a time; phases far apart in time then compare different
- * machines. Writes results/native-vs-torch-<date>.json.
- */
-async function roundsMain(rounds: number) {
-  registerWasmTrainingKernels();
-  await tf.setBackend('wasm');
-  const state = enableNativeEngine();
-  if (!state.on) throw new Error(`--rounds: the native engine is off (${state.reason})`);
-  const python = findTorchPython();
-  if (python == null) throw new Error('--rounds: no python with "import torch"');
-  const perRound: Array<{
-    round: number;
-    native: Row[];
-    torch: Row[];
-    ratios: Record<string, number>;
-  }> = [];
-  for (let round = 1; round <= rounds; round++) {
-    const native: Row[] = [];
-    for (const n of netNames) {
-      const spec = nets[n];
-      const { x, y } = randomBatch(spec);
-      native.push(
-        ...(await phase(`round ${round} ${n} native`, () =>
-          timeInterleaved(spec, 'native', stepsFor(n), windows, singleThread(spec, x, y)),
-        )),
-      );
-      tf.dispose([x, y]);
-    }
-    const torch = await phase(`round ${round} pytorch`, async () =>
-      runTorch(python, os.cpus().length),
-    );
-    const ratios: Record<string, number> = {};
-    for (const r of native) {
-      const t = torch.find((q) => q.net === r.net && q.variant === r.variant);
-      if (t) ratios[`${r.net} ${r.variant}`] = r.imagesPerSec.median / t.imagesPerSec.median;
-    }
-    console.log(
-      `round ${round}: ` +
-        Object.entries(ratios)
-          .map(([k, v]) => `${k} ${v.toFixed(2)}×`)
-          .join(', '),
-    );
-    perRound.push({ round, native, torch, ratios });
-  }
-  const keys = Object.keys(perRound[0]?.ratios ?? {});
-  const spread = Object.fromEntries(
-    keys.map((k) => [k, summarize(perRound.map((p) => p.ratios[k]))]),
-  );
-  for (const k of keys)
-    console.log(
-      `${k}: native / PyTorch all cores ${spread[k].median.toFixed(2)} [${spread[k].min.toFixed(2)}–${spread[k].max.toFixed(2)}]× over ${rounds} rounds`,
-    );
-  writeResult('native-vs-torch', {
-    nativeThreads: state.threads,
-    oneDnn: state.oneDnn,
-    loadAverage: { phases },
-    ratioSpread: spread,
-    rounds: perRound,
-  });
-}
-
-(flag('rounds') !== undefined ? roundsMain(Number(flag('rounds'))) : main()).catch((e) => {
+(roundsMode ? runRounds(process.argv.slice(2)) : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });
