@@ -26,6 +26,19 @@ export {
   type IdxFolderOptions,
 } from './data/node.js';
 
+// Image folders (one folder per class, PNG and JPEG) and image decoding.
+export {
+  loadImageFolder,
+  loadImageFolderSplits,
+  decodeImage,
+  readImage,
+  type DecodedImage,
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  type ImageFolderSplits,
+  type SkippedImage,
+} from './data/node.js';
+
 // Engine choice: tfjs-node, else wasm with the native engine (oneDNN) when built, else wasm with
 // doconv's kernels, else cpu.
 export {

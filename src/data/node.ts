@@ -22,3 +22,12 @@ export {
   loadDataset,
 } from './loadDataset.js';
 export { readBytes } from './readBytes.js';
+export {
+  type ImageFolderDataset,
+  type ImageFolderOptions,
+  type ImageFolderSplits,
+  type SkippedImage,
+  loadImageFolder,
+  loadImageFolderSplits,
+} from './imageFolder.js';
+export { type DecodedImage, decodeImage, readImage } from './decodeImage.js';

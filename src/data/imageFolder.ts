@@ -1,0 +1,286 @@
+/**
+ * A folder of PNG/JPEG images sorted into class folders → a Dataset at the model's input size.
+ * Node-only. Layouts and class names: imageFolderLayout.ts; decoding: decodeImage.ts; resizing and
+ * channel conversion: resizeImage.ts.
+ *
+ * Memory: files are read and decoded one at a time, and each is resized into the set's byte array
+ * at once, so the full-size pixels of only one image exist at any moment. What stays is the set at
+ * the model's input size, count × height × width × channels bytes (1 000 images of 64×64×3: 12 MB),
+ * and that is checked against the decode cap (io/limits.ts, 1 GiB by default, DOCONV_MAX_DECODED_BYTES
+ * or `maxBytes`) before it is allocated — the same cap every single file is checked against.
+ *
+ * Bad files never end a load and are never dropped silently: a file that cannot be read or decoded
+ * (not a PNG/JPEG, truncated, bad CRC, over the cap) is skipped with a warning naming it and the
+ * reason, and counted in `skipped`; a grayscale image in a colour set is converted (and counted in
+ * `converted`), as are colour images when the set is grayscale.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Normalization } from './batches.js';
+import type { Dataset } from './dataset.js';
+import { decodeImage } from './decodeImage.js';
+import { folderLayout, type LabelledFile, type LayoutOptions } from './imageFolderLayout.js';
+import { type ImageHeader, readImageHeader } from './imageHeader.js';
+import { convertChannels, resizeBilinear } from './resizeImage.js';
+import { createRng, mixSeeds, permutation } from './prng.js';
+import { checkDecodedSize, type DecodeLimitOption } from '../io/limits.js';
+
+/** Options of `loadImageFolder` and `loadImageFolderSplits`. */
+export interface ImageFolderOptions extends LayoutOptions, DecodeLimitOption {
+  /**
+   * Height and width every image is resized to (bilinear; a number for a square). Default: the
+   * training images' own size when they all share one (else the load fails asking for it).
+   */
+  size?: number | readonly [number, number];
+  /** 1 (gray) or 3 (RGB). Default: 1 when every training image is grayscale, else 3. */
+  channels?: 1 | 3;
+  /** Keep the first N images of each split (after the seeded shuffle). */
+  limit?: number;
+  /** Where warnings (skipped and converted files) go. Default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+/** A file that was not loaded, and why. */
+export interface SkippedImage {
+  file: string;
+  reason: string;
+}
+
+/** A split of an image folder: a Dataset plus where each image came from and what was skipped. */
+export interface ImageFolderDataset extends Dataset {
+  classNames: string[];
+  /** The file of each image, in dataset order. */
+  files: string[];
+  skipped: SkippedImage[];
+  /** Files converted to the set's channel count (grayscale in an RGB set, or the reverse). */
+  converted: string[];
+  /** Files in class folders that are not .png/.jpg/.jpeg (not read). */
+  ignored: string[];
+  /** Per-channel mean and std of these images' pixels/255. */
+  stats: Normalization;
+}
+
+/** Both splits of an image folder, read at one size and channel count with one class list. */
+export interface ImageFolderSplits {
+  train: ImageFolderDataset;
+  val: ImageFolderDataset;
+  classNames: string[];
+  /** 'folders': from train/ and val/; 'holdout': val is a seeded share of each class. */
+  layout: 'folders' | 'holdout';
+}
+
+/**
+ * Reads the train and val splits of `dir` (see imageFolderLayout.ts), each in a seeded random
+ * order. Size and channels default from the training images.
+ */
+export async function loadImageFolderSplits(
+  dir: string,
+  opts: ImageFolderOptions = {},
+): Promise<ImageFolderSplits> {
+  const warn = opts.onWarning ?? ((m: string) => console.warn(m));
+  const layout = await folderLayout(dir, opts);
+  if (layout.classNames.length > 256) {
+    throw new Error(
+      `image folder ${JSON.stringify(dir)}: ${layout.classNames.length} classes, more than the 256 a byte label holds`,
+    );
+  }
+  for (const w of layout.warnings) warn(w);
+  if (layout.ignored.length > 0) {
+    warn(
+      `${dir}: ${layout.ignored.length} file(s) not .png/.jpg/.jpeg ignored (${sample(layout.ignored)})`,
+    );
+  }
+  const seed = opts.seed ?? 1;
+  const train = shuffled(layout.train, mixSeeds(seed, 1), opts.limit);
+  const val = shuffled(layout.val, mixSeeds(seed, 2), opts.limit);
+  const headers = await readHeaders(train, opts);
+  const shape = resolveShape(dir, headers, opts);
+  const read = (
+    split: 'train' | 'val',
+    files: LabelledFile[],
+    known?: Map<string, ImageHeader | SkippedImage>,
+  ) => readSplit(`${dir}/${split}`, files, layout.classNames, shape, opts, warn, known);
+  const trainSet = await read('train', train, headers);
+  const valSet = await read('val', val);
+  trainSet.ignored = valSet.ignored = layout.ignored;
+  return { train: trainSet, val: valSet, classNames: layout.classNames, layout: layout.kind };
+}
+
+/** One split of `dir` ('train' by default) as loadImageFolderSplits reads it. */
+export async function loadImageFolder(
+  dir: string,
+  opts: ImageFolderOptions & { split?: 'train' | 'val' } = {},
+): Promise<ImageFolderDataset> {
+  const split = opts.split ?? 'train';
+  if (split !== 'train' && split !== 'val') {
+    throw new Error(`split must be 'train' or 'val', got ${JSON.stringify(split)}`);
+  }
+  return (await loadImageFolderSplits(dir, opts))[split];
+}
+
+/** `files` in a seeded random order (so a limit takes every class), cut to `limit`. */
+function shuffled(files: LabelledFile[], seed: number, limit: number | undefined): LabelledFile[] {
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+    throw new Error(`limit must be a positive integer, got ${String(limit)}`);
+  }
+  const order = permutation(files.length, createRng(seed));
+  return Array.from(order.subarray(0, limit ?? files.length), (i) => files[i]);
+}
+
+/** Each file's header, or why it cannot be read (the decode pass then skips it). */
+async function readHeaders(
+  files: readonly LabelledFile[],
+  opts: DecodeLimitOption,
+): Promise<Map<string, ImageHeader | SkippedImage>> {
+  const out = new Map<string, ImageHeader | SkippedImage>();
+  for (const { file } of files) {
+    try {
+      const header = readImageHeader(await readFileBytes(file), file);
+      checkDecodedSize(file, header.decodedBytes, header.detail, opts.maxBytes);
+      out.set(file, header);
+    } catch (e) {
+      out.set(file, { file, reason: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+function isHeader(h: ImageHeader | SkippedImage | undefined): h is ImageHeader {
+  return h !== undefined && 'format' in h;
+}
+
+/** The size and channels to load at: the options', else what every training image shares. */
+function resolveShape(
+  dir: string,
+  headers: Map<string, ImageHeader | SkippedImage>,
+  opts: ImageFolderOptions,
+): { height: number; width: number; channels: 1 | 3 } {
+  const good = [...headers.entries()].filter((e): e is [string, ImageHeader] => isHeader(e[1]));
+  if (good.length === 0) {
+    const why = [...headers.values()].map((h) => (h as SkippedImage).reason);
+    throw new Error(
+      `image folder ${JSON.stringify(dir)}: no readable training image (${why.slice(0, 3).join('; ')})`,
+    );
+  }
+  const channels = opts.channels ?? (good.every(([, h]) => h.channels === 1) ? 1 : 3);
+  if (channels !== 1 && channels !== 3) {
+    throw new Error(`channels must be 1 or 3, got ${JSON.stringify(channels)}`);
+  }
+  if (opts.size !== undefined) {
+    const [height, width] = typeof opts.size === 'number' ? [opts.size, opts.size] : opts.size;
+    for (const v of [height, width]) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new Error(
+          `size must be a positive integer or [height, width], got ${JSON.stringify(opts.size)}`,
+        );
+      }
+    }
+    return { height, width, channels };
+  }
+  const [firstFile, first] = good[0];
+  const other = good.find(([, h]) => h.width !== first.width || h.height !== first.height);
+  if (other !== undefined) {
+    throw new Error(
+      `image folder ${JSON.stringify(dir)}: the images differ in size (${firstFile} is ${first.width}×${first.height}, ${other[0]} is ${other[1].width}×${other[1].height}); give the size to resize them to (size, --image-size)`,
+    );
+  }
+  return { height: first.height, width: first.width, channels };
+}
+
+/** Decodes `files` one by one into a new Dataset of `shape`, skipping (and naming) bad ones. */
+async function readSplit(
+  name: string,
+  files: readonly LabelledFile[],
+  classNames: string[],
+  shape: { height: number; width: number; channels: 1 | 3 },
+  opts: ImageFolderOptions,
+  warn: (message: string) => void,
+  known?: Map<string, ImageHeader | SkippedImage>,
+): Promise<ImageFolderDataset> {
+  const { height, width, channels } = shape;
+  const per = height * width * channels;
+  checkDecodedSize(
+    name,
+    files.length * per,
+    `${files.length} images × ${height}×${width}×${channels} bytes at the input size`,
+    opts.maxBytes,
+  );
+  const images = new Uint8Array(files.length * per);
+  const labels = new Uint8Array(files.length);
+  const kept: string[] = [];
+  const skipped: SkippedImage[] = [];
+  const converted: string[] = [];
+  for (const { file, label } of files) {
+    const before = known?.get(file);
+    if (before !== undefined && !isHeader(before)) {
+      skipped.push(before);
+      warn(`skipped ${before.reason}`);
+      continue;
+    }
+    try {
+      const decoded = await decodeImage(await readFileBytes(file), file, opts);
+      if (decoded.channels !== channels) converted.push(file);
+      resizeBilinear(convertChannels(decoded, channels), height, width, images, kept.length * per);
+      labels[kept.length] = label;
+      kept.push(file);
+    } catch (e) {
+      skipped.push({ file, reason: (e as Error).message });
+      warn(`skipped ${(e as Error).message}`);
+    }
+  }
+  if (converted.length > 0) {
+    warn(
+      `${name}: ${converted.length} ${channels === 3 ? 'grayscale image(s) converted to RGB' : 'colour image(s) converted to grayscale'} (${sample(converted)})`,
+    );
+  }
+  if (skipped.length > 0) warn(`${name}: ${skipped.length} of ${files.length} file(s) skipped`);
+  const count = kept.length;
+  const set = images.subarray(0, count * per);
+  return {
+    name,
+    images: set,
+    labels: labels.subarray(0, count),
+    count,
+    height,
+    width,
+    channels,
+    numClasses: classNames.length,
+    classNames,
+    files: kept,
+    skipped,
+    converted,
+    ignored: [],
+    stats: channelStats(set, channels),
+  };
+}
+
+/** Per-channel mean and (population) std of bytes/255, summed in float64; a std of 0 becomes 1. */
+export function channelStats(images: Uint8Array, channels: number): Normalization {
+  const sum = new Float64Array(channels);
+  const sumSq = new Float64Array(channels);
+  for (let i = 0; i < images.length; i++) {
+    const v = images[i] / 255;
+    sum[i % channels] += v;
+    sumSq[i % channels] += v * v;
+  }
+  const n = images.length / channels;
+  const mean = Array.from(sum, (s) => (n > 0 ? s / n : 0));
+  const std = Array.from(sumSq, (s, c) => {
+    const variance = n > 0 ? s / n - mean[c] ** 2 : 0;
+    return variance > 1e-12 ? Math.sqrt(variance) : 1;
+  });
+  return { mean, std };
+}
+
+async function readFileBytes(file: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new Error(`${file}: cannot be read (${(e as Error).message})`);
+  }
+}
+
+/** The first few paths of a list, for a one-line warning. */
+function sample(files: readonly string[], n = 3): string {
+  return files.slice(0, n).join(', ') + (files.length > n ? `, … ${files.length - n} more` : '');
+}
