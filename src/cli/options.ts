@@ -1,7 +1,8 @@
 /**
  * Option parsing shared by the subcommands: value parsers that reject bad input naming the value
  * (commander adds the option's name: "option '--epochs <n>' argument 'x' is invalid. …"), and the
- * recipe options common to `train` and `compare`, registered and converted from RECIPE_OPTIONS.
+ * recipe options common to `train` and `compare`, registered from RECIPE_FLAGS (their flags and
+ * help) and read by the library's RECIPE_OPTIONS rows (their rules and choices).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { convKinds, zooModelNames } from '../models/index.js';
@@ -22,15 +23,18 @@ import {
   type RecipeOptionValue,
   type RecipeOptionValues,
 } from '../train/recipeOptions.js';
+import { RECIPE_FLAGS, type RecipeFlagRow } from './recipeFlags.js';
 import {
+  numberParser,
   parseBaseName,
   parseExistingDir,
   parseInteger,
   parsePath,
   parseIntegerList,
   parsePositiveInt,
+  parsePositiveNumberList,
   ValueParseError,
-} from '../train/textValues.js';
+} from './textParsers.js';
 
 /** `parse` as a commander argParser: its ValueParseError becomes commander's InvalidArgumentError. */
 export function argParser<T>(parse: (text: string) => T): (text: string) => T {
@@ -67,7 +71,7 @@ type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
 /** Options every training subcommand shares, as commander parses them (names from the flags). */
 export type RecipeFlags = {
   -readonly [
-    K in RecipeOptionKey as AttributeName<(typeof RECIPE_OPTIONS)[K]['flag']>
+    K in RecipeOptionKey as AttributeName<(typeof RECIPE_FLAGS)[K]['flag']>
   ]?: RecipeOptionValue<(typeof RECIPE_OPTIONS)[K]>;
 } & {
   backend: BackendChoice;
@@ -76,8 +80,8 @@ export type RecipeFlags = {
 
 /** Adds the recipe options (preset, model, data, optimizer, schedule, …) and --backend, --progress to `cmd`. */
 export function addRecipeOptions(cmd: Command): Command {
-  for (const [, row] of recipeOptionRows()) {
-    for (const option of commanderOptions(row)) cmd.addOption(option);
+  for (const [key, row] of recipeOptionRows()) {
+    for (const option of commanderOptions(RECIPE_FLAGS[key], row)) cmd.addOption(option);
   }
   return cmd
     .addOption(
@@ -98,18 +102,27 @@ export function addRecipeOptions(cmd: Command): Command {
     );
 }
 
+/** How a recipe option's flag text is read: by its number rule, or as a path or a list. */
+export function recipeTextParser(row: RecipeOptionRow): ((text: string) => unknown) | undefined {
+  if (row.rule !== undefined) return numberParser(row.rule);
+  if (row.value === 'path') return parseExistingDir;
+  if (row.value === 'positive numbers') return parsePositiveNumberList;
+  return undefined;
+}
+
 /** A row's commander options: the flag, and a switch's --no- form. */
-function commanderOptions(row: RecipeOptionRow): Option[] {
-  const option = new Option(row.flag, row.help);
-  if (row.parse !== undefined) option.argParser(argParser(row.parse));
+function commanderOptions(flag: RecipeFlagRow, row: RecipeOptionRow): Option[] {
+  const option = new Option(flag.flag, flag.help);
+  const parse = recipeTextParser(row);
+  if (parse !== undefined) option.argParser(argParser(parse));
   if (row.choices !== undefined) option.choices(row.choices);
-  if (row.negation === undefined) return [option];
-  return [option, new Option(`--no-${option.long!.slice(2)}`, row.negation)];
+  if (flag.negation === undefined) return [option];
+  return [option, new Option(`--no-${option.long!.slice(2)}`, flag.negation)];
 }
 
 /** Where commander puts a row's value among the parsed flags. */
 function flagName(key: RecipeOptionKey): string {
-  return new Option(RECIPE_OPTIONS[key].flag).attributeName();
+  return new Option(RECIPE_FLAGS[key].flag).attributeName();
 }
 
 /** The library's RecipeOptions from the parsed flags; errors name the flag. */

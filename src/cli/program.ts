@@ -3,21 +3,36 @@
  * library function exported from doconv/node (trainModel, evaluateSavedModel, foldSavedModel, exportModel,
  * importPytorchCheckpoint, compareConvs, measureTrainingSpeed).
  */
-import { Command } from 'commander';
+import { Command, type ParseOptions } from 'commander';
 import * as fs from 'node:fs';
 import { benchCommand } from './commands/bench.js';
 import { buildNativeCommand } from './commands/buildNative.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
+import { inCliWording } from './flagNames.js';
 import { foldCommand } from './commands/fold.js';
 import { importCommand } from './commands/import.js';
 import { trainCommand } from './commands/train.js';
 import { type CliIO, processIO } from './print.js';
 
+/**
+ * The doconv program: a commander Command whose errors reach the user in CLI wording (a library
+ * OptionError rendered with flag names, see flagNames.ts), however a command fails.
+ */
+class DoconvProgram extends Command {
+  override async parseAsync(argv?: readonly string[], options?: ParseOptions): Promise<this> {
+    try {
+      return await super.parseAsync(argv, options);
+    } catch (e) {
+      throw inCliWording(e);
+    }
+  }
+}
+
 /** The program; tests build one with their own io and exitOverride(). */
 export function createProgram(io: CliIO = processIO): Command {
-  const program = new Command('doconv')
+  const program = new DoconvProgram('doconv')
     .version(packageVersion(), '-V, --version', "print doconv's version")
     .description(
       'DO-Conv for TensorFlow.js: train, compare with plain convolutions, fold, evaluate, export.',

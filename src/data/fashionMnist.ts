@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Dataset, LimitOption } from './dataset.js';
 import { findIdxFile, IDX_FILE_NAMES, loadIdxFolder, type Split } from './idxFiles.js';
+import { OptionError } from '../util/optionError.js';
 
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
@@ -63,8 +64,10 @@ export interface FashionMnistOptions extends LimitOption {
 export async function loadFashionMnist(opts: FashionMnistOptions): Promise<Dataset> {
   const dir = opts.dir ?? (await findFashionMnistDir());
   if (dir === null) {
-    throw new Error(
-      `Fashion-MNIST not found: pass dir (a folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], ` +
+    throw new OptionError(
+      'dir',
+      (n) =>
+        `Fashion-MNIST not found: pass ${n('dir')} (a folder with train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], ` +
         `t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) or install the Debian package ${DEBIAN_PACKAGE}`,
     );
   }

@@ -35,7 +35,7 @@ import { withoutModels } from './trainingRun.js';
 import { presetByName } from './presets.js';
 import { runInWorker } from './runInWorker.js';
 import { checkFolderPath } from './savedModels.js';
-import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './textValues.js';
+import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './numberRules.js';
 import { trainModel, type TrainOptions, type TrainSummary } from './trainModel.js';
 
 /** Options of `compareConvs`: a recipe (preset and/or overrides) for both sides, and how many runs. */

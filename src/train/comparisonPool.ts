@@ -11,6 +11,7 @@ import { hasCheckpoint } from './checkpoint.js';
 import type { EngineRecord } from './environment.js';
 import { METRICS_FILE, readMetrics } from './metrics.js';
 import { CHECKPOINT_DIR, SUMMARY_FILE } from './runFolder.js';
+import { OptionError } from '../util/optionError.js';
 
 export const COMPARED_CONVS = ['conv', 'doconv'] as const;
 export type Side = (typeof COMPARED_CONVS)[number];
@@ -148,8 +149,10 @@ async function reusableSummary<C, S extends { config: C }>(
   }
   const differ = differences(summary.config, want);
   if (differ.length > 0) {
-    throw new Error(
-      `${path.join(dir, SUMMARY_FILE)} is a finished run with other settings (${differ.join(', ')}); use another --out`,
+    throw new OptionError(
+      'out',
+      (n) =>
+        `${path.join(dir, SUMMARY_FILE)} is a finished run with other settings (${differ.join(', ')}); use another ${n('out')}`,
     );
   }
   return summary;

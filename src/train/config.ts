@@ -14,7 +14,8 @@ import { NORMALIZE_KINDS } from './data.js';
 import { OPTIMIZER_KINDS, type OptimizerSpec } from './optimizers.js';
 import { defaultRecipe, presetByName, type Recipe } from './presets.js';
 import { RECIPE_OPTIONS, type RecipeOptionRow, type RecipeOptionValue } from './recipeOptions.js';
-import { checkNumber, INTEGER, type NumberRule, showValue } from './textValues.js';
+import { checkNumber, INTEGER, type NumberRule, showValue } from './numberRules.js';
+import { OptionError } from '../util/optionError.js';
 import { checkSchedule, type LrSchedule } from './schedules.js';
 import { TRAINING_RESUME_KEYS } from './trainingRecipe.js';
 
@@ -119,14 +120,14 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
   }
   if (typeof model === 'string' && zooModelTask(model) !== 'classification') {
     throw new Error(
-      `model ${showValue(model)} is a ${zooModelTask(model)} model: train it with trainTaskModel (doconv train --model ${model})`,
+      `model ${showValue(model)} is a ${zooModelTask(model)} model: train it with trainTaskModel`,
     );
   }
   const wanted: string = opts.dataset ?? preset?.dataset ?? 'mnist';
   if (!(DATASET_NAMES as readonly string[]).includes(wanted)) {
     throw new Error(
       wanted === 'mnist-scenes'
-        ? `dataset "mnist-scenes" is for the segmentation and detection models (deeplab-mini, centernet-mini; --task segmentation|detection), not ${modelName}`
+        ? `dataset "mnist-scenes" is for the segmentation and detection models (deeplab-mini, centernet-mini), not ${modelName}`
         : `unknown dataset ${showValue(wanted)}; known: ${DATASET_NAMES.join(', ')}`,
     );
   }
@@ -189,7 +190,7 @@ function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSp
   };
 }
 
-/** A number option's rule from the table: the CLI parses the flag by the same rule. */
+/** A number option's rule from the table: the CLI reads the flag's text by the same rule. */
 function ruleOf(key: keyof typeof RECIPE_OPTIONS): NumberRule {
   const rule = (RECIPE_OPTIONS[key] as RecipeOptionRow).rule;
   if (rule === undefined) throw new Error(`recipe option ${key} has no number rule`);
@@ -255,8 +256,11 @@ function checkScheduleValues(schedule: LrSchedule, lr: number): void {
   if (schedule.kind === 'cosine' && schedule.minLr !== undefined) {
     checkNumber('schedule.minLr', schedule.minLr, ruleOf('schedule.minLr'));
     if (schedule.minLr > lr) {
-      throw new Error(
-        `schedule.minLr (--min-lr) ${showValue(schedule.minLr)} is above lr (--lr) ${showValue(lr)}: a cosine schedule decays from lr down to minLr`,
+      const minLr = showValue(schedule.minLr);
+      throw new OptionError(
+        ['schedule.minLr', 'lr'],
+        (n) =>
+          `${n('schedule.minLr')} ${minLr} is above ${n('lr')} ${showValue(lr)}: a cosine schedule decays from ${n('lr')} down to ${n('schedule.minLr')}`,
       );
     }
   }

@@ -4,7 +4,7 @@
 import { type Dataset, sliceDataset, takeFirst } from '../data/dataset.js';
 import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
 import type { Normalization } from '../data/batches.js';
-import { checkNumber, POSITIVE_INT, showValue } from './textValues.js';
+import { checkNumber, POSITIVE_INT, showValue } from './numberRules.js';
 
 /** Per-channel mean/std of each dataset's training images (pixels in [0, 1]). */
 export const DATASET_STATS: Record<DatasetName, Normalization> = {

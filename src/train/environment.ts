@@ -11,6 +11,7 @@ import {
   type EngineName,
   useBestBackend,
 } from '../engine/useBestBackend.js';
+import { OptionError } from '../util/optionError.js';
 
 /** 'auto': the fastest available (tfjs-node, else wasm with doconv's kernels, else cpu). */
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -92,10 +93,12 @@ export function checkResumeEngine(
   const was = describeEngine(saved);
   const now = describeEngine(current);
   if (!allow) {
-    throw new Error(
-      `cannot resume ${checkpoint}: it was trained on engine ${was}, this process runs ${now}; ` +
+    throw new OptionError(
+      'allowEngineChange',
+      (n) =>
+        `cannot resume ${checkpoint}: it was trained on engine ${was}, this process runs ${now}; ` +
         'resume on the same engine (DOCONV_ENGINE=wasm forces wasm; DOCONV_NATIVE_THREADS sets the native thread count), ' +
-        'or pass allowEngineChange (CLI --allow-engine-change) to continue on this one — the run will then differ from an uninterrupted one',
+        `or pass ${n('allowEngineChange', 'true')} to continue on this one — the run will then differ from an uninterrupted one`,
     );
   }
   log(

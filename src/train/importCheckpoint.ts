@@ -29,6 +29,7 @@ import { defaultInfoPath, readCheckpointInfo } from './pytorchCheckpointInfo.js'
 import { TASK_DATASETS } from './taskConfig.js';
 import type { TaskModelMetadata } from './taskSavedModels.js';
 import type { DoconvModelMetadata } from './trainModel.js';
+import { OptionError } from '../util/optionError.js';
 
 /** Options of {@link importPytorchCheckpoint}. */
 export interface ImportCheckpointOptions {
@@ -109,7 +110,11 @@ export async function importPytorchCheckpoint(
     );
   }
   if (!opts.overwrite && (await exists(out))) {
-    throw new Error(`${out} already exists; choose a new --out folder (or overwrite: true)`);
+    throw new OptionError(
+      ['out', 'overwrite'],
+      (n) =>
+        `${out} already exists; choose a new ${n('out')} folder (or ${n('overwrite', 'true')})`,
+    );
   }
   const infoPath = opts.info === undefined ? await defaultInfoPath(checkpoint) : opts.info;
   const info = infoPath === null ? {} : await readCheckpointInfo(infoPath);
@@ -121,8 +126,10 @@ export async function importPytorchCheckpoint(
   try {
     const modelName = pick('model', opts.model, info.model, infoPath);
     if (modelName === undefined) {
-      throw new Error(
-        `${checkpoint}: which zoo model is it? Give --model (no JSON names one${infoPath ? ` in ${infoPath}` : ''})`,
+      throw new OptionError(
+        'model',
+        (n) =>
+          `${checkpoint}: which zoo model is it? Give ${n('model')} (no JSON names one${infoPath ? ` in ${infoPath}` : ''})`,
       );
     }
     zooModelInfo(modelName); // throws naming the unknown model and listing the known ones
@@ -136,8 +143,11 @@ export async function importPytorchCheckpoint(
     const task = zooModelTask(modelName);
     const scenes = task !== 'classification';
     if (scenes && opts.dataset !== undefined) {
-      throw new Error(
-        `dataset ${JSON.stringify(opts.dataset)}: ${modelName} is a ${task} net, scored on mnist-scenes, not on a classification data set (import it without --dataset, then \`doconv eval\` the folder)`,
+      const given = JSON.stringify(opts.dataset);
+      throw new OptionError(
+        'dataset',
+        (n) =>
+          `${n('dataset')} ${given}: ${modelName} is a ${task} net, scored on mnist-scenes, not on a classification data set (import it without ${n('dataset')}, then evaluate the folder)`,
       );
     }
     const known: readonly string[] = scenes ? TASK_DATASETS : DATASET_NAMES;
@@ -247,8 +257,10 @@ function pick<T>(
   infoPath: string | null,
 ) {
   if (flag !== undefined && fromInfo !== undefined && flag !== fromInfo) {
-    throw new Error(
-      `--${key} ${JSON.stringify(flag)} contradicts ${infoPath}, which says ${key} ${JSON.stringify(fromInfo)}`,
+    throw new OptionError(
+      key,
+      (n) =>
+        `${n(key)} ${JSON.stringify(flag)} contradicts ${infoPath}, which says ${key} ${JSON.stringify(fromInfo)}`,
     );
   }
   return flag ?? fromInfo;

@@ -140,8 +140,8 @@ function classifying({ outputKind }: Pick<LoopConfig, 'outputKind'>): StepKind {
   return {
     loss: (ys, out) => crossEntropy(ys, out, outputKind),
     correct: correctCount,
-    divergenceAdvice:
+    divergenceAdvice: (n) =>
       `the step was not applied (weights, optimizer state and BatchNorm statistics are as before it). ` +
-      `Check the data for NaN/Infinity or lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
+      `Check the data for NaN/Infinity or lower the learning rate (${n('lr')}). The last epoch's checkpoint is kept.`,
   };
 }

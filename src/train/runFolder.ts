@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCheckpoint } from './checkpoint.js';
 import { METRICS_FILE } from './metrics.js';
+import { OptionError } from '../util/optionError.js';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 export const FOLDED_DIR = 'folded';
@@ -70,8 +71,10 @@ export async function prepareRunFolder(
     }
     if (present.length > 0 && !opts.resume) {
       if (!opts.overwrite) {
-        throw new Error(
-          `out ${JSON.stringify(out)} already holds a run (${present.join(', ')}); resume it (--resume) or replace it (--overwrite)`,
+        throw new OptionError(
+          ['out', 'resume', 'overwrite'],
+          (n) =>
+            `${n('out')} ${JSON.stringify(out)} already holds a run (${present.join(', ')}); resume it (${n('resume', 'true')}) or replace it (${n('overwrite', 'true')})`,
         );
       }
       await Promise.all(
@@ -79,8 +82,10 @@ export async function prepareRunFolder(
       );
     }
     if (opts.resume && present.length > 0 && !(await hasCheckpoint(folder.checkpoint))) {
-      throw new Error(
-        `cannot resume ${JSON.stringify(out)}: it holds a run (${present.join(', ')}) but no checkpoint (${folder.checkpoint} is missing); replace the run with --overwrite`,
+      throw new OptionError(
+        'overwrite',
+        (n) =>
+          `cannot resume ${JSON.stringify(out)}: it holds a run (${present.join(', ')}) but no checkpoint (${folder.checkpoint} is missing); replace the run with ${n('overwrite', 'true')}`,
       );
     }
   } catch (e) {
@@ -210,8 +215,10 @@ function inUse(file: string, other: LockRecord | null): Error {
     other !== null
       ? `pid ${other.pid} on ${other.hostname}, started ${other.started}`
       : 'its lock file cannot be read';
-  return new Error(
-    `out ${JSON.stringify(path.dirname(file))} is in use by another doconv run (${who}); wait for it to finish, or use another --out. If no run is using it, remove ${file}`,
+  return new OptionError(
+    'out',
+    (n) =>
+      `${n('out')} ${JSON.stringify(path.dirname(file))} is in use by another doconv run (${who}); wait for it to finish, or use another ${n('out')}. If no run is using it, remove ${file}`,
   );
 }
 

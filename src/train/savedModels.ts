@@ -11,7 +11,7 @@ import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
 import { foldModel } from '../fold/foldModel.js';
 import { checkNotEmpty, NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
-import { checkNumber, POSITIVE_INT, showValue } from './textValues.js';
+import { checkNumber, POSITIVE_INT, showValue } from './numberRules.js';
 
 const NON_NEGATIVE_INT = { integer: true, min: 0 };
 import { evaluate, type Evaluation, maxAbsLogitDifference } from './evaluate.js';

@@ -67,7 +67,8 @@ export function runTaskTraining(
   const settings = { ...config, learningRate: config.optimizer.learningRate };
   const kind: StepKind = {
     loss: (ys, out) => taskLoss(config.task, ys, out),
-    divergenceAdvice: `the step was not applied. Lower the learning rate (--lr). The last epoch's checkpoint is kept.`,
+    divergenceAdvice: (n) =>
+      `the step was not applied. Lower the learning rate (${n('lr')}). The last epoch's checkpoint is kept.`,
   };
   return runEpochLoop(model, optimizer, history, {
     epochs: config.epochs,

@@ -14,6 +14,7 @@ import { silentProgress, type ProgressReporter } from './progress.js';
 import { learningRateAt, type LrSchedule, type ScheduleUnit } from './schedules.js';
 import { addWeightDecay, decayMask } from './weightDecay.js';
 import { describeNonFinite, finiteProbe, NonFiniteError } from './nonFinite.js';
+import { type OptionNamer, OptionError } from '../util/optionError.js';
 
 /** What a kind of training brings to the steps: its loss, what it counts, what it advises. */
 export interface StepKind {
@@ -21,8 +22,11 @@ export interface StepKind {
   loss(ys: tf.Tensor, out: tf.Tensor): tf.Scalar;
   /** Examples predicted right (the running accuracy the progress shows); without it that shows 0. */
   correct?(ys: tf.Tensor, out: tf.Tensor): tf.Scalar;
-  /** The divergence error's end, after "… (learning rate …); ": what was kept and what to try. */
-  divergenceAdvice: string;
+  /**
+   * The divergence error's end, after "… (learning rate …); ": what was kept and what to try, with
+   * options spelled by `name` (the error is an OptionError on lr).
+   */
+  divergenceAdvice(name: OptionNamer): string;
 }
 
 /** The settings an epoch's steps read. */
@@ -107,9 +111,12 @@ export async function trainSteps(
       } catch (e) {
         if (!(e instanceof NonFiniteError)) throw e;
         // Stop rather than train on: every later step would be NaN too (TerminateOnNaN, built in).
-        throw new Error(
-          `training diverged: ${e.what} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${optimizer.learningRate}); ` +
-            kind.divergenceAdvice,
+        const lr = optimizer.learningRate;
+        throw new OptionError(
+          'lr',
+          (n) =>
+            `training diverged: ${e.what} at epoch ${epoch + 1}, step ${step + 1} (learning rate ${lr}); ` +
+            kind.divergenceAdvice(n),
         );
       }
       lossSum += loss * size;

@@ -1,10 +1,12 @@
 /**
- * The recipe-option table (src/train/recipeOptions.ts) and the CLI agree: every row is a flag of
- * `train` and `compare`, reads its example value, and lands on the row's key in RecipeOptions.
+ * The recipe-option table (src/train/recipeOptions.ts) and the CLI's flags for it
+ * (src/cli/recipeFlags.ts) agree: every row is a flag of `train` and `compare`, reads its example
+ * value, and lands on the row's key in RecipeOptions.
  */
 import { Option } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { type RecipeFlags, recipeFromFlags } from '../../src/cli/options.js';
+import { type RecipeFlags, recipeFromFlags, recipeTextParser } from '../../src/cli/options.js';
+import { RECIPE_FLAGS, type RecipeFlagRow } from '../../src/cli/recipeFlags.js';
 import { createProgram } from '../../src/cli/program.js';
 import type { RecipeOptions } from '../../src/train/index.js';
 import { type RecipeOptionKey, recipeOptionRows } from '../../src/train/recipeOptions.js';
@@ -47,7 +49,8 @@ describe('the recipe-option table drives the CLI', () => {
     it(`every row is a flag of ${command}`, () => {
       const cmd = createProgram().commands.find((c) => c.name() === command)!;
       const flags = cmd.options.map((o) => o.flags);
-      for (const [, row] of recipeOptionRows()) {
+      for (const [key] of recipeOptionRows()) {
+        const row: RecipeFlagRow = RECIPE_FLAGS[key];
         expect(flags).toContain(row.flag);
         if (row.negation !== undefined) {
           expect(flags).toContain(`--no-${new Option(row.flag).long!.slice(2)}`);
@@ -56,11 +59,16 @@ describe('the recipe-option table drives the CLI', () => {
     });
   }
 
-  for (const [key, row] of recipeOptionRows()) {
+  for (const [key, rules] of recipeOptionRows()) {
+    const row: RecipeFlagRow & { choices?: readonly string[] } = {
+      ...RECIPE_FLAGS[key],
+      choices: rules.choices,
+    };
+    const parse = recipeTextParser(rules);
     const model = key === 'model' ? [] : ['--model', 'tf-mnist-sample'];
     const context = CONTEXT[key] ?? [];
     if (row.example !== undefined) {
-      const expected = row.parse !== undefined ? row.parse(row.example) : row.example;
+      const expected = parse !== undefined ? parse(row.example) : row.example;
       for (const command of COMMANDS) {
         it(`${command} ${row.flag.split(' ')[0]} ${row.example} → ${key}`, async () => {
           if (row.choices !== undefined) expect(row.choices).toContain(row.example);

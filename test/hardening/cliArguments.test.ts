@@ -100,7 +100,7 @@ const cases: Array<[string[], string]> = [
   ],
   [
     [...T, '--schedule', 'cosine', '--lr', '0.1', '--min-lr', '0.5'],
-    'doconv: error: schedule.minLr (--min-lr) 0.5 is above lr (--lr) 0.1: a cosine schedule decays from lr down to minLr',
+    'doconv: error: --min-lr 0.5 is above --lr 0.1: a cosine schedule decays from --lr down to --min-lr',
   ],
   [[...T, '--min-lr', '0.001'], '--min-lr needs --schedule cosine (got --schedule (none))'],
   // train: choices, required, combinations

@@ -2,7 +2,7 @@
  * Hostile options given to the library directly (trainModel, compareConvs, evaluateSavedModel,
  * foldSavedModel): each is refused before any work or write, with an error naming the option and
  * the value, NaN and ±Infinity printed as such (not JSON's "null"). The rules are the CLI's (one
- * table, src/train/recipeOptions.ts), checked in test/hardening/cliArguments.test.ts.
+ * table, src/train/recipeOptions.ts, read by the CLI through src/cli/recipeFlags.ts), checked in test/hardening/cliArguments.test.ts.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -15,7 +15,8 @@ import {
   type CompareOptions,
   type TrainOptions,
 } from '../../src/train/index.js';
-import { checkNumber, describeRule, numberParser, showValue } from '../../src/train/textValues.js';
+import { checkNumber, describeRule, showValue } from '../../src/train/numberRules.js';
+import { numberParser } from '../../src/cli/textParsers.js';
 import { tempDir } from '../train/helpers.js';
 
 let root = '';
@@ -96,7 +97,7 @@ const trainCases: Array<[string, TrainOptions, string]> = [
   [
     'cosine minLr above lr',
     { model, lr: 0.01, schedule: { kind: 'cosine', minLr: 0.1 } },
-    'schedule.minLr (--min-lr) 0.1 is above lr (--lr) 0.01',
+    'schedule.minLr 0.1 is above lr 0.01',
   ],
   [
     'cosine minLr NaN',

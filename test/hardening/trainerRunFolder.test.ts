@@ -54,7 +54,7 @@ describe('two runs into one --out at once', () => {
     expect(refused).toHaveLength(1);
     expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
       new RegExp(
-        `out ".*concurrent" is in use by another doconv run \\(pid ${process.pid} on .*, started .*\\); wait for it to finish, or use another --out`,
+        `out ".*concurrent" is in use by another doconv run \\(pid ${process.pid} on .*, started .*\\); wait for it to finish, or use another out`,
       ),
     );
     expect(await metricsEpochs(out)).toEqual([1, 2]);
@@ -122,7 +122,7 @@ describe('two runs into one --out at once', () => {
     );
     await fs.writeFile(lock, '');
     await expect(train({ out })).rejects.toThrow(
-      `in use by another doconv run (its lock file cannot be read); wait for it to finish, or use another --out. If no run is using it, remove ${lock}`,
+      `in use by another doconv run (its lock file cannot be read); wait for it to finish, or use another out. If no run is using it, remove ${lock}`,
     );
     expect(await fs.readdir(out)).toEqual([LOCK_FILE]); // nothing written
   });
@@ -189,7 +189,7 @@ describe('resume', () => {
     await fs.rm(path.join(out, 'checkpoint'), { recursive: true });
     await expect(train({ out, epochs: 2, resume: true })).rejects.toThrow(
       new RegExp(
-        `cannot resume ".*deleted": it holds a run \\(metrics.jsonl, summary.json\\) but no checkpoint .*; replace the run with --overwrite`,
+        `cannot resume ".*deleted": it holds a run \\(metrics.jsonl, summary.json\\) but no checkpoint .*; replace the run with overwrite: true`,
       ),
     );
     expect(await metricsEpochs(out)).toEqual([1]);

@@ -142,7 +142,7 @@ describe('compareConvs', () => {
     expect(second.record.curves).toEqual(first.record.curves);
 
     await expect(compareConvs({ ...opts, epochs: 3 })).rejects.toThrow(
-      /is a finished run with other settings \(epochs\); use another --out/,
+      /is a finished run with other settings \(epochs\); use another out/,
     );
     await expect(compareConvs({ ...opts, workers: 2 })).rejects.toThrow(
       /is a finished run with other settings \(workers\)/,

@@ -103,7 +103,7 @@ describe('checkResumeEngine', () => {
       expect(message).toBe(
         `cannot resume runs/x/checkpoint: it was trained on engine ${was}, this process runs ${is}; ` +
           'resume on the same engine (DOCONV_ENGINE=wasm forces wasm; DOCONV_NATIVE_THREADS sets the native thread count), ' +
-          'or pass allowEngineChange (CLI --allow-engine-change) to continue on this one — the run will then differ from an uninterrupted one',
+          'or pass allowEngineChange: true to continue on this one — the run will then differ from an uninterrupted one',
       );
       logged.length = 0;
       checkResumeEngine(saved, now, 'runs/x/checkpoint', true, log);

@@ -140,7 +140,7 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
         epochs: 1,
         out: path.join(root, 'a'),
       }),
-    ).rejects.toThrow(/already holds a run .*--overwrite/);
+    ).rejects.toThrow(/already holds a run .*overwrite: true/);
     await expect(
       trainTaskModel({
         ...recipe,

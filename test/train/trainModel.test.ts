@@ -161,7 +161,7 @@ describe('resume', () => {
     await expect(train({ epochs: 3, out, fold: false, resume: true, log })).rejects.toThrow(
       `cannot resume ${path.join(out, 'checkpoint')}: it was trained on engine native (7 oneDNN threads), this process runs wasm; ` +
         'resume on the same engine (DOCONV_ENGINE=wasm forces wasm; DOCONV_NATIVE_THREADS sets the native thread count), ' +
-        'or pass allowEngineChange (CLI --allow-engine-change) to continue on this one — the run will then differ from an uninterrupted one',
+        'or pass allowEngineChange: true to continue on this one — the run will then differ from an uninterrupted one',
     );
     expect(tf.memory().numTensors).toBe(tensors); // the refused checkpoint is disposed
     const continued = await train({
@@ -262,7 +262,7 @@ describe('output files', () => {
 
   it('a second run into the same folder needs --resume or --overwrite', async () => {
     await expect(train({ out, epochs: 1 })).rejects.toThrow(
-      `out ${JSON.stringify(out)} already holds a run (metrics.jsonl, checkpoint, folded, summary.json); resume it (--resume) or replace it (--overwrite)`,
+      `out ${JSON.stringify(out)} already holds a run (metrics.jsonl, checkpoint, folded, summary.json); resume it (resume: true) or replace it (overwrite: true)`,
     );
     const again = await train({ out, epochs: 1, overwrite: true, fold: false });
     expect(again.history.length).toBe(1);

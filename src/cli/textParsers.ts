@@ -1,0 +1,97 @@
+/**
+ * Reading flag text: number parsers by the library's number rules (src/train/numberRules.ts), so a
+ * flag accepts exactly what the library accepts, and the parsers of lists, paths and names. Each
+ * returns the value or throws a ValueParseError naming the text; the CLI turns that into commander's
+ * error, which adds the flag: "option '--lr <rate>' argument 'NaN' is invalid. "NaN" is not a
+ * number in (0, 10]."
+ */
+import * as fs from 'node:fs';
+import {
+  describeRule,
+  INTEGER,
+  NON_NEGATIVE_NUMBER,
+  type NumberRule,
+  POSITIVE_INT,
+  POSITIVE_NUMBER,
+  satisfies,
+} from '../train/numberRules.js';
+
+/** A text that does not read as the value asked for; the message names the text. */
+export class ValueParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValueParseError';
+  }
+}
+
+const INTEGER_TEXT = /^\s*[-+]?\d+\s*$/;
+const DECIMAL_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i;
+
+/** A text parser for numbers `rule` accepts ("NaN", "Infinity", "", "0x10" and "1e999" are not). */
+export function numberParser(rule: NumberRule): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    const readable = (rule.integer ? INTEGER_TEXT : DECIMAL_TEXT).test(text);
+    if (!readable || !satisfies(n, rule)) {
+      throw new ValueParseError(`${JSON.stringify(text)} is not ${describeRule(rule)}.`);
+    }
+    return n;
+  };
+}
+
+export const parsePositiveInt = numberParser(POSITIVE_INT);
+export const parseInteger = numberParser(INTEGER);
+export const parsePositiveNumber = numberParser(POSITIVE_NUMBER);
+export const parseNonNegativeNumber = numberParser(NON_NEGATIVE_NUMBER);
+
+/** "100,150" → [100, 150]. */
+export function parsePositiveNumberList(text: string): number[] {
+  const parts = text.split(',');
+  const read = numberParser(POSITIVE_NUMBER);
+  try {
+    return parts.map(read);
+  } catch {
+    throw new ValueParseError(
+      `${JSON.stringify(text)} is not a comma-separated list of positive numbers.`,
+    );
+  }
+}
+
+/** "1,2,3" → [1, 2, 3]. */
+export function parseIntegerList(text: string): number[] {
+  try {
+    return text.split(',').map(parseInteger);
+  } catch {
+    throw new ValueParseError(`${JSON.stringify(text)} is not a comma-separated list of integers.`);
+  }
+}
+
+/** A file or folder path: any text but an empty one (which would mean the current folder). */
+export function parsePath(text: string): string {
+  if (text.trim() === '')
+    throw new ValueParseError(`${JSON.stringify(text)} is not a path (it is empty).`);
+  return text;
+}
+
+/** A file's base name: not empty, no folder separators, not "." or "..". */
+export function parseBaseName(text: string): string {
+  if (text.trim() === '' || /[/\\]/.test(text) || text === '.' || text === '..') {
+    throw new ValueParseError(
+      `${JSON.stringify(text)} is not a file name (no folders, not empty).`,
+    );
+  }
+  return text;
+}
+
+/** An existing folder, returned as given. */
+export function parseExistingDir(text: string): string {
+  if (text.trim() === '') throw new ValueParseError('"" is not a folder (the path is empty).');
+  let ok = false;
+  try {
+    ok = fs.statSync(text).isDirectory();
+  } catch {
+    throw new ValueParseError(`${JSON.stringify(text)}: no such folder.`);
+  }
+  if (!ok) throw new ValueParseError(`${JSON.stringify(text)} is not a folder.`);
+  return text;
+}
