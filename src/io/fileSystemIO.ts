@@ -9,8 +9,14 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceFilesAtomically } from './atomicFiles.js';
-import { copyBytes } from './bytes.js';
-import { weightSpecsByteLength } from './weightSpecBytes.js';
+import { describeFsError, fileKind, readCheckedFile } from './checkedRead.js';
+import {
+  type ConfinedFile,
+  confinedPath as confinedPathRule,
+  resolveConfinedFile,
+} from './confinedFiles.js';
+import { checkModelTopology } from './modelGraph.js';
+import { checkWeightSpecs, weightSpecsByteLength } from './weightSpecBytes.js';
 
 export const MODEL_JSON_NAME = 'model.json';
 export const WEIGHTS_BIN_NAME = 'weights.bin';
@@ -81,9 +87,9 @@ export class FileSystemHandler implements tf.io.IOHandler {
     const jsonPath = await modelJsonPathOf(this.path);
     let text: string;
     try {
-      text = await fs.readFile(jsonPath, 'utf8');
+      text = new TextDecoder().decode(await readCheckedFile(jsonPath, 'model file'));
     } catch (e) {
-      throw new Error(`fileSystem: cannot read model file ${jsonPath}: ${describeFsError(e)}`);
+      throw new Error(`fileSystem: ${(e as Error).message}`);
     }
     let modelJSON: tf.io.ModelJSON;
     try {
@@ -103,6 +109,8 @@ export class FileSystemHandler implements tf.io.IOHandler {
         `fileSystem: model file ${jsonPath} has a weightsManifest that is not an array`,
       );
     }
+    // Before TF.js sees it: a cycle or dangling reference would hang its loader.
+    checkModelTopology(modelJSON.modelTopology, `fileSystem: model file ${jsonPath}`);
     return tf.io.getModelArtifactsForJSON(modelJSON, (manifest) =>
       readWeights(manifest, path.dirname(jsonPath), jsonPath),
     );
@@ -153,36 +161,35 @@ async function readWeights(
 ): Promise<[tf.io.WeightsManifestEntry[], ArrayBuffer[]]> {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
+  const source = { from: jsonPath, what: 'weights file' };
   for (const [g, group] of manifest.entries()) {
     if (!Array.isArray(group?.paths) || !Array.isArray(group?.weights)) {
       throw new Error(
         `fileSystem: ${jsonPath}: weightsManifest[${g}] must have 'paths' and 'weights' arrays`,
       );
     }
-    const files = group.paths.map((p) => confinedPath(dir, p, jsonPath));
-    // Sizes first: a manifest that does not match its files is refused before anything is read.
-    const sizes = await Promise.all(files.map((f) => fileSize(f, jsonPath)));
-    const bytes = sizes.reduce((a, b) => a + b, 0);
+    checkWeightSpecs(group.weights, `${jsonPath}: weightsManifest[${g}]`);
+    // Paths and sizes first: a manifest that does not match its files is refused before anything
+    // is read. Each path goes through the one rule for paths read from files (confinedFiles.ts).
+    let files: ConfinedFile[];
+    try {
+      files = await Promise.all(group.paths.map((p) => resolveConfinedFile(dir, p, source)));
+    } catch (e) {
+      throw new Error(`fileSystem: ${(e as Error).message}`);
+    }
+    const bytes = files.reduce((a, f) => a + f.size, 0);
     // Shards split a group's bytes at arbitrary points, so only the group's total can be checked.
     const expected = weightSpecsByteLength(group.weights);
     if (expected !== null && expected !== bytes) {
+      const names = files.map((f) => f.file);
       throw new Error(
-        `fileSystem: weights file${files.length > 1 ? 's' : ''} ${files.join(', ')} hold${files.length > 1 ? '' : 's'} ` +
+        `fileSystem: weights file${names.length > 1 ? 's' : ''} ${names.join(', ')} hold${names.length > 1 ? '' : 's'} ` +
           `${bytes} bytes but ${jsonPath} lists ${group.weights.length} weights needing ${expected} bytes ` +
           `(${bytes < expected ? 'truncated' : 'too long'}; wrong or partly written file?)`,
       );
     }
-    for (const file of files) {
-      let buf: Buffer;
-      try {
-        buf = await fs.readFile(file);
-      } catch (e) {
-        throw new Error(
-          `fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`,
-        );
-      }
-      // Node may hand back a view into a shared pool: copy out exactly this file's bytes.
-      buffers.push(copyBytes(buf).buffer as ArrayBuffer);
+    for (const { file, size } of files) {
+      buffers.push(await readRegularFile(file, size, jsonPath));
     }
     specs.push(...group.weights);
   }
@@ -190,45 +197,47 @@ async function readWeights(
 }
 
 /**
- * The path rule for every file a model.json names: a relative path that stays inside the
- * model.json's folder. `../x`, absolute paths and anything not a non-empty string are refused,
- * naming the model file and the path.
+ * The path rule for every file a model.json names (see confinedFiles.ts): a relative path that
+ * stays inside the model.json's folder. `../x`, absolute paths and anything not a non-empty string
+ * are refused, naming the model file and the path.
  */
 export function confinedPath(dir: string, name: unknown, jsonPath: string): string {
-  const bad = (why: string) =>
-    new Error(`fileSystem: ${jsonPath} lists weights path ${JSON.stringify(name)}: ${why}`);
-  if (typeof name !== 'string' || name === '') throw bad('not a non-empty string');
-  if (name.includes('\0') || path.isAbsolute(name) || /^[a-zA-Z]:|^[\\/]/.test(name)) {
-    throw bad('absolute paths are not allowed; paths are relative to the model.json');
+  try {
+    return confinedPathRule(dir, name, { from: jsonPath, what: 'weights file' });
+  } catch (e) {
+    throw new Error(`fileSystem: ${(e as Error).message}`);
   }
-  const resolved = path.resolve(dir, name);
-  const rel = path.relative(path.resolve(dir), resolved);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw bad(`it leaves the model's folder ${dir}`);
-  }
-  return resolved;
 }
 
-async function fileSize(file: string, jsonPath: string): Promise<number> {
+/**
+ * Reads exactly `size` bytes of `file` through one handle that is checked to be a regular file of
+ * that size (the file may have changed since it was measured), into an ArrayBuffer of its own.
+ */
+async function readRegularFile(file: string, size: number, jsonPath: string): Promise<ArrayBuffer> {
+  const where = `fileSystem: weights file ${file} (listed in ${jsonPath})`;
+  let handle: fs.FileHandle | undefined;
   try {
-    const stat = await fs.stat(file);
-    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
-    return stat.size;
+    handle = await fs.open(file, 'r');
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error(`${where} is ${fileKind(stat)}`);
+    if (stat.size !== size) throw new Error(`${where} changed size while it was read`);
+    const out = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(out, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`${where} ended after ${at} of ${size} bytes`);
+      at += bytesRead;
+    }
+    return out.buffer;
   } catch (e) {
-    throw new Error(
-      `fileSystem: cannot read weights file ${file} (listed in ${jsonPath}): ${describeFsError(e)}`,
-    );
+    if ((e as Error).message.startsWith(where)) throw e;
+    throw new Error(`${where} cannot be read: ${describeFsError(e)}`);
+  } finally {
+    await handle?.close();
   }
 }
 
 function weightChunks(data: tf.io.WeightData | undefined): Uint8Array[] {
   if (data == null) return [];
   return (Array.isArray(data) ? data : [data]).map((b) => new Uint8Array(b));
-}
-
-function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory';
-  return (e as Error).message;
 }

@@ -1,6 +1,6 @@
 /**
  * doconv's model loader: `tf.loadLayersModel`, except that weights that do not fit the model fail
- * naming the layer, the weight and both shapes. Browser-safe.
+ * naming the layer, the weight and both shapes (or dtypes). Browser-safe.
  *
  * Why a loader and not the layer: tfjs-layers writes loaded weights straight into the variables
  * (`LayerVariable.write`, no layer hook) and reports a wrong shape as a bare
@@ -10,6 +10,7 @@
  * A good model pays nothing. Plain `tf.loadLayersModel` still gives tfjs' own message.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkModelTopology } from './modelGraph.js';
 
 export interface LoadModelOptions {
   /**
@@ -27,6 +28,9 @@ export async function loadModel(
   if (handler == null || typeof handler.load !== 'function')
     throw new Error('loadModel: the IOHandler cannot load (no load method)');
   const artifacts = await handler.load();
+  // Whatever the handler: a cycle or dangling reference would hang TF.js's loader.
+  if (!(artifacts.modelTopology instanceof ArrayBuffer))
+    checkModelTopology(artifacts.modelTopology, 'loadModel');
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel({ load: async () => artifacts });
@@ -60,7 +64,7 @@ function nonFiniteWeights(model: tf.LayersModel): string[] {
     .map((w) => w.originalName);
 }
 
-/** One line per weight whose manifest shape differs from the model's, naming layer and weight. */
+/** One line per weight whose manifest shape or dtype differs from the model's, naming layer and weight. */
 async function weightShapeMismatches(artifacts: tf.io.ModelArtifacts): Promise<string[]> {
   const specs = (artifacts.weightSpecs ?? []).filter((s) => s.group !== 'optimizer');
   if (specs.length === 0 || artifacts.modelTopology == null) return [];
@@ -79,11 +83,14 @@ async function weightShapeMismatches(artifacts: tf.io.ModelArtifacts): Promise<s
     const lines: string[] = [];
     for (const spec of specs) {
       const target = byName.get(spec.name) ?? byName.get(withoutCellName(spec.name));
-      if (target && !tf.util.arraysEqual(target.weight.shape as number[], spec.shape)) {
+      if (!target) continue;
+      const where = `${target.layer.getClassName()} '${target.layer.name}': weight '${spec.name}'`;
+      if (!tf.util.arraysEqual(target.weight.shape as number[], spec.shape)) {
         lines.push(
-          `${target.layer.getClassName()} '${target.layer.name}': weight '${spec.name}' has shape ` +
-            `${JSON.stringify(target.weight.shape)}, the weights data has ${JSON.stringify(spec.shape)}`,
+          `${where} has shape ${JSON.stringify(target.weight.shape)}, the weights data has ${JSON.stringify(spec.shape)}`,
         );
+      } else if (target.weight.dtype !== spec.dtype) {
+        lines.push(`${where} has dtype ${target.weight.dtype}, the weights data has ${spec.dtype}`);
       }
     }
     return lines;

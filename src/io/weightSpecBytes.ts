@@ -35,3 +35,50 @@ export function weightSpecsByteLength(specs: readonly tf.io.WeightsManifestEntry
   }
   return total;
 }
+
+/** Quantized storage dtypes tfjs decodes, and whether they need `scale` and `min`. */
+const QUANTIZED: Record<string, boolean> = { uint8: true, uint16: true, float16: false };
+
+/**
+ * Checks a weights manifest's entries before tfjs decodes them, naming `where` and the weight: a
+ * string `name`, a `shape` of non-negative integers, a known `dtype`, and a `quantization` tfjs can
+ * undo — uint8/uint16 with finite `scale` and `min` (a null scale would decode every value as 0)
+ * (float32 or int32 weights), or float16 (float32 weights). tfjs itself checks none of this.
+ */
+export function checkWeightSpecs(
+  specs: readonly tf.io.WeightsManifestEntry[],
+  where: string,
+): void {
+  specs.forEach((spec, i) => {
+    const at = `${where}: weights[${i}]`;
+    if (spec === null || typeof spec !== 'object') throw new Error(`${at} is not an object`);
+    if (typeof spec.name !== 'string' || spec.name === '')
+      throw new Error(`${at}: name must be a non-empty string, got ${JSON.stringify(spec.name)}`);
+    const named = `${where}: weight ${JSON.stringify(spec.name)}`;
+    if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new Error(
+        `${named}: shape must be an array of non-negative integers, got ${JSON.stringify(spec.shape)}`,
+      );
+    if (STORED_BYTES[spec.dtype] === undefined && spec.dtype !== 'string')
+      throw new Error(`${named}: unknown dtype ${JSON.stringify(spec.dtype)}`);
+    const q = spec.quantization;
+    if (q == null) return;
+    if (typeof q !== 'object' || !(q.dtype in QUANTIZED))
+      throw new Error(
+        `${named}: quantization dtype must be uint8, uint16 or float16, got ${JSON.stringify((q as { dtype?: unknown })?.dtype)}`,
+      );
+    const dequantized = QUANTIZED[q.dtype] ? ['float32', 'int32'] : ['float32'];
+    if (!dequantized.includes(spec.dtype))
+      throw new Error(
+        `${named}: ${q.dtype} quantization is for ${dequantized.join(' or ')} weights, not ${spec.dtype}`,
+      );
+    if (QUANTIZED[q.dtype]) {
+      for (const key of ['scale', 'min'] as const) {
+        if (typeof q[key] !== 'number' || !Number.isFinite(q[key]))
+          throw new Error(
+            `${named}: ${q.dtype} quantization needs a finite number '${key}', got ${JSON.stringify(q[key]) ?? 'undefined'}`,
+          );
+      }
+    }
+  });
+}
