@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { useBestBackend, type BackendSelection } from '../src/engine/useBestBackend.js';
 import { nativeAddon } from '../src/engine/native/nativeAddon.js';
 import { Adam } from '../src/train/optimizers.js';
+import { adaptThreads } from './adaptiveThreads.js';
 import { startBusyLoops } from './busyLoop.js';
 import { formatMiB, peakRss, resetPeakRss } from './memory.js';
 import { writeResult } from './resultFile.js';
@@ -54,6 +55,7 @@ export const roundsUsage = `npx tsx bench/train.ts --rounds R [options]   (every
   --engine auto|wasm  on wasm: the native engine when built, or the portable wasm kernels
   --torch-threads N   PyTorch intra-op threads (default: every core)   --no-torch
   --load [--load-procs N]  each round idle and with N busy loops (default 1)
+  --adapt-threads     native engine: threads from the load average before each step (adaptiveThreads.ts)
   --quick             smoke test: batch 2, one round of one 1-step window, output to a temp folder
   --out DIR           where the JSON goes (default results/)`;
 
@@ -72,6 +74,7 @@ interface RoundsOptions {
   torchThreads: number;
   torch: boolean;
   loadProcs: number | null;
+  adaptThreads: boolean;
   /** Where the JSON goes; null: a new temporary folder (--quick). */
   out: string | null;
   quick: boolean;
@@ -103,6 +106,7 @@ export function parseRoundsOptions(argv: string[]): RoundsOptions {
       'no-torch': { type: 'boolean', default: false },
       load: { type: 'boolean', default: false },
       'load-procs': { type: 'string', default: '1' },
+      'adapt-threads': { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -143,6 +147,7 @@ export function parseRoundsOptions(argv: string[]): RoundsOptions {
     torchThreads: positiveInt('torch-threads', values['torch-threads']),
     torch: !values['no-torch'],
     loadProcs: values.load ? positiveInt('load-procs', values['load-procs']) : null,
+    adaptThreads: values['adapt-threads'],
     out: values.out ?? (quick ? null : 'results'),
     quick,
   };
@@ -176,12 +181,17 @@ async function prepareDoconv(
   variant: 'conv' | 'doconv',
   batch: number,
   o: RoundsOptions,
+  threadsSeen: Set<number>,
 ) {
   const resettable = resetPeakRss();
   const model = buildZooBenchModel(net, variant, new Adam({ learningRate: 1e-3 }));
   const { x, y } = randomZooBatch(net, model, batch);
+  const addon = nativeAddon();
   const stepper: Stepper = {
-    step: async () => (await model.trainOnBatch(x, y)) as number,
+    step: async () => {
+      if (o.adaptThreads && addon) threadsSeen.add(adaptThreads(addon));
+      return (await model.trainOnBatch(x, y)) as number;
+    },
     dispose: () => {
       tf.dispose([x, y]);
       model.optimizer.dispose();
@@ -220,8 +230,9 @@ async function timeDoconv(
 ): Promise<NetRow[]> {
   const batch = o.batch[net.name];
   const prepared = new Map<string, Awaited<ReturnType<typeof prepareDoconv>>>();
+  const threadsSeen = new Set<number>();
   try {
-    for (const v of o.variants) prepared.set(v, await prepareDoconv(net, v, batch, o));
+    for (const v of o.variants) prepared.set(v, await prepareDoconv(net, v, batch, o, threadsSeen));
     const slowest = Math.max(...[...prepared.values()].map((p) => p.stepSeconds));
     const steps = o.steps ?? Math.max(1, Math.round(o.windowSeconds / slowest));
     const windows = new Map<string, number[]>(o.variants.map((v) => [v, []]));
@@ -249,6 +260,7 @@ async function timeDoconv(
       backend: selection.backend,
       engine: selection.engine,
       threads,
+      ...(o.adaptThreads ? { threadsSeen: [...threadsSeen].sort() } : {}),
       stepsPerWindow: steps,
       windows: windows.get(v)!,
       imagesPerSec: summarize(windows.get(v)!),
@@ -337,11 +349,21 @@ function summarise(rows: NetRow[]) {
   };
 }
 
+/** The environment variables that set threads and waiting, recorded for each side. */
+const WAIT_KEYS = [
+  'OMP_WAIT_POLICY',
+  'GOMP_SPINCOUNT',
+  'OMP_NUM_THREADS',
+  'DOCONV_NATIVE_THREADS',
+  'DOCONV_ENGINE',
+];
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the rounds of `argv` (see roundsUsage) and writes the JSON. */
 export async function runRounds(argv: string[]): Promise<void> {
   const o = parseRoundsOptions(argv);
+  const userEnv = { ...process.env }; // before the addon loads and sets its OpenMP waiting policy
   const selection = await selectBackend(o);
   console.log(
     `doconv: backend '${selection.backend}', engine '${selection.engine}'${selection.native?.threads ? `, ${selection.native.threads} oneDNN thread(s)` : ''}`,
@@ -352,7 +374,7 @@ export async function runRounds(argv: string[]): Promise<void> {
       'no python with "import torch" ($PYTHON, python3, /usr/bin/python3); or --no-torch',
     );
   }
-  const torch = python ? new TorchServer(python, o.torchThreads) : null;
+  const torch = python ? new TorchServer(python, o.torchThreads, userEnv) : null;
   const rows: NetRow[] = [];
   const failures: Failure[] = [];
   const blocks: Array<{
@@ -441,16 +463,15 @@ export async function runRounds(argv: string[]): Promise<void> {
         threads: selection.native?.threads ?? null,
         tfjs: tf.version.tfjs,
       },
-      pytorch: torch ? { threads: o.torchThreads, python } : null,
-      env: Object.fromEntries(
-        [
-          'OMP_WAIT_POLICY',
-          'GOMP_SPINCOUNT',
-          'OMP_NUM_THREADS',
-          'DOCONV_NATIVE_THREADS',
-          'DOCONV_ENGINE',
-        ].map((k) => [k, process.env[k] ?? null]),
-      ),
+      pytorch: torch
+        ? {
+            threads: o.torchThreads,
+            python,
+            env: Object.fromEntries(WAIT_KEYS.map((k) => [k, userEnv[k] ?? null])),
+          }
+        : null,
+      // doconv's process after the addon loaded (its waiting policy); PyTorch runs in userEnv.
+      env: Object.fromEntries(WAIT_KEYS.map((k) => [k, process.env[k] ?? null])),
       method: {
         rounds: o.rounds,
         windows: o.windows,
@@ -460,6 +481,7 @@ export async function runRounds(argv: string[]): Promise<void> {
         batch: o.batch,
         optimizer: "Adam lr 1e-3 (doconv: the trainer's Adam; PyTorch: torch.optim.Adam)",
         loadProcs: o.loadProcs,
+        adaptThreads: o.adaptThreads,
         quick: o.quick,
       },
       blocks,

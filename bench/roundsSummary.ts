@@ -23,6 +23,8 @@ export interface NetRow {
   engine: string;
   /** Threads per op: oneDNN's for the native engine, torch.get_num_threads() for PyTorch. */
   threads: number | null;
+  /** With --adapt-threads: every thread count the steps ran with. */
+  threadsSeen?: number[];
   stepsPerWindow: number;
   /** images/s per timed window */
   windows: number[];

@@ -53,10 +53,14 @@ export class TorchServer {
   private readonly pending: Array<(line: string | null) => void> = [];
   private closed = false;
 
-  /** Starts `python bench/torch_train.py --serve` with `threads` intra-op threads. */
-  constructor(python: string, threads: number) {
+  /**
+   * Starts `python bench/torch_train.py --serve` with `threads` intra-op threads in `env` — the
+   * environment as the user started the bench, before doconv's addon set its OpenMP waiting policy
+   * (PyTorch runs as users run it; its libgomp reads the same variables).
+   */
+  constructor(python: string, threads: number, env: NodeJS.ProcessEnv) {
     this.child = spawn(python, ['bench/torch_train.py', '--serve'], {
-      env: { ...process.env, TORCH_THREADS: String(threads) },
+      env: { ...env, TORCH_THREADS: String(threads) },
     });
     this.child.stderr.pipe(process.stderr);
     this.lines = createInterface({ input: this.child.stdout });
