@@ -128,6 +128,7 @@ export function nativeAddonStatus(): NativeAddonStatus {
     status = { addon: null, reason: 'not built' };
   } else {
     try {
+      applyWaitPolicy(process.env); // before libgomp loads with the addon: it reads it once
       const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
       addon.setThreads(nativeThreadsFor(1));
       status = { addon, reason: null };
@@ -136,6 +137,21 @@ export function nativeAddonStatus(): NativeAddonStatus {
     }
   }
   return status;
+}
+
+/**
+ * OpenMP's waiting policy for the addon's thread team: passive (a thread that waits at a barrier
+ * sleeps) unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT. libgomp's default spins ~300 000
+ * times per wait; when another process wants a core, the spinning thread holds it while the team
+ * mate it waits for is preempted, and a step costs 3–5× the CPU time and runs 3–15× slower
+ * (docs/engine.md#busy, bench/waitPolicy.ts). libgomp reads the variables once, when it is loaded,
+ * so this runs before the addon is required. A process.env write reaches the C environment from the
+ * main thread only; the main thread loads the addon first (useBestBackend) before any worker does.
+ */
+export function applyWaitPolicy(env: NodeJS.ProcessEnv): void {
+  if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) {
+    env.OMP_WAIT_POLICY = 'passive';
+  }
 }
 
 /**
