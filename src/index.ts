@@ -23,6 +23,13 @@ export {
   doDepthwiseConv2d,
   type DODepthwiseConv2DArgs,
 } from './layers/DODepthwiseConv2D.js';
+// DO-Conv for Conv1D, and SeparableConv2D with its depthwise part as DO-DConv.
+export { DOConv1D, doConv1d, type DOConv1DArgs } from './layers/DOConv1D.js';
+export {
+  DOSeparableConv2D,
+  doSeparableConv2d,
+  type DOSeparableConv2DArgs,
+} from './layers/DOSeparableConv2D.js';
 
 // Kernel algebra: pure functions on tensors, used by the layers and by folding.
 export { diagIdentity } from './algebra/diagIdentity.js';
@@ -36,6 +43,8 @@ export { officialKerasKernel, officialPytorchKernel } from './algebra/officialCo
 // Folding: DO layers → standard tfjs-layers layers with the same outputs (plus optional BN fusion).
 export { foldLayer, type StandardLayer } from './fold/foldLayer.js';
 export { foldModel, type FoldOptions } from './fold/foldModel.js';
+// The reverse: a trained conv model → DO-Conv layers computing the same function (to fine-tune).
+export { overparameterize, type OverparameterizeOptions } from './fold/overparameterize.js';
 
 // Loading a saved model with errors that name the layer and weight on a bad file (tf.loadLayersModel
 // reports a bare 'Shape mismatch').

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { diagIdentity } from '../algebra/diagIdentity.js';
 import { officialPytorchKernel, weightForKernelAtZeroD } from '../algebra/officialComposition.js';
 import { DOConvBase } from '../layers/DOConvBase.js';
+import { DOSeparableConv2D } from '../layers/DOSeparableConv2D.js';
 import { shortWeightName } from '../layers/weightNames.js';
 import { warningSink, type WarningSink } from '../layers/warnings.js';
 
@@ -49,8 +50,9 @@ const PYTORCH_BN_EPSILON = 1e-5;
 
 /**
  * Copies a PyTorch state_dict (e.g. from `readSafetensors`) into a TF.js model, converting layouts:
- * official DOConv2d W [F, C/g, dMul] and D [C, M·N, dMul] (d_diag checked, then ignored),
- * nn.Conv2d OIHW → HWIO (depthwise → [kh, kw, C, mult]), nn.Linear [out, in] → [in, out] (rows permuted
+ * official DOConv2d W [F, C/g, dMul] and D [C, M·N, dMul] (d_diag checked, then ignored; DOConv1D's
+ * twin DOConv1d likewise with M·N = k), nn.Conv2d OIHW → HWIO (depthwise → [kh, kw, C, mult]),
+ * nn.Conv1d [F, C, k] → [k, C, F], nn.Linear [out, in] → [in, out] (rows permuted
  * from C·H·W to H·W·C order when the Dense follows a Flatten of a 4D tensor), BatchNorm
  * weight/bias/running_mean/running_var (num_batches_tracked skipped).
  *
@@ -201,7 +203,11 @@ function planLayer(
   const bias = hasBias ? ['bias'] : [];
   if (!layer.built)
     return `layer '${layer.name}' is not built (build the model before loading weights)`;
+  if (layer instanceof DOSeparableConv2D) {
+    return `layer '${layer.name}' is a DOSeparableConv2D, which loadPytorchStateDict does not load (PyTorch has no separable conv module; map entry '${prefix}')`;
+  }
   if (layer instanceof DOConvBase) {
+    // DOConv1D too: its W [F, C, D_mul] and D [C, k, D_mul] convert as a 1×k DOConv2D's.
     const area = layer.kernelArea;
     return {
       prefix,
@@ -230,6 +236,18 @@ function planLayer(
               ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
             };
           }),
+      };
+    case 'Conv1D':
+      return {
+        prefix,
+        layer,
+        required: ['weight', ...bias],
+        optional: [],
+        convert: (get) =>
+          tf.tidy(() => ({
+            kernel: tf.transpose(get('weight'), [2, 1, 0]), // nn.Conv1d [F, C, k] → [k, C, F]
+            ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
+          })),
       };
     case 'Dense':
       return {

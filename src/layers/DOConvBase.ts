@@ -19,6 +19,7 @@ import {
   convOutputShape,
   resolveConvGeometry,
   singleShape,
+  type ConvLayerGeometry,
   type LayerConvolution,
 } from './convLayer.js';
 import { shortWeightName } from './weightNames.js';
@@ -79,12 +80,16 @@ export abstract class DOConvBase extends tf.layers.Layer {
   /**
    * @param args the layer-level args (name, inputShape, ...) and DO-Conv's.
    * @param standard the tf.layers conv this layer stands in for, with its conv args (picked by name).
+   * @param geometry its geometry as a 2D conv's (a 1D conv is a 2D conv of height 1).
    */
-  protected constructor(args: LayerArgs & DOArgs, standard: StandardConv) {
+  protected constructor(
+    args: LayerArgs & DOArgs,
+    standard: StandardConv,
+    geometry: ConvLayerGeometry = resolveConvGeometry(standard.args),
+  ) {
     super(args);
     const { dMul, fromKeras } = normalizeDMulSpelling(args);
     this.fromKerasConfig = fromKeras;
-    const geometry = resolveConvGeometry(standard.args);
     this.kernelSize = geometry.kernelSize;
     this.strides = geometry.strides;
     this.dilationRate = geometry.dilationRate;
@@ -112,14 +117,23 @@ export abstract class DOConvBase extends tf.layers.Layer {
   /** W reshaped to the composition layout [dMul, C/g, F]. */
   protected abstract compositionWeight(kernel: tf.Tensor): tf.Tensor3D;
 
+  /** The input layout the layer takes, as its error messages name it. */
+  protected get inputLayout(): string[] {
+    return ['batch', 'height', 'width', 'channels'];
+  }
+
+  /** Weights a subclass adds between D and the bias (DOSeparableConv2D's pointwise kernel). */
+  protected buildMoreWeights(_inChannels: number): void {}
+
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = singleShape(inputShape);
-    if (shape.length !== 4) {
+    const layout = this.inputLayout;
+    if (shape.length !== layout.length) {
       throw new Error(
-        `${this.name}: expects 4D input [batch, height, width, channels], got ${formatValue(shape)}`,
+        `${this.name}: expects ${layout.length}D input [${layout.join(', ')}], got ${formatValue(shape)}`,
       );
     }
-    const inChannels = shape[3];
+    const inChannels = shape[shape.length - 1];
     if (inChannels == null)
       throw new Error(`${this.name}: the channel dimension of the input must be known`);
     const spec = this.kernelSpec(inChannels);
@@ -145,6 +159,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
       );
       this.dDiag = tf.keep(diagIdentity(this.kernelArea, this.dMul, inChannels));
     }
+    this.buildMoreWeights(inChannels);
     if (this.useBias) {
       this.bias = this.addWeight(
         'bias',
@@ -157,7 +172,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
       );
     }
     this.spec = spec;
-    this.inputSpec = [{ ndim: 4, axes: { [-1]: inChannels } }];
+    this.inputSpec = [{ ndim: layout.length, axes: { [-1]: inChannels } }];
     this.built = true;
   }
 
@@ -279,19 +294,16 @@ export abstract class DOConvBase extends tf.layers.Layer {
 
 /** The official Keras layers default W to glorot-uniform (tf.layers convs default to glorot-normal). */
 function withGlorotUniformKernel(standard: StandardConv): StandardConv {
-  return standard.kind === 'conv2d'
-    ? {
-        kind: 'conv2d',
-        args: {
-          ...standard.args,
-          kernelInitializer: standard.args.kernelInitializer ?? 'glorotUniform',
-        },
-      }
-    : {
-        kind: 'depthwiseConv2d',
-        args: {
-          ...standard.args,
-          depthwiseInitializer: standard.args.depthwiseInitializer ?? 'glorotUniform',
-        },
-      };
+  switch (standard.kind) {
+    case 'conv2d':
+    case 'conv1d': {
+      const kernelInitializer = standard.args.kernelInitializer ?? 'glorotUniform';
+      return { ...standard, args: { ...standard.args, kernelInitializer } } as StandardConv;
+    }
+    case 'depthwiseConv2d':
+    case 'separableConv2d': {
+      const depthwiseInitializer = standard.args.depthwiseInitializer ?? 'glorotUniform';
+      return { ...standard, args: { ...standard.args, depthwiseInitializer } } as StandardConv;
+    }
+  }
 }

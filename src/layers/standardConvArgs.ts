@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FusableActivation } from '../algebra/convolve.js';
 
-/** The args of tf.layers.conv2d / tf.layers.depthwiseConv2d, as tfjs-layers types them. */
+/** The args of the tf.layers convs, as tfjs-layers types them. */
 export type Conv2DLayerArgs = Parameters<typeof tf.layers.conv2d>[0];
 export type DepthwiseConv2DLayerArgs = Parameters<typeof tf.layers.depthwiseConv2d>[0];
+export type Conv1DLayerArgs = Parameters<typeof tf.layers.conv1d>[0];
+export type SeparableConv2DLayerArgs = Parameters<typeof tf.layers.separableConv2d>[0];
 /** The args every tf.layers layer takes (name, inputShape, trainable, ...). */
 export type LayerArgs = ConstructorParameters<typeof tf.layers.Layer>[0];
 export type RegularizerArg = Conv2DLayerArgs['kernelRegularizer'];
@@ -41,16 +43,34 @@ const DEPTHWISE_KEYS = [
   'depthwiseRegularizer',
   'depthwiseConstraint',
 ] as const satisfies readonly (keyof DepthwiseConv2DLayerArgs)[];
+const CONV1D_KEYS = CONV2D_KEYS satisfies readonly (keyof Conv1DLayerArgs)[];
+const SEPARABLE_KEYS = [
+  ...BASE_CONV_KEYS,
+  'filters',
+  'depthMultiplier',
+  'depthwiseInitializer',
+  'depthwiseRegularizer',
+  'depthwiseConstraint',
+  'pointwiseInitializer',
+  'pointwiseRegularizer',
+  'pointwiseConstraint',
+] as const satisfies readonly (keyof SeparableConv2DLayerArgs)[];
 
 /** The args of tf.layers.conv2d a DO layer hands to it: its conv args, none of the layer-level ones. */
 export type StandardConv2DArgs = Pick<Conv2DLayerArgs, (typeof CONV2D_KEYS)[number]>;
 /** The same for tf.layers.depthwiseConv2d. */
 export type StandardDepthwiseArgs = Pick<DepthwiseConv2DLayerArgs, (typeof DEPTHWISE_KEYS)[number]>;
+/** The same for tf.layers.conv1d. */
+export type StandardConv1DArgs = Pick<Conv1DLayerArgs, (typeof CONV1D_KEYS)[number]>;
+/** The same for tf.layers.separableConv2d. */
+export type StandardSeparableArgs = Pick<SeparableConv2DLayerArgs, (typeof SEPARABLE_KEYS)[number]>;
 
 /** Which tf.layers conv a DO layer stands in for, with the args that conv takes. */
 export type StandardConv =
   | { kind: 'conv2d'; args: StandardConv2DArgs }
-  | { kind: 'depthwiseConv2d'; args: StandardDepthwiseArgs };
+  | { kind: 'depthwiseConv2d'; args: StandardDepthwiseArgs }
+  | { kind: 'conv1d'; args: StandardConv1DArgs }
+  | { kind: 'separableConv2d'; args: StandardSeparableArgs };
 
 /** The tf.layers.conv2d args among a DO layer's args (picked by name, so DO keys never reach tfjs). */
 export function conv2dArgs(args: Conv2DLayerArgs): StandardConv {
@@ -60,6 +80,16 @@ export function conv2dArgs(args: Conv2DLayerArgs): StandardConv {
 /** The tf.layers.depthwiseConv2d args among a DO layer's args. */
 export function depthwiseConv2dArgs(args: DepthwiseConv2DLayerArgs): StandardConv {
   return { kind: 'depthwiseConv2d', args: pick(args, DEPTHWISE_KEYS) };
+}
+
+/** The tf.layers.conv1d args among a DO layer's args. */
+export function conv1dArgs(args: Conv1DLayerArgs): StandardConv {
+  return { kind: 'conv1d', args: pick(args, CONV1D_KEYS) };
+}
+
+/** The tf.layers.separableConv2d args among a DO layer's args. */
+export function separableConv2dArgs(args: SeparableConv2DLayerArgs): StandardConv {
+  return { kind: 'separableConv2d', args: pick(args, SEPARABLE_KEYS) };
 }
 
 /** Initializer, regularizer and constraint of one weight, resolved to objects. */
@@ -80,8 +110,13 @@ export interface ResolvedConvFields {
   useBias: boolean;
   bias: WeightTraits;
   activityRegularizer?: Regularizer;
-  /** The traits of the conv's kernel (tf.layers.conv2d's `kernel*`, depthwiseConv2d's `depthwise*`). */
+  /**
+   * The traits of the kernel a DO layer over-parameterizes (tf.layers.conv2d's and conv1d's `kernel*`,
+   * depthwiseConv2d's and separableConv2d's `depthwise*`).
+   */
   kernel: WeightTraits;
+  /** separableConv2d only: the traits of its pointwise kernel (`pointwise*`). */
+  pointwise?: WeightTraits;
 }
 
 /** What a built tfjs conv layer holds; it resolves nothing it was not given to null. */
@@ -98,6 +133,9 @@ interface TemplateFields {
   depthwiseInitializer: Initializer;
   depthwiseRegularizer: Regularizer | null;
   depthwiseConstraint: Constraint | null;
+  pointwiseInitializer: Initializer;
+  pointwiseRegularizer: Regularizer | null;
+  pointwiseConstraint: Constraint | null;
 }
 
 /**
@@ -119,9 +157,7 @@ export function standardConvLayer(standard: StandardConv): {
 } {
   // tfjs-layers' resolvers write into serialized dicts they are given (customObjects): copy them, so a
   // config passed to fromConfig comes out as it went in.
-  const args = { ...cloneDicts(standard.args), name: TEMPLATE_NAME };
-  const layer: tf.layers.Layer =
-    standard.kind === 'conv2d' ? tf.layers.conv2d(args) : tf.layers.depthwiseConv2d(args);
+  const layer = templateLayer(standard);
   // Its resolved fields are protected in tfjs' typings; read them through a view of the public Layer.
   const template = layer as tf.layers.Layer & TemplateFields;
   const config = template.getConfig();
@@ -139,7 +175,7 @@ export function standardConvLayer(standard: StandardConv): {
   // Layer-level keys (name, trainable, batchInputShape, dtype) belong to the DO layer itself.
   for (const key of ['name', 'trainable', 'batchInputShape', 'dtype']) delete config[key];
   const kernel =
-    standard.kind === 'conv2d'
+    standard.kind === 'conv2d' || standard.kind === 'conv1d'
       ? traits(template.kernelInitializer, template.kernelRegularizer, template.kernelConstraint)
       : traits(
           template.depthwiseInitializer,
@@ -154,8 +190,32 @@ export function standardConvLayer(standard: StandardConv): {
     bias: traits(template.biasInitializer, template.biasRegularizer, template.biasConstraint),
     activityRegularizer: template.activityRegularizer ?? undefined,
     kernel,
+    ...(standard.kind === 'separableConv2d'
+      ? {
+          pointwise: traits(
+            template.pointwiseInitializer,
+            template.pointwiseRegularizer,
+            template.pointwiseConstraint,
+          ),
+        }
+      : {}),
   };
   return { fields, config };
+}
+
+/** A never-built tfjs layer of the standard conv's class, named so no name counter moves. */
+function templateLayer(standard: StandardConv): tf.layers.Layer {
+  const named = <T extends object>(args: T) => ({ ...cloneDicts(args), name: TEMPLATE_NAME });
+  switch (standard.kind) {
+    case 'conv2d':
+      return tf.layers.conv2d(named(standard.args));
+    case 'depthwiseConv2d':
+      return tf.layers.depthwiseConv2d(named(standard.args));
+    case 'conv1d':
+      return tf.layers.conv1d(named(standard.args));
+    case 'separableConv2d':
+      return tf.layers.separableConv2d(named(standard.args));
+  }
 }
 
 /** Resolve a regularizer/constraint pair for D the same way tf.layers resolves a kernel's. */

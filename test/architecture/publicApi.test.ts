@@ -15,6 +15,10 @@ const ROOT_EXPORTS = [
   'doConv2d',
   'DODepthwiseConv2D',
   'doDepthwiseConv2d',
+  'DOConv1D',
+  'doConv1d',
+  'DOSeparableConv2D',
+  'doSeparableConv2d',
   // algebra
   'diagIdentity',
   'composeKernel',
@@ -27,6 +31,7 @@ const ROOT_EXPORTS = [
   // fold
   'foldLayer',
   'foldModel',
+  'overparameterize',
   // io
   'loadModel',
   // interop

@@ -141,6 +141,19 @@ describe('foldModel on whole models with random D and random BN statistics', () 
     });
   }
 
+  it("leaves the DO layers' configs as they were (tfjs' deserializers write into the dicts they get)", () => {
+    const model = tf.sequential({
+      layers: [
+        doConv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] }),
+        doDepthwiseConv2d({ kernelSize: 3, dilationRate: 2, padding: 'same' }),
+      ],
+    });
+    const before = model.layers.map((l) => JSON.stringify(l.getConfig()));
+    foldModel(model).dispose();
+    expect(model.layers.map((l) => JSON.stringify(l.getConfig()))).toEqual(before);
+    model.dispose();
+  });
+
   it('a model without DO layers folds to an equal copy', () => {
     const model = tf.sequential({
       layers: [tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] })],

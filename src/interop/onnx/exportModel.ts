@@ -9,9 +9,11 @@ import { foldModel } from '../../fold/foldModel.js';
 import { replaceFilesAtomically } from '../../io/atomicFiles.js';
 import { fileSystem, MODEL_JSON_NAME, WEIGHTS_BIN_NAME } from '../../io/fileSystemIO.js';
 import { loadModel } from '../../io/loadModel.js';
-// Registers DOConv2D / DODepthwiseConv2D so models using them load.
+// Registers the DO layers so models using them load.
+import '../../layers/DOConv1D.js';
 import '../../layers/DOConv2D.js';
 import '../../layers/DODepthwiseConv2D.js';
+import '../../layers/DOSeparableConv2D.js';
 import { exportOnnx, type ExportOnnxOptions } from './exportOnnx.js';
 
 /** What {@link exportModel} writes. */

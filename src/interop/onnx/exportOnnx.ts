@@ -120,7 +120,7 @@ function convert(
     );
   }
   const converter: LayerConverter | undefined =
-    layer instanceof DOConvBase ? doConv : layerConverters[layer.getClassName()];
+    layerConverters[layer.getClassName()] ?? (layer instanceof DOConvBase ? doConv : undefined);
   if (!converter) {
     throw new Error(
       `exportOnnx: ${describeLayer(layer)} is not supported by the ONNX export ` +

@@ -20,6 +20,8 @@ export async function setUpWorkerBackend(
   // The layer classes (registered for deserialisation) and the wasm training kernels, nothing more.
   await import('../../layers/DOConv2D.js');
   await import('../../layers/DODepthwiseConv2D.js');
+  await import('../../layers/DOConv1D.js');
+  await import('../../layers/DOSeparableConv2D.js');
   await import('../../layers/DilatedConv2D.js');
   await import('../../engine/register.js');
   // The main thread's engine: its native kernels (with the oneDNN threads the main thread gave this

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DOConvBase } from '../../../layers/DOConvBase.js';
+import { DOSeparableConv2D } from '../../../layers/DOSeparableConv2D.js';
 import { emitActivation } from '../activations.js';
 import type { ConversionContext, LayerCall, LayerConverter, Value } from '../context.js';
 import {
@@ -197,6 +198,49 @@ export const doConv: LayerConverter = (call, ctx) => {
     },
     layer.name,
     call.outputShapes[0],
+  );
+  return [emitActivation(ctx, y, layer.activationName, layer.name)];
+};
+
+/**
+ * DOSeparableConv2D: the DO-DConv as one Conv (composed depthwise kernel, group = C, dilated
+ * natively, no bias), then the pointwise 1×1 Conv with the bias, then the activation.
+ */
+export const doSeparableConv2d: LayerConverter = (call, ctx) => {
+  const layer = call.layer;
+  if (!(layer instanceof DOSeparableConv2D)) {
+    throw new Error(`${describeLayer(layer)}: not a DOSeparableConv2D`);
+  }
+  const out = call.outputShapes[0];
+  const pointwise = layer.pointwiseKernel();
+  const middle = pointwise.shape[2];
+  const depthwise = emitConv(
+    ctx,
+    call.inputs[0],
+    {
+      kernel: () => layer.composedKernel(),
+      groups: layer.convGroups,
+      strides: layer.strides,
+      dilations: layer.dilationRate,
+      padding: layer.padding,
+      bias: null,
+    },
+    `${layer.name}/depthwise`,
+    [out[0], out[1], out[2], middle],
+  );
+  const y = emitConv(
+    ctx,
+    depthwise,
+    {
+      kernel: () => pointwise,
+      groups: 1,
+      strides: [1, 1],
+      dilations: [1, 1],
+      padding: 'valid',
+      bias: layer.useBias ? requireWeight(layer, 'bias') : null,
+    },
+    layer.name,
+    out,
   );
   return [emitActivation(ctx, y, layer.activationName, layer.name)];
 };

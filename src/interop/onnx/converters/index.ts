@@ -1,5 +1,6 @@
 import type { LayerConverter } from '../context.js';
 import * as conv from './convolution.js';
+import { conv1d, doConv1d } from './conv1d.js';
 import * as core from './core.js';
 import * as merge from './merge.js';
 import { batchNormalization } from './normalization.js';
@@ -7,10 +8,13 @@ import * as pooling from './pooling.js';
 import { upSampling2d } from './resize.js';
 
 /**
- * Layer class name → converter: the table is the list of what the export supports. DO layers
- * (any DOConvBase) are matched by class before this table is consulted.
+ * Layer class name → converter: the table is the list of what the export supports. A DO layer
+ * of a class not listed here (a subclass of DOConv2D, say) is exported as a DO-Conv.
  */
 export const layerConverters: Readonly<Record<string, LayerConverter>> = {
+  Conv1D: conv1d,
+  DOConv1D: doConv1d,
+  DOSeparableConv2D: conv.doSeparableConv2d,
   Conv2D: conv.conv2d,
   DepthwiseConv2D: conv.depthwiseConv2d,
   SeparableConv2D: conv.separableConv2d,
