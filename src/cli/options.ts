@@ -153,6 +153,20 @@ export function recipeFromFlags(f: RecipeFlags): RecipeOptions {
 
 function scheduleFromFlags(f: RecipeOptionValues): LrSchedule | undefined {
   const kind = f['schedule.kind'];
+  const warmupEpochs = f['schedule.warmupEpochs'];
+  if (kind === undefined && warmupEpochs !== undefined) {
+    throw new InvalidArgumentError(
+      '--warmup needs --schedule <kind> (the schedule it warms up: constant, step or cosine)',
+    );
+  }
+  const schedule = scheduleKindFromFlags(f);
+  return schedule === undefined || warmupEpochs === undefined
+    ? schedule
+    : { ...schedule, warmupEpochs };
+}
+
+function scheduleKindFromFlags(f: RecipeOptionValues): LrSchedule | undefined {
+  const kind = f['schedule.kind'];
   const milestones = f['schedule.milestones'];
   const every = f['schedule.every'];
   const gamma = f['schedule.gamma'];

@@ -96,6 +96,11 @@ export const RECIPE_FLAGS = {
     help: 'cosine schedule: final rate, ≥ 0 and ≤ --lr (default 0)',
     example: '0.001',
   },
+  'schedule.warmupEpochs': {
+    flag: '--warmup <epochs>',
+    help: 'linear learning-rate warm-up over the first N epochs (per step, any schedule; default 0)',
+    example: '1',
+  },
   scheduleUnit: {
     flag: '--schedule-unit <unit>',
     help: 'change the rate once per epoch or at every step',

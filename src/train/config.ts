@@ -238,6 +238,9 @@ function checkScheduleValues(schedule: LrSchedule, lr: number): void {
       `schedule must be an object like { kind: 'cosine' }, got ${showValue(schedule)}`,
     );
   }
+  if (schedule.warmupEpochs !== undefined) {
+    checkNumber('schedule.warmupEpochs', schedule.warmupEpochs, ruleOf('schedule.warmupEpochs'));
+  }
   if (schedule.kind === 'step') {
     const { milestones, every, gamma } = schedule;
     if (milestones !== undefined) {

@@ -75,6 +75,8 @@ export const RECIPE_OPTIONS = {
   'schedule.gamma': { rule: { min: 0, minExclusive: true, max: 1 } },
   /** Cosine schedule: the final rate (≤ lr). */
   'schedule.minLr': { rule: NON_NEGATIVE_NUMBER },
+  /** Linear warm-up over the first N epochs (any schedule; per step). */
+  'schedule.warmupEpochs': { rule: NON_NEGATIVE_NUMBER },
   /** Change the rate once per epoch or at every step. */
   scheduleUnit: { choices: SCHEDULE_UNITS },
   /** L2 coefficient λ: g ← g + λ·w on kernels (and D unless decayD is false); 0 disables. */

@@ -6,13 +6,25 @@
  * within an epoch); per-step schedules use t = epoch + step/stepsPerEpoch (the rate changes every step).
  */
 
+/**
+ * What every schedule may add: a linear warm-up. For the first `warmupEpochs` epochs the rate is
+ * scaled by (steps done, this one included) / (warm-up steps), always per step whatever the schedule's
+ * unit (Goyal et al. 2017; timm's `warmup_epochs`). Adam's first steps move every weight by about lr
+ * whatever its gradient's scale; without a warm-up, a high rate kills ReLU units of a head that has no
+ * BatchNorm (measured on centernet-mini: results/README.md#detection-warm-up).
+ */
+interface ScheduleBase {
+  /** Epochs (may be fractional) of linear warm-up. Default 0: none. */
+  warmupEpochs?: number;
+}
+
 /** lr(t) = base. */
-export interface ConstantSchedule {
+export interface ConstantSchedule extends ScheduleBase {
   kind: 'constant';
 }
 
 /** lr(t) = base · gamma^k, k = how many milestones are ≤ t (the MultiStepLR / StepLR shape). */
-export interface StepSchedule {
+export interface StepSchedule extends ScheduleBase {
   kind: 'step';
   /** Epochs at which the rate is multiplied by gamma, e.g. [100, 150]. */
   milestones?: readonly number[];
@@ -23,7 +35,7 @@ export interface StepSchedule {
 }
 
 /** lr(t) = min + (base − min)·(1 + cos(π·t/T))/2 with T = total epochs (SGDR without restarts). */
-export interface CosineSchedule {
+export interface CosineSchedule extends ScheduleBase {
   kind: 'cosine';
   /** Rate at the end. Default 0. */
   minLr?: number;
@@ -54,6 +66,18 @@ export function learningRateAt(
   p: ScheduleProgress,
 ): number {
   const t = unit === 'step' ? p.epoch + p.step / p.stepsPerEpoch : p.epoch;
+  return warmupFactor(schedule.warmupEpochs, p) * scheduledRate(schedule, baseLr, t, p.epochs);
+}
+
+/** The warm-up's scale for the step at `p`: (steps done incl. this one) / (warm-up steps), at most 1. */
+function warmupFactor(warmupEpochs: number | undefined, p: ScheduleProgress): number {
+  if (warmupEpochs === undefined || warmupEpochs === 0) return 1;
+  const warmupSteps = warmupEpochs * p.stepsPerEpoch;
+  return Math.min(1, (p.epoch * p.stepsPerEpoch + p.step + 1) / warmupSteps);
+}
+
+/** The schedule's own rate at progress t (epochs), before any warm-up. */
+function scheduledRate(schedule: LrSchedule, baseLr: number, t: number, epochs: number): number {
   switch (schedule.kind) {
     case 'constant':
       return baseLr;
@@ -68,7 +92,7 @@ export function learningRateAt(
     }
     case 'cosine': {
       const minLr = schedule.minLr ?? 0;
-      return minLr + ((baseLr - minLr) * (1 + Math.cos((Math.PI * t) / p.epochs))) / 2;
+      return minLr + ((baseLr - minLr) * (1 + Math.cos((Math.PI * t) / epochs))) / 2;
     }
     default:
       throw new Error(
@@ -82,6 +106,12 @@ export function checkSchedule(schedule: LrSchedule): void {
   if (!SCHEDULE_KINDS.includes(schedule.kind)) {
     throw new Error(
       `schedule: unknown kind ${JSON.stringify(schedule.kind)}; known: ${SCHEDULE_KINDS.join(', ')}`,
+    );
+  }
+  const { warmupEpochs } = schedule;
+  if (warmupEpochs !== undefined && !(Number.isFinite(warmupEpochs) && warmupEpochs >= 0)) {
+    throw new Error(
+      `schedule: warmupEpochs must be a finite number of epochs ≥ 0, got ${JSON.stringify(warmupEpochs)}`,
     );
   }
   if (schedule.kind === 'step') {

@@ -14,6 +14,25 @@ const at = (epoch: number, step = 0, stepsPerEpoch = 10, epochs = 10): ScheduleP
 });
 
 describe('learningRateAt', () => {
+  it('warm-up: rate × (steps done incl. this one) / warm-up steps, per step whatever the unit, then the schedule', () => {
+    // 10 steps an epoch, warm-up over 1.5 epochs = 15 steps; a plain loop of the definition.
+    for (const unit of ['epoch', 'step'] as const) {
+      const s: LrSchedule = { kind: 'cosine', warmupEpochs: 1.5 };
+      for (let i = 0; i < 30; i++) {
+        const [e, st] = [Math.floor(i / 10), i % 10];
+        const t = unit === 'step' ? e + st / 10 : e;
+        const cosine = (0.2 * (1 + Math.cos((Math.PI * t) / 10))) / 2;
+        const expected = (i + 1 < 15 ? (i + 1) / 15 : 1) * cosine;
+        expect(learningRateAt(s, 0.2, unit, at(e, st))).toBeCloseTo(expected, 12);
+      }
+    }
+    expect(learningRateAt({ kind: 'constant', warmupEpochs: 0 }, 0.1, 'step', at(0))).toBe(0.1);
+    expect(learningRateAt({ kind: 'constant', warmupEpochs: 2 }, 0.1, 'step', at(0))).toBeCloseTo(
+      0.005,
+      12,
+    );
+  });
+
   it('constant: the base rate everywhere', () => {
     for (const unit of ['epoch', 'step'] as const)
       for (const e of [0, 3, 9])
@@ -86,6 +105,16 @@ describe('checkSchedule', () => {
     ],
     ['zero gamma', { kind: 'step', every: 2, gamma: 0 }, /gamma must be > 0, got 0/],
     ['negative minLr', { kind: 'cosine', minLr: -1 }, /minLr must be ≥ 0, got -1/],
+    [
+      'negative warm-up',
+      { kind: 'cosine', warmupEpochs: -1 },
+      /warmupEpochs must be .* ≥ 0, got -1/,
+    ],
+    [
+      'NaN warm-up',
+      { kind: 'constant', warmupEpochs: NaN },
+      /warmupEpochs must be .* got NaN|warmupEpochs must be .* got null/,
+    ],
     ['unknown kind', { kind: 'linear' } as unknown as LrSchedule, /unknown kind "linear"/],
   ];
   for (const [name, s, message] of bad)
