@@ -17,6 +17,7 @@ import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.js';
+import { guardedStockKernels } from './kernels/guardedStockKernels.js';
 import { identityConfig } from './kernels/Identity.js';
 import { meanConfig } from './kernels/Mean.js';
 import { multiplyConfig } from './kernels/Multiply.js';
@@ -26,9 +27,13 @@ import { sumConfig } from './kernels/Sum.js';
 import { tileConfig } from './kernels/Tile.js';
 import { setNativeFallback } from './native/fallbacks.js';
 import { markDilatedConvGradients } from '../util/dilatedConvGradients.js';
+import { guardKernel } from './kernelGuard.js';
 import { rememberStockKernel, stockKernelConfig } from './stockKernels.js';
 
+/** Every kernel doconv registers on wasm, each behind the guard (./kernelGuard.ts). */
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
+  // wasm's forward convs and fused product as they are, behind the guard.
+  ...guardedStockKernels,
   conv2DBackpropFilterConfig,
   // Replaces wasm's own (a scalar loop); also changes tf.conv2dTranspose on wasm.
   conv2DBackpropInputConfig,
@@ -52,7 +57,7 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   // doconv's own: one kernel per variable for its optimizers' updates (src/train/optimizers.ts).
   adamStepConfig,
   sgdStepConfig,
-];
+].map(guardKernel);
 
 /** Gradients replaced while wasm is the active backend (on any other, tfjs-core's original runs). */
 export const wasmTrainingGradients: readonly GradientReplacement[] = [

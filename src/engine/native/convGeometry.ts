@@ -58,8 +58,19 @@ export interface ConvGeomFields {
   act?: number;
 }
 
-/** The fields in ConvGeom's order: the Int32Array the addon's conv kernels take. */
+/**
+ * The fields in ConvGeom's order: the Int32Array the addon's conv kernels take. A field that is
+ * not a whole number from 0 to 2^31 − 1 is refused by name: Int32Array would wrap it (a padding
+ * of 2^32 + 1 becomes 1) into a geometry the addon cannot tell from a real one.
+ */
 export function convGeomArray(g: ConvGeomFields): Int32Array {
+  for (const [name, v] of Object.entries(g)) {
+    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 0 && v <= 2 ** 31 - 1)) {
+      throw new Error(
+        `doconv native conv: geometry field ${name} is ${v}, not a whole number from 0 to 2^31 − 1`,
+      );
+    }
+  }
   return Int32Array.from([
     ...[g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.kh, g.kw],
     ...[g.sh, g.sw, g.dh, g.dw, g.pt, g.pb, g.pl, g.pr, g.groups],

@@ -2,6 +2,7 @@
  * The native engine's kernels as data: one KernelConfig per TF.js kernel it takes over on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
+import { guardKernel } from '../kernelGuard.js';
 import { setupFallback } from './fallbacks.js';
 import {
   nativeConvBackpropFilter,
@@ -42,12 +43,12 @@ function config(
   kernelName: string,
   run: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[],
 ): tf.KernelConfig {
-  return {
+  return guardKernel({
     kernelName,
     backendName: 'wasm',
     kernelFunc: run as unknown as tf.KernelFunc,
     setupFunc: setupFallback(kernelName),
-  };
+  });
 }
 
 export const nativeKernelConfigs: readonly tf.KernelConfig[] = [

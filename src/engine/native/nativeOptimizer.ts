@@ -43,7 +43,14 @@ function kindAndParams(rule: OptimizerRule): [number, number[]] {
 export function nativeOptimizerStep(rule: OptimizerRule, updates: VariableUpdate[]): boolean[] {
   const backend = tf.backend() as unknown as BackendWasm;
   const slots = rule.kind === 'adam' ? 2 : rule.attrs.momentum > 0 ? 1 : 0;
-  const done = updates.map((u) => updatable(backend, u, slots));
+  // A variable listed twice is updated in list order, as the cpu backend does: its first update
+  // here, the later ones by the optimizer's per-variable path after this call.
+  const seen = new Set<tf.Variable>();
+  const done = updates.map((u) => {
+    const first = !seen.has(u.value);
+    seen.add(u.value);
+    return first && updatable(backend, u, slots);
+  });
   const chosen = updates.filter((_, i) => done[i]);
   if (chosen.length === 0) return done;
   // every allocation before heapOffsets (it may grow the heap)
