@@ -7,25 +7,27 @@
  * - tfjs-wasm doconv-folded:   foldModel(doconv, {fuseBatchNorm}) — must cost what the conv twin costs;
  * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider;
  * - tfjs-native (when the native engine's addon is built): the three TF.js models again with the
- *   native engine's oneDNN convs (one thread), switched on around each of its runs.
+ *   native engine's oneDNN kernels (--threads threads), switched on around each of its runs.
  * Also records how far ONNX's outputs are from TF.js's (relative). Random weights and inputs.
  * Writes results/infer-<date>.json. Not a test: never asserts.
  *
- *   npx tsx bench/infer.ts [--models resnet-20,mobilenet-v2] [--batches 1,32] [--min-time 0.6]
- *     [--ort-threads 1]
+ *   npx tsx bench/infer.ts [--models resnet-20,mobilenet-v2] [--batches 1,64] [--min-time 0.6]
+ *     [--threads N] [--out DIR]
  *
- * TF.js's wasm backend runs single-threaded in Node, so onnxruntime gets 1 intra-op thread by
- * default (--ort-threads changes it); both run on the same cores as anything else on the machine,
- * so the load average is recorded beside the figures.
+ * The native engine and onnxruntime run with the same thread count, every core by default
+ * (--threads N: oneDNN's threads and onnxruntime's intra-op threads alike). TF.js's wasm backend
+ * runs single-threaded in Node whatever the count. Everything runs on the same cores as anything
+ * else on the machine, so the load average is recorded beside the figures.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { DOConvBase, exportOnnx, foldModel } from '../src/index.js';
 import { buildModel, zooModelNames, zooModelTask } from '../src/models/index.js';
 import { disableNativeEngine, enableNativeEngine } from '../src/engine/native/enableNative.js';
+import { nativeAddon } from '../src/engine/native/nativeAddon.js';
+import { writeResult } from './resultFile.js';
 
 type Variant = 'conv' | 'doconv-unfolded' | 'doconv-folded';
 type Runtime = 'tfjs-wasm' | 'tfjs-native' | 'onnxruntime-cpu';
@@ -50,9 +52,16 @@ function flag(name: string): string | undefined {
 const models = (
   flag('models') ?? zooModelNames.filter((n) => zooModelTask(n) === 'classification').join(',')
 ).split(',');
-const batches = (flag('batches') ?? '1,32').split(',').map(Number);
+const batches = (flag('batches') ?? '1,64').split(',').map(Number);
 const minTime = Number(flag('min-time') ?? 0.6);
-const ortThreads = Number(flag('ort-threads') ?? 1);
+if (flag('ort-threads') !== undefined) {
+  throw new Error(
+    '--ort-threads is now --threads: one count for the native engine and onnxruntime',
+  );
+}
+const threads = Number(flag('threads') ?? os.availableParallelism());
+if (!Number.isInteger(threads) || threads < 1)
+  throw new Error(`--threads: a positive integer, got ${flag('threads')}`);
 for (const m of models) {
   if (!(zooModelNames as string[]).includes(m)) {
     throw new Error(
@@ -182,7 +191,7 @@ async function main() {
   await tf.setBackend('wasm');
   const nativeState = process.argv.includes('--no-native')
     ? { on: false, reason: '--no-native' }
-    : enableNativeEngine();
+    : enableNativeEngine(threads);
   disableNativeEngine();
   if (!nativeState.on) console.log(`native engine: skipped (${nativeState.reason})`);
   const loadBefore = os.loadavg();
@@ -198,7 +207,7 @@ async function main() {
     const convFused = foldModel(conv, { fuseBatchNorm: true });
     const folded = foldModel(doconv, { fuseBatchNorm: true });
     const session = await ort.InferenceSession.create(exportOnnx(folded), {
-      intraOpNumThreads: ortThreads,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionProviders: ['cpu'],
     });
@@ -259,34 +268,28 @@ async function main() {
   }
 
   printTable(rows, macs);
-  const date = new Date().toISOString();
-  const cpus = os.cpus();
-  const out = {
-    date,
-    machine: {
-      cpuModel: cpus[0]?.model,
-      cores: cpus.length,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      node: process.version,
+  writeResult(
+    'infer',
+    'bench/infer.ts',
+    {
+      loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] },
+      tfjs: tf.version.tfjs,
+      tfjsWasm: {
+        simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+        multithread: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+      },
+      onnxruntime: { version: ort.env.versions.node, intraOpThreads: threads },
+      native: nativeState.on
+        ? { oneDnn: nativeState.oneDnn, threads: nativeAddon()?.getThreads() ?? null }
+        : { off: nativeState.reason },
+      env: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? null },
+      settings: { batches, minTimeSeconds: minTime, threads },
+      multiplyAdds: macs,
+      onnxVsTfjsRelativeError: onnxError,
+      rows,
     },
-    loadAverage1m: { before: loadBefore[0], after: os.loadavg()[0] },
-    tfjs: tf.version.tfjs,
-    tfjsWasm: {
-      simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-      multithread: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
-    },
-    onnxruntime: { version: ort.env.versions.node, intraOpThreads: ortThreads },
-    command: `npx tsx bench/infer.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    settings: { batches, minTimeSeconds: minTime },
-    multiplyAdds: macs,
-    onnxVsTfjsRelativeError: onnxError,
-    rows,
-  };
-  mkdirSync('results', { recursive: true });
-  const file = `results/infer-${date.replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
-  console.log(`wrote ${file}`);
+    flag('out') ?? 'results',
+  );
 }
 
 function printTable(
@@ -345,7 +348,7 @@ function printTable(
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   console.log(
-    `\nTF.js wasm (single thread), native engine (1 oneDNN thread) vs onnxruntime-node CPU (${ortThreads} thread(s)); ms per batch, median`,
+    `\nTF.js wasm (single thread), native engine (${threads} oneDNN thread(s)) vs onnxruntime-node CPU (${threads} thread(s)); ms per batch, median`,
   );
   for (const line of lines)
     console.log(

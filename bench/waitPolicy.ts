@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/waitPolicy.ts [--policies spin,passive,…] [--nets resnet-20]
  *     [--variants doconv] [--rounds 1] [--windows 2] [--window-seconds 1] [--load-procs 1]
+ *     [--child-seconds 150]  (a policy's process is stopped after that, its busy loops with it)
  *     [--out DIR]   (default results/; the per-policy runs go to a temporary folder)
  *
  * Writes <out>/wait-policy-<date>.json. Not a test: never asserts.
@@ -59,22 +60,33 @@ interface PolicyRun {
   rows: NetRow[];
 }
 
-function runPolicy(policy: string, round: number, childArgs: string[], tmp: string): PolicyRun {
+function runPolicy(
+  policy: string,
+  round: number,
+  childArgs: string[],
+  tmp: string,
+  childSeconds: number,
+): PolicyRun {
   const env = { ...process.env };
   for (const k of POLICY_KEYS) delete env[k];
   Object.assign(env, POLICIES[policy].env);
   const args = [...childArgs, ...(POLICIES[policy].args ?? []), '--out', tmp];
   const t0 = performance.now();
-  const r = spawnSync('npx', ['tsx', 'bench/train.ts', ...args], {
+  // One node process (tsx as a loader, no npx/sh between), so the timeout's SIGTERM reaches the
+  // bench itself, which then kills its busy loops (bench/busyLoop.ts).
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/train.ts', ...args], {
     env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: childSeconds * 1000,
+    killSignal: 'SIGTERM',
   });
   const seconds = (performance.now() - t0) / 1000;
   for (const line of r.stdout.split('\n')) if (line.startsWith('round ')) console.log(`  ${line}`);
   const file = /wrote (\S+\.json)/.exec(r.stdout)?.[1] ?? null;
   if (r.status !== 0 || file === null) {
-    return { policy, round, seconds, file, error: `exit ${r.status}`, rows: [] };
+    const error = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
+    return { policy, round, seconds, file, error, rows: [] };
   }
   const result = JSON.parse(readFileSync(file, 'utf8')) as { rows: NetRow[] };
   return { policy, round, seconds, file, rows: result.rows };
@@ -130,8 +142,12 @@ async function main() {
       'load-procs': { type: 'string', default: '1' },
       batch: { type: 'string' },
       out: { type: 'string', default: 'results' },
+      'child-seconds': { type: 'string', default: '150' },
     },
   });
+  const childSeconds = Number(values['child-seconds']);
+  if (!(childSeconds > 0))
+    throw new Error(`--child-seconds: positive, got ${values['child-seconds']}`);
   const policies = values.policies.split(',');
   for (const p of policies) {
     if (!(p in POLICIES)) {
@@ -165,7 +181,7 @@ async function main() {
   for (let round = 1; round <= rounds; round++) {
     for (const policy of windowOrder(policies, round - 1)) {
       console.log(`round ${round}: ${policy} ${JSON.stringify(POLICIES[policy])}`);
-      const run = runPolicy(policy, round, childArgs, tmp);
+      const run = runPolicy(policy, round, childArgs, tmp, childSeconds);
       if (run.error) console.log(`  ${policy}: FAILED (${run.error})`);
       runs.push(run);
     }
