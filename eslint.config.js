@@ -12,4 +12,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // The examples print what they compute: no object interpolated as "[object Object]" (type-aware,
+  // so only on these few files).
+  {
+    files: ['examples/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true } },
+    rules: { '@typescript-eslint/restrict-template-expressions': 'error' },
+  },
 );

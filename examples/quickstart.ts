@@ -10,7 +10,7 @@ import { batches, doConv2d, foldModel, loadMnist, useBestBackend } from '../src/
 const TRAIN_IMAGES = 2048;
 const BATCH = 32;
 
-console.log(`backend: ${await useBestBackend()}`);
+await useBestBackend({ log: console.log }); // "doconv: using backend 'wasm', engine 'native' (…)"
 const train = await loadMnist({ split: 'train', limit: TRAIN_IMAGES });
 const test = await loadMnist({ split: 'test', limit: 1000 });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm run build:native — compiles doconv's native training engine (native/src/*.cc → 
+ * npm run build:native — compiles doconv's native training engine (native/src/*.cc →
  * native/build/doconv_native.node) against oneDNN 2.x. Called by `npm run build:native` and, in a
  * checkout, by npm's install hook; it never fails an install: without a compiler, Node's headers
  * or oneDNN it prints one line saying what is missing and exits 0 (doconv then runs on wasm).
@@ -9,7 +9,9 @@
  * Plain compiler calls rather than node-gyp: no download of Node headers (they come from the
  * running Node's install prefix, or NODE_INCLUDE), no npm dependency, and the link line stays
  * readable. Environment: CXX (default g++ / clang++ on macOS), DNNL_ROOT (prefix holding
- * include/oneapi/dnnl and lib), NODE_INCLUDE.
+ * include/oneapi/dnnl and lib), NODE_INCLUDE, DOCONV_NATIVE_PORTABLE=1 (baseline ISA).
+ * `--out FILE` writes the addon elsewhere and `--rpath DIR` replaces the run path to oneDNN
+ * (native/package.mjs builds the prebuilt platform package with `--rpath '$ORIGIN'`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
@@ -18,7 +20,11 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const strict = process.argv.includes('--strict');
-const out = path.join(here, 'build', 'doconv_native.node');
+const flag = (name) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+const out = path.resolve(flag('--out') ?? path.join(here, 'build', 'doconv_native.node'));
 
 function giveUp(reason) {
   console.log(
@@ -31,7 +37,8 @@ function giveUp(reason) {
 const isMac = process.platform === 'darwin';
 if (process.platform === 'win32') giveUp('Windows builds are not supported yet');
 const cxx = process.env.CXX ?? (isMac ? 'clang++' : 'g++');
-if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) giveUp(`no C++ compiler '${cxx}'`);
+if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0)
+  giveUp(`no C++ compiler '${cxx}'`);
 
 const nodeInclude = [
   process.env.NODE_INCLUDE,
@@ -41,8 +48,17 @@ const nodeInclude = [
 ].find((p) => p != null && existsSync(path.join(p, 'node_api.h')));
 if (nodeInclude == null) giveUp("Node's headers (node_api.h) not found; set NODE_INCLUDE");
 
-const dnnlRoots = [process.env.DNNL_ROOT, '/usr', '/usr/local', '/opt/homebrew', '/opt/homebrew/opt/onednn', '/usr/local/opt/onednn'];
-const dnnlRoot = dnnlRoots.find((p) => p != null && existsSync(path.join(p, 'include', 'oneapi', 'dnnl', 'dnnl.hpp')));
+const dnnlRoots = [
+  process.env.DNNL_ROOT,
+  '/usr',
+  '/usr/local',
+  '/opt/homebrew',
+  '/opt/homebrew/opt/onednn',
+  '/usr/local/opt/onednn',
+];
+const dnnlRoot = dnnlRoots.find(
+  (p) => p != null && existsSync(path.join(p, 'include', 'oneapi', 'dnnl', 'dnnl.hpp')),
+);
 if (dnnlRoot == null) giveUp('oneDNN headers (oneapi/dnnl/dnnl.hpp) not found; set DNNL_ROOT');
 
 const sources = readdirSync(path.join(here, 'src'))
@@ -70,7 +86,7 @@ const args = [
   '-o',
   tmp,
   `-L${path.join(dnnlRoot, 'lib')}`,
-  `-Wl,-rpath,${path.join(dnnlRoot, 'lib')}`,
+  `-Wl,-rpath,${flag('--rpath') ?? path.join(dnnlRoot, 'lib')}`,
   '-ldnnl',
   ...(isMac ? ['-undefined', 'dynamic_lookup'] : []),
 ];

@@ -5,6 +5,12 @@
  */
 export * from './index.js';
 
+// tfjs's "Hi, looks like you are running TensorFlow.js in Node.js" banner (on the cpu backend's
+// first tensor) points Node users to tfjs-node; doconv's answer is useBestBackend() (and its one
+// line saying what runs), so importing doconv/node keeps the banner out of the app's output.
+import { silenceNodeBanner } from './cli/quietTfjs.js';
+silenceNodeBanner();
+
 // File IO: importing registers the file:// router for model.save / tf.loadLayersModel;
 // `fileSystem(dir)` is the same handler for explicit use.
 export { fileSystem } from './io/node.js';

