@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],
+    setupFiles: ['test/helpers/silenceCpuBanner.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },

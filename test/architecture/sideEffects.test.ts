@@ -55,12 +55,17 @@ describe('sideEffects', () => {
     expect(effectLines(code)).toEqual(['f();', 'if (a) {']);
   });
 
-  it('package.json lists exactly the modules with top-level effects', () => {
+  it('package.json lists exactly the modules with top-level effects, and the entry points', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    // A bare `import 'doconv'` keeps the entry's own imports (kernel registration) only when the
+    // entry is listed too: esbuild drops an unlisted module whole, imports and all.
+    const entries = Object.values(pkg.exports as Record<string, { import?: string }>)
+      .map((e) => e.import)
+      .filter((e): e is string => e !== undefined);
+    expect(entries).toEqual(['./dist/index.js', './dist/node.js']);
     const withEffects = sources(join(root, 'src'))
       .filter((f) => effectLines(readFileSync(f, 'utf8')).length > 0)
-      .map(toDist)
-      .sort();
-    expect([...pkg.sideEffects].sort()).toEqual(withEffects);
+      .map(toDist);
+    expect([...pkg.sideEffects].sort()).toEqual([...new Set([...withEffects, ...entries])].sort());
   });
 });

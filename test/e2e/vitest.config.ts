@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('../..', import.meta.url)),
     include: ['test/e2e/**/*.test.ts'],
+    // No tfjs "Hi, looks like you are running TensorFlow.js in Node.js" banner in the output.
+    setupFiles: ['test/helpers/silenceCpuBanner.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
     fileParallelism: false,
