@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { useBestBackend, type BackendSelection } from '../src/engine/useBestBackend.js';
 import { nativeAddon } from '../src/engine/native/nativeAddon.js';
 import { Adam } from '../src/train/optimizers.js';
-import { adaptThreads } from './adaptiveThreads.js';
+import { ADAPT_MODES, adaptiveStep, type AdaptMode } from './adaptiveThreads.js';
 import { startBusyLoops } from './busyLoop.js';
 import { formatMiB, peakRss, resetPeakRss } from './memory.js';
 import { writeResult } from './resultFile.js';
@@ -55,7 +55,8 @@ export const roundsUsage = `npx tsx bench/train.ts --rounds R [options]   (every
   --engine auto|wasm  on wasm: the native engine when built, or the portable wasm kernels
   --torch-threads N   PyTorch intra-op threads (default: every core)   --no-torch
   --load [--load-procs N]  each round idle and with N busy loops (default 1)
-  --adapt-threads     native engine: threads from the load average before each step (adaptiveThreads.ts)
+  --adapt-threads load|steps  native engine: threads from the load average or from measured
+                      step times, chosen before each step (bench/adaptiveThreads.ts)
   --quick             smoke test: batch 2, one round of one 1-step window, output to a temp folder
   --out DIR           where the JSON goes (default results/)`;
 
@@ -74,10 +75,21 @@ interface RoundsOptions {
   torchThreads: number;
   torch: boolean;
   loadProcs: number | null;
-  adaptThreads: boolean;
+  /** Thread count chosen per step on the native engine, or null: the engine's own. */
+  adaptThreads: AdaptMode | null;
   /** Where the JSON goes; null: a new temporary folder (--quick). */
   out: string | null;
   quick: boolean;
+}
+
+function adaptMode(value: string | undefined): AdaptMode | null {
+  if (value === undefined) return null;
+  if (!(ADAPT_MODES as readonly string[]).includes(value)) {
+    throw new Error(
+      `--adapt-threads must be ${ADAPT_MODES.join(' or ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as AdaptMode;
 }
 
 function positiveInt(flagName: string, value: string): number {
@@ -106,7 +118,7 @@ export function parseRoundsOptions(argv: string[]): RoundsOptions {
       'no-torch': { type: 'boolean', default: false },
       load: { type: 'boolean', default: false },
       'load-procs': { type: 'string', default: '1' },
-      'adapt-threads': { type: 'boolean', default: false },
+      'adapt-threads': { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -147,7 +159,7 @@ export function parseRoundsOptions(argv: string[]): RoundsOptions {
     torchThreads: positiveInt('torch-threads', values['torch-threads']),
     torch: !values['no-torch'],
     loadProcs: values.load ? positiveInt('load-procs', values['load-procs']) : null,
-    adaptThreads: values['adapt-threads'],
+    adaptThreads: adaptMode(values['adapt-threads']),
     out: values.out ?? (quick ? null : 'results'),
     quick,
   };
@@ -187,11 +199,12 @@ async function prepareDoconv(
   const model = buildZooBenchModel(net, variant, new Adam({ learningRate: 1e-3 }));
   const { x, y } = randomZooBatch(net, model, batch);
   const addon = nativeAddon();
+  const trainStep = async () => (await model.trainOnBatch(x, y)) as number;
   const stepper: Stepper = {
-    step: async () => {
-      if (o.adaptThreads && addon) threadsSeen.add(adaptThreads(addon));
-      return (await model.trainOnBatch(x, y)) as number;
-    },
+    step:
+      o.adaptThreads && addon
+        ? adaptiveStep(o.adaptThreads, addon, trainStep, threadsSeen)
+        : trainStep,
     dispose: () => {
       tf.dispose([x, y]);
       model.optimizer.dispose();
@@ -481,6 +494,10 @@ export async function runRounds(argv: string[]): Promise<void> {
         batch: o.batch,
         optimizer: "Adam lr 1e-3 (doconv: the trainer's Adam; PyTorch: torch.optim.Adam)",
         loadProcs: o.loadProcs,
+        // the kept fraction if throughput scaled with the cores the busy loops leave
+        coresLeftFraction: o.loadProcs
+          ? Math.max(0, os.availableParallelism() - o.loadProcs) / os.availableParallelism()
+          : null,
         adaptThreads: o.adaptThreads,
         quick: o.quick,
       },

@@ -40,9 +40,10 @@ export const POLICIES: Record<string, { env: Record<string, string>; args?: stri
   // one oneDNN thread: no team to wait for
   'threads-1': { env: { DOCONV_NATIVE_THREADS: '1' } },
   'threads-1-passive': { env: { DOCONV_NATIVE_THREADS: '1', OMP_WAIT_POLICY: 'passive' } },
-  // passive, and the threads follow the load average (bench/adaptiveThreads.ts)
-  'adaptive-passive': { env: { OMP_WAIT_POLICY: 'passive' }, args: ['--adapt-threads'] },
-  'adaptive-spin': { env: { GOMP_SPINCOUNT: '300000' }, args: ['--adapt-threads'] },
+  // passive, and the threads follow the load average or the step times (bench/adaptiveThreads.ts)
+  'adaptive-passive': { env: { OMP_WAIT_POLICY: 'passive' }, args: ['--adapt-threads', 'load'] },
+  'adaptive-spin': { env: { GOMP_SPINCOUNT: '300000' }, args: ['--adapt-threads', 'load'] },
+  'steps-passive': { env: { OMP_WAIT_POLICY: 'passive' }, args: ['--adapt-threads', 'steps'] },
 };
 const POLICY_KEYS = [
   'OMP_WAIT_POLICY',

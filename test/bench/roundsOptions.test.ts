@@ -35,5 +35,8 @@ describe('bench rounds options', () => {
     expect(() => parseRoundsOptions(['--rounds', '0'])).toThrow(
       '--rounds must be a positive integer',
     );
+    expect(() => parseRoundsOptions(['--adapt-threads', 'auto'])).toThrow(
+      '--adapt-threads must be load or steps, got "auto"',
+    );
   });
 });
