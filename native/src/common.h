@@ -8,7 +8,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #if !defined(DNNL_VERSION_MAJOR) || DNNL_VERSION_MAJOR != 2
-#error "doconv's native engine supports oneDNN 2.x (Debian/Ubuntu libdnnl-dev 2.x); oneDNN 3.x changed the C++ API"
+#error \
+    "doconv's native engine supports oneDNN 2.x (Debian/Ubuntu libdnnl-dev 2.x); oneDNN 3.x changed the C++ API"
 #endif
 
 #include <atomic>

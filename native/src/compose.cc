@@ -1,9 +1,9 @@
 // Plain loops, one thread: a composition is at most ~10⁶ multiply-adds (ResNet-20: C, F ≤ 64,
 // M·N = dMul = 9), less than waking a thread team costs. Each output row is built in blocks of
-// kLanes filters held in registers across the whole sum (acc[] below), so a row is loaded and
-// stored once instead of once per term (blocks of 16, 8, 4, 1 filters): that is what keeps these two kernels a small share of
-// a small net's step (the MNIST sample net's step is ~6 ms; the composition was ~0.1 ms of it).
-// Every sum runs in index order, as a plain loop's would.
+// filters held in registers across the whole sum (acc[] below), so a row is loaded and stored
+// once instead of once per term (blocks of 16, 8, 4, 1 filters): that keeps these two kernels a
+// small share of a small net's step (results/README.md#engine-notes). Every sum runs in index
+// order, as a plain loop's would.
 #include "compose.h"
 
 #include <algorithm>
@@ -118,7 +118,8 @@ void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const fl
     }
     for (int64_t m = 0; m < A; m++) {
       const float *dkRow = dk + (m * C + j) * F;
-      weightedRowSum(F, [&](int64_t o) { return dkRow[o]; }, wt.data(), Sp, Sp, row.data());
+      weightedRowSum(
+          F, [&](int64_t o) { return dkRow[o]; }, wt.data(), Sp, Sp, row.data());
       for (int64_t s = 0; s < S; s++) dd[(m * S + s) * C + j] = row[s];
     }
   }

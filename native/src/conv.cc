@@ -1,9 +1,9 @@
-// Layouts: activations stay NHWC (the wasm heap's layout), so no activation is reordered; oneDNN
-// 2.6 runs NHWC convs with its AVX-512 kernels (brgconv forward, jit backward), measured 190–215 ms
-// CPU per ResNet-20 step (fwd+bwd, batch 128, one thread) against 220–240 ms with blocked nChw16c
-// buffers plus the reorders at the boundary. Filters (small) are left to oneDNN (`any`) and
-// reordered from TF.js's HWIO on each call: explicit hwio descriptors make it fall back to gemm:jit.
-// DOCONV_NATIVE_LAYOUT=blocked lets oneDNN pick activation layouts too, for comparison.
+// Layouts: activations stay NHWC (the wasm heap's layout), so no activation is reordered: oneDNN
+// 2.6 runs NHWC convs with its AVX-512 kernels (brgconv forward, jit backward), faster than blocked
+// nChw16c buffers plus the reorders at the boundary (results/README.md#engine-notes). Filters
+// (small) are left to oneDNN (`any`) and reordered from TF.js's HWIO on each call: explicit hwio
+// descriptors make it fall back to gemm:jit. DOCONV_NATIVE_LAYOUT=blocked lets oneDNN pick
+// activation layouts too, for comparison.
 #include "conv.h"
 
 #include <algorithm>
@@ -36,9 +36,7 @@ memory::desc tfFilter(const ConvGeom &g) {
                       dimsOf({cog, 1, co, g.kw * cig * co, cig * co}));
 }
 
-memory::desc anyLike(const memory::desc &d) {
-  return memory::desc(d.dims(), dt::f32, tag::any);
-}
+memory::desc anyLike(const memory::desc &d) { return memory::desc(d.dims(), dt::f32, tag::any); }
 
 bool activationsInNhwc() {
   static const bool v = [] {
@@ -132,8 +130,8 @@ dnnl::primitive_attr userScratchpad() {
   return a;
 }
 
-dnnl::convolution_forward::primitive_desc forwardPd(const ConvGeom &g, const Descs &d,
-                                                    float alpha, bool withActivation) {
+dnnl::convolution_forward::primitive_desc forwardPd(const ConvGeom &g, const Descs &d, float alpha,
+                                                    bool withActivation) {
   auto src = activationDesc(d.src);
   auto dst = activationDesc(d.dst);
   auto wei = anyLike(d.wei);
@@ -264,11 +262,12 @@ BwdDataEntry &bwdDataEntry(const ConvGeom &g) {
 }
 
 BwdWeightsEntry &bwdWeightsEntry(const ConvGeom &g) {
-  return backwardEntry(bwdWeightsCache, "bwd_weights", g, [](auto &e, const Descs &d, const auto &pd) {
-    e.src.init(d.src, pd.src_desc(), true);
-    e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
-    e.diffWei.init(d.wei, pd.diff_weights_desc(), false);
-  });
+  return backwardEntry(bwdWeightsCache, "bwd_weights", g,
+                       [](auto &e, const Descs &d, const auto &pd) {
+                         e.src.init(d.src, pd.src_desc(), true);
+                         e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
+                         e.diffWei.init(d.wei, pd.diff_weights_desc(), false);
+                       });
 }
 
 using ArgMap = std::unordered_map<int, memory>;
@@ -300,12 +299,52 @@ void run(const E &e, std::initializer_list<Input> inputs, const Output &out, Arg
 }
 
 // oneDNN 2.6's jit_1x1 kernels run a strided 1×1 conv by first copying the input to unit stride
-// ("rtus") in scratch memory; with two threads its backward-weights pass corrupted the process heap
-// (glibc aborts in about half of 3 000-call runs of x [3,8,8,3], strides [1,2]; never with stride 1
-// or one thread). Such convs are small (ResNet shortcuts): they run on one thread, every pass.
-int threadsFor(const ConvGeom &g) {
-  const bool stridedOneByOne = g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1);
-  return stridedOneByOne ? 1 : threadCount();
+// ("rtus") in scratch memory, and that corrupted the process heap: glibc aborts ("corrupted
+// double-linked list") in test/engine/nativeKernels.test.ts and in 2 000-call loops of x [3,8,8,3]
+// with strides 2, on one thread as on two. So such a conv never reaches jit_1x1 strided: it is
+// the unit-stride, unpadded 1×1 conv of the input pixels it samples, gathered here (and the
+// backward-data result scattered back). They are small (ResNet shortcuts) and stay on one thread,
+// as before, so their results do not depend on the thread count.
+bool stridedOneByOne(const ConvGeom &g) { return g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1); }
+
+// The same conv over the sampled pixels: input oh×ow, unit strides, no padding.
+ConvGeom sampled(const ConvGeom &g) {
+  ConvGeom s = g;
+  s.h = g.oh;
+  s.w = g.ow;
+  s.sh = s.sw = s.dh = s.dw = 1;
+  s.pt = s.pb = s.pl = s.pr = 0;
+  return s;
+}
+
+// Calls f(sample index, input pixel index or -1 for padding) for every output position.
+template <typename F>
+void forEachSample(const ConvGeom &g, F f) {
+  int64_t at = 0;
+  for (int64_t n = 0; n < g.n; n++) {
+    for (int64_t i = 0; i < g.oh; i++) {
+      const int64_t r = i * g.sh - g.pt;
+      for (int64_t j = 0; j < g.ow; j++, at++) {
+        const int64_t c = j * g.sw - g.pl;
+        const bool inside = r >= 0 && r < g.h && c >= 0 && c < g.w;
+        f(at, inside ? (n * g.h + r) * g.w + c : -1);
+      }
+    }
+  }
+}
+
+// x's sampled pixels (zeros where they fall in the padding), [n, oh, ow, ci].
+std::unique_ptr<Buffer> gatherSamples(const ConvGeom &g, const float *x) {
+  const size_t row = static_cast<size_t>(g.ci) * sizeof(float);
+  auto buf = std::make_unique<Buffer>(static_cast<size_t>(convOutputElems(g) / g.co) * row);
+  float *out = static_cast<float *>(buf->data());
+  forEachSample(g, [&](int64_t at, int64_t pixel) {
+    if (pixel < 0)
+      std::memset(out + at * g.ci, 0, row);
+    else
+      std::memcpy(out + at * g.ci, x + pixel * g.ci, row);
+  });
+  return buf;
 }
 
 }  // namespace
@@ -323,11 +362,11 @@ std::string convGeomProblem(const ConvGeom &g) {
     const char *name;
     int32_t value, min;
   };
-  const Field fields[] = {
-      {"n", g.n, 0},   {"h", g.h, 0},   {"w", g.w, 0},   {"ci", g.ci, 0}, {"oh", g.oh, 0},
-      {"ow", g.ow, 0}, {"co", g.co, 0}, {"kh", g.kh, 1}, {"kw", g.kw, 1}, {"sh", g.sh, 1},
-      {"sw", g.sw, 1}, {"dh", g.dh, 1}, {"dw", g.dw, 1}, {"pt", g.pt, 0}, {"pb", g.pb, 0},
-      {"pl", g.pl, 0}, {"pr", g.pr, 0}, {"groups", g.groups, 1}};
+  const Field fields[] = {{"n", g.n, 0},   {"h", g.h, 0},          {"w", g.w, 0},   {"ci", g.ci, 0},
+                          {"oh", g.oh, 0}, {"ow", g.ow, 0},        {"co", g.co, 0}, {"kh", g.kh, 1},
+                          {"kw", g.kw, 1}, {"sh", g.sh, 1},        {"sw", g.sw, 1}, {"dh", g.dh, 1},
+                          {"dw", g.dw, 1}, {"pt", g.pt, 0},        {"pb", g.pb, 0}, {"pl", g.pl, 0},
+                          {"pr", g.pr, 0}, {"groups", g.groups, 1}};
   for (const Field &f : fields) {
     if (f.value < f.min) {
       return std::string(f.name) + " is " + std::to_string(f.value) + " (must be ≥ " +
@@ -335,7 +374,8 @@ std::string convGeomProblem(const ConvGeom &g) {
     }
   }
   if (g.hasBias != 0 && g.hasBias != 1) return "hasBias is " + std::to_string(g.hasBias);
-  if (g.act < kLinear || g.act > kSigmoid) return "unknown activation code " + std::to_string(g.act);
+  if (g.act < kLinear || g.act > kSigmoid)
+    return "unknown activation code " + std::to_string(g.act);
   if (g.ci % g.groups != 0 || g.co % g.groups != 0) {
     return "groups " + std::to_string(g.groups) + " must divide ci " + std::to_string(g.ci) +
            " and co " + std::to_string(g.co);
@@ -382,7 +422,9 @@ void fillEmptySums(const ConvGeom &g, const float *bias, float *y, float alpha) 
   }
 }
 
-void zero(float *p, int64_t elems) { std::memset(p, 0, static_cast<size_t>(elems) * sizeof(float)); }
+void zero(float *p, int64_t elems) {
+  std::memset(p, 0, static_cast<size_t>(elems) * sizeof(float));
+}
 
 }  // namespace
 
@@ -390,17 +432,34 @@ void convForward(const ConvGeom &g, const float *x, const float *w, const float 
                  float alpha) {
   if (convOutputElems(g) == 0) return;
   if (hasNoTerms(g)) return fillEmptySums(g, bias, y, alpha);
-  ThreadLimit limit(threadsFor(g));
+  if (stridedOneByOne(g)) {
+    ThreadLimit one(1);
+    auto xs = gatherSamples(g, x);
+    return convForward(sampled(g), static_cast<const float *>(xs->data()), w, bias, y, alpha);
+  }
   auto &e = fwdEntry(g, alpha);
   ArgMap extra;
-  if (g.hasBias) extra.emplace(DNNL_ARG_BIAS, memory(e.bias, cpuEngine(), const_cast<float *>(bias)));
+  if (g.hasBias)
+    extra.emplace(DNNL_ARG_BIAS, memory(e.bias, cpuEngine(), const_cast<float *>(bias)));
   run(e, {{DNNL_ARG_SRC, e.src, x}, {DNNL_ARG_WEIGHTS, e.wei, w}}, {DNNL_ARG_DST, e.dst, y}, extra);
 }
 
 void convBackwardData(const ConvGeom &g, const float *dy, const float *w, float *dx) {
   if (convInputElems(g) == 0) return;
   if (convOutputElems(g) == 0 || convFilterElems(g) == 0) return zero(dx, convInputElems(g));
-  ThreadLimit limit(threadsFor(g));
+  if (stridedOneByOne(g)) {
+    ThreadLimit one(1);
+    // dx is zero except at the sampled pixels, which get the unit-stride conv's gradient.
+    Buffer dxs(static_cast<size_t>(convOutputElems(g) / g.co * g.ci) * sizeof(float));
+    float *samples = static_cast<float *>(dxs.data());
+    convBackwardData(sampled(g), dy, w, samples);
+    zero(dx, convInputElems(g));
+    const size_t row = static_cast<size_t>(g.ci) * sizeof(float);
+    forEachSample(g, [&](int64_t at, int64_t pixel) {
+      if (pixel >= 0) std::memcpy(dx + pixel * g.ci, samples + at * g.ci, row);
+    });
+    return;
+  }
   auto &e = bwdDataEntry(g);
   run(e, {{DNNL_ARG_DIFF_DST, e.diffDst, dy}, {DNNL_ARG_WEIGHTS, e.wei, w}},
       {DNNL_ARG_DIFF_SRC, e.diffSrc, dx});
@@ -409,14 +468,19 @@ void convBackwardData(const ConvGeom &g, const float *dy, const float *w, float 
 void convBackwardWeights(const ConvGeom &g, const float *x, const float *dy, float *dw) {
   if (convFilterElems(g) == 0) return;
   if (convOutputElems(g) == 0 || convInputElems(g) == 0) return zero(dw, convFilterElems(g));
-  ThreadLimit limit(threadsFor(g));
+  if (stridedOneByOne(g)) {
+    ThreadLimit one(1);
+    auto xs = gatherSamples(g, x);
+    return convBackwardWeights(sampled(g), static_cast<const float *>(xs->data()), dy, dw);
+  }
   auto &e = bwdWeightsEntry(g);
   run(e, {{DNNL_ARG_SRC, e.src, x}, {DNNL_ARG_DIFF_DST, e.diffDst, dy}},
       {DNNL_ARG_DIFF_WEIGHTS, e.diffWei, dw});
 }
 
-std::string convImplInfo(const ConvGeom &g, const std::string &pass) {
-  ThreadLimit limit(threadsFor(g));
+std::string convImplInfo(const ConvGeom &g0, const std::string &pass) {
+  ThreadLimit limit(stridedOneByOne(g0) ? 1 : threadCount());
+  const ConvGeom g = stridedOneByOne(g0) ? sampled(g0) : g0;
   if (pass == "fwd") return fwdEntry(g, 0.f).impl;
   if (pass == "bwd_data") return bwdDataEntry(g).impl;
   if (pass == "bwd_weights") return bwdWeightsEntry(g).impl;

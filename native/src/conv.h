@@ -10,18 +10,25 @@ namespace doconv {
 
 // Field order is the JS side's Int32Array layout (src/engine/native/convGeometry.ts).
 struct ConvGeom {
-  int32_t n, h, w, ci;       // input NHWC
-  int32_t oh, ow, co;        // output spatial size, output channels
-  int32_t kh, kw;            // filter taps
-  int32_t sh, sw, dh, dw;    // strides, dilations (1 = none)
-  int32_t pt, pb, pl, pr;    // zero padding top, bottom, left, right
-  int32_t groups;            // 1 plain; ci depthwise; filter is [kh, kw, ci/groups, co]
-  int32_t hasBias;           // forward only
-  int32_t act;               // forward only: Activation below
+  int32_t n, h, w, ci;     // input NHWC
+  int32_t oh, ow, co;      // output spatial size, output channels
+  int32_t kh, kw;          // filter taps
+  int32_t sh, sw, dh, dw;  // strides, dilations (1 = none)
+  int32_t pt, pb, pl, pr;  // zero padding top, bottom, left, right
+  int32_t groups;          // 1 plain; ci depthwise; filter is [kh, kw, ci/groups, co]
+  int32_t hasBias;         // forward only
+  int32_t act;             // forward only: Activation below
 };
 constexpr int kConvGeomFields = sizeof(ConvGeom) / sizeof(int32_t);
 
-enum Activation : int32_t { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kElu = 4, kSigmoid = 5 };
+enum Activation : int32_t {
+  kLinear = 0,
+  kRelu = 1,
+  kRelu6 = 2,
+  kLeakyRelu = 3,
+  kElu = 4,
+  kSigmoid = 5
+};
 
 // Element counts of the four tensors, for bounds checks on the JS side's offsets.
 int64_t convInputElems(const ConvGeom &g);

@@ -171,8 +171,8 @@ class BlockPartials {
         stride_((width + 7) / 8 * 8),
         arrays_(arrays),
         storage_(blocks_ * arrays * stride_ + 8, 0.0) {
-    base_ = reinterpret_cast<double *>(
-        (reinterpret_cast<uintptr_t>(storage_.data()) + 63) & ~uintptr_t(63));
+    base_ = reinterpret_cast<double *>((reinterpret_cast<uintptr_t>(storage_.data()) + 63) &
+                                       ~uintptr_t(63));
   }
   int64_t blocks() const { return blocks_; }
   // Block blk covers rows [firstRow(blk), firstRow(blk + 1)).
@@ -254,8 +254,8 @@ std::string channelSumsGeomProblem(const ChannelSumsGeom &g) {
   return g.rows < 0 || g.channels < 0 ? "rows and channels must be ≥ 0" : "";
 }
 
-void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x,
-                       const float *mean, float *sumDy, float *sumDyXc) {
+void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x, const float *mean,
+                       float *sumDy, float *sumDyXc) {
   const int64_t rows = g.rows, channels = g.channels;
   BlockPartials p(rows, channels, 2);
 #pragma omp parallel for schedule(static) if (p.blocks() > 1)

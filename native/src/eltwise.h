@@ -17,8 +17,8 @@ enum OperandMode : int32_t { kFull = 0, kScalar = 1, kPerChannel = 2 };
 
 // Field order is the JS side's Int32Array layout (src/engine/native/nativeEltwise.ts).
 struct BinaryGeom {
-  int32_t op;         // BinaryOp
-  int32_t rows;       // output elements = rows · channels
+  int32_t op;    // BinaryOp
+  int32_t rows;  // output elements = rows · channels
   int32_t channels;
   int32_t aMode, bMode;
 };
@@ -48,8 +48,10 @@ struct BatchNormGeom {
 
 // Concat / split along one axis: `outer` rows; row r of the joined tensor is the parts' row-r
 // blocks side by side (part i's block is inner[i] elements).
-void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *const *src, float *dst);
-void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *src, float *const *dst);
+void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *const *src,
+                  float *dst);
+void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *src,
+                 float *const *dst);
 
 // ReLU's gradient in one pass: dx = dy · step(x), step(x) = 1 for x > 0, 0 otherwise, NaN for NaN
 // (the same products as TF.js's Step then Multiply).
@@ -64,8 +66,8 @@ struct ChannelSumsGeom {
   int32_t rows, channels;
 };
 std::string channelSumsGeomProblem(const ChannelSumsGeom &g);
-void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x,
-                       const float *mean, float *sumDy, float *sumDyXc);
+void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x, const float *mean,
+                       float *sumDy, float *sumDyXc);
 
 std::string binaryGeomProblem(const BinaryGeom &g);
 // Elements operand `mode` spans (for bounds checks).

@@ -29,8 +29,8 @@ const bool registered = (registerCacheClear(&clearMatMulCache), true);
 
 memory::desc operand(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
   // Logical [batch, rows, cols]; stored row-major as [batch, rows, cols] or [batch, cols, rows].
-  memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows}
-                                    : memory::dims{rows * cols, cols, 1};
+  memory::dims strides =
+      transposed ? memory::dims{rows * cols, 1, rows} : memory::dims{rows * cols, cols, 1};
   return memory::desc({batch, rows, cols}, dt::f32, strides);
 }
 
@@ -47,7 +47,8 @@ MatMulEntry &entry(const MatMulGeom &g) {
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->a, e->b, e->y), attr, cpuEngine());
   e->prim = dnnl::matmul(pd);
   e->scratchDesc = pd.scratchpad_desc();
-  if (e->scratchDesc.get_size() > 0) e->scratch = std::make_unique<Buffer>(e->scratchDesc.get_size());
+  if (e->scratchDesc.get_size() > 0)
+    e->scratch = std::make_unique<Buffer>(e->scratchDesc.get_size());
   countEntry(1);
   return *cache.emplace(key, std::move(e)).first->second;
 }
@@ -78,7 +79,7 @@ void matMul(const MatMulGeom &g, const float *a, const float *b, float *y) {
     return;
   }
   // DO-Conv's compositions are ~10⁵–10⁶ multiply-adds: one thread runs them faster than two
-  // (measured: 3.4 vs 7.6 ms a ResNet-20 step). The limit is part of the cache key.
+  // (results/README.md#engine-notes). The limit is part of the cache key.
   const double macs = double(g.batch) * g.m * g.k * g.n;
   ThreadLimit limit(macs < double(1 << 22) ? 1 : threadCount());
   auto &e = entry(g);
@@ -87,7 +88,8 @@ void matMul(const MatMulGeom &g, const float *a, const float *b, float *y) {
   e.prim.execute(s, {{DNNL_ARG_SRC, memory(e.a, eng, const_cast<float *>(a))},
                      {DNNL_ARG_WEIGHTS, memory(e.b, eng, const_cast<float *>(b))},
                      {DNNL_ARG_DST, memory(e.y, eng, y)},
-                     {DNNL_ARG_SCRATCHPAD, memory(e.scratchDesc, eng, e.scratch ? e.scratch->data() : nullptr)}});
+                     {DNNL_ARG_SCRATCHPAD,
+                      memory(e.scratchDesc, eng, e.scratch ? e.scratch->data() : nullptr)}});
   s.wait();
 }
 

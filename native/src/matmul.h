@@ -9,12 +9,12 @@ namespace doconv {
 
 // Field order is the JS side's Int32Array layout (src/engine/native/nativeMatMul.ts).
 struct MatMulGeom {
-  int32_t batch;     // output batch
-  int32_t aBatch;    // 1 (broadcast) or batch
-  int32_t bBatch;    // 1 (broadcast) or batch
-  int32_t m, k, n;   // y[b] is m×n, the inner dimension k
-  int32_t transA;    // a[b] is stored k×m (1) or m×k (0)
-  int32_t transB;    // b[b] is stored n×k (1) or k×n (0)
+  int32_t batch;    // output batch
+  int32_t aBatch;   // 1 (broadcast) or batch
+  int32_t bBatch;   // 1 (broadcast) or batch
+  int32_t m, k, n;  // y[b] is m×n, the inner dimension k
+  int32_t transA;   // a[b] is stored k×m (1) or m×k (0)
+  int32_t transB;   // b[b] is stored n×k (1) or k×n (0)
 };
 
 std::string matMulGeomProblem(const MatMulGeom &g);

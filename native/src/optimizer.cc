@@ -25,8 +25,7 @@ void adam(const float *w, const float *g, float *m, float *v, float *out, int64_
   }
 }
 
-void sgd(const float *w, const float *g, float *velocity, float *out, int64_t n,
-         const double *p) {
+void sgd(const float *w, const float *g, float *velocity, float *out, int64_t n, const double *p) {
   const float lr = float(p[0]);
   if (velocity == nullptr) {
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
@@ -67,9 +66,12 @@ void optimizerStep(int32_t kind, const std::vector<float *> &operands,
   const int k = optimizerOperands(kind);
   for (size_t i = 0; i < sizes.size(); i++) {
     float *const *t = operands.data() + i * k;
-    if (kind == kAdam) adam(t[0], t[1], t[2], t[3], t[4], sizes[i], params);
-    else if (kind == kSgdMomentum) sgd(t[0], t[1], t[2], t[3], sizes[i], params);
-    else sgd(t[0], t[1], nullptr, t[2], sizes[i], params);
+    if (kind == kAdam)
+      adam(t[0], t[1], t[2], t[3], t[4], sizes[i], params);
+    else if (kind == kSgdMomentum)
+      sgd(t[0], t[1], t[2], t[3], sizes[i], params);
+    else
+      sgd(t[0], t[1], nullptr, t[2], sizes[i], params);
   }
 }
 
