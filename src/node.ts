@@ -114,6 +114,12 @@ export {
 } from './train/parallel/parallelTrainer.js';
 export type { LossSpec } from './train/parallel/protocol.js';
 
+// Your own model: a saved TF.js model as a ModelBuilder (`doconv train --model path/model.json`),
+// starting weights from a saved model (`--init`), a saved conv model converted to DO-Conv
+// (`doconv convert`).
+export { loadModelBuilder, withInitialWeights } from './train/modelFile.js';
+export { convertSavedModel, type ConvertReport } from './interop/convertSavedModel.js';
+
 // Deployment: folded TF.js (loads with plain tfjs) or ONNX — what `doconv export` runs.
 export {
   exportModel,

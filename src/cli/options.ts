@@ -5,7 +5,8 @@
  * help) and read by the library's RECIPE_OPTIONS rows (their rules and choices).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { convKinds, zooModelNames } from '../models/index.js';
+import { convKinds, isZooModelName, zooModelNames } from '../models/index.js';
+import { isModelPath } from './modelPath.js';
 import {
   BACKEND_CHOICES,
   type BackendChoice,
@@ -116,8 +117,17 @@ function commanderOptions(flag: RecipeFlagRow, row: RecipeOptionRow): Option[] {
   const parse = recipeTextParser(row);
   if (parse !== undefined) option.argParser(argParser(parse));
   if (row.choices !== undefined) option.choices(row.choices);
+  // --model also takes a saved model's path (modelPath.ts); anything else is refused as a choice.
+  if (flag === RECIPE_FLAGS.model) option.argParser(zooNameOrModelPath);
   if (flag.negation === undefined) return [option];
   return [option, new Option(`--no-${option.long!.slice(2)}`, flag.negation)];
+}
+
+function zooNameOrModelPath(text: string): string {
+  if (isZooModelName(text) || isModelPath(text)) return text;
+  throw new InvalidArgumentError(
+    `Allowed choices are ${zooModelNames.join(', ')}, or a saved model (path/model.json).`,
+  );
 }
 
 /** Where commander puts a row's value among the parsed flags. */

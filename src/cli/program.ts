@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { benchCommand } from './commands/bench.js';
 import { buildNativeCommand } from './commands/buildNative.js';
 import { compareCommand } from './commands/compare.js';
+import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { inCliWording } from './flagNames.js';
@@ -53,6 +54,7 @@ Examples:
     compareCommand,
     evalCommand,
     foldCommand,
+    convertCommand,
     exportCommand,
     importCommand,
     benchCommand,

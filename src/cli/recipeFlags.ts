@@ -26,7 +26,7 @@ export const RECIPE_FLAGS = {
   },
   model: {
     flag: '--model <name>',
-    help: 'zoo model (required without --preset)',
+    help: 'zoo model (required without --preset), or a saved TF.js classifier (path/model.json) to train as it is (--conv conv: DO layers folded) or over-parameterized (--conv doconv)',
     example: 'resnet-20',
   },
   dataset: {

@@ -5,6 +5,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { zooModelTask, type ZooTask } from '../models/index.js';
+import { isModelPath } from './modelPath.js';
 import type { RecipeOptions } from '../train/index.js';
 import { recipeFromFlags, type RecipeFlags } from './options.js';
 import { percent } from './print.js';
@@ -30,6 +31,14 @@ export function resolveTask(flags: {
   task: 'segmentation' | 'detection';
   model: string;
 } | null {
+  if (isModelPath(flags.model)) {
+    if (flags.task !== undefined && flags.task !== 'classification') {
+      throw new InvalidArgumentError(
+        `--model ${flags.model} (a model file) trains a classifier; --task ${flags.task} takes a zoo model`,
+      );
+    }
+    return null;
+  }
   if (flags.model === undefined) {
     if (
       flags.dataset === 'mnist-scenes' &&

@@ -8,6 +8,7 @@ import { trainTaskModel } from '../../train/taskTraining.js';
 import type { ConvKind, ZooTask } from '../../models/index.js';
 import { formatTaskSummary, formatTrainSummary, runSummaryText } from '../runSummary.js';
 import { recipeOrTask, TASK_CHOICES } from '../taskCommands.js';
+import { modelFromFlags } from '../modelPath.js';
 
 interface TrainFlags extends RecipeFlags {
   conv: ConvKind;
@@ -19,6 +20,7 @@ interface TrainFlags extends RecipeFlags {
   fold: boolean;
   json?: boolean;
   task?: ZooTask;
+  init?: string;
 }
 
 export function trainCommand(io: CliIO): Command {
@@ -54,6 +56,12 @@ export function trainCommand(io: CliIO): Command {
       '--allow-engine-change',
       'with --resume: continue a checkpoint written on another engine or oneDNN thread count (the run then differs from an uninterrupted one)',
     )
+    .addOption(
+      new Option(
+        '--init <path>',
+        "starting weights: a saved model (model.json or its folder, e.g. doconv convert's output) whose layers match --model's by name",
+      ).argParser(pathText),
+    )
     .option('--overwrite', 'replace a run already in --out')
     .option('--no-fold', 'skip folding and the folded-model evaluation')
     .option('--json', 'print summary.json to stdout instead of the text summary')
@@ -67,10 +75,15 @@ Examples:
   $ doconv train --model resnet-20 --dataset cifar10 --data-dir ~/cifar-10-batches-bin --epochs 30 --workers 2 --out runs/r20   # both cores
   $ doconv train --model resnet-20 --dataset cifar10 --data-dir DIR --schedule step --milestones 100,150 --epochs 200 --weight-decay 1e-4 --out runs/r20-long
   $ doconv train --task segmentation --conv doconv --epochs 6 --out runs/seg        # deeplab-mini on mnist-scenes
-  $ doconv train --model centernet-mini --conv conv --train-limit 4000 --out runs/det`,
+  $ doconv train --model centernet-mini --conv conv --train-limit 4000 --out runs/det
+  $ doconv train --model my-net/model.json --conv doconv --dataset fashion-mnist --out runs/mine   # your own model (DO-Conv)
+  $ doconv train --model tf-mnist-sample --conv doconv --init runs/converted --lr 1e-4 --out runs/ft   # after doconv convert`,
     )
     .action(async (flags: TrainFlags) => {
       const { recipe, dense } = recipeOrTask(cmd, flags);
+      if (dense && flags.init !== undefined)
+        cmd.error('error: --init is for classification models');
+      if (recipe) recipe.model = await modelFromFlags(recipe.model, flags.init);
       // First Ctrl-C: stop between steps, keeping the last epoch checkpoint; a second one exits at once.
       // The second exits through process.exit, whose exit hook removes the lock on --out.
       const abort = new AbortController();
