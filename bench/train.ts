@@ -17,7 +17,7 @@
  *     [--steps-mnist-sample 40] [--steps-resnet20 2] [--warmup 2] [--workers 2] [--cpu-steps 2]
  *     (--workers takes a list, e.g. 1,2: one createParallelTrainer phase per count; the table
  *     shows the largest)
- *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native] [--no-wasm]
+ *     [--no-parallel] [--no-torch] [--no-cpu] [--no-native] [--no-wasm] [--out DIR]
  *   npx tsx bench/train.ts --rounds 3 [--load] [--quick] [--nets …] …   (every zoo net vs its
  *     PyTorch twin in alternating rounds, idle and under load: bench/rounds.ts, roundsUsage)
  * When the native engine's addon is built (npm run build:native), the same phases run again on it
@@ -80,6 +80,9 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const has = (name: string) => process.argv.includes(`--${name}`);
+// The environment as the bench was started, before the addon set its OpenMP waiting policy:
+// PyTorch runs in it, as users run it.
+const launchEnv = { ...process.env };
 // --rounds, --load and --quick select the zoo rounds (bench/rounds.ts), which parse their own flags.
 const roundsMode = flag('rounds') !== undefined || has('load') || has('quick');
 
@@ -239,7 +242,7 @@ function runTorch(python: string, threads: number): Row[] {
     warmup,
   }));
   const r = spawnSync(python, ['bench/torch_train.py', JSON.stringify(jobs)], {
-    env: { ...process.env, TORCH_THREADS: String(threads) },
+    env: { ...launchEnv, TORCH_THREADS: String(threads) },
     encoding: 'utf8',
     timeout: 15 * 60_000,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -345,22 +348,27 @@ async function main() {
 
   const overheads = overheadRows(rows);
   printTable(rows, overheads);
-  writeResult('train', 'bench/train.ts', {
-    loadAverage: { start: loadStart, end: os.loadavg(), phases },
-    tfjs: tf.version.tfjs,
-    // 'native' rows: oneDNN threads inside each op on the main thread (nativeThreadsFor(1));
-    // 'native-<n>-workers' rows: nativeThreadsFor(n) in each worker.
-    nativeThreads: nativeAddon()?.getThreads() ?? null,
-    env: { DOCONV_NATIVE_THREADS: process.env.DOCONV_NATIVE_THREADS ?? null },
-    method: {
-      windows,
-      warmup,
-      workers,
-      stepsPerWindow: Object.fromEntries(netNames.map((n) => [n, stepsFor(n)])),
+  writeResult(
+    'train',
+    'bench/train.ts',
+    {
+      loadAverage: { start: loadStart, end: os.loadavg(), phases },
+      tfjs: tf.version.tfjs,
+      // 'native' rows: oneDNN threads inside each op on the main thread (nativeThreadsFor(1));
+      // 'native-<n>-workers' rows: nativeThreadsFor(n) in each worker.
+      nativeThreads: nativeAddon()?.getThreads() ?? null,
+      env: { DOCONV_NATIVE_THREADS: process.env.DOCONV_NATIVE_THREADS ?? null },
+      method: {
+        windows,
+        warmup,
+        workers,
+        stepsPerWindow: Object.fromEntries(netNames.map((n) => [n, stepsFor(n)])),
+      },
+      rows,
+      doOverheadPct: overheads,
     },
-    rows,
-    doOverheadPct: overheads,
-  });
+    flag('out') ?? 'results',
+  );
 }
 
 interface OverheadRow {
