@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 from save_safetensors import save_safetensors  # noqa: E402
+from doconv_torch.layers import DOConv1d  # noqa: E402
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)  # references in float64; TF.js compares in float32
@@ -101,6 +102,22 @@ class LeNetish(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 
 
+class Sequence1d(nn.Module):
+    """tools/doconv_torch's DOConv1d ('same' with dilation 2; stride 2 with D_mul ≠ k) and a plain Conv1d,
+    with random D (a zero D would hide layout mistakes). Input [B, C, L]."""
+
+    def __init__(self):
+        super().__init__()
+        self.do1 = DOConv1d(3, 6, 3, padding="same", dilation=2, bias_init=lambda t: nn.init.normal_(t, 0, 0.1))
+        self.do2 = DOConv1d(6, 4, 5, stride=2, d_mul=7, bias=False)
+        self.plain = nn.Conv1d(4, 5, 3)
+        for m in (self.do1, self.do2):
+            m.D.data = 0.3 * torch.randn_like(m.D)
+
+    def forward(self, x):
+        return self.plain(F.relu(self.do2(F.relu(self.do1(x)))))
+
+
 def randomize_bn(model):
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
@@ -133,4 +150,5 @@ if __name__ == "__main__":
     lenet = LeNetish()
     randomize_bn(lenet)
     export("lenet", lenet, torch.rand(2, 1, 28, 28), out)
+    export("sequence1d", Sequence1d(), torch.randn(2, 3, 17), out)
     print(f"fixtures written to {out}")

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  doConv1d,
   doConv2d,
   doDepthwiseConv2d,
   foldModel,
@@ -171,5 +172,72 @@ describe.each(cases)('PyTorch $name → doconv', ({ name, build, map, departing 
       1e-4,
       'folded output',
     );
+  });
+});
+
+describe('PyTorch DOConv1d (tools/doconv_torch) → doconv DOConv1D', () => {
+  const map = { do1: 'do1', do2: 'do2', plain: 'plain' };
+  const build = () =>
+    tf.sequential({
+      layers: [
+        doConv1d({
+          filters: 6,
+          kernelSize: 3,
+          padding: 'same',
+          dilationRate: 2,
+          activation: 'relu',
+          inputShape: [17, 3],
+          name: 'do1',
+        }),
+        doConv1d({
+          filters: 4,
+          kernelSize: 5,
+          strides: 2,
+          dMul: 7,
+          useBias: false,
+          activation: 'relu',
+          name: 'do2',
+        }),
+        tf.layers.conv1d({ filters: 5, kernelSize: 3, name: 'plain' }),
+      ],
+    });
+  const nlc = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1]);
+
+  it('reproduces the outputs and every gradient to 1e-4 relative, and folds to Conv1D', () => {
+    const state = load('sequence1d.safetensors');
+    const io = load('sequence1d.io.safetensors');
+    const model = build();
+    const report = loadPytorchStateDict(model, state, { map, composition: 'definition' });
+    expect(report.loaded.sort()).toEqual(['do1', 'do2', 'plain']);
+    const x = tf.variable(nlc(io.x));
+    const g = nlc(io.g);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(model.apply(x) as tf.Tensor, g)) as tf.Scalar,
+      [x, ...vars],
+    );
+    expectClose((model.predict(x) as tf.Tensor).dataSync(), nlc(io.y).dataSync(), 1e-4, 'output');
+    expectClose(grads[x.name].dataSync(), nlc(io['grad.x']).dataSync(), 1e-4, 'dL/dx');
+    const twin = build();
+    const gradState: Record<string, tf.Tensor> = { ...state };
+    for (const key of Object.keys(io))
+      if (key.startsWith('grad.') && key !== 'grad.x') gradState[key.slice(5)] = io[key];
+    loadPytorchStateDict(twin, gradState, { map, composition: 'definition' });
+    let compared = 0;
+    model.layers.forEach((layer, j) =>
+      layer.trainableWeights.forEach((w, i) => {
+        expectClose(
+          grads[(w.read() as tf.Variable).name].dataSync(),
+          twin.layers[j].trainableWeights[i].read().dataSync(),
+          1e-4,
+          `dL/d${w.name}`,
+        );
+        compared++;
+      }),
+    );
+    expect(compared).toBe(7); // do1: W, D, bias; do2: W, D; plain: kernel, bias
+    const folded = foldModel(model);
+    expect(folded.layers.map((l) => l.getClassName())).toEqual(['Conv1D', 'Conv1D', 'Conv1D']);
+    expectClose((folded.predict(x) as tf.Tensor).dataSync(), nlc(io.y).dataSync(), 1e-4, 'folded');
   });
 });

@@ -149,6 +149,49 @@ class DOConv2d(nn.Module):
         return F.conv2d(x, self.kernel(), self.bias, self.stride, 0, self.dilation, self.groups)
 
 
+def pad_same_1d(x, kernel, stride, dilation=1):
+    """TF's 'same' padding of a 1D conv (the odd element at the end), as pad_same."""
+    left, right = tf_padding(x.shape[-1], kernel, stride, dilation)
+    return x if left == right == 0 else F.pad(x, (left, right))
+
+
+class DOConv1d(nn.Module):
+    """DO-Conv for Conv1d (doconv's DOConv1D), with the official DOConv2d's composition for a 1D kernel:
+        K[o, c, m] = Σ_s D̂[c, m, s] · W[o, c, s],   D̂ = D + d_diag
+    W [F, C, D_mul], D [C, k, D_mul] (zero at start), d_diag [C, k, D_mul] (a buffer), bias [F]; the state_dict
+    loads into doconv's DOConv1D with loadPytorchStateDict. Groups 1 (as tf.layers.conv1d); padding
+    'same' is TF's. k = 1 has no D: build nn.Conv1d (a 1-wide DO-Conv is a plain conv)."""
+
+    def __init__(self, cin, cout, k, stride=1, padding="valid", bias=True, d_mul=None, kernel_init=None,
+                 bias_init=zeros, fans=None, dilation=1):
+        super().__init__()
+        if k == 1:
+            raise ValueError("a 1-wide DO-Conv is a plain conv: build nn.Conv1d")
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+        check_dilation(stride, dilation)
+        self.d_mul = k if d_mul is None else d_mul
+        if self.d_mul < k:
+            raise ValueError(f"d_mul must be ≥ k = {k}, got {self.d_mul}")
+        self.k, self.stride, self.padding, self.dilation = k, stride, padding, dilation
+        self.W = nn.Parameter(torch.empty(cout, cin, self.d_mul))
+        self.D = nn.Parameter(torch.zeros(cin, k, self.d_mul))
+        self.register_buffer("d_diag", diag_identity(cin, k, self.d_mul))
+        self.bias = nn.Parameter(torch.empty(cout)) if bias else None
+        fans = fans or (cin * self.d_mul, cout * self.d_mul)  # doconv's W [D_mul, C, F]
+        (kernel_init or glorot_uniform)(*fans)(self.W.data)
+        if bias:
+            bias_init(self.bias.data)
+
+    def kernel(self):
+        return torch.einsum("cms,ocs->ocm", self.D + self.d_diag, self.W)  # [F, C, k]
+
+    def forward(self, x):
+        if self.padding == "same":
+            x = pad_same_1d(x, self.k, self.stride, self.dilation)
+        return F.conv1d(x, self.kernel(), self.bias, self.stride, 0, self.dilation)
+
+
 class ConvFactory:
     """doconv's convFactory: with kind 'doconv' every k×k conv (k > 1) and depthwise conv is DO-Conv /
     DO-DConv; 1×1 convs stay plain. Kernel init defaults to glorot-uniform on the TF.js layout's fans."""
