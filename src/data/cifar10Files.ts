@@ -2,6 +2,7 @@
  * CIFAR-10 (binary version) from a folder holding data_batch_1.bin … data_batch_5.bin and
  * test_batch.bin — the contents of cifar-10-binary.tar.gz, which users download themselves. Node-only.
  */
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {
@@ -13,6 +14,7 @@ import {
   checkCifar10Size,
   decodeCifar10Records,
 } from './cifar10.js';
+import { fileKind } from '../io/checkedRead.js';
 import { type Dataset, type LimitOption, resolveLimit } from './dataset.js';
 import type { Split } from './idxFiles.js';
 import { firstExisting, readBytes } from './readBytes.js';
@@ -56,13 +58,14 @@ export async function loadCifar10(dir: string, opts: Cifar10Options): Promise<Da
   const root = await resolveRoot(dir, names[0]);
   const files = names.map((n) => path.join(root, n));
   for (const file of files) {
-    let size: number;
+    let stat: Stats;
     try {
-      size = (await fs.stat(file)).size;
+      stat = await fs.stat(file);
     } catch {
       throw new Error(`CIFAR-10: ${file}: no such file (expected ${names.join(', ')} in ${root})`);
     }
-    checkCifar10Size(size, file, perFile);
+    if (!stat.isFile()) throw new Error(`CIFAR-10: ${file}: it is ${fileKind(stat)}`);
+    checkCifar10Size(stat.size, file, perFile);
   }
   const total = files.length * perFile;
   const count = resolveLimit(opts.limit, total, `cifar10/${opts.split}`);

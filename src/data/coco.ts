@@ -6,7 +6,9 @@
  */
 import { convertIndexedToRgb, decode } from 'fast-png';
 import { IGNORE_LABEL, type SceneSet } from './scenes.js';
+import { checkDecodedSize } from '../io/limits.js';
 import { formatValue } from '../util/formatValue.js';
+import { type ImageHeader, readImageHeader } from './imageHeader.js';
 
 /** One `images` entry of a COCO file. */
 export interface CocoImage {
@@ -26,6 +28,9 @@ export interface CocoAnnotations {
   /** Per image id: boxes as [x0, y0, x1, y1] (COCO's [x, y, w, h] converted) and class indices. */
   boxes: Map<number, { box: [number, number, number, number]; classIndex: number }[]>;
 }
+
+/** Largest |corner coordinate| of a box: 2^24, where float32 stops holding every integer. */
+export const MAX_BOX_COORDINATE = 2 ** 24;
 
 function fail(where: string, message: string): never {
   throw new Error(`${where}: ${message}`);
@@ -67,12 +72,28 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
         `images[${i}] needs an integer "id" and a string "file_name", got ${formatValue(im)}`,
       );
     }
+    for (const key of ['width', 'height']) {
+      const v = im[key];
+      if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) > 0))
+        fail(where, `images[${i}].${key} must be a positive integer, got ${formatValue(v)}`);
+    }
     return {
       id: im.id as number,
       fileName: im.file_name as string,
       width: im.width as number,
       height: im.height as number,
     };
+  });
+  // Boxes are filed by image id: two images with one id would share (and swap) their boxes.
+  const firstWithId = new Map<number, number>();
+  images.forEach((im, i) => {
+    const first = firstWithId.get(im.id);
+    if (first !== undefined)
+      fail(
+        where,
+        `images[${i}] has id ${im.id}, as images[${first}] does; image ids must be unique`,
+      );
+    firstWithId.set(im.id, i);
   });
   const boxes = new Map<number, { box: [number, number, number, number]; classIndex: number }[]>(
     images.map((im) => [im.id, []]),
@@ -88,6 +109,13 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
     const [x, y, w, h] = bbox as number[];
     if (w < 0 || h < 0)
       fail(where, `annotations[${i}].bbox has a negative size: ${formatValue(bbox)}`);
+    // Boxes are stored as float32 corners: 1e300 would become Infinity, and no image is 2^24 wide.
+    if (![x, y, x + w, y + h].every((v) => Math.abs(v) <= MAX_BOX_COORDINATE)) {
+      fail(
+        where,
+        `annotations[${i}].bbox ${formatValue(bbox)} has a corner beyond ±${MAX_BOX_COORDINATE} pixels`,
+      );
+    }
     const list = boxes.get(a.image_id as number);
     if (!list)
       fail(where, `annotations[${i}].image_id ${formatValue(a.image_id)} is not in "images"`);
@@ -104,10 +132,22 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
   return { images, classNames: categories.map((c) => c.name), classOfCategory, boxes };
 }
 
-/** fast-png's decode, failing with the file named. */
+/**
+ * fast-png's decode, failing with the file named. The header is read first (data/imageHeader.ts,
+ * shared with the image-folder decoder) and its declared pixel bytes held to the decode cap
+ * (io/limits.ts) before anything is inflated; every chunk's CRC is checked.
+ */
 function readPng(bytes: Uint8Array, where: string): ReturnType<typeof decode> {
+  let header: ImageHeader;
   try {
-    return decode(bytes);
+    header = readImageHeader(bytes, where);
+  } catch (e) {
+    fail(where, `not a readable PNG (${(e as Error).message})`);
+  }
+  if (header.format !== 'png') fail(where, `not a readable PNG (it is a ${header.format} file)`);
+  checkDecodedSize(where, header.decodedBytes, header.detail);
+  try {
+    return decode(bytes, { checkCrc: true });
   } catch (e) {
     fail(where, `not a readable PNG (${(e as Error).message})`);
   }

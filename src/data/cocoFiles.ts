@@ -2,8 +2,9 @@
  * COCO-style folders in Node: an annotations JSON, a folder of PNG images and optionally a folder of
  * PNG label masks (same base names, `.png`). Node-only; the decoding is in ./coco.ts.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readCheckedFileSync } from '../io/checkedRead.js';
+import { readConfinedFileSync } from '../io/confinedFiles.js';
 import { cocoSceneSet, parseCocoAnnotations } from './coco.js';
 import type { SceneSet } from './scenes.js';
 import { formatValue } from '../util/formatValue.js';
@@ -20,18 +21,11 @@ export interface CocoFolderOptions {
   channels?: 1 | 3;
 }
 
-function readFile(file: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(fs.readFileSync(file));
-  } catch (e) {
-    throw new Error(`${what} ${formatValue(file)} cannot be read: ${(e as Error).message}`);
-  }
-}
-
 /** Loads a COCO-style folder as a SceneSet (boxes, and masks when `maskDir` is given). */
 export function loadCocoFolder(opts: CocoFolderOptions): SceneSet {
   let json: unknown;
-  const text = new TextDecoder().decode(readFile(opts.annotations, 'annotations file'));
+  // A regular file within the decode cap (a FIFO or /dev/zero would block or never end).
+  const text = new TextDecoder().decode(readCheckedFileSync(opts.annotations, 'annotations file'));
   try {
     json = JSON.parse(text);
   } catch (e) {
@@ -40,13 +34,20 @@ export function loadCocoFolder(opts: CocoFolderOptions): SceneSet {
     );
   }
   const maskDir = opts.maskDir;
+  // file_name comes from the JSON: it goes through the one rule for paths read from files
+  // (io/confinedFiles.ts) — inside imageDir once symlinks are resolved, a regular file.
+  const from = opts.annotations;
   return cocoSceneSet({
     annotations: parseCocoAnnotations(json, opts.annotations),
-    image: (name) => readFile(path.join(opts.imageDir, name), 'image'),
+    image: (name) => readConfinedFileSync(opts.imageDir, name, { from, what: 'image' }),
     mask:
       maskDir === undefined
         ? undefined
-        : (name) => readFile(path.join(maskDir, `${path.parse(name).name}.png`), 'label mask'),
+        : (name) =>
+            readConfinedFileSync(maskDir, `${path.parse(name).name}.png`, {
+              from,
+              what: 'label mask',
+            }),
     channels: opts.channels,
     name: path.basename(opts.annotations),
   });

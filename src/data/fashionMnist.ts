@@ -77,5 +77,6 @@ export async function loadFashionMnist(opts: FashionMnistOptions): Promise<Datas
     name: 'fashion-mnist',
     numClasses: 10,
     classNames: FASHION_MNIST_CLASSES,
+    imageSize: [28, 28],
   });
 }

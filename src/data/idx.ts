@@ -5,6 +5,7 @@
  * Only type 0x08 (unsigned byte) is read: every image and label file of both datasets uses it.
  */
 import { byteInput, byteView, copyBytes } from '../io/bytes.js';
+import { checkDecodedSize } from '../io/limits.js';
 import { type Dataset, resolveLimit } from './dataset.js';
 
 const UBYTE = 0x08;
@@ -51,7 +52,10 @@ export function parseIdx(input: Uint8Array | ArrayBuffer, name: string): IdxArra
   }
   const view = byteView(bytes);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const expected = headerBytes + dims.reduce((a, b) => a * b, 1);
+  const values = dims.reduce((a, b) => a * b, 1);
+  // Before anything else is compared: the header alone may declare more than can be decoded.
+  checkDecodedSize(name, values, `${dims.join('×')} ubyte values`);
+  const expected = headerBytes + values;
   if (bytes.length !== expected) {
     throw new Error(
       `${name}: expected ${expected} bytes (${headerBytes}-byte header + ${dims.join('×')} ubyte values), ` +
@@ -74,6 +78,11 @@ export function parseIdxImages(
     );
   }
   const [count, height, width] = dims;
+  if (height < 1 || width < 1) {
+    throw new Error(
+      `${name}: images of ${height}×${width} pixels hold nothing (header ${dims.join('×')})`,
+    );
+  }
   return { count, height, width, data };
 }
 
@@ -110,6 +119,8 @@ export interface IdxPair {
   numClasses: number;
   classNames?: readonly string[];
   limit?: number;
+  /** [height, width] every image must have (a named data set's size), checked against the header. */
+  imageSize?: readonly [number, number];
 }
 
 /** Builds a single-channel Dataset from an idx3 image file and its idx1 label file. */
@@ -119,6 +130,12 @@ export function idxDataset(pair: IdxPair): Dataset {
   if (images.count !== labels.length) {
     throw new Error(
       `${pair.imagesName} holds ${images.count} images but ${pair.labelsName} holds ${labels.length} labels; they must match`,
+    );
+  }
+  const want = pair.imageSize;
+  if (want && (images.height !== want[0] || images.width !== want[1])) {
+    throw new Error(
+      `${pair.imagesName} holds ${images.height}×${images.width} images; ${pair.name} images are ${want[0]}×${want[1]}`,
     );
   }
   const n = resolveLimit(pair.limit, images.count, pair.name);

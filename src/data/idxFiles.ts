@@ -4,7 +4,8 @@
 import * as path from 'node:path';
 import type { Dataset, LimitOption } from './dataset.js';
 import { idxDataset } from './idx.js';
-import { firstExisting, readBytes } from './readBytes.js';
+import { checkDecodedSize } from '../io/limits.js';
+import { firstExisting, readBytes, readHead } from './readBytes.js';
 
 export type Split = 'train' | 'test';
 
@@ -21,6 +22,8 @@ export interface IdxFolderOptions extends LimitOption {
   name: string;
   numClasses?: number;
   classNames?: readonly string[];
+  /** [height, width] the images must have (28×28 for the MNIST family); default: any. */
+  imageSize?: readonly [number, number];
 }
 
 /** Finds `base` or `base.gz` in `dir`; the error lists both names it looked for. */
@@ -40,6 +43,8 @@ export async function loadIdxFolder(dir: string, opts: IdxFolderOptions): Promis
     );
   const imagesName = await findIdxFile(dir, names.images);
   const labelsName = await findIdxFile(dir, names.labels);
+  // Headers first: a small .gz may declare (and inflate to) gigabytes.
+  await Promise.all([checkIdxHeader(imagesName), checkIdxHeader(labelsName)]);
   const [images, labels] = await Promise.all([readBytes(imagesName), readBytes(labelsName)]);
   return idxDataset({
     name: `${opts.name}/${opts.split}`,
@@ -50,5 +55,23 @@ export async function loadIdxFolder(dir: string, opts: IdxFolderOptions): Promis
     numClasses: opts.numClasses ?? 10,
     classNames: opts.classNames,
     limit: opts.limit,
+    imageSize: opts.imageSize,
   });
+}
+
+/**
+ * Reads only an IDX file's header (inflating just that much of a .gz) and checks what it declares
+ * against the decode cap, so a gzip bomb is refused before it is inflated.
+ */
+async function checkIdxHeader(file: string): Promise<void> {
+  const head = await readHead(file, 4 + 4 * 255);
+  const ndims = head[3] ?? 0;
+  if (head.length < 4 + 4 * ndims) return; // too short: parseIdx says so, naming the file
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
+  checkDecodedSize(
+    file,
+    dims.reduce((a, b) => a * b, 1),
+    `${dims.join('×')} ubyte values`,
+  );
 }

@@ -23,5 +23,10 @@ export interface MnistOptions extends LimitOption {
 
 /** MNIST digits, 28×28×1, 10 classes. */
 export async function loadMnist(opts: MnistOptions): Promise<Dataset> {
-  return loadIdxFolder(mnistDataDir(), { ...opts, name: 'mnist', numClasses: 10 });
+  return loadIdxFolder(mnistDataDir(), {
+    ...opts,
+    name: 'mnist',
+    numClasses: 10,
+    imageSize: [28, 28],
+  });
 }

@@ -10,23 +10,38 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { checkDecodedSize } from './limits.js';
 
-/** The bytes of `file` (a regular file of at most the decode cap); `what` names it in errors. */
-export async function readCheckedFile(
+/**
+ * Opens `file` for reading without blocking (a FIFO would otherwise block the open itself) and
+ * checks through the handle that it is a regular file; the caller closes the handle.
+ */
+export async function openRegularFile(
   file: string,
   what: string,
-  maxBytes?: number,
-): Promise<Uint8Array> {
+): Promise<{ handle: fsp.FileHandle; size: number }> {
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw new Error(`cannot read ${what} ${file}: ${describeFsError(e)}`);
   }
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new Error(`cannot read ${what} ${file}: it is ${fileKind(stat)}`);
+  }
+  return { handle, size: stat.size };
+}
+
+/** The bytes of `file` (a regular file of at most the decode cap); `what` names it in errors. */
+export async function readCheckedFile(
+  file: string,
+  what: string,
+  maxBytes?: number,
+): Promise<Uint8Array> {
+  const { handle, size } = await openRegularFile(file, what);
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new Error(`cannot read ${what} ${file}: it is ${fileKind(stat)}`);
-    checkDecodedSize(`${what} ${file}`, stat.size, 'its size', maxBytes);
-    const out = new Uint8Array(stat.size);
+    checkDecodedSize(`${what} ${file}`, size, 'its size', maxBytes);
+    const out = new Uint8Array(size);
     let at = 0;
     while (at < out.length) {
       const { bytesRead } = await handle.read(out, at, out.length - at, at);

@@ -137,6 +137,6 @@ describe('COCO JSON + PNG masks', () => {
     ).toThrow(/b.png: is 4×3, but a.png is 3×2/);
     expect(() =>
       loadCocoFolder({ annotations: path.join(dir, 'nope.json'), imageDir: dir }),
-    ).toThrow(/annotations file ".*nope.json" cannot be read/);
+    ).toThrow(/cannot read annotations file .*nope.json: no such file/);
   });
 });
