@@ -89,6 +89,14 @@ function parseHeader(bytes: Uint8Array, fileName: string) {
       `${fileName}: header must be a JSON object of tensors, got ${describe(header)}`,
     );
   }
+  const headerText = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
+  const duplicate = firstDuplicateKey(headerText);
+  if (duplicate !== null) {
+    throw new Error(
+      `${fileName}: header names ${JSON.stringify(duplicate)} twice (JSON.parse would silently keep the last)`,
+    );
+  }
+  checkMetadata((header as Record<string, unknown>).__metadata__, fileName);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.byteLength - dataStart;
   const entries: { name: string; entry: HeaderEntry; data: Uint8Array }[] = [];
@@ -132,7 +140,89 @@ function parseHeader(bytes: Uint8Array, fileName: string) {
     }
     entries.push({ name, entry, data: bytes.subarray(dataStart + begin, dataStart + end) });
   }
+  checkContiguous(entries, dataLength, fileName);
   return entries;
+}
+
+/**
+ * The format's own rule (the reference implementation's `validate`): the tensors' byte ranges,
+ * in offset order, tile the data section exactly — from 0, each starting where the previous
+ * ended (no overlap, no gap), the last ending at the end of the file (no trailing bytes).
+ */
+function checkContiguous(
+  entries: ReadonlyArray<{ name: string; entry: HeaderEntry }>,
+  dataLength: number,
+  fileName: string,
+): void {
+  const sorted = [...entries].sort(
+    (a, b) =>
+      a.entry.data_offsets[0] - b.entry.data_offsets[0] ||
+      a.entry.data_offsets[1] - b.entry.data_offsets[1],
+  );
+  let at = 0;
+  let previous = 'the start of the data';
+  for (const { name, entry } of sorted) {
+    const [begin, end] = entry.data_offsets;
+    if (begin !== at) {
+      throw new Error(
+        `${fileName}: tensor '${name}' data_offsets [${begin}, ${end}] ${begin < at ? 'overlap' : 'leave a gap after'} ` +
+          `${previous} (which ends at ${at}); tensors must be stored back to back`,
+      );
+    }
+    at = end;
+    previous = `tensor '${name}'`;
+  }
+  if (at !== dataLength) {
+    throw new Error(
+      `${fileName}: ${dataLength - at} trailing bytes after ${previous} (the data section is ${dataLength} bytes, the tensors end at ${at})`,
+    );
+  }
+}
+
+/** `__metadata__`, when present, is a string → string map (the format allows nothing else). */
+function checkMetadata(metadata: unknown, fileName: string): void {
+  if (metadata === undefined) return;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new Error(
+      `${fileName}: __metadata__ must be an object of strings, got ${describe(metadata)}`,
+    );
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') {
+      throw new Error(
+        `${fileName}: __metadata__ ${JSON.stringify(key)} must be a string, got ${describe(value)}`,
+      );
+    }
+  }
+}
+
+/**
+ * The first key that occurs twice in one object of the JSON `text`, or null. JSON.parse keeps the
+ * last of duplicate keys silently; the format forbids them. A scan of the (already valid) JSON:
+ * strings are skipped whole, and a string followed by ':' is a key of the innermost open object.
+ */
+function firstDuplicateKey(text: string): string | null {
+  const objects: Array<Set<string> | null> = []; // null for an array
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') objects.push(new Set());
+    else if (c === '[') objects.push(null);
+    else if (c === '}' || c === ']') objects.pop();
+    else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      let k = j + 1;
+      while (k < text.length && /\s/.test(text[k])) k++;
+      const keys = objects[objects.length - 1];
+      if (text[k] === ':' && keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = j;
+    }
+  }
+  return null;
 }
 
 function decode(name: string, entry: HeaderEntry, data: Uint8Array, fileName: string) {

@@ -194,6 +194,67 @@ describe('safetensors', () => {
       })(),
       /not valid JSON in UTF-8/,
     ],
+    // The format's own rules (safetensors' reference `validate`): ranges tile the data exactly.
+    [
+      'two tensors over the same bytes',
+      safetensorsFile(
+        {
+          a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        },
+        new Uint8Array(4),
+      ),
+      /tensor '(a|b)' data_offsets \[0, 4\] overlap tensor '(a|b)' \(which ends at 4\)/,
+    ],
+    [
+      'a gap between tensors',
+      safetensorsFile(
+        {
+          a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+        },
+        new Uint8Array(12),
+      ),
+      /tensor 'b' data_offsets \[8, 12\] leave a gap after tensor 'a' \(which ends at 4\)/,
+    ],
+    [
+      'data not starting at 0',
+      safetensorsFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)),
+      /leave a gap after the start of the data/,
+    ],
+    [
+      'trailing bytes',
+      safetensorsFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(9)),
+      /5 trailing bytes after tensor 'a' \(the data section is 9 bytes, the tensors end at 4\)/,
+    ],
+    [
+      'a duplicate tensor name',
+      (() => {
+        const f = safetensorsFile(
+          {
+            a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+            zz: { dtype: 'F32', shape: [1], data_offsets: [4, 8] },
+          },
+          new Uint8Array(8),
+        );
+        // Rename "zz" to "a" in place: same length, so the header length stays right.
+        const at = new TextDecoder().decode(f).indexOf('"zz"');
+        f.set(new TextEncoder().encode('"a"'), at);
+        f[at + 3] = 0x20;
+        return f;
+      })(),
+      /header names "a" twice/,
+    ],
+    [
+      'non-string __metadata__ values',
+      safetensorsFile({ __metadata__: { format: 'pt', epoch: 3 } }, new Uint8Array()),
+      /__metadata__ "epoch" must be a string, got 3/,
+    ],
+    [
+      '__metadata__ not an object',
+      safetensorsFile({ __metadata__: ['pt'] }, new Uint8Array()),
+      /__metadata__ must be an object of strings, got an array/,
+    ],
   ];
   for (const [label, input, message] of bad) {
     it(`refuses ${label}, naming the file`, () => {
