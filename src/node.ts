@@ -45,6 +45,24 @@ export {
   type SkippedImage,
 } from './data/node.js';
 
+// Predictions on image files (doconv predict): top-k classes, masks, boxes.
+export {
+  predictFiles,
+  predictImage,
+  type ClassScore,
+  type DetectedObject,
+  type ImagePrediction,
+  type PredictFilesOptions,
+  type PredictOptions,
+  type PredictReport,
+} from './train/predict.js';
+export {
+  loadPredictor,
+  type LoadPredictorOptions,
+  type Predictor,
+  type PredictTask,
+} from './train/predictor.js';
+
 // Engine choice: tfjs-node, else wasm with the native engine (oneDNN) when built, else wasm with
 // doconv's kernels, else cpu.
 export {

@@ -34,6 +34,13 @@ const OTHER_FLAGS: Record<string, string> = {
   info: '--info',
   layout: '--layout',
   format: '--format',
+  // the image-folder loader's size; predict's options
+  size: '--image-size',
+  topK: '--top-k',
+  minScore: '--min-score',
+  maxObjects: '--max-objects',
+  maskDir: '--masks',
+  annotateDir: '--annotate',
 };
 
 /** Every library name with a flag: the recipe table's ('schedule.minLr' → '--min-lr') and the rest. */

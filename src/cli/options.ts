@@ -34,6 +34,7 @@ import {
   parseIntegerList,
   parsePositiveInt,
   parsePositiveNumberList,
+  parseImageSize,
   ValueParseError,
 } from './textParsers.js';
 
@@ -108,6 +109,7 @@ export function recipeTextParser(row: RecipeOptionRow): ((text: string) => unkno
   if (row.rule !== undefined) return numberParser(row.rule);
   if (row.value === 'path') return parseExistingDir;
   if (row.value === 'positive numbers') return parsePositiveNumberList;
+  if (row.value === 'image size') return parseImageSize;
   return undefined;
 }
 
@@ -150,6 +152,11 @@ export function recipeFromFlags(f: RecipeFlags): RecipeOptions {
   if (values.dataset === 'cifar10' && values.dataDir === undefined) {
     throw new InvalidArgumentError(
       '--dataset cifar10 needs --data-dir <dir> (a folder with data_batch_1.bin … data_batch_5.bin, test_batch.bin)',
+    );
+  }
+  if (values.dataset === 'folder' && values.dataDir === undefined) {
+    throw new InvalidArgumentError(
+      '--dataset folder needs --data-dir <dir> (one subfolder of PNG/JPEG images per class, or train/ and val/ folders of those)',
     );
   }
   const recipe: RecipeOptions = {};

@@ -1,7 +1,7 @@
 /**
  * The `doconv` command line: argument parsing and printing only. Every subcommand is a thin call into a
  * library function exported from doconv/node (trainModel, evaluateSavedModel, foldSavedModel, exportModel,
- * importPytorchCheckpoint, compareConvs, measureTrainingSpeed).
+ * predictFiles, importPytorchCheckpoint, compareConvs, measureTrainingSpeed).
  */
 import { Command, type ParseOptions } from 'commander';
 import * as fs from 'node:fs';
@@ -14,6 +14,7 @@ import { exportCommand } from './commands/export.js';
 import { inCliWording } from './flagNames.js';
 import { foldCommand } from './commands/fold.js';
 import { importCommand } from './commands/import.js';
+import { predictCommand } from './commands/predict.js';
 import { trainCommand } from './commands/train.js';
 import { type CliIO, processIO } from './print.js';
 
@@ -47,6 +48,7 @@ Examples:
   $ doconv compare --preset tf-mnist-sample --runs 5
   $ doconv eval runs/quick/folded
   $ doconv fold runs/quick/checkpoint runs/quick/folded2
+  $ doconv predict runs/quick digits/ --top-k 3
   $ doconv import runs/pt/checkpoint.safetensors --out runs/imported --dataset mnist`,
     );
   for (const make of [
@@ -56,6 +58,7 @@ Examples:
     foldCommand,
     convertCommand,
     exportCommand,
+    predictCommand,
     importCommand,
     benchCommand,
     buildNativeCommand,

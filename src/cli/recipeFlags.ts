@@ -36,8 +36,13 @@ export const RECIPE_FLAGS = {
   },
   dataDir: {
     flag: '--data-dir <dir>',
-    help: "folder with the dataset files (required for cifar10; fashion-mnist defaults to the Debian package's)",
+    help: "folder with the dataset files (required for cifar10; for folder, one subfolder of PNG/JPEG images per class, or train/ and val/ of those; fashion-mnist defaults to the Debian package's)",
     example: '.',
+  },
+  imageSize: {
+    flag: '--image-size <size>',
+    help: '--dataset folder: resize the images to N×N or HxW pixels (bilinear; default: their own size, when they all share one)',
+    example: '32',
   },
   holdout: {
     flag: '--holdout <n>',

@@ -13,6 +13,7 @@ import {
   type TrainSummary,
 } from '../train/index.js';
 import type { TaskTrainSummary } from '../train/taskTraining.js';
+import { CURVES_FILE } from '../train/trainingCurves.js';
 import { type RunResult, type RunSummary, withoutModels } from '../train/trainingRun.js';
 import { keyValues, percent } from './print.js';
 import { formatTaskScores } from './taskCommands.js';
@@ -38,7 +39,13 @@ export function formatTrainSummary(s: TrainSummary, out: string): string {
       `${percent(s.foldedTestAccuracy)} (max |Δ logits| ${s.maxAbsLogitDiff?.toExponential(2)})`,
     ]);
   }
-  const data = `${s.dataset}: ${s.trainImages} train / ${s.testImages} test images`;
+  const folder = s.imageFolder;
+  const data =
+    `${s.dataset}: ${s.trainImages} train / ${s.testImages} test images` +
+    (folder
+      ? ` at ${folder.inputShape.join('×')}, ${folder.skipped.length} file(s) skipped, ${folder.converted} converted, ${folder.ignored} ignored (summary.json lists them)`
+      : '');
+  if (s.classNames !== undefined) scores.unshift(['classes', s.classNames.join(', ')]);
   return summaryRows(s, s.conv, data, scores, out);
 }
 
@@ -71,6 +78,7 @@ function summaryRows(
     `${CHECKPOINT_DIR}/`,
     ...(folded !== null ? [`${FOLDED_DIR}/`] : []),
     SUMMARY_FILE,
+    CURVES_FILE,
   ];
   return keyValues([
     [

@@ -44,6 +44,19 @@ export const parseInteger = numberParser(INTEGER);
 export const parsePositiveNumber = numberParser(POSITIVE_NUMBER);
 export const parseNonNegativeNumber = numberParser(NON_NEGATIVE_NUMBER);
 
+/** '32' → [32, 32]; '24x32' (height × width) → [24, 32]. */
+export function parseImageSize(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:[x×]\s*(\d+)\s*)?$/i.exec(text);
+  const h = m ? Number(m[1]) : NaN;
+  const w = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(h >= 1 && w >= 1 && h <= 65535 && w <= 65535)) {
+    throw new ValueParseError(
+      `expected N or HxW in pixels (e.g. 32 or 24x32), got ${JSON.stringify(text)}`,
+    );
+  }
+  return [h, w];
+}
+
 /** "100,150" → [100, 150]. */
 export function parsePositiveNumberList(text: string): number[] {
   const parts = text.split(',');

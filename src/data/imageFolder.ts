@@ -23,6 +23,7 @@ import { type ImageHeader, readImageHeader } from './imageHeader.js';
 import { convertChannels, resizeBilinear } from './resizeImage.js';
 import { createRng, mixSeeds, permutation } from './prng.js';
 import { checkDecodedSize, type DecodeLimitOption } from '../io/limits.js';
+import { OptionError } from '../util/optionError.js';
 
 /** Options of `loadImageFolder` and `loadImageFolderSplits`. */
 export interface ImageFolderOptions extends LayoutOptions, DecodeLimitOption {
@@ -35,6 +36,8 @@ export interface ImageFolderOptions extends LayoutOptions, DecodeLimitOption {
   channels?: 1 | 3;
   /** Keep the first N images of each split (after the seeded shuffle). */
   limit?: number;
+  /** Keep the first N images of the val split (default: `limit`). */
+  valLimit?: number;
   /** Where warnings (skipped and converted files) go. Default: console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -76,6 +79,26 @@ export async function loadImageFolderSplits(
   dir: string,
   opts: ImageFolderOptions = {},
 ): Promise<ImageFolderSplits> {
+  const folder = await openFolder(dir, opts);
+  const train = await folder.read('train');
+  const val = await folder.read('val');
+  return { train, val, classNames: folder.classNames, layout: folder.layout };
+}
+
+/** One split of `dir` ('train' by default) as loadImageFolderSplits reads it (only it is decoded). */
+export async function loadImageFolder(
+  dir: string,
+  opts: ImageFolderOptions & { split?: 'train' | 'val' } = {},
+): Promise<ImageFolderDataset> {
+  const split = opts.split ?? 'train';
+  if (split !== 'train' && split !== 'val') {
+    throw new Error(`split must be 'train' or 'val', got ${JSON.stringify(split)}`);
+  }
+  return (await openFolder(dir, opts)).read(split);
+}
+
+/** The folder listed, split and shaped (from the training images' headers), ready to decode. */
+async function openFolder(dir: string, opts: ImageFolderOptions) {
   const warn = opts.onWarning ?? ((m: string) => console.warn(m));
   const layout = await folderLayout(dir, opts);
   if (layout.classNames.length > 256) {
@@ -90,31 +113,30 @@ export async function loadImageFolderSplits(
     );
   }
   const seed = opts.seed ?? 1;
-  const train = shuffled(layout.train, mixSeeds(seed, 1), opts.limit);
-  const val = shuffled(layout.val, mixSeeds(seed, 2), opts.limit);
-  const headers = await readHeaders(train, opts);
+  const files = {
+    train: shuffled(layout.train, mixSeeds(seed, 1), opts.limit),
+    val: shuffled(layout.val, mixSeeds(seed, 2), opts.valLimit ?? opts.limit),
+  };
+  const headers = await readHeaders(files.train, opts);
   const shape = resolveShape(dir, headers, opts);
-  const read = (
-    split: 'train' | 'val',
-    files: LabelledFile[],
-    known?: Map<string, ImageHeader | SkippedImage>,
-  ) => readSplit(`${dir}/${split}`, files, layout.classNames, shape, opts, warn, known);
-  const trainSet = await read('train', train, headers);
-  const valSet = await read('val', val);
-  trainSet.ignored = valSet.ignored = layout.ignored;
-  return { train: trainSet, val: valSet, classNames: layout.classNames, layout: layout.kind };
-}
-
-/** One split of `dir` ('train' by default) as loadImageFolderSplits reads it. */
-export async function loadImageFolder(
-  dir: string,
-  opts: ImageFolderOptions & { split?: 'train' | 'val' } = {},
-): Promise<ImageFolderDataset> {
-  const split = opts.split ?? 'train';
-  if (split !== 'train' && split !== 'val') {
-    throw new Error(`split must be 'train' or 'val', got ${JSON.stringify(split)}`);
-  }
-  return (await loadImageFolderSplits(dir, opts))[split];
+  return {
+    classNames: layout.classNames,
+    layout: layout.kind,
+    read: async (split: 'train' | 'val') => {
+      const known = split === 'train' ? headers : undefined;
+      const set = await readSplit(
+        `${dir}/${split}`,
+        files[split],
+        layout.classNames,
+        shape,
+        opts,
+        warn,
+        known,
+      );
+      set.ignored = layout.ignored;
+      return set;
+    },
+  };
 }
 
 /** `files` in a seeded random order (so a limit takes every class), cut to `limit`. */
@@ -179,8 +201,10 @@ function resolveShape(
   const [firstFile, first] = good[0];
   const other = good.find(([, h]) => h.width !== first.width || h.height !== first.height);
   if (other !== undefined) {
-    throw new Error(
-      `image folder ${JSON.stringify(dir)}: the images differ in size (${firstFile} is ${first.width}×${first.height}, ${other[0]} is ${other[1].width}×${other[1].height}); give the size to resize them to (size, --image-size)`,
+    throw new OptionError(
+      'size',
+      (n) =>
+        `image folder ${JSON.stringify(dir)}: the images differ in size (${firstFile} is ${first.width}×${first.height}, ${other[0]} is ${other[1].width}×${other[1].height}); give the size to resize them to (${n('size')})`,
     );
   }
   return { height: first.height, width: first.width, channels };

@@ -5,16 +5,20 @@ import { loadCifar10 } from './cifar10Files.js';
 import type { Dataset, LimitOption } from './dataset.js';
 import { loadFashionMnist } from './fashionMnist.js';
 import type { Split } from './idxFiles.js';
+import { type ImageFolderOptions, loadImageFolder } from './imageFolder.js';
 import { loadMnist } from './mnist.js';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
+/** 'folder': an image folder of your own (imageFolder.ts); the others are the bundled sets. */
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'folder'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 /** Options of `loadDataset`. */
 export interface LoadDatasetOptions extends LimitOption {
   split: Split;
-  /** Folder with the files: required for cifar10, optional for fashion-mnist, ignored for mnist. */
+  /** Folder with the files: required for cifar10 and folder, optional for fashion-mnist, ignored for mnist. */
   dir?: string;
+  /** For 'folder': how to read it (size, channels, class names …); its 'test' split is the val split. */
+  image?: Omit<ImageFolderOptions, 'limit'>;
 }
 
 /** Loads `name`'s `split`. */
@@ -31,6 +35,17 @@ export async function loadDataset(name: DatasetName, opts: LoadDatasetOptions): 
         );
       }
       return loadCifar10(opts.dir, opts);
+    case 'folder':
+      if (opts.dir === undefined) {
+        throw new Error(
+          'folder: dir is required (a folder with one subfolder of images per class)',
+        );
+      }
+      return loadImageFolder(opts.dir, {
+        ...opts.image,
+        split: opts.split === 'test' ? 'val' : 'train',
+        limit: opts.limit,
+      });
     default:
       throw new Error(
         `loadDataset: unknown dataset ${JSON.stringify(name)}; known: ${DATASET_NAMES.join(', ')}`,

@@ -60,6 +60,8 @@ export interface TrainConfig extends Recipe {
   model: string;
   conv: ConvKind;
   dataDir: string | null;
+  /** Dataset 'folder': the [height, width] its images are resized to, when given. */
+  imageSize?: [number, number];
   holdout?: number;
   trainLimit: number | null;
   testLimit: number | null;
@@ -72,6 +74,7 @@ export const RESUME_KEYS = [
   'model',
   'conv',
   'dataset',
+  'imageSize',
   'holdout',
   'trainLimit',
   'testLimit',
@@ -159,11 +162,33 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
     seed: opts.seed ?? 1,
     workers: opts.workers ?? 1,
   };
+  if (opts.imageSize !== undefined) config.imageSize = checkImageSize(opts.imageSize, dataset);
   const holdout = opts.holdout ?? base.holdout;
   if (holdout !== undefined) config.holdout = holdout;
   else delete config.holdout;
   checkConfig(config);
   return config;
+}
+
+function checkImageSize(size: unknown, dataset: DatasetName): [number, number] {
+  if (
+    !Array.isArray(size) ||
+    size.length !== 2 ||
+    !size.every((v) => Number.isInteger(v) && v >= 1 && v <= 65535)
+  ) {
+    throw new OptionError(
+      'imageSize',
+      (n) => `${n('imageSize')} must be [height, width] in pixels, got ${showValue(size)}`,
+    );
+  }
+  if (dataset !== 'folder') {
+    throw new OptionError(
+      ['imageSize', 'dataset'],
+      (n) =>
+        `${n('imageSize')} resizes the images of ${n('dataset', 'folder')}; ${dataset} has a fixed size`,
+    );
+  }
+  return [size[0], size[1]];
 }
 
 function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSpec {

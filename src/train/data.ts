@@ -4,10 +4,15 @@
 import { type Dataset, sliceDataset, takeFirst } from '../data/dataset.js';
 import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
 import type { Normalization } from '../data/batches.js';
+import { loadImageFolderSplits } from '../data/imageFolder.js';
+import { OptionError } from '../util/optionError.js';
 import { checkNumber, POSITIVE_INT, showValue } from './numberRules.js';
 
-/** Per-channel mean/std of each dataset's training images (pixels in [0, 1]). */
-export const DATASET_STATS: Record<DatasetName, Normalization> = {
+/**
+ * Per-channel mean/std of each bundled dataset's training images (pixels in [0, 1]). An image
+ * folder's are computed from its training images when it is loaded (the Dataset's `stats`).
+ */
+export const DATASET_STATS: Record<Exclude<DatasetName, 'folder'>, Normalization> = {
   mnist: { mean: [0.1307], std: [0.3081] },
   'fashion-mnist': { mean: [0.286], std: [0.353] },
   // GluonCV's CIFAR-10 transform values (its CIFAR ResNets are what the zoo's ResNets follow).
@@ -18,13 +23,24 @@ export const DATASET_STATS: Record<DatasetName, Normalization> = {
 export const NORMALIZE_KINDS = ['none', 'dataset'] as const;
 export type NormalizeKind = (typeof NORMALIZE_KINDS)[number];
 
-/** The Normalization that `batches` takes for `kind` on `dataset` (undefined = pixels/255). */
+/**
+ * The Normalization that `batches` takes for `kind` on `dataset` (undefined = pixels/255); an image
+ * folder's come from `train` (its `stats`, computed from its training images).
+ */
 export function normalizationFor(
   kind: NormalizeKind,
   dataset: DatasetName,
+  train?: Dataset,
 ): Normalization | undefined {
   if (kind === 'none') return undefined;
-  if (kind === 'dataset') return DATASET_STATS[dataset];
+  if (kind === 'dataset') {
+    if (dataset !== 'folder') return DATASET_STATS[dataset];
+    const stats = (train as { stats?: Normalization } | undefined)?.stats;
+    if (stats === undefined) {
+      throw new Error('normalize "dataset" on an image folder needs its training images\' stats');
+    }
+    return stats;
+  }
   throw new Error(
     `normalize: unknown kind ${JSON.stringify(kind)}; known: ${NORMALIZE_KINDS.join(', ')}`,
   );
@@ -45,6 +61,10 @@ export interface DataSelection {
   trainLimit?: number;
   /** Keep only the first N test images. */
   testLimit?: number;
+  /** 'folder': the height and width its images are resized to (default: their own size). */
+  imageSize?: readonly [number, number];
+  /** 'folder': where notes about skipped and converted files go. */
+  onWarning?: (message: string) => void;
 }
 
 /** Loads the train and test sets `sel` describes. */
@@ -58,6 +78,7 @@ export async function loadTrainTest(
   }
   checkLimit('trainLimit', sel.trainLimit);
   checkLimit('testLimit', sel.testLimit);
+  if (sel.dataset === 'folder') return loadFolderTrainTest(sel);
   if (sel.holdout === undefined) {
     const [train, test] = await Promise.all([
       loadDataset(sel.dataset, { split: 'train', dir: sel.dataDir, limit: sel.trainLimit }),
@@ -79,6 +100,34 @@ export async function loadTrainTest(
     },
     sel,
   );
+}
+
+/**
+ * An image folder's train and val splits. The holdout (without a val/ folder) has a seed of its
+ * own, not the run's: runs of several seeds are then tested on the same images.
+ */
+async function loadFolderTrainTest(sel: DataSelection): Promise<{ train: Dataset; test: Dataset }> {
+  if (sel.dataDir === undefined) {
+    throw new OptionError(
+      ['dataDir', 'dataset'],
+      (n) => `${n('dataset', 'folder')} needs ${n('dataDir')}: a folder of class folders`,
+    );
+  }
+  if (sel.holdout !== undefined) {
+    const holdout = showValue(sel.holdout);
+    throw new OptionError(
+      ['holdout', 'dataset'],
+      (n) =>
+        `${n('holdout', holdout)} is not used with ${n('dataset', 'folder')}: its test set is DIR/val/, else a seeded 20 % of each class`,
+    );
+  }
+  const { train, val } = await loadImageFolderSplits(sel.dataDir, {
+    size: sel.imageSize,
+    limit: sel.trainLimit,
+    valLimit: sel.testLimit,
+    onWarning: sel.onWarning,
+  });
+  return nonEmpty({ train, test: val }, sel);
 }
 
 /** Refuses a split of 0 images: training on none would "finish" with NaN metrics. */

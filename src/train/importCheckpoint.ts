@@ -76,7 +76,8 @@ export interface ImportCheckpointResult {
   tfjs: ({ dataset: DatasetName } & Evaluation) | null;
 }
 
-const INPUT_SHAPES: Record<DatasetName, [number, number, number]> = {
+/** An image folder has no fixed shape: its import needs the JSON's inputShape. */
+const INPUT_SHAPES: Partial<Record<DatasetName, [number, number, number]>> = {
   mnist: [28, 28, 1],
   'fashion-mnist': [28, 28, 1],
   cifar10: [32, 32, 3],
@@ -160,6 +161,11 @@ export async function importPytorchCheckpoint(
       DatasetName | (typeof TASK_DATASETS)[number];
     const inputShape =
       info.inputShape ?? (scenes ? SCENE_INPUT_SHAPE : INPUT_SHAPES[dataset as DatasetName]);
+    if (inputShape === undefined) {
+      throw new Error(
+        `dataset ${JSON.stringify(dataset)} has no fixed input shape: give inputShape in ${infoPath ?? 'the checkpoint JSON'}`,
+      );
+    }
     const numClasses = info.numClasses ?? (scenes ? SCENE_CLASSES[task] : 10);
     model = buildModel(modelName, { conv, inputShape, numClasses, seed: 1 });
     const { layout, map } = deriveStateDictMap(model, keys, opts.layout);

@@ -18,6 +18,10 @@ export interface PlotOptions {
   title: string;
   /** The y axis' label. Default 'test accuracy (%)'. */
   yLabel?: string;
+  /** Values are fractions shown in % (default), or plotted as they are (false: losses). */
+  percent?: boolean;
+  /** Say "(mean of N; thin: runs)" after each legend label. Default true. */
+  runsInLegend?: boolean;
   width?: number;
   height?: number;
 }
@@ -31,13 +35,15 @@ export function accuracyCurvesSvg(series: readonly CurveSeries[], opts: PlotOpti
   const height = opts.height ?? 420;
   const m = { left: 64, right: 24, top: 44, bottom: 56 };
   const epochs = Math.max(1, ...series.flatMap((s) => s.runs.map((r) => r.length)));
+  const scale = opts.percent === false ? 1 : 100;
   const values = series
     .flatMap((s) => s.runs.flat())
-    .map((v) => v * 100)
+    .map((v) => v * scale)
     .filter(Number.isFinite);
   const [lo, hi] = niceRange(
     values.length ? Math.min(...values) : 0,
-    values.length ? Math.max(...values) : 100,
+    values.length ? Math.max(...values) : scale,
+    scale === 100 ? 100 : Infinity,
   );
   const x = (epoch: number) =>
     epochs === 1
@@ -72,7 +78,7 @@ export function accuracyCurvesSvg(series: readonly CurveSeries[], opts: PlotOpti
     `<text transform="translate(16 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel ?? 'test accuracy (%)')}</text>`,
   );
   const line = (run: number[], color: string, widthPx: number, opacity: number) => {
-    const pts = run.map((v, i) => `${fmt(x(i + 1))},${fmt(y(v * 100))}`);
+    const pts = run.map((v, i) => `${fmt(x(i + 1))},${fmt(y(v * scale))}`);
     const dots =
       run.length === 1
         ? `<circle cx="${pts[0].split(',')[0]}" cy="${pts[0].split(',')[1]}" r="${widthPx + 1}" fill="${color}" opacity="${opacity}"/>`
@@ -85,7 +91,8 @@ export function accuracyCurvesSvg(series: readonly CurveSeries[], opts: PlotOpti
   }
   // Legend, bottom right: accuracy curves rise, so that corner is usually empty.
   const lx = width - m.right - 236;
-  const ly0 = height - m.bottom - 12 - 18 * series.length;
+  // (Losses fall: their legend goes top right instead.)
+  const ly0 = scale === 1 ? m.top + 12 : height - m.bottom - 12 - 18 * series.length;
   out.push(
     `<rect x="${lx - 8}" y="${ly0 - 6}" width="236" height="${18 * series.length + 6}" fill="white" opacity="0.85"/>`,
   );
@@ -93,7 +100,7 @@ export function accuracyCurvesSvg(series: readonly CurveSeries[], opts: PlotOpti
     const ly = ly0 + 6 + i * 18;
     out.push(
       `<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2.5"/>`,
-      `<text x="${lx + 30}" y="${ly + 4}">${escapeXml(`${s.label} (mean of ${s.runs.length}; thin: runs)`)}</text>`,
+      `<text x="${lx + 30}" y="${ly + 4}">${escapeXml(opts.runsInLegend === false ? s.label : `${s.label} (mean of ${s.runs.length}; thin: runs)`)}</text>`,
     );
   });
   out.push('</svg>');
@@ -109,10 +116,11 @@ export function meanCurve(runs: readonly number[][]): number[] {
   });
 }
 
-function niceRange(min: number, max: number): [number, number] {
-  if (max - min < 0.2) return [Math.max(0, min - 0.1), Math.min(100, max + 0.1)];
+function niceRange(min: number, max: number, top: number): [number, number] {
+  const near = top === 100 ? 0.1 : Math.max(Math.abs(max) * 0.05, 1e-3);
+  if (max - min < 2 * near) return [Math.max(0, min - near), Math.min(top, max + near)];
   const pad = (max - min) * 0.08;
-  return [Math.max(0, min - pad), Math.min(100, max + pad)];
+  return [Math.max(0, min - pad), Math.min(top, max + pad)];
 }
 
 function tickStep(span: number): number {

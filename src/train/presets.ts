@@ -96,7 +96,7 @@ export function presetByName(name: string): Preset {
 
 /**
  * The recipe of a run without a preset, by dataset (the model still has to be given).
- * MNIST-like: the TF sample's settings. CIFAR-10: the GluonCV CIFAR ResNet recipe (SGD 0.1, momentum
+ * MNIST-like and image folders: the TF sample's settings (a folder normalised by its own statistics). CIFAR-10: the GluonCV CIFAR ResNet recipe (SGD 0.1, momentum
  * 0.9, λ = 1e-4, batch 128, flip/crop, mean/std normalisation) with a cosine schedule over a short 30
  * epochs; the paper-length run is `epochs: 200, schedule: {kind: 'step', milestones: [100, 150]}`.
  */
@@ -117,5 +117,7 @@ export function defaultRecipe(dataset: DatasetName): Omit<Recipe, 'model'> {
     };
   }
   const recipe = omit(PRESETS['tf-mnist-sample'], ['model', 'description', 'reference']);
+  // An image folder is normalised per channel by its own training images' mean and std.
+  if (dataset === 'folder') return { ...recipe, dataset, normalize: 'dataset' };
   return { ...recipe, dataset };
 }

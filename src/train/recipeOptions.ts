@@ -27,8 +27,8 @@ export interface RecipeOptionRow {
   readonly rule?: NumberRule;
   /** The values the option allows. */
   readonly choices?: readonly string[];
-  /** What any other option holds: a path, a list of positive numbers, or a switch. */
-  readonly value?: 'path' | 'positive numbers' | 'switch';
+  /** What any other option holds: a path, a list of positive numbers, [height, width], or a switch. */
+  readonly value?: 'path' | 'positive numbers' | 'image size' | 'switch';
 }
 
 /** Above this a learning rate diverges for every model here; a typo like 1e30 is refused. */
@@ -43,8 +43,10 @@ export const RECIPE_OPTIONS = {
   model: { choices: zooModelNames },
   /** Default: the preset's, else 'mnist'; 'mnist-scenes' for the segmentation and detection nets. */
   dataset: { choices: [...DATASET_NAMES, 'mnist-scenes'] },
-  /** Folder with the dataset files (cifar10: required; fashion-mnist: default the Debian package's). */
+  /** Folder with the dataset files (cifar10, folder: required; fashion-mnist: default the Debian package's). */
   dataDir: { value: 'path' },
+  /** Dataset 'folder': the [height, width] its images are resized to (default: their own size). */
+  imageSize: { value: 'image size' },
   /** Test on the last N training images instead of the test split. */
   holdout: { rule: POSITIVE_INT },
   /** Train on the first N training images only (scene sets: how many scenes to generate). */
@@ -97,7 +99,7 @@ export const RECIPE_OPTIONS = {
 
 export type RecipeOptionKey = keyof typeof RECIPE_OPTIONS;
 
-/** The value a row gives: a number, one of its `choices`, a path, a list of numbers, or a boolean. */
+/** The value a row gives: a number, one of its `choices`, a path, a list of numbers, [height, width], or a boolean. */
 export type RecipeOptionValue<R> = R extends { rule: NumberRule }
   ? number
   : R extends { choices: readonly (infer T)[] }
@@ -106,7 +108,9 @@ export type RecipeOptionValue<R> = R extends { rule: NumberRule }
       ? string
       : R extends { value: 'positive numbers' }
         ? number[]
-        : boolean;
+        : R extends { value: 'image size' }
+          ? [number, number]
+          : boolean;
 
 /** Each row's value under its key ('schedule.FIELD' keys included), all optional. */
 export type RecipeOptionValues = {

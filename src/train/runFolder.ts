@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { hasCheckpoint } from './checkpoint.js';
 import { METRICS_FILE } from './metrics.js';
 import { OptionError } from '../util/optionError.js';
+import { CURVES_FILE } from './trainingCurves.js';
 
 export const CHECKPOINT_DIR = 'checkpoint';
 export const FOLDED_DIR = 'folded';
@@ -41,7 +42,7 @@ export function runFolder(out: string): RunFolder {
 }
 
 /** The files a run writes into `out`; a folder holding any of them holds a run. */
-const RUN_FILES = [METRICS_FILE, CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE];
+const RUN_FILES = [METRICS_FILE, CHECKPOINT_DIR, FOLDED_DIR, SUMMARY_FILE, CURVES_FILE];
 
 /** Removes the lock a run holds; call once when the run ends. */
 export type ReleaseLock = () => Promise<void>;

@@ -5,7 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
+import type { Normalization } from '../data/batches.js';
+import {
+  type DatasetName,
+  DATASET_NAMES,
+  loadDataset,
+  type LoadDatasetOptions,
+} from '../data/loadDataset.js';
 import { loadMnistScenes } from '../data/mnistScenes.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
@@ -43,6 +49,29 @@ export function modelMetadata(model: tf.LayersModel): Partial<DoconvModelMetadat
   const meta = model.getUserDefinedMetadata() as
     { doconv?: Partial<DoconvModelMetadata> } | undefined;
   return meta?.doconv ?? {};
+}
+
+/**
+ * The normalisation a model's metadata records (mean/std values, written since image folders), when
+ * no other kind is asked for; undefined when it records none.
+ */
+function recordedNormalization(
+  meta: Partial<DoconvModelMetadata>,
+  asked: NormalizeKind | undefined,
+): Normalization | undefined {
+  if (asked !== undefined && asked !== meta.normalize) return undefined;
+  return meta.normalization ?? undefined;
+}
+
+/** An image folder read for `model`: at its input size and channels, labelled by its class names. */
+function imageFolderOptionsFor(model: tf.LayersModel): LoadDatasetOptions['image'] {
+  const [, height, width, channels] = model.inputs[0].shape;
+  const { classNames } = modelMetadata(model);
+  return {
+    ...(height && width ? { size: [height, width] as [number, number] } : {}),
+    ...(channels === 1 || channels === 3 ? { channels } : {}),
+    ...(classNames !== undefined ? { classNames } : {}),
+  };
 }
 
 /** Options of `evaluateSavedModel`. */
@@ -93,11 +122,17 @@ export async function evaluateSavedModel(
     if (split !== 'train' && split !== 'test') {
       throw new Error(`split must be 'train' or 'test', got ${showValue(split)}`);
     }
-    const ds = await loadDataset(dataset, { split, dir: opts.dataDir, limit: opts.limit });
+    const ds = await loadDataset(dataset, {
+      split,
+      dir: opts.dataDir,
+      limit: opts.limit,
+      image: imageFolderOptionsFor(model),
+    });
     checkNotEmpty(ds, split, opts.dataDir);
     const ev = evaluate(model, ds, {
       batchSize: opts.batchSize,
-      normalize: normalizationFor(normalize, dataset),
+      normalize:
+        recordedNormalization(meta, opts.normalize) ?? normalizationFor(normalize, dataset, ds),
     });
     return { ...ev, model: modelPath, dataset, split, normalize, parameters: model.countParams() };
   } finally {
@@ -155,11 +190,11 @@ export async function foldSavedModel(
         split: 'test',
         dir: opts.dataDir,
         limit: opts.verifyImages,
+        image: imageFolderOptionsFor(model),
       });
-      const normalize = normalizationFor(
-        (meta.normalize as NormalizeKind | undefined) ?? 'none',
-        dataset,
-      );
+      const normalize =
+        recordedNormalization(meta, undefined) ??
+        normalizationFor((meta.normalize as NormalizeKind | undefined) ?? 'none', dataset, test);
       detectOutputKind(model); // fails early on multi-output models
       maxDiff = maxAbsLogitDifference(model, folded, test, { normalize });
     }

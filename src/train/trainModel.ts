@@ -5,6 +5,7 @@
  *   OUT/checkpoint/     model + optimizer + state after the last finished epoch (see checkpoint.ts)
  *   OUT/folded/         the trained model folded to standard layers (BatchNorm fused), TF.js format
  *   OUT/summary.json    TrainSummary: final accuracies, folded accuracy, max |Δ| of logits, config
+ *   OUT/curves.svg      losses and accuracies per epoch (trainingCurves.ts)
  */
 import type * as tf from '@tensorflow/tfjs';
 import { buildModel, zooModelInfo } from '../models/index.js';
@@ -18,6 +19,7 @@ import {
 } from './config.js';
 import type { Normalization } from '../data/batches.js';
 import { loadTrainTest, normalizationFor } from './data.js';
+import { imageFolderReport, type ImageFolderReport } from './imageFolderReport.js';
 import { selectBackend } from './environment.js';
 import { evaluateFolded, type FoldedEvaluation } from './evaluate.js';
 import { runTraining } from './loop.js';
@@ -65,6 +67,10 @@ export interface TrainSummary extends RunSummary<TrainConfig> {
   /** max |logit(DO model) − logit(folded)| over the test set; null with fold: false. */
   maxAbsLogitDiff: number | null;
   outputKind: OutputKind;
+  /** The class of each label, when the data set names them. */
+  classNames?: string[];
+  /** Dataset 'folder': what was read, and every file skipped with its reason. */
+  imageFolder?: ImageFolderReport;
 }
 
 /** What `trainModel` returns; the caller owns (and disposes) `model` and `folded`. */
@@ -78,6 +84,13 @@ export interface DoconvModelMetadata {
   normalize: string;
   outputKind: OutputKind;
   folded: boolean;
+  /** The class of each output, index = label, when the data set names them (an image folder's folders). */
+  classNames?: string[];
+  /**
+   * The per-channel mean/std the inputs were normalised with after /255 (null: pixels/255 only).
+   * Absent in models saved before it was recorded.
+   */
+  normalization?: Normalization | null;
 }
 
 /**
@@ -91,11 +104,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const config = resolveConfig(opts);
   return inRunFolder(opts, async (folder, { progress, log }) => {
     const engine = await selectBackend(opts.backend, log);
-    const data = await loadRunData(config);
+    const data = await loadRunData(config, log);
     const start = await startingPoint(opts, { config, folder, engine }, data.train, log);
     return disposingOnFailure(start, async () => {
-      const outputKind = checkModel(start.model, opts.model, config, data.train);
-      const normalize = normalizationFor(config.normalize, config.dataset);
+      const normalize = normalizationFor(config.normalize, config.dataset, data.train);
+      const outputKind = checkModel(start.model, opts.model, config, data.train, normalize);
       const run: Run = { config, data, folder, engine, outputKind, normalize };
       const history = await runEpochs(run, start, opts, progress);
       return await finishRun(run, start.model, history, opts.fold ?? true);
@@ -110,9 +123,13 @@ interface Run extends RunContext<TrainConfig> {
   normalize: Normalization | undefined;
 }
 
-function loadRunData(config: TrainConfig): Promise<{ train: Dataset; test: Dataset }> {
+function loadRunData(
+  config: TrainConfig,
+  log: (message: string) => void,
+): Promise<{ train: Dataset; test: Dataset }> {
   return loadTrainTest({
     ...config,
+    onWarning: log,
     dataDir: config.dataDir ?? undefined,
     trainLimit: config.trainLimit ?? undefined,
     testLimit: config.testLimit ?? undefined,
@@ -146,6 +163,7 @@ function checkModel(
   given: TrainOptions['model'],
   config: TrainConfig,
   train: Dataset,
+  normalize: Normalization | undefined,
 ): OutputKind {
   checkInputShape(model, train);
   const outputKind = detectOutputKind(model);
@@ -158,7 +176,7 @@ function checkModel(
     }
   }
   model.setUserDefinedMetadata({
-    doconv: metadata(config, outputKind, false) as unknown as object,
+    doconv: metadata(config, outputKind, false, train, normalize) as unknown as object,
   });
   return outputKind;
 }
@@ -219,7 +237,7 @@ function finishRun(
 function checkFolded(run: Run, model: tf.LayersModel, folded: tf.LayersModel): FoldedEvaluation {
   const { config, outputKind } = run;
   folded.setUserDefinedMetadata({
-    doconv: metadata(config, outputKind, true) as unknown as object,
+    doconv: metadata(config, outputKind, true, run.data.train, run.normalize) as unknown as object,
   });
   return evaluateFolded(model, folded, run.data.test, {
     batchSize: config.evalBatchSize,
@@ -257,6 +275,10 @@ function summarise(
     maxAbsLogitDiff: check?.maxAbsLogitDiff ?? null,
     ...runTotals(model, folded, history),
     outputKind: run.outputKind,
+    ...(run.data.train.classNames !== undefined
+      ? { classNames: [...run.data.train.classNames] }
+      : {}),
+    ...(config.dataset === 'folder' ? { imageFolder: imageFolderReport(run.data) } : {}),
     ...dateAndMachine(),
     config,
   };
@@ -266,6 +288,8 @@ function metadata(
   config: TrainConfig,
   outputKind: OutputKind,
   folded: boolean,
+  train: Dataset,
+  normalization: Normalization | undefined,
 ): DoconvModelMetadata {
   return {
     model: config.model,
@@ -274,6 +298,8 @@ function metadata(
     normalize: config.normalize,
     outputKind,
     folded,
+    ...(train.classNames !== undefined ? { classNames: [...train.classNames] } : {}),
+    normalization: normalization ?? null,
   };
 }
 

@@ -20,6 +20,7 @@ import { appendMetrics, writeMetrics } from './metrics.js';
 import type { ScheduledOptimizer } from './optimizers.js';
 import { createProgress, type ProgressMode, type ProgressReporter } from './progress.js';
 import { prepareRunFolder, runFolder, type RunFolder, SUMMARY_FILE } from './runFolder.js';
+import { CURVES_FILE, trainingCurvesSvg } from './trainingCurves.js';
 
 /** Where and how a run runs, beyond its recipe; M is one line of its metrics.jsonl. */
 export interface RunOptions<M> {
@@ -233,7 +234,8 @@ export async function runCheckpointedEpochs<C, M extends object>(
 
 /**
  * Folds the trained model (with `fold`), has `check` evaluate it (and mark the folded model's
- * metadata), saves the folded model, and writes what `summarise` makes of it as summary.json;
+ * metadata), saves the folded model, and writes what `summarise` makes of it as summary.json, with
+ * the loss and score curves beside it as curves.svg;
  * disposes the folded model if anything here fails.
  */
 export async function foldAndSummarise<E, S, M>(
@@ -250,8 +252,10 @@ export async function foldAndSummarise<E, S, M>(
     if (folded !== null && folder !== undefined) await folded.save(fileSystem(folder.folded));
     const summary = summarise(checked, folded);
     if (folder !== undefined) {
+      const { model: name, conv } = summary as { model?: string; conv?: string };
       await replaceFilesAtomically(folder.out, [
         { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
+        { name: CURVES_FILE, data: trainingCurvesSvg(history as object[], `${name} (${conv})`) },
       ]);
     }
     return { summary, history, model, folded };

@@ -110,7 +110,7 @@ const cases: Array<[string[], string]> = [
   ],
   [
     [...T, '--dataset', 'svhn'],
-    "option '--dataset <name>' argument 'svhn' is invalid. Allowed choices are mnist, fashion-mnist, cifar10, mnist-scenes.",
+    "option '--dataset <name>' argument 'svhn' is invalid. Allowed choices are mnist, fashion-mnist, cifar10, folder, mnist-scenes.",
   ],
   [
     [...T, '--schedule', 'linear'],

@@ -89,7 +89,7 @@ describe('training on CIFAR-10 files', () => {
     expect(Math.abs(s.foldedTestAccuracy! - s.testAccuracy)).toBeLessThanOrEqual(0.001);
     expect(r.history[2].trainLoss).toBeLessThan(r.history[0].trainLoss);
     expect((await fs.readdir(out)).sort()).toEqual(
-      ['checkpoint', 'folded', 'metrics.jsonl', 'summary.json'].sort(),
+      ['checkpoint', 'curves.svg', 'folded', 'metrics.jsonl', 'summary.json'].sort(),
     );
   });
 

@@ -174,6 +174,7 @@ describe('compareConvs with jobs', () => {
     // Each run's folder is complete, as with jobs 1.
     expect((await fs.readdir(path.join(root(), 'jobs2', 'runs', 'doconv-seed2'))).sort()).toEqual([
       'checkpoint',
+      'curves.svg',
       'folded',
       'metrics.jsonl',
       'summary.json',
