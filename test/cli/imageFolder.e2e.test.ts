@@ -105,7 +105,7 @@ describe('doconv on an image folder', () => {
     );
   });
 
-  it('refuses --dataset folder without --data-dir, and --image-size on mnist', async () => {
+  it('refuses --dataset folder without --data-dir, a bad --image-size, --image-size on mnist, --holdout on a folder', async () => {
     await expectExitOne(
       runCli([
         'train',
@@ -129,6 +129,26 @@ describe('doconv on an image folder', () => {
         path.join(root, 'x'),
       ]),
       "option '--image-size <size>' argument '3x' is invalid",
+    );
+    // The library's refusals, in flag names.
+    await expectExitOne(
+      runCli([
+        'train',
+        '--model',
+        'tf-mnist-sample',
+        '--image-size',
+        '8',
+        '--out',
+        path.join(root, 'x'),
+      ]),
+      '--image-size resizes the images of --dataset folder; mnist has a fixed size',
+    );
+    await expectExitOne(
+      runCli([
+        ...['train', '--model', 'tf-mnist-sample', '--dataset', 'folder', '--data-dir', data],
+        ...['--holdout', '5', '--out', path.join(root, 'x')],
+      ]),
+      '--holdout 5 is not used with --dataset folder',
     );
   });
 });

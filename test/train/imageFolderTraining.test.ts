@@ -71,15 +71,13 @@ describe('trainModel on an image folder', () => {
 
   it('refuses a folder dataset without dataDir, holdout with a folder, and imageSize on mnist', async () => {
     await expect(trainModel({ model: tinyModel, dataset: 'folder', epochs: 1 })).rejects.toThrow(
-      /dataset "folder" needs dataDir/,
+      /dataset: folder needs dataDir: a folder of class folders/,
     );
     await expect(
       trainModel({ model: tinyModel, dataset: 'folder', dataDir: root(), holdout: 5, epochs: 1 }),
-    ).rejects.toThrow(/holdout is not used with dataset "folder"/);
+    ).rejects.toThrow(/holdout: 5 is not used with dataset: folder/);
     await expect(
       trainModel({ model: tinyModel, dataset: 'mnist', imageSize: [8, 8], epochs: 1 }),
-    ).rejects.toThrow(
-      /imageSize \(--image-size\) resizes an image folder's images; mnist has a fixed size/,
-    );
+    ).rejects.toThrow(/imageSize resizes the images of dataset: folder; mnist has a fixed size/);
   });
 });

@@ -197,7 +197,7 @@ describe('predictFiles', () => {
     await m.save(fileSystem(seg));
     m.dispose();
     await expect(predictFiles(seg, [bad])).rejects.toThrow(
-      /its metadata names no task .* --task segmentation\|detection/,
+      /its metadata names no task .* \(task: segmentation or detection\)/,
     );
     await expect(predictFiles(path.join(root(), 'nope'), [bad])).rejects.toThrow(
       /no such file or folder/,
