@@ -30,6 +30,8 @@ import { TASK_DATASETS } from './taskConfig.js';
 import type { TaskModelMetadata } from './taskSavedModels.js';
 import type { DoconvModelMetadata } from './trainModel.js';
 import { OptionError } from '../util/optionError.js';
+import { readCheckedFile } from '../io/checkedRead.js';
+import { checkOutputPath } from '../io/outputPaths.js';
 
 /** Options of {@link importPytorchCheckpoint}. */
 export interface ImportCheckpointOptions {
@@ -110,6 +112,8 @@ export async function importPytorchCheckpoint(
       `importPytorchCheckpoint: unknown dataset ${JSON.stringify(opts.dataset)}; known: ${DATASET_NAMES.join(', ')}`,
     );
   }
+  // Import replaces `out` whole: it must not be, be inside or hold the checkpoint it reads.
+  await checkOutputPath('out', out, [{ what: 'checkpoint', path: checkpoint }]);
   if (!opts.overwrite && (await exists(out))) {
     throw new OptionError(
       ['out', 'overwrite'],
@@ -119,10 +123,9 @@ export async function importPytorchCheckpoint(
   }
   const infoPath = opts.info === undefined ? await defaultInfoPath(checkpoint) : opts.info;
   const info = infoPath === null ? {} : await readCheckpointInfo(infoPath);
-  const bytes = await fs.readFile(checkpoint).catch((e: Error) => {
-    throw new Error(`cannot read checkpoint ${JSON.stringify(checkpoint)}: ${e.message}`);
-  });
-  const tensors = readSafetensors(new Uint8Array(bytes), checkpoint);
+  // A regular file within the decode cap (a FIFO or /dev/zero would block or never end).
+  const bytes = await readCheckedFile(checkpoint, 'checkpoint');
+  const tensors = readSafetensors(bytes, checkpoint);
   let model: tf.LayersModel | undefined;
   try {
     const modelName = pick('model', opts.model, info.model, infoPath);

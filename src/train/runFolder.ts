@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCheckpoint } from './checkpoint.js';
 import { METRICS_FILE } from './metrics.js';
+import { checkOutputPath } from '../io/outputPaths.js';
 import { OptionError } from '../util/optionError.js';
 import { CURVES_FILE } from './trainingCurves.js';
 
@@ -58,6 +59,7 @@ export async function prepareRunFolder(
   log: (message: string) => void = () => {},
 ): Promise<ReleaseLock> {
   const { out } = folder;
+  await checkOutputPath('out', out); // never `/` or the home folder
   const created = await makeFolder(out);
   const unlock = await lockRunFolder(folder, log);
   // A run that fails before writing anything leaves no empty folder behind.

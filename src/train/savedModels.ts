@@ -15,6 +15,7 @@ import {
 import { loadMnistScenes } from '../data/mnistScenes.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
+import { checkOutputPath } from '../io/outputPaths.js';
 import { foldModel } from '../fold/foldModel.js';
 import { checkNotEmpty, NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
 import { checkNumber, POSITIVE_INT, showValue } from './numberRules.js';
@@ -168,6 +169,7 @@ export async function foldSavedModel(
     checkNumber('verifyImages', opts.verifyImages, NON_NEGATIVE_INT);
   }
   await checkFolderPath('output', output);
+  await checkOutputPath('output', output, [{ what: 'input', path: input }]);
   const model = await loadSavedModel(input);
   let folded: tf.LayersModel | undefined;
   try {

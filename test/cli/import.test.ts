@@ -110,7 +110,7 @@ describe('doconv import', () => {
     [
       'a missing checkpoint',
       () => [join(dir, 'nope.safetensors'), '--model', 'pt-mnist-sample'],
-      /cannot read checkpoint ".*nope\.safetensors": ENOENT/,
+      /cannot read checkpoint .*nope\.safetensors: no such file/,
     ],
     [
       '--model contradicting the JSON',

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { exportFormats, exportModel, type ExportFormat } from '../../interop/onnx/exportModel.js';
+import { MODEL_JSON_NAME } from '../../io/fileSystemIO.js';
 import { checkFolderPath } from '../../train/savedModels.js';
 import { pathText } from '../options.js';
 import { type CliIO, keyValues } from '../print.js';
@@ -10,6 +11,7 @@ import { type CliIO, keyValues } from '../print.js';
 interface ExportFlags {
   format: ExportFormat;
   fuseBn: boolean;
+  overwrite?: boolean;
   json?: boolean;
 }
 
@@ -25,6 +27,7 @@ export function exportCommand(io: CliIO): Command {
       new Option('--format <format>', 'output format').choices(exportFormats).makeOptionMandatory(),
     )
     .option('--no-fuse-bn', 'tfjs: keep BatchNorm layers separate')
+    .option('--overwrite', 'replace a model or file already at <out>')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -34,7 +37,7 @@ Examples:
   $ doconv export runs/quick/checkpoint model.onnx --format onnx`,
     )
     .action(async (input: string, output: string, flags: ExportFlags) => {
-      await checkExportTarget(output, flags.format);
+      await checkExportTarget(output, flags.format, flags.overwrite ?? false);
       const r = await exportModel(input, output, flags.format, { fuseBatchNorm: flags.fuseBn });
       io.out(
         flags.json
@@ -47,14 +50,32 @@ Examples:
     });
 }
 
-/** `out` must be a folder (tfjs) or a file (onnx) whose folder is not a file: named before any work. */
-async function checkExportTarget(out: string, format: ExportFormat): Promise<void> {
-  if (format !== 'onnx') return checkFolderPath('out', out);
+/**
+ * `out` must be a folder (tfjs) or a file (onnx) whose folder is not a file, and must not hold a
+ * model (tfjs) or be a file (onnx) already unless --overwrite (as train and import): named before
+ * any work.
+ */
+async function checkExportTarget(
+  out: string,
+  format: ExportFormat,
+  overwrite: boolean,
+): Promise<void> {
+  const exists = async (p: string) => (await fs.lstat(p).catch(() => null)) !== null;
+  const taken = (what: string) =>
+    new Error(`${what}; choose another <out> or pass --overwrite to replace it`);
+  if (format !== 'onnx') {
+    await checkFolderPath('out', out);
+    if (!overwrite && (await exists(path.join(out, MODEL_JSON_NAME)))) {
+      throw taken(`out ${JSON.stringify(out)} already holds a model (${MODEL_JSON_NAME})`);
+    }
+    return;
+  }
   const stat = await fs.stat(out).catch(() => null);
   if (stat?.isDirectory()) {
     throw new Error(
       `out ${JSON.stringify(out)} is a folder; --format onnx writes a file (e.g. model.onnx)`,
     );
   }
+  if (!overwrite && (await exists(out))) throw taken(`out ${JSON.stringify(out)} already exists`);
   await checkFolderPath(`the folder of out ${JSON.stringify(out)},`, path.dirname(out));
 }

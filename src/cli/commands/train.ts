@@ -9,6 +9,7 @@ import type { ConvKind, ZooTask } from '../../models/index.js';
 import { formatTaskSummary, formatTrainSummary, runSummaryText } from '../runSummary.js';
 import { recipeOrTask, TASK_CHOICES } from '../taskCommands.js';
 import { modelFromFlags } from '../modelPath.js';
+import { checkOutputPath } from '../../io/outputPaths.js';
 
 interface TrainFlags extends RecipeFlags {
   conv: ConvKind;
@@ -80,6 +81,12 @@ Examples:
   $ doconv train --model tf-mnist-sample --conv doconv --init runs/converted --lr 1e-4 --out runs/ft   # after doconv convert`,
     )
     .action(async (flags: TrainFlags) => {
+      // The run folder must not be (in, or hold) a folder or file the run reads.
+      await checkOutputPath('--out', flags.out, [
+        ...(flags.dataDir !== undefined ? [{ what: '--data-dir', path: flags.dataDir }] : []),
+        ...(flags.init !== undefined ? [{ what: '--init', path: flags.init }] : []),
+        ...(flags.model?.endsWith('.json') ? [{ what: '--model', path: flags.model }] : []),
+      ]);
       const { recipe, dense } = recipeOrTask(cmd, flags);
       if (dense && flags.init !== undefined)
         cmd.error('error: --init is for classification models');

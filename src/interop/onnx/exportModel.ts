@@ -9,6 +9,7 @@ import { foldModel } from '../../fold/foldModel.js';
 import { replaceFilesAtomically } from '../../io/atomicFiles.js';
 import { fileSystem, MODEL_JSON_NAME, WEIGHTS_BIN_NAME } from '../../io/fileSystemIO.js';
 import { loadModel } from '../../io/loadModel.js';
+import { checkOutputPath } from '../../io/outputPaths.js';
 // Registers the DO layers so models using them load.
 import '../../layers/DOConv1D.js';
 import '../../layers/DOConv2D.js';
@@ -63,6 +64,9 @@ export async function exportModel(
       `exportModel: outPath must be a non-empty path, got ${JSON.stringify(outPath)}`,
     );
   }
+  // The output must not be, be inside or hold the model it reads (export ck ck/model.json turned
+  // the model.json into ONNX bytes).
+  await checkOutputPath('outPath', outPath, [{ what: 'inPath', path: inPath }]);
   const model = await loadModel(fileSystem(inPath));
   try {
     if (format === 'onnx') {
