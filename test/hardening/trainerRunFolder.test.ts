@@ -189,7 +189,7 @@ describe('resume', () => {
     await fs.rm(path.join(out, 'checkpoint'), { recursive: true });
     await expect(train({ out, epochs: 2, resume: true })).rejects.toThrow(
       new RegExp(
-        `cannot resume ".*deleted": it holds a run \\(metrics.jsonl, summary.json\\) but no checkpoint .*; replace the run with overwrite: true`,
+        `cannot resume ".*deleted": it holds a run \\(metrics.jsonl, summary.json, curves.svg\\) but no checkpoint .*; replace the run with overwrite: true`,
       ),
     );
     expect(await metricsEpochs(out)).toEqual([1]);

@@ -262,7 +262,7 @@ describe('output files', () => {
 
   it('a second run into the same folder needs --resume or --overwrite', async () => {
     await expect(train({ out, epochs: 1 })).rejects.toThrow(
-      `out ${JSON.stringify(out)} already holds a run (metrics.jsonl, checkpoint, folded, summary.json); resume it (resume: true) or replace it (overwrite: true)`,
+      `out ${JSON.stringify(out)} already holds a run (metrics.jsonl, checkpoint, folded, summary.json, curves.svg); resume it (resume: true) or replace it (overwrite: true)`,
     );
     const again = await train({ out, epochs: 1, overwrite: true, fold: false });
     expect(again.history.length).toBe(1);
