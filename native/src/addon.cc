@@ -1,7 +1,10 @@
-// Node-API glue: every kernel takes the wasm heap's ArrayBuffer, an Int32Array geometry and byte
-// offsets into the heap, so no tensor is copied. The JS side (src/engine/native/) allocates outputs
-// through the wasm backend first and only then reads the heap buffer: memory growth detaches the
-// old ArrayBuffer, so no pointer is ever kept across calls.
+// Node-API glue: every kernel takes a heap (the wasm heap's ArrayBuffer, or null), an Int32Array
+// geometry and its operands, so no tensor is copied. An operand is either a Float32Array (or an
+// ArrayBuffer) whose memory the kernel reads or writes in place — the doconv-native backend's
+// tensors — or a byte offset into the heap (the wasm backend's tensors). One function resolves
+// every operand (operandRegion), bounds-checked against its array or the heap. The JS side
+// (src/engine/native/) allocates outputs first and only then reads the heap buffer: wasm memory
+// growth detaches the old ArrayBuffer, so no pointer is ever kept across calls.
 #include <node_api.h>
 
 #include <cmath>
@@ -49,10 +52,16 @@ struct Heap {
   size_t bytes;
 };
 
+// The heap argument: the wasm memory's ArrayBuffer, or null/undefined when every operand is an array.
 Heap heapOf(napi_env env, napi_value v, const char *kernel) {
+  napi_valuetype t;
+  check(env, napi_typeof(env, v, &t), "typeof");
+  if (t == napi_null || t == napi_undefined) return {nullptr, 0};
   bool isAb = false;
   check(env, napi_is_arraybuffer(env, v, &isAb), "is_arraybuffer");
-  if (!isAb) throw JsError(std::string(kernel) + ": heap must be an ArrayBuffer (the wasm memory)");
+  if (!isAb) {
+    throw JsError(std::string(kernel) + ": heap must be an ArrayBuffer (the wasm memory) or null");
+  }
   void *data;
   size_t len;
   check(env, napi_get_arraybuffer_info(env, v, &data, &len), "get_arraybuffer_info");
@@ -97,6 +106,9 @@ int64_t wholeOf(double x, const char *kernel, const char *arg) {
 // naming the kernel and the argument, never a write past the tensor. `offset` is a byte offset
 // (a JS number); elems ≤ kMaxElems, so offset + elems·4 < 2^55 cannot wrap.
 float *heapRegion(const Heap &h, double offset, int64_t elems, const char *kernel, const char *arg) {
+  if (h.base == nullptr) {
+    throw JsError(std::string(kernel) + ": " + arg + " is a heap byte offset but no heap was given");
+  }
   const int64_t at = wholeOf(offset, kernel, (std::string(arg) + "'s byte offset").c_str());
   if (elems < 0 || elems > kMaxElems || at % 4 != 0 ||
       static_cast<uint64_t>(at) + static_cast<uint64_t>(elems) * 4 > h.bytes) {
@@ -105,6 +117,49 @@ float *heapRegion(const Heap &h, double offset, int64_t elems, const char *kerne
                   std::to_string(h.bytes) + " bytes)");
   }
   return reinterpret_cast<float *>(h.base + at);
+}
+
+// The one operand resolution of every kernel: `v` is a Float32Array or an ArrayBuffer (its memory,
+// in place) or a byte offset into the heap, and must hold at least `elems` float32 values.
+float *operandRegion(napi_env env, const Heap &h, napi_value v, int64_t elems, const char *kernel,
+                     const char *arg) {
+  if (elems < 0 || elems > kMaxElems) {
+    throw JsError(std::string(kernel) + ": " + arg + " has " + std::to_string(elems) +
+                  " elements, outside 0.." + std::to_string(kMaxElems));
+  }
+  bool isTa = false, isAb = false;
+  check(env, napi_is_typedarray(env, v, &isTa), "is_typedarray");
+  void *data = nullptr;
+  size_t bytes = 0;
+  if (isTa) {
+    napi_typedarray_type type;
+    size_t length;
+    check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+    if (type != napi_float32_array) {
+      throw JsError(std::string(kernel) + ": " + arg + " must be a Float32Array (or a heap byte offset)");
+    }
+    bytes = length * 4;
+  } else {
+    check(env, napi_is_arraybuffer(env, v, &isAb), "is_arraybuffer");
+    if (!isAb) {
+      napi_valuetype t;
+      check(env, napi_typeof(env, v, &t), "typeof");
+      if (t != napi_number) {
+        throw JsError(std::string(kernel) + ": " + arg +
+                      " must be a Float32Array, an ArrayBuffer or a heap byte offset");
+      }
+      return heapRegion(h, doubleOf(env, v), elems, kernel, arg);
+    }
+    check(env, napi_get_arraybuffer_info(env, v, &data, &bytes), "get_arraybuffer_info");
+  }
+  if (static_cast<uint64_t>(elems) * 4 > bytes) {
+    throw JsError(std::string(kernel) + ": " + arg + " needs " + std::to_string(elems) +
+                  " float32 elements but its array holds " + std::to_string(bytes / 4));
+  }
+  if (reinterpret_cast<uintptr_t>(data) % alignof(float) != 0) {
+    throw JsError(std::string(kernel) + ": " + arg + "'s memory is not 4-byte aligned");
+  }
+  return static_cast<float *>(data);
 }
 
 napi_value undefinedValue(napi_env env) {
@@ -150,7 +205,7 @@ struct HeapCall {
   G g;
 
   float *region(size_t i, int64_t elems, const char *name) const {
-    return heapRegion(h, doubleOf(env, a.v[i]), elems, kernel, name);
+    return operandRegion(env, h, a.v[i], elems, kernel, name);
   }
   double number(size_t i) const { return doubleOf(env, a.v[i]); }
 };
@@ -298,14 +353,6 @@ napi_value ComposeGrad(napi_env env, napi_callback_info info) {
   });
 }
 
-// The parts of a concat or split: geom Int32Array [outer, inner_0 … inner_{k-1}], offsets a
-// Float64Array of k byte offsets (heap offsets may pass 2³¹).
-struct Blocks {
-  int64_t outer;
-  std::vector<int64_t> inner;
-  std::vector<double> offsets;  // checked by heapRegion
-};
-
 // A typed array argument of type `want` (data, length), or an error naming the kernel and `what`.
 std::pair<void *, size_t> typedArrayOf(napi_env env, napi_value v, napi_typedarray_type want,
                                        const char *kernel, const char *what) {
@@ -319,64 +366,98 @@ std::pair<void *, size_t> typedArrayOf(napi_env env, napi_value v, napi_typedarr
   return {data, length};
 }
 
-Blocks blocksOf(napi_env env, napi_value geomV, napi_value offsetsV, const char *kernel) {
-  auto typed = [&](napi_value v, napi_typedarray_type want, const char *what) {
-    return typedArrayOf(env, v, want, kernel, what);
-  };
-  auto [g, gn] = typed(geomV, napi_int32_array, "geometry must be an Int32Array [outer, inner…]");
-  auto [o, on] = typed(offsetsV, napi_float64_array, "offsets must be a Float64Array");
-  if (gn < 2 || on != gn - 1) {
+// Several operands in one argument: a Float64Array of heap byte offsets (they may pass 2³¹), or a
+// JS Array of Float32Arrays / ArrayBuffers.
+struct OperandList {
+  napi_value array = nullptr;
+  const double *offsets = nullptr;
+  size_t length = 0;
+};
+
+OperandList operandListOf(napi_env env, napi_value v, const char *kernel, const char *what) {
+  bool isArray = false;
+  check(env, napi_is_array(env, v, &isArray), "is_array");
+  if (isArray) {
+    uint32_t n;
+    check(env, napi_get_array_length(env, v, &n), "get_array_length");
+    return {v, nullptr, n};
+  }
+  auto [data, length] = typedArrayOf(
+      env, v, napi_float64_array, kernel,
+      (std::string(what) + " must be a Float64Array of heap byte offsets or an Array of Float32Arrays").c_str());
+  return {nullptr, static_cast<const double *>(data), length};
+}
+
+// Operand i of a list, resolved and checked as operandRegion does.
+float *listRegion(napi_env env, const Heap &h, const OperandList &l, size_t i, int64_t elems,
+                  const char *kernel, const char *arg) {
+  if (l.offsets != nullptr) return heapRegion(h, l.offsets[i], elems, kernel, arg);
+  napi_value e;
+  check(env, napi_get_element(env, l.array, static_cast<uint32_t>(i), &e), "get_element");
+  return operandRegion(env, h, e, elems, kernel, arg);
+}
+
+// The parts of a concat or split: geom Int32Array [outer, inner_0 … inner_{k-1}] and k operands.
+struct Blocks {
+  int64_t outer;
+  std::vector<int64_t> inner;
+  OperandList parts;
+};
+
+Blocks blocksOf(napi_env env, napi_value geomV, napi_value partsV, const char *kernel) {
+  auto [g, gn] = typedArrayOf(env, geomV, napi_int32_array, kernel,
+                              "geometry must be an Int32Array [outer, inner…]");
+  OperandList parts = operandListOf(env, partsV, kernel, "parts");
+  if (gn < 2 || parts.length != gn - 1) {
     throw JsError(std::string(kernel) + ": geometry has " + std::to_string(gn) + " fields for " +
-                  std::to_string(on) + " offsets (want 1 + parts fields, parts ≥ 1)");
+                  std::to_string(parts.length) + " parts (want 1 + parts fields, parts ≥ 1)");
   }
   const int32_t *gi = static_cast<const int32_t *>(g);
-  const double *od = static_cast<const double *>(o);
-  Blocks b{gi[0], {}, {}};
+  Blocks b{gi[0], {}, parts};
   if (b.outer < 0) throw JsError(std::string(kernel) + ": bad geometry: outer must be ≥ 0");
   for (size_t i = 1; i < gn; i++) {
     if (gi[i] < 0) throw JsError(std::string(kernel) + ": bad geometry: a part's block is negative");
     b.inner.push_back(gi[i]);
-    b.offsets.push_back(od[i - 1]);
   }
   return b;
 }
 
-// The parts' regions on the heap (checked) and the joined tensor's row length.
-std::pair<std::vector<float *>, int64_t> partRegions(const Heap &h, const Blocks &b,
+// The parts' regions (checked) and the joined tensor's row length.
+std::pair<std::vector<float *>, int64_t> partRegions(napi_env env, const Heap &h, const Blocks &b,
                                                       const char *kernel) {
   std::vector<float *> parts;
   int64_t row = 0;
   for (size_t i = 0; i < b.inner.size(); i++) {
-    parts.push_back(heapRegion(h, b.offsets[i], b.outer * b.inner[i], kernel, "a part"));
+    parts.push_back(listRegion(env, h, b.parts, i, b.outer * b.inner[i], kernel, "a part"));
     row += b.inner[i];
   }
   return {parts, row};
 }
 
-// concat(heap, geom, partOffsets, y)
+// concat(heap, geom, parts, y)
 napi_value Concat(napi_env env, napi_callback_info info) {
   const char *K = "native concat";
   return guarded(env, K, [&] {
     Args a = args(env, info, 4, K);
     Heap h = heapOf(env, a.v[0], K);
     Blocks b = blocksOf(env, a.v[1], a.v[2], K);
-    auto [parts, row] = partRegions(h, b, K);
+    auto [parts, row] = partRegions(env, h, b, K);
     std::vector<const float *> src(parts.begin(), parts.end());
-    float *y = heapRegion(h, doubleOf(env, a.v[3]), b.outer * row, K, "y");
+    float *y = operandRegion(env, h, a.v[3], b.outer * row, K, "y");
     concatBlocks(b.outer, b.inner.data(), static_cast<int>(src.size()), src.data(), y);
     return undefinedValue(env);
   });
 }
 
-// split(heap, geom, x, partOffsets)
+// split(heap, geom, x, parts)
 napi_value Split(napi_env env, napi_callback_info info) {
   const char *K = "native split";
   return guarded(env, K, [&] {
     Args a = args(env, info, 4, K);
     Heap h = heapOf(env, a.v[0], K);
     Blocks b = blocksOf(env, a.v[1], a.v[3], K);
-    auto [dst, row] = partRegions(h, b, K);
-    const float *x = heapRegion(h, doubleOf(env, a.v[2]), b.outer * row, K, "x");
+    auto [dst, row] = partRegions(env, h, b, K);
+    const float *x = operandRegion(env, h, a.v[2], b.outer * row, K, "x");
     splitBlocks(b.outer, b.inner.data(), static_cast<int>(dst.size()), x, dst.data());
     return undefinedValue(env);
   });
@@ -428,8 +509,8 @@ napi_value Stats(napi_env env, napi_callback_info) {
   });
 }
 
-// optimizerStep(heap, kind, sizes, offsets, params): every variable's update (optimizer.h).
-// sizes a Float64Array of n element counts, offsets a Float64Array of n · operands byte offsets,
+// optimizerStep(heap, kind, sizes, operands, params): every variable's update (optimizer.h).
+// sizes a Float64Array of n element counts, operands n · k operands (an OperandList),
 // params a Float64Array; every region is checked before anything is written.
 napi_value OptimizerStep(napi_env env, napi_callback_info info) {
   const char *K = "native optimizerStep";
@@ -440,23 +521,23 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
     const int k = optimizerOperands(static_cast<int32_t>(kind));
     if (k == 0) throw JsError(std::string(K) + ": unknown optimizer kind " + std::to_string(kind));
     auto [s, n] = typedArrayOf(env, a.v[2], napi_float64_array, K, "sizes must be a Float64Array");
-    auto [o, on] = typedArrayOf(env, a.v[3], napi_float64_array, K, "offsets must be a Float64Array");
+    OperandList o = operandListOf(env, a.v[3], K, "operands");
+    const size_t on = o.length;
     auto [p, pn] = typedArrayOf(env, a.v[4], napi_float64_array, K, "params must be a Float64Array");
     if (on != n * k || pn != static_cast<size_t>(optimizerParams(static_cast<int32_t>(kind)))) {
       throw JsError(std::string(K) + ": " + std::to_string(n) + " variables need " +
-                    std::to_string(n * k) + " offsets and " +
+                    std::to_string(n * k) + " operands and " +
                     std::to_string(optimizerParams(static_cast<int32_t>(kind))) + " params, got " +
                     std::to_string(on) + " and " + std::to_string(pn));
     }
     const double *sizes = static_cast<const double *>(s);
-    const double *offsets = static_cast<const double *>(o);
     std::vector<int64_t> elems(n);
     std::vector<float *> operands(n * k);
     for (size_t i = 0; i < n; i++) {
       elems[i] = wholeOf(sizes[i], K, "a variable's size");
       for (int j = 0; j < k; j++) {
-        operands[i * k + j] = heapRegion(h, offsets[i * k + j], elems[i], K,
-                                         j == 1 ? "a gradient" : j == k - 1 ? "a new value" : j == 0 ? "a variable" : "a slot");
+        const char *what = j == 1 ? "a gradient" : j == k - 1 ? "a new value" : j == 0 ? "a variable" : "a slot";
+        operands[i * k + j] = listRegion(env, h, o, i * k + j, elems[i], K, what);
       }
     }
     optimizerStep(static_cast<int32_t>(kind), operands, elems, static_cast<const double *>(p));

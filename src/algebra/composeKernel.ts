@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { backendHasKernel } from '../util/backendHasKernel.js';
 import { COMPOSE_KERNEL } from '../util/composeKernelOp.js';
+import type { EngineRoutes } from '../util/engineRoutes.js';
 
 /** Where the composed kernel's pieces come from and what shape it takes. */
 export interface ComposeKernelOptions {
@@ -8,6 +8,11 @@ export interface ComposeKernelOptions {
   kernelSize: [number, number];
   /** Convolution groups g: 1 for DO-Conv, inCh for DO-DConv, anything between for DO-GConv. */
   groups?: number;
+  /**
+   * The fused paths the caller's backend offers (util/engineRoutes.ts; a layer passes
+   * engineRoutes()). Default: none — the TF.js ops every backend runs.
+   */
+  routes?: Partial<EngineRoutes>;
 }
 
 /**
@@ -83,9 +88,10 @@ export function effectiveDepthwise(d: tf.Tensor3D, dDiag: tf.Tensor3D): tf.Tenso
 }
 
 /**
- * composeKernel(W, D + D_diag): where the backend has doconv's fused composition (the native
- * engine on wasm) and groups = 1, one op forward and one backward, the sum included; elsewhere the
- * sum and composeKernel's ops. `d = null` for a 1×1 layer without D.
+ * composeKernel(W, D + D_diag): where the caller says the backend has doconv's fused composition
+ * (options.routes.composeKernel: the native engine) and groups = 1, one op forward and one
+ * backward, the sum included; elsewhere the sum and composeKernel's ops. `d = null` for a 1×1
+ * layer without D.
  */
 export function composeKernelFromParts(
   weight: tf.Tensor3D,
@@ -97,7 +103,7 @@ export function composeKernelFromParts(
   const fused =
     (options.groups ?? 1) === 1 &&
     weight.shape[0] === d.shape[1] &&
-    backendHasKernel(COMPOSE_KERNEL);
+    options.routes?.composeKernel === true;
   if (!fused) return tf.tidy(() => composeKernel(weight, tf.add(d, dDiag) as tf.Tensor3D, options));
   const [M, N] = options.kernelSize;
   if (d.shape[0] !== M * N) {

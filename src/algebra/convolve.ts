@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasDilatedConvGradients } from '../util/dilatedConvGradients.js';
+import type { EngineRoutes } from '../util/engineRoutes.js';
 
 /** The two activations tf.fused ops can differentiate (tfjs-core getFusedDyActivation). */
 export type FusableActivation = 'linear' | 'relu';
@@ -13,6 +13,11 @@ export interface ConvolveOptions {
   bias?: tf.Tensor1D | null;
   /** Fused into the conv when the path allows it, applied after it otherwise. */
   activation?: FusableActivation;
+  /**
+   * The fused paths the caller's backend offers (util/engineRoutes.ts; a layer passes
+   * engineRoutes()). Default: none — the TF.js ops every backend runs.
+   */
+  routes?: Partial<EngineRoutes>;
 }
 
 /**
@@ -34,10 +39,10 @@ export function convolve(
   }
   return tf.tidy(() => {
     if (!dilated) return convolveUndilated(x, kernel, options);
-    // Where the engine gives dilated convs gradients (doconv on wasm), the conv itself: one op
+    // Where the engine gives dilated convs gradients (doconv's engine), the conv itself: one op
     // each way instead of space-to-batch and back (on wasm those two cost 6× the convs of
     // deeplab-mini's training step).
-    if (hasDilatedConvGradients(tf.getBackend())) return convolveDilated(x, kernel, options);
+    if (options.routes?.dilatedConv === true) return convolveDilated(x, kernel, options);
     // Dilated conv = space-to-batch, undilated conv, batch-to-space (TF's own formulation):
     // same FLOPs as the dilated conv, and every op on the way has a gradient on every backend.
     const [dh, dw] = dilationRate;

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { backendHasKernel } from '../util/backendHasKernel.js';
 import { COMPOSED_CONV } from '../util/composeKernelOp.js';
 import { composeKernelFromParts, type ComposeKernelOptions } from './composeKernel.js';
 import { convolve, type ConvolveOptions } from './convolve.js';
@@ -10,8 +9,10 @@ export type ConvolveComposedOptions = ComposeKernelOptions & ConvolveOptions;
 /**
  * act(conv(x, compose(W, D + D_diag)) + b): a DO-Conv layer's forward pass.
  *
- * While a gradient tape records and the backend has doconv's fused DO-Conv convolution (the native
- * engine), one kernel forward and one per gradient, as a plain conv takes; elsewhere the composed
+ * Where the caller says the backend offers doconv's fused DO-Conv convolution (options.routes.
+ * composedConv: the native engine while a gradient tape records — without a tape the composed
+ * kernel and TF.js's fused conv, bias and activation inside, are fewer kernels), one kernel
+ * forward and one per gradient, as a plain conv takes; elsewhere the composed
  * kernel K (composeKernelFromParts) and `convolve`. Bias and activation are added as TF.js adds
  * them to a conv under a tape (its fused conv falls apart there too), so a DO-Conv layer runs the
  * same ops as a conv layer.
@@ -47,14 +48,11 @@ function fusedApplies(weight: tf.Tensor3D, d: tf.Tensor3D, options: ConvolveComp
     dh === 1 &&
     dw === 1 &&
     weight.shape[0] === d.shape[1] &&
-    // Without a tape the composed kernel and TF.js's fused conv (bias and activation inside) are
-    // fewer kernels.
-    tf.engine().state.gradientDepth > 0 &&
+    options.routes?.composedConv === true &&
     // The fused gradient computes dD and dW whenever the layer's gradient is asked for; a frozen
     // layer (only dx wanted) keeps the op-built path, whose gradients are computed one by one.
     trainableVariable(weight) &&
-    trainableVariable(d) &&
-    backendHasKernel(COMPOSED_CONV)
+    trainableVariable(d)
   );
 }
 

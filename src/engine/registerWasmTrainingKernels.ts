@@ -26,7 +26,7 @@ import { subConfig } from './kernels/Sub.js';
 import { sumConfig } from './kernels/Sum.js';
 import { tileConfig } from './kernels/Tile.js';
 import { setNativeFallback } from './native/fallbacks.js';
-import { markDilatedConvGradients } from '../util/dilatedConvGradients.js';
+import { wasmNativeKernels } from './engineState.js';
 import { guardKernel } from './kernelGuard.js';
 import { rememberStockKernel, stockKernelConfig } from './stockKernels.js';
 
@@ -74,52 +74,30 @@ const ourKernelFuncs = new Set(wasmTrainingKernelConfigs.map((c) => c.kernelFunc
 const wasmConfigByName = new Map(wasmTrainingKernelConfigs.map((c) => [c.kernelName, c]));
 
 /**
- * The native engine's kernels (engine/native/, Node-only, plugged in by enableNativeEngine): a
- * per-kernel choice over the list above — where a native kernel exists for a name it is the one
- * registered, and the wasm choice (doconv's replacement, else wasm's stock kernel) becomes its
- * fallback for calls it cannot run. Empty: the portable wasm engine.
+ * The config registered for each kernel name: the native engine's where its kernel set is on
+ * (engineState.ts), else doconv's wasm one. The wasm choice (doconv's replacement, else wasm's
+ * stock kernel) is then the native kernel's fallback for calls it cannot run.
  */
-let nativeConfigs: readonly tf.KernelConfig[] = [];
-
-/** The config registered for each kernel name: native where plugged in, else doconv's wasm one. */
 function chosenConfigs(): tf.KernelConfig[] {
-  const nativeByName = new Map(nativeConfigs.map((c) => [c.kernelName, c]));
+  const native = wasmNativeKernels();
+  const nativeByName = new Map(native.map((c) => [c.kernelName, c]));
   return [
     ...wasmTrainingKernelConfigs.map((c) => nativeByName.get(c.kernelName) ?? c),
-    ...nativeConfigs.filter((c) => !wasmConfigByName.has(c.kernelName)),
+    ...native.filter((c) => !wasmConfigByName.has(c.kernelName)),
   ];
 }
 
-/**
- * Plugs the native engine's kernels in (or takes them out with []) and registers the choice now.
- * Called by engine/native/enableNative.ts; a browser never calls it.
- */
-export function setNativeKernelConfigs(configs: readonly tf.KernelConfig[]): void {
-  const leaving = nativeConfigs.filter((c) => !configs.includes(c));
-  nativeConfigs = configs;
-  for (const c of configs) ourKernelFuncs.add(c.kernelFunc);
-  // A native kernel that has no wasm replacement goes back to wasm's stock kernel.
-  for (const c of leaving) {
-    if (wasmConfigByName.has(c.kernelName)) continue;
-    if (tf.getKernel(c.kernelName, 'wasm')?.kernelFunc !== c.kernelFunc) continue;
+/** Native kernels registered on wasm that the current kernel set does not choose go back to wasm's. */
+function unregisterLeftovers(chosen: readonly tf.KernelConfig[]): void {
+  const chosenNames = new Set(chosen.map((c) => c.kernelName));
+  for (const c of tf.getKernelsForBackend('wasm')) {
+    if (chosenNames.has(c.kernelName) || !ourKernelFuncs.has(c.kernelFunc)) continue;
     tf.unregisterKernel(c.kernelName, 'wasm');
     const stock = stockKernelConfig(c.kernelName);
     if (stock != null) tf.registerKernel(stock);
   }
-  registerWasmTrainingKernels();
 }
 
-/** Which engine runs doconv's kernels on wasm now: 'native' when the native kernels are registered. */
-export function wasmEngine(): 'native' | 'wasm' {
-  return nativeKernelNames().length > 0 ? 'native' : 'wasm';
-}
-
-/** Names of the kernels the native engine runs now (empty when it is off). */
-export function nativeKernelNames(): string[] {
-  return nativeConfigs
-    .filter((c) => tf.getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc)
-    .map((c) => c.kernelName);
-}
 const ourGradients = new Set<tf.GradConfig>();
 
 /**
@@ -155,11 +133,6 @@ function registerGradients(): void {
     ourGradients.add(ours);
     tf.registerGradient(ours);
   }
-  // With our dilated-conv gradients in place, the algebra convolves dilated convs directly on wasm.
-  const dilatedOurs = [tf.Conv2D, tf.DepthwiseConv2dNative].every((k) =>
-    ourGradients.has(tf.getGradient(k)!),
-  );
-  if (dilatedOurs) markDilatedConvGradients('wasm');
 }
 
 /**
@@ -169,7 +142,10 @@ function registerGradients(): void {
  * backend is imported or initialised: the kernels look up wasm's own kernels only when they run.
  */
 export function registerWasmTrainingKernels(): void {
-  for (const config of [...chosenConfigs(), guardConfig]) {
+  const chosen = chosenConfigs();
+  for (const c of wasmNativeKernels()) ourKernelFuncs.add(c.kernelFunc);
+  unregisterLeftovers(chosen);
+  for (const config of [...chosen, guardConfig]) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current?.kernelFunc !== config.kernelFunc) {
       if (current != null) {
@@ -179,7 +155,7 @@ export function registerWasmTrainingKernels(): void {
       tf.registerKernel(config);
     }
   }
-  for (const config of nativeConfigs) {
+  for (const config of wasmNativeKernels()) {
     const wasmChoice =
       wasmConfigByName.get(config.kernelName) ?? stockKernelConfig(config.kernelName);
     if (wasmChoice != null) setNativeFallback(wasmChoice);

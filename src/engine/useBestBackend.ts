@@ -3,17 +3,21 @@
  * browser-safe root because it imports optional Node packages by name and the native addon.
  */
 import * as tf from '@tensorflow/tfjs';
+import { currentEngine, type EngineName, NATIVE_BACKEND } from './engineState.js';
 import {
   disableNativeEngine,
+  enableNativeBackendEngine,
   enableNativeEngine,
   NATIVE_ENGINE_HINT,
   type NativeEngineState,
 } from './native/enableNative.js';
+import { registerNativeBackend } from './native/registerNativeBackend.js';
 import {
   registerWasmTrainingKernels,
   stepAsideForWasmImport,
-  wasmEngine,
 } from './registerWasmTrainingKernels.js';
+
+export { currentEngine, type EngineName };
 
 export interface UseBestBackendOptions {
   /**
@@ -21,29 +25,23 @@ export interface UseBestBackendOptions {
    * nowhere (importing and choosing a backend print nothing unless asked; it is also the return value).
    */
   log?: (message: string) => void;
-  /** Backends to try, best first. Default ['tensorflow', 'wasm', 'cpu']. */
+  /** Backends to try, best first. Default ['tensorflow', 'doconv-native', 'wasm', 'cpu']. */
   candidates?: readonly BackendName[];
   /**
-   * On wasm: 'auto' (default) runs the native engine (oneDNN) when its addon is built, 'wasm'
-   * forces the portable wasm kernels — as the environment variable DOCONV_ENGINE=wasm does.
+   * 'auto' (default): the native engine (oneDNN) when its addon is built — the doconv-native
+   * backend, and on wasm (when wasm is asked for by name) its kernels over wasm's heap. 'wasm'
+   * skips doconv-native and forces the portable wasm kernels, as DOCONV_ENGINE=wasm does.
    */
   engine?: EngineChoice;
 }
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'doconv-native' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | 'wasm';
-
-/**
- * What runs the ops: the TF.js backend's name alone cannot tell wasm's two engines apart.
- * 'native': wasm tensors, doconv's oneDNN kernels for convs (engine/native/); 'wasm': doconv's
- * wasm kernels; 'tensorflow' / 'cpu': that backend's own.
- */
-export type EngineName = 'native' | 'wasm' | 'tensorflow' | 'cpu';
 
 export interface BackendSelection {
   backend: string;
   engine: EngineName;
-  /** On wasm: the native engine's state, with the reason when it is off */
+  /** On doconv-native and wasm: the native engine's state, with the reason when it is off */
   native?: NativeEngineState;
 }
 
@@ -65,9 +63,15 @@ async function trySet(name: BackendName): Promise<boolean> {
   }
 }
 
-const loaders: Record<BackendName, () => Promise<boolean>> = {
+const loaders: Record<BackendName, (engine: EngineChoice) => Promise<boolean>> = {
   // tfjs-node registers the 'tensorflow' backend (libtensorflow, multi-threaded) when imported.
   tensorflow: async () => (await importOptional('@tensorflow/tfjs-node')) && trySet('tensorflow'),
+  // Tensors in native memory, oneDNN kernels: where the addon is built and not disabled.
+  'doconv-native': async (engine) => {
+    if (engine === 'wasm' || !enableNativeBackendEngine().on) return false;
+    registerNativeBackend();
+    return trySet(NATIVE_BACKEND);
+  },
   wasm: async () => {
     // Ours step aside while wasm's package registers its kernels, then replace them again.
     stepAsideForWasmImport();
@@ -82,13 +86,6 @@ const loaders: Record<BackendName, () => Promise<boolean>> = {
   cpu: () => trySet('cpu'),
 };
 
-/** The engine running ops on the current backend. */
-export function currentEngine(): EngineName {
-  const backend = tf.getBackend();
-  if (backend === 'wasm') return wasmEngine();
-  return backend === 'tensorflow' ? 'tensorflow' : 'cpu';
-}
-
 /** The one line saying what runs, e.g. "doconv: using backend 'wasm', engine 'native' (oneDNN 2.6.3)". */
 export function describeSelection(s: BackendSelection): string {
   const head = `doconv: using backend '${s.backend}', engine '${s.engine}'`;
@@ -102,14 +99,16 @@ export function describeSelection(s: BackendSelection): string {
 
 /**
  * Selects the fastest available backend for training in Node — tfjs-node if the user installed
- * it, else wasm with the native engine when its addon is built, else wasm with doconv's kernels,
- * else cpu — and returns which backend and engine run (and passes the one line saying so to `log`).
+ * it, else doconv-native (the native engine, tensors in native memory) when its addon is built,
+ * else wasm with doconv's kernels, else cpu — and returns which backend and engine run (and passes
+ * the one line saying so to `log`). wasm asked for by name runs the native engine's kernels over
+ * wasm's heap when the addon is built (engine 'auto').
  */
 export async function useBestBackend(
   options: UseBestBackendOptions = {},
 ): Promise<BackendSelection> {
   const log = options.log ?? (() => {});
-  const candidates = options.candidates ?? ['tensorflow', 'wasm', 'cpu'];
+  const candidates = options.candidates ?? ['tensorflow', NATIVE_BACKEND, 'wasm', 'cpu'];
   const engine = options.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm') {
     throw new Error(
@@ -122,10 +121,12 @@ export async function useBestBackend(
         `useBestBackend: unknown candidate ${JSON.stringify(name)}; expected one of ${JSON.stringify(Object.keys(loaders))}`,
       );
     }
-    if (await loaders[name]()) {
+    if (await loaders[name](engine)) {
       const backend = tf.getBackend();
       let native: NativeEngineState | undefined;
-      if (backend === 'wasm') {
+      if (backend === NATIVE_BACKEND) {
+        native = enableNativeBackendEngine();
+      } else if (backend === 'wasm') {
         if (engine === 'wasm') {
           disableNativeEngine();
           native = { on: false, reason: 'disabled by the engine option' };

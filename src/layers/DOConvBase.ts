@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { composeKernelFromParts } from '../algebra/composeKernel.js';
 import { convolveComposed } from '../algebra/convolveComposed.js';
+import { engineRoutes } from '../util/engineRoutes.js';
 import type { FusableActivation } from '../algebra/convolve.js';
 import { diagIdentity } from '../algebra/diagIdentity.js';
 import { normalizeDMulSpelling } from './kerasSpelling.js';
@@ -215,6 +216,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
     return composeKernelFromParts(weight, d, dDiag, {
       kernelSize: this.kernelSize,
       groups: this.spec!.groups,
+      routes: engineRoutes(),
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convolve, type ConvolveOptions } from '../algebra/convolve.js';
+import { engineRoutes } from '../util/engineRoutes.js';
 import type { ResolvedConvFields } from './standardConvArgs.js';
 import {
   checkChannelsLast,
@@ -73,6 +74,8 @@ export function convLayerCall(
     groups,
     bias: bias ? (bias.read() as tf.Tensor1D) : null,
     activation: standard.fusableActivation ?? 'linear',
+    // The algebra looks nothing up: the fused paths the active backend offers are its arguments.
+    routes: engineRoutes(),
   });
   return standard.fusableActivation ? y : standard.activation.apply(y);
 }

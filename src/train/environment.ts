@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
-import { nativeEngineInUse } from '../engine/native/enableNative.js';
+import { nativeEngineInUse } from '../engine/engineState.js';
 import {
   type BackendName,
   currentEngine,
@@ -13,8 +13,11 @@ import {
 } from '../engine/useBestBackend.js';
 import { OptionError } from '../util/optionError.js';
 
-/** 'auto': the fastest available (tfjs-node, else wasm with doconv's kernels, else cpu). */
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * 'auto': the fastest available (tfjs-node, else doconv-native where the native addon is built, else
+ * wasm with doconv's kernels, else cpu).
+ */
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'doconv-native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /**
@@ -22,7 +25,7 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
  * bit for bit only on the same engine and, on 'native', the same oneDNN thread count.
  */
 export interface EngineRecord {
-  /** The TF.js backend's name ('wasm', 'tensorflow', 'cpu'). */
+  /** The TF.js backend's name ('doconv-native', 'wasm', 'tensorflow', 'cpu'). */
   backend: string;
   engine: EngineName;
   /** oneDNN's version on engine 'native', else null. */

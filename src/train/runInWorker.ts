@@ -5,7 +5,7 @@
  * batch split across threads), this changes no numbers: each run is the single-thread run.
  */
 import { nativeThreadsFor } from '../engine/native/nativeAddon.js';
-import { wasmEngine } from '../engine/registerWasmTrainingKernels.js';
+import { currentEngine } from '../engine/engineState.js';
 import { startWorkerModule } from './parallel/workerHandle.js';
 import type { EpochMetrics } from './metrics.js';
 import type { TaskEpochMetrics } from './taskLoop.js';
@@ -61,7 +61,10 @@ export function runTaskInWorker(
 }
 
 function engineFields(concurrent: number): { engine: 'native' | 'wasm'; nativeThreads: number } {
-  return { engine: wasmEngine(), nativeThreads: nativeThreadsFor(concurrent) };
+  return {
+    engine: currentEngine() === 'native' ? 'native' : 'wasm',
+    nativeThreads: nativeThreadsFor(concurrent),
+  };
 }
 
 async function run(

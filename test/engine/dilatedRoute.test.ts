@@ -5,11 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { disableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { convolve, type ConvolveOptions } from '../../src/algebra/convolve.js';
 import { hasDilatedConvGradients } from '../../src/util/dilatedConvGradients.js';
+import { engineRoutes } from '../../src/util/engineRoutes.js';
 import { host, relativeError } from './helpers.js';
-import { addon } from './nativeSetup.js';
+import { addon, startNativeEngine } from './nativeSetup.js';
 
 interface Case {
   name: string;
@@ -56,7 +57,7 @@ const cases: Case[] = [
 ];
 
 /** y, and the gradients of Σ y·r with respect to x, kernel and bias, plus the kernels that ran. */
-async function run(backend: 'cpu' | 'wasm', c: Case) {
+async function run(backend: string, c: Case) {
   await tf.setBackend(backend);
   const x = tf.tensor(host(c.x, 1).values, c.x) as tf.Tensor4D;
   const k = tf.tensor(host(c.k, 2).values, c.k) as tf.Tensor4D;
@@ -68,6 +69,8 @@ async function run(backend: 'cpu' | 'wasm', c: Case) {
     groups: c.groups,
     bias,
     activation: 'relu',
+    // As the layers call it: the fused paths this backend offers.
+    routes: engineRoutes(),
   };
   const y = convolve(x, k, options);
   const r = tf.tensor(host(y.shape, 4).values, y.shape);
@@ -91,32 +94,40 @@ async function run(backend: 'cpu' | 'wasm', c: Case) {
   return out;
 }
 
-const engines = addon != null ? ['wasm', 'native'] : ['wasm'];
+// The wasm engine, the native engine over wasm's heap, and the native engine's own backend.
+const engines: Array<[engine: string, backend: string]> =
+  addon != null
+    ? [
+        ['wasm', 'wasm'],
+        ['native', 'wasm'],
+        ['native', 'doconv-native'],
+      ]
+    : [['wasm', 'wasm']];
 
 describe.each(engines)(
-  'dilated convs: direct on wasm (engine %s), space-to-batch elsewhere',
-  (engine) => {
+  'dilated convs: direct on doconv’s engine (engine %s on %s), space-to-batch elsewhere',
+  (engine, backend) => {
     beforeAll(() => {
-      if (engine === 'native') expect(enableNativeEngine().on).toBe(true);
+      if (engine === 'native') expect(startNativeEngine(backend as 'wasm')).toBe(true);
     });
     afterAll(() => disableNativeEngine());
 
-    it('wasm has the engine’s dilated-conv gradients, cpu does not', async () => {
-      await tf.setBackend('wasm');
-      expect(hasDilatedConvGradients('wasm')).toBe(true);
+    it(`${backend} has the engine’s dilated-conv gradients, cpu does not`, async () => {
+      await tf.setBackend(backend);
+      expect(hasDilatedConvGradients(backend)).toBe(true);
       expect(hasDilatedConvGradients('cpu')).toBe(false);
     });
 
     it.each(cases.map((c) => [c.name, c] as const))(
       '%s: same values and gradients',
       async (_, c) => {
-        const wasm = await run('wasm', c);
+        const ours = await run(backend, c);
         const cpu = await run('cpu', c);
-        await tf.setBackend('wasm');
-        expect(wasm.kernels.has('SpaceToBatchND')).toBe(false);
+        await tf.setBackend(backend);
+        expect(ours.kernels.has('SpaceToBatchND')).toBe(false);
         expect(cpu.kernels.has('SpaceToBatchND')).toBe(true);
-        expect(relativeError(wasm.y, cpu.y)).toBeLessThan(1e-5);
-        wasm.grads.forEach((g, i) => expect(relativeError(g, cpu.grads[i])).toBeLessThan(1e-5));
+        expect(relativeError(ours.y, cpu.y)).toBeLessThan(1e-5);
+        ours.grads.forEach((g, i) => expect(relativeError(g, cpu.grads[i])).toBeLessThan(1e-5));
       },
     );
   },

@@ -9,7 +9,7 @@ import './wasmSetup.js';
 import { sweepConvKernels } from './convSweep.js';
 import { host, runKernelOn } from './helpers.js';
 
-sweepConvKernels({ name: 'wasm', describe, skipReason: '', forward: false });
+sweepConvKernels({ name: 'wasm', backend: 'wasm', describe, skipReason: '', forward: false });
 
 describe('errors name the argument and value', () => {
   it('stride and dilation both > 1 is refused', async () => {

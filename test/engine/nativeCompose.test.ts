@@ -6,11 +6,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
 import { composeKernel, composeKernelFromParts } from '../../src/algebra/composeKernel.js';
-import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { disableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { COMPOSE_KERNEL } from '../../src/util/composeKernelOp.js';
 import { doConv2d } from '../../src/index.js';
 import { host, relativeError } from './helpers.js';
-import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
+import {
+  describeNative,
+  nativeEngineForThisFile,
+  skipReason,
+  NATIVE_HOST,
+  startNativeEngine,
+} from './nativeSetup.js';
 
 const d = describeNative;
 nativeEngineForThisFile();
@@ -27,7 +33,7 @@ function composeByLoops(dv: Float32Array, wv: Float32Array, [A, S, C, F]: number
 }
 
 /** K, and the gradients of Σ K·R with respect to D̂ and W, on `backend`. */
-async function composeWithGrads(backend: 'cpu' | 'wasm', [A, S, C, F]: number[], M: number) {
+async function composeWithGrads(backend: string, [A, S, C, F]: number[], M: number) {
   await tf.setBackend(backend);
   const dv = host([A, S, C], 1);
   const wv = host([S, C, F], 2);
@@ -53,7 +59,7 @@ async function composeWithGrads(backend: 'cpu' | 'wasm', [A, S, C, F]: number[],
     wv: wv.values,
   };
   tf.dispose([d, dDiag, dHat, weight, r, k, gd, gw]);
-  await tf.setBackend('wasm');
+  await tf.setBackend(NATIVE_HOST);
   return out;
 }
 
@@ -69,7 +75,7 @@ d(`native DO-Conv composition${skipReason}`, () => {
   ])(
     '[M·N, dMul, C, F] = %j matches the definition and the op-built composition',
     async (dims, M) => {
-      const native = await composeWithGrads('wasm', dims, M);
+      const native = await composeWithGrads(NATIVE_HOST, dims, M);
       const cpu = await composeWithGrads('cpu', dims, M);
       expect(native.fused).toBe(true);
       expect(cpu.fused).toBe(false);
@@ -109,7 +115,8 @@ d(`native DO-Conv composition${skipReason}`, () => {
     tf.dispose([d, weight, w]);
   });
 
-  it('is gone with the native engine: the algebra builds the composition from ops again', () => {
+  it('is gone from wasm with the native-on-wasm engine off: the algebra builds the composition from ops again', async () => {
+    await tf.setBackend('wasm');
     disableNativeEngine();
     try {
       expect(tf.getKernel(COMPOSE_KERNEL, 'wasm')).toBeUndefined();
@@ -120,7 +127,8 @@ d(`native DO-Conv composition${skipReason}`, () => {
       expect(Array.from(k.dataSync()).every((v) => v === 2)).toBe(true);
       tf.dispose([w, dHat, k]);
     } finally {
-      enableNativeEngine();
+      startNativeEngine();
+      await tf.setBackend(NATIVE_HOST);
     }
   });
 });

@@ -14,7 +14,7 @@ import {
   COMPOSED_CONV_GRAD_WEIGHTS,
 } from '../../src/util/composeKernelOp.js';
 import { host, relativeError } from './helpers.js';
-import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
+import { describeNative, nativeEngineForThisFile, skipReason, NATIVE_HOST } from './nativeSetup.js';
 
 nativeEngineForThisFile();
 
@@ -28,14 +28,16 @@ interface Case {
 }
 
 /** The layer's output and the gradients of Σ y·R with respect to x and every weight. */
-async function layerWithGrads(backend: 'cpu' | 'wasm', c: Case, trainable = true) {
+async function layerWithGrads(backend: string, c: Case, trainable = true) {
   await tf.setBackend(backend);
   const xShape = [2, 7, 6, 3];
   const layer = doConv2d({ filters: 5, ...c });
   const x = tf.variable(tf.tensor(host(xShape, 11).values, xShape));
   layer.apply(x); // build
   layer.setWeights(
-    layer.weights.map((w, i) => tf.tensor(host(w.shape as number[], 20 + i).values, w.shape as number[])),
+    layer.weights.map((w, i) =>
+      tf.tensor(host(w.shape as number[], 20 + i).values, w.shape as number[]),
+    ),
   );
   layer.trainable = trainable;
   const yShape = (layer.apply(x) as tf.Tensor).shape;
@@ -59,7 +61,7 @@ async function layerWithGrads(backend: 'cpu' | 'wasm', c: Case, trainable = true
   const out = { y: y!, grads, kernelNames: profile.kernelNames };
   tf.dispose([x, r]);
   layer.dispose();
-  await tf.setBackend('wasm');
+  await tf.setBackend(NATIVE_HOST);
   return out;
 }
 
@@ -80,7 +82,7 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
   it.each(cases)(
     '%j: output and gradients of x, D, W, bias match the op-built layer on cpu',
     async (c) => {
-      const native = await layerWithGrads('wasm', c);
+      const native = await layerWithGrads(NATIVE_HOST, c);
       const cpu = await layerWithGrads('cpu', c);
       expect(native.kernelNames).toEqual(
         expect.arrayContaining([
@@ -130,7 +132,7 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
       useBias: true,
       activation: 'relu',
     };
-    const native = await layerWithGrads('wasm', c, false);
+    const native = await layerWithGrads(NATIVE_HOST, c, false);
     const cpu = await layerWithGrads('cpu', c, false);
     expect(native.kernelNames).not.toContain(COMPOSED_CONV);
     expect(native.grads.length).toBe(1);

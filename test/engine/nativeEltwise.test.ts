@@ -8,7 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
 import { binaryPlan, reducePlan, tilePlan } from '../../src/engine/native/nativeEltwise.js';
 import { host, relativeError, runKernelOn, type HostTensor } from './helpers.js';
-import { addon, describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
+import {
+  addon,
+  describeNative,
+  nativeEngineForThisFile,
+  skipReason,
+  NATIVE_HOST,
+} from './nativeSetup.js';
 
 const d = describeNative;
 nativeEngineForThisFile();
@@ -19,9 +25,9 @@ async function compare(
   inputs: Record<string, HostTensor>,
   attrs: Record<string, unknown> = {},
 ): Promise<{ native: HostTensor; cpu: HostTensor; error: number }> {
-  const native = await runKernelOn('wasm', kernel, inputs, attrs);
+  const native = await runKernelOn(NATIVE_HOST, kernel, inputs, attrs);
   const cpu = await runKernelOn('cpu', kernel, inputs, attrs);
-  await tf.setBackend('wasm');
+  await tf.setBackend(NATIVE_HOST);
   expect(native.shape).toEqual(cpu.shape);
   return { native, cpu, error: relativeError(native.values, cpu.values) };
 }
@@ -182,7 +188,7 @@ d(`native Concat and SplitV match cpu${skipReason}`, () => {
       3,
     ],
   ] as Array<[number[][], number]>)('Concat %j on axis %i', async (shapes, axis) => {
-    const native = await runConcat('wasm', shapes, axis);
+    const native = await runConcat(NATIVE_HOST, shapes, axis);
     const cpu = await runConcat('cpu', shapes, axis);
     expect(native.shape).toEqual(cpu.shape);
     expect(relativeError(native.values, cpu.values)).toBe(0);
@@ -197,7 +203,7 @@ d(`native Concat and SplitV match cpu${skipReason}`, () => {
     'SplitV %j by %j on axis %i',
     async (shape, splits, axis) => {
       const x = host(shape, 30);
-      const run = async (backend: 'cpu' | 'wasm') => {
+      const run = async (backend: string) => {
         await tf.setBackend(backend);
         const t = tf.tensor(x.values, x.shape);
         const parts = tf.split(t, splits, axis);
@@ -207,9 +213,9 @@ d(`native Concat and SplitV match cpu${skipReason}`, () => {
         tf.dispose([t, ...parts]);
         return out;
       };
-      const native = await run('wasm');
+      const native = await run(NATIVE_HOST);
       const cpu = await run('cpu');
-      await tf.setBackend('wasm');
+      await tf.setBackend(NATIVE_HOST);
       expect(native.map((p) => p.shape)).toEqual(cpu.map((p) => p.shape));
       native.forEach((p, i) => expect(relativeError(p.values, cpu[i].values)).toBe(0));
     },
@@ -217,13 +223,13 @@ d(`native Concat and SplitV match cpu${skipReason}`, () => {
 });
 
 /** tf.concat of seeded parts on `backend`. */
-async function runConcat(backend: 'cpu' | 'wasm', shapes: number[][], axis: number) {
+async function runConcat(backend: string, shapes: number[][], axis: number) {
   await tf.setBackend(backend);
   const ts = shapes.map((s, i) => tf.tensor(host(s, 20 + i).values, s));
   const y = tf.concat(ts, axis);
   const out = { shape: y.shape, values: await y.data() };
   tf.dispose([y, ...ts]);
-  await tf.setBackend('wasm');
+  await tf.setBackend(NATIVE_HOST);
   return out;
 }
 
@@ -236,7 +242,7 @@ d(`native element-wise kernels and thread counts${skipReason}`, () => {
     try {
       for (const threads of [1, 2, 2, 3]) {
         addon!.setThreads(threads);
-        results.push((await runKernelOn('wasm', tf.Sum, { x }, attrs)).values);
+        results.push((await runKernelOn(NATIVE_HOST, tf.Sum, { x }, attrs)).values);
       }
     } finally {
       addon!.setThreads(before);
@@ -263,7 +269,7 @@ d(`native element-wise kernels and thread counts${skipReason}`, () => {
 d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, () => {
   /** Gradients of Σ f(inputs)·r on `backend`. */
   async function grads(
-    backend: 'cpu' | 'wasm',
+    backend: string,
     f: (...xs: tf.Tensor[]) => tf.Tensor,
     inputs: HostTensor[],
   ): Promise<Float32Array[]> {
@@ -274,7 +280,7 @@ d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, (
     const gs = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r)))(ts);
     const out = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
     tf.dispose([...ts, y, r, ...gs]);
-    await tf.setBackend('wasm');
+    await tf.setBackend(NATIVE_HOST);
     return out;
   }
 
@@ -284,7 +290,7 @@ d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, (
       const x = host(shape, 41);
       x.values[0] = NaN;
       x.values[1] = 0;
-      const [native] = await grads('wasm', (t) => tf.relu(t), [x]);
+      const [native] = await grads(NATIVE_HOST, (t) => tf.relu(t), [x]);
       const [cpu] = await grads('cpu', (t) => tf.relu(t), [x]);
       expect(Number.isNaN(native[0])).toBe(true);
       expect(native[1]).toBe(0);
@@ -301,14 +307,14 @@ d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, (
         return tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
       };
       const inputs = [host(shape, 42), host([c], 43), host([c], 44)];
-      const native = await grads('wasm', bn, inputs);
+      const native = await grads(NATIVE_HOST, bn, inputs);
       const cpu = await grads('cpu', bn, inputs);
       native.forEach((g, i) => expect(relativeError(g, cpu[i])).toBeLessThan(2e-5));
     },
   );
 
   it('runs them as one kernel each (no Step, no Sub in the backward pass)', async () => {
-    await tf.setBackend('wasm');
+    await tf.setBackend(NATIVE_HOST);
     const x = tf.tensor(host([8, 4, 4, 3], 45).values, [8, 4, 4, 3]);
     const { kernelNames } = await tf.profile(() => {
       const { mean } = tf.moments(x, [0, 1, 2]);

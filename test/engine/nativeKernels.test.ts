@@ -5,17 +5,35 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
-import { nativeKernelNames } from '../../src/engine/registerWasmTrainingKernels.js';
+import {
+  nativeBackendKernelConfigs,
+  nativeKernelConfigs,
+} from '../../src/engine/native/nativeKernels.js';
 import { TOL, forwardCases, sweepConvKernels } from './convSweep.js';
 import { host, relativeError, runKernelOn } from './helpers.js';
-import { addon, describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
+import {
+  addon,
+  describeNative,
+  nativeEngineForThisFile,
+  skipReason,
+  NATIVE_HOST,
+} from './nativeSetup.js';
 
 const d = describeNative;
 nativeEngineForThisFile();
 
 d(`native engine registration${skipReason}`, () => {
-  it('registers the conv, matmul and element-wise kernels on wasm', () => {
-    expect(nativeKernelNames().sort()).toEqual(
+  it(`registers the conv, matmul and element-wise kernels on ${NATIVE_HOST}`, () => {
+    const ours = new Set(
+      (NATIVE_HOST === 'wasm' ? nativeKernelConfigs : nativeBackendKernelConfigs).map(
+        (c) => c.kernelFunc,
+      ),
+    );
+    const running = tf
+      .getKernelsForBackend(NATIVE_HOST)
+      .filter((c) => ours.has(c.kernelFunc))
+      .map((c) => c.kernelName);
+    expect(running.sort()).toEqual(
       [
         'Conv2D',
         'Conv2DBackpropFilter',
@@ -50,9 +68,21 @@ d(`native engine registration${skipReason}`, () => {
       ].sort(),
     );
   });
+
+  it.runIf(NATIVE_HOST === 'doconv-native')(
+    'has every cpu kernel: the ones without a native kernel are cpu’s own',
+    () => {
+      const native = new Set(nativeBackendKernelConfigs.map((c) => c.kernelName));
+      for (const cpu of tf.getKernelsForBackend('cpu')) {
+        const k = tf.getKernel(cpu.kernelName, 'doconv-native');
+        expect(k, cpu.kernelName).toBeDefined();
+        if (!native.has(cpu.kernelName)) expect(k!.kernelFunc).toBe(cpu.kernelFunc);
+      }
+    },
+  );
 });
 
-sweepConvKernels({ name: 'native', describe: d, skipReason, forward: true });
+sweepConvKernels({ name: 'native', backend: NATIVE_HOST, describe: d, skipReason, forward: true });
 
 // Fused bias + activation, as tf.fused.conv2d / tf.layers' conv2dWithBiasActivation call it.
 for (const depthwise of [false, true]) {
@@ -75,7 +105,7 @@ for (const depthwise of [false, true]) {
           activation,
           leakyreluAlpha: 0.3,
         };
-        const got = await runKernelOn('wasm', kernel, { x, filter, bias }, attrs);
+        const got = await runKernelOn(NATIVE_HOST, kernel, { x, filter, bias }, attrs);
         const want = await runKernelOn('cpu', kernel, { x, filter, bias }, attrs);
         expect(got.shape).toEqual(want.shape);
         expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
@@ -107,7 +137,7 @@ d(`BatchMatMul (native) matches cpu${skipReason}`, () => {
     const a = host(transposeA ? t(as) : as, 31);
     const b = host(transposeB ? t(bs) : bs, 32);
     const attrs = { transposeA, transposeB };
-    const got = await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs);
+    const got = await runKernelOn(NATIVE_HOST, 'BatchMatMul', { a, b }, attrs);
     const want = await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs);
     expect(got.shape).toEqual(want.shape);
     expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
@@ -116,7 +146,7 @@ d(`BatchMatMul (native) matches cpu${skipReason}`, () => {
   it('inner dimensions that differ are named with both shapes', async () => {
     await expect(
       runKernelOn(
-        'wasm',
+        NATIVE_HOST,
         'BatchMatMul',
         { a: host([2, 5, 3], 1), b: host([2, 4, 4], 2) },
         {
@@ -138,11 +168,11 @@ d(`native kernels hand what they do not run to the wasm kernel${skipReason}`, ()
     const prelu = { ...attrs, activation: 'prelu' };
     const alpha = host([4], 3);
     const inputs = { x, filter, preluActivationWeights: alpha };
-    const got = await runKernelOn('wasm', 'FusedConv2D', inputs, prelu);
+    const got = await runKernelOn(NATIVE_HOST, 'FusedConv2D', inputs, prelu);
     const want = await runKernelOn('cpu', 'FusedConv2D', inputs, prelu);
     expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
     const scale = { x, filter: host([1, 1, 3, 1], 4) };
-    const got2 = await runKernelOn('wasm', 'DepthwiseConv2dNative', scale, attrs);
+    const got2 = await runKernelOn(NATIVE_HOST, 'DepthwiseConv2dNative', scale, attrs);
     const want2 = await runKernelOn('cpu', 'DepthwiseConv2dNative', scale, attrs);
     expect(relativeError(got2.values, want2.values)).toBeLessThan(TOL);
   });
@@ -152,7 +182,7 @@ d(`native kernels reject bad shapes naming the kernel and the shape${skipReason}
   it('channel mismatch', async () => {
     await expect(
       runKernelOn(
-        'wasm',
+        NATIVE_HOST,
         'Conv2D',
         { x: host([1, 5, 5, 3], 1), filter: host([3, 3, 2, 4], 2) },
         { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 },
@@ -165,7 +195,7 @@ d(`native kernels reject bad shapes naming the kernel and the shape${skipReason}
   it('dy of the wrong shape', async () => {
     await expect(
       runKernelOn(
-        'wasm',
+        NATIVE_HOST,
         'Conv2DBackpropFilter',
         { x: host([1, 5, 5, 3], 1), dy: host([1, 4, 4, 2], 2) },
         { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 2] },
@@ -178,7 +208,7 @@ d(`native kernels reject bad shapes naming the kernel and the shape${skipReason}
   it('a number pad with unequal axes, which TF.js sizes wrongly', async () => {
     await expect(
       runKernelOn(
-        'wasm',
+        NATIVE_HOST,
         'Conv2D',
         { x: host([1, 7, 5, 3], 1), filter: host([3, 1, 3, 4], 2) },
         { strides: 1, pad: 1, dataFormat: 'NHWC', dilations: 1 },
@@ -191,7 +221,7 @@ d(`native kernels reject bad shapes naming the kernel and the shape${skipReason}
   it('rank-3 input', async () => {
     await expect(
       runKernelOn(
-        'wasm',
+        NATIVE_HOST,
         'Conv2DBackpropInput',
         { dy: host([1, 5, 5, 2], 1), filter: host([3, 3, 3, 2], 2) },
         { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [5, 5, 3] },

@@ -9,7 +9,13 @@ import { expect, it } from 'vitest';
 import { createRng } from '../../src/data/prng.js';
 import { ADAM_STEP, SGD_STEP } from '../../src/engine/kernels/optimizerSteps.js';
 import { Adam, SGD, type ScheduledOptimizer } from '../../src/train/index.js';
-import { addon, describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
+import {
+  addon,
+  describeNative,
+  nativeEngineForThisFile,
+  skipReason,
+  NATIVE_HOST,
+} from './nativeSetup.js';
 
 nativeEngineForThisFile();
 
@@ -45,7 +51,7 @@ async function steps(backend: string, make: () => ScheduledOptimizer) {
   const w = await Promise.all(vars.map(async (v) => Array.from(await v.data())));
   opt.dispose();
   tf.dispose(vars);
-  await tf.setBackend('wasm');
+  await tf.setBackend(NATIVE_HOST);
   return { w, kernels };
 }
 
@@ -53,7 +59,7 @@ describeNative(`native optimizer update, in place${skipReason}`, () => {
   for (const [name, make] of makers) {
     it(`${name}: the same bits as the op sequence on cpu, no kernel after the first step`, async () => {
       const onCpu = await steps('cpu', make);
-      const native = await steps('wasm', make);
+      const native = await steps(NATIVE_HOST, make);
       expect(native.w).toEqual(onCpu.w);
       // The first step's slots share their buffers with the zeros they came from: that step goes
       // through the per-variable kernel; from then on nothing but the addon call.
@@ -102,11 +108,11 @@ describeNative(`native optimizer update, in place${skipReason}`, () => {
       for (let k = 0; k < 12; k++) losses.push((await model.trainOnBatch(x, y)) as number);
       tf.dispose([x, y]);
       model.dispose();
-      await tf.setBackend('wasm');
+      await tf.setBackend(NATIVE_HOST);
       return losses;
     };
     const cpu = await lossesOn('cpu');
-    const native = await lossesOn('wasm');
+    const native = await lossesOn(NATIVE_HOST);
     native.forEach((l, k) => expect(Math.abs(l - cpu[k])).toBeLessThan(1e-5 * Math.max(1, cpu[k])));
   });
 
@@ -128,7 +134,7 @@ describeNative(`native optimizer update, in place${skipReason}`, () => {
     const sizesOf = Float64Array.of(4);
     const params = Float64Array.of(0.1);
     expect(() => addon!.optimizerStep(heap, 1, sizesOf, Float64Array.of(0), params)).toThrow(
-      'native optimizerStep: 1 variables need 3 offsets and 1 params, got 1 and 1',
+      'native optimizerStep: 1 variables need 3 operands and 1 params, got 1 and 1',
     );
     expect(() =>
       addon!.optimizerStep(heap, 1, sizesOf, Float64Array.of(0, 60, 32), params),

@@ -66,9 +66,11 @@ describe('quiet by default', () => {
       [
         `const { useBestBackend } = await import(${JSON.stringify(entry['doconv/node'])});`,
         `const { backend, engine } = await useBestBackend();`,
-        `if (backend !== 'wasm' && backend !== 'tensorflow') process.exit(4);`,
-        // The native engine when its addon is built, doconv's wasm kernels otherwise: silent either way.
-        `if (backend === 'wasm' && engine !== 'native' && engine !== 'wasm') process.exit(5);`,
+        `if (!['doconv-native', 'wasm', 'tensorflow'].includes(backend)) process.exit(4);`,
+        // The native engine's backend when its addon is built, doconv's wasm kernels otherwise:
+        // silent either way.
+        `if (backend === 'doconv-native' && engine !== 'native') process.exit(5);`,
+        `if (backend === 'wasm' && engine !== 'wasm') process.exit(6);`,
       ].join('\n'),
     );
     expect({ stdout: r.stdout, stderr: r.stderr }).toEqual({ stdout: '', stderr: '' });

@@ -4,6 +4,7 @@
  * doconv must wait for the wasm backend to be set (test/engine/quietImport.test.ts: and say nothing).
  */
 import * as tf from '@tensorflow/tfjs';
+import { nativeAddonStatus } from '../../src/engine/native/nativeAddon.js';
 import { describe, expect, it } from 'vitest';
 import { conv2DBackpropInputConfig } from '../../src/engine/kernels/Conv2DBackpropInput.js';
 import { wasmTrainingKernelsRegistered } from '../../src/engine/registerWasmTrainingKernels.js';
@@ -112,7 +113,7 @@ describe('wasm inference unchanged', () => {
 });
 
 describe('useBestBackend', () => {
-  it('picks wasm when tfjs-node is absent, logs one line naming backend and engine, returns them', async () => {
+  it('picks doconv-native (addon built) or wasm when tfjs-node is absent, logs one line naming backend and engine, returns them', async () => {
     const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
     const logs: string[] = [];
     const chosen = await useBestBackend({ log: (m) => logs.push(m) });
@@ -122,15 +123,22 @@ describe('useBestBackend', () => {
     } catch {
       nodeInstalled = false;
     }
-    expect(chosen.backend).toBe(nodeInstalled ? 'tensorflow' : 'wasm');
+    const nativeBuilt = nativeAddonStatus().addon != null && process.env.DOCONV_ENGINE !== 'wasm';
+    expect(chosen.backend).toBe(
+      nodeInstalled ? 'tensorflow' : nativeBuilt ? 'doconv-native' : 'wasm',
+    );
+    if (chosen.backend === 'doconv-native') {
+      expect(chosen).toMatchObject({ engine: 'native', native: { on: true } });
+      expect(logs[0]).toMatch(/oneDNN .*thread\(s\) per training thread/);
+    }
     expect(tf.getBackend()).toBe(chosen.backend);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toContain(
       `doconv: using backend '${chosen.backend}', engine '${chosen.engine}'`,
     );
     if (chosen.backend === 'wasm') {
-      // Native when the addon is built (and not disabled), else wasm with the line saying how to enable it.
-      expect(chosen.engine).toBe(chosen.native?.on ? 'native' : 'wasm');
+      // The addon is not built (or disabled): wasm's kernels, with the line saying how to enable it.
+      expect(chosen.engine).toBe('wasm');
       if (!chosen.native?.on && chosen.native?.reason === 'not built') {
         expect(logs[0]).toMatch(
           /native engine off \(not built\); to enable it: .*libdnnl-dev.*npx doconv build-native/,
@@ -149,6 +157,24 @@ describe('useBestBackend', () => {
     await expect(
       useBestBackend({ candidates: ['wasm'], engine: 'fast' as 'wasm', log: () => {} }),
     ).rejects.toThrow(/engine must be 'auto' or 'wasm', got "fast"/);
+  });
+
+  it("asked for wasm by name with the addon built, runs the native kernels over wasm's heap", async () => {
+    const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
+    if (nativeAddonStatus().addon == null || process.env.DOCONV_ENGINE === 'wasm') return;
+    const chosen = await useBestBackend({ candidates: ['wasm'], log: () => {} });
+    expect(chosen).toMatchObject({ backend: 'wasm', engine: 'native', native: { on: true } });
+    await useBestBackend({ candidates: ['wasm'], engine: 'wasm', log: () => {} });
+  });
+
+  it("engine: 'wasm' skips doconv-native", async () => {
+    const { useBestBackend } = await import('../../src/engine/useBestBackend.js');
+    const chosen = await useBestBackend({
+      candidates: ['doconv-native', 'wasm'],
+      engine: 'wasm',
+      log: () => {},
+    });
+    expect(chosen).toMatchObject({ backend: 'wasm', engine: 'wasm' });
   });
 
   it('honours candidates and names a bad one', async () => {

@@ -6,12 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import { disableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { doConv2d } from '../../src/index.js';
 import { dilateFilter, host, relativeError, undilateFilter } from './helpers.js';
-import { addon, skipReason } from './nativeSetup.js';
+import { addon, skipReason, startNativeEngine } from './nativeSetup.js';
 
-type Backend = 'cpu' | 'wasm';
+type Backend = 'cpu' | 'wasm' | 'doconv-native';
 
 async function gradsOn(
   backend: Backend,
@@ -155,15 +155,20 @@ function tinyNet(): tf.LayersModel {
   return m;
 }
 
-const ENGINES = ['wasm', 'native'] as const;
+// The wasm engine, the native engine over wasm's heap, and the native engine's own backend.
+const ENGINES = [
+  { engine: 'wasm', backend: 'wasm' },
+  { engine: 'native', backend: 'wasm' },
+  { engine: 'native', backend: 'doconv-native' },
+] as const;
 
-for (const engine of ENGINES) {
+for (const { engine, backend } of ENGINES) {
   const run = engine === 'native' && addon == null ? describe.skip : describe;
-  run(`${engine} engine${engine === 'native' ? skipReason : ''}`, () => {
+  run(`${engine} engine on ${backend}${engine === 'native' ? skipReason : ''}`, () => {
     beforeAll(async () => {
-      await tf.setBackend('wasm');
-      if (engine === 'native') expect(enableNativeEngine().on).toBe(true);
+      if (engine === 'native') expect(startNativeEngine(backend)).toBe(true);
       else disableNativeEngine();
+      await tf.setBackend(backend);
     });
     afterAll(() => disableNativeEngine());
 
@@ -177,7 +182,7 @@ for (const engine of ENGINES) {
         const loss = (...xs: tf.Tensor[]) =>
           tf.sum(tf.mul(p.f(...xs), tf.tensor(r.values, r.shape)));
         const want = await gradsOn('cpu', loss, args);
-        const got = await gradsOn('wasm', loss, args);
+        const got = await gradsOn(backend, loss, args);
         got.forEach((g, i) =>
           expect(relativeError(g, want[i]), `gradient ${i}`).toBeLessThan(1e-4),
         );
@@ -205,14 +210,14 @@ for (const engine of ENGINES) {
             tf.sum(tf.mul(conv(a, b, dl), tf.tensor(r.values, r.shape)));
           const [wantX, wantDense] = await gradsOn('cpu', probe(1), [x, dense]);
           const wantW = undilateFilter({ values: wantDense, shape: dense.shape }, 3, 2, 2, 2);
-          const [gotX, gotW] = await gradsOn('wasm', probe(2), [x, w]);
+          const [gotX, gotW] = await gradsOn(backend, probe(2), [x, w]);
           expect(relativeError(gotX, wantX), 'dx').toBeLessThan(1e-4);
           expect(relativeError(gotW, wantW.values), 'dw').toBeLessThan(1e-4);
         },
       );
 
       it('conv2d gradient on wasm agrees with finite differences (independent of cpu)', async () => {
-        await tf.setBackend('wasm');
+        await tf.setBackend(backend);
         const x = host([1, 6, 6, 2], 1);
         const w = host([3, 3, 2, 3], 2);
         const r = host([1, 3, 3, 3], 3);
@@ -235,7 +240,7 @@ for (const engine of ENGINES) {
                 .arraySync() as number,
           );
         const [, gw] = await gradsOn(
-          'wasm',
+          backend,
           (a, b) =>
             tf.sum(
               tf.mul(
@@ -270,28 +275,28 @@ for (const engine of ENGINES) {
         );
         init.dispose();
         const cpu = await lossCurve('cpu', weights, optimizer, 6);
-        const wasm = await lossCurve('wasm', weights, optimizer, 6);
+        const wasm = await lossCurve(backend, weights, optimizer, 6);
         expect(cpu[cpu.length - 1]).toBeLessThan(cpu[0]); // the net learns at all
         expect(relativeError(wasm, cpu)).toBeLessThan(1e-4);
       });
     });
 
-    describe('memory on wasm', () => {
-      it('tensors, bytes, backend data and the wasm heap stay flat over 1000 training steps', async () => {
-        await tf.setBackend('wasm');
+    describe(`memory on ${backend}`, () => {
+      it('tensors, bytes, backend data, the wasm heap and the addon’s buffers stay flat over 1000 training steps', async () => {
+        await tf.setBackend(backend);
         const model = tinyNet();
         model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
         const x = tf.tensor(host([2, 6, 6, 2], 6).values, [2, 6, 6, 2]);
         const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
-        const backend = tf.backend() as unknown as {
+        const kernels = tf.backend() as unknown as {
           numDataIds(): number;
-          wasm: { HEAPU8: Uint8Array };
+          wasm?: { HEAPU8: Uint8Array };
         };
         const snapshot = () => ({
           ...tf.memory(),
-          dataIds: backend.numDataIds(),
+          dataIds: kernels.numDataIds(),
           // Native memory too: XNNPACK operators created for fresh filters must be freed with them.
-          heapBytes: backend.wasm.HEAPU8.length,
+          heapBytes: kernels.wasm?.HEAPU8.length,
           native: engine === 'native' ? addon!.stats() : undefined,
         });
         // Step 1 creates the optimizer's slots; measure from step 10 on.

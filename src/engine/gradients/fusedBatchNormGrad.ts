@@ -9,13 +9,16 @@
  * Other backends and non-per-channel parameters keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backendHasKernel } from '../../util/backendHasKernel.js';
+import { ENGINE_BACKENDS } from '../../util/dilatedConvGradients.js';
 import { BATCH_NORM_GRAD_SUMS } from '../fusedGradientOps.js';
 import type { GradientReplacement } from './gradientReplacement.js';
 
 /** Σdy and Σdy·(x − μ) per channel: one native pass where the backend has it, else three ops. */
 function gradientSums(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor, axes: number[]): tf.Tensor[] {
-  if (backendHasKernel(BATCH_NORM_GRAD_SUMS) && [dy, x, mean].every((t) => t.dtype === 'float32')) {
+  if (
+    tf.getKernel(BATCH_NORM_GRAD_SUMS, tf.getBackend()) != null &&
+    [dy, x, mean].every((t) => t.dtype === 'float32')
+  ) {
     return tf.engine().runKernel(BATCH_NORM_GRAD_SUMS, { dy, x, mean }, {}) as tf.Tensor[];
   }
   return [tf.sum(dy, axes), tf.tidy(() => tf.sum(tf.mul(dy, tf.sub(x, mean)), axes))];
@@ -31,7 +34,11 @@ export const fusedBatchNormGrad: GradientReplacement = {
       const [x, mean, variance, scale] = saved;
       const c = x.shape[x.shape.length - 1];
       const vector = (t: tf.Tensor | undefined) => t == null || (t.rank === 1 && t.shape[0] === c);
-      if (tf.getBackend() !== 'wasm' || x.rank !== 4 || ![mean, variance, scale].every(vector)) {
+      if (
+        !ENGINE_BACKENDS.includes(tf.getBackend()) ||
+        x.rank !== 4 ||
+        ![mean, variance, scale].every(vector)
+      ) {
         return original.gradFunc(dy, saved, attrs);
       }
       const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;

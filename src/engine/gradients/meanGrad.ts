@@ -5,6 +5,7 @@
  * BatchNorm layer. Same values bit for bit (dy·1/n = dy/n). Other backends keep tfjs-core's gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ENGINE_BACKENDS } from '../../util/dilatedConvGradients.js';
 import type { GradientReplacement } from './gradientReplacement.js';
 
 export const meanGrad: GradientReplacement = {
@@ -13,7 +14,7 @@ export const meanGrad: GradientReplacement = {
     kernelName: tf.Mean,
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
-      if (tf.getBackend() !== 'wasm') return original.gradFunc(dy, saved, attrs);
+      if (!ENGINE_BACKENDS.includes(tf.getBackend())) return original.gradFunc(dy, saved, attrs);
       const [x] = saved;
       const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
       const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));

@@ -4,7 +4,6 @@
  * ops, two full-size passes and a temporary). Elsewhere tfjs-core's gradient runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backendHasKernel } from '../../util/backendHasKernel.js';
 import { RELU_GRAD } from '../fusedGradientOps.js';
 import type { GradientReplacement } from './gradientReplacement.js';
 
@@ -16,7 +15,11 @@ export const reluGrad: GradientReplacement = {
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const d = dy as tf.Tensor;
-      if (!backendHasKernel(RELU_GRAD) || x.dtype !== 'float32' || d.dtype !== 'float32') {
+      if (
+        tf.getKernel(RELU_GRAD, tf.getBackend()) == null ||
+        x.dtype !== 'float32' ||
+        d.dtype !== 'float32'
+      ) {
         return original.gradFunc(dy, saved, attrs);
       }
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: d, x }, {}) as tf.Tensor };

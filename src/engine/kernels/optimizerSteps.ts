@@ -8,11 +8,12 @@
  * (Math.fround) in the same order, and float32 add/mul/div/sqrt are correctly rounded in both
  * forms, so the fused and unfused updates give the same bits on every backend.
  *
- * Kernels of doconv's own (no TF.js op has these names), registered on wasm only: callers check
- * `fusedOptimizerStep` and fall back to ops on other backends.
+ * Kernels of doconv's own (no TF.js op has these names), registered on wasm and doconv-native:
+ * callers check `fusedOptimizerStep` and fall back to ops on other backends.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
+import { currentEngine, engineState } from '../engineState.js';
 
 export const ADAM_STEP = 'DoconvAdamStep';
 export const SGD_STEP = 'DoconvSgdStep';
@@ -36,16 +37,36 @@ function checkSameShape(kernel: string, inputs: Record<string, Info>): void {
   }
 }
 
-/** Fresh outputs of the inputs' shape; heap views are taken after every allocation (it may grow). */
+/**
+ * Fresh outputs of the inputs' shape and float32 views of inputs and outputs. On wasm, views of the
+ * heap, taken after every allocation (it may grow); on doconv-native (a MathBackendCPU), a tensor's
+ * float32 data is its array.
+ */
 function outputsAndViews(
-  backend: BackendWasm,
+  backend: tf.KernelBackend,
   inputs: Info[],
   outputs: number,
 ): { outs: Info[]; ins: Float32Array[]; views: Float32Array[] } {
   const shape = inputs[0].shape;
-  const outs = Array.from({ length: outputs }, () => backend.makeOutput(shape, 'float32'));
-  const view = (t: Info) => backend.typedArrayFromHeap(t) as Float32Array;
-  return { outs, ins: inputs.map(view), views: outs.map(view) };
+  const wasm = backend as unknown as Partial<BackendWasm>;
+  if (typeof wasm.typedArrayFromHeap === 'function') {
+    const outs = Array.from({ length: outputs }, () => wasm.makeOutput!(shape, 'float32'));
+    const view = (t: Info) => wasm.typedArrayFromHeap!(t) as Float32Array;
+    return { outs, ins: inputs.map(view), views: outs.map(view) };
+  }
+  const cpu = backend as unknown as {
+    readSync(dataId: object): unknown;
+    makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): Info;
+  };
+  const views = Array.from(
+    { length: outputs },
+    () => new Float32Array(tf.util.sizeFromShape(shape)),
+  );
+  return {
+    outs: views.map((v) => cpu.makeTensorInfo([...shape], 'float32', v)),
+    ins: inputs.map((t) => cpu.readSync(t.dataId) as Float32Array),
+    views,
+  };
 }
 
 /**
@@ -65,7 +86,7 @@ function adamStep(args: {
     outs,
     ins: [w0, g, m0, v0],
     views: [w1, m1, v1],
-  } = outputsAndViews(args.backend as unknown as BackendWasm, [value, gradient, m, v], 3);
+  } = outputsAndViews(args.backend, [value, gradient, m, v], 3);
   for (let i = 0; i < w0.length; i++) {
     const gi = g[i];
     const mi = f(f(m0[i] * b1) + f(gi * c1));
@@ -95,11 +116,7 @@ function sgdStep(args: {
     outs,
     ins: [w0, g, vel0],
     views: [w1, vel1],
-  } = outputsAndViews(
-    args.backend as unknown as BackendWasm,
-    Object.values(inputs) as Info[],
-    withMomentum ? 2 : 1,
-  );
+  } = outputsAndViews(args.backend, Object.values(inputs) as Info[], withMomentum ? 2 : 1);
   if (withMomentum) {
     for (let i = 0; i < w0.length; i++) {
       const s = f(f(vel0[i] * mu) + g[i]);
@@ -142,23 +159,17 @@ export type OptimizerRule =
  */
 export type BatchedOptimizerStep = (rule: OptimizerRule, updates: VariableUpdate[]) => boolean[];
 
-let batchedStep: BatchedOptimizerStep | null = null;
-
-/** Set by the native engine when it is switched on (engine/native/nativeOptimizer.ts), null when off. */
-export function setBatchedOptimizerStep(step: BatchedOptimizerStep | null): void {
-  batchedStep = step;
-}
-
 /**
- * The one-call update of every variable it can take, on wasm with the native engine: which
- * updates it made, or null (none made) elsewhere.
+ * The one-call update of every variable it can take, where the native engine runs ops (on
+ * doconv-native, or over wasm): which updates it made, or null (none made) elsewhere.
  */
 export function batchedOptimizerStep(
   rule: OptimizerRule,
   updates: VariableUpdate[],
 ): boolean[] | null {
-  if (batchedStep === null || tf.getBackend() !== 'wasm' || updates.length === 0) return null;
-  return batchedStep(rule, updates);
+  const native = engineState().native;
+  if (native === null || currentEngine() !== 'native' || updates.length === 0) return null;
+  return native.batchedStep(rule, updates);
 }
 
 /** The float32 numbers both Adam update forms (this kernel, the native one) compute with. */

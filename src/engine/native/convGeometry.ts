@@ -85,10 +85,14 @@ export interface NativeConvGeometry {
 }
 
 /**
- * The geometry, or a string saying why not (the caller then runs the wasm kernel). oneDNN derives
- * the output size with floor division; TF.js's rounding modes other than floor can disagree.
+ * The geometry, or a string saying why not (the caller then runs its fallback kernel). oneDNN
+ * derives the output size with floor division; TF.js's rounding modes other than floor, and its
+ * numeric pads on unequal axes (computeConv2DInfo sizes both with the filter's height), can give
+ * another size. `fitOutput` then keeps TF.js's output size and moves the bottom/right padding to
+ * match it — the same values, since output o reads input o·s + k·d − top whatever the far padding
+ * is — where that padding stays ≥ 0 (the backprops, whose output size dy fixes).
  */
-export function nativeConvGeometry(c: ConvCall): NativeConvGeometry | string {
+export function nativeConvGeometry(c: ConvCall, fitOutput = false): NativeConvGeometry | string {
   const info = tf.backend_util.computeConv2DInfo(
     c.xShape,
     c.filterShape,
@@ -99,10 +103,13 @@ export function nativeConvGeometry(c: ConvCall): NativeConvGeometry | string {
     c.depthwise,
     'channelsLast',
   );
-  const p = info.padInfo;
+  const p = { ...info.padInfo };
   const outLen = (inLen: number, k: number, s: number, d: number, p0: number, p1: number) =>
     Math.floor((inLen + p0 + p1 - ((k - 1) * d + 1)) / s) + 1;
-  if (
+  // The far padding that makes oneDNN's floor formula give `out`: (out − 1)·s + extent − in − near.
+  const farPad = (out: number, inLen: number, k: number, s: number, d: number, near: number) =>
+    (out - 1) * s + (k - 1) * d + 1 - inLen - near;
+  const fits = () =>
     outLen(
       info.inHeight,
       info.filterHeight,
@@ -110,7 +117,7 @@ export function nativeConvGeometry(c: ConvCall): NativeConvGeometry | string {
       info.dilationHeight,
       p.top,
       p.bottom,
-    ) !== info.outHeight ||
+    ) === info.outHeight &&
     outLen(
       info.inWidth,
       info.filterWidth,
@@ -118,8 +125,26 @@ export function nativeConvGeometry(c: ConvCall): NativeConvGeometry | string {
       info.dilationWidth,
       p.left,
       p.right,
-    ) !== info.outWidth
-  ) {
+    ) === info.outWidth;
+  if (!fits() && fitOutput) {
+    p.bottom = farPad(
+      info.outHeight,
+      info.inHeight,
+      info.filterHeight,
+      info.strideHeight,
+      info.dilationHeight,
+      p.top,
+    );
+    p.right = farPad(
+      info.outWidth,
+      info.inWidth,
+      info.filterWidth,
+      info.strideWidth,
+      info.dilationWidth,
+      p.left,
+    );
+  }
+  if (!fits()) {
     return `output ${info.outHeight}×${info.outWidth} is not the floor-rounded size oneDNN computes`;
   }
   if ([p.top, p.bottom, p.left, p.right].some((v) => v < 0)) return 'negative padding';

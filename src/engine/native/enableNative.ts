@@ -1,22 +1,18 @@
 /**
- * Node-only: switches the native engine (oneDNN kernels over the wasm heap) on or off as a
- * per-kernel choice in doconv's wasm kernel table (../registerWasmTrainingKernels.ts).
+ * Node-only: the native engine's switches. It runs on two backends: doconv-native (its own, tensors
+ * in native memory: registerNativeBackend.ts) and wasm (its kernels over wasm's heap, the
+ * native-on-wasm engine, kept until the doconv-native backend has been measured everywhere).
+ * Both go through the engine state's one switch (../switchEngine.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from '../../util/composeKernelOp.js';
+import { engineState, type NativeEngineParts } from '../engineState.js';
+import { switchEngine } from '../switchEngine.js';
 import { composeGradConfig } from './nativeCompose.js';
 import { composedConvGradConfig } from './nativeComposedConv.js';
-import { setNativeKernelConfigs, wasmEngine } from '../registerWasmTrainingKernels.js';
-import { nativeAddon, nativeAddonStatus } from './nativeAddon.js';
+import { nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
 import { nativeOptimizerStep } from './nativeOptimizer.js';
-import { setBatchedOptimizerStep } from '../kernels/optimizerSteps.js';
-
-/** The native kernels and the in-place optimizer update, on or off together. */
-function switchNativeEngine(on: boolean): void {
-  setNativeKernelConfigs(on ? nativeKernelConfigs : []);
-  setBatchedOptimizerStep(on ? nativeOptimizerStep : null);
-}
 
 /** How to get the native engine, for the one line printed when it is off. */
 export const NATIVE_ENGINE_HINT =
@@ -33,39 +29,54 @@ export interface NativeEngineState {
 }
 
 /**
- * Registers the native kernels on wasm when the addon is built and not disabled; otherwise leaves
- * the portable wasm kernels and says why. Idempotent. `threads`: oneDNN threads for ops run from
- * the calling thread (default: set when the addon loads, nativeThreadsFor(1)).
+ * The native engine's parts with the addon loaded and `threads` set (default: the count set when
+ * the addon loaded, nativeThreadsFor(1)), or why it is off. Registers the gradients of doconv's
+ * fused ops (global in TF.js; they run only where the ops have kernels).
  */
-export function enableNativeEngine(threads?: number): NativeEngineState {
-  if (process.env.DOCONV_ENGINE === 'wasm') {
-    switchNativeEngine(false);
-    return { on: false, reason: 'disabled by DOCONV_ENGINE=wasm' };
-  }
+export function loadNativeEngine(threads?: number): NativeEngineParts | { reason: string } {
+  if (process.env.DOCONV_ENGINE === 'wasm') return { reason: 'disabled by DOCONV_ENGINE=wasm' };
   const { addon, reason } = nativeAddonStatus();
-  if (addon == null) {
-    switchNativeEngine(false);
-    return { on: false, reason };
-  }
+  if (addon == null) return { reason: reason ?? 'not loaded' };
   if (threads !== undefined) addon.setThreads(threads);
   if (tf.getGradient(COMPOSE_KERNEL) == null) tf.registerGradient(composeGradConfig);
   if (tf.getGradient(COMPOSED_CONV) == null) tf.registerGradient(composedConvGradConfig);
-  switchNativeEngine(true);
-  return { on: true, reason: null, oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
+  return {
+    wasmKernels: nativeKernelConfigs,
+    batchedStep: nativeOptimizerStep,
+    oneDnn: addon.oneDnnVersion(),
+    threads: addon.getThreads(),
+  };
+}
+
+function stateOf(parts: NativeEngineParts | { reason: string }): NativeEngineState {
+  return 'reason' in parts
+    ? { on: false, reason: parts.reason }
+    : { on: true, reason: null, oneDnn: parts.oneDnn, threads: parts.threads };
 }
 
 /**
- * The native engine as it runs ops in this thread now — oneDNN's version and its thread count per
- * training thread — or null when it is off. Results record it: a run repeats bit for bit only on the
- * same engine with the same thread count.
+ * The native engine on (its parts loaded; on wasm, its kernels over wasm's) when the addon is
+ * built and not disabled; otherwise doconv's wasm kernels, and why. Idempotent. `threads`: oneDNN
+ * threads for ops run from the calling thread.
  */
-export function nativeEngineInUse(): { oneDnn: string; threads: number } | null {
-  // The kernels are registered only once the addon has loaded, so this loads nothing.
-  const addon = wasmEngine() === 'native' ? nativeAddon() : null;
-  return addon === null ? null : { oneDnn: addon.oneDnnVersion(), threads: addon.getThreads() };
+export function enableNativeEngine(threads?: number): NativeEngineState {
+  const parts = loadNativeEngine(threads);
+  if ('reason' in parts) switchEngine({ wasmKernelSet: 'wasm', native: null });
+  else switchEngine({ wasmKernelSet: 'native', native: parts });
+  return stateOf(parts);
 }
 
-/** Back to the portable wasm kernels (the addon stays loaded, its kernels unregistered). */
+/**
+ * The native engine loaded for the doconv-native backend with doconv's wasm kernels on wasm
+ * (so switching backends switches engines). Idempotent.
+ */
+export function enableNativeBackendEngine(threads?: number): NativeEngineState {
+  const parts = loadNativeEngine(threads);
+  switchEngine({ wasmKernelSet: 'wasm', native: 'reason' in parts ? null : parts });
+  return stateOf(parts);
+}
+
+/** Back to doconv's wasm kernels on wasm (the addon stays loaded for doconv-native). */
 export function disableNativeEngine(): void {
-  switchNativeEngine(false);
+  switchEngine({ wasmKernelSet: 'wasm', native: engineState().native });
 }

@@ -9,96 +9,87 @@ import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The addon's functions (native/src/addon.cc). Offsets are bytes into `heap`. */
+/**
+ * An operand of the addon's kernels (native/src/addon.cc): a Float32Array read or written in place
+ * (the doconv-native backend's tensors), or a byte offset into `heap` (the wasm backend's).
+ */
+export type Operand = number | Float32Array;
+/** Several operands: a Float64Array of heap byte offsets, or the arrays. */
+export type OperandList = Float64Array | Float32Array[];
+/** The wasm heap, or null when every operand is an array. */
+export type Heap = ArrayBufferLike | null;
+
+/** The addon's functions (native/src/addon.cc). */
 export interface NativeAddon {
   convForward(
-    heap: ArrayBufferLike,
+    heap: Heap,
     geom: Int32Array,
-    x: number,
-    filter: number,
-    bias: number,
-    y: number,
+    x: Operand,
+    filter: Operand,
+    bias: Operand,
+    y: Operand,
     alpha: number,
   ): void;
-  convBackwardData(
-    heap: ArrayBufferLike,
-    geom: Int32Array,
-    dy: number,
-    filter: number,
-    dx: number,
-  ): void;
-  convBackwardWeights(
-    heap: ArrayBufferLike,
-    geom: Int32Array,
-    x: number,
-    dy: number,
-    dw: number,
-  ): void;
+  convBackwardData(heap: Heap, geom: Int32Array, dy: Operand, filter: Operand, dx: Operand): void;
+  convBackwardWeights(heap: Heap, geom: Int32Array, x: Operand, dy: Operand, dw: Operand): void;
   /** geom: [batch, aBatch, bBatch, m, k, n, transposeA, transposeB] (native/src/matmul.h) */
-  matMul(heap: ArrayBufferLike, geom: Int32Array, a: number, b: number, y: number): void;
+  matMul(heap: Heap, geom: Int32Array, a: Operand, b: Operand, y: Operand): void;
   /** geom: [op, rows, channels, aMode, bMode] (native/src/eltwise.h); y = a op b, broadcast per mode */
-  binary(heap: ArrayBufferLike, geom: Int32Array, a: number, b: number, y: number): void;
+  binary(heap: Heap, geom: Int32Array, a: Operand, b: Operand, y: Operand): void;
   /** geom: [op, size]; alpha is Step's value for x ≤ 0 */
-  unary(heap: ArrayBufferLike, geom: Int32Array, x: number, y: number, alpha: number): void;
+  unary(heap: Heap, geom: Int32Array, x: Operand, y: Operand, alpha: number): void;
   /** geom: [rows, inner]; y[j] = scale · Σ_r x[r, j] */
-  reduceRows(heap: ArrayBufferLike, geom: Int32Array, x: number, y: number, scale: number): void;
+  reduceRows(heap: Heap, geom: Int32Array, x: Operand, y: Operand, scale: Operand): void;
   /** geom: [block, repeats]; y = x repeated */
-  tile(heap: ArrayBufferLike, geom: Int32Array, x: number, y: number): void;
+  tile(heap: Heap, geom: Int32Array, x: Operand, y: Operand): void;
   /** geom: [rows, channels, hasScale, hasOffset]; scale/offset -1 when absent */
   batchNorm(
-    heap: ArrayBufferLike,
+    heap: Heap,
     geom: Int32Array,
-    x: number,
-    mean: number,
-    variance: number,
-    scale: number,
-    offset: number,
-    y: number,
+    x: Operand,
+    mean: Operand,
+    variance: Operand,
+    scale: Operand,
+    offset: Operand,
+    y: Operand,
     epsilon: number,
   ): void;
-  /** geom: [outer, inner_0 …]; parts: byte offsets of the parts; y = rows of the parts' blocks */
-  concat(heap: ArrayBufferLike, geom: Int32Array, parts: Float64Array, y: number): void;
-  split(heap: ArrayBufferLike, geom: Int32Array, x: number, parts: Float64Array): void;
+  /** geom: [outer, inner_0 …]; parts: the parts; y = rows of the parts' blocks */
+  concat(heap: Heap, geom: Int32Array, parts: OperandList, y: Operand): void;
+  split(heap: Heap, geom: Int32Array, x: Operand, parts: OperandList): void;
   /** geom: [size]; dx = dy · step(x) */
-  reluGrad(heap: ArrayBufferLike, geom: Int32Array, dy: number, x: number, dx: number): void;
+  reluGrad(heap: Heap, geom: Int32Array, dy: Operand, x: Operand, dx: Operand): void;
   /** geom: [rows, channels]; sumDy = Σ dy, sumDyXc = Σ dy·(x − mean), per channel */
   batchNormGradSums(
-    heap: ArrayBufferLike,
+    heap: Heap,
     geom: Int32Array,
-    dy: number,
-    x: number,
-    mean: number,
-    sumDy: number,
-    sumDyXc: number,
+    dy: Operand,
+    x: Operand,
+    mean: Operand,
+    sumDy: Operand,
+    sumDyXc: Operand,
   ): void;
   /** geom: [area, dMul, channels, filters] (native/src/compose.h) */
-  compose(
-    heap: ArrayBufferLike,
-    geom: Int32Array,
-    d: number,
-    dDiag: number,
-    w: number,
-    k: number,
-  ): void;
+  compose(heap: Heap, geom: Int32Array, d: Operand, dDiag: Operand, w: Operand, k: Operand): void;
   composeGrad(
-    heap: ArrayBufferLike,
+    heap: Heap,
     geom: Int32Array,
-    dk: number,
-    d: number,
-    dDiag: number,
-    w: number,
-    dD: number,
-    dW: number,
+    dk: Operand,
+    d: Operand,
+    dDiag: Operand,
+    w: Operand,
+    dD: Operand,
+    dW: Operand,
   ): void;
   /**
    * Every variable's optimizer update in place (native/src/optimizer.h): kind 0 Adam, 1 SGD,
-   * 2 SGD with momentum; sizes per variable, byte offsets of its operands, the kind's params.
+   * 2 SGD with momentum; sizes per variable, its operands (value, gradient, slots, new value), the kind's params.
    */
   optimizerStep(
-    heap: ArrayBufferLike,
+    heap: Heap,
     kind: number,
     sizes: Float64Array,
-    offsets: Float64Array,
+    operands: OperandList,
     params: Float64Array,
   ): void;
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */

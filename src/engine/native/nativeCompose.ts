@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../util/composeKernelOp.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
+import { nativeOperands, type KernelArgs, makeFloat32Output } from './operands.js';
 
 type Info = tf.TensorInfo;
 
@@ -51,8 +51,8 @@ export function nativeCompose(args: KernelArgs): Info {
   const { d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL, d, dDiag, weight);
   const k = makeFloat32Output(args, kernelShape(COMPOSE_KERNEL, args, geom));
-  const { heap, offsets } = heapOffsets(args.backend, d, dDiag, weight, k);
-  const [dAt, diagAt, weightAt, kAt] = offsets;
+  const { heap, refs } = nativeOperands(args.backend, d, dDiag, weight, k);
+  const [dAt, diagAt, weightAt, kAt] = refs;
   requireNativeAddon(COMPOSE_KERNEL).compose(heap, geom, dAt, diagAt, weightAt, kAt);
   return k;
 }
@@ -68,8 +68,8 @@ export function nativeComposeGrad(args: KernelArgs): Info[] {
   }
   const dd = makeFloat32Output(args, [...d.shape]);
   const dw = makeFloat32Output(args, [...weight.shape]);
-  const { heap, offsets } = heapOffsets(args.backend, dy, d, dDiag, weight, dd, dw);
-  const [dyAt, dAt, diagAt, weightAt, ddAt, dwAt] = offsets;
+  const { heap, refs } = nativeOperands(args.backend, dy, d, dDiag, weight, dd, dw);
+  const [dyAt, dAt, diagAt, weightAt, ddAt, dwAt] = refs;
   requireNativeAddon(COMPOSE_KERNEL_GRAD).composeGrad(
     heap,
     geom,

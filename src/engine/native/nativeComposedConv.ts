@@ -17,7 +17,7 @@ import {
   nativeConvBackpropInput,
   nativeConvForward,
 } from './nativeConv.js';
-import type { KernelArgs } from './wasmHeap.js';
+import type { KernelArgs } from './operands.js';
 
 type Info = tf.TensorInfo;
 

@@ -9,8 +9,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { activationCode, nativeConvGeometry, type ConvCall } from './convGeometry.js';
 import { runFallback } from './fallbacks.js';
-import { requireNativeAddon, type NativeAddon } from './nativeAddon.js';
-import { allFloat32, heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
+import { isNativeBackend } from './NativeBackend.js';
+import { type Heap, type NativeAddon, type Operand, requireNativeAddon } from './nativeAddon.js';
+import { allFloat32, nativeOperands, type KernelArgs, makeFloat32Output } from './operands.js';
 
 type Info = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
@@ -79,16 +80,9 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
     activation: act,
   });
   if (typeof g === 'string') {
-    if (typeof attrs.pad === 'number') {
-      // computeConv2DInfo sizes both axes with the filter height and stride height when the pad
-      // is a number; wasm's stock kernel then writes out of bounds. Refuse rather than corrupt.
-      throw new Error(
-        `doconv native ${kernel}: pad ${attrs.pad} with filter ${fs[0]}×${fs[1]}, strides ` +
-          `${JSON.stringify(attrs.strides)}, dilations ${JSON.stringify(attrs.dilations)}: TF.js ` +
-          `sizes the output ${g}; pass explicit padding ` +
-          `[[0, 0], [${attrs.pad}, ${attrs.pad}], [${attrs.pad}, ${attrs.pad}], [0, 0]] instead`,
-      );
-    }
+    // computeConv2DInfo sizes both axes with the filter height and stride height when the pad
+    // is a number; wasm's stock kernel then writes out of bounds. Refuse rather than corrupt.
+    if (typeof attrs.pad === 'number') throw numericPadRefusal(kernel, attrs, fs, g);
     return runFallback(kernel, args) as Info;
   }
   const out = makeFloat32Output(args, [
@@ -98,17 +92,33 @@ export function nativeConvForward(kernel: string, depthwise: boolean, args: Kern
     g.info.outChannels,
   ]);
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
-  const { heap, offsets } = heapOffsets(args.backend, x, filter, bias, out);
+  const { heap, refs } = nativeOperands(args.backend, x, filter, bias, out);
   requireNativeAddon(kernel).convForward(
     heap,
     g.geom,
-    offsets[0],
-    offsets[1],
-    offsets[2],
-    offsets[3],
+    refs[0],
+    refs[1],
+    refs[2],
+    refs[3],
     attrs.leakyreluAlpha ?? 0.2,
   );
   return out;
+}
+
+/** The error for a numeric pad TF.js sizes inconsistently (see the callers). */
+function numericPadRefusal(
+  kernel: string,
+  attrs: { pad: unknown; strides: unknown; dilations?: unknown },
+  fs: Shape4,
+  why: string,
+): Error {
+  const p = attrs.pad;
+  return new Error(
+    `doconv native ${kernel}: pad ${p} with filter ${fs[0]}×${fs[1]}, strides ` +
+      `${JSON.stringify(attrs.strides)}, dilations ${JSON.stringify(attrs.dilations)}: TF.js ` +
+      `sizes the output ${why}; pass explicit padding ` +
+      `[[0, 0], [${p}, ${p}], [${p}, ${p}], [0, 0]] instead`,
+  );
 }
 
 type BackpropAttrs = tf.Conv2DBackpropInputAttrs &
@@ -158,7 +168,7 @@ interface Backprop {
   operands: [Info, Info];
   /** Which forward operand the gradient is for: the output's shape. */
   gradientOf: 'x' | 'filter';
-  run(addon: NativeAddon, heap: ArrayBufferLike, geom: Int32Array, offsets: number[]): void;
+  run(addon: NativeAddon, heap: Heap, geom: Int32Array, refs: Operand[]): void;
 }
 
 /** Both backprops: checks, the wasm fallback, the geometry, then the addon writes the gradient. */
@@ -176,14 +186,22 @@ function nativeConvBackprop(
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(...pass.operands)) {
     return runFallback(kernel, args) as Info;
   }
-  const g = nativeConvGeometry(convCall(xs, fs, attrs, depthwise));
-  if (typeof g === 'string') return runFallback(kernel, args) as Info;
+  // dy fixes the output size: fit the far padding to it (TF.js's rounding, numeric pads).
+  const g = nativeConvGeometry(convCall(xs, fs, attrs, depthwise), true);
+  if (typeof g === 'string') {
+    // On doconv-native the fallback is tfjs-backend-cpu's kernel, which reads out of range on
+    // these sizes (doconv's wasm kernels, wasm's fallback, compute them).
+    if (isNativeBackend(args.backend) && typeof attrs.pad === 'number') {
+      throw numericPadRefusal(kernel, attrs, fs, g);
+    }
+    return runFallback(kernel, args) as Info;
+  }
   checkOutputGradient(kernel, pass.dy, g.info);
   const shape = pass.gradientOf === 'x' ? xs : fs;
   const grad = makeFloat32Output(args, shape);
   if (tf.util.sizeFromShape(shape) === 0) return grad;
-  const { heap, offsets } = heapOffsets(args.backend, ...pass.operands, grad);
-  pass.run(requireNativeAddon(kernel), heap, g.geom, offsets);
+  const { heap, refs } = nativeOperands(args.backend, ...pass.operands, grad);
+  pass.run(requireNativeAddon(kernel), heap, g.geom, refs);
   return grad;
 }
 

@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { allFloat32, heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
+import {
+  allFloat32,
+  type KernelArgs,
+  makeFloat32Output,
+  nativeOperands,
+  operandList,
+} from './operands.js';
 
 type Info = tf.TensorInfo;
 
@@ -62,8 +68,8 @@ export function nativeBinary(kernel: string, op: number) {
     const out = makeFloat32Output(args, plan.outShape);
     if (plan.rows * plan.channels === 0) return out;
     const geom = Int32Array.of(op, plan.rows, plan.channels, plan.aMode, plan.bMode);
-    const { heap, offsets } = heapOffsets(args.backend, a, b, out);
-    requireNativeAddon(kernel).binary(heap, geom, offsets[0], offsets[1], offsets[2]);
+    const { heap, refs } = nativeOperands(args.backend, a, b, out);
+    requireNativeAddon(kernel).binary(heap, geom, refs[0], refs[1], refs[2]);
     return out;
   };
 }
@@ -77,8 +83,8 @@ export function nativeUnary(kernel: string, op: number) {
     const out = makeFloat32Output(args, [...x.shape]);
     if (size === 0) return out;
     const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
-    const { heap, offsets } = heapOffsets(args.backend, x, out);
-    requireNativeAddon(kernel).unary(heap, Int32Array.of(op, size), offsets[0], offsets[1], alpha);
+    const { heap, refs } = nativeOperands(args.backend, x, out);
+    requireNativeAddon(kernel).unary(heap, Int32Array.of(op, size), refs[0], refs[1], alpha);
     return out;
   };
 }
@@ -114,10 +120,10 @@ export function nativeReduce(kernel: string, mean: boolean) {
     const plan = allFloat32(x) ? reducePlan(x.shape, axis, keepDims) : null;
     if (plan === null) return runFallback(kernel, args) as Info;
     const out = makeFloat32Output(args, plan.outShape);
-    const { heap, offsets } = heapOffsets(args.backend, x, out);
+    const { heap, refs } = nativeOperands(args.backend, x, out);
     const geom = Int32Array.of(plan.rows, plan.inner);
     const scale = mean ? 1 / plan.rows : 1;
-    requireNativeAddon(kernel).reduceRows(heap, geom, offsets[0], offsets[1], scale);
+    requireNativeAddon(kernel).reduceRows(heap, geom, refs[0], refs[1], scale);
     return out;
   };
 }
@@ -147,9 +153,9 @@ export function nativeTile(args: KernelArgs): Info {
     args,
     x.shape.map((d, i) => d * reps[i]),
   );
-  const { heap, offsets } = heapOffsets(args.backend, x, out);
+  const { heap, refs } = nativeOperands(args.backend, x, out);
   const geom = Int32Array.of(plan.block, plan.repeats);
-  requireNativeAddon(tf.Tile).tile(heap, geom, offsets[0], offsets[1]);
+  requireNativeAddon(tf.Tile).tile(heap, geom, refs[0], refs[1]);
   return out;
 }
 
@@ -173,17 +179,17 @@ export function nativeBatchNorm(args: KernelArgs): Info {
   }
   const out = makeFloat32Output(args, [...x!.shape]);
   if (size === 0) return out;
-  const { heap, offsets } = heapOffsets(args.backend, x, mean, variance, scale, offset, out);
+  const { heap, refs } = nativeOperands(args.backend, x, mean, variance, scale, offset, out);
   const geom = Int32Array.of(size / channels, channels, scale ? 1 : 0, offset ? 1 : 0);
   requireNativeAddon(tf.FusedBatchNorm).batchNorm(
     heap,
     geom,
-    offsets[0],
-    offsets[1],
-    offsets[2],
-    offsets[3],
-    offsets[4],
-    offsets[5],
+    refs[0],
+    refs[1],
+    refs[2],
+    refs[3],
+    refs[4],
+    refs[5],
     varianceEpsilon,
   );
   return out;
@@ -220,12 +226,12 @@ export function nativeConcat(args: KernelArgs): Info {
     parts.map((t) => t.shape),
     axis,
   );
-  const { heap, offsets } = heapOffsets(args.backend, out, ...parts);
+  const { heap, refs } = nativeOperands(args.backend, out, ...parts);
   requireNativeAddon(tf.Concat).concat(
     heap,
     Int32Array.of(outer, ...inner),
-    Float64Array.from(offsets.slice(1)),
-    offsets[0],
+    operandList(heap, refs.slice(1)),
+    refs[0],
   );
   return out;
 }
@@ -247,12 +253,12 @@ export function nativeSplitV(args: KernelArgs): Info[] {
   const outs = shapes.map((s) => makeFloat32Output(args, s));
   if (tf.util.sizeFromShape(x.shape) === 0) return outs;
   const { outer, inner } = blocks(shapes, axis);
-  const { heap, offsets } = heapOffsets(args.backend, x, ...outs);
+  const { heap, refs } = nativeOperands(args.backend, x, ...outs);
   requireNativeAddon(tf.SplitV).split(
     heap,
     Int32Array.of(outer, ...inner),
-    offsets[0],
-    Float64Array.from(offsets.slice(1)),
+    refs[0],
+    operandList(heap, refs.slice(1)),
   );
   return outs;
 }
@@ -269,8 +275,8 @@ export function nativeReluGrad(args: KernelArgs): Info {
   const dx = makeFloat32Output(args, [...x.shape]);
   const size = tf.util.sizeFromShape(x.shape);
   if (size === 0) return dx;
-  const { heap, offsets } = heapOffsets(args.backend, dy, x, dx);
-  const [dyAt, xAt, dxAt] = offsets;
+  const { heap, refs } = nativeOperands(args.backend, dy, x, dx);
+  const [dyAt, xAt, dxAt] = refs;
   requireNativeAddon(RELU_GRAD).reluGrad(heap, Int32Array.of(size), dyAt, xAt, dxAt);
   return dx;
 }
@@ -293,8 +299,8 @@ export function nativeBatchNormGradSums(args: KernelArgs): Info[] {
   }
   const sumDy = makeFloat32Output(args, [channels]);
   const sumDyXc = makeFloat32Output(args, [channels]);
-  const { heap, offsets } = heapOffsets(args.backend, dy, x, mean, sumDy, sumDyXc);
-  const [dyAt, xAt, meanAt, sumDyAt, sumDyXcAt] = offsets;
+  const { heap, refs } = nativeOperands(args.backend, dy, x, mean, sumDy, sumDyXc);
+  const [dyAt, xAt, meanAt, sumDyAt, sumDyXcAt] = refs;
   requireNativeAddon(BATCH_NORM_GRAD_SUMS).batchNormGradSums(
     heap,
     Int32Array.of(rows, channels),

@@ -1,5 +1,7 @@
 /**
- * The native engine's kernels as data: one KernelConfig per TF.js kernel it takes over on wasm.
+ * The native engine's kernels as data: one kernel function per TF.js kernel name, registered on
+ * the doconv-native backend (registerNativeBackend.ts) and, for the native-on-wasm engine, over
+ * wasm's kernels (with wasm's as their fallback).
  */
 import * as tf from '@tensorflow/tfjs';
 import { guardKernel } from '../kernelGuard.js';
@@ -23,7 +25,8 @@ import {
   UNARY_OPS,
 } from './nativeEltwise.js';
 import { nativeBatchMatMul } from './nativeMatMul.js';
-import type { KernelArgs } from './wasmHeap.js';
+import type { KernelArgs } from './operands.js';
+import { NATIVE_BACKEND } from '../engineState.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
 import {
   COMPOSE_KERNEL,
@@ -39,19 +42,14 @@ import {
 } from './nativeComposedConv.js';
 import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
 
-function config(
+type NativeKernel = [
   kernelName: string,
   run: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[],
-): tf.KernelConfig {
-  return guardKernel({
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: run as unknown as tf.KernelFunc,
-    setupFunc: setupFallback(kernelName),
-  });
-}
+];
 
-export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
+const config = (kernelName: string, run: NativeKernel[1]): NativeKernel => [kernelName, run];
+
+const nativeKernels: readonly NativeKernel[] = [
   config(tf.Conv2D, (a) => nativeConvForward(tf.Conv2D, false, a)),
   config(tf.FusedConv2D, (a) => nativeConvForward(tf.FusedConv2D, false, a)),
   config(tf.DepthwiseConv2dNative, (a) => nativeConvForward(tf.DepthwiseConv2dNative, true, a)),
@@ -90,3 +88,24 @@ export const nativeKernelConfigs: readonly tf.KernelConfig[] = [
   config(COMPOSED_CONV_GRAD_INPUT, nativeComposedConvGradInput),
   config(COMPOSED_CONV_GRAD_WEIGHTS, nativeComposedConvGradWeights),
 ];
+
+/** The native kernels for the doconv-native backend (its fallback is the cpu kernel of the name). */
+export const nativeBackendKernelConfigs: readonly tf.KernelConfig[] = nativeKernels.map(
+  ([kernelName, run]) =>
+    guardKernel({
+      kernelName,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: run as unknown as tf.KernelFunc,
+    }),
+);
+
+/** The native kernels over wasm's (the native-on-wasm engine): setupFunc binds the fallback's. */
+export const nativeKernelConfigs: readonly tf.KernelConfig[] = nativeKernels.map(
+  ([kernelName, run]) =>
+    guardKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: run as unknown as tf.KernelFunc,
+      setupFunc: setupFallback(kernelName),
+    }),
+);

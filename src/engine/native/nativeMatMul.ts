@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { heapOffsets, type KernelArgs, makeFloat32Output } from './wasmHeap.js';
+import { nativeOperands, type KernelArgs, makeFloat32Output } from './operands.js';
 
 type Info = tf.TensorInfo;
 const KERNEL = tf.BatchMatMul;
@@ -56,7 +56,7 @@ export function nativeBatchMatMul(args: KernelArgs): Info {
     transposeA ? 1 : 0,
     transposeB ? 1 : 0,
   ]);
-  const { heap, offsets } = heapOffsets(args.backend, a, b, out);
-  requireNativeAddon(KERNEL).matMul(heap, geom, offsets[0], offsets[1], offsets[2]);
+  const { heap, refs } = nativeOperands(args.backend, a, b, out);
+  requireNativeAddon(KERNEL).matMul(heap, geom, refs[0], refs[1], refs[2]);
   return out;
 }

@@ -1,13 +1,14 @@
 /**
  * The optimizer's update on the native engine: every variable of a step in one addon call
- * (native/src/optimizer.cc), on every core for the large ones. The slots (m, v, velocity) are
- * updated in place on the wasm heap; each new weight goes to a fresh buffer the variable is then
- * assigned, because wasm's XNNPACK kernels keep a weight packed per tensor and would go on
- * computing with the old values (measured: training diverged). A variable whose slot buffer
+ * (native/src/optimizer.cc), on every core for the large ones, on doconv-native (Float32Arrays by
+ * pointer) and on wasm (heap offsets). The slots (m, v, velocity) are updated in place: no one else
+ * holds them. Each new weight goes to a fresh buffer the variable is then assigned: on wasm,
+ * XNNPACK keeps a weight packed per tensor and would go on computing with the old values
+ * (measured: training diverged); on doconv-native, Identity, Reshape and Cast share a tensor's
+ * buffer, so a weight read out before the step (a clone, a snapshot) must keep its values. A variable whose slot buffer
  * another tensor shares (TF.js refcounts shared buffers), or that is not float32, is left to the
  * optimizer's per-variable kernel: writing in place must never change a tensor the caller holds.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import {
   adamNumbers,
@@ -16,11 +17,11 @@ import {
   type VariableUpdate,
 } from '../kernels/optimizerSteps.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { heapOffsets } from './wasmHeap.js';
+import { makeFloat32Output, nativeOperands, operandList } from './operands.js';
 
 const KIND = { adam: 0, sgd: 1, sgdMomentum: 2 } as const;
 
-function updatable(backend: BackendWasm, u: VariableUpdate, slots: number): boolean {
+function updatable(backend: tf.KernelBackend, u: VariableUpdate, slots: number): boolean {
   const size = u.value.size;
   return (
     u.slots.length === slots &&
@@ -41,7 +42,7 @@ function kindAndParams(rule: OptimizerRule): [number, number[]] {
 }
 
 export function nativeOptimizerStep(rule: OptimizerRule, updates: VariableUpdate[]): boolean[] {
-  const backend = tf.backend() as unknown as BackendWasm;
+  const backend = tf.backend();
   const slots = rule.kind === 'adam' ? 2 : rule.attrs.momentum > 0 ? 1 : 0;
   // A variable listed twice is updated in list order, as the cpu backend does: its first update
   // here, the later ones by the optimizer's per-variable path after this call.
@@ -53,17 +54,17 @@ export function nativeOptimizerStep(rule: OptimizerRule, updates: VariableUpdate
   });
   const chosen = updates.filter((_, i) => done[i]);
   if (chosen.length === 0) return done;
-  // every allocation before heapOffsets (it may grow the heap)
-  const fresh = chosen.map((u) => backend.makeOutput(u.value.shape, 'float32') as tf.TensorInfo);
+  // every allocation before nativeOperands (it may grow the heap)
+  const fresh = chosen.map((u) => makeFloat32Output({ backend }, [...u.value.shape]));
   const tensors = chosen.flatMap((u, i) => [u.value, u.gradient, ...u.slots, fresh[i]]);
-  const { heap, offsets } = heapOffsets(backend, ...tensors);
+  const { heap, refs } = nativeOperands(backend, ...tensors);
   const [kind, params] = kindAndParams(rule);
   try {
     requireNativeAddon('optimizer step').optimizerStep(
       heap,
       kind,
       Float64Array.from(chosen, (u) => u.value.size),
-      Float64Array.from(offsets),
+      operandList(heap, refs),
       Float64Array.from(params),
     );
   } catch (e) {

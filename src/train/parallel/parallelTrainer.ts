@@ -24,7 +24,7 @@ import type {
   ToWorker,
 } from './protocol.js';
 import { nativeThreadsFor } from '../../engine/native/nativeAddon.js';
-import { wasmEngine } from '../../engine/registerWasmTrainingKernels.js';
+import { currentEngine } from '../../engine/engineState.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
 import { startWorker, WorkerHandle } from './workerHandle.js';
 import { allFinite, describeNonFinite, NonFiniteError } from '../nonFinite.js';
@@ -163,7 +163,7 @@ export async function createParallelTrainer(
             type: 'init',
             imports: options.workerImports ?? [],
             backend,
-            engine: wasmEngine(),
+            engine: currentEngine() === 'native' ? 'native' : 'wasm',
             nativeThreads: nativeThreadsFor(workers),
             modelTopology,
             loss,

@@ -26,13 +26,21 @@ export async function setUpWorkerBackend(
   await import('../../engine/register.js');
   // The main thread's engine: its native kernels (with the oneDNN threads the main thread gave this
   // worker: its share of the cores) or wasm's.
-  if (backend === 'wasm' && engine === 'native') {
-    const { enableNativeEngine } = await import('../../engine/native/enableNative.js');
-    const state = enableNativeEngine(nativeThreads);
+  if (backend === 'doconv-native' || (backend === 'wasm' && engine === 'native')) {
+    const native = await import('../../engine/native/enableNative.js');
+    const state =
+      backend === 'wasm'
+        ? native.enableNativeEngine(nativeThreads)
+        : native.enableNativeBackendEngine(nativeThreads);
     if (!state.on)
       throw new Error(
         `${who}: the native engine is on in the main thread but not here: ${state.reason}`,
       );
+    if (backend === 'doconv-native') {
+      const { registerNativeBackend } =
+        await import('../../engine/native/registerNativeBackend.js');
+      registerNativeBackend();
+    }
   }
   for (const specifier of imports) await import(specifier);
   if (!(await tf.setBackend(backend))) {

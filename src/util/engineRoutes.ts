@@ -1,0 +1,36 @@
+/**
+ * Which of doconv's fused paths the active backend offers now: what a layer hands the algebra
+ * (algebra/convolve.ts, convolveComposed.ts, composeKernel.ts take these as arguments and look
+ * nothing up). Read from tfjs's kernel and gradient registries and the tape; kept here, below
+ * engine and layers, so the layers can ask without importing the engine.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { COMPOSE_KERNEL, COMPOSED_CONV } from './composeKernelOp.js';
+import { hasDilatedConvGradients } from './dilatedConvGradients.js';
+import { tapeRecording } from './tapeRecording.js';
+
+export interface EngineRoutes {
+  /** K = compose(D + D_diag, W) as one op (the native engine's kernel). */
+  composeKernel: boolean;
+  /** conv(x, compose(…)) as one op with one op per gradient: the native engine, under a tape. */
+  composedConv: boolean;
+  /** Dilated convs as TF.js's dilated conv ops (their gradients replaced by doconv's engine). */
+  dilatedConv: boolean;
+}
+
+/** No fused path: the TF.js ops every backend runs. */
+export const OP_ROUTES: EngineRoutes = {
+  composeKernel: false,
+  composedConv: false,
+  dilatedConv: false,
+};
+
+export function engineRoutes(): EngineRoutes {
+  const backend = tf.getBackend();
+  const has = (kernelName: string) => tf.getKernel(kernelName, backend) != null;
+  return {
+    composeKernel: has(COMPOSE_KERNEL),
+    composedConv: has(COMPOSED_CONV) && tapeRecording(),
+    dilatedConv: hasDilatedConvGradients(backend),
+  };
+}
