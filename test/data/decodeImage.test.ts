@@ -178,3 +178,34 @@ describe('resizeBilinear and convertChannels', () => {
     expect(Array.from(convertChannels(rgb, 1).data)).toEqual([76, 124]);
   });
 });
+
+describe('damaged files never crash the decoders', () => {
+  it('cut or flipped PNG and JPEG bytes: an error naming the file, or the image; good files decode after', async () => {
+    const rgb = tintedRgb(digit);
+    const png = path.join(dir, 'fuzz.png');
+    const jpg = path.join(dir, 'fuzz.jpg');
+    await writePng(png, rgb);
+    await writeJpeg(jpg, rgb);
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (const file of [png, jpg]) {
+      const good = await bytesOf(file);
+      for (let trial = 0; trial < 40; trial++) {
+        const bad = trial < 20 ? good.slice(0, next(good.length)) : good.slice();
+        if (trial >= 20) for (let k = 0; k < 4; k++) bad[next(bad.length)] ^= 1 + next(255);
+        const name = `${file}#${trial}`;
+        try {
+          const img = await decodeImage(bad, name);
+          expect([img.height, img.width, img.channels]).toEqual([28, 28, 3]);
+        } catch (e) {
+          expect((e as Error).message.startsWith(`${name}: `), (e as Error).message).toBe(true);
+        }
+      }
+      // The decoder still works after all that.
+      expect((await decodeImage(good, file)).data.length).toBe(28 * 28 * 3);
+    }
+  });
+});
