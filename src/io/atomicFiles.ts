@@ -47,7 +47,14 @@ export async function replaceFilesAtomically(
   } catch (e) {
     throw new Error(`cannot create directory ${dir}: ${(e as Error).message}`);
   }
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Temp files and backups a killed earlier write left beside these targets (never a live one's).
+  await removeStale(
+    dir,
+    files.map((f) => f.name),
+    (entry, name) =>
+      new RegExp(`^\\.${escapeRegExp(name)}\\.(\\d+)-[0-9a-f]+\\.(tmp|bak)$`).exec(entry),
+  );
+  const tag = writerTag();
   const tempOf = (name: string) => path.join(dir, `.${name}.${tag}.tmp`);
   const backupOf = (name: string) => path.join(dir, `.${name}.${tag}.bak`);
   const written: string[] = [];
@@ -140,4 +147,108 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+/**
+ * Publishes a folder atomically: `write(temp)` fills a fresh temp folder beside `out`
+ * (`.NAME.tmp-PID-HEX`), which is then renamed to `out`. A folder already at `out` is renamed
+ * aside first (`.NAME.old-PID-HEX`) and removed once the new one is in place, or put back if the
+ * rename fails: `out` is the old folder or the new one, never a mix. Temp folders of writers that
+ * no longer run (killed mid-write) are removed first; an aside folder such a writer left while
+ * `out` is missing is the last complete version, and is put back.
+ */
+export async function publishFolder(
+  out: string,
+  write: (temp: string) => Promise<void>,
+): Promise<void> {
+  const parent = path.dirname(out);
+  const base = path.basename(out);
+  await fs.mkdir(parent, { recursive: true });
+  await recoverStaleFolders(out);
+  const tag = writerTag();
+  const temp = path.join(parent, `.${base}.tmp-${tag}`);
+  const aside = path.join(parent, `.${base}.old-${tag}`);
+  try {
+    await fs.mkdir(temp);
+    await write(temp);
+  } catch (e) {
+    await fs.rm(temp, { recursive: true, force: true });
+    throw e;
+  }
+  const hadOld = await fs.lstat(out).then(
+    () => true,
+    () => false,
+  );
+  try {
+    if (hadOld) await fs.rename(out, aside);
+    try {
+      await fs.rename(temp, out);
+    } catch (e) {
+      if (hadOld) await fs.rename(aside, out).catch(() => {});
+      throw e;
+    }
+  } catch (e) {
+    await fs.rm(temp, { recursive: true, force: true });
+    throw e;
+  }
+  if (hadOld) await fs.rm(aside, { recursive: true, force: true });
+  await syncDirectory(parent);
+}
+
+/** `.NAME.tmp-*` / `.NAME.old-*` folders of dead writers beside `out`: removed, or an old one restored. */
+async function recoverStaleFolders(out: string): Promise<void> {
+  const parent = path.dirname(out);
+  const base = path.basename(out);
+  const pattern = new RegExp(`^\\.${escapeRegExp(base)}\\.(tmp|old)-(\\d+)-[0-9a-f]+$`);
+  const entries = await fs.readdir(parent).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const m = pattern.exec(entry);
+    if (!m || isAlive(Number(m[2]))) continue;
+    const full = path.join(parent, entry);
+    const outExists = await fs.lstat(out).then(
+      () => true,
+      () => false,
+    );
+    if (m[1] === 'old' && !outExists) await fs.rename(full, out).catch(() => {});
+    else await fs.rm(full, { recursive: true, force: true });
+  }
+}
+
+/** Removes `dir`'s entries that `match` ties to one of `names` and to a process no longer running. */
+async function removeStale(
+  dir: string,
+  names: readonly string[],
+  match: (entry: string, name: string) => RegExpExecArray | null,
+): Promise<void> {
+  const entries = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    entries
+      .filter((entry) =>
+        names.some((name) => {
+          const m = match(entry, name);
+          return m !== null && !isAlive(Number(m[1]));
+        }),
+      )
+      .map((entry) => fs.rm(path.join(dir, entry), { force: true })),
+  );
+}
+
+/** A writer's unique tag: its pid (so a later run can tell a dead writer's leftovers) and 8 hex digits. */
+function writerTag(): string {
+  return `${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Whether process `pid` runs (signal 0 tests without sending; EPERM means it runs as another user). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

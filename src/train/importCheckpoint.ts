@@ -5,7 +5,6 @@
  * writes, so `eval` scores it on mnist-scenes and `fold --verify` checks it there. Node-only.
  */
 import * as tf from '@tensorflow/tfjs';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { type DatasetName, DATASET_NAMES, loadDataset } from '../data/loadDataset.js';
@@ -30,6 +29,7 @@ import { TASK_DATASETS } from './taskConfig.js';
 import type { TaskModelMetadata } from './taskSavedModels.js';
 import type { DoconvModelMetadata } from './trainModel.js';
 import { OptionError } from '../util/optionError.js';
+import { publishFolder } from '../io/atomicFiles.js';
 import { readCheckedFile } from '../io/checkedRead.js';
 import { checkOutputPath } from '../io/outputPaths.js';
 
@@ -250,7 +250,7 @@ export async function importPytorchCheckpoint(
           : null,
       tfjs,
     };
-    await writeFolder(out, model, { ...result, pytorchInfo: info }, opts.overwrite ?? false);
+    await writeFolder(out, model, { ...result, pytorchInfo: info });
     return result;
   } finally {
     model?.dispose();
@@ -275,31 +275,17 @@ function pick<T>(
   return flag ?? fromInfo;
 }
 
-/** model.json + weights.bin + import.json into a temp folder beside `out`, then renamed into place. */
-async function writeFolder(
-  out: string,
-  model: tf.LayersModel,
-  record: object,
-  overwrite: boolean,
-): Promise<void> {
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const temp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${tag}`);
-  const aside = path.join(path.dirname(out), `.${path.basename(out)}.old-${tag}`);
+/**
+ * model.json + weights.bin + import.json into a temp folder beside `out`, then renamed into place
+ * (io/atomicFiles.ts publishFolder, which also clears what a killed earlier import left).
+ */
+async function writeFolder(out: string, model: tf.LayersModel, record: object): Promise<void> {
   try {
-    await fs.mkdir(path.dirname(out), { recursive: true });
-    await model.save(fileSystem(temp));
-    await fs.writeFile(path.join(temp, 'import.json'), JSON.stringify(record, null, 1) + '\n');
-    const hadOld = overwrite && (await exists(out));
-    if (hadOld) await fs.rename(out, aside);
-    try {
-      await fs.rename(temp, out);
-    } catch (e) {
-      if (hadOld) await fs.rename(aside, out).catch(() => {});
-      throw e;
-    }
-    if (hadOld) await fs.rm(aside, { recursive: true, force: true });
+    await publishFolder(out, async (temp) => {
+      await model.save(fileSystem(temp));
+      await fs.writeFile(path.join(temp, 'import.json'), JSON.stringify(record, null, 1) + '\n');
+    });
   } catch (e) {
-    await fs.rm(temp, { recursive: true, force: true });
     throw new Error(`writing ${out} failed, nothing was written: ${(e as Error).message}`);
   }
 }
