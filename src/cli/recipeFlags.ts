@@ -39,6 +39,11 @@ export const RECIPE_FLAGS = {
     help: "folder with the dataset files (required for cifar10; for folder, one subfolder of PNG/JPEG images per class, or train/ and val/ of those; fashion-mnist defaults to the Debian package's)",
     example: '.',
   },
+  channels: {
+    flag: '--channels <n>',
+    help: '--dataset folder: 1 (gray) or 3 (RGB), converting the images that differ (default: 1 when every image is gray, else 3)',
+    example: '3',
+  },
   imageSize: {
     flag: '--image-size <size>',
     help: '--dataset folder: resize the images to N×N or HxW pixels (bilinear; default: their own size, when they all share one)',

@@ -94,6 +94,7 @@ export function taskRecipeFromFlags(f: RecipeFlags, model: string): TaskRecipeOp
       ['--dataset', f.dataset === 'mnist-scenes' ? undefined : f.dataset],
       ['--data-dir', f.dataDir],
       ['--image-size', f.imageSize],
+      ['--channels', f.channels],
       ['--holdout', f.holdout],
       ['--augment', f.augment],
       ['--normalize', f.normalize],

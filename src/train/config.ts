@@ -62,6 +62,8 @@ export interface TrainConfig extends Recipe {
   dataDir: string | null;
   /** Dataset 'folder': the [height, width] its images are resized to, when given. */
   imageSize?: [number, number];
+  /** Dataset 'folder': 1 (gray) or 3 (RGB), when given (default: 1 when every image is gray). */
+  channels?: 1 | 3;
   holdout?: number;
   trainLimit: number | null;
   testLimit: number | null;
@@ -75,6 +77,7 @@ export const RESUME_KEYS = [
   'conv',
   'dataset',
   'imageSize',
+  'channels',
   'holdout',
   'trainLimit',
   'testLimit',
@@ -163,6 +166,7 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
     workers: opts.workers ?? 1,
   };
   if (opts.imageSize !== undefined) config.imageSize = checkImageSize(opts.imageSize, dataset);
+  if (opts.channels !== undefined) config.channels = checkChannels(opts.channels, dataset);
   const holdout = opts.holdout ?? base.holdout;
   if (holdout !== undefined) config.holdout = holdout;
   else delete config.holdout;
@@ -189,6 +193,23 @@ function checkImageSize(size: unknown, dataset: DatasetName): [number, number] {
     );
   }
   return [size[0], size[1]];
+}
+
+function checkChannels(channels: unknown, dataset: DatasetName): 1 | 3 {
+  if (channels !== 1 && channels !== 3) {
+    throw new OptionError(
+      'channels',
+      (n) => `${n('channels')} must be 1 (gray) or 3 (RGB), got ${showValue(channels)}`,
+    );
+  }
+  if (dataset !== 'folder') {
+    throw new OptionError(
+      ['channels', 'dataset'],
+      (n) =>
+        `${n('channels')} converts the images of ${n('dataset', 'folder')}; ${dataset} has fixed channels`,
+    );
+  }
+  return channels;
 }
 
 function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSpec {

@@ -63,6 +63,8 @@ export interface DataSelection {
   testLimit?: number;
   /** 'folder': the height and width its images are resized to (default: their own size). */
   imageSize?: readonly [number, number];
+  /** 'folder': 1 or 3 channels (default: 1 when every image is gray). */
+  channels?: 1 | 3;
   /** 'folder': where notes about skipped and converted files go. */
   onWarning?: (message: string) => void;
 }
@@ -123,6 +125,7 @@ async function loadFolderTrainTest(sel: DataSelection): Promise<{ train: Dataset
   }
   const { train, val } = await loadImageFolderSplits(sel.dataDir, {
     size: sel.imageSize,
+    channels: sel.channels,
     limit: sel.trainLimit,
     valLimit: sel.testLimit,
     onWarning: sel.onWarning,

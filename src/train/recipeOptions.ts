@@ -47,6 +47,8 @@ export const RECIPE_OPTIONS = {
   dataDir: { value: 'path' },
   /** Dataset 'folder': the [height, width] its images are resized to (default: their own size). */
   imageSize: { value: 'image size' },
+  /** Dataset 'folder': 1 (gray) or 3 (RGB) channels (default: 1 when every training image is gray). */
+  channels: { rule: { integer: true, min: 1, max: 3 } },
   /** Test on the last N training images instead of the test split. */
   holdout: { rule: POSITIVE_INT },
   /** Train on the first N training images only (scene sets: how many scenes to generate). */

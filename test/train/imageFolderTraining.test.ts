@@ -26,26 +26,33 @@ describe('trainModel on an image folder', () => {
       dataset: 'folder',
       dataDir: data,
       imageSize: [16, 16],
+      channels: 3, // gray digits, converted for an RGB model
       epochs: 2,
       batchSize: 8,
       out,
       log: (m) => notes.push(m),
     });
     try {
-      const { train } = await loadImageFolderSplits(data, { size: 16, onWarning: () => {} });
+      const { train } = await loadImageFolderSplits(data, {
+        size: 16,
+        channels: 3,
+        onWarning: () => {},
+      });
       const summary = await readJson(path.join(out, 'summary.json'));
       expect(summary.classNames).toEqual(['one', 'seven', 'zero']);
       expect(summary.dataset).toBe('folder');
       expect(summary.config.imageSize).toEqual([16, 16]);
       expect(summary.config.normalize).toBe('dataset');
-      expect(summary.imageFolder.inputShape).toEqual([16, 16, 1]);
+      expect(summary.config.channels).toBe(3);
+      expect(summary.imageFolder.inputShape).toEqual([16, 16, 3]);
+      expect(summary.imageFolder.converted).toBe(summary.trainImages + summary.testImages);
       expect(summary.imageFolder.skipped).toEqual([
         {
           file: path.join(data, 'one', 'broken.png'),
           reason: expect.stringMatching(/not a PNG or JPEG/),
         },
       ]);
-      expect(summary.imageFolder.stats.mean[0]).toBeCloseTo(train.stats.mean[0], 12);
+      expect(summary.imageFolder.stats.mean).toEqual(train.stats.mean);
       expect(notes.join('\n')).toContain(path.join(data, 'one', 'broken.png'));
       for (const dir of ['checkpoint', 'folded']) {
         const json = await readJson(path.join(out, dir, 'model.json'));
@@ -69,7 +76,7 @@ describe('trainModel on an image folder', () => {
     }
   });
 
-  it('refuses a folder dataset without dataDir, holdout with a folder, and imageSize on mnist', async () => {
+  it('refuses a folder dataset without dataDir, holdout with a folder, imageSize or channels on mnist, 2 channels', async () => {
     await expect(trainModel({ model: tinyModel, dataset: 'folder', epochs: 1 })).rejects.toThrow(
       /dataset: folder needs dataDir: a folder of class folders/,
     );
@@ -79,5 +86,11 @@ describe('trainModel on an image folder', () => {
     await expect(
       trainModel({ model: tinyModel, dataset: 'mnist', imageSize: [8, 8], epochs: 1 }),
     ).rejects.toThrow(/imageSize resizes the images of dataset: folder; mnist has a fixed size/);
+    await expect(
+      trainModel({ model: tinyModel, dataset: 'folder', dataDir: root(), channels: 2, epochs: 1 }),
+    ).rejects.toThrow('channels must be 1 (gray) or 3 (RGB), got 2');
+    await expect(
+      trainModel({ model: tinyModel, dataset: 'mnist', channels: 3, epochs: 1 }),
+    ).rejects.toThrow('channels converts the images of dataset: folder; mnist has fixed channels');
   });
 });
