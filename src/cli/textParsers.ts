@@ -24,8 +24,10 @@ export class ValueParseError extends Error {
   }
 }
 
-const INTEGER_TEXT = /^\s*[-+]?\d+\s*$/;
-const DECIMAL_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i;
+// Integers are digits only (a minus where the rule allows negatives): "+5" and " 5" are refused,
+// as docs/cli.md says. Decimals take no surrounding spaces either.
+const INTEGER_TEXT = /^-?\d+$/;
+const DECIMAL_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 /** A text parser for numbers `rule` accepts ("NaN", "Infinity", "", "0x10" and "1e999" are not). */
 export function numberParser(rule: NumberRule): (text: string) => number {

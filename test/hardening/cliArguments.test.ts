@@ -76,6 +76,11 @@ const cases: Array<[string[], string]> = [
   [[...T, '--test-limit', '-5'], bad('--test-limit <n>', '-5', POS)],
   [[...T, '--holdout', ''], bad('--holdout <n>', '', POS)],
   [[...T, '--workers', '0'], bad('--workers <n>', '0', POS)],
+  // integer flags take digits only (docs/cli.md): no sign '+', no surrounding spaces
+  [[...T, '--epochs', '+5'], bad('--epochs <n>', '+5', POS)],
+  [[...T, '--epochs', ' 5'], bad('--epochs <n>', ' 5', POS)],
+  [[...T, '--workers', '2 '], bad('--workers <n>', '2 ', POS)],
+  [[...T, '--seed', '+1'], bad('--seed <n>', '+1', 'is not an integer.')],
   [[...T, '--seed', '1.5'], bad('--seed <n>', '1.5', 'is not an integer.')],
   [[...T, '--seed', 'NaN'], bad('--seed <n>', 'NaN', 'is not an integer.')],
   [
