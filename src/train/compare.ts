@@ -37,6 +37,7 @@ import { runInWorker } from './runInWorker.js';
 import { checkFolderPath } from './savedModels.js';
 import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './numberRules.js';
 import { trainModel, type TrainOptions, type TrainSummary } from './trainModel.js';
+import { checkOutputPath } from '../io/outputPaths.js';
 
 /** Options of `compareConvs`: a recipe (preset and/or overrides) for both sides, and how many runs. */
 export interface CompareOptions
@@ -105,6 +106,8 @@ export async function compareConvs(opts: CompareOptions): Promise<ComparisonResu
   const runsDir = runsFolder(opts);
   if (out !== undefined) await checkFolderPath('out', out);
   if (runsDir !== undefined) await checkFolderPath('runsDir', runsDir);
+  // Never into `/` or the home folder (the runs go into their own run folders, checked likewise).
+  if (out !== undefined) await checkOutputPath('out', out);
   // Resolve once up front so bad options fail before any training.
   const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
   const name = opts.name ?? shared.preset ?? shared.model;

@@ -16,6 +16,7 @@ import {
   MAX_MODEL_GRAPH_DEPTH,
   ModelGraphError,
 } from '../../src/io/modelGraph.js';
+import { runCli } from '../cli/runCli.js';
 import { makeTempDir } from '../io/helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -133,6 +134,25 @@ describe('model.json graphs TF.js would hang or overflow on', () => {
     const dir = await fs.mkdtemp(path.join(root, 'case-'));
     await fs.writeFile(path.join(dir, 'model.json'), text);
     await expect(loadModel(fileSystem(dir))).rejects.toThrow(/nested more than 200 levels deep/);
+  });
+
+  it('doconv fold | export | eval refuse a cyclic model.json at once (they hung at full CPU)', async () => {
+    const t = structuredClone(topology);
+    layer(t, 'a').inbound_nodes = [[['b', 0, 0, {}]]];
+    const dir = await fs.mkdtemp(path.join(root, 'cli-'));
+    await fs.writeFile(
+      path.join(dir, 'model.json'),
+      JSON.stringify({ modelTopology: t, weightsManifest: [] }),
+    );
+    for (const args of [
+      ['fold', dir, path.join(root, 'folded'), '--backend', 'cpu'],
+      ['export', dir, path.join(root, 'm.onnx'), '--format', 'onnx'],
+      ['eval', dir, '--backend', 'cpu'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.err, args[0]).toMatch(/model\.json: the model: inbound_nodes form a cycle/);
+    }
   });
 
   it('checks models nested as layers too, naming the path to them', () => {

@@ -134,6 +134,9 @@ describe('every writer uses it, and leaves the input as it was', () => {
     const r = await runCli(['train', '--model', 'tf-mnist-sample', '--out', '/', '--epochs', '1']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/--out "\/" is the file-system root/);
+    const compare = await runCli(['compare', '--model', 'tf-mnist-sample', '--out', '/']);
+    expect(compare.code).toBe(1);
+    expect(compare.err).toMatch(/out "\/" is the file-system root/);
     const inData = await runCli([
       'train',
       '--model',
