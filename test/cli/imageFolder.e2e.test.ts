@@ -98,7 +98,9 @@ describe('doconv on an image folder', () => {
     }
     expect(correct / report.predictions.length).toBeCloseTo(summary.testAccuracy, 9);
 
-    const text = await runCli(['predict', out, path.join(data, 'zero'), '--top-k', '2']);
+    const text = await runCli([
+      ...['predict', out, path.join(data, 'zero'), '--top-k', '2', '--backend', 'wasm'],
+    ]);
     expect(text.code, text.err).toBe(0);
     expect(text.out).toMatch(
       /zero\/\d+\.(png|jpg) {2}(zero|one|seven) \d+\.\d\d %, (zero|one|seven) \d+\.\d\d %$/m,
