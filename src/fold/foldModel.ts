@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DOConvBase } from '../layers/DOConvBase.js';
 import { DilatedConv2D } from '../layers/DilatedConv2D.js';
 import { foldLayer } from './foldLayer.js';
-import { fuseBatchNorms, type ModelConfig } from './fuseBatchNorms.js';
+import { fuseBatchNorms, modelFromConfig, type ModelConfig } from './fuseBatchNorms.js';
 
 export interface FoldOptions {
   /**
@@ -45,12 +45,7 @@ export function foldModel(model: tf.LayersModel, options: FoldOptions = {}): tf.
       weights.set(layer.name, folded.weights);
     }
     if (options.fuseBatchNorm) fuseBatchNorms(model, config, sequential, weights);
-    const dict = config as unknown as tf.serialization.ConfigDict;
-    const result = (
-      sequential
-        ? tf.Sequential.fromConfig(tf.Sequential, dict)
-        : tf.LayersModel.fromConfig(tf.LayersModel, dict)
-    ) as tf.LayersModel;
+    const result = modelFromConfig(config, sequential);
     for (const layer of result.layers) {
       layer.setWeights(weights.get(layer.name) ?? model.getLayer(layer.name).getWeights());
     }

@@ -17,6 +17,16 @@ export interface ModelConfig {
   outputLayers?: [string, number, number][];
 }
 
+/** The model a (possibly edited) config of `model.getConfig()` describes, new and unweighted. */
+export function modelFromConfig(config: ModelConfig, sequential: boolean): tf.LayersModel {
+  const dict = config as unknown as tf.serialization.ConfigDict;
+  return (
+    sequential
+      ? tf.Sequential.fromConfig(tf.Sequential, dict)
+      : tf.LayersModel.fromConfig(tf.LayersModel, dict)
+  ) as tf.LayersModel;
+}
+
 const FUSABLE_CONVS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
 
 /**

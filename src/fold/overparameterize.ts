@@ -6,7 +6,7 @@ import '../layers/DODepthwiseConv2D.js';
 import '../layers/DOSeparableConv2D.js';
 import { findWeight } from '../layers/weightNames.js';
 import { warningSink, type WarningSink } from '../layers/warnings.js';
-import type { ModelConfig } from './fuseBatchNorms.js';
+import { modelFromConfig, type ModelConfig } from './fuseBatchNorms.js';
 
 /** Options of {@link overparameterize}. */
 export interface OverparameterizeOptions {
@@ -88,12 +88,7 @@ export function overparameterize(
       }
       weights.set(layer.name, startingWeights(layer, conversion.kernel, kernelValue, area));
     }
-    const dict = config as unknown as tf.serialization.ConfigDict;
-    const result = (
-      sequential
-        ? tf.Sequential.fromConfig(tf.Sequential, dict)
-        : tf.LayersModel.fromConfig(tf.LayersModel, dict)
-    ) as tf.LayersModel;
+    const result = modelFromConfig(config, sequential);
     for (const layer of result.layers) {
       const converted = weights.get(layer.name);
       if (!converted) {

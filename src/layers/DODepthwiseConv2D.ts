@@ -39,9 +39,7 @@ export class DODepthwiseConv2D extends DOConvBase {
   }
 
   protected compositionWeight(kernel: tf.Tensor): tf.Tensor3D {
-    // [dMul, C, mult] and [dMul, 1, C·mult] share memory order: output c·mult + q.
-    const [dMul, channels, mult] = kernel.shape;
-    return tf.reshape(kernel, [dMul, 1, channels * mult]);
+    return depthwiseCompositionWeight(kernel);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -49,6 +47,13 @@ export class DODepthwiseConv2D extends DOConvBase {
   }
 }
 tf.serialization.registerClass(DODepthwiseConv2D);
+
+/** A depthwise W [dMul, C, mult] in the composition layout [dMul, 1, C·mult] (groups = C). */
+export function depthwiseCompositionWeight(kernel: tf.Tensor): tf.Tensor3D {
+  // The two share memory order: output c·mult + q reads input channel c.
+  const [dMul, channels, mult] = kernel.shape;
+  return tf.reshape(kernel, [dMul, 1, channels * mult]);
+}
 
 /** Factory in the style of tf.layers.depthwiseConv2d. */
 export function doDepthwiseConv2d(args: DODepthwiseConv2DArgs): DODepthwiseConv2D {

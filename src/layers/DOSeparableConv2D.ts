@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convolve } from '../algebra/convolve.js';
 import { DOConvBase, type DOArgs, type DOKernelSpec } from './DOConvBase.js';
+import { depthwiseCompositionWeight } from './DODepthwiseConv2D.js';
 import { separableConv2dArgs, type SeparableConv2DLayerArgs } from './standardConvArgs.js';
 import { checkArgsObject, positiveInt } from './validateArgs.js';
 import type { LayerConvolution } from './convLayer.js';
@@ -45,9 +46,7 @@ export class DOSeparableConv2D extends DOConvBase {
   }
 
   protected compositionWeight(kernel: tf.Tensor): tf.Tensor3D {
-    // As DODepthwiseConv2D: [dMul, C, mult] and [dMul, 1, C·mult] share memory order.
-    const [dMul, channels, mult] = kernel.shape;
-    return tf.reshape(kernel, [dMul, 1, channels * mult]);
+    return depthwiseCompositionWeight(kernel);
   }
 
   protected override buildMoreWeights(inChannels: number): void {
