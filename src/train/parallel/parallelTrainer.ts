@@ -27,6 +27,7 @@ import { nativeThreadsFor } from '../../engine/native/nativeAddon.js';
 import { currentEngine } from '../../engine/engineState.js';
 import { shardRanges, weightedSumInOrder } from './shards.js';
 import { startWorker, WorkerHandle } from './workerHandle.js';
+import { checkWorkerCount } from './workerLimits.js';
 import { allFinite, describeNonFinite, NonFiniteError } from '../nonFinite.js';
 
 export interface ParallelTrainerOptions {
@@ -45,6 +46,11 @@ export interface ParallelTrainerOptions {
   loss: LossSpec;
   /** Worker threads; default 2. Each has its own tfjs and wasm instance (~30 MB plus activations). */
   workers?: number;
+  /**
+   * Start more workers than this machine has cores, or than its free memory holds at ~64 MiB each
+   * (./workerLimits.ts); default false: such counts are refused naming `workers`.
+   */
+  oversubscribe?: boolean;
   /** Backend in the workers; default 'wasm' (with doconv's training kernels). */
   backend?: string;
   /**
@@ -135,6 +141,7 @@ export async function createParallelTrainer(
       `createParallelTrainer: workers must be an integer ≥ 1, got ${JSON.stringify(options.workers)}`,
     );
   }
+  checkWorkerCount(workers, options.oversubscribe);
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     throw new Error(
       `createParallelTrainer: model must have one input and one output, got ${model.inputs.length} and ${model.outputs.length}`,
