@@ -9,8 +9,11 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** 'wasm': GPU off. 'webgl': SwiftShader's software WebGL instead of a GPU. */
-export type BrowserMode = 'wasm' | 'webgl';
+/**
+ * 'wasm': GPU off. 'webgl': SwiftShader's software WebGL instead of a GPU. 'gpu': SwiftShader's
+ * WebGL and WebGPU (Chromium's WebGPU is behind --enable-unsafe-webgpu on Linux).
+ */
+export type BrowserMode = 'wasm' | 'webgl' | 'gpu';
 
 const COMMON_ARGS = [
   '--headless',
@@ -44,10 +47,13 @@ export async function launchChromium(
   device: Device = DESKTOP,
 ): Promise<LaunchedBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'doconv-e2e-chromium-'));
+  const swiftshader = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
   const gpuArgs =
-    mode === 'webgl'
-      ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader']
-      : ['--disable-gpu'];
+    mode === 'wasm'
+      ? ['--disable-gpu']
+      : mode === 'webgl'
+        ? swiftshader
+        : [...swiftshader, '--enable-unsafe-webgpu'];
   // A persistent context is how playwright takes --user-data-dir (it refuses the raw flag).
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -26,6 +26,8 @@ import {
   drawWithTouch,
   pageBox,
   readLayout,
+  readOfferedBackends,
+  readPlaceholders,
   readResult,
   readSeenImage,
   readTop3,
@@ -130,6 +132,34 @@ async function checkIdlePage(page: Page): Promise<void> {
   expect(download).toContain(`doconv-${MODEL}-folded.weights.bin`);
   expect(download).not.toMatch(/(^|[^-.\w])(model\.json|weights\.bin)/);
   expect(await page.locator('svg text.empty').count()).toBe(3); // each chart says what will appear
+  // ... without running over the tick labels (the issue saw it across "0.5" / "50%")
+  for (const p of await readPlaceholders(page)) {
+    expect(p.overlapsAxisText, `${p.chart}: '${p.text}' over an axis label`).toBe(false);
+    expect(p.inside, `${p.chart}: '${p.text}' inside the chart`).toBe(true);
+  }
+  // The captions count the images the form says (the issue saw "1,000" beside a field of 2000).
+  const n = Number(await page.inputValue('#test-images')).toLocaleString('en-US');
+  expect(await page.textContent('#acc-cap')).toMatch(new RegExp(`of\\s+${n}\\s+test images`));
+  expect(await page.textContent('#results-cap')).toMatch(new RegExp(`all\\s+${n}\\s+test images`));
+}
+
+/** The results title is whole on screen: not inside the box that scrolls sideways. */
+async function checkResultsTitle(page: Page, viewportWidth: number): Promise<void> {
+  const title = await pageBox(page, '#results-cap');
+  expect(title.x).toBeGreaterThanOrEqual(0);
+  expect(title.x + title.width).toBeLessThanOrEqual(viewportWidth);
+  expect(await page.$eval('#results-cap', (e) => e.closest('.scroll-x') === null)).toBe(true);
+}
+
+/** After training the status line gives the outcome, not just "Done", on the first screen. */
+async function checkOutcomeOnFirstScreen(page: Page, viewportHeight: number): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  expect(await page.textContent('#status .outcome')).toMatch(
+    /^Done: DO-Conv \d+\.\d %, Conv \d+\.\d % test accuracy \([+−]?\d+\.\d pt\)\.$/,
+  );
+  expect(await page.textContent('#status')).toMatch(/Folded model: max \|Δ\| \S+ vs DO-Conv\./);
+  const outcome = await pageBox(page, '#status .outcome');
+  expect(outcome.y + outcome.height).toBeLessThanOrEqual(viewportHeight);
 }
 
 /** After training: every line named at its end with its last value, ticks readable, nothing clipped. */
@@ -183,6 +213,14 @@ describe("without a GPU: 'auto' picks wasm", () => {
     await checkIdlePage(s.page);
   });
 
+  it('offers the backends this browser has: no WebGPU without an adapter', async () => {
+    // Headless chromium keeps SwiftShader WebGL with --disable-gpu; WebGPU needs its flag on Linux.
+    expect(await readOfferedBackends(s.page)).toEqual(['auto', 'webgl', 'wasm', 'cpu']);
+    expect(
+      await s.page.$$eval('#backend option', (o) => o.map((x) => (x as HTMLOptionElement).value)),
+    ).toEqual(['auto', 'webgl', 'wasm', 'cpu']);
+  });
+
   it(`trains Conv and DO-Conv (${STEPS} steps, backend 'auto' picks wasm), folds with max |Δ| < 1e-4`, async () => {
     expect(await s.page.inputValue('#model')).toBe(MODEL);
     const buttonsBefore = [await pageBox(s.page, '#train'), await pageBox(s.page, '#stop')];
@@ -209,6 +247,8 @@ describe("without a GPU: 'auto' picks wasm", () => {
     const layout = await readLayout(s.page);
     summary.desktopLayout = layout;
     checkTrainedLayout(layout);
+    await checkResultsTitle(s.page, DESKTOP.viewport.width);
+    await checkOutcomeOnFirstScreen(s.page, DESKTOP.viewport.height);
     await s.page.screenshot({ path: join(OUT, 'wasm-2-trained.png'), fullPage: true });
     await s.page.locator('.charts').screenshot({ path: join(OUT, 'wasm-2-charts.png') });
   });
@@ -376,6 +416,11 @@ describe('on a 390×844 touch phone', () => {
     const layout = await readLayout(s.page);
     summary.phoneLayout = layout;
     checkTrainedLayout(layout);
+    await checkResultsTitle(s.page, PHONE.viewport.width);
+    await s.page.locator('#results-cap').scrollIntoViewIfNeeded();
+    await s.page.screenshot({ path: join(OUT, 'phone-3-results-title.png') });
+    await checkOutcomeOnFirstScreen(s.page, PHONE.viewport.height);
+    await s.page.screenshot({ path: join(OUT, 'phone-2-first-screen-trained.png') });
     await s.page.screenshot({ path: join(OUT, 'phone-2-trained.png'), fullPage: true });
     await s.page.locator('.charts').screenshot({ path: join(OUT, 'phone-2-charts.png') });
   });
@@ -392,31 +437,53 @@ describe('on a 390×844 touch phone', () => {
   });
 });
 
-describe('software WebGL (SwiftShader)', () => {
+describe('software WebGL and WebGPU (SwiftShader)', () => {
+  // 10 steps (the form's least) prove the backend trains, not how well: SwiftShader is slow.
   const STEPS = 10;
   let s: Awaited<ReturnType<typeof open>>;
-  let hasWebgl = false;
 
   beforeAll(async () => {
-    s = await open('webgl');
-    hasWebgl = await s.page.evaluate(() => !!document.createElement('canvas').getContext('webgl2'));
-    summary.webglAvailable = hasWebgl;
+    s = await open('gpu');
   });
   afterAll(async () => {
     await s?.launched.close();
   });
 
-  it(`trains both on webgl (${STEPS} steps) and folds with max |Δ| < 1e-4`, async (ctx) => {
-    if (!hasWebgl) ctx.skip('this chromium offers no WebGL 2 even with SwiftShader');
-    await startTraining(s.page, { steps: STEPS, testImages: 200, backend: 'webgl' });
-    await waitUntilReady(s.page, 540_000);
-    const result = await readResult(s.page);
-    summary.webgl = result;
-    console.log('webgl run:', JSON.stringify(result));
-    expect(result.backend).toMatch(/^webgl \(WebGL 2/);
-    checkTraining(result, STEPS, 200, 0); // 10 steps prove the backend trains, not how well
-    await s.page.screenshot({ path: join(OUT, 'webgl-trained.png'), fullPage: true });
-    expect(s.offsite).toEqual([]);
-    expect(s.errors).toEqual([]);
+  it('offers WebGL and WebGPU where the browser has them', async () => {
+    expect(await readOfferedBackends(s.page)).toEqual(['auto', 'webgl', 'webgpu', 'wasm', 'cpu']);
   });
+
+  // WebGL trains its 10 steps (the form's least); WebGPU on SwiftShader is slower still (its first
+  // steps compile shaders: minutes here), so it is stopped after 2 — the same page path either way.
+  for (const [backend, described, stopAfter] of [
+    ['webgl', /^webgl \(WebGL 2/, STEPS],
+    ['webgpu', /^webgpu \(/, 2],
+  ] as const) {
+    it(`trains both on ${backend} (${stopAfter} steps) and folds with max |Δ| < 1e-4`, async () => {
+      await startTraining(s.page, { steps: STEPS, testImages: 100, backend });
+      if (stopAfter < STEPS) {
+        await s.page.waitForFunction(
+          (n) => Number((document.getElementById('progress') as HTMLProgressElement).value) >= n,
+          stopAfter,
+          { timeout: 480_000, polling: 1000 },
+        );
+        await s.page.click('#stop');
+      }
+      await waitUntilReady(s.page, 540_000);
+      const result = await readResult(s.page);
+      summary[backend] = result;
+      console.log(`${backend} run:`, JSON.stringify(result));
+      expect(result.backend).toMatch(described);
+      checkTraining(result, STEPS, 100, 0);
+      await s.page.screenshot({ path: join(OUT, `${backend}-trained.png`), fullPage: true });
+      // The folded model classifies a drawing on this backend too (read back asynchronously).
+      await drawWithMouse(s.page, SEVEN);
+      await s.page.waitForSelector('#top3 li:nth-child(3)');
+      const top3 = await readTop3(s.page);
+      expect(top3.probs[0]).toBeGreaterThan(0);
+      expect(s.offsite).toEqual([]);
+      expect(s.errors).toEqual([]);
+      await s.page.click('#clear');
+    }, 1_200_000);
+  }
 });

@@ -221,3 +221,38 @@ export async function readLayout(page: Page): Promise<Layout> {
     };
   });
 }
+
+/** Per chart: its placeholder's overlap with any axis text, and whether it lies inside the chart. */
+export interface Placeholder {
+  chart: string;
+  text: string;
+  overlapsAxisText: boolean;
+  inside: boolean;
+}
+
+export async function readPlaceholders(page: Page): Promise<Placeholder[]> {
+  return page.$$eval('svg text.empty', (texts) =>
+    texts.map((t) => {
+      const svg = (t as SVGTextElement).ownerSVGElement!;
+      const box = (e: Element) => e.getBoundingClientRect();
+      const a = box(t);
+      const others = Array.from(svg.querySelectorAll('text.tick, text.axis-name')).map(box);
+      const overlapsAxisText = others.some(
+        (b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom,
+      );
+      const s = box(svg);
+      return {
+        chart: svg.id,
+        text: t.textContent ?? '',
+        overlapsAxisText,
+        inside: a.left >= s.left && a.right <= s.right && a.top >= s.top && a.bottom <= s.bottom,
+      };
+    }),
+  );
+}
+
+/** The backends the page offers once it has looked (the select's data-offered). */
+export async function readOfferedBackends(page: Page): Promise<string[]> {
+  await page.waitForFunction(() => document.getElementById('backend')?.dataset.offered != null);
+  return page.$eval('#backend', (s) => (s as HTMLSelectElement).dataset.offered!.split(' '));
+}

@@ -2,16 +2,18 @@
  * Backend choice: 'auto' takes webgl when the browser has a GPU behind it, else wasm with doconv's
  * training kernels (the stock wasm backend cannot train convolutions), else cpu. A software WebGL
  * (SwiftShader, llvmpipe — what headless and GPU-less browsers offer) trains ~50× slower than wasm,
- * so 'auto' skips it; choosing 'webgl' explicitly still uses it. The wasm binaries come from this
- * site (WASM_DIR).
+ * so 'auto' skips it; choosing 'webgl' explicitly still uses it. WebGPU is offered where the
+ * browser has an adapter, chosen explicitly (tfjs's WebGPU backend is younger than its WebGL one).
+ * The wasm binaries come from this site (WASM_DIR).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
 import { registerWasmTrainingKernels, wasmTrainingKernelsRegistered } from '../../src/index.js';
 import { WASM_DIR } from './siteFiles.js';
 
-export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
-export const backendChoices: readonly BackendChoice[] = ['auto', 'webgl', 'wasm', 'cpu'];
+export type BackendChoice = 'auto' | 'webgl' | 'webgpu' | 'wasm' | 'cpu';
+export const backendChoices: readonly BackendChoice[] = ['auto', 'webgl', 'webgpu', 'wasm', 'cpu'];
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
@@ -22,6 +24,8 @@ export interface SelectedBackend {
 }
 
 let wasmPathsSet = false;
+/** The adapter webgpu runs on, for describeBackend(). */
+let webgpuName = '';
 
 async function trySet(name: string): Promise<boolean> {
   try {
@@ -48,6 +52,38 @@ export function webglRenderer(): string {
   }
 }
 
+interface GpuAdapterInfo {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+}
+type NavigatorGpu = { gpu?: { requestAdapter(): Promise<{ info?: GpuAdapterInfo } | null> } };
+
+/** The WebGPU adapter's name ('' without WebGPU: no navigator.gpu, or no adapter). */
+export async function webgpuAdapter(): Promise<string> {
+  try {
+    const adapter = await (navigator as unknown as NavigatorGpu).gpu?.requestAdapter();
+    if (adapter == null) return '';
+    const info = adapter.info ?? {};
+    return (
+      [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown'
+    );
+  } catch {
+    return '';
+  }
+}
+
+/** The choices this browser can run: webgl and webgpu only where it has them. */
+export async function availableChoices(): Promise<BackendChoice[]> {
+  const gpu = await webgpuAdapter();
+  return backendChoices.filter(
+    (c) =>
+      (c !== 'webgl' || webglRenderer() !== '') &&
+      (c !== 'webgpu' || gpu !== '') &&
+      (c !== 'wasm' || typeof WebAssembly === 'object'),
+  );
+}
+
 /** Switches to the chosen backend (for 'auto', the fastest one likely to be here). */
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
   if (!wasmPathsSet) {
@@ -66,6 +102,7 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
       note = `WebGL here is software-only (${renderer}), slower than wasm; choose WebGL to use it anyway.`;
     else if (renderer === '') note = 'This browser has no WebGL.';
   }
+  if (choice === 'webgpu') webgpuName = await webgpuAdapter();
   for (const name of order) {
     if (tf.getBackend() === name || (await trySet(name))) {
       await tf.ready();
@@ -89,5 +126,6 @@ export function describeBackend(): string {
     const kernels = wasmTrainingKernelsRegistered() ? "doconv's training kernels" : 'stock kernels';
     return `wasm (${simd}, ${threads}, ${kernels})`;
   }
+  if (name === 'webgpu') return `webgpu (${webgpuName || 'adapter unknown'})`;
   return name;
 }

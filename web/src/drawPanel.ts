@@ -52,7 +52,14 @@ export class DrawPanel {
     this.classify();
   }
 
+  /** Counts classify() calls: a slower earlier answer must not overwrite a later one. */
+  private asked = 0;
+
   private classify(): void {
+    void this.classifyNow(++this.asked);
+  }
+
+  private async classifyNow(ask: number): Promise<void> {
     const img = toMnistImage(this.pad.canvas);
     showImage(this.seen, img);
     if (!img || !this.classifier) {
@@ -60,13 +67,17 @@ export class DrawPanel {
       return;
     }
     const { model, output } = this.classifier;
-    const probs = tf.tidy(() => {
+    const p = tf.tidy(() => {
       const x = tf.tensor4d(
         Float32Array.from(img, (v) => v / 255),
         [1, 28, 28, 1],
       );
-      return probabilities(model, output, x).dataSync();
+      return probabilities(model, output, x);
     });
+    // data(), not dataSync(): WebGPU's synchronous read returns zeros on some adapters (SwiftShader).
+    const probs = await p.data();
+    p.dispose();
+    if (ask !== this.asked) return;
     const ranked = Array.from(probs, (p, digit) => ({ digit, p }))
       .sort((a, b) => b.p - a.p)
       .slice(0, 3);

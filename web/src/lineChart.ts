@@ -186,14 +186,11 @@ export class LineChart {
     );
 
     const drawn = series.filter((s) => s.points.length > 0);
+    // The placeholder starts inside the plot, between the middle and upper grid lines: centred on
+    // the middle line it ran over the middle tick label ("0.5", "50%") on a narrow chart.
+    const emptyY = sy(y0 + 0.625 * (y1 - y0)) + 4;
     if (drawn.length === 0) {
-      parts.push(
-        node(
-          'text',
-          { class: 'empty', x: (M.left + W - right) / 2, y: H / 2, 'text-anchor': 'middle' },
-          this.opts.emptyText,
-        ),
-      );
+      parts.push(node('text', { class: 'empty', x: M.left + 8, y: emptyY }, this.opts.emptyText));
     }
     for (const s of drawn) {
       const xy = s.points.map(([x, y]) => [sx(x), sy(y)]);
@@ -236,6 +233,7 @@ export class LineChart {
     });
     this.svg.replaceChildren(...parts);
     this.svg.setAttribute('aria-label', this.summary(drawn));
+    this.wrapEmptyText(W - M.left - 16, emptyY);
     // Text width is known only once drawn: widen the margin and draw again when a label would be cut.
     // The margin only grows, so this redraws at most once per new widest label.
     const labels = Array.from(this.svg.querySelectorAll<SVGTextElement>('text.end-label'));
@@ -244,6 +242,19 @@ export class LineChart {
       this.right = need;
       this.draw(series);
     }
+  }
+
+  /** Breaks the placeholder into two lines at a space when it is wider than `room` (a phone). */
+  private wrapEmptyText(room: number, y: number): void {
+    const text = this.svg.querySelector<SVGTextElement>('text.empty');
+    if (!text || text.getComputedTextLength() <= room) return;
+    const words = this.opts.emptyText.split(' ');
+    const half = Math.ceil(words.length / 2);
+    const x = text.getAttribute('x') ?? '0';
+    text.replaceChildren(
+      node('tspan', { x, y: y - 8 }, words.slice(0, half).join(' ')),
+      node('tspan', { x, y: y + 8 }, words.slice(half).join(' ')),
+    );
   }
 
   /** The chart in words: the last value of each series. */

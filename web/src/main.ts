@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { takeFirst } from '../../src/index.js';
 import { describeBackend, selectBackend } from './backend.js';
 import { byId } from './dom.js';
+import * as fmt from './format.js';
 import { DownloadPanel } from './downloadPanel.js';
 import { DrawPanel } from './drawPanel.js';
 import { FoldPanel } from './foldPanel.js';
@@ -48,7 +49,7 @@ async function run(settings: TrainSettings): Promise<void> {
     current = { twins, folded: null };
 
     setState('training');
-    await trainPanel.run(twins, mnist.train, test, settings);
+    const [convAcc, doconvAcc] = await trainPanel.run(twins, mnist.train, test, settings);
 
     setState('folding');
     trainPanel.setStatus('Folding the DO-Conv model…');
@@ -56,7 +57,12 @@ async function run(settings: TrainSettings): Promise<void> {
     current.folded = report.folded;
     drawPanel.setModel({ model: report.folded, output: twins.output, test: mnist.test });
     downloadPanel.setModel(report.folded, settings.modelName);
-    trainPanel.setStatus('Done. Draw a digit below, or download the folded model.');
+    // The outcome first in the status line, under the buttons: on a phone the table is screens below.
+    trainPanel.setStatus(
+      `Done: DO-Conv ${fmt.percent(doconvAcc)}, Conv ${fmt.percent(convAcc)} test accuracy ` +
+        `(${fmt.signed(100 * (doconvAcc - convAcc), 1)} pt).`,
+      `Folded model: max |Δ| ${fmt.tiny(report.maxAbsDiff)} vs DO-Conv. Draw a digit below, or download it.`,
+    );
     setState('ready');
   } catch (e) {
     console.error(e);

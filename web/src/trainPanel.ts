@@ -6,8 +6,7 @@ import {
   zooModelTask,
   type Dataset,
 } from '../../src/index.js';
-
-import { backendChoices, type BackendChoice } from './backend.js';
+import { availableChoices, backendChoices, type BackendChoice } from './backend.js';
 import { byId, el } from './dom.js';
 import * as fmt from './format.js';
 import { LineChart, type Series } from './lineChart.js';
@@ -84,6 +83,7 @@ export class TrainPanel {
   constructor(onSubmit: (settings: TrainSettings) => void) {
     for (const name of classifiers) this.model.append(el('option', { value: name }, name));
     this.prefill(new URLSearchParams(location.search));
+    void availableChoices().then((choices) => this.offerBackends(choices));
     this.showDescription();
     this.model.addEventListener('change', () => this.showDescription());
     this.form.addEventListener('submit', (e) => {
@@ -106,6 +106,7 @@ export class TrainPanel {
   private showCounts(): void {
     const n = Math.max(1, Math.round(this.testImages.valueAsNumber || 1));
     byId('eval-count', HTMLSpanElement).textContent = fmt.count(Math.min(n, LIVE_EVAL_COUNT));
+    byId('eval-of', HTMLSpanElement).textContent = fmt.count(n);
     byId('test-count', HTMLSpanElement).textContent = fmt.count(n);
   }
 
@@ -125,6 +126,18 @@ export class TrainPanel {
     }
   }
 
+  /**
+   * Keeps the backend options this browser has (WebGL, WebGPU only where present); a choice it
+   * lacks falls back to Auto. The select's data-offered lists them once known (the e2e test reads it).
+   */
+  private offerBackends(choices: BackendChoice[]): void {
+    for (const option of Array.from(this.backend.options)) {
+      if (!choices.includes(option.value as BackendChoice)) option.remove();
+    }
+    if (this.backend.value === '') this.backend.value = 'auto';
+    this.backend.dataset.offered = choices.join(' ');
+  }
+
   private showDescription(): void {
     byId('model-desc', HTMLParagraphElement).textContent = zooModelInfo(
       this.model.value,
@@ -141,8 +154,13 @@ export class TrainPanel {
     };
   }
 
-  setStatus(text: string): void {
-    this.status.textContent = text;
+  /** The status line; `more` follows in a second span (the first, .outcome, is what must be seen). */
+  setStatus(text: string, more?: string): void {
+    if (more === undefined) {
+      this.status.textContent = text;
+      return;
+    }
+    this.status.replaceChildren(el('span', { class: 'outcome' }, text), ` ${more}`);
   }
 
   showBackend(description: string, note: string): void {
@@ -164,11 +182,15 @@ export class TrainPanel {
     if (!busy) this.stopButton.disabled = true;
   }
 
-  /** Trains both twins with live curves; fills the results table with accuracies on all of `test`. */
-  async run(twins: Twins, train: Dataset, test: Dataset, settings: TrainSettings): Promise<void> {
+  /**
+   * Trains both twins with live curves; fills the results table with accuracies on all of `test`
+   * and returns them ([Conv, DO-Conv]).
+   */
+  async run(twins: Twins, train: Dataset, test: Dataset, settings: TrainSettings): Promise<Pair> {
     const { steps, seed } = settings;
     const liveEval = takeFirst(test, LIVE_EVAL_COUNT);
     byId('eval-count', HTMLSpanElement).textContent = fmt.count(liveEval.count);
+    byId('eval-of', HTMLSpanElement).textContent = fmt.count(test.count);
     byId('test-count', HTMLSpanElement).textContent = fmt.count(test.count);
     this.clearResults();
     for (const [i, t] of [twins.conv, twins.doconv].entries()) {
@@ -234,14 +256,17 @@ export class TrainPanel {
     this.setStatus(
       `Trained ${done} steps. Measuring accuracy on ${fmt.count(test.count)} test images…`,
     );
+    const final: Pair = [NaN, NaN];
     await evaluateTwins(twins, test, done, {
       onEval: (_, accuracies) =>
         KEYS.forEach((k, i) => {
           const cell = byId(`acc-${k}`, HTMLTableCellElement);
           cell.textContent = fmt.percent(accuracies[i]);
           cell.dataset.value = String(accuracies[i]); // unrounded, as in the fold section
+          final[i] = accuracies[i];
         }),
     });
+    return final;
   }
 
   private series(): Series[] {
