@@ -3,7 +3,8 @@
  *
  * Packs the repository (built: `npm run build` first), installs the tarball offline into a fresh app
  * beside @tensorflow/tfjs (test/pack/packedApp.ts), and measures
- * - `du -sk node_modules` of that app, and of an app with @tensorflow/tfjs alone;
+ * - `du -sk node_modules` of that app, and of an app with @tensorflow/tfjs alone; the platform
+ *   package (npm/<target>, the prebuilt native engine) packed and installed with it when built;
  * - an esbuild bundle (browser, ESM, minified) of the README's browser snippet, and of a one-line
  *   app importing @tensorflow/tfjs alone; bytes and gzip bytes.
  * Writes results/size-<date>.json. Not a test: never asserts.
@@ -58,8 +59,11 @@ const report = {
   date: new Date().toISOString(),
   machine: { platform: process.platform, node: process.version, cpus: os.cpus().length },
   tarballBytes: readFileSync(app.tarball).length,
+  // This machine's prebuilt native engine package (npm/<target>, when built), installed with doconv.
+  platformTarballBytes: app.platformTarball ? readFileSync(app.platformTarball).length : null,
   install: {
     withDoconvKiB: duKiB(join(app.dir, 'node_modules')),
+    platformPackageKiB: app.platformTarball ? duKiB(join(app.dir, 'node_modules/@doconv')) : null,
     tfjsAloneKiB: duKiB(join(tfOnly, 'node_modules')),
   },
   bundle: {
