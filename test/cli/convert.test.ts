@@ -100,6 +100,19 @@ describe('doconv train --model path/model.json', () => {
     });
   }
 
+  it('resumes a run of a model file from its checkpoint', async () => {
+    const out = path.join(root, 'own-resume');
+    const model = path.join(root, 'conv', 'model.json');
+    const base = ['train', '--model', model, '--train-limit', '64', '--test-limit', '64'];
+    const first = await runCli([...base, '--epochs', '1', '--backend', 'wasm', '--out', out]);
+    expect(first.code, first.err).toBe(0);
+    const again = ['--epochs', '2', '--backend', 'wasm', '--out', out, '--resume', '--no-fold'];
+    const resumed = await runCli([...base, ...again]);
+    expect(resumed.code, resumed.err).toBe(0);
+    const lines = (await fs.readFile(path.join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+  });
+
   it('--init: the zoo DO-Conv net starts from the converted weights (by layer name)', async () => {
     const out = path.join(root, 'init');
     const args = ['train', '--model', 'tf-mnist-sample', '--conv', 'doconv', '--lr', '1e-12'];

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { doConv2d, doDepthwiseConv2d, foldModel } from '../../src/index.js';
+import {
+  doConv1d,
+  doConv2d,
+  doDepthwiseConv2d,
+  doSeparableConv2d,
+  foldModel,
+  overparameterize,
+} from '../../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -13,6 +20,9 @@ function net(): tf.Sequential {
       doDepthwiseConv2d({ kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'tanh' }),
       doConv2d({ filters: 4, kernelSize: 3, groups: 2 }),
       tf.layers.batchNormalization(),
+      doSeparableConv2d({ filters: 4, kernelSize: 2, depthMultiplier: 2 }),
+      tf.layers.reshape({ targetShape: [9, 4] }),
+      doConv1d({ filters: 3, kernelSize: 3, padding: 'same' }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 3, activation: 'softmax' }),
     ],
@@ -49,6 +59,22 @@ describe('no tensor leaks', () => {
       const folded = foldModel(model, { fuseBatchNorm: true });
       tf.dispose(folded.predict(x) as tf.Tensor);
       folded.dispose();
+    });
+  });
+
+  it('overparameterize (the converted model disposed after use)', async () => {
+    const plain = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [8, 8, 2] }),
+        tf.layers.separableConv2d({ filters: 2, kernelSize: 3 }),
+        tf.layers.reshape({ targetShape: [16, 2] }),
+        tf.layers.conv1d({ filters: 2, kernelSize: 3 }),
+      ],
+    });
+    await expectNoLeak('overparameterize', () => {
+      const converted = overparameterize(plain);
+      tf.dispose(converted.predict(x) as tf.Tensor);
+      converted.dispose();
     });
   });
 
