@@ -94,6 +94,7 @@ export abstract class ScheduledOptimizer extends tf.Optimizer {
         const value = registry[name];
         if (value === undefined)
           throw new Error(`${this.getClassName()}: no variable named ${JSON.stringify(name)}`);
+        checkFloat32(this.getClassName(), name, value, gradient);
         if (this.slots[i] === undefined) {
           this.slots[i] = this.slotNames().map(() => tf.keep(tf.zerosLike(value).variable(false)));
         }
@@ -305,6 +306,29 @@ export function createOptimizer(spec: OptimizerSpec): ScheduledOptimizer {
       throw new Error(
         `optimizer: unknown kind ${JSON.stringify((spec as { kind: unknown }).kind)}; known: ${OPTIMIZER_KINDS.join(', ')}`,
       );
+  }
+}
+
+/**
+ * The updates compute in float32: an int32 weight (e.g. a model.json weight stored as int32) or
+ * gradient is refused naming the variable, before any variable is updated, rather than failing
+ * deep in the engine without its name.
+ */
+function checkFloat32(
+  optimizer: string,
+  name: string,
+  value: tf.Variable,
+  gradient: tf.Tensor | null | undefined,
+): void {
+  for (const [what, t] of [
+    ['variable', value],
+    ['gradient of variable', gradient],
+  ] as const) {
+    if (t != null && t.dtype !== 'float32') {
+      throw new Error(
+        `${optimizer}: ${what} ${JSON.stringify(name)} is ${t.dtype}; only float32 weights are trained`,
+      );
+    }
   }
 }
 

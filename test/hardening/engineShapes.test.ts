@@ -218,6 +218,29 @@ describe('one variable twice in applyGradients: updated twice, as on cpu', () =>
   }
 });
 
+describe('an int32 weight is refused naming it, before anything is updated', () => {
+  for (const backend of ['cpu', ...engines] as const) {
+    it(`${backend}: Adam and SGD`, async () => {
+      await use(backend);
+      const ok = tf.variable(tf.tensor1d([1, 2]), true, 'hardening/ok');
+      const bad = tf.variable(tf.tensor1d([1, 2, 3], 'int32'), true, 'hardening/int32');
+      for (const opt of [new Adam({ learningRate: 0.1 }), new SGD({ learningRate: 0.1 })]) {
+        const grads = [
+          { name: ok.name, tensor: tf.ones([2]) },
+          { name: bad.name, tensor: tf.ones([3], 'int32') },
+        ];
+        expect(() => opt.applyGradients(grads)).toThrow(
+          /variable "hardening\/int32" is int32; only float32 weights are trained/,
+        );
+        expect(Array.from(ok.dataSync())).toEqual([1, 2]);
+        tf.dispose(grads.map((g) => g.tensor));
+        opt.dispose();
+      }
+      tf.dispose([ok, bad]);
+    });
+  }
+});
+
 describe('seeded sweep of small conv geometries (zero sizes included) against cpu', () => {
   const rng = createRng(2323);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)];
