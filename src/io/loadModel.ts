@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkModelTopology } from './modelGraph.js';
+import { checkWeightSpecs } from './weightSpecBytes.js';
 
 export interface LoadModelOptions {
   /**
@@ -31,6 +32,7 @@ export async function loadModel(
   // Whatever the handler: a cycle or dangling reference would hang TF.js's loader.
   if (!(artifacts.modelTopology instanceof ArrayBuffer))
     checkModelTopology(artifacts.modelTopology, 'loadModel');
+  if (artifacts.weightSpecs) checkWeightSpecs(artifacts.weightSpecs, 'loadModel');
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel({ load: async () => artifacts });

@@ -175,6 +175,29 @@ describe('weight specs', () => {
     });
   }
 
+  it('refuses scale: null through any handler (tf.io.fromMemory), naming the weight', async () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 1, inputShape: [2], name: 'q' })],
+    });
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => ((artifacts = a), { modelArtifactsInfo: {} as tf.io.ModelArtifactsInfo }),
+      ),
+    );
+    model.dispose();
+    const specs = artifacts!.weightSpecs!.map((s) => ({
+      ...s,
+      quantization: { dtype: 'uint8' as const, scale: null as unknown as number, min: 0 },
+    }));
+    const weightData = new Uint8Array(2 + 1).buffer; // kernel 2×1 and bias 1, one byte each
+    await expect(
+      loadModel(tf.io.fromMemory({ ...artifacts!, weightSpecs: specs, weightData })),
+    ).rejects.toThrow(
+      /^loadModel: weight "q\/kernel": uint8 quantization needs a finite number 'scale', got null/,
+    );
+  });
+
   it('refuses an int32 weight where the layer holds float32, naming the weight', async () => {
     const dir = await caseWith((json) => (json.weightsManifest[0].weights[0].dtype = 'int32'));
     await expect(loadModel(fileSystem(dir))).rejects.toThrow(
