@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { overparameterize } from '../fold/overparameterize.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
+import { checkOutputPath } from '../io/outputPaths.js';
 
 /** What {@link convertSavedModel} did. */
 export interface ConvertReport {
@@ -36,6 +37,8 @@ export async function convertSavedModel(input: string, output: string): Promise<
       );
     }
   }
+  // `convert m m` would replace the model it converts (io/outputPaths.ts).
+  await checkOutputPath('output', output, [{ what: 'input', path: input }]);
   const model = await loadModel(fileSystem(input));
   const kept: string[] = [];
   let converted: tf.LayersModel | undefined;

@@ -1,5 +1,5 @@
 /**
- * Outputs that are never an input (src/io/outputPaths.ts): `fold ck ck` replaced the checkpoint it
+ * Outputs that are never an input (src/io/outputPaths.ts): `fold ck ck` (and `convert ck ck`) replaced the checkpoint it
  * folded, `export ck ck/model.json --format onnx` turned model.json into ONNX bytes, `import
  * x.safetensors --out x.safetensors --overwrite` replaced the input with a folder, `--out /`
  * trained into the file-system root and `export` replaced an existing file silently. Each is now
@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/interop/safetensors.js';
+import { convertSavedModel } from '../../src/interop/convertSavedModel.js';
 import { exportModel } from '../../src/interop/onnx/exportModel.js';
 import { fileSystem } from '../../src/io/fileSystemIO.js';
 import { checkOutputPath, OutputPathError } from '../../src/io/outputPaths.js';
@@ -91,6 +92,12 @@ describe('every writer uses it, and leaves the input as it was', () => {
     const before = await snapshot(ck);
     await expect(foldSavedModel(ck, ck)).rejects.toThrow(/output .* is the same path as input/);
     await expect(foldSavedModel(path.join(ck, 'model.json'), ck)).rejects.toThrow(/holds input/);
+    expect(await snapshot(ck)).toEqual(before);
+  });
+
+  it('convert ck ck', async () => {
+    const before = await snapshot(ck);
+    await expect(convertSavedModel(ck, ck)).rejects.toThrow(/output .* is the same path as input/);
     expect(await snapshot(ck)).toEqual(before);
   });
 
