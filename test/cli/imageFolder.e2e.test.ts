@@ -98,9 +98,8 @@ describe('doconv on an image folder', () => {
     }
     expect(correct / report.predictions.length).toBeCloseTo(summary.testAccuracy, 9);
 
-    const text = await runCli([
-      ...['predict', out, path.join(data, 'zero'), '--top-k', '2', '--backend', 'wasm'],
-    ]);
+    // (the default backend: doconv-native where the addon is built)
+    const text = await runCli(['predict', out, path.join(data, 'zero'), '--top-k', '2']);
     expect(text.code, text.err).toBe(0);
     expect(text.out).toMatch(
       /zero\/\d+\.(png|jpg) {2}(zero|one|seven) \d+\.\d\d %, (zero|one|seven) \d+\.\d\d %$/m,
