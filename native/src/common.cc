@@ -82,6 +82,19 @@ void clearCaches() {
   for (auto fn : clearers()) fn();
 }
 int64_t cacheEntries() { return entriesHere; }
+
+dnnl::primitive_attr userScratchpad() {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+void Scratchpad::init(const memory::desc &d) {
+  desc = d;
+  buf = d.get_size() > 0 ? std::make_unique<Buffer>(d.get_size()) : nullptr;
+}
+
+memory Scratchpad::arg() const { return memory(desc, cpuEngine(), buf ? buf->data() : nullptr); }
 void countEntry(int delta) { entriesHere += delta; }
 
 }  // namespace doconv

@@ -88,4 +88,48 @@ void clearCaches();
 int64_t cacheEntries();
 void countEntry(int delta);
 
+// A primitive attribute asking for a user scratchpad (the buffer is ours, counted in liveBytes).
+dnnl::primitive_attr userScratchpad();
+
+// A cached primitive's user-mode scratchpad: its descriptor and buffer (none when it needs none).
+struct Scratchpad {
+  memory::desc desc;
+  std::unique_ptr<Buffer> buf;
+
+  void init(const memory::desc &d);
+  memory arg() const;  // the DNNL_ARG_SCRATCHPAD memory
+};
+
+// The per-thread primitive cache conv.cc and matmul.cc share: entries of type E by key (makeKey),
+// made by `make()` on a miss and counted in cacheEntries(). Each entry type registers clear()
+// once at load (`const bool registered = PrimitiveCache<E>::registerClear();`), so that
+// clearCaches() empties it on the calling thread.
+template <typename E>
+class PrimitiveCache {
+ public:
+  template <typename Make>
+  static E &get(const std::string &key, Make make) {
+    auto &m = entries();
+    auto it = m.find(key);
+    if (it != m.end()) return *it->second;
+    std::unique_ptr<E> e = make();
+    countEntry(1);
+    return *m.emplace(key, std::move(e)).first->second;
+  }
+  static void clear() {
+    countEntry(-static_cast<int>(entries().size()));
+    entries().clear();
+  }
+  static bool registerClear() {
+    registerCacheClear(&clear);
+    return true;
+  }
+
+ private:
+  static std::unordered_map<std::string, std::unique_ptr<E>> &entries() {
+    static thread_local std::unordered_map<std::string, std::unique_ptr<E>> m;
+    return m;
+  }
+};
+
 }  // namespace doconv

@@ -124,12 +124,6 @@ Descs descsOf(const ConvGeom &g) {
   return d;
 }
 
-dnnl::primitive_attr userScratchpad() {
-  dnnl::primitive_attr a;
-  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return a;
-}
-
 dnnl::convolution_forward::primitive_desc forwardPd(const ConvGeom &g, const Descs &d, float alpha,
                                                     bool withActivation) {
   auto src = activationDesc(d.src);
@@ -157,23 +151,14 @@ typename Pass::primitive_desc backwardPd(const ConvGeom &g, const Descs &d) {
   return typename Pass::primitive_desc(desc, userScratchpad(), cpuEngine(), hint);
 }
 
-std::unique_ptr<Buffer> scratchFor(const memory::desc &d) {
-  return d.get_size() > 0 ? std::make_unique<Buffer>(d.get_size()) : nullptr;
-}
-
 // A cached primitive of one pass: besides its ports (in the subclass), its scratchpad (user mode,
 // so the buffer is ours and counted) and the implementation oneDNN picked.
 template <typename P>
 struct Entry {
   using Prim = P;
   P prim;
-  std::unique_ptr<Buffer> scratch;
-  memory::desc scratchDesc;
+  Scratchpad scratch;
   std::string impl;
-
-  memory scratchpad() const {
-    return memory(scratchDesc, cpuEngine(), scratch ? scratch->data() : nullptr);
-  }
 };
 
 struct FwdEntry : Entry<dnnl::convolution_forward> {
@@ -189,20 +174,9 @@ struct BwdWeightsEntry : Entry<dnnl::convolution_backward_weights> {
   Port src, diffDst, diffWei;
 };
 
-template <typename E>
-using Cache = std::unordered_map<std::string, std::unique_ptr<E>>;
-
-thread_local Cache<FwdEntry> fwdCache;
-thread_local Cache<BwdDataEntry> bwdDataCache;
-thread_local Cache<BwdWeightsEntry> bwdWeightsCache;
-
-void clearConvCaches() {
-  countEntry(-static_cast<int>(fwdCache.size() + bwdDataCache.size() + bwdWeightsCache.size()));
-  fwdCache.clear();
-  bwdDataCache.clear();
-  bwdWeightsCache.clear();
-}
-const bool registered = (registerCacheClear(&clearConvCaches), true);
+const bool registered = PrimitiveCache<FwdEntry>::registerClear() &&
+                        PrimitiveCache<BwdDataEntry>::registerClear() &&
+                        PrimitiveCache<BwdWeightsEntry>::registerClear();
 
 std::string keyOf(const char *op, const ConvGeom &g, float alpha) {
   int32_t v[kConvGeomFields + 1];
@@ -211,24 +185,20 @@ std::string keyOf(const char *op, const ConvGeom &g, float alpha) {
   return makeKey(op, v, kConvGeomFields + 1);
 }
 
-// The entry of pass `op` for (g, alpha) in `cache`, made on a miss: `pdOf(descs)` gives the
-// primitive descriptor, `connect(entry, descs, pd)` sets up the entry's ports.
+// The entry E of pass `op` for (g, alpha), made on a miss: `pdOf(descs)` gives the primitive
+// descriptor, `connect(entry, descs, pd)` sets up the entry's ports.
 template <typename E, typename PdOf, typename Connect>
-E &cachedEntry(Cache<E> &cache, const char *op, const ConvGeom &g, float alpha, PdOf pdOf,
-               Connect connect) {
-  auto key = keyOf(op, g, alpha);
-  auto it = cache.find(key);
-  if (it != cache.end()) return *it->second;
-  Descs d = descsOf(g);
-  auto pd = pdOf(d);
-  auto e = std::make_unique<E>();
-  e->prim = decltype(e->prim)(pd);
-  connect(*e, d, pd);
-  e->scratchDesc = pd.scratchpad_desc();
-  e->scratch = scratchFor(e->scratchDesc);
-  e->impl = pd.impl_info_str();
-  countEntry(1);
-  return *cache.emplace(key, std::move(e)).first->second;
+E &cachedEntry(const char *op, const ConvGeom &g, float alpha, PdOf pdOf, Connect connect) {
+  return PrimitiveCache<E>::get(keyOf(op, g, alpha), [&] {
+    Descs d = descsOf(g);
+    auto pd = pdOf(d);
+    auto e = std::make_unique<E>();
+    e->prim = decltype(e->prim)(pd);
+    connect(*e, d, pd);
+    e->scratch.init(pd.scratchpad_desc());
+    e->impl = pd.impl_info_str();
+    return e;
+  });
 }
 
 FwdEntry &fwdEntry(const ConvGeom &g, float alpha) {
@@ -239,22 +209,22 @@ FwdEntry &fwdEntry(const ConvGeom &g, float alpha) {
     e.dst.init(d.dst, pd.dst_desc(), false);
     e.bias = d.bias;
   };
-  return cachedEntry(fwdCache, "fwd", g, alpha, pdOf, connect);
+  return cachedEntry<FwdEntry>("fwd", g, alpha, pdOf, connect);
 }
 
 // The backward passes take no bias or activation: with those fields zeroed, one cache entry serves
 // every forward epilogue.
 template <typename E, typename Connect>
-E &backwardEntry(Cache<E> &cache, const char *op, const ConvGeom &g0, Connect connect) {
+E &backwardEntry(const char *op, const ConvGeom &g0, Connect connect) {
   ConvGeom g = g0;
   g.hasBias = 0;
   g.act = 0;
   auto pdOf = [&](const Descs &d) { return backwardPd<typename E::Prim>(g, d); };
-  return cachedEntry(cache, op, g, 0.f, pdOf, connect);
+  return cachedEntry<E>(op, g, 0.f, pdOf, connect);
 }
 
 BwdDataEntry &bwdDataEntry(const ConvGeom &g) {
-  return backwardEntry(bwdDataCache, "bwd_data", g, [](auto &e, const Descs &d, const auto &pd) {
+  return backwardEntry<BwdDataEntry>("bwd_data", g, [](auto &e, const Descs &d, const auto &pd) {
     e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
     e.wei.init(d.wei, pd.weights_desc(), true);
     e.diffSrc.init(d.src, pd.diff_src_desc(), false);
@@ -262,12 +232,12 @@ BwdDataEntry &bwdDataEntry(const ConvGeom &g) {
 }
 
 BwdWeightsEntry &bwdWeightsEntry(const ConvGeom &g) {
-  return backwardEntry(bwdWeightsCache, "bwd_weights", g,
-                       [](auto &e, const Descs &d, const auto &pd) {
-                         e.src.init(d.src, pd.src_desc(), true);
-                         e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
-                         e.diffWei.init(d.wei, pd.diff_weights_desc(), false);
-                       });
+  return backwardEntry<BwdWeightsEntry>("bwd_weights", g,
+                                        [](auto &e, const Descs &d, const auto &pd) {
+                                          e.src.init(d.src, pd.src_desc(), true);
+                                          e.diffDst.init(d.dst, pd.diff_dst_desc(), true);
+                                          e.diffWei.init(d.wei, pd.diff_weights_desc(), false);
+                                        });
 }
 
 using ArgMap = std::unordered_map<int, memory>;
@@ -292,7 +262,7 @@ void run(const E &e, std::initializer_list<Input> inputs, const Output &out, Arg
   for (const Input &in : inputs) args.emplace(in.arg, in.port.input(in.heapPtr));
   memory written = out.port.output(out.heapPtr);
   args.emplace(out.arg, written);
-  args.emplace(DNNL_ARG_SCRATCHPAD, e.scratchpad());
+  args.emplace(DNNL_ARG_SCRATCHPAD, e.scratch.arg());
   e.prim.execute(s, args);
   out.port.flush(written, out.heapPtr);
   s.wait();

@@ -15,17 +15,11 @@ namespace {
 
 struct MatMulEntry {
   dnnl::matmul prim;
-  memory::desc a, b, y, scratchDesc;
-  std::unique_ptr<Buffer> scratch;
+  memory::desc a, b, y;
+  Scratchpad scratch;
 };
 
-thread_local std::unordered_map<std::string, std::unique_ptr<MatMulEntry>> cache;
-
-void clearMatMulCache() {
-  countEntry(-static_cast<int>(cache.size()));
-  cache.clear();
-}
-const bool registered = (registerCacheClear(&clearMatMulCache), true);
+const bool registered = PrimitiveCache<MatMulEntry>::registerClear();
 
 memory::desc operand(int64_t batch, int64_t rows, int64_t cols, bool transposed) {
   // Logical [batch, rows, cols]; stored row-major as [batch, rows, cols] or [batch, cols, rows].
@@ -36,21 +30,17 @@ memory::desc operand(int64_t batch, int64_t rows, int64_t cols, bool transposed)
 
 MatMulEntry &entry(const MatMulGeom &g) {
   auto key = makeKey("matmul", reinterpret_cast<const int32_t *>(&g), sizeof g / sizeof(int32_t));
-  auto it = cache.find(key);
-  if (it != cache.end()) return *it->second;
-  auto e = std::make_unique<MatMulEntry>();
-  e->a = operand(g.aBatch, g.m, g.k, g.transA != 0);
-  e->b = operand(g.bBatch, g.k, g.n, g.transB != 0);
-  e->y = memory::desc({g.batch, g.m, g.n}, dt::f32, tag::abc);
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->a, e->b, e->y), attr, cpuEngine());
-  e->prim = dnnl::matmul(pd);
-  e->scratchDesc = pd.scratchpad_desc();
-  if (e->scratchDesc.get_size() > 0)
-    e->scratch = std::make_unique<Buffer>(e->scratchDesc.get_size());
-  countEntry(1);
-  return *cache.emplace(key, std::move(e)).first->second;
+  return PrimitiveCache<MatMulEntry>::get(key, [&] {
+    auto e = std::make_unique<MatMulEntry>();
+    e->a = operand(g.aBatch, g.m, g.k, g.transA != 0);
+    e->b = operand(g.bBatch, g.k, g.n, g.transB != 0);
+    e->y = memory::desc({g.batch, g.m, g.n}, dt::f32, tag::abc);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e->a, e->b, e->y), userScratchpad(),
+                                    cpuEngine());
+    e->prim = dnnl::matmul(pd);
+    e->scratch.init(pd.scratchpad_desc());
+    return e;
+  });
 }
 
 }  // namespace
@@ -88,8 +78,7 @@ void matMul(const MatMulGeom &g, const float *a, const float *b, float *y) {
   e.prim.execute(s, {{DNNL_ARG_SRC, memory(e.a, eng, const_cast<float *>(a))},
                      {DNNL_ARG_WEIGHTS, memory(e.b, eng, const_cast<float *>(b))},
                      {DNNL_ARG_DST, memory(e.y, eng, y)},
-                     {DNNL_ARG_SCRATCHPAD,
-                      memory(e.scratchDesc, eng, e.scratch ? e.scratch->data() : nullptr)}});
+                     {DNNL_ARG_SCRATCHPAD, e.scratch.arg()}});
   s.wait();
 }
 

@@ -158,6 +158,17 @@ d(`native addon: zero-size convs computed as the cpu backend does${skipReason}`,
     expect(Array.from(f32.subarray(48, 50))).toEqual([0, 0]);
   });
 
+  it('conv and matMul entries share one primitive cache: counted, and emptied by clearCache', () => {
+    const { heap } = heapOf(4096);
+    addon!.clearCache();
+    expect(addon!.stats().cacheEntries).toBe(0);
+    addon!.convForward(heap, convGeomArray(conv3x3), 0, 1024, -1, 2048, 0);
+    addon!.matMul(heap, Int32Array.of(1, 1, 1, 3, 2, 4, 0, 0), 0, 1024, 2048);
+    expect(addon!.stats().cacheEntries).toBe(2);
+    addon!.clearCache();
+    expect(addon!.stats().cacheEntries).toBe(0);
+  });
+
   it('compose with dMul 0 writes a zero kernel', () => {
     const { heap, f32 } = heapOf(64);
     addon!.compose(heap, Int32Array.of(4, 0, 2, 3), 0, 0, 0, 64);
