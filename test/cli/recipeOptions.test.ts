@@ -19,6 +19,7 @@ const CONTEXT: Partial<Record<RecipeOptionKey, string[]>> = {
   'schedule.every': ['--schedule', 'step'],
   'schedule.gamma': ['--schedule', 'step', '--step-every', '30'],
   'schedule.minLr': ['--schedule', 'cosine'],
+  'schedule.warmupEpochs': ['--schedule', 'cosine'],
 };
 
 /** The RecipeOptions `doconv COMMAND ARGS` would train with (the command's action replaced). */
