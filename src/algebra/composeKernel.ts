@@ -82,11 +82,6 @@ export function composeKernel(
   });
 }
 
-/** D̂ = D + D_diag: the effective depthwise kernel. */
-export function effectiveDepthwise(d: tf.Tensor3D, dDiag: tf.Tensor3D): tf.Tensor3D {
-  return tf.add(d, dDiag);
-}
-
 /**
  * composeKernel(W, D + D_diag): where the caller says the backend has doconv's fused composition
  * (options.routes.composeKernel: the native engine) and groups = 1, one op forward and one
