@@ -44,8 +44,14 @@ export async function loadIdxFolder(dir: string, opts: IdxFolderOptions): Promis
   const imagesName = await findIdxFile(dir, names.images);
   const labelsName = await findIdxFile(dir, names.labels);
   // Headers first: a small .gz may declare (and inflate to) gigabytes.
-  await Promise.all([checkIdxHeader(imagesName), checkIdxHeader(labelsName)]);
-  const [images, labels] = await Promise.all([readBytes(imagesName), readBytes(labelsName)]);
+  const [imagesBytes, labelsBytes] = await Promise.all([
+    checkIdxHeader(imagesName),
+    checkIdxHeader(labelsName),
+  ]);
+  const [images, labels] = await Promise.all([
+    readBytes(imagesName, { declaredBytes: imagesBytes }),
+    readBytes(labelsName, { declaredBytes: labelsBytes }),
+  ]);
   return idxDataset({
     name: `${opts.name}/${opts.split}`,
     images,
@@ -61,17 +67,16 @@ export async function loadIdxFolder(dir: string, opts: IdxFolderOptions): Promis
 
 /**
  * Reads only an IDX file's header (inflating just that much of a .gz) and checks what it declares
- * against the decode cap, so a gzip bomb is refused before it is inflated.
+ * against the decode cap, so a gzip bomb is refused before it is inflated. Returns the whole file's
+ * declared size (header + values), or undefined when the header is cut short (parseIdx says so).
  */
-async function checkIdxHeader(file: string): Promise<void> {
+async function checkIdxHeader(file: string): Promise<number | undefined> {
   const head = await readHead(file, 4 + 4 * 255);
   const ndims = head[3] ?? 0;
-  if (head.length < 4 + 4 * ndims) return; // too short: parseIdx says so, naming the file
+  if (head.length < 4 + 4 * ndims) return undefined;
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
-  checkDecodedSize(
-    file,
-    dims.reduce((a, b) => a * b, 1),
-    `${dims.join('×')} ubyte values`,
-  );
+  const values = dims.reduce((a, b) => a * b, 1);
+  checkDecodedSize(file, values, `${dims.join('×')} ubyte values`);
+  return 4 + 4 * ndims + values;
 }

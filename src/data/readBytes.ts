@@ -5,31 +5,43 @@ import * as fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip } from 'node:zlib';
 import { openRegularFile, readCheckedFile } from '../io/checkedRead.js';
-import { checkDecodedSize, decodeLimitBytes, type DecodeLimitOption } from '../io/limits.js';
+import { decodedPastLimit, decodeLimitBytes, type DecodeLimitOption } from '../io/limits.js';
 
 const gunzipAsync = promisify(gunzip);
+
+/** Options of {@link readBytes}. */
+export interface ReadBytesOptions extends DecodeLimitOption {
+  /**
+   * The size the format's header declares for the whole (inflated) file: a gzip file is inflated
+   * at most one byte past it, so a header that lies about a bomb costs no more than it declared.
+   */
+  declaredBytes?: number;
+}
 
 /**
  * The file's bytes; gzip is recognised by its magic bytes 1f 8b (not the extension, so a renamed file
  * still works — IDX files start with 00 00 and CIFAR labels are < 10, so neither can look like gzip).
  * Both the file and what it inflates to are held to the decode cap (io/limits.ts): zlib stops
- * inflating there, so a small gzip bomb costs at most the cap. Errors name the file.
+ * inflating there (or just past `declaredBytes`), so a small gzip bomb costs at most the cap.
+ * Errors name the file.
  */
-export async function readBytes(file: string, opts: DecodeLimitOption = {}): Promise<Uint8Array> {
+export async function readBytes(file: string, opts: ReadBytesOptions = {}): Promise<Uint8Array> {
   const raw = await readCheckedFile(file, 'data file', opts.maxBytes);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    const limit = decodeLimitBytes(opts.maxBytes);
+    const cap = decodeLimitBytes(opts.maxBytes);
+    const declared = opts.declaredBytes;
+    const limit = declared !== undefined && declared < cap ? declared + 1 : cap;
     try {
       const inflated = await gunzipAsync(raw, { maxOutputLength: limit });
       return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        checkDecodedSize(
-          `data file ${file}`,
-          Infinity,
-          `gzip data inflating past ${limit} bytes`,
-          limit,
-        );
+        if (limit < cap) {
+          throw new Error(
+            `${file}: gzip data inflates past the ${declared} bytes its header declares (trailing data, or a header that lies)`,
+          );
+        }
+        throw decodedPastLimit(`data file ${file}: gzip data inflates`, cap);
       }
       throw new Error(`${file}: gzip data is damaged or truncated (${(e as Error).message})`);
     }

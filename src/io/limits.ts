@@ -79,11 +79,23 @@ export function checkDecodedSize(
 ): void {
   const limit = decodeLimitBytes(maxBytes);
   if (!(declared <= limit)) {
-    throw new DecodeLimitError(
-      `${file}: declares ${detail} = ${declared} bytes, over the decode limit of ${limit} bytes ` +
-        `(raise it with ${MAX_DECODED_BYTES_ENV}=N, in bytes or with a K/M/G suffix, or the maxBytes option)`,
-      declared,
-      limit,
-    );
+    throw overLimit(`${file}: declares ${detail} = ${declared} bytes, over`, declared, limit);
   }
+}
+
+/**
+ * The error for data found to exceed the cap while it is decoded (gzip inflating past it), when no
+ * size was declared up front: `what` names the file and what grew.
+ */
+export function decodedPastLimit(what: string, limit: number): DecodeLimitError {
+  return overLimit(`${what} past`, Infinity, limit);
+}
+
+function overLimit(text: string, declared: number, limit: number): DecodeLimitError {
+  return new DecodeLimitError(
+    `${text} the decode limit of ${limit} bytes ` +
+      `(raise it with ${MAX_DECODED_BYTES_ENV}=N, in bytes or with a K/M/G suffix, or the maxBytes option)`,
+    declared,
+    limit,
+  );
 }

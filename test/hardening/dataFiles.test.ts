@@ -17,6 +17,7 @@ import { cocoSceneSet, decodePngPixels, parseCocoAnnotations } from '../../src/d
 import { loadCocoFolder } from '../../src/data/cocoFiles.js';
 import { loadFashionMnist } from '../../src/data/fashionMnist.js';
 import { loadIdxFolder } from '../../src/data/idxFiles.js';
+import { readBytes } from '../../src/data/readBytes.js';
 import { DecodeLimitError, MAX_DECODED_BYTES_ENV } from '../../src/io/limits.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'doconv-hostile-data-'));
@@ -245,14 +246,23 @@ describe('IDX budgets', () => {
       /train-images-idx3-ubyte\.gz: declares 4000×28×28 ubyte values = 3136000 bytes, over the decode limit of 1048576 bytes/,
     );
   });
-  it('stops inflating a gzip IDX whose header lies, at the cap', async () => {
+  it('stops inflating a gzip IDX whose header lies, just past what it declared', async () => {
     process.env[MAX_DECODED_BYTES_ENV] = '1M';
     const lying = Buffer.concat([idx([1, 2, 2], new Uint8Array(4)), Buffer.alloc(3_000_000)]);
     const dir = idxFolder(lying, idx([1]), true);
     await expect(loadIdxFolder(dir, { split: 'train', name: 'x' })).rejects.toThrow(
-      /data file .*train-images-idx3-ubyte\.gz: declares gzip data inflating past 1048576 bytes/,
+      /train-images-idx3-ubyte\.gz: gzip data inflates past the 20 bytes its header declares/,
     );
   });
+  it('stops inflating any gzip data file at the cap (CIFAR-10 batches are read the same way)', async () => {
+    process.env[MAX_DECODED_BYTES_ENV] = '1M';
+    const file = path.join(freshDir(), 'data_batch_1.bin');
+    fs.writeFileSync(file, gzipSync(Buffer.alloc(3_000_000)));
+    await expect(readBytes(file)).rejects.toThrow(
+      /data file .*data_batch_1\.bin: gzip data inflates past the decode limit of 1048576 bytes \(raise it with DOCONV_MAX_DECODED_BYTES/,
+    );
+  });
+
   it('refuses images of 0 pixels, and 1×1 images where the data set is 28×28', async () => {
     const empty = idxFolder(idx([3, 0, 5]), idx([3]));
     await expect(loadIdxFolder(empty, { split: 'train', name: 'x' })).rejects.toThrow(
