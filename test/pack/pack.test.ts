@@ -9,9 +9,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, posix, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headingSlugs, relativeLinks } from '../helpers/markdownLinks.js';
 import { repoSnippets } from '../readme/snippets.js';
 import { builtPlatformPackage, installPackedApp, type PackedApp } from './packedApp.js';
 
@@ -55,22 +56,6 @@ function writeTsconfig(dir: string, module: string, moduleResolution: string, fi
 /** Node 20.19+ and 22.12+ require() ES modules (and take --no-experimental-require-module). */
 const canRequireEsm = (process.features as { require_module?: boolean }).require_module === true;
 
-/** GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to hyphens. */
-function headingSlugs(markdown: string): Set<string> {
-  const slugs = new Set<string>();
-  for (const [, heading] of markdown.matchAll(/^#{1,6}\s+(.+)$/gm)) {
-    const base = heading
-      .trim()
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-      .replace(/\s/g, '-');
-    let slug = base;
-    for (let n = 1; slugs.has(slug); n++) slug = `${base}-${n}`;
-    slugs.add(slug);
-  }
-  return slugs;
-}
-
 const TFJS_BANNER =
   /^\n=+\nHi, looks like you are running TensorFlow\.js in Node\.js\.[^\n]*\n=+\n\n?/;
 
@@ -107,14 +92,11 @@ describe('the packed tarball', () => {
     const broken: string[] = [];
     for (const page of pages) {
       const text = readFileSync(join(app.dir, 'node_modules/doconv', page), 'utf8');
-      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-        if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
-        const [file, anchor] = target.split('#');
-        const linked = file === '' ? page : posix.normalize(posix.join(posix.dirname(page), file));
-        if (!files.has(linked)) {
+      for (const { target, file, anchor } of relativeLinks(page, text)) {
+        if (!files.has(file)) {
           broken.push(`${page}: ${target} (not in the package)`);
-        } else if (anchor && linked.endsWith('.md')) {
-          const md = readFileSync(join(app.dir, 'node_modules/doconv', linked), 'utf8');
+        } else if (anchor && file.endsWith('.md')) {
+          const md = readFileSync(join(app.dir, 'node_modules/doconv', file), 'utf8');
           if (!headingSlugs(md).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
         }
       }
