@@ -8,18 +8,18 @@
 import { encode } from 'fast-png';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadMnistScenes, predictMask, trainTaskModel, useBestBackend } from '../src/node.js';
+import { loadMnistScenes, predictMask, trainModel, useBestBackend } from '../src/node.js';
 
 const OUT = path.join('runs', 'example-segmentation');
 const SCALE = 4; // each 64×64 panel drawn at 256×256
 
 await useBestBackend();
 // A short run: about a minute on two free cores (the results use 3000 scenes × 4 epochs).
-const { model, folded, summary } = await trainTaskModel({
+const { model, folded, summary } = await trainModel({
   model: 'deeplab-mini',
   conv: 'doconv',
-  trainCount: 1536,
-  testCount: 200,
+  trainLimit: 1536,
+  testLimit: 200,
   epochs: 2,
   lr: 0.005,
   seed: 1,

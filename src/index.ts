@@ -170,7 +170,7 @@ export {
   type SceneBatch,
   type SceneBatchOptions,
 } from './data/sceneBatches.js';
-export { pixelCrossEntropy, centerNetLoss, centerNetLossTerms } from './train/taskLosses.js';
+export { pixelCrossEntropy, centerNetLoss, centerNetLossTerms } from './train/losses.js';
 export { ConfusionMatrix, type SegmentationScores } from './train/segmentationMetrics.js';
 export {
   averagePrecision,

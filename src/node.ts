@@ -96,13 +96,23 @@ export {
   PRESET_NAMES,
   presetByName,
   type TrainOptions,
+  type SceneTrainOptions,
   type TrainResult,
+  type TaskTrainResult,
   type TrainSummary,
+  type TaskTrainSummary,
+  type TaskEpochMetrics,
   type EngineRecord,
   type CompareOptions,
+  type SceneCompareOptions,
+  type ComparisonRecord,
+  type TaskComparisonRecord,
   type ComparisonResult,
   type EvaluateSavedOptions,
   type SavedModelEvaluation,
+  type SavedClassifierEvaluation,
+  type SavedSceneEvaluation,
+  type DoconvModelMetadata,
   type FoldSavedOptions,
   type FoldReport,
   type ImportCheckpointOptions,
@@ -118,8 +128,17 @@ export {
   type Preset,
   type PresetName,
   type RecipeOptions,
+  type ModelBuilder,
   type LrSchedule,
+  type ScheduleUnit,
   type EpochMetrics,
+  type BackendChoice,
+  type ProgressMode,
+  type ProgressReporter,
+  type NormalizeKind,
+  type OptimizerKind,
+  type TaskEvaluation,
+  evaluateTask,
 } from './train/index.js';
 
 // Data-parallel training on worker threads (each with its own wasm instance): the second core.
@@ -147,15 +166,7 @@ export {
   type ExportModelResult,
 } from './interop/onnx/exportModel.js';
 
-// Segmentation and detection in Node: the mnist-scenes data set, COCO folders, the task trainer
-// (what `doconv train|compare` run for deeplab-mini and centernet-mini) and its evaluation.
+// Segmentation and detection in Node: the mnist-scenes data set and COCO folders (trainModel and
+// compareConvs train deeplab-mini and centernet-mini like any zoo net; evaluateTask scores one).
 export { loadMnistScenes, type MnistScenesOptions } from './data/mnistScenes.js';
 export { loadCocoFolder, type CocoFolderOptions } from './data/cocoFiles.js';
-export {
-  trainTaskModel,
-  type TaskTrainOptions,
-  type TaskTrainResult,
-  type TaskTrainSummary,
-} from './train/taskTraining.js';
-export { type TaskEpochMetrics } from './train/taskLoop.js';
-export { evaluateTask, type TaskEvaluation } from './train/taskEvaluate.js';

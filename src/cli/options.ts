@@ -144,14 +144,11 @@ export function recipeFromFlags(f: RecipeFlags): RecipeOptions {
     const value = (f as Record<string, unknown>)[flagName(key)];
     if (value !== undefined) Object.assign(values, { [key]: value });
   }
-  if (values.preset === undefined && values.model === undefined) {
+  // (--dataset mnist-scenes alone: the library says which models it is for.)
+  const given = [values.preset, values.model, values.task, values.dataset === 'mnist-scenes'];
+  if (given.every((v) => v === undefined || v === false)) {
     throw new InvalidArgumentError(
       `give --preset <name> (${PRESET_NAMES.join(', ')}) or --model <name> (${zooModelNames.join(', ')})`,
-    );
-  }
-  if (values.dataset === 'cifar10' && values.dataDir === undefined) {
-    throw new InvalidArgumentError(
-      '--dataset cifar10 needs --data-dir <dir> (a folder with data_batch_1.bin … data_batch_5.bin, test_batch.bin)',
     );
   }
   if (values.dataset === 'folder' && values.dataDir === undefined) {
@@ -166,6 +163,16 @@ export function recipeFromFlags(f: RecipeFlags): RecipeOptions {
   const schedule = scheduleFromFlags(values);
   if (schedule !== undefined) recipe.schedule = schedule;
   return recipe;
+}
+
+/** recipeFromFlags, ending the command with commander's error (exit 1) on a flag that does not fit. */
+export function recipeOrExit(cmd: Command, flags: RecipeFlags): RecipeOptions {
+  try {
+    return recipeFromFlags(flags);
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) cmd.error(`error: ${e.message}`);
+    throw e;
+  }
 }
 
 function scheduleFromFlags(f: RecipeOptionValues): LrSchedule | undefined {

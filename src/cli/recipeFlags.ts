@@ -29,6 +29,11 @@ export const RECIPE_FLAGS = {
     help: 'zoo model (required without --preset), or a saved TF.js classifier (path/model.json) to train as it is (--conv conv: DO layers folded) or over-parameterized (--conv doconv)',
     example: 'resnet-20',
   },
+  task: {
+    flag: '--task <task>',
+    help: "what to train for (default: the model's own task); segmentation/detection without --model take deeplab-mini/centernet-mini on mnist-scenes",
+    example: 'segmentation',
+  },
   dataset: {
     flag: '--dataset <name>',
     help: "dataset (default: the preset's, else mnist; mnist-scenes for the segmentation and detection models)",

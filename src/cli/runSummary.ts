@@ -12,20 +12,28 @@ import {
   SUMMARY_FILE,
   type TrainSummary,
 } from '../train/index.js';
-import type { TaskTrainSummary } from '../train/taskTraining.js';
+import type { TaskEvaluation, TaskTrainSummary } from '../train/index.js';
 import { CURVES_FILE } from '../train/trainingCurves.js';
 import { type RunResult, type RunSummary, withoutModels } from '../train/trainingRun.js';
 import { keyValues, percent } from './print.js';
-import { formatTaskScores } from './taskCommands.js';
 
 /** The run's summary as printed (see the file's comment); the run's models are disposed here. */
-export function runSummaryText<S>(
-  result: RunResult<S, unknown>,
+export function runSummaryText(
+  result: RunResult<TrainSummary | TaskTrainSummary, unknown>,
   flags: { json?: boolean; out: string },
-  format: (summary: S, out: string) => string,
 ): string {
   const { summary } = withoutModels(result);
-  return flags.json ? JSON.stringify(summary, null, 2) : format(summary, flags.out);
+  if (flags.json) return JSON.stringify(summary, null, 2);
+  return 'task' in summary
+    ? formatTaskSummary(summary, flags.out)
+    : formatTrainSummary(summary, flags.out);
+}
+
+/** "mIoU 71.23 %, pixel accuracy 97.10 %" / "AP@[.5:.95] 41.20 %, AP@0.5 80.10 %". */
+export function formatTaskScores(e: TaskEvaluation): string {
+  return e.segmentation
+    ? `mIoU ${percent(e.segmentation.meanIoU)}, pixel accuracy ${percent(e.segmentation.pixelAccuracy)}`
+    : `AP@[.5:.95] ${percent(e.detection!.ap)}, AP@0.5 ${percent(e.detection!.ap50)}`;
 }
 
 /** The text `doconv train` prints at the end. */

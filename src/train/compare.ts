@@ -1,50 +1,48 @@
 /**
- * Baseline vs DO-Conv: the same recipe trained with conv and with doconv for seeds 1..N, summarised as
- * the official README's table (run1..runN, avg, +) with mean ± std, a JSON record and an SVG of the
- * per-epoch test-accuracy curves. The library call behind `doconv compare`. Node-only.
+ * Baseline vs DO-Conv, for every task: the same recipe trained with conv and with doconv for seeds
+ * 1..N, summarised as the official README's table (run1..runN, avg, +, mean ± std; one per metric
+ * for segmentation and detection), a JSON record and an SVG of the per-epoch test scores. The
+ * library call behind `doconv compare`. Node-only.
  *
  *   OUT/runs/conv-seed1/ … doconv-seedN/   each a full trainModel output folder (or under runsDir)
- *   OUT/NAME.json   ComparisonRecord: {command, date, machine, backend, engine, runs: {conv: [...], doconv: [...]}, …}
- *   OUT/NAME.md     the table
+ *   OUT/NAME.json   {command, date, machine, backend, engine, name, …the task's fields}
+ *   OUT/NAME.md     the table(s)
  *   OUT/NAME.svg    the curves
  *
  * Both sides get one options object; only `conv` differs. A run whose summary.json is already there with
  * the same settings is reused, and an interrupted one resumes, so a long comparison can be restarted.
  */
-import { differingSettings, RESUME_KEYS, resolveConfig, type TrainConfig } from './config.js';
+import type { ComparisonFields, TrainSummary } from './classificationTask.js';
+import { classificationTask } from './classificationTask.js';
 import {
-  bySide,
   COMPARISON_KEYS,
   type ComparisonOptions,
   jobsThreadsNote,
   runPool,
   runsFolder,
-  type Side,
 } from './comparisonPool.js';
-import {
-  type ComparisonHead,
-  comparisonHead,
-  type MeanStd,
-  publishComparison,
-  sideStats,
-} from './comparisonRecord.js';
+import { type ComparisonHead, comparisonHead, publishComparison } from './comparisonRecord.js';
+import type { RecipeOptions } from './config.js';
 import { selectBackend } from './environment.js';
-import type { EpochMetrics } from './metrics.js';
 import { omit } from './omit.js';
-import { withoutModels } from './trainingRun.js';
-import { presetByName } from './presets.js';
-import { runInWorker } from './runInWorker.js';
 import { checkFolderPath } from './savedModels.js';
 import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './numberRules.js';
-import { trainModel, type TrainOptions, type TrainSummary } from './trainModel.js';
+import { runInWorker } from './runInWorker.js';
+import { sceneTask, type TaskComparisonFields, type TaskTrainSummary } from './sceneTasks.js';
+import { withoutModels } from './trainingRun.js';
+import type { EpochLine, RunRecipe, TrainingTask } from './trainingTask.js';
+import { taskOf, trainModel, type TrainOptions } from './trainModel.js';
+import { OptionError } from '../util/optionError.js';
 import { checkOutputPath } from '../io/outputPaths.js';
+
+export { comparisonTable } from './comparisonRecord.js';
 
 /** Options of `compareConvs`: a recipe (preset and/or overrides) for both sides, and how many runs. */
 export interface CompareOptions
   extends
     Omit<TrainOptions, 'conv' | 'seed' | 'out' | 'resume' | 'overwrite' | 'onEpochEnd'>,
     ComparisonOptions<TrainSummary> {
-  /** Seeds 1..runs. Default 5 (as the official tables). */
+  /** Seeds 1..runs. Default 5 (as the official tables); 3 for segmentation and detection. */
   runs?: number;
   /** Base name of the JSON/MD/SVG files. Default: the preset's name, else the model's. */
   name?: string;
@@ -58,27 +56,21 @@ export interface CompareOptions
   jobs?: number;
 }
 
-/** NAME.json. Accuracies are fractions 0..1. */
-export interface ComparisonRecord extends ComparisonHead {
-  preset: string | null;
-  seeds: number[];
-  /** Final test accuracy of each run, in seed order. */
-  runs: Record<Side, number[]>;
-  /** Final folded-model test accuracy of each run. */
-  folded: Record<Side, (number | null)[]>;
-  /** Per-epoch test accuracy of each run. */
-  curves: Record<Side, number[][]>;
-  stats: Record<Side, MeanStd> & { difference: number };
-  /** The official README's means (%) for the preset, when there is one. */
-  reference: { conv: number; doconv: number; source: string } | null;
-  /** The shared recipe (conv and seed vary per run). */
-  config: Omit<TrainConfig, 'conv' | 'seed'>;
-}
+/** Options of a segmentation or detection comparison (a scene net of the zoo, or `task`). */
+export type SceneCompareOptions = Omit<CompareOptions, 'onRunEnd'> &
+  ComparisonOptions<TaskTrainSummary> &
+  ({ model: 'deeplab-mini' | 'centernet-mini' } | { task: 'segmentation' | 'detection' });
+
+/** NAME.json of a classification comparison. Accuracies are fractions 0..1. */
+export type ComparisonRecord = ComparisonHead & ComparisonFields;
+
+/** NAME.json of a segmentation or detection comparison; scores are fractions 0..1. */
+export type TaskComparisonRecord = ComparisonHead & TaskComparisonFields;
 
 /** What `compareConvs` returns. */
-export interface ComparisonResult {
-  record: ComparisonRecord;
-  /** The Markdown table (README shape). */
+export interface ComparisonResult<R = ComparisonRecord> {
+  record: R;
+  /** The Markdown table(s) (README shape). */
   table: string;
   svg: string;
   /** Paths written (empty without out). */
@@ -86,125 +78,102 @@ export interface ComparisonResult {
 }
 
 /** Trains both convs for every seed and summarises. */
-export async function compareConvs(opts: CompareOptions): Promise<ComparisonResult> {
-  if (opts.seeds === undefined && opts.runs !== undefined) {
-    checkNumber('runs', opts.runs, POSITIVE_INT);
-  }
-  const seeds = opts.seeds ?? Array.from({ length: opts.runs ?? 5 }, (_, i) => i + 1);
-  if (!Array.isArray(seeds) || seeds.length === 0) {
-    throw new Error(`seeds must be a non-empty array of integers, got ${showValue(seeds)}`);
-  }
-  seeds.forEach((seed, i) => checkNumber(`seeds[${i}]`, seed, INTEGER));
-  if (new Set(seeds).size !== seeds.length) {
-    throw new Error(
-      `seeds must not repeat (each run has a folder of its own), got ${showValue(seeds)}`,
-    );
-  }
+export function compareConvs(
+  opts: SceneCompareOptions,
+): Promise<ComparisonResult<TaskComparisonRecord>>;
+export function compareConvs(opts: CompareOptions): Promise<ComparisonResult>;
+export async function compareConvs(
+  opts: CompareOptions | SceneCompareOptions,
+): Promise<ComparisonResult<ComparisonRecord | TaskComparisonRecord>> {
+  const task = taskOf(opts as RecipeOptions);
+  const result =
+    task === 'classification'
+      ? compareWith(classificationTask, opts as CompareOptions)
+      : compareWith(sceneTask(task), opts as SceneCompareOptions);
+  // The record is the head and the task's fields: ComparisonRecord or TaskComparisonRecord.
+  return result as Promise<ComparisonResult<ComparisonRecord | TaskComparisonRecord>>;
+}
+
+/** The base name of a comparison's files: `name`, else the task's default (preset, else model). */
+export function comparisonName(opts: CompareOptions | SceneCompareOptions): string {
+  if (opts.name !== undefined) return opts.name;
+  const task = taskOf(opts as RecipeOptions);
+  const recipe = { ...omit(opts, COMPARISON_KEYS), conv: 'conv' as const, seed: 1 };
+  return task === 'classification'
+    ? classificationTask.comparison.defaultName(classificationTask.resolve(recipe))
+    : sceneTask(task).comparison.defaultName(sceneTask(task).resolve(recipe));
+}
+
+/** The one comparison, of `task`'s runs. */
+async function compareWith<O extends RecipeOptions, C extends RunRecipe, M extends EpochLine, S>(
+  task: TrainingTask<O, C, M, S>,
+  opts: O & ComparisonOptions<S> & Pick<TrainOptions, 'backend' | 'log' | 'progress' | 'signal'>,
+): Promise<ComparisonResult<ComparisonHead & object>> {
+  const seeds = checkSeeds(opts, task.comparison.defaultRuns);
   const { out } = opts;
   const jobs = checkNumber('jobs', opts.jobs ?? 1, POSITIVE_INT);
-  const trainOpts = omit(opts, COMPARISON_KEYS);
+  const recipe = omit(opts, COMPARISON_KEYS) as unknown as O;
   const runsDir = runsFolder(opts);
   if (out !== undefined) await checkFolderPath('out', out);
   if (runsDir !== undefined) await checkFolderPath('runsDir', runsDir);
   // Never into `/` or the home folder (the runs go into their own run folders, checked likewise).
   if (out !== undefined) await checkOutputPath('out', out);
   // Resolve once up front so bad options fail before any training.
-  const shared = resolveConfig({ ...trainOpts, conv: 'conv', seed: seeds[0] });
-  const name = opts.name ?? shared.preset ?? shared.model;
+  const shared = task.resolve({ ...recipe, conv: 'conv', seed: seeds[0] });
+  const name = opts.name ?? task.comparison.defaultName(shared);
   const engine = await selectBackend(opts.backend, opts.log);
   const note = jobsThreadsNote(engine, jobs);
   if (note !== null) opts.log?.(note);
   if (jobs > 1 && typeof opts.model === 'function') {
-    throw new Error(
-      `jobs > 1 needs a zoo model name or a preset (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model.name)}`,
+    throw new OptionError(
+      ['jobs', 'model'],
+      (n) =>
+        `${n('jobs')} > 1 needs a zoo ${n('model')} name or a preset (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model && (opts.model as { name: string }).name)}`,
     );
   }
   // What crosses into a worker thread: the recipe, without functions, signals or reporters.
-  const workerOpts = omit(trainOpts, ['log', 'progress', 'signal']);
-
-  const done = await runPool<TrainConfig, TrainSummary, EpochMetrics>({
+  const workerOpts = omit(recipe as RecipeOptions & TrainOptions, ['log', 'progress', 'signal']);
+  const done = await runPool<C, S & { config: C }, M>({
     seeds,
     jobs,
     runsDir,
-    resolve: (conv, seed) => resolveConfig({ ...trainOpts, conv, seed }),
-    differences: (recorded, want) =>
-      differingSettings(recorded, want, [...RESUME_KEYS, 'epochs']).map((d) => d.key),
+    resolve: (conv, seed) => task.resolve({ ...recipe, conv, seed }),
+    differences: (recorded, want) => task.reuseDifferences(recorded, want),
     train: async (run) =>
-      jobs > 1
+      (jobs > 1
         ? runInWorker(
-            { ...workerOpts, ...run },
+            { ...workerOpts, ...run } as TrainOptions,
             engine.backend,
             `doconv ${run.conv} seed ${run.seed}`,
             jobs,
           )
-        : withoutModels(await trainModel({ ...trainOpts, backend: undefined, ...run })),
+        : withoutModels(
+            await trainModel({ ...recipe, backend: undefined, ...run } as TrainOptions),
+          )) as unknown as { summary: S & { config: C }; history: M[] },
     onRunEnd: opts.onRunEnd,
   });
-  const runs = bySide(() => [] as number[]);
-  const folded = bySide(() => [] as (number | null)[]);
-  const curves = bySide(() => [] as number[][]);
-  for (const { conv, summary, history } of done) {
-    runs[conv].push(summary.testAccuracy);
-    folded[conv].push(summary.foldedTestAccuracy);
-    curves[conv].push(history.map((m) => m.testAccuracy));
-  }
-  const record: ComparisonRecord = {
-    ...comparisonHead(opts.command, engine, name),
-    preset: shared.preset,
-    seeds,
-    runs,
-    folded,
-    curves,
-    stats: sideStats(runs),
-    reference: shared.preset !== null ? presetByName(shared.preset).reference : null,
-    config: omit(shared, ['conv', 'seed']),
-  };
-  const table = comparisonTable(record);
-  const { svg, files } = await publishComparison({ out, name, record, table }, curves, {
-    title: `${name}: test accuracy per epoch, ${seeds.length} seed${seeds.length > 1 ? 's' : ''} each`,
-  });
+  const { fields, curves, table, plot } = task.comparison.summarise(done, shared, seeds, name);
+  const record = { ...comparisonHead(opts.command, engine, name), ...fields };
+  const { svg, files } = await publishComparison({ out, name, record, table }, curves, plot);
   return { record, table, svg, files };
 }
 
-/**
- * The official README's table shape, in % — one row per conv: run1 … runN, avg, +, plus mean ± std:
- *
- *   |          | run1  | … | avg    | +      | mean ± std    |
- *   | Conv     | 98.52 | … | 98.504 |        | 98.504 ± 0.05 |
- *   | DO-Conv  | 98.70 | … | 98.682 | +0.178 | 98.682 ± 0.04 |
- */
-export function comparisonTable(
-  record: Pick<ComparisonRecord, 'runs' | 'stats' | 'reference' | 'name'>,
-): string {
-  const n = record.runs.conv.length;
-  const pct = (v: number, digits: number) => (v * 100).toFixed(digits);
-  const head = [
-    '',
-    ...Array.from({ length: n }, (_, i) => `run${i + 1}`),
-    'avg',
-    '+',
-    'mean ± std',
-  ];
-  const row = (label: string, side: Side) => {
-    const s = record.stats[side];
-    const plus = side === 'doconv' ? signed(record.stats.difference * 100, 3) : '';
-    return [
-      label,
-      ...record.runs[side].map((v) => pct(v, 2)),
-      pct(s.mean, 3),
-      plus,
-      `${pct(s.mean, 3)} ± ${pct(s.std, 3)}`,
-    ];
-  };
-  const rows = [head, head.map(() => '---'), row('Conv', 'conv'), row('DO-Conv', 'doconv')];
-  let text = rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
-  if (record.reference) {
-    const r = record.reference;
-    text += `\nOfficial README (${r.source}, mean of 5): Conv ${r.conv.toFixed(3)}, DO-Conv ${r.doconv.toFixed(3)}, ${signed(r.doconv - r.conv, 3)}\n`;
+/** Seeds 1..runs, or the seeds given: integers, at least one, none repeated. */
+function checkSeeds(opts: { seeds?: number[]; runs?: number }, defaultRuns: number): number[] {
+  if (opts.seeds === undefined && opts.runs !== undefined) {
+    checkNumber('runs', opts.runs, POSITIVE_INT);
   }
-  return text;
-}
-
-function signed(v: number, digits: number): string {
-  return (v >= 0 ? '+' : '') + v.toFixed(digits);
+  const seeds = opts.seeds ?? Array.from({ length: opts.runs ?? defaultRuns }, (_, i) => i + 1);
+  if (!Array.isArray(seeds) || seeds.length === 0) {
+    throw new Error(`seeds must be a non-empty array of integers, got ${showValue(seeds)}`);
+  }
+  seeds.forEach((seed, i) => checkNumber(`seeds[${i}]`, seed, INTEGER));
+  if (new Set(seeds).size !== seeds.length) {
+    throw new OptionError(
+      'seeds',
+      (n) =>
+        `${n('seeds')} must not repeat (each run has a folder of its own), got ${showValue(seeds)}`,
+    );
+  }
+  return seeds;
 }

@@ -81,3 +81,49 @@ export async function publishComparison(
   ]);
   return { svg, files: ['json', 'md', 'svg'].map((ext) => path.join(out, `${name}.${ext}`)) };
 }
+
+/**
+ * The official README's table shape, in % — one row per conv: run1 … runN, avg, +, plus mean ± std:
+ *
+ *   |          | run1  | … | avg    | +      | mean ± std    |
+ *   | Conv     | 98.52 | … | 98.504 |        | 98.504 ± 0.05 |
+ *   | DO-Conv  | 98.70 | … | 98.682 | +0.178 | 98.682 ± 0.04 |
+ */
+export function comparisonTable(record: {
+  runs: Record<Side, number[]>;
+  stats: Record<Side, MeanStd> & { difference: number };
+  reference: { conv: number; doconv: number; source: string } | null;
+  name: string;
+}): string {
+  const n = record.runs.conv.length;
+  const pct = (v: number, digits: number) => (v * 100).toFixed(digits);
+  const head = [
+    '',
+    ...Array.from({ length: n }, (_, i) => `run${i + 1}`),
+    'avg',
+    '+',
+    'mean ± std',
+  ];
+  const row = (label: string, side: Side) => {
+    const s = record.stats[side];
+    const plus = side === 'doconv' ? signed(record.stats.difference * 100, 3) : '';
+    return [
+      label,
+      ...record.runs[side].map((v) => pct(v, 2)),
+      pct(s.mean, 3),
+      plus,
+      `${pct(s.mean, 3)} ± ${pct(s.std, 3)}`,
+    ];
+  };
+  const rows = [head, head.map(() => '---'), row('Conv', 'conv'), row('DO-Conv', 'doconv')];
+  let text = rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+  if (record.reference) {
+    const r = record.reference;
+    text += `\nOfficial README (${r.source}, mean of 5): Conv ${r.conv.toFixed(3)}, DO-Conv ${r.doconv.toFixed(3)}, ${signed(r.doconv - r.conv, 3)}\n`;
+  }
+  return text;
+}
+
+function signed(v: number, digits: number): string {
+  return (v >= 0 ? '+' : '') + v.toFixed(digits);
+}

@@ -1,14 +1,19 @@
 /**
- * From what a caller gives (`TrainOptions`: a preset, a model, overrides) to the complete, checked,
- * JSON-serialisable `TrainConfig` a run records in its checkpoint and summary.
+ * The recipe every task takes (RecipeOptions: the options of the one recipe table, recipeOptions.ts,
+ * plus what only the library takes), the checks every task's recipe passes, and the classification
+ * recipe: from a preset, a model and overrides to the complete, checked, JSON-serialisable
+ * `TrainConfig` a classification run records in its checkpoint and summary. (The scene tasks'
+ * recipe is in sceneTasks.ts.)
  */
 import {
   type ConvKind,
   convKinds,
   isZooModelName,
+  type ZooModelName,
   zooModelNames,
-  zooModelTask,
+  type ZooTask,
 } from '../models/index.js';
+import type { SceneSet } from '../data/scenes.js';
 import { DATASET_NAMES, type DatasetName } from '../data/loadDataset.js';
 import { NORMALIZE_KINDS } from './data.js';
 import { OPTIMIZER_KINDS, type OptimizerSpec } from './optimizers.js';
@@ -17,7 +22,7 @@ import { RECIPE_OPTIONS, type RecipeOptionRow, type RecipeOptionValue } from './
 import { checkNumber, INTEGER, type NumberRule, showValue } from './numberRules.js';
 import { OptionError } from '../util/optionError.js';
 import { checkSchedule, type LrSchedule } from './schedules.js';
-import { TRAINING_RESUME_KEYS } from './trainingRecipe.js';
+import { TRAINING_RESUME_KEYS, type TrainingRecipe } from './trainingRecipe.js';
 
 /** Builds a model for a run (a zoo model name is the usual way; this is for models of your own). */
 export type ModelBuilder = (opts: {
@@ -40,11 +45,26 @@ type TableOptions = {
  * sets is taken from it unless given here (and then it applies to conv and doconv runs alike:
  * `compare` passes one options object to both).
  */
-export type RecipeOptions = Omit<TableOptions, 'preset' | 'model'> & {
+export type RecipeOptions = Omit<TableOptions, 'preset' | 'model' | 'task'> & {
   /** 'tf-mnist-sample', 'pt-mnist-sample' or 'gluon-lenet' (see presets.ts). */
   preset?: string;
-  /** A zoo model name (see zooModelNames), or a builder. Required without a preset. */
-  model?: string | ModelBuilder;
+  /**
+   * A zoo model name (see zooModelNames), or a builder of your own (classification). Required
+   * without a preset or a task; its task (zooModelTask) decides how the run trains.
+   */
+  model?: ZooModelName | ModelBuilder;
+  /**
+   * What to train for: default the model's own task. Without a model, 'segmentation' and
+   * 'detection' take their default zoo net (deeplab-mini, centernet-mini).
+   */
+  task?: ZooTask;
+  /** Segmentation and detection: your own scenes (e.g. loadCocoFolder); both or neither. */
+  train?: SceneSet;
+  test?: SceneSet;
+  /** Segmentation and detection: the seed of the generated mnist-scenes. Default 2026. */
+  sceneSeed?: number;
+  /** Detection: detections kept per image when scoring. Default 20. */
+  topK?: number;
   /** Default: the preset's, else the dataset's (see defaultRecipe). */
   schedule?: LrSchedule;
   /** Default 'doconv'. */
@@ -111,24 +131,47 @@ export function differingSettings(
     .map((key) => ({ key, recorded: saved[key], now: now[key] }));
 }
 
-/** Resolves and checks `opts`; errors name the option and the value. */
+/**
+ * Refuses the options of `keys` that `opts` gives: they mean nothing for this run (`why` says what
+ * it is). One error naming every one of them.
+ */
+export function refuseOptions(
+  opts: object,
+  keys: readonly string[],
+  why: (name: (option: string) => string) => string,
+): void {
+  const given = keys.filter((k) => (opts as Record<string, unknown>)[k] !== undefined);
+  if (given.length > 0) {
+    throw new OptionError(given, (n) => `${given.map((k) => n(k)).join(', ')}: ${why(n)}`);
+  }
+}
+
+/** The options only segmentation and detection runs take. */
+export const SCENE_ONLY_OPTIONS = ['train', 'test', 'sceneSeed', 'topK'] as const;
+
+/** Resolves and checks a classification recipe; errors name the option and the value. */
 export function resolveConfig(opts: RecipeOptions): TrainConfig {
   const preset = opts.preset !== undefined ? presetByName(opts.preset) : undefined;
   const model = opts.model ?? preset?.model;
   if (model === undefined) {
-    throw new Error(
-      `model is required without a preset; known models: ${zooModelNames.join(', ')}`,
+    throw new OptionError(
+      ['model', 'preset'],
+      (n) =>
+        `${n('model')} is required without a ${n('preset')}; known models: ${zooModelNames.join(', ')}`,
     );
   }
   const modelName = typeof model === 'string' ? model : model.name || 'custom';
   if (typeof model === 'string' && !isZooModelName(model)) {
-    throw new Error(`unknown model ${showValue(model)}; known models: ${zooModelNames.join(', ')}`);
-  }
-  if (typeof model === 'string' && zooModelTask(model) !== 'classification') {
-    throw new Error(
-      `model ${showValue(model)} is a ${zooModelTask(model)} model: train it with trainTaskModel`,
+    throw new OptionError(
+      'model',
+      (n) => `unknown ${n('model')} ${showValue(model)}; known models: ${zooModelNames.join(', ')}`,
     );
   }
+  refuseOptions(
+    opts,
+    SCENE_ONLY_OPTIONS,
+    () => `not used by ${modelName} (a classification model)`,
+  );
   const wanted: string = opts.dataset ?? preset?.dataset ?? 'mnist';
   if (!(DATASET_NAMES as readonly string[]).includes(wanted)) {
     throw new Error(
@@ -138,6 +181,7 @@ export function resolveConfig(opts: RecipeOptions): TrainConfig {
     );
   }
   const dataset = wanted as DatasetName;
+
   const base: Recipe = preset ?? { model: modelName, ...defaultRecipe(dataset) };
   const conv = opts.conv ?? 'doconv';
   if (!convKinds.includes(conv)) {
@@ -212,6 +256,12 @@ function checkChannels(channels: unknown, dataset: DatasetName): 1 | 3 {
   return channels;
 }
 
+/** Refuses the options of the optimizer not chosen: SGD's momentum for Adam, Adam's β and ε for SGD. */
+export function refuseOptimizerOptions(kind: string, opts: RecipeOptions): void {
+  const others = kind === 'sgd' ? ['beta1', 'beta2', 'epsilon'] : ['momentum'];
+  refuseOptions(opts, others, (n) => `not used by ${n('optimizer')} ${kind}`);
+}
+
 function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSpec {
   const kind = opts.optimizer ?? base.kind;
   if (!OPTIMIZER_KINDS.includes(kind)) {
@@ -223,6 +273,7 @@ function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSp
   const inherited = <K extends string>(key: K) =>
     same ? (base as unknown as Record<K, number | undefined>)[key] : undefined;
   const learningRate = opts.lr ?? (same ? base.learningRate : kind === 'adam' ? 0.001 : 0.01);
+  refuseOptimizerOptions(kind, opts);
   if (kind === 'sgd') {
     const momentum = opts.momentum ?? inherited('momentum') ?? 0;
     return { kind, learningRate, momentum };
@@ -237,38 +288,52 @@ function resolveOptimizer(base: OptimizerSpec, opts: RecipeOptions): OptimizerSp
 }
 
 /** A number option's rule from the table: the CLI reads the flag's text by the same rule. */
-function ruleOf(key: keyof typeof RECIPE_OPTIONS): NumberRule {
+export function ruleOf(key: keyof typeof RECIPE_OPTIONS): NumberRule {
   const rule = (RECIPE_OPTIONS[key] as RecipeOptionRow).rule;
   if (rule === undefined) throw new Error(`recipe option ${key} has no number rule`);
   return rule;
 }
 
 function checkConfig(c: TrainConfig): void {
-  for (const key of ['epochs', 'batchSize', 'evalBatchSize', 'workers'] as const) {
-    checkNumber(key, c[key], ruleOf(key));
-  }
+  checkTrainingRecipe(c);
   if (c.trainLimit !== null) checkNumber('trainLimit', c.trainLimit, ruleOf('trainLimit'));
   if (c.testLimit !== null) checkNumber('testLimit', c.testLimit, ruleOf('testLimit'));
   if (c.holdout !== undefined) checkNumber('holdout', c.holdout, ruleOf('holdout'));
-  checkNumber('seed', c.seed, INTEGER);
-  const opt = c.optimizer;
-  checkNumber('lr', opt.learningRate, ruleOf('lr'));
-  if (opt.kind === 'sgd') checkNumber('momentum', opt.momentum ?? 0, ruleOf('momentum'));
-  else {
-    checkNumber('beta1', opt.beta1, ruleOf('beta1'));
-    checkNumber('beta2', opt.beta2, ruleOf('beta2'));
-    checkNumber('epsilon', opt.epsilon, ruleOf('epsilon'));
-  }
-  checkNumber('weightDecay', c.weightDecay, ruleOf('weightDecay'));
-  for (const key of ['decayD', 'augment'] as const) {
-    if (typeof c[key] !== 'boolean') {
-      throw new Error(`${key} must be true or false, got ${showValue(c[key])}`);
-    }
+  if (typeof c.augment !== 'boolean') {
+    throw new Error(`augment must be true or false, got ${showValue(c.augment)}`);
   }
   if (!NORMALIZE_KINDS.includes(c.normalize)) {
     throw new Error(
       `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${showValue(c.normalize)}`,
     );
+  }
+}
+
+/**
+ * The checks every task's recipe passes, by the recipe table's rules: epochs, batch sizes,
+ * workers, seed, the optimizer's numbers, weight decay, the schedule.
+ */
+export function checkTrainingRecipe(c: TrainingRecipe & { seed: number; workers: number }): void {
+  for (const key of ['epochs', 'batchSize', 'evalBatchSize', 'workers'] as const) {
+    checkNumber(key, c[key], ruleOf(key));
+  }
+  checkNumber('seed', c.seed, INTEGER);
+  const opt = c.optimizer;
+  if (!OPTIMIZER_KINDS.includes(opt.kind)) {
+    throw new Error(
+      `optimizer must be one of ${OPTIMIZER_KINDS.join(', ')}, got ${showValue(opt.kind)}`,
+    );
+  }
+  checkNumber('lr', opt.learningRate, ruleOf('lr'));
+  if (opt.kind === 'sgd') checkNumber('momentum', opt.momentum ?? 0, ruleOf('momentum'));
+  else {
+    for (const key of ['beta1', 'beta2', 'epsilon'] as const) {
+      if (opt[key] !== undefined) checkNumber(key, opt[key], ruleOf(key));
+    }
+  }
+  checkNumber('weightDecay', c.weightDecay, ruleOf('weightDecay'));
+  if (typeof c.decayD !== 'boolean') {
+    throw new Error(`decayD must be true or false, got ${showValue(c.decayD)}`);
   }
   if (c.scheduleUnit !== 'epoch' && c.scheduleUnit !== 'step') {
     throw new Error(`scheduleUnit must be 'epoch' or 'step', got ${showValue(c.scheduleUnit)}`);

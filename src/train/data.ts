@@ -78,6 +78,13 @@ export async function loadTrainTest(
       `dataset: unknown name ${JSON.stringify(sel.dataset)}; known: ${DATASET_NAMES.join(', ')}`,
     );
   }
+  if (sel.dataset === 'cifar10' && sel.dataDir === undefined) {
+    throw new OptionError(
+      ['dataset', 'dataDir'],
+      (n) =>
+        `${n('dataset')} cifar10 needs ${n('dataDir')} (a folder with data_batch_1.bin … data_batch_5.bin, test_batch.bin)`,
+    );
+  }
   checkLimit('trainLimit', sel.trainLimit);
   checkLimit('testLimit', sel.testLimit);
   if (sel.dataset === 'folder') return loadFolderTrainTest(sel);

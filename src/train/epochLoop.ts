@@ -2,7 +2,7 @@
  * The epochs of a run, whatever the task: from where the history ends to the last epoch, each one
  * trained (trainSteps), evaluated on the test set and recorded as a metrics line, on this thread or
  * with worker threads that live as long as the loop. The metrics and how they are shown are the
- * caller's (loop.ts for classification, taskLoop.ts for segmentation and detection).
+ * task's (trainingTask.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScheduledOptimizer } from './optimizers.js';
@@ -20,28 +20,26 @@ export interface LoopWorkers {
   imports?: string[];
 }
 
-/** What the loop asks the caller for; M is one metrics line, E one evaluation. */
-export interface EpochLoop<M, E> {
+/** What the loop asks the caller for; M is one metrics line. */
+export interface EpochLoop<M> {
   epochs: number;
   workers: LoopWorkers;
   /** One epoch's training steps (`epoch` is 0-based). */
   train(epoch: number, parallel: ParallelTrainer | undefined): Promise<EpochResult>;
-  /** The test-set evaluation after an epoch. */
-  evaluate(): E;
-  /** The epoch's metrics line. */
-  record(epoch: number, trained: EpochResult, evaluation: E, evalSeconds: number): M;
+  /** The test-set evaluation after an epoch; returns the maker of the epoch's metrics line. */
+  evaluate(): (epoch: number, trained: EpochResult, evalSeconds: number) => M;
   /** After each epoch's record, with the history so far (checkpointing happens here). */
-  onEpochEnd?: (metrics: M, history: readonly M[]) => void | Promise<void>;
-  /** Shows the finished epoch (after onEpochEnd). */
+  afterEpoch?: (metrics: M, history: readonly M[]) => Promise<void>;
+  /** Shows the finished epoch (after afterEpoch). */
   report(metrics: M): void;
 }
 
 /** Trains from epoch `history.length` to `loop.epochs`; returns the full history. */
-export async function runEpochLoop<M, E>(
+export async function runEpochLoop<M>(
   model: tf.LayersModel,
   optimizer: ScheduledOptimizer,
   history: readonly M[],
-  loop: EpochLoop<M, E>,
+  loop: EpochLoop<M>,
 ): Promise<M[]> {
   const done = [...history];
   const parallel = await startParallel(model, optimizer, loop.workers);
@@ -49,15 +47,10 @@ export async function runEpochLoop<M, E>(
     for (let epoch = done.length; epoch < loop.epochs; epoch++) {
       const trained = await loop.train(epoch, parallel);
       const evalStart = performance.now();
-      const evaluation = loop.evaluate();
-      const metrics = loop.record(
-        epoch,
-        trained,
-        evaluation,
-        (performance.now() - evalStart) / 1000,
-      );
+      const line = loop.evaluate();
+      const metrics = line(epoch, trained, (performance.now() - evalStart) / 1000);
       done.push(metrics);
-      await loop.onEpochEnd?.(metrics, done);
+      await loop.afterEpoch?.(metrics, done);
       loop.report(metrics);
     }
   } finally {

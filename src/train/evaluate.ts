@@ -1,5 +1,8 @@
 /**
- * Test-set evaluation (loss, accuracy) and the DO-Conv vs folded comparison on logits.
+ * Evaluation: the one loop that scores a model on a data set's batches, alone or beside a second
+ * model (the folded one) whose outputs it compares (scoreBatches); a classifier's scorer (loss,
+ * accuracy) and its evaluation and DO-Conv vs folded comparison on logits. The segmentation and
+ * detection scorers are in sceneEvaluation.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batches, type Normalization } from '../data/batches.js';
@@ -23,6 +26,97 @@ export interface Evaluation {
   count: number;
 }
 
+/**
+ * Adds one batch of a model's outputs to a running score (called inside tidy). `first` is the index
+ * of the batch's first example in the data set (a detector's scorer looks up the boxes).
+ */
+export interface Scorer<R> {
+  add(ys: tf.Tensor, out: tf.Tensor, size: number, first: number): void;
+  result(): R;
+}
+
+/** What {@link scoreBatches} reports. */
+export interface ScoredBatches<R> {
+  /** The model's score (null without a scorer). */
+  own: R | null;
+  /** The compared model's score (null without one). */
+  other: R | null;
+  /** max |view(model)(x) − view(other)(x)| over every output value (0 without a compared model). */
+  maxAbsDiff: number;
+}
+
+/** A second model run on the same batches: its scorer, and the views whose outputs are compared. */
+export interface ComparedModel<R> {
+  model: tf.LayersModel;
+  scorer: Scorer<R> | null;
+  /**
+   * The model whose outputs are compared (e.g. logitsModel: a softmax head's probabilities would hide
+   * differences); default the model itself. A view other than the model is disposed here.
+   */
+  view?: (model: tf.LayersModel) => tf.LayersModel;
+}
+
+/**
+ * The one evaluation loop, whatever the task: runs `model` in inference mode (BatchNorm uses its
+ * moving statistics) over `stream`, adding its outputs to `scorer`; with `compare`, also that model
+ * on the same batches, and the largest difference between their outputs. Disposes the batches.
+ */
+export function scoreBatches<R>(
+  model: tf.LayersModel,
+  stream: Iterable<{ xs: tf.Tensor; ys: tf.Tensor; size: number }>,
+  scorer: Scorer<R> | null,
+  compare?: ComparedModel<R>,
+): ScoredBatches<R> {
+  const view = compare?.view ?? ((m: tf.LayersModel) => m);
+  const views = compare ? [view(model), view(compare.model)] : [];
+  let maxAbsDiff = 0;
+  let first = 0;
+  try {
+    for (const { xs, ys, size } of stream) {
+      try {
+        tf.tidy(() => {
+          const run = (m: tf.LayersModel) => m.apply(xs, { training: false }) as tf.Tensor;
+          const out = scorer !== null || views[0] === model ? run(model) : null;
+          if (scorer !== null) scorer.add(ys, out!, size, first);
+          if (compare === undefined) return;
+          const other =
+            compare.scorer !== null || views[1] === compare.model ? run(compare.model) : null;
+          if (compare.scorer !== null) compare.scorer.add(ys, other!, size, first);
+          const a = views[0] === model ? out! : run(views[0]);
+          const b = views[1] === compare.model ? other! : run(views[1]);
+          maxAbsDiff = Math.max(maxAbsDiff, tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+        });
+      } finally {
+        tf.dispose([xs, ys]);
+      }
+      first += size;
+    }
+  } finally {
+    if (compare !== undefined) {
+      if (views[0] !== model) views[0].dispose();
+      if (views[1] !== compare.model) views[1].dispose();
+    }
+  }
+  return {
+    own: scorer?.result() ?? null,
+    other: compare?.scorer?.result() ?? null,
+    maxAbsDiff,
+  };
+}
+
+/** A classifier's mean loss and accuracy over `count` examples. */
+export function accuracyScorer(kind: OutputKind, count: number): Scorer<Evaluation> {
+  let lossSum = 0;
+  let correct = 0;
+  return {
+    add(ys, out, size) {
+      lossSum += crossEntropy(ys, out, kind).dataSync()[0] * size;
+      correct += correctCount(ys, out).dataSync()[0];
+    },
+    result: () => ({ loss: lossSum / count, accuracy: correct / count, count }),
+  };
+}
+
 /** Runs `model` in inference mode (BatchNorm uses its moving statistics) over all of `ds`. */
 export function evaluate(
   model: tf.LayersModel,
@@ -30,24 +124,8 @@ export function evaluate(
   opts: EvaluateOptions = {},
 ): Evaluation {
   const kind = opts.outputKind ?? detectOutputKind(model);
-  let lossSum = 0;
-  let correct = 0;
-  for (const { xs, ys, size } of batches(ds, opts.batchSize ?? 256, {
-    normalize: opts.normalize,
-  })) {
-    const [loss, right] = tf.tidy(() =>
-      lossAndCorrect(ys, model.apply(xs, { training: false }) as tf.Tensor, kind),
-    );
-    tf.dispose([xs, ys]);
-    lossSum += loss * size;
-    correct += right;
-  }
-  return { loss: lossSum / ds.count, accuracy: correct / ds.count, count: ds.count };
-}
-
-/** Mean loss and number of correct rows of one batch's outputs (call inside tidy). */
-function lossAndCorrect(ys: tf.Tensor, out: tf.Tensor, kind: OutputKind): [number, number] {
-  return [crossEntropy(ys, out, kind).dataSync()[0], correctCount(ys, out).dataSync()[0]];
+  const stream = batches(ds, opts.batchSize ?? 256, { normalize: opts.normalize });
+  return scoreBatches(model, stream, accuracyScorer(kind, ds.count)).own!;
 }
 
 /**
@@ -91,7 +169,8 @@ export function maxAbsLogitDifference(
   ds: Dataset,
   opts: Pick<EvaluateOptions, 'batchSize' | 'normalize'> = {},
 ): number {
-  return compareOnLogits(a, b, ds, opts, false).maxAbsLogitDiff;
+  const stream = batches(ds, opts.batchSize ?? 256, { normalize: opts.normalize });
+  return scoreBatches(a, stream, null, { model: b, scorer: null, view: logitsModel }).maxAbsDiff;
 }
 
 /** `evaluate(folded)` and `maxAbsLogitDifference(model, folded)`. */
@@ -109,46 +188,9 @@ export function evaluateFolded(
   ds: Dataset,
   opts: EvaluateOptions = {},
 ): FoldedEvaluation {
-  return compareOnLogits(model, folded, ds, opts, true);
-}
-
-function compareOnLogits(
-  a: tf.LayersModel,
-  b: tf.LayersModel,
-  ds: Dataset,
-  opts: EvaluateOptions,
-  evaluateB: boolean,
-): FoldedEvaluation {
-  const kind = opts.outputKind ?? detectOutputKind(b);
-  const la = logitsModel(a);
-  const lb = logitsModel(b);
-  let max = 0;
-  let lossSum = 0;
-  let correct = 0;
-  try {
-    for (const { xs, ys, size } of batches(ds, opts.batchSize ?? 256, {
-      normalize: opts.normalize,
-    })) {
-      const [d, loss, right] = tf.tidy(() => {
-        const ya = la.apply(xs, { training: false }) as tf.Tensor;
-        const out = evaluateB || lb === b ? (b.apply(xs, { training: false }) as tf.Tensor) : null;
-        const yb = lb === b ? out! : (lb.apply(xs, { training: false }) as tf.Tensor);
-        const diff = tf.max(tf.abs(tf.sub(ya, yb))).dataSync()[0];
-        return [diff, ...(evaluateB ? lossAndCorrect(ys, out!, kind) : [0, 0])];
-      });
-      tf.dispose([xs, ys]);
-      max = Math.max(max, d);
-      lossSum += loss * size;
-      correct += right;
-    }
-  } finally {
-    if (la !== a) la.dispose();
-    if (lb !== b) lb.dispose();
-  }
-  return {
-    loss: lossSum / ds.count,
-    accuracy: correct / ds.count,
-    count: ds.count,
-    maxAbsLogitDiff: max,
-  };
+  const kind = opts.outputKind ?? detectOutputKind(folded);
+  const stream = batches(ds, opts.batchSize ?? 256, { normalize: opts.normalize });
+  const scorer = accuracyScorer(kind, ds.count);
+  const r = scoreBatches(model, stream, null, { model: folded, scorer, view: logitsModel });
+  return { ...r.other!, maxAbsLogitDiff: r.maxAbsDiff };
 }

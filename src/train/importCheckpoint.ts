@@ -1,8 +1,8 @@
 /**
  * `doconv import`: a PyTorch checkpoint of a zoo net (tools/train_ddp.py's, or the official PyTorch
  * sample's nn.Sequential state_dict) into a doconv model folder that `eval`, `fold` and `export` take.
- * A segmentation or detection net (deeplab-mini, centernet-mini) gets the metadata trainTaskModel
- * writes, so `eval` scores it on mnist-scenes and `fold --verify` checks it there. Node-only.
+ * A segmentation or detection net (deeplab-mini, centernet-mini) gets the metadata the trainer
+ * writes for such a net, so `eval` scores it on mnist-scenes and `fold --verify` checks it there. Node-only.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
@@ -19,26 +19,30 @@ import {
   type ConvKind,
   zooModelInfo,
   zooModelTask,
+  type ZooModelName,
   type ZooTask,
 } from '../models/index.js';
-import { NORMALIZE_KINDS, normalizationFor } from './data.js';
+import { NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
-import { defaultInfoPath, readCheckpointInfo } from './pytorchCheckpointInfo.js';
-import { TASK_DATASETS } from './taskConfig.js';
-import type { TaskModelMetadata } from './taskSavedModels.js';
-import type { DoconvModelMetadata } from './trainModel.js';
-import { OptionError } from '../util/optionError.js';
+import { setModelMetadata, type DoconvModelMetadata } from './modelMetadata.js';
+import {
+  defaultInfoPath,
+  type PytorchCheckpointInfo,
+  readCheckpointInfo,
+} from './pytorchCheckpointInfo.js';
+import { SCENE_DATASETS, sceneMetadata } from './sceneTasks.js';
 import { publishFolder } from '../io/atomicFiles.js';
 import { readCheckedFile } from '../io/checkedRead.js';
 import { checkOutputPath } from '../io/outputPaths.js';
+import { OptionError } from '../util/optionError.js';
 
 /** Options of {@link importPytorchCheckpoint}. */
 export interface ImportCheckpointOptions {
   /** The .safetensors file. */
   checkpoint: string;
   /** Zoo model name; default the JSON's `model`. */
-  model?: string;
+  model?: ZooModelName;
   /** 'conv' or 'doconv'; default the JSON's, else 'doconv' when a key ends in `.W` (DO-Conv's weight). */
   conv?: ConvKind;
   /** Folder to write (model.json, weights.bin, import.json). Must not exist unless `overwrite`. */
@@ -88,7 +92,7 @@ const INPUT_SHAPES: Partial<Record<DatasetName, [number, number, number]>> = {
 /** mnist-scenes (the task nets' data set): 64×64×1; 10 digit classes, plus background for segmentation. */
 const SCENE_INPUT_SHAPE: [number, number, number] = [64, 64, 1];
 const SCENE_CLASSES = { segmentation: 11, detection: 10 } as const;
-/** trainTaskModel's default: detections kept per image when scoring. */
+/** The trainer's default: detections kept per image when scoring. */
 const SCENE_TOP_K = 20;
 
 /**
@@ -102,25 +106,7 @@ export async function importPytorchCheckpoint(
   opts: ImportCheckpointOptions,
 ): Promise<ImportCheckpointResult> {
   const { checkpoint, out } = opts;
-  if (typeof out !== 'string' || out === '') {
-    throw new Error(
-      `importPytorchCheckpoint: out must be a folder path, got ${JSON.stringify(out)}`,
-    );
-  }
-  if (opts.dataset !== undefined && !DATASET_NAMES.includes(opts.dataset)) {
-    throw new Error(
-      `importPytorchCheckpoint: unknown dataset ${JSON.stringify(opts.dataset)}; known: ${DATASET_NAMES.join(', ')}`,
-    );
-  }
-  // Import replaces `out` whole: it must not be, be inside or hold the checkpoint it reads.
-  await checkOutputPath('out', out, [{ what: 'checkpoint', path: checkpoint }]);
-  if (!opts.overwrite && (await exists(out))) {
-    throw new OptionError(
-      ['out', 'overwrite'],
-      (n) =>
-        `${out} already exists; choose a new ${n('out')} folder (or ${n('overwrite', 'true')})`,
-    );
-  }
+  await checkImportOptions(opts);
   const infoPath = opts.info === undefined ? await defaultInfoPath(checkpoint) : opts.info;
   const info = infoPath === null ? {} : await readCheckpointInfo(infoPath);
   // A regular file within the decode cap (a FIFO or /dev/zero would block or never end).
@@ -128,118 +114,28 @@ export async function importPytorchCheckpoint(
   const tensors = readSafetensors(bytes, checkpoint);
   let model: tf.LayersModel | undefined;
   try {
-    const modelName = pick('model', opts.model, info.model, infoPath);
-    if (modelName === undefined) {
-      throw new OptionError(
-        'model',
-        (n) =>
-          `${checkpoint}: which zoo model is it? Give ${n('model')} (no JSON names one${infoPath ? ` in ${infoPath}` : ''})`,
-      );
-    }
-    zooModelInfo(modelName); // throws naming the unknown model and listing the known ones
-    const keys = Object.keys(tensors);
-    const conv =
-      pick('conv', opts.conv, info.conv, infoPath) ??
-      (keys.some((k) => k.endsWith('.W')) ? 'doconv' : 'conv');
-    if (!convKinds.includes(conv)) {
-      throw new Error(`conv must be ${convKinds.join(' or ')}, got ${JSON.stringify(conv)}`);
-    }
-    const task = zooModelTask(modelName);
-    const scenes = task !== 'classification';
-    if (scenes && opts.dataset !== undefined) {
-      const given = JSON.stringify(opts.dataset);
-      throw new OptionError(
-        'dataset',
-        (n) =>
-          `${n('dataset')} ${given}: ${modelName} is a ${task} net, scored on mnist-scenes, not on a classification data set (import it without ${n('dataset')}, then evaluate the folder)`,
-      );
-    }
-    const known: readonly string[] = scenes ? TASK_DATASETS : DATASET_NAMES;
-    if (info.dataset !== undefined && !known.includes(info.dataset)) {
-      throw new Error(
-        `${infoPath}: dataset ${JSON.stringify(info.dataset)} is not one of ${known.join(', ')}${scenes ? ` (${modelName} is a ${task} net)` : ''}`,
-      );
-    }
-    const dataset = (opts.dataset ?? info.dataset ?? (scenes ? 'mnist-scenes' : 'mnist')) as
-      DatasetName | (typeof TASK_DATASETS)[number];
-    const inputShape =
-      info.inputShape ?? (scenes ? SCENE_INPUT_SHAPE : INPUT_SHAPES[dataset as DatasetName]);
-    if (inputShape === undefined) {
-      throw new Error(
-        `dataset ${JSON.stringify(dataset)} has no fixed input shape: give inputShape in ${infoPath ?? 'the checkpoint JSON'}`,
-      );
-    }
-    const numClasses = info.numClasses ?? (scenes ? SCENE_CLASSES[task] : 10);
-    model = buildModel(modelName, { conv, inputShape, numClasses, seed: 1 });
-    const { layout, map } = deriveStateDictMap(model, keys, opts.layout);
-    // Without a JSON: a state_dict users already have, i.e. the official module's.
-    const composition = info.composition ?? 'pytorch-official';
-    let report: ReturnType<typeof loadPytorchStateDict>;
-    try {
-      report = loadPytorchStateDict(model, tensors, {
-        map,
-        composition,
-        onWarning: opts.onWarning,
-      });
-    } catch (e) {
-      // Say which file and which twin the listed keys were checked against.
-      (e as Error).message =
-        `${checkpoint} as ${modelName} (${conv}, ${layout} layout): ${(e as Error).message}`;
-      throw e;
-    }
-
-    let tfjs: ImportCheckpointResult['tfjs'] = null;
-    const normalize = info.normalize ?? 'none';
-    const normalizeKinds: readonly string[] = scenes ? ['none'] : NORMALIZE_KINDS;
-    if (!normalizeKinds.includes(normalize)) {
-      throw new Error(
-        `${infoPath}: normalize ${JSON.stringify(normalize)} is not one of ${normalizeKinds.join(', ')}${scenes ? ` (${modelName} reads scenes as pixels/255)` : ''}`,
-      );
-    }
-    if (opts.dataset !== undefined) {
-      // The JSON's accuracy is on its first testImages images: evaluate the same slice unless told otherwise.
-      const limit = opts.testLimit ?? (info.dataset === dataset ? info.testImages : undefined);
-      const test = await loadDataset(opts.dataset, { split: 'test', dir: opts.dataDir, limit });
-      tfjs = {
-        dataset: opts.dataset,
-        ...evaluate(model, test, { normalize: normalizationFor(normalize, opts.dataset) }),
-      };
-    }
-    // A task net: what trainTaskModel records, so `doconv eval` and `fold --verify` use mnist-scenes.
-    const meta: DoconvModelMetadata | (TaskModelMetadata & DoconvModelMetadata) = scenes
-      ? {
-          model: modelName,
-          task,
-          conv,
-          dataset,
-          sceneSeed: MNIST_SCENES_SEED,
-          testCount: MNIST_SCENES_COUNTS.test,
-          topK: SCENE_TOP_K,
-          normalize,
-          outputKind: 'logits',
-          folded: false,
-        }
-      : {
-          model: modelName,
-          conv,
-          dataset,
-          normalize,
-          outputKind: detectOutputKind(model),
-          folded: false,
-        };
-    model.setUserDefinedMetadata({ doconv: meta });
+    const twin = whichTwin(opts, info, infoPath, Object.keys(tensors));
+    model = buildModel(twin.model, {
+      conv: twin.conv,
+      inputShape: twin.inputShape,
+      numClasses: twin.numClasses,
+      seed: 1,
+    });
+    const loaded = loadInto(model, tensors, opts, info, twin);
+    const tfjs = await evaluateImported(model, opts, info, twin);
+    setModelMetadata(model, importedMetadata(model, twin));
     const result: ImportCheckpointResult = {
       checkpoint,
       info: infoPath,
       out,
-      model: modelName,
-      task,
-      conv,
-      layout,
-      composition,
-      map,
+      model: twin.model,
+      task: twin.task,
+      conv: twin.conv,
+      layout: loaded.layout,
+      composition: loaded.composition,
+      map: loaded.map,
       parameters: model.countParams(),
-      warnings: report.warnings,
+      warnings: loaded.warnings,
       pytorch:
         typeof info.testAccuracy === 'number'
           ? {
@@ -256,6 +152,165 @@ export async function importPytorchCheckpoint(
     model?.dispose();
     tf.dispose(Object.values(tensors));
   }
+}
+
+/** The options checked before any file is read. */
+async function checkImportOptions(opts: ImportCheckpointOptions): Promise<void> {
+  const { out } = opts;
+  if (typeof out !== 'string' || out === '') {
+    throw new Error(
+      `importPytorchCheckpoint: out must be a folder path, got ${JSON.stringify(out)}`,
+    );
+  }
+  if (opts.dataset !== undefined && !DATASET_NAMES.includes(opts.dataset)) {
+    throw new Error(
+      `importPytorchCheckpoint: unknown dataset ${JSON.stringify(opts.dataset)}; known: ${DATASET_NAMES.join(', ')}`,
+    );
+  }
+  // Import replaces `out` whole: it must not be, be inside or hold the checkpoint it reads.
+  await checkOutputPath('out', out, [{ what: 'checkpoint', path: opts.checkpoint }]);
+  if (!opts.overwrite && (await exists(out))) {
+    throw new OptionError(
+      ['out', 'overwrite'],
+      (n) =>
+        `${out} already exists; choose a new ${n('out')} folder (or ${n('overwrite', 'true')})`,
+    );
+  }
+}
+
+/** The zoo twin a checkpoint is imported as, and what it was trained on. */
+interface Twin {
+  model: string;
+  conv: ConvKind;
+  task: ZooTask;
+  /** A data set of DATASET_NAMES, or mnist-scenes for a scene net. */
+  dataset: string;
+  normalize: string;
+  inputShape: [number, number, number];
+  numClasses: number;
+}
+
+/** The twin from the options and the checkpoint's JSON (the options win; a contradiction fails). */
+function whichTwin(
+  opts: ImportCheckpointOptions,
+  info: PytorchCheckpointInfo,
+  infoPath: string | null,
+  keys: string[],
+): Twin {
+  const model = pick('model', opts.model, info.model, infoPath);
+  if (model === undefined) {
+    throw new OptionError(
+      'model',
+      (n) =>
+        `${opts.checkpoint}: which zoo model is it? Give ${n('model')} (no JSON names one${infoPath ? ` in ${infoPath}` : ''})`,
+    );
+  }
+  zooModelInfo(model); // throws naming the unknown model and listing the known ones
+  const conv =
+    pick('conv', opts.conv, info.conv, infoPath) ??
+    (keys.some((k) => k.endsWith('.W')) ? 'doconv' : 'conv');
+  if (!convKinds.includes(conv)) {
+    throw new Error(`conv must be ${convKinds.join(' or ')}, got ${JSON.stringify(conv)}`);
+  }
+  const task = zooModelTask(model);
+  const scenes = task !== 'classification';
+  if (scenes && opts.dataset !== undefined) {
+    const given = JSON.stringify(opts.dataset);
+    throw new OptionError(
+      'dataset',
+      (n) =>
+        `${n('dataset')} ${given}: ${model} is a ${task} net, scored on mnist-scenes, not on a classification data set (import it without ${n('dataset')}, then evaluate the folder)`,
+    );
+  }
+  const known: readonly string[] = scenes ? SCENE_DATASETS : DATASET_NAMES;
+  if (info.dataset !== undefined && !known.includes(info.dataset)) {
+    throw new Error(
+      `${infoPath}: dataset ${JSON.stringify(info.dataset)} is not one of ${known.join(', ')}${scenes ? ` (${model} is a ${task} net)` : ''}`,
+    );
+  }
+  const dataset = opts.dataset ?? info.dataset ?? (scenes ? 'mnist-scenes' : 'mnist');
+  const normalize = info.normalize ?? 'none';
+  const normalizeKinds: readonly string[] = scenes ? ['none'] : NORMALIZE_KINDS;
+  if (!normalizeKinds.includes(normalize)) {
+    throw new Error(
+      `${infoPath}: normalize ${JSON.stringify(normalize)} is not one of ${normalizeKinds.join(', ')}${scenes ? ` (${model} reads scenes as pixels/255)` : ''}`,
+    );
+  }
+  const inputShape =
+    info.inputShape ?? (scenes ? SCENE_INPUT_SHAPE : INPUT_SHAPES[dataset as DatasetName]);
+  if (inputShape === undefined) {
+    throw new Error(
+      `dataset ${JSON.stringify(dataset)} has no fixed input shape: give inputShape in ${infoPath ?? 'the checkpoint JSON'}`,
+    );
+  }
+  const numClasses = info.numClasses ?? (scenes ? SCENE_CLASSES[task] : 10);
+  return { model, conv, task, dataset, normalize, inputShape, numClasses };
+}
+
+/** Loads the checkpoint's tensors into `model` by the mapping derived from its layer names. */
+function loadInto(
+  model: tf.LayersModel,
+  tensors: Record<string, tf.Tensor>,
+  opts: ImportCheckpointOptions,
+  info: PytorchCheckpointInfo,
+  twin: Twin,
+): Pick<ImportCheckpointResult, 'layout' | 'composition' | 'map' | 'warnings'> {
+  const { layout, map } = deriveStateDictMap(model, Object.keys(tensors), opts.layout);
+  // Without a JSON: a state_dict users already have, i.e. the official module's.
+  const composition = info.composition ?? 'pytorch-official';
+  try {
+    const report = loadPytorchStateDict(model, tensors, {
+      map,
+      composition,
+      onWarning: opts.onWarning,
+    });
+    return { layout, composition, map, warnings: report.warnings };
+  } catch (e) {
+    // Say which file and which twin the listed keys were checked against.
+    (e as Error).message =
+      `${opts.checkpoint} as ${twin.model} (${twin.conv}, ${layout} layout): ${(e as Error).message}`;
+    throw e;
+  }
+}
+
+/** The imported classifier's accuracy on `dataset`'s test split (null without a data set). */
+async function evaluateImported(
+  model: tf.LayersModel,
+  opts: ImportCheckpointOptions,
+  info: PytorchCheckpointInfo,
+  twin: Twin,
+): Promise<ImportCheckpointResult['tfjs']> {
+  if (opts.dataset === undefined) return null;
+  // The JSON's accuracy is on its first testImages images: evaluate the same slice unless told otherwise.
+  const limit = opts.testLimit ?? (info.dataset === twin.dataset ? info.testImages : undefined);
+  const test = await loadDataset(opts.dataset, { split: 'test', dir: opts.dataDir, limit });
+  const normalize = normalizationFor(twin.normalize as NormalizeKind, opts.dataset);
+  return { dataset: opts.dataset, ...evaluate(model, test, { normalize }) };
+}
+
+/** What the trainer records for a model of this task, so `eval` and `fold --verify` know it. */
+function importedMetadata(model: tf.LayersModel, twin: Twin): DoconvModelMetadata {
+  if (twin.task === 'classification') {
+    return {
+      model: twin.model,
+      conv: twin.conv,
+      dataset: twin.dataset,
+      normalize: twin.normalize,
+      outputKind: detectOutputKind(model),
+      folded: false,
+    };
+  }
+  // A scene net: scored on the default mnist-scenes test set, as a run with default settings.
+  const config = {
+    model: twin.model,
+    task: twin.task,
+    conv: twin.conv,
+    dataset: twin.dataset,
+    sceneSeed: MNIST_SCENES_SEED,
+    testLimit: MNIST_SCENES_COUNTS.test,
+    topK: SCENE_TOP_K,
+  };
+  return sceneMetadata(config, false);
 }
 
 /** The flag, else the JSON's value; both given and different is an error naming both. */

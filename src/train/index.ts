@@ -1,12 +1,16 @@
 /**
- * Training: a seeded, resumable trainer for zoo models on the bundled datasets, presets for the
- * official DO-Conv samples, Conv vs DO-Conv comparison, evaluation and folding of saved models.
+ * Training: one seeded, resumable trainer for zoo models of every task (classification,
+ * segmentation, detection: task values, trainingTask.ts), presets for the official DO-Conv samples,
+ * Conv vs DO-Conv comparison, evaluation and folding of saved models.
  * Node-only (reads datasets and writes runs); re-exported by `doconv/node`.
  */
 export {
   trainModel,
+  taskOf,
   type TrainOptions,
+  type SceneTrainOptions,
   type TrainResult,
+  type TaskTrainResult,
   type TrainSummary,
   type DoconvModelMetadata,
   CHECKPOINT_DIR,
@@ -14,10 +18,26 @@ export {
   SUMMARY_FILE,
 } from './trainModel.js';
 export {
+  type TaskTrainConfig,
+  type TaskTrainSummary,
+  type TaskEpochMetrics,
+  DEFAULT_SCENE_MODEL,
+} from './sceneTasks.js';
+export {
+  type TrainingTask,
+  type TaskRun,
+  type TaskEpochs,
+  type TaskComparison,
+} from './trainingTask.js';
+export { evaluateTask, type TaskEvaluation } from './sceneEvaluation.js';
+export {
   compareConvs,
+  comparisonName,
   comparisonTable,
   type CompareOptions,
+  type SceneCompareOptions,
   type ComparisonRecord,
+  type TaskComparisonRecord,
   type ComparisonResult,
 } from './compare.js';
 export { meanStd, type MeanStd } from './comparisonRecord.js';
@@ -28,6 +48,8 @@ export {
   modelMetadata,
   type EvaluateSavedOptions,
   type SavedModelEvaluation,
+  type SavedClassifierEvaluation,
+  type SavedSceneEvaluation,
   type FoldSavedOptions,
   type FoldReport,
 } from './savedModels.js';
@@ -45,6 +67,7 @@ export {
   type TrainConfig,
   type ModelBuilder,
 } from './config.js';
+export { type ClassificationOptions } from './classificationTask.js';
 export {
   PRESETS,
   PRESET_NAMES,
@@ -54,7 +77,7 @@ export {
   type PresetName,
   type Recipe,
 } from './presets.js';
-export { runTraining, trainEpoch, type LoopConfig, type LoopHooks } from './loop.js';
+export { trainEpoch, type LoopConfig } from './loop.js';
 export { type EpochResult } from './trainSteps.js';
 export {
   evaluate,
@@ -65,7 +88,14 @@ export {
   type EvaluateOptions,
   type FoldedEvaluation,
 } from './evaluate.js';
-export { crossEntropy, correctCount, detectOutputKind, type OutputKind } from './losses.js';
+export {
+  crossEntropy,
+  correctCount,
+  detectOutputKind,
+  pixelCrossEntropy,
+  centerNetLoss,
+  type OutputKind,
+} from './losses.js';
 export {
   SGD,
   Adam,

@@ -1,6 +1,6 @@
 /**
- * The classification training loop, on a model and datasets already in memory (no files; trainModel
- * adds those): cross-entropy steps on seeded image batches (trainSteps.ts), then test accuracy.
+ * A classifier's epoch, on a model and a dataset already in memory (no files; trainModel adds
+ * those): cross-entropy steps on seeded image batches (trainSteps.ts).
  *
  * Why not model.fit: fit shuffles with an unseeded Math.random, so two runs with one seed differ.
  * Here shuffling and augmentation come from `batches(train, …, {seed: mixSeeds(seed, epoch)})`, the
@@ -19,14 +19,12 @@ import { batchCount, batches, type Normalization } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { flipCrop } from '../data/augment.js';
 import { mixSeeds } from '../data/prng.js';
-import { runEpochLoop, startParallel } from './epochLoop.js';
-import { evaluate } from './evaluate.js';
+import { startParallel } from './epochLoop.js';
 import { correctCount, crossEntropy, type OutputKind } from './losses.js';
-import type { EpochMetrics } from './metrics.js';
 import type { ScheduledOptimizer } from './optimizers.js';
 import type { ParallelTrainer } from './parallel/parallelTrainer.js';
-import { silentProgress, type ProgressReporter } from './progress.js';
 import {
+  type EpochBatches,
   type EpochHooks,
   type EpochResult,
   type StepKind,
@@ -44,59 +42,6 @@ export interface LoopConfig extends StepSettings {
   outputKind: OutputKind;
   /** Worker threads for the forward/backward passes; 1 (default) computes on this thread. */
   workers?: number;
-}
-
-/** Callbacks of `runTraining`. */
-export interface LoopHooks {
-  progress?: ProgressReporter;
-  /** After each epoch's evaluation, with the history so far (checkpointing happens here). */
-  onEpochEnd?: (metrics: EpochMetrics, history: readonly EpochMetrics[]) => void | Promise<void>;
-  /** Checked before every step: aborting stops at once (the epoch in progress is lost). */
-  signal?: AbortSignal;
-  /** With workers: modules registering custom layer classes, imported in each worker thread. */
-  workerImports?: string[];
-}
-
-/** Trains `model` from epoch `history.length` to `config.epochs`; returns the full history. */
-export async function runTraining(
-  model: tf.LayersModel,
-  optimizer: ScheduledOptimizer,
-  train: Dataset,
-  test: Dataset,
-  config: LoopConfig,
-  history: readonly EpochMetrics[] = [],
-  hooks: LoopHooks = {},
-): Promise<EpochMetrics[]> {
-  const progress = hooks.progress ?? silentProgress;
-  return runEpochLoop(model, optimizer, history, {
-    epochs: config.epochs,
-    workers: workersFor(config, hooks.workerImports),
-    train: (epoch, parallel) =>
-      trainEpoch(model, optimizer, train, epoch, config, {
-        progress,
-        signal: hooks.signal,
-        parallel,
-      }),
-    evaluate: () =>
-      evaluate(model, test, {
-        batchSize: config.evalBatchSize,
-        normalize: config.normalize,
-        outputKind: config.outputKind,
-      }),
-    record: (epoch, t, ev, evalSeconds): EpochMetrics => ({
-      epoch: epoch + 1,
-      trainLoss: t.loss,
-      trainAccuracy: t.accuracy,
-      testLoss: ev.loss,
-      testAccuracy: ev.accuracy,
-      imagesPerSecond: t.imagesPerSecond,
-      seconds: t.seconds,
-      evalSeconds,
-      lr: t.lr,
-    }),
-    onEpochEnd: hooks.onEpochEnd,
-    report: (metrics) => progress.endEpoch(metrics, config.epochs),
-  });
 }
 
 /**
@@ -125,18 +70,27 @@ export async function trainEpoch(
   config: LoopConfig,
   hooks: EpochHooks = {},
 ): Promise<EpochResult> {
+  const epochBatches = classificationBatches(train, epoch, config);
+  return trainSteps(model, optimizer, epoch, epochBatches, config, classifying(config), hooks);
+}
+
+/** An epoch's image batches: shuffled by the epoch's seed, normalised, augmented if asked. */
+export function classificationBatches(
+  train: Dataset,
+  epoch: number,
+  config: Pick<LoopConfig, 'batchSize' | 'seed' | 'normalize' | 'augment'>,
+): EpochBatches {
   const stream = batches(train, config.batchSize, {
     shuffle: true,
     seed: mixSeeds(config.seed, epoch),
     normalize: config.normalize,
     augment: config.augment ? flipCrop() : undefined,
   });
-  const steps = batchCount(train.count, config.batchSize);
-  return trainSteps(model, optimizer, epoch, { stream, steps }, config, classifying(config), hooks);
+  return { stream, steps: batchCount(train.count, config.batchSize) };
 }
 
 /** Softmax cross-entropy on the model's logits or probabilities, counting correct argmaxes. */
-function classifying({ outputKind }: Pick<LoopConfig, 'outputKind'>): StepKind {
+export function classifying({ outputKind }: Pick<LoopConfig, 'outputKind'>): StepKind {
   return {
     loss: (ys, out) => crossEntropy(ys, out, outputKind),
     correct: correctCount,

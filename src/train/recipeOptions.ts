@@ -8,7 +8,7 @@
  * A key 'schedule.FIELD' sets one field of the `schedule` option (an LrSchedule) rather than an
  * option of its own.
  */
-import { zooModelNames } from '../models/index.js';
+import { zooModelNames, type ZooTask } from '../models/index.js';
 import { DATASET_NAMES } from '../data/loadDataset.js';
 import { NORMALIZE_KINDS } from './data.js';
 import { OPTIMIZER_KINDS } from './optimizers.js';
@@ -34,6 +34,13 @@ export interface RecipeOptionRow {
 /** Above this a learning rate diverges for every model here; a typo like 1e30 is refused. */
 export const MAX_LEARNING_RATE = 10;
 
+/** The tasks a zoo model can have. */
+export const ZOO_TASKS = [
+  'classification',
+  'segmentation',
+  'detection',
+] as const satisfies readonly ZooTask[];
+
 const SCHEDULE_UNITS = ['epoch', 'step'] as const satisfies readonly ScheduleUnit[];
 
 export const RECIPE_OPTIONS = {
@@ -41,6 +48,8 @@ export const RECIPE_OPTIONS = {
   preset: { choices: PRESET_NAMES },
   /** A zoo model name. */
   model: { choices: zooModelNames },
+  /** What to train for: default the model's own; alone, a scene task takes its default zoo net. */
+  task: { choices: ZOO_TASKS },
   /** Default: the preset's, else 'mnist'; 'mnist-scenes' for the segmentation and detection nets. */
   dataset: { choices: [...DATASET_NAMES, 'mnist-scenes'] },
   /** Folder with the dataset files (cifar10, folder: required; fashion-mnist: default the Debian package's). */

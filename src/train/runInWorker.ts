@@ -1,63 +1,42 @@
 /**
- * Runs trainModel (or, for a segmentation or detection model, trainTaskModel) in a worker thread
- * and returns what it returns (minus the models): the way `compareConvs({jobs})` and
- * `compareTaskConvs({jobs})` put independent runs on separate cores. Unlike `workers` (one run's
- * batch split across threads), this changes no numbers: each run is the single-thread run.
+ * Runs trainModel in a worker thread and returns what it returns (minus the models): the way
+ * `compareConvs({jobs})` puts independent runs on separate cores. Unlike `workers` (one run's batch
+ * split across threads), this changes no numbers: each run is the single-thread run.
  */
 import { nativeThreadsFor } from '../engine/native/nativeAddon.js';
 import { currentEngine } from '../engine/engineState.js';
 import { startWorkerModule } from './parallel/workerHandle.js';
-import type { EpochMetrics } from './metrics.js';
-import type { TaskEpochMetrics } from './taskLoop.js';
-import type { TaskTrainOptions, TaskTrainSummary } from './taskTraining.js';
-import type { TrainOptions, TrainSummary } from './trainModel.js';
+import type { TrainOptions } from './trainModel.js';
 
-/** What a run worker is sent: options that cross threads (no functions, signals or reporters). */
 /**
+ * What a run worker is sent: options that cross threads (no functions, signals or reporters);
  * `backend`: the one the main thread selected; `engine`: on wasm, the main thread's engine;
  * `nativeThreads`: oneDNN threads for this run (its share of the cores among concurrent runs).
  */
-export type RunRequest = (
-  { kind: 'classification'; options: TrainOptions } | { kind: 'task'; options: TaskTrainOptions }
-) & { backend: string; engine: 'native' | 'wasm'; nativeThreads: number };
+export interface RunRequest {
+  options: TrainOptions;
+  backend: string;
+  engine: 'native' | 'wasm';
+  nativeThreads: number;
+}
 
 export type RunReply =
-  | {
-      type: 'done';
-      summary: TrainSummary | TaskTrainSummary;
-      history: (EpochMetrics | TaskEpochMetrics)[];
-    }
+  | { type: 'done'; summary: unknown; history: unknown[] }
   | { type: 'error'; message: string; stack?: string };
 
 /**
  * Trains `options` in a worker; the model must be a zoo name or preset (functions cannot cross
  * threads). `concurrent`: how many runs share the machine now (each gets its share of the cores).
  */
-export function runInWorker(
+export async function runInWorker(
   options: TrainOptions,
   backend: string,
   name: string,
   concurrent = 1,
-): Promise<{ summary: TrainSummary; history: EpochMetrics[] }> {
+): Promise<{ summary: unknown; history: unknown[] }> {
   const engine = engineFields(concurrent);
-  return run({ kind: 'classification', options, backend, ...engine }, name) as Promise<{
-    summary: TrainSummary;
-    history: EpochMetrics[];
-  }>;
-}
-
-/** trainTaskModel(`options`) in a worker (a zoo model name: functions cannot cross threads). */
-export function runTaskInWorker(
-  options: TaskTrainOptions,
-  backend: string,
-  name: string,
-  concurrent = 1,
-): Promise<{ summary: TaskTrainSummary; history: TaskEpochMetrics[] }> {
-  const engine = engineFields(concurrent);
-  return run({ kind: 'task', options, backend, ...engine }, name) as Promise<{
-    summary: TaskTrainSummary;
-    history: TaskEpochMetrics[];
-  }>;
+  const { summary, history } = await run({ options, backend, ...engine }, name);
+  return { summary, history };
 }
 
 function engineFields(concurrent: number): { engine: 'native' | 'wasm'; nativeThreads: number } {

@@ -16,24 +16,9 @@ port.once('message', (m: RunRequest) => {
   void (async () => {
     try {
       await setUpWorkerBackend(m.backend, 'doconv run worker', [], m.engine, m.nativeThreads);
-      // trainModel or, for a segmentation or detection model, trainTaskModel: the same run as on
-      // the main thread.
-      const r =
-        m.kind === 'task'
-          ? await (
-              await import('./taskTraining.js')
-            ).trainTaskModel({
-              ...m.options,
-              backend: undefined,
-              progress: 'none',
-            })
-          : await (
-              await import('./trainModel.js')
-            ).trainModel({
-              ...m.options,
-              backend: undefined,
-              progress: 'none',
-            });
+      // The same trainModel as on the main thread.
+      const { trainModel } = await import('./trainModel.js');
+      const r = await trainModel({ ...m.options, backend: undefined, progress: 'none' });
       r.model.dispose();
       r.folded?.dispose();
       port.postMessage({ type: 'done', summary: r.summary, history: r.history } satisfies RunReply);

@@ -1,6 +1,7 @@
 /**
- * Evaluating and folding models saved in TF.js format: the library calls behind `doconv eval` and
- * `doconv fold`. Node-only.
+ * Evaluating and folding models saved in TF.js format, whatever their task: the library calls
+ * behind `doconv eval` and `doconv fold`. What a saved model is (its task, data set, normalisation,
+ * scenes) comes from its metadata (modelMetadata.ts). Node-only.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs/promises';
@@ -12,19 +13,22 @@ import {
   loadDataset,
   type LoadDatasetOptions,
 } from '../data/loadDataset.js';
-import { loadMnistScenes } from '../data/mnistScenes.js';
+import { loadMnistScenes, MNIST_SCENES_SEED } from '../data/mnistScenes.js';
+import { OptionError } from '../util/optionError.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
 import { checkOutputPath } from '../io/outputPaths.js';
 import { foldModel } from '../fold/foldModel.js';
 import { checkNotEmpty, NORMALIZE_KINDS, normalizationFor, type NormalizeKind } from './data.js';
 import { checkNumber, POSITIVE_INT, showValue } from './numberRules.js';
-
-const NON_NEGATIVE_INT = { integer: true, min: 0 };
 import { evaluate, type Evaluation, maxAbsLogitDifference } from './evaluate.js';
 import { detectOutputKind } from './losses.js';
-import { evaluateTask } from './taskEvaluate.js';
-import type { DoconvModelMetadata } from './trainModel.js';
+import { type DoconvModelMetadata, modelMetadata, readModelMetadata } from './modelMetadata.js';
+import { evaluateTask, type TaskEvaluation } from './sceneEvaluation.js';
+
+const NON_NEGATIVE_INT = { integer: true, min: 0 };
+
+export { modelMetadata } from './modelMetadata.js';
 
 /** Loads a LayersModel from a model.json, or from a folder holding one (e.g. a run's checkpoint/ or folded/). */
 export async function loadSavedModel(modelPath: string): Promise<tf.LayersModel> {
@@ -34,7 +38,37 @@ export async function loadSavedModel(modelPath: string): Promise<tf.LayersModel>
   } catch {
     throw new Error(`model ${JSON.stringify(modelPath)}: no such file or folder`);
   }
+  await checkModelJson(modelPath, file);
   return loadModel(fileSystem(file));
+}
+
+/**
+ * Refuses a file that is not a model.json before parsing it, saying what it is instead: an ONNX
+ * export or a safetensors checkpoint would otherwise fail as "not valid JSON: Unexpected token".
+ */
+async function checkModelJson(modelPath: string, file: string): Promise<void> {
+  const head = Buffer.alloc(16);
+  let read = 0;
+  try {
+    const handle = await fs.open(file, 'r');
+    try {
+      ({ bytesRead: read } = await handle.read(head, 0, head.length, 0));
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return; // unreadable here: the loader names the file and the reason
+  }
+  const text = head.subarray(0, read).toString('latin1').trimStart();
+  if (text.startsWith('{')) return;
+  const what = /\.onnx$/i.test(file)
+    ? 'an ONNX file (doconv exports ONNX for deployment; it reads TF.js models)'
+    : /\.safetensors$/i.test(file)
+      ? 'a safetensors checkpoint (importPytorchCheckpoint makes a model folder of it)'
+      : 'not a model.json (it does not start with "{")';
+  throw new Error(
+    `model ${JSON.stringify(modelPath)} is ${what}; give a TF.js model.json, or a folder holding one`,
+  );
 }
 
 /** Throws naming `what` when `dir` exists and is not a folder (saving into it would fail half-way). */
@@ -43,13 +77,6 @@ export async function checkFolderPath(what: string, dir: string): Promise<void> 
   if (stat !== null && !stat.isDirectory()) {
     throw new Error(`${what} ${JSON.stringify(dir)} is a file, not a folder`);
   }
-}
-
-/** The doconv metadata a trained model was saved with, if any. */
-export function modelMetadata(model: tf.LayersModel): Partial<DoconvModelMetadata> {
-  const meta = model.getUserDefinedMetadata() as
-    { doconv?: Partial<DoconvModelMetadata> } | undefined;
-  return meta?.doconv ?? {};
 }
 
 /**
@@ -77,20 +104,21 @@ function imageFolderOptionsFor(model: tf.LayersModel): LoadDatasetOptions['image
 
 /** Options of `evaluateSavedModel`. */
 export interface EvaluateSavedOptions {
-  /** Dataset; default the one recorded in the model's metadata, else 'mnist'. */
+  /** Dataset (classifiers); default the one recorded in the model's metadata, else 'mnist'. */
   dataset?: DatasetName;
+  /** Folder with the dataset files (classifiers). */
   dataDir?: string;
   /** 'test' (default) or 'train'. */
   split?: 'train' | 'test';
-  /** Evaluate on the first N images only. */
+  /** Evaluate on the first N images only (scene models: default the test count the run used). */
   limit?: number;
   batchSize?: number;
-  /** Pixel normalisation; default the one recorded in the model's metadata, else 'none'. */
+  /** Pixel normalisation (classifiers); default the one recorded in the model's metadata, else 'none'. */
   normalize?: NormalizeKind;
 }
 
-/** What `evaluateSavedModel` reports. */
-export interface SavedModelEvaluation extends Evaluation {
+/** What `evaluateSavedModel` reports for a classifier. */
+export interface SavedClassifierEvaluation extends Evaluation {
   model: string;
   dataset: DatasetName;
   split: 'train' | 'test';
@@ -98,7 +126,20 @@ export interface SavedModelEvaluation extends Evaluation {
   parameters: number;
 }
 
-/** Evaluates the model at `modelPath` on a dataset split. */
+/** What `evaluateSavedModel` reports for a segmentation or detection model (`task` tells). */
+export interface SavedSceneEvaluation extends TaskEvaluation {
+  model: string;
+  split: 'train' | 'test';
+  parameters: number;
+}
+
+/** What `evaluateSavedModel` reports: a scene model's has a `task`. */
+export type SavedModelEvaluation = SavedClassifierEvaluation | SavedSceneEvaluation;
+
+/**
+ * Evaluates the model at `modelPath` on a data set split: a classifier on its image data set, a
+ * segmentation or detection model on the mnist-scenes it was scored on (its metadata says which).
+ */
 export async function evaluateSavedModel(
   modelPath: string,
   opts: EvaluateSavedOptions = {},
@@ -106,22 +147,47 @@ export async function evaluateSavedModel(
   // Checked before loading, so a bad option fails fast.
   if (opts.limit !== undefined) checkNumber('limit', opts.limit, POSITIVE_INT);
   if (opts.batchSize !== undefined) checkNumber('batchSize', opts.batchSize, POSITIVE_INT);
+  const split = opts.split ?? 'test';
+  if (split !== 'train' && split !== 'test') {
+    throw new Error(`split must be 'train' or 'test', got ${showValue(split)}`);
+  }
+  const meta = await readModelMetadata(modelPath);
+  if (meta.task === 'segmentation' || meta.task === 'detection') {
+    const given = (['dataset', 'dataDir', 'normalize'] as const).filter(
+      (k) => opts[k] !== undefined,
+    );
+    if (given.length > 0) {
+      throw new OptionError(
+        given,
+        (n) =>
+          `${given.map((k) => n(k)).join(', ')}: not used by ${modelPath}, a ${meta.task} model (${meta.model ?? 'unknown'}); it is scored on the mnist-scenes it was trained with`,
+      );
+    }
+  }
   const model = await loadSavedModel(modelPath);
   try {
-    const meta = modelMetadata(model);
-    const dataset = opts.dataset ?? (meta.dataset as DatasetName | undefined) ?? 'mnist';
+    const own = modelMetadata(model);
+    if (own.task === 'segmentation' || own.task === 'detection') {
+      const scenes = await loadMnistScenes({
+        split,
+        count: opts.limit ?? own.testLimit,
+        seed: own.sceneSeed ?? MNIST_SCENES_SEED,
+      });
+      const r = evaluateTask(model, scenes, own.task, {
+        batchSize: opts.batchSize,
+        topK: own.topK,
+      });
+      return { ...r, model: own.model ?? modelPath, split, parameters: model.countParams() };
+    }
+    const dataset = opts.dataset ?? (own.dataset as DatasetName | undefined) ?? 'mnist';
     if (!DATASET_NAMES.includes(dataset)) {
       throw new Error(`unknown dataset ${showValue(dataset)}; known: ${DATASET_NAMES.join(', ')}`);
     }
-    const normalize = opts.normalize ?? (meta.normalize as NormalizeKind | undefined) ?? 'none';
+    const normalize = opts.normalize ?? (own.normalize as NormalizeKind | undefined) ?? 'none';
     if (!NORMALIZE_KINDS.includes(normalize)) {
       throw new Error(
         `normalize must be one of ${NORMALIZE_KINDS.join(', ')}, got ${showValue(normalize)}`,
       );
-    }
-    const split = opts.split ?? 'test';
-    if (split !== 'train' && split !== 'test') {
-      throw new Error(`split must be 'train' or 'test', got ${showValue(split)}`);
     }
     const ds = await loadDataset(dataset, {
       split,
@@ -133,7 +199,7 @@ export async function evaluateSavedModel(
     const ev = evaluate(model, ds, {
       batchSize: opts.batchSize,
       normalize:
-        recordedNormalization(meta, opts.normalize) ?? normalizationFor(normalize, dataset, ds),
+        recordedNormalization(own, opts.normalize) ?? normalizationFor(normalize, dataset, ds),
     });
     return { ...ev, model: modelPath, dataset, split, normalize, parameters: model.countParams() };
   } finally {
@@ -177,13 +243,13 @@ export async function foldSavedModel(
     const meta = modelMetadata(model);
     folded.setUserDefinedMetadata({ doconv: { ...meta, folded: true } });
     let maxDiff: number | null = null;
-    const task = (meta as { task?: string }).task;
+    const { task } = meta;
     if ((opts.verifyImages ?? 0) > 0 && (task === 'segmentation' || task === 'detection')) {
       // A segmentation or detection model: checked on the mnist-scenes it was tested on.
       const scenes = await loadMnistScenes({
         split: 'test',
         count: opts.verifyImages,
-        seed: (meta as { sceneSeed?: number }).sceneSeed,
+        seed: meta.sceneSeed,
       });
       maxDiff = evaluateTask(model, scenes, task, { compareWith: folded }).maxAbsOutputDiff!;
     } else if ((opts.verifyImages ?? 0) > 0) {

@@ -3,7 +3,7 @@
  * backward, update) on random bytes, so the number is what `train` would show for that model.
  * For the full benchmark (several nets, wasm vs cpu vs PyTorch) see bench/train.ts.
  */
-import { buildModel, type ConvKind } from '../models/index.js';
+import { buildModel, type ConvKind, type ZooModelName } from '../models/index.js';
 import { createRng } from '../data/prng.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EngineName } from '../engine/useBestBackend.js';
@@ -15,7 +15,7 @@ import { createOptimizer } from './optimizers.js';
 /** Options of `measureTrainingSpeed`. */
 export interface SpeedOptions {
   /** Zoo model name. Default 'tf-mnist-sample'. */
-  model?: string;
+  model?: ZooModelName;
   conv?: ConvKind;
   /** [height, width, channels]. Default [28, 28, 1]. */
   inputShape?: [number, number, number];

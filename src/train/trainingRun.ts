@@ -1,11 +1,10 @@
 /**
- * What every trainer does around its epochs — trainModel (classification) and trainTaskModel
- * (segmentation, detection) alike: lock the run folder, resume from its checkpoint, write a
- * checkpoint and a metrics line after each epoch, fold at the end and write summary.json. The data,
- * the model, the loss and the metrics are the caller's. Node-only.
+ * The pieces of a run that no task changes (trainModel.ts puts them together): lock the run folder,
+ * resume from its checkpoint, write a checkpoint and a metrics line after each epoch, write the
+ * folded model and summary.json. The data, the model, the loss and the metrics are the task's.
+ * Node-only.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { foldModel } from '../fold/foldModel.js';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -120,25 +119,26 @@ export interface RunReporting {
   log: (message: string) => void;
 }
 
+/** A run's folder (locked), its progress display and notes; `release` once the run ends. */
+export interface OpenRun extends RunReporting {
+  folder: RunFolder | undefined;
+  /** Unlocks `out` (and removes it if the run made it and wrote nothing); call once. */
+  release: () => Promise<void>;
+}
+
 /**
- * `body` with the run's progress display and notes, and `out` locked: a run already there is
- * refused, kept for resume or replaced before any slow work (see prepareRunFolder); the lock is
- * released however the run ends.
+ * The run's progress display and notes, and `out` locked: a run already there is refused, kept for
+ * resume or replaced before any slow work (see prepareRunFolder).
  */
-export async function inRunFolder<T>(
+export async function openRun(
   opts: Pick<RunOptions<never>, 'out' | 'resume' | 'overwrite' | 'progress' | 'log'>,
-  body: (folder: RunFolder | undefined, reporting: RunReporting) => Promise<T>,
-): Promise<T> {
+): Promise<OpenRun> {
   const progress =
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
   const folder = opts.out !== undefined ? runFolder(opts.out) : undefined;
   const release = folder !== undefined ? await prepareRunFolder(folder, opts, log) : undefined;
-  try {
-    return await body(folder, { progress, log });
-  } finally {
-    await release?.();
-  }
+  return { folder, progress, log, release: async () => await release?.() };
 }
 
 /**
@@ -184,85 +184,45 @@ export async function resumeRun<C extends { epochs: number }, M extends object>(
 }
 
 /**
- * `body` on the start's model and optimizer, disposing both if it fails: the optimizer is disposed
- * when the epochs end (runCheckpointedEpochs), the model is the caller's on success.
+ * What to do after each epoch: with a folder, write the checkpoint (model, optimizer, the recipe
+ * and the history so far) and the epoch's metrics line; then the caller's `onEpochEnd`.
  */
-export async function disposingOnFailure<M, T>(
-  start: Start<M>,
-  body: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await body();
-  } catch (e) {
-    start.model.dispose();
-    start.optimizer.dispose(); // a no-op once the epochs have disposed it
-    throw e;
-  }
-}
-
-/**
- * Runs the epochs `train` runs from `start`, handing it the per-epoch hook: with a folder, the
- * checkpoint and the epoch's metrics line, then the caller's `onEpochEnd`. Stops the progress display
- * and disposes the optimizer when the epochs end, however they end.
- */
-export async function runCheckpointedEpochs<C, M extends object>(
+export function checkpointing<C, M extends object>(
   { config, folder, engine }: RunContext<C>,
-  { model, optimizer }: Start<M>,
-  progress: ProgressReporter,
+  { model, optimizer }: Pick<Start<M>, 'model' | 'optimizer'>,
   onEpochEnd: ((metrics: M) => void | Promise<void>) | undefined,
-  train: (onEpochEnd: (metrics: M, history: readonly M[]) => Promise<void>) => Promise<M[]>,
-): Promise<M[]> {
-  try {
-    return await train(async (metrics, done) => {
-      if (folder !== undefined) {
-        const state: RunState<C, M> = {
-          config,
-          history: [...done],
-          backend: engine.backend,
-          engine,
-        };
-        await saveCheckpoint(folder.checkpoint, { model, optimizer, state });
-        await appendMetrics(folder.metrics, metrics);
-      }
-      await onEpochEnd?.(metrics);
-    });
-  } finally {
-    progress.stop();
-    optimizer.dispose();
-  }
+): (metrics: M, history: readonly M[]) => Promise<void> {
+  return async (metrics, done) => {
+    if (folder !== undefined) {
+      const state: RunState<C, M> = {
+        config,
+        history: [...done],
+        backend: engine.backend,
+        engine,
+      };
+      await saveCheckpoint(folder.checkpoint, { model, optimizer, state });
+      await appendMetrics(folder.metrics, metrics);
+    }
+    await onEpochEnd?.(metrics);
+  };
 }
 
 /**
- * Folds the trained model (with `fold`), has `check` evaluate it (and mark the folded model's
- * metadata), saves the folded model, and writes what `summarise` makes of it as summary.json, with
- * the loss and score curves beside it as curves.svg;
- * disposes the folded model if anything here fails.
+ * Saves the folded model (when there is one) into the run's folder, and summary.json with the loss
+ * and score curves beside it as curves.svg (trainingCurves.ts).
  */
-export async function foldAndSummarise<E, S, M>(
-  model: tf.LayersModel,
-  history: M[],
-  folder: RunFolder | undefined,
-  fold: boolean,
-  check: (folded: tf.LayersModel | null) => E,
-  summarise: (checked: E, folded: tf.LayersModel | null) => S,
-): Promise<RunResult<S, M>> {
-  const folded = fold ? foldModel(model, { fuseBatchNorm: true }) : null;
-  try {
-    const checked = check(folded);
-    if (folded !== null && folder !== undefined) await folded.save(fileSystem(folder.folded));
-    const summary = summarise(checked, folded);
-    if (folder !== undefined) {
-      const { model: name, conv } = summary as { model?: string; conv?: string };
-      await replaceFilesAtomically(folder.out, [
-        { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
-        { name: CURVES_FILE, data: trainingCurvesSvg(history as object[], `${name} (${conv})`) },
-      ]);
-    }
-    return { summary, history, model, folded };
-  } catch (e) {
-    folded?.dispose();
-    throw e;
-  }
+export async function writeResults(
+  folder: RunFolder,
+  folded: tf.LayersModel | null,
+  summary: { model: string; conv: string },
+  history: readonly object[],
+): Promise<void> {
+  if (folded !== null) await folded.save(fileSystem(folder.folded));
+  const title = `${summary.model} (${summary.conv})`;
+  await replaceFilesAtomically(folder.out, [
+    { name: SUMMARY_FILE, data: JSON.stringify(summary, null, 2) + '\n' },
+    { name: CURVES_FILE, data: trainingCurvesSvg(history as object[], title) },
+  ]);
 }
 
 /** The fields every summary computes alike: parameter counts, throughput, training time. */

@@ -148,7 +148,6 @@ const NODE_ONLY_EXPORTS = [
   'exportFormats',
   'loadMnistScenes',
   'loadCocoFolder',
-  'trainTaskModel',
   'evaluateTask',
 ];
 

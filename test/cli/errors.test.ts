@@ -56,7 +56,7 @@ const cases: Array<[string, string[], RegExp]> = [
   [
     'cifar10 without --data-dir',
     ['train', '--model', 'resnet-20', '--dataset', 'cifar10', '--out', 'x'],
-    /--dataset cifar10 needs --data-dir <dir>/,
+    /--dataset cifar10 needs --data-dir \(a folder with data_batch_1.bin/,
   ],
   [
     'missing data dir',

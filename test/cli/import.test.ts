@@ -184,7 +184,7 @@ describe('doconv import', () => {
         conv: 'doconv',
         dataset: 'mnist-scenes',
         sceneSeed: 2026,
-        testCount: 1000,
+        testLimit: 1000,
         topK: 20,
         normalize: 'none',
         outputKind: 'logits',

@@ -78,6 +78,14 @@ describe('doconv train|eval|export|compare for segmentation and detection', () =
     expect(got.segmentation.meanIoU).toBeCloseTo(summary.foldedTest.segmentation.meanIoU, 6);
   });
 
+  it('eval refuses the flags that do not apply to a segmentation model, naming them', async () => {
+    const folded = path.join(seg, 'folded');
+    await expectExitOne(
+      runCli(['eval', folded, '--dataset', 'mnist', '--normalize', 'dataset', '--backend', 'wasm']),
+      `--dataset, --normalize: not used by ${folded}, a segmentation model (deeplab-mini); it is scored on the mnist-scenes it was trained with`,
+    );
+  });
+
   it('fold --verify checks the folded model on the scenes (DilatedConv2D → Conv2D, BN fused)', async () => {
     const r = await runCli([
       'fold',

@@ -137,7 +137,7 @@ describe('doconv train (spawned)', () => {
       spawnCli(
         trainSample('--epochs', '1', '--train-limit', '32', '--out', out, '--backend', 'cpu'),
       ),
-      /^doconv: error: out ".*" already holds a run .* resume it \(--resume\) or replace it \(--overwrite\)$/m,
+      /^doconv: error: --out ".*" already holds a run .* resume it \(--resume\) or replace it \(--overwrite\)$/m,
     );
   });
 
@@ -155,7 +155,7 @@ describe('doconv train (spawned)', () => {
     const refused = await runCli(args);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(
-      /^doconv: error: cannot resume .*checkpoint: it was trained on engine (wasm|native \(7 oneDNN threads\)), this process runs (native \(\d+ oneDNN threads?\)|wasm); resume on the same engine .* or pass allowEngineChange \(CLI --allow-engine-change\)/m,
+      /^doconv: error: cannot resume .*checkpoint: it was trained on engine (wasm|native \(7 oneDNN threads\)), this process runs (native \(\d+ oneDNN threads?\)|wasm); resume on the same engine .* or pass --allow-engine-change to continue on this one/m,
     );
     // spawned: the note goes to stderr with the progress lines
     const continued = await spawnCli([...args, '--allow-engine-change']);

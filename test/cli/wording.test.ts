@@ -86,3 +86,22 @@ describe('import into an existing folder', () => {
     expect(r.err).toContain(`${out} already exists; choose a new --out folder (or --overwrite)`);
   });
 });
+
+describe('eval of a file that is not a TF.js model says what it is', () => {
+  it('an ONNX export, a safetensors checkpoint, other bytes', async () => {
+    const cases: Array<[string, Uint8Array, string]> = [
+      ['model.onnx', Uint8Array.of(0x08, 0x07, 0x12, 0x04), 'is an ONNX file'],
+      ['weights.safetensors', Uint8Array.of(0x40, 0, 0, 0), 'is a safetensors checkpoint'],
+      ['notes.txt', new TextEncoder().encode('hello'), 'is not a model.json'],
+    ];
+    for (const [name, bytes, what] of cases) {
+      const file = path.join(root, name);
+      await fs.writeFile(file, bytes);
+      const r = await runCli(['eval', file, '--backend', 'cpu']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`model ${JSON.stringify(file)} ${what}`);
+      expect(r.err).toContain('give a TF.js model.json, or a folder holding one');
+      expect(r.err).not.toContain('Unexpected token');
+    }
+  });
+});

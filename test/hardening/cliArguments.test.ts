@@ -176,7 +176,7 @@ const cases: Array<[string[], string]> = [
   [[...C, '--seeds', ''], bad('--seeds <list>', '', 'is not a comma-separated list of integers.')],
   [
     [...C, '--seeds', '1,1'],
-    'doconv: error: seeds must not repeat (each run has a folder of its own), got [1,1]',
+    'doconv: error: --seeds must not repeat (each run has a folder of its own), got [1,1]',
   ],
   [[...C, '--jobs', '-2'], bad('--jobs <n>', '-2', POS)],
   [[...C, '--lr', 'NaN'], bad('--lr <rate>', 'NaN', LR)],
@@ -213,7 +213,10 @@ const cases: Array<[string[], string]> = [
     ['eval', '$DIR', '--backend', 'cpu'],
     `cannot read model file ${'$DIR'}/model.json: no such file`,
   ],
-  [['eval', '$FILE', '--backend', 'cpu'], `model file ${'$FILE'} is not valid JSON`],
+  [
+    ['eval', '$FILE', '--backend', 'cpu'],
+    `model "${'$FILE'}" is not a model.json (it does not start with "{"); give a TF.js model.json, or a folder holding one`,
+  ],
   [[...E, '--test-limit', '0'], bad('--test-limit <n>', '0', POS)],
   [[...E, '--train-limit', 'NaN'], bad('--train-limit <n>', 'NaN', POS)],
   [

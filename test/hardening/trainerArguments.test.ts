@@ -121,6 +121,7 @@ const trainCases: Array<[string, TrainOptions, string]> = [
   ],
   ['schedule as text', { model, schedule: 'cosine' as never }, 'schedule must be an object'],
   ['augment "yes"', { model, augment: 'yes' as never }, 'augment must be true or false, got "yes"'],
+  // @ts-expect-error a misspelled zoo name does not type-check either (ZooModelName)
   ['unknown model', { model: 'resnet-7' }, 'unknown model "resnet-7"; known models: '],
   [
     'unknown conv',

@@ -88,6 +88,7 @@ describe('presets', () => {
 
 describe('resolveConfig errors name the option and the value', () => {
   const cases: Array<[RecipeOptions, string]> = [
+    // @ts-expect-error a misspelled zoo name does not type-check either (ZooModelName)
     [{ model: 'resnet-7' }, 'unknown model "resnet-7"; known models: tf-mnist-sample'],
     [
       { preset: 'keras' },

@@ -12,7 +12,7 @@ describe('measureTrainingSpeed', () => {
   for (const workers of [1, 2]) {
     it(`times the trainer's steps (workers ${workers}) and leaves no tensors behind`, async () => {
       const opts = {
-        model: 'pt-mnist-sample',
+        model: 'pt-mnist-sample' as const,
         conv: 'doconv' as const,
         batchSize: 8,
         steps: 3,

@@ -5,12 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../engine/wasmSetup.js';
 import { generateScenes, type Dataset, type SceneSet } from '../../src/index.js';
-import {
-  type EngineRecord,
-  trainTaskModel,
-  type TaskEpochMetrics,
-  type TaskTrainOptions,
-} from '../../src/node.js';
+import { type EngineRecord, trainModel, type TaskEpochMetrics } from '../../src/node.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'doconv-task-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -53,10 +48,10 @@ const recipe = { train, test, batchSize: 8, evalBatchSize: 8, seed: 3, progress:
 const stripTimes = (h: TaskEpochMetrics[]) =>
   h.map(({ imagesPerSecond: _i, seconds: _s, evalSeconds: _e, ...rest }) => rest);
 
-describe('trainTaskModel: segmentation and detection runs with checkpoints, resume and fold', () => {
+describe('trainModel, segmentation and detection: segmentation and detection runs with checkpoints, resume and fold', () => {
   it('deeplab-mini conv: 2 epochs straight = 1 epoch, interrupted, resumed; metrics.jsonl, folded model, summary', async () => {
     const tensorsBefore = tf.memory().numTensors;
-    const straight = await trainTaskModel({
+    const straight = await trainModel({
       ...recipe,
       model: 'deeplab-mini',
       conv: 'conv',
@@ -66,7 +61,7 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
     // Interrupted after epoch 1 (the schedule is that of 2 epochs), then resumed.
     const stop = new AbortController();
     await expect(
-      trainTaskModel({
+      trainModel({
         ...recipe,
         model: 'deeplab-mini',
         conv: 'conv',
@@ -76,7 +71,7 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
         onEpochEnd: () => stop.abort(),
       }),
     ).rejects.toThrow(/abort/i);
-    const resumed = await trainTaskModel({
+    const resumed = await trainModel({
       ...recipe,
       model: 'deeplab-mini',
       conv: 'conv',
@@ -112,7 +107,7 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
   });
 
   it('centernet-mini doconv: one epoch; AP@0.5 and AP@[.5:.95] recorded; the folded model scores the same', async () => {
-    const r = await trainTaskModel({
+    const r = await trainModel({
       ...recipe,
       model: 'centernet-mini',
       conv: 'doconv',
@@ -129,11 +124,11 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
   });
 
   it('refuses a classifier, a changed recipe on resume, and an occupied folder without --overwrite', async () => {
-    await expect(trainTaskModel({ ...recipe, model: 'resnet-20' })).rejects.toThrow(
-      /resnet-20" is a classifier/,
+    await expect(trainModel({ ...recipe, model: 'resnet-20' })).rejects.toThrow(
+      /^train, test: not used by resnet-20 \(a classification model\)$/,
     );
     await expect(
-      trainTaskModel({
+      trainModel({
         ...recipe,
         model: 'deeplab-mini',
         conv: 'conv',
@@ -142,7 +137,7 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
       }),
     ).rejects.toThrow(/already holds a run .*overwrite: true/);
     await expect(
-      trainTaskModel({
+      trainModel({
         ...recipe,
         model: 'deeplab-mini',
         conv: 'conv',
@@ -153,17 +148,24 @@ describe('trainTaskModel: segmentation and detection runs with checkpoints, resu
       }),
     ).rejects.toThrow(/settings differ \(batchSize: checkpoint 8, now 4\)/);
     await expect(
-      trainTaskModel({ ...recipe, model: 'centernet-mini', epochs: 1, optimizer: 'sgd', lr: 1e38 }),
+      trainModel({
+        ...recipe,
+        model: 'centernet-mini',
+        epochs: 1,
+        optimizer: 'sgd',
+        lr: 10,
+        weightDecay: 1e30,
+      }),
     ).rejects.toThrow(/training diverged: .* at epoch 1, step \d+ .*the step was not applied/);
-    await expect(trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 0 })).rejects.toThrow(
+    await expect(trainModel({ ...recipe, model: 'deeplab-mini', epochs: 0 })).rejects.toThrow(
       /epochs must be a positive integer, got 0/,
     );
   });
 });
 
-describe('trainTaskModel: memory', () => {
+describe('trainModel, segmentation and detection: memory', () => {
   it('a run that fails after folding disposes the folded model too', async () => {
-    const warmUp = await trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 1 });
+    const warmUp = await trainModel({ ...recipe, model: 'deeplab-mini', epochs: 1 });
     warmUp.model.dispose();
     warmUp.folded?.dispose();
     const before = tf.memory().numTensors;
@@ -171,13 +173,13 @@ describe('trainTaskModel: memory', () => {
     // A file where folded/ goes: the run fails saving the folded model.
     const blockFolded = () => fs.writeFileSync(path.join(out, 'folded'), 'in the way');
     await expect(
-      trainTaskModel({ ...recipe, model: 'deeplab-mini', epochs: 1, out, onEpochEnd: blockFolded }),
+      trainModel({ ...recipe, model: 'deeplab-mini', epochs: 1, out, onEpochEnd: blockFolded }),
     ).rejects.toThrow();
     expect(tf.memory().numTensors).toBe(before);
   });
 });
 
-describe('trainTaskModel: the engine record and the resume rule', () => {
+describe('trainModel, segmentation and detection: the engine record and the resume rule', () => {
   it('summary.json and state.json record the engine; another engine is refused, allowed with allowEngineChange; an old checkpoint resumes', async () => {
     const out = path.join(root, 'engine');
     const stateFile = path.join(out, 'checkpoint', 'state.json');
@@ -187,8 +189,11 @@ describe('trainTaskModel: the engine record and the resume rule', () => {
       fs.writeFileSync(stateFile, JSON.stringify(file));
     };
     const notes: string[] = [];
-    const run = async (epochs: number, more: Partial<TaskTrainOptions> = {}) => {
-      const r = await trainTaskModel({
+    const run = async (
+      epochs: number,
+      more: { resume?: boolean; allowEngineChange?: boolean } = {},
+    ) => {
+      const r = await trainModel({
         ...recipe,
         model: 'deeplab-mini',
         conv: 'conv',
@@ -223,11 +228,31 @@ describe('trainTaskModel: the engine record and the resume rule', () => {
   });
 });
 
-describe('the classification trainer refuses the task models', () => {
-  it('trainModel({model: deeplab-mini}) names the task trainer', async () => {
-    const { trainModel } = await import('../../src/node.js');
-    await expect(trainModel({ model: 'deeplab-mini', epochs: 1 })).rejects.toThrow(
-      /"deeplab-mini" is a segmentation model: train it with trainTaskModel/,
+describe('one trainer, the task from the model: what does not fit is refused before any work', () => {
+  it('a task that contradicts the model; options of another task; scene sets given by half', async () => {
+    await expect(trainModel({ model: 'resnet-20', task: 'segmentation' })).rejects.toThrow(
+      'task segmentation does not match model resnet-20, a classification model',
     );
+    await expect(
+      trainModel({ model: 'deeplab-mini', augment: true, normalize: 'dataset', holdout: 5 }),
+    ).rejects.toThrow(
+      'holdout, augment, normalize: not used by deeplab-mini (a segmentation model: it trains on scene sets; trainLimit/testLimit set the generated scene counts)',
+    );
+    await expect(trainModel({ model: 'tf-mnist-sample', topK: 5 })).rejects.toThrow(
+      'topK: not used by tf-mnist-sample (a classification model)',
+    );
+    await expect(trainModel({ task: 'detection', train })).rejects.toThrow(
+      'give both train and test scene sets, or neither',
+    );
+    await expect(
+      trainModel({ task: 'detection', optimizer: 'adam', momentum: 0.9 }),
+    ).rejects.toThrow('momentum: not used by optimizer adam');
+  });
+
+  it('task alone trains its default zoo net', async () => {
+    const r = await trainModel({ ...recipe, task: 'detection', epochs: 1, fold: false });
+    expect(r.summary.model).toBe('centernet-mini');
+    expect(r.summary.config).toMatchObject({ task: 'detection', trainLimit: 16, testLimit: 8 });
+    r.model.dispose();
   });
 });

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { zooModelNames } from '../../models/index.js';
+import { type ZooModelName, zooModelNames } from '../../models/index.js';
 import { BACKEND_CHOICES, type BackendChoice, measureTrainingSpeed } from '../../train/index.js';
 import { CONV_CHOICES, positiveInt } from '../options.js';
 import { type CliIO, keyValues } from '../print.js';
@@ -15,7 +15,7 @@ export const BENCH_SCRIPT = path.join('bench', 'train.ts');
 
 interface BenchFlags {
   quick?: boolean;
-  model: string;
+  model: ZooModelName;
   conv?: 'conv' | 'doconv';
   batchSize: number;
   steps: number;

@@ -1,8 +1,13 @@
 /** `doconv compare`: parse, call compareConvs, print the table. */
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
-import { compareConvs, resolveConfig } from '../../train/index.js';
-import { compareTaskConvs } from '../../train/taskCompare.js';
+import {
+  type CompareOptions,
+  compareConvs,
+  comparisonName,
+  type TaskTrainSummary,
+  type TrainSummary,
+} from '../../train/index.js';
 import {
   addRecipeOptions,
   baseName,
@@ -10,10 +15,10 @@ import {
   pathText,
   positiveInt,
   type RecipeFlags,
+  recipeOrExit,
 } from '../options.js';
-import { type CliIO, commandLine } from '../print.js';
-import type { ZooTask } from '../../models/index.js';
-import { formatTaskScores, recipeOrTask, TASK_CHOICES } from '../taskCommands.js';
+import { type CliIO, commandLine, percent } from '../print.js';
+import { formatTaskScores } from '../runSummary.js';
 
 interface CompareFlags extends RecipeFlags {
   runs: number;
@@ -24,7 +29,6 @@ interface CompareFlags extends RecipeFlags {
   jobs: number;
   json?: boolean;
   allowEngineChange?: boolean;
-  task?: ZooTask;
 }
 
 export function compareCommand(io: CliIO): Command {
@@ -73,12 +77,6 @@ export function compareCommand(io: CliIO): Command {
       '--allow-engine-change',
       'resume interrupted runs whose checkpoint another engine or oneDNN thread count wrote (their numbers then differ from uninterrupted runs)',
     )
-    .addOption(
-      new Option(
-        '--task <task>',
-        "what to train for (default: the model's own task); segmentation/detection without --model take deeplab-mini/centernet-mini on mnist-scenes",
-      ).choices(TASK_CHOICES),
-    )
     .addHelpText(
       'after',
       `
@@ -94,37 +92,25 @@ Examples:
   $ doconv compare --model centernet-mini --runs 3 --jobs 2 --out results   # AP@0.5 and AP@[.5:.95]`,
     )
     .action(async (flags: CompareFlags) => {
-      const { recipe, dense } = recipeOrTask(cmd, flags);
-      const name =
-        flags.name ?? (dense ? dense.model : (flags.preset ?? resolveConfig(recipe).model));
-      const common = {
+      const recipe = recipeOrExit(cmd, flags);
+      const name = comparisonName({ ...recipe, name: flags.name });
+      const opts: CompareOptions = {
+        ...recipe,
         seeds: flags.seeds ?? Array.from({ length: flags.runs }, (_, i) => i + 1),
         out: flags.out ?? path.join('runs', `compare-${name}`),
         runsDir: flags.runsDir,
         name,
         command: commandLine(),
         backend: flags.backend,
+        progress: flags.progress,
         jobs: flags.jobs,
         allowEngineChange: flags.allowEngineChange,
         log: io.err,
+        // Each finished run, on stderr: "finished: doconv seed 2: test accuracy 98.70 %".
+        onRunEnd: (s: TrainSummary | TaskTrainSummary, reused: boolean) =>
+          io.err(`${reused ? 'reused' : 'finished'}: ${s.conv} seed ${s.seed}: ${scoresOf(s)}`),
       };
-      // Each finished run, on stderr: "finished: doconv seed 2: test accuracy 98.70 %".
-      const ended =
-        <S extends { conv: string; seed: number }>(scores: (s: S) => string) =>
-        (s: S, reused: boolean) =>
-          io.err(`${reused ? 'reused' : 'finished'}: ${s.conv} seed ${s.seed}: ${scores(s)}`);
-      const result = dense
-        ? await compareTaskConvs({
-            ...dense,
-            ...common,
-            onRunEnd: ended((s) => formatTaskScores(s.test)),
-          })
-        : await compareConvs({
-            ...recipe,
-            ...common,
-            progress: flags.progress,
-            onRunEnd: ended((s) => `test accuracy ${(s.testAccuracy * 100).toFixed(2)} %`),
-          });
+      const result = await compareConvs(opts);
       io.out(
         flags.json
           ? JSON.stringify(result.record, null, 2)
@@ -132,4 +118,9 @@ Examples:
       );
     });
   return cmd;
+}
+
+/** A finished run's scores, as the line after it says them. */
+function scoresOf(s: TrainSummary | TaskTrainSummary): string {
+  return 'task' in s ? formatTaskScores(s.test) : `test accuracy ${percent(s.testAccuracy)}`;
 }

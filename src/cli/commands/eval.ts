@@ -11,8 +11,7 @@ import {
 } from '../../train/index.js';
 import { existingDir, pathText, positiveInt } from '../options.js';
 import { type CliIO, keyValues, percent } from '../print.js';
-import { evaluateSavedTaskModel, readSavedModelTask } from '../../train/taskSavedModels.js';
-import { formatTaskScores } from '../taskCommands.js';
+import { formatTaskScores } from '../runSummary.js';
 
 interface EvalFlags {
   dataset?: DatasetName;
@@ -93,25 +92,6 @@ Examples:
         throw e;
       }
       await selectBackend(flags.backend, io.err);
-      if ((await readSavedModelTask(model)) !== null) {
-        // A segmentation or detection model: scored on the mnist-scenes split it was trained with.
-        const t = await evaluateSavedTaskModel(model, {
-          split: flags.split,
-          limit: flags.limit,
-          batchSize: flags.batchSize,
-        });
-        io.out(
-          flags.json
-            ? JSON.stringify(t, null, 2)
-            : keyValues([
-                ['model', `${t.model} (${t.task}, ${t.parameters} parameters)`],
-                ['data', `mnist-scenes ${t.split}, ${t.count} scenes`],
-                ['scores', formatTaskScores(t)],
-                ['loss', t.loss.toFixed(4)],
-              ]),
-        );
-        return;
-      }
       const r = await evaluateSavedModel(model, {
         dataset: flags.dataset,
         dataDir: flags.dataDir,
@@ -120,9 +100,18 @@ Examples:
         batchSize,
         normalize: flags.normalize,
       });
+      if (flags.json) {
+        io.out(JSON.stringify(r, null, 2));
+        return;
+      }
       io.out(
-        flags.json
-          ? JSON.stringify(r, null, 2)
+        'task' in r
+          ? keyValues([
+              ['model', `${r.model} (${r.task}, ${r.parameters} parameters)`],
+              ['data', `mnist-scenes ${r.split}, ${r.count} scenes`],
+              ['scores', formatTaskScores(r)],
+              ['loss', r.loss.toFixed(4)],
+            ])
           : keyValues([
               ['model', `${r.model} (${r.parameters} parameters)`],
               ['data', `${r.dataset} ${r.split}, ${r.count} images, normalize ${r.normalize}`],

@@ -2,14 +2,14 @@
 import { Command, Option } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../../data/loadDataset.js';
 import { STATE_DICT_LAYOUTS, type StateDictLayout } from '../../interop/stateDictMap.js';
-import { convKinds, type ConvKind, zooModelNames } from '../../models/index.js';
+import { convKinds, type ConvKind, type ZooModelName, zooModelNames } from '../../models/index.js';
 import { importPytorchCheckpoint } from '../../train/importCheckpoint.js';
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../train/index.js';
 import { existingDir, positiveInt } from '../options.js';
 import { type CliIO, keyValues, percent } from '../print.js';
 
 interface ImportFlags {
-  model?: string;
+  model?: ZooModelName;
   conv?: ConvKind;
   out: string;
   overwrite?: boolean;

@@ -1,13 +1,18 @@
 /** `doconv train`: parse, call trainModel, print the summary. */
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
-import { addRecipeOptions, integer, CONV_CHOICES, pathText, type RecipeFlags } from '../options.js';
+import {
+  addRecipeOptions,
+  integer,
+  CONV_CHOICES,
+  pathText,
+  type RecipeFlags,
+  recipeOrExit,
+} from '../options.js';
 import { type CliIO, commandLine } from '../print.js';
-import { CHECKPOINT_DIR, trainModel } from '../../train/index.js';
-import { trainTaskModel } from '../../train/taskTraining.js';
-import type { ConvKind, ZooTask } from '../../models/index.js';
-import { formatTaskSummary, formatTrainSummary, runSummaryText } from '../runSummary.js';
-import { recipeOrTask, TASK_CHOICES } from '../taskCommands.js';
+import { CHECKPOINT_DIR, taskOf, trainModel, type TrainOptions } from '../../train/index.js';
+import type { ConvKind } from '../../models/index.js';
+import { runSummaryText } from '../runSummary.js';
 import { modelFromFlags } from '../modelPath.js';
 import { checkOutputPath } from '../../io/outputPaths.js';
 
@@ -20,7 +25,6 @@ interface TrainFlags extends RecipeFlags {
   overwrite?: boolean;
   fold: boolean;
   json?: boolean;
-  task?: ZooTask;
   init?: string;
 }
 
@@ -41,12 +45,8 @@ export function trainCommand(io: CliIO): Command {
         .argParser(integer)
         .default(1),
     )
-    .addOption(new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory())
     .addOption(
-      new Option(
-        '--task <task>',
-        "what to train for (default: the model's own task); segmentation/detection without --model take deeplab-mini/centernet-mini on mnist-scenes",
-      ).choices(TASK_CHOICES),
+      new Option('--out <dir>', 'output folder').argParser(pathText).makeOptionMandatory(),
     );
   addRecipeOptions(cmd)
     .option(
@@ -87,10 +87,11 @@ Examples:
         ...(flags.init !== undefined ? [{ what: '--init', path: flags.init }] : []),
         ...(flags.model?.endsWith('.json') ? [{ what: '--model', path: flags.model }] : []),
       ]);
-      const { recipe, dense } = recipeOrTask(cmd, flags);
-      if (dense && flags.init !== undefined)
+      const recipe = recipeOrExit(cmd, flags);
+      if (flags.init !== undefined && taskOf(recipe) !== 'classification') {
         cmd.error('error: --init is for classification models');
-      if (recipe) recipe.model = await modelFromFlags(recipe.model, flags.init);
+      }
+      recipe.model = await modelFromFlags(recipe.model, flags.init);
       // First Ctrl-C: stop between steps, keeping the last epoch checkpoint; a second one exits at once.
       // The second exits through process.exit, whose exit hook removes the lock on --out.
       const abort = new AbortController();
@@ -103,7 +104,8 @@ Examples:
       };
       process.on('SIGINT', onSigint);
       try {
-        const run = {
+        const run: TrainOptions = {
+          ...recipe,
           conv: flags.conv,
           seed: flags.seed,
           out: flags.out,
@@ -115,11 +117,7 @@ Examples:
           progress: flags.progress,
           signal: abort.signal,
         };
-        io.out(
-          dense
-            ? runSummaryText(await trainTaskModel({ ...dense, ...run }), flags, formatTaskSummary)
-            : runSummaryText(await trainModel({ ...recipe, ...run }), flags, formatTrainSummary),
-        );
+        io.out(runSummaryText(await trainModel(run), flags));
       } catch (e) {
         if (abort.signal.aborted) {
           const again = commandLine().includes('--resume')

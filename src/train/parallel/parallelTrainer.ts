@@ -133,9 +133,68 @@ function readWeights(vars: tf.LayerVariable[]): Float32Array[] {
 export async function createParallelTrainer(
   options: ParallelTrainerOptions,
 ): Promise<ParallelTrainer> {
+  const { model, optimizer } = options;
+  const { workers, backend } = checkOptions(options);
+  const replicas = await startReplicas(options, workers, backend);
+  let stepCount = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+
+  const runGradients = (xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelGradients> => {
+    if (disposed) throw new Error('createParallelTrainer: a step after dispose()');
+    return shardedGradients(replicas, xs, ys, stepCount++);
+  };
+  const runStep = async (xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult> => {
+    const { grads, ...result } = await runGradients(xs, ys);
+    try {
+      tf.tidy(() => {
+        const named: tf.NamedTensorMap = {};
+        model.trainableWeights.forEach(
+          (v, i) => (named[(v.read() as tf.Variable).name] = grads[i]),
+        );
+        optimizer.applyGradients(named);
+      });
+    } finally {
+      tf.dispose(grads);
+    }
+    return result;
+  };
+  /** Runs `fn` after the step in flight, if any: steps run one at a time. */
+  const queued = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  return {
+    workers,
+    backend,
+    trainStep: (xs, ys) => queued(() => runStep(xs, ys)),
+    gradients: (xs, ys) => queued(() => runGradients(xs, ys)),
+    async workerMemory() {
+      await queue;
+      return Promise.all(
+        replicas.handles.map(async (h) => {
+          const m = await h.request<MemoryReply>({ type: 'memory' }, 'memory');
+          return { numTensors: m.numTensors, numBytes: m.numBytes };
+        }),
+      );
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      for (const h of replicas.handles) h.close();
+      // A worker that does not exit on request (wedged in a kernel) is terminated: dispose settles.
+      await Promise.all(replicas.handles.map((h) => h.closed(DISPOSE_GRACE_MS)));
+    },
+  };
+}
+
+/** The worker count and backend, with the options checked (errors name the option and value). */
+function checkOptions(options: ParallelTrainerOptions): { workers: number; backend: string } {
   const { model, optimizer, loss } = options;
   const workers = options.workers ?? 2;
-  const backend = options.backend ?? 'wasm';
   if (!Number.isInteger(workers) || workers < 1) {
     throw new Error(
       `createParallelTrainer: workers must be an integer ≥ 1, got ${JSON.stringify(options.workers)}`,
@@ -153,6 +212,24 @@ export async function createParallelTrainer(
     );
   }
   checkLossSpec(loss);
+  return { workers, backend: options.backend ?? 'wasm' };
+}
+
+/** The worker threads holding the model's replicas, and the model's variables they mirror. */
+interface Replicas {
+  handles: WorkerHandle[];
+  workers: number;
+  trainableVars: tf.LayerVariable[];
+  nonTrainableVars: tf.LayerVariable[];
+}
+
+/** Starts the workers and builds a replica of the model in each; none is left running on failure. */
+async function startReplicas(
+  options: ParallelTrainerOptions,
+  workers: number,
+  backend: string,
+): Promise<Replicas> {
+  const { model, loss } = options;
   const trainableVars = model.trainableWeights;
   const nonTrainableVars = model.nonTrainableWeights;
   const modelTopology = model.toJSON(null, false);
@@ -163,156 +240,121 @@ export async function createParallelTrainer(
   try {
     const trainable = readWeights(trainableVars);
     const nonTrainable = readWeights(nonTrainableVars);
-    await Promise.all(
-      handles.map((h) =>
-        h.request(
-          {
-            type: 'init',
-            imports: options.workerImports ?? [],
-            backend,
-            engine: currentEngine() === 'native' ? 'native' : 'wasm',
-            nativeThreads: nativeThreadsFor(workers),
-            modelTopology,
-            loss,
-            trainable,
-            nonTrainable,
-          },
-          'ready',
-        ),
-      ),
-    );
+    const init: ToWorker = {
+      type: 'init',
+      imports: options.workerImports ?? [],
+      backend,
+      engine: currentEngine() === 'native' ? 'native' : 'wasm',
+      nativeThreads: nativeThreadsFor(workers),
+      modelTopology,
+      loss: loss as LossSpec,
+      trainable,
+      nonTrainable,
+    };
+    await Promise.all(handles.map((h) => h.request(init, 'ready')));
   } catch (e) {
     await Promise.all(handles.map((h) => h.terminate()));
     throw e;
   }
+  return { handles, workers, trainableVars, nonTrainableVars };
+}
 
-  let stepCount = 0;
-  let queue: Promise<unknown> = Promise.resolve();
-  let disposed = false;
-
-  async function runGradients(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelGradients> {
-    if (disposed) throw new Error('createParallelTrainer: a step after dispose()');
-    const batch = xs.shape[0];
-    if (ys.shape[0] !== batch) {
-      throw new Error(
-        `createParallelTrainer: trainStep xs and ys must have the same number of rows, got ${JSON.stringify(xs.shape)} and ${JSON.stringify(ys.shape)}`,
-      );
-    }
-    const ranges = shardRanges(batch, workers);
-    const active = ranges.map(([a, b], w) => ({ w, n: b - a })).filter((s) => s.n > 0);
-    const [xRows, yRows] = await Promise.all([hostRows(xs, ranges), hostRows(ys, ranges)]);
-    const trainable = readWeights(trainableVars);
-    const nonTrainable = readWeights(nonTrainableVars);
-    const step = stepCount++;
-    // Each worker gets its own copy of the weights: transferring hands a buffer over.
-    const copies = active.map((_, k) =>
-      k === 0
-        ? { tw: trainable, nw: nonTrainable }
-        : { tw: trainable.map((a) => a.slice()), nw: nonTrainable.map((a) => a.slice()) },
+/**
+ * One step's gradients: the batch split into shards, each worker's forward/backward on its shard
+ * with the current weights, the replies merged in order (BatchNorm statistics taken over, gradients
+ * summed). A non-finite loss or gradient throws NonFiniteError before anything is taken over.
+ */
+async function shardedGradients(
+  replicas: Replicas,
+  xs: tf.Tensor,
+  ys: tf.Tensor,
+  step: number,
+): Promise<ParallelGradients> {
+  const batch = xs.shape[0];
+  if (ys.shape[0] !== batch) {
+    throw new Error(
+      `createParallelTrainer: trainStep xs and ys must have the same number of rows, got ${JSON.stringify(xs.shape)} and ${JSON.stringify(ys.shape)}`,
     );
-    // Every request settles before the step does (allSettled): a worker that failed must not leave
-    // another one busy, or the next step would be refused. The first failure is the step's error.
-    const settled = await Promise.allSettled(
-      active.map(({ w, n }, k) => {
-        const { tw, nw } = copies[k];
-        const message: ToWorker = {
-          type: 'step',
-          step,
-          trainable: tw,
-          nonTrainable: nw,
-          x: xRows[w],
-          y: yRows[w],
-          weight: n / batch,
-        };
-        const transfer = [...tw, ...nw, xRows[w].values, yRows[w].values].map(
-          (a) => a.buffer as ArrayBuffer,
-        );
-        return handles[w].request<GradsReply>(message, 'grads', transfer);
-      }),
-    );
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const replies = settled.map((r) => (r as PromiseFulfilledResult<GradsReply>).value);
-    // Non-finite loss or gradient: refuse before the BatchNorm statistics are taken over.
-    if (!replies.every((r) => Number.isFinite(r.loss) && r.grads.every(allFinite))) {
-      const loss = replies.find((r) => !Number.isFinite(r.loss))?.loss ?? 0;
-      const names = trainableVars.map((v) => v.originalName);
-      const bad = replies.flatMap((r) => r.grads.map((g, i) => ({ name: names[i], values: g })));
-      throw new NonFiniteError(describeNonFinite(loss, bad));
-    }
-    const weights = active.map((s) => s.n / batch);
-    tf.tidy(() => {
-      nonTrainableVars.forEach((v, i) => {
-        const avg = weightedSumInOrder(
-          replies.map((r) => r.nonTrainable[i]),
-          weights,
-        );
-        const variable = v.read() as tf.Variable;
-        variable.assign(tf.tensor(avg, variable.shape, 'float32'));
-      });
-    });
-    // Made last, so nothing above can fail with them unreturned.
-    const grads = trainableVars.map((v, i) => {
-      const sum = weightedSumInOrder(
-        replies.map((r) => r.grads[i]),
-        replies.map(() => 1), // each worker already scaled its loss by its share
+  }
+  const ranges = shardRanges(batch, replicas.workers);
+  const active = ranges.map(([a, b], w) => ({ w, n: b - a })).filter((s) => s.n > 0);
+  const [xRows, yRows] = await Promise.all([hostRows(xs, ranges), hostRows(ys, ranges)]);
+  const trainable = readWeights(replicas.trainableVars);
+  const nonTrainable = readWeights(replicas.nonTrainableVars);
+  // Each worker gets its own copy of the weights: transferring hands a buffer over.
+  const copies = active.map((_, k) =>
+    k === 0
+      ? { tw: trainable, nw: nonTrainable }
+      : { tw: trainable.map((a) => a.slice()), nw: nonTrainable.map((a) => a.slice()) },
+  );
+  // Every request settles before the step does (allSettled): a worker that failed must not leave
+  // another one busy, or the next step would be refused. The first failure is the step's error.
+  const settled = await Promise.allSettled(
+    active.map(({ w, n }, k) => {
+      const { tw, nw } = copies[k];
+      const message: ToWorker = {
+        type: 'step',
+        step,
+        trainable: tw,
+        nonTrainable: nw,
+        x: xRows[w],
+        y: yRows[w],
+        weight: n / batch,
+      };
+      const transfer = [...tw, ...nw, xRows[w].values, yRows[w].values].map(
+        (a) => a.buffer as ArrayBuffer,
       );
-      return tf.tensor(sum, v.read().shape, 'float32');
+      return replicas.handles[w].request<GradsReply>(message, 'grads', transfer);
+    }),
+  );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const replies = settled.map((r) => (r as PromiseFulfilledResult<GradsReply>).value);
+  return mergeReplies(replicas, replies, active, ranges, batch);
+}
+
+/** The workers' replies as one step's result (in worker order, so the sums are deterministic). */
+function mergeReplies(
+  { trainableVars, nonTrainableVars }: Replicas,
+  replies: GradsReply[],
+  active: Array<{ w: number; n: number }>,
+  ranges: Array<[number, number]>,
+  batch: number,
+): ParallelGradients {
+  // Non-finite loss or gradient: refuse before the BatchNorm statistics are taken over.
+  if (!replies.every((r) => Number.isFinite(r.loss) && r.grads.every(allFinite))) {
+    const loss = replies.find((r) => !Number.isFinite(r.loss))?.loss ?? 0;
+    const names = trainableVars.map((v) => v.originalName);
+    const bad = replies.flatMap((r) => r.grads.map((g, i) => ({ name: names[i], values: g })));
+    throw new NonFiniteError(describeNonFinite(loss, bad));
+  }
+  const weights = active.map((s) => s.n / batch);
+  tf.tidy(() => {
+    nonTrainableVars.forEach((v, i) => {
+      const avg = weightedSumInOrder(
+        replies.map((r) => r.nonTrainable[i]),
+        weights,
+      );
+      const variable = v.read() as tf.Variable;
+      variable.assign(tf.tensor(avg, variable.shape, 'float32'));
     });
-    const shardLosses = ranges.map(() => 0);
-    active.forEach((s, k) => (shardLosses[s.w] = replies[k].loss));
-    const counts = replies.map((r) => r.correct);
-    return {
-      grads,
-      loss: active.reduce((acc, s, k) => acc + weights[k] * replies[k].loss, 0),
-      shardLosses,
-      correct: counts.every((c) => c !== null) ? counts.reduce((a, c) => a + c!, 0) : null,
-    };
-  }
-
-  async function runStep(xs: tf.Tensor, ys: tf.Tensor): Promise<ParallelStepResult> {
-    const { grads, ...result } = await runGradients(xs, ys);
-    try {
-      tf.tidy(() => {
-        const named: tf.NamedTensorMap = {};
-        trainableVars.forEach((v, i) => (named[(v.read() as tf.Variable).name] = grads[i]));
-        optimizer.applyGradients(named);
-      });
-    } finally {
-      tf.dispose(grads);
-    }
-    return result;
-  }
-
-  /** Runs `fn` after the step in flight, if any: steps run one at a time. */
-  function queued<T>(fn: () => Promise<T>): Promise<T> {
-    const run = queue.then(fn);
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
+  });
+  // Made last, so nothing above can fail with them unreturned.
+  const grads = trainableVars.map((v, i) => {
+    const sum = weightedSumInOrder(
+      replies.map((r) => r.grads[i]),
+      replies.map(() => 1), // each worker already scaled its loss by its share
+    );
+    return tf.tensor(sum, v.read().shape, 'float32');
+  });
+  const shardLosses = ranges.map(() => 0);
+  active.forEach((s, k) => (shardLosses[s.w] = replies[k].loss));
+  const counts = replies.map((r) => r.correct);
   return {
-    workers,
-    backend,
-    trainStep: (xs, ys) => queued(() => runStep(xs, ys)),
-    gradients: (xs, ys) => queued(() => runGradients(xs, ys)),
-    async workerMemory() {
-      await queue;
-      return Promise.all(
-        handles.map(async (h) => {
-          const m = await h.request<MemoryReply>({ type: 'memory' }, 'memory');
-          return { numTensors: m.numTensors, numBytes: m.numBytes };
-        }),
-      );
-    },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await queue;
-      for (const h of handles) h.close();
-      // A worker that does not exit on request (wedged in a kernel) is terminated: dispose settles.
-      await Promise.all(handles.map((h) => h.closed(DISPOSE_GRACE_MS)));
-    },
+    grads,
+    loss: active.reduce((acc, s, k) => acc + weights[k] * replies[k].loss, 0),
+    shardLosses,
+    correct: counts.every((c) => c !== null) ? counts.reduce((a, c) => a + c!, 0) : null,
   };
 }
 

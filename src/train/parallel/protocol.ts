@@ -9,7 +9,7 @@ export type HostDtype = 'float32' | 'int32';
 /**
  * The loss a worker differentiates: a tfjs-layers loss name (as in model.compile({loss})), or
  * doconv's trainer cross-entropy (src/train/losses.ts) for a head that outputs logits or
- * probabilities, or a dense task's loss (src/train/taskLosses.ts: per-pixel cross-entropy for
+ * probabilities, or a dense task's loss (src/train/losses.ts: per-pixel cross-entropy for
  * 'segmentation', CenterNet's for 'detection'). Functions cannot cross threads, so the loss is
  * named, never passed.
  */

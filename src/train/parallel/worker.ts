@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { correctCount, crossEntropy } from '../losses.js';
-import { centerNetLoss, pixelCrossEntropy } from '../taskLosses.js';
+import { centerNetLoss, pixelCrossEntropy } from '../losses.js';
 import { setUpWorkerBackend } from './workerBackend.js';
 import type {
   FromWorker,

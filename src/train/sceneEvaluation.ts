@@ -1,7 +1,8 @@
 /**
- * Test-set evaluation of the dense tasks: segmentation (loss, mIoU from one confusion matrix, pixel
- * accuracy) and detection (loss, COCO-style AP@0.5 and AP@[.5:.95] of the decoded top-k peaks), and
- * the DO-Conv vs folded comparison on raw outputs.
+ * The scorers of the scene tasks, for the one evaluation loop (evaluate.ts scoreBatches):
+ * segmentation (loss, mIoU from one confusion matrix, pixel accuracy) and detection (loss,
+ * COCO-style AP@0.5 and AP@[.5:.95] of the decoded top-k peaks); `evaluateTask` scores a model on a
+ * scene set, beside a second one (the folded model) compared on raw outputs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { sceneBatches, type DenseTask } from '../data/sceneBatches.js';
@@ -9,7 +10,8 @@ import { sceneBoxes, type SceneSet } from '../data/scenes.js';
 import { decodeDetections, detectionLists, type Detection } from '../models/decodeDetections.js';
 import { ConfusionMatrix } from './segmentationMetrics.js';
 import { detectionScores, type TruthBox } from './detectionMetrics.js';
-import { centerNetLoss, pixelCrossEntropy } from './taskLosses.js';
+import { centerNetLoss, pixelCrossEntropy } from './losses.js';
+import { scoreBatches, type Scorer } from './evaluate.js';
 
 /** Options of {@link evaluateTask}. */
 export interface TaskEvaluateOptions {
@@ -42,7 +44,8 @@ export function taskLoss(task: DenseTask, ys: tf.Tensor, out: tf.Tensor): tf.Sca
   return task === 'segmentation' ? pixelCrossEntropy(ys, out) : centerNetLoss(ys, out);
 }
 
-class Accumulator {
+/** A scene task's running score over `set` (one per model evaluated). */
+export class SceneScorer implements Scorer<TaskEvaluation> {
   private lossSum = 0;
   private readonly confusion: ConfusionMatrix | null;
   private readonly detections: Detection[][] = [];
@@ -57,7 +60,7 @@ class Accumulator {
   }
 
   /** Adds one batch of outputs (inside tidy). */
-  add(out: tf.Tensor, ys: tf.Tensor, size: number, first: number): void {
+  add(ys: tf.Tensor, out: tf.Tensor, size: number, first: number): void {
     this.lossSum += taskLoss(this.task, ys, out).dataSync()[0] * size;
     if (this.confusion) {
       this.confusion.add(ys.dataSync(), tf.argMax(out, 3).dataSync());
@@ -107,26 +110,10 @@ export function evaluateTask(
   opts: TaskEvaluateOptions = {},
 ): TaskEvaluation & { compared?: TaskEvaluation; maxAbsOutputDiff?: number } {
   const topK = opts.topK ?? 20;
-  const own = new Accumulator(task, set, topK);
-  const other = opts.compareWith ? new Accumulator(task, set, topK) : null;
-  let maxDiff = 0;
-  let first = 0;
-  for (const { xs, ys, size } of sceneBatches(set, opts.batchSize ?? 64, { task })) {
-    try {
-      tf.tidy(() => {
-        const out = model.apply(xs, { training: false }) as tf.Tensor;
-        own.add(out, ys, size, first);
-        if (other) {
-          const out2 = opts.compareWith!.apply(xs, { training: false }) as tf.Tensor;
-          other.add(out2, ys, size, first);
-          maxDiff = Math.max(maxDiff, tf.max(tf.abs(tf.sub(out, out2))).dataSync()[0]);
-        }
-      });
-    } finally {
-      tf.dispose([xs, ys]);
-    }
-    first += size;
-  }
-  const result = own.result();
-  return other ? { ...result, compared: other.result(), maxAbsOutputDiff: maxDiff } : result;
+  const stream = sceneBatches(set, opts.batchSize ?? 64, { task });
+  const scorer = () => new SceneScorer(task, set, topK);
+  if (opts.compareWith === undefined) return scoreBatches(model, stream, scorer()).own!;
+  const compare = { model: opts.compareWith, scorer: scorer() };
+  const r = scoreBatches(model, stream, scorer(), compare);
+  return { ...r.own!, compared: r.other!, maxAbsOutputDiff: r.maxAbsDiff };
 }
