@@ -202,8 +202,9 @@ describe('the validation layer', () => {
 
   const parseCases: Array<[string, boolean]> = [
     ['3', true],
-    [' 3 ', true],
-    ['+3', true],
+    // Digits only, as docs/cli.md says (eb2f09c): no sign, no surrounding spaces.
+    [' 3 ', false],
+    ['+3', false],
     ['', false],
     [' ', false],
     ['NaN', false],
