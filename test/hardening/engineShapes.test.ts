@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/prng.js';
 import { isGuardedKernel } from '../../src/engine/kernelGuard.js';
-import { disableNativeEngine, enableNativeEngine } from '../../src/engine/native/enableNative.js';
+import {
+  disableNativeEngine,
+  enableNativeBackendEngine,
+  enableNativeEngine,
+} from '../../src/engine/native/enableNative.js';
+import { NATIVE_BACKEND } from '../../src/engine/engineState.js';
+import { registerNativeBackend } from '../../src/engine/native/registerNativeBackend.js';
 import { nativeKernelConfigs } from '../../src/engine/native/nativeKernels.js';
 import {
   registerWasmTrainingKernels,
@@ -19,11 +25,18 @@ import { Adam, SGD, type ScheduledOptimizer } from '../../src/train/index.js';
 import { relativeError, seededValues } from '../engine/helpers.js';
 import { addon } from '../engine/nativeSetup.js';
 
-type Engine = 'wasm' | 'native';
+type Engine = 'wasm' | 'native' | 'doconv-native';
 type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
-const engines: Engine[] = addon == null ? ['wasm'] : ['wasm', 'native'];
+// wasm; the native kernels over wasm's heap; the doconv-native backend (tensors in native memory)
+const engines: Engine[] = addon == null ? ['wasm'] : ['wasm', 'native', 'doconv-native'];
 
 async function use(backend: 'cpu' | Engine): Promise<void> {
+  if (backend === 'doconv-native') {
+    registerNativeBackend();
+    expect(enableNativeBackendEngine().on).toBe(true);
+    await tf.setBackend(NATIVE_BACKEND);
+    return;
+  }
   await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
   if (backend === 'native') expect(enableNativeEngine().on).toBe(true);
   if (backend === 'wasm') disableNativeEngine();
