@@ -115,6 +115,10 @@ describe('trainModel, segmentation and detection: segmentation and detection run
       out: path.join(root, 'c'),
     });
     expect(r.summary.task).toBe('detection');
+    // Detection's default recipe warms the rate up over the first epoch (2 steps of 8 scenes here):
+    // the first step runs at half of lr (results/README.md#detection-warm-up).
+    expect(r.summary.config.schedule).toEqual({ kind: 'cosine', warmupEpochs: 1 });
+    expect(r.history[0].lr).toBeCloseTo(r.summary.config.optimizer.learningRate / 2, 12);
     expect(r.history[0].testAP50).toBeGreaterThanOrEqual(0);
     expect(r.summary.test.detection!.perClassAP).toHaveLength(10);
     expect(r.summary.maxAbsOutputDiff).toBeLessThan(1e-3);
