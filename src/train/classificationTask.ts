@@ -28,7 +28,7 @@ import type { EpochMetrics } from './metrics.js';
 import { setModelMetadata, type DoconvModelMetadata } from './modelMetadata.js';
 import { presetByName } from './presets.js';
 import { omit } from './omit.js';
-import type { RunSummary } from './trainingRun.js';
+import { runFields, type RunSummary } from './trainingRun.js';
 import type { RunFacts, TaskEpochs, TrainingTask } from './trainingTask.js';
 
 /** summary.json of a classification run. Accuracies are fractions 0..1. */
@@ -165,13 +165,10 @@ function classifierSummary(
     conv: config.conv,
     preset: config.preset,
     dataset: config.dataset,
-    seed: config.seed,
-    backend: facts.engine.backend,
-    engine: facts.engine,
-    epochs: facts.history.length,
-    trainImages: data.train.count,
-    testImages: data.test.count,
-    trainLoss: last.trainLoss,
+    ...runFields(config.seed, facts, {
+      trainImages: data.train.count,
+      testImages: data.test.count,
+    }),
     trainAccuracy: last.trainAccuracy,
     testLoss: last.testLoss,
     testAccuracy: last.testAccuracy,

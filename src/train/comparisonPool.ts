@@ -1,6 +1,5 @@
 /**
- * The pool of runs behind both comparisons (compareConvs for classification, compareTaskConvs for
- * segmentation and detection): every seed trained with conv and with doconv, each run in a folder of
+ * The pool of runs behind compareConvs, whatever the task: every seed trained with conv and with doconv, each run in a folder of
  * its own, reused when it finished with the same settings and resumed when it was interrupted, so a
  * long comparison can be restarted. Node-only.
  */

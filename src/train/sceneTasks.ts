@@ -36,7 +36,7 @@ import { formatDuration } from './progress.js';
 import { evaluateTask, type TaskEvaluation } from './sceneEvaluation.js';
 import { TRAINING_RESUME_KEYS, type TrainingRecipe } from './trainingRecipe.js';
 import { omit } from './omit.js';
-import type { RunSummary } from './trainingRun.js';
+import { runFields, type RunSummary } from './trainingRun.js';
 import type { EpochLine, RunFacts, TaskEpochs, TrainingTask } from './trainingTask.js';
 import type { Side } from './comparisonPool.js';
 import type { LrSchedule } from './schedules.js';
@@ -380,18 +380,14 @@ function sceneSummary(
   facts: RunFacts<TaskEpochMetrics>,
 ): TaskTrainSummary {
   const { compared, maxAbsOutputDiff, ...own } = final;
-  const last = facts.history[facts.history.length - 1];
   return {
     model: config.model,
     task: config.task,
     conv: config.conv,
-    seed: config.seed,
-    backend: facts.engine.backend,
-    engine: facts.engine,
-    epochs: facts.history.length,
-    trainImages: data.train.count,
-    testImages: data.test.count,
-    trainLoss: last.trainLoss,
+    ...runFields(config.seed, facts, {
+      trainImages: data.train.count,
+      testImages: data.test.count,
+    }),
     test: own,
     foldedTest: compared ?? null,
     maxAbsOutputDiff: maxAbsOutputDiff ?? null,

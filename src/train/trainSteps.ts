@@ -1,7 +1,7 @@
 /**
  * One epoch of training steps, whatever the task: the caller gives the batches and what the steps
- * minimise (loop.ts: a classifier's cross-entropy; taskLoop.ts: the segmentation and detection
- * losses). Every step is forward (training mode, so BatchNorm updates its moving statistics) → loss
+ * minimise (the task's StepKind, trainingTask.ts: a classifier's cross-entropy, the segmentation
+ * and detection losses). Every step is forward (training mode, so BatchNorm updates its moving statistics) → loss
  * → gradients → finiteness check → + weight decay → optimizer, on this thread or with the
  * forward/backward half on worker threads.
  */

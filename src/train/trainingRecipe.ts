@@ -1,7 +1,7 @@
 /**
  * The part of a recipe that every trainer's loop reads, whatever the task: how long, in what batches,
  * with which optimizer, learning-rate schedule and weight decay. The classification recipe (Recipe,
- * presets.ts) and the segmentation/detection one (TaskTrainConfig, taskConfig.ts) both extend it.
+ * presets.ts) and the segmentation/detection one (TaskTrainConfig, sceneTasks.ts) both extend it.
  */
 import type { OptimizerSpec } from './optimizers.js';
 import type { LrSchedule, ScheduleUnit } from './schedules.js';

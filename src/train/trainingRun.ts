@@ -240,6 +240,28 @@ export function runTotals(
   };
 }
 
+/**
+ * The fields every summary holds from its seed to its last training loss, in that order (what ran
+ * the run, how long, on how many examples).
+ */
+export function runFields(
+  seed: number,
+  facts: { engine: EngineRecord; history: readonly { trainLoss: number }[] },
+  counts: { trainImages: number; testImages: number },
+): Pick<
+  RunSummary<unknown>,
+  'seed' | 'backend' | 'engine' | 'epochs' | 'trainImages' | 'testImages' | 'trainLoss'
+> {
+  return {
+    seed,
+    backend: facts.engine.backend,
+    engine: facts.engine,
+    epochs: facts.history.length,
+    ...counts,
+    trainLoss: facts.history[facts.history.length - 1].trainLoss,
+  };
+}
+
 /** When and on what a record was made. */
 export function dateAndMachine(): { date: string; machine: MachineInfo } {
   return { date: new Date().toISOString(), machine: machineInfo() };

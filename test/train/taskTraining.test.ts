@@ -253,6 +253,13 @@ describe('one trainer, the task from the model: what does not fit is refused bef
     ).rejects.toThrow('momentum: not used by optimizer adam');
   });
 
+  it('repeated seeds are refused for a scene comparison as for a classifier (one compare)', async () => {
+    const { compareConvs } = await import('../../src/node.js');
+    await expect(compareConvs({ model: 'deeplab-mini', seeds: [1, 1] })).rejects.toThrow(
+      'seeds must not repeat (each run has a folder of its own), got [1,1]',
+    );
+  });
+
   it('task alone trains its default zoo net', async () => {
     const r = await trainModel({ ...recipe, task: 'detection', epochs: 1, fold: false });
     expect(r.summary.model).toBe('centernet-mini');
