@@ -419,6 +419,10 @@ describe('on a 390×844 touch phone', () => {
     const result = await readResult(s.page);
     summary.phone = result;
     checkTraining(result, STEPS, 500, 0.2);
+    // 500 test images, all measured while training: no "first 500 of 500".
+    expect((await s.page.textContent('#acc-cap'))?.replace(/\s+/g, ' ').trim()).toBe(
+      'Test accuracy (500 test images)',
+    );
     const layout = await readLayout(s.page);
     summary.phoneLayout = layout;
     checkTrainedLayout(layout);

@@ -37,6 +37,9 @@ const KEYS = ['conv', 'doconv'] as const;
 const MARKERS = ['circle', 'square'] as const;
 /** 0.875 → '88' (whole percent, for axis ticks; the axis steps are whole percents). */
 const pct = (y: number) => String(Math.round(100 * y));
+/** The accuracy caption's count: 'first 1,000 of 2,000' while training measures a part, else '500'. */
+const liveEvalPhrase = (live: number, total: number) =>
+  live < total ? `first ${fmt.count(live)} of ${fmt.count(total)}` : fmt.count(total);
 
 export class TrainPanel {
   private readonly form = byId('train-form', HTMLFormElement);
@@ -105,8 +108,10 @@ export class TrainPanel {
   /** The captions' image counts, for the run the form describes (filled before training, not '…'). */
   private showCounts(): void {
     const n = Math.max(1, Math.round(this.testImages.valueAsNumber || 1));
-    byId('eval-count', HTMLSpanElement).textContent = fmt.count(Math.min(n, LIVE_EVAL_COUNT));
-    byId('eval-of', HTMLSpanElement).textContent = fmt.count(n);
+    byId('eval-count', HTMLSpanElement).textContent = liveEvalPhrase(
+      Math.min(n, LIVE_EVAL_COUNT),
+      n,
+    );
     byId('test-count', HTMLSpanElement).textContent = fmt.count(n);
   }
 
@@ -189,8 +194,7 @@ export class TrainPanel {
   async run(twins: Twins, train: Dataset, test: Dataset, settings: TrainSettings): Promise<Pair> {
     const { steps, seed } = settings;
     const liveEval = takeFirst(test, LIVE_EVAL_COUNT);
-    byId('eval-count', HTMLSpanElement).textContent = fmt.count(liveEval.count);
-    byId('eval-of', HTMLSpanElement).textContent = fmt.count(test.count);
+    byId('eval-count', HTMLSpanElement).textContent = liveEvalPhrase(liveEval.count, test.count);
     byId('test-count', HTMLSpanElement).textContent = fmt.count(test.count);
     this.clearResults();
     for (const [i, t] of [twins.conv, twins.doconv].entries()) {
