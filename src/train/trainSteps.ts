@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 // The wasm backend needs doconv's gradient kernels to train; registering is idempotent.
 import '../engine/register.js';
+import { checkStepMemory, isOutOfMemory, stepMemoryError } from '../engine/stepMemory.js';
 import type { ScheduledOptimizer } from './optimizers.js';
 import type { ParallelTrainer } from './parallel/parallelTrainer.js';
 import { silentProgress, type ProgressReporter } from './progress.js';
@@ -101,6 +102,9 @@ export async function trainSteps(
     try {
       signal?.throwIfAborted();
       optimizer.learningRate = lrAt(step);
+      // A step that cannot fit the backend's memory is refused before it runs (engine/stepMemory.ts).
+      const workers = parallel?.workers ?? 1;
+      if (step === 0) checkStepMemory(model, size, { workers });
       let loss: number;
       let right: number;
       try {
@@ -109,6 +113,10 @@ export async function trainSteps(
             ? trainStep(model, ctx, xs, ys)
             : await parallelStep(parallel, ctx, xs, ys);
       } catch (e) {
+        // …and one that fails allocating anyway says so, not "Aborted()" or "out of bounds".
+        if (isOutOfMemory(e)) {
+          throw stepMemoryError(model, size, { workers, cause: (e as Error).message });
+        }
         if (!(e instanceof NonFiniteError)) throw e;
         // Stop rather than train on: every later step would be NaN too (TerminateOnNaN, built in).
         const lr = optimizer.learningRate;

@@ -23,13 +23,23 @@ export class NativeBackend extends MathBackendCPU {
    * Reshape and same-dtype Cast share data), the optimizer's slots excepted (nativeOptimizer.ts).
    */
   float32Data(t: tf.TensorInfo): Float32Array {
-    const values = this.data.get(t.dataId)?.values;
-    if (!(values instanceof Float32Array)) {
+    const data = this.data.get(t.dataId);
+    const values = data?.values;
+    if (values instanceof Float32Array) return values;
+    // Some cpu kernels leave a float32 tensor's values in another array type (an Int32Array from
+    // a cast, a plain array): store them once as a Float32Array, which holds the same numbers.
+    if (
+      data == null ||
+      values == null ||
+      typeof (values as ArrayLike<number>).length !== 'number'
+    ) {
       throw new Error(
         `doconv native backend: tensor of shape ${JSON.stringify(t.shape)} (${t.dtype}) has no float32 data`,
       );
     }
-    return values;
+    const converted = Float32Array.from(values as ArrayLike<number>);
+    data.values = converted;
+    return converted;
   }
 
   /** A fresh, zeroed float32 tensor of `shape` for a kernel to write. */
