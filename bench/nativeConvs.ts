@@ -5,7 +5,7 @@
  * weights per step, as a training step runs them. For comparing with bench/torch_convs.py and for
  * finding the threading behaviour. Writes nothing; prints ms per step per window.
  */
-import { convGeomArray, type ConvGeomFields } from '../src/engine/native/convGeometry.js';
+import { convGeomArray, type ConvGeomFields } from '../src/engine/native/nativeConvGeometry.js';
 import { nativeAddonStatus } from '../src/engine/native/nativeAddon.js';
 import { convOf } from '../test/engine/convSpec.js';
 

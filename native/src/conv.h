@@ -8,7 +8,7 @@
 
 namespace doconv {
 
-// Field order is the JS side's Int32Array layout (src/engine/native/convGeometry.ts).
+// Field order is the JS side's Int32Array layout (src/engine/native/nativeConvGeometry.ts).
 struct ConvGeom {
   int32_t n, h, w, ci;     // input NHWC
   int32_t oh, ow, co;      // output spatial size, output channels

@@ -2,7 +2,7 @@
  * A conv for the addon by its shapes, as the addon tests and bench/nativeConvs.ts write them; the
  * output size follows as oneDNN computes it (floor division). No side effects.
  */
-import type { ConvGeomFields } from '../../src/engine/native/convGeometry.js';
+import type { ConvGeomFields } from '../../src/engine/native/nativeConvGeometry.js';
 
 /** Strides and dilations default to 1, pad [top, bottom, left, right] to 0, groups to 1. */
 export interface ConvSpec {

@@ -4,7 +4,7 @@
  * its buffers staying flat.
  */
 import { describe, expect, it } from 'vitest';
-import { convGeomArray, type ConvGeomFields } from '../../src/engine/native/convGeometry.js';
+import { convGeomArray, type ConvGeomFields } from '../../src/engine/native/nativeConvGeometry.js';
 import { convOf, type ConvSpec } from './convSpec.js';
 import { relativeError, seededValues } from './helpers.js';
 import { addon, skipReason } from './nativeSetup.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { activationCode } from '../../src/engine/native/convGeometry.js';
+import { activationCode } from '../../src/engine/native/nativeConvGeometry.js';
 import { BINARY_OPS, UNARY_OPS } from '../../src/engine/native/nativeEltwise.js';
 
 /** `enum Name : int32_t { kA = 0, kB = 1 }` in `header`, as {a: 0, b: 1} (prefix and k dropped). */

@@ -6,7 +6,7 @@
  * Each case failed on the addon before these guards (issue #23, classes 5 and 7).
  */
 import { describe, expect, it } from 'vitest';
-import { convGeomArray, type ConvGeomFields } from '../../src/engine/native/convGeometry.js';
+import { convGeomArray, type ConvGeomFields } from '../../src/engine/native/nativeConvGeometry.js';
 import { convOf } from '../engine/convSpec.js';
 import { addon, skipReason } from '../engine/nativeSetup.js';
 

@@ -40,7 +40,7 @@ vi.mock('../../src/engine/native/nativeAddon.js', async (importOriginal) => {
 });
 
 const { addon } = await import('../engine/nativeSetup.js');
-const { convGeomArray } = await import('../../src/engine/native/convGeometry.js');
+const { convGeomArray } = await import('../../src/engine/native/nativeConvGeometry.js');
 const { disableNativeEngine, enableNativeEngine } =
   await import('../../src/engine/native/enableNative.js');
 afterAll(() => disableNativeEngine());

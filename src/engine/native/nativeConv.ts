@@ -7,7 +7,7 @@
  *   y[b,oh,ow,co] = act(Σ_{kh,kw,ci} x[b, oh·s+kh·d−p, ow·s+kw·d−p, ci] · w[kh,kw,ci,co] + bias[co])
  */
 import * as tf from '@tensorflow/tfjs';
-import { activationCode, nativeConvGeometry, type ConvCall } from './convGeometry.js';
+import { activationCode, nativeConvGeometry, type ConvCall } from './nativeConvGeometry.js';
 import { runFallback } from './fallbacks.js';
 import { isNativeBackend } from './NativeBackend.js';
 import { type Heap, type NativeAddon, type Operand, requireNativeAddon } from './nativeAddon.js';
