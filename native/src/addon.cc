@@ -15,10 +15,10 @@
 
 #include "common.h"
 #include "compose.h"
-#include "optimizer.h"
 #include "conv.h"
 #include "eltwise.h"
 #include "matmul.h"
+#include "optimizer.h"
 
 namespace {
 
@@ -52,7 +52,8 @@ struct Heap {
   size_t bytes;
 };
 
-// The heap argument: the wasm memory's ArrayBuffer, or null/undefined when every operand is an array.
+// The heap argument: the wasm memory's ArrayBuffer, or null/undefined when every operand is an
+// array.
 Heap heapOf(napi_env env, napi_value v, const char *kernel) {
   napi_valuetype t;
   check(env, napi_typeof(env, v, &t), "typeof");
@@ -75,7 +76,9 @@ G geomOf(napi_env env, napi_value v, const char *kernel) {
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (isTa) check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+  if (isTa)
+    check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr),
+          "typedarray_info");
   constexpr size_t fields = sizeof(G) / sizeof(int32_t);
   if (!isTa || type != napi_int32_array || length != fields) {
     throw JsError(std::string(kernel) + ": geometry must be an Int32Array of " +
@@ -105,9 +108,11 @@ int64_t wholeOf(double x, const char *kernel, const char *arg) {
 // A float32 region of the heap, bounds- and alignment-checked: a wrong offset must be an error
 // naming the kernel and the argument, never a write past the tensor. `offset` is a byte offset
 // (a JS number); elems ≤ kMaxElems, so offset + elems·4 < 2^55 cannot wrap.
-float *heapRegion(const Heap &h, double offset, int64_t elems, const char *kernel, const char *arg) {
+float *heapRegion(const Heap &h, double offset, int64_t elems, const char *kernel,
+                  const char *arg) {
   if (h.base == nullptr) {
-    throw JsError(std::string(kernel) + ": " + arg + " is a heap byte offset but no heap was given");
+    throw JsError(std::string(kernel) + ": " + arg +
+                  " is a heap byte offset but no heap was given");
   }
   const int64_t at = wholeOf(offset, kernel, (std::string(arg) + "'s byte offset").c_str());
   if (elems < 0 || elems > kMaxElems || at % 4 != 0 ||
@@ -134,9 +139,11 @@ float *operandRegion(napi_env env, const Heap &h, napi_value v, int64_t elems, c
   if (isTa) {
     napi_typedarray_type type;
     size_t length;
-    check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+    check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr),
+          "typedarray_info");
     if (type != napi_float32_array) {
-      throw JsError(std::string(kernel) + ": " + arg + " must be a Float32Array (or a heap byte offset)");
+      throw JsError(std::string(kernel) + ": " + arg +
+                    " must be a Float32Array (or a heap byte offset)");
     }
     bytes = length * 4;
   } else {
@@ -178,7 +185,8 @@ napi_value guarded(napi_env env, const char *kernel, F body) {
   } catch (const dnnl::error &e) {
     napi_throw_error(env, nullptr,
                      (std::string(kernel) + ": oneDNN: " + e.what() + " (status " +
-                      std::to_string(static_cast<int>(e.status)) + ")").c_str());
+                      std::to_string(static_cast<int>(e.status)) + ")")
+                         .c_str());
   } catch (const std::exception &e) {
     napi_throw_error(env, nullptr, (std::string(kernel) + ": " + e.what()).c_str());
   }
@@ -226,49 +234,54 @@ napi_value heapKernel(napi_env env, napi_callback_info info, const char *kernel,
 
 // convForward(heap, geom, x, filter, bias (-1: none), y, alpha)
 napi_value ConvForward(napi_env env, napi_callback_info info) {
-  return heapKernel<ConvGeom>(env, info, "native convForward", 7, convGeomProblem, [](const auto &c) {
-    const float *x = c.region(2, convInputElems(c.g), "x");
-    const float *w = c.region(3, convFilterElems(c.g), "filter");
-    const float *b = c.g.hasBias ? c.region(4, c.g.co, "bias") : nullptr;
-    float *y = c.region(5, convOutputElems(c.g), "y");
-    convForward(c.g, x, w, b, y, static_cast<float>(c.number(6)));
-  });
+  return heapKernel<ConvGeom>(
+      env, info, "native convForward", 7, convGeomProblem, [](const auto &c) {
+        const float *x = c.region(2, convInputElems(c.g), "x");
+        const float *w = c.region(3, convFilterElems(c.g), "filter");
+        const float *b = c.g.hasBias ? c.region(4, c.g.co, "bias") : nullptr;
+        float *y = c.region(5, convOutputElems(c.g), "y");
+        convForward(c.g, x, w, b, y, static_cast<float>(c.number(6)));
+      });
 }
 
 // convBackwardData(heap, geom, dy, filter, dx)
 napi_value ConvBackwardData(napi_env env, napi_callback_info info) {
-  return heapKernel<ConvGeom>(env, info, "native convBackwardData", 5, convGeomProblem, [](const auto &c) {
-    const float *dy = c.region(2, convOutputElems(c.g), "dy");
-    const float *w = c.region(3, convFilterElems(c.g), "filter");
-    convBackwardData(c.g, dy, w, c.region(4, convInputElems(c.g), "dx"));
-  });
+  return heapKernel<ConvGeom>(
+      env, info, "native convBackwardData", 5, convGeomProblem, [](const auto &c) {
+        const float *dy = c.region(2, convOutputElems(c.g), "dy");
+        const float *w = c.region(3, convFilterElems(c.g), "filter");
+        convBackwardData(c.g, dy, w, c.region(4, convInputElems(c.g), "dx"));
+      });
 }
 
 // convBackwardWeights(heap, geom, x, dy, dw)
 napi_value ConvBackwardWeights(napi_env env, napi_callback_info info) {
-  return heapKernel<ConvGeom>(env, info, "native convBackwardWeights", 5, convGeomProblem, [](const auto &c) {
-    const float *x = c.region(2, convInputElems(c.g), "x");
-    const float *dy = c.region(3, convOutputElems(c.g), "dy");
-    convBackwardWeights(c.g, x, dy, c.region(4, convFilterElems(c.g), "dw"));
-  });
+  return heapKernel<ConvGeom>(
+      env, info, "native convBackwardWeights", 5, convGeomProblem, [](const auto &c) {
+        const float *x = c.region(2, convInputElems(c.g), "x");
+        const float *dy = c.region(3, convOutputElems(c.g), "dy");
+        convBackwardWeights(c.g, x, dy, c.region(4, convFilterElems(c.g), "dw"));
+      });
 }
 
 // matMul(heap, geom, a, b, y)
 napi_value MatMul(napi_env env, napi_callback_info info) {
-  return heapKernel<MatMulGeom>(env, info, "native matMul", 5, matMulGeomProblem, [](const auto &c) {
-    const float *a = c.region(2, matMulAElems(c.g), "a");
-    const float *b = c.region(3, matMulBElems(c.g), "b");
-    matMul(c.g, a, b, c.region(4, matMulYElems(c.g), "y"));
-  });
+  return heapKernel<MatMulGeom>(env, info, "native matMul", 5, matMulGeomProblem,
+                                [](const auto &c) {
+                                  const float *a = c.region(2, matMulAElems(c.g), "a");
+                                  const float *b = c.region(3, matMulBElems(c.g), "b");
+                                  matMul(c.g, a, b, c.region(4, matMulYElems(c.g), "y"));
+                                });
 }
 
 // binary(heap, geom, a, b, y)
 napi_value Binary(napi_env env, napi_callback_info info) {
-  return heapKernel<BinaryGeom>(env, info, "native binary", 5, binaryGeomProblem, [](const auto &c) {
-    const float *a = c.region(2, operandElems(c.g.aMode, c.g), "a");
-    const float *b = c.region(3, operandElems(c.g.bMode, c.g), "b");
-    binary(c.g, a, b, c.region(4, int64_t(c.g.rows) * c.g.channels, "y"));
-  });
+  return heapKernel<BinaryGeom>(
+      env, info, "native binary", 5, binaryGeomProblem, [](const auto &c) {
+        const float *a = c.region(2, operandElems(c.g.aMode, c.g), "a");
+        const float *b = c.region(3, operandElems(c.g.bMode, c.g), "b");
+        binary(c.g, a, b, c.region(4, int64_t(c.g.rows) * c.g.channels, "y"));
+      });
 }
 
 // unary(heap, geom, x, y, alpha)
@@ -282,11 +295,12 @@ napi_value Unary(napi_env env, napi_callback_info info) {
 
 // reduceRows(heap, geom, x, y, scale)
 napi_value ReduceRows(napi_env env, napi_callback_info info) {
-  return heapKernel<ReduceGeom>(env, info, "native reduceRows", 5, reduceGeomProblem, [](const auto &c) {
-    const float *x = c.region(2, int64_t(c.g.rows) * c.g.inner, "x");
-    float *y = c.region(3, c.g.inner, "y");
-    reduceRows(c.g, x, y, c.number(4));
-  });
+  return heapKernel<ReduceGeom>(env, info, "native reduceRows", 5, reduceGeomProblem,
+                                [](const auto &c) {
+                                  const float *x = c.region(2, int64_t(c.g.rows) * c.g.inner, "x");
+                                  float *y = c.region(3, c.g.inner, "y");
+                                  reduceRows(c.g, x, y, c.number(4));
+                                });
 }
 
 // tile(heap, geom, x, y)
@@ -299,58 +313,63 @@ napi_value Tile(napi_env env, napi_callback_info info) {
 
 // batchNorm(heap, geom, x, mean, variance, scale (-1: none), offset (-1: none), y, epsilon)
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
-  return heapKernel<BatchNormGeom>(env, info, "native batchNorm", 9, batchNormGeomProblem, [](const auto &c) {
-    const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
-    const float *x = c.region(2, n, "x");
-    const float *mean = c.region(3, ch, "mean");
-    const float *var = c.region(4, ch, "variance");
-    const float *scale = c.g.hasScale ? c.region(5, ch, "scale") : nullptr;
-    const float *offset = c.g.hasOffset ? c.region(6, ch, "offset") : nullptr;
-    float *y = c.region(7, n, "y");
-    batchNorm(c.g, x, mean, var, scale, offset, y, static_cast<float>(c.number(8)));
-  });
+  return heapKernel<BatchNormGeom>(
+      env, info, "native batchNorm", 9, batchNormGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+        const float *x = c.region(2, n, "x");
+        const float *mean = c.region(3, ch, "mean");
+        const float *var = c.region(4, ch, "variance");
+        const float *scale = c.g.hasScale ? c.region(5, ch, "scale") : nullptr;
+        const float *offset = c.g.hasOffset ? c.region(6, ch, "offset") : nullptr;
+        float *y = c.region(7, n, "y");
+        batchNorm(c.g, x, mean, var, scale, offset, y, static_cast<float>(c.number(8)));
+      });
 }
 
 // reluGrad(heap, geom, dy, x, dx)
 napi_value ReluGrad(napi_env env, napi_callback_info info) {
-  return heapKernel<ReluGradGeom>(env, info, "native reluGrad", 5, reluGradGeomProblem, [](const auto &c) {
-    const float *dy = c.region(2, c.g.size, "dy");
-    const float *x = c.region(3, c.g.size, "x");
-    reluGrad(c.g, dy, x, c.region(4, c.g.size, "dx"));
-  });
+  return heapKernel<ReluGradGeom>(env, info, "native reluGrad", 5, reluGradGeomProblem,
+                                  [](const auto &c) {
+                                    const float *dy = c.region(2, c.g.size, "dy");
+                                    const float *x = c.region(3, c.g.size, "x");
+                                    reluGrad(c.g, dy, x, c.region(4, c.g.size, "dx"));
+                                  });
 }
 
 // batchNormGradSums(heap, geom, dy, x, mean, sumDy, sumDyXc)
 napi_value BatchNormGradSums(napi_env env, napi_callback_info info) {
-  return heapKernel<ChannelSumsGeom>(env, info, "native batchNormGradSums", 7, channelSumsGeomProblem, [](const auto &c) {
-    const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
-    const float *dy = c.region(2, n, "dy");
-    const float *x = c.region(3, n, "x");
-    const float *mean = c.region(4, ch, "mean");
-    batchNormGradSums(c.g, dy, x, mean, c.region(5, ch, "sumDy"), c.region(6, ch, "sumDyXc"));
-  });
+  return heapKernel<ChannelSumsGeom>(
+      env, info, "native batchNormGradSums", 7, channelSumsGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+        const float *dy = c.region(2, n, "dy");
+        const float *x = c.region(3, n, "x");
+        const float *mean = c.region(4, ch, "mean");
+        batchNormGradSums(c.g, dy, x, mean, c.region(5, ch, "sumDy"), c.region(6, ch, "sumDyXc"));
+      });
 }
 
 // compose(heap, geom, d, dDiag, w, k)
 napi_value Compose(napi_env env, napi_callback_info info) {
-  return heapKernel<ComposeGeom>(env, info, "native compose", 6, composeGeomProblem, [](const auto &c) {
-    const float *d = c.region(2, composeDElems(c.g), "d");
-    const float *diag = c.region(3, composeDElems(c.g), "dDiag");
-    const float *w = c.region(4, composeWElems(c.g), "weight");
-    compose(c.g, d, diag, w, c.region(5, composeKElems(c.g), "kernel"));
-  });
+  return heapKernel<ComposeGeom>(
+      env, info, "native compose", 6, composeGeomProblem, [](const auto &c) {
+        const float *d = c.region(2, composeDElems(c.g), "d");
+        const float *diag = c.region(3, composeDElems(c.g), "dDiag");
+        const float *w = c.region(4, composeWElems(c.g), "weight");
+        compose(c.g, d, diag, w, c.region(5, composeKElems(c.g), "kernel"));
+      });
 }
 
 // composeGrad(heap, geom, dK, d, dDiag, w, dD, dW)
 napi_value ComposeGrad(napi_env env, napi_callback_info info) {
-  return heapKernel<ComposeGeom>(env, info, "native composeGrad", 8, composeGeomProblem, [](const auto &c) {
-    const float *dk = c.region(2, composeKElems(c.g), "dy");
-    const float *d = c.region(3, composeDElems(c.g), "d");
-    const float *diag = c.region(4, composeDElems(c.g), "dDiag");
-    const float *w = c.region(5, composeWElems(c.g), "weight");
-    float *dd = c.region(6, composeDElems(c.g), "dD");
-    composeGrad(c.g, dk, d, diag, w, dd, c.region(7, composeWElems(c.g), "dWeight"));
-  });
+  return heapKernel<ComposeGeom>(
+      env, info, "native composeGrad", 8, composeGeomProblem, [](const auto &c) {
+        const float *dk = c.region(2, composeKElems(c.g), "dy");
+        const float *d = c.region(3, composeDElems(c.g), "d");
+        const float *diag = c.region(4, composeDElems(c.g), "dDiag");
+        const float *w = c.region(5, composeWElems(c.g), "weight");
+        float *dd = c.region(6, composeDElems(c.g), "dD");
+        composeGrad(c.g, dk, d, diag, w, dd, c.region(7, composeWElems(c.g), "dWeight"));
+      });
 }
 
 // A typed array argument of type `want` (data, length), or an error naming the kernel and `what`.
@@ -361,7 +380,9 @@ std::pair<void *, size_t> typedArrayOf(napi_env env, napi_value v, napi_typedarr
   napi_typedarray_type type;
   size_t length = 0;
   void *data = nullptr;
-  if (isTa) check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+  if (isTa)
+    check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr),
+          "typedarray_info");
   if (!isTa || type != want) throw JsError(std::string(kernel) + ": " + what);
   return {data, length};
 }
@@ -382,9 +403,11 @@ OperandList operandListOf(napi_env env, napi_value v, const char *kernel, const 
     check(env, napi_get_array_length(env, v, &n), "get_array_length");
     return {v, nullptr, n};
   }
-  auto [data, length] = typedArrayOf(
-      env, v, napi_float64_array, kernel,
-      (std::string(what) + " must be a Float64Array of heap byte offsets or an Array of Float32Arrays").c_str());
+  auto [data, length] =
+      typedArrayOf(env, v, napi_float64_array, kernel,
+                   (std::string(what) +
+                    " must be a Float64Array of heap byte offsets or an Array of Float32Arrays")
+                       .c_str());
   return {nullptr, static_cast<const double *>(data), length};
 }
 
@@ -416,7 +439,8 @@ Blocks blocksOf(napi_env env, napi_value geomV, napi_value partsV, const char *k
   Blocks b{gi[0], {}, parts};
   if (b.outer < 0) throw JsError(std::string(kernel) + ": bad geometry: outer must be ≥ 0");
   for (size_t i = 1; i < gn; i++) {
-    if (gi[i] < 0) throw JsError(std::string(kernel) + ": bad geometry: a part's block is negative");
+    if (gi[i] < 0)
+      throw JsError(std::string(kernel) + ": bad geometry: a part's block is negative");
     b.inner.push_back(gi[i]);
   }
   return b;
@@ -424,7 +448,7 @@ Blocks blocksOf(napi_env env, napi_value geomV, napi_value partsV, const char *k
 
 // The parts' regions (checked) and the joined tensor's row length.
 std::pair<std::vector<float *>, int64_t> partRegions(napi_env env, const Heap &h, const Blocks &b,
-                                                      const char *kernel) {
+                                                     const char *kernel) {
   std::vector<float *> parts;
   int64_t row = 0;
   for (size_t i = 0; i < b.inner.size(); i++) {
@@ -502,7 +526,8 @@ napi_value Stats(napi_env env, napi_callback_info) {
                                                        {"liveBuffers", liveBuffers.load()},
                                                        {"cacheEntries", cacheEntries()}};
     for (const auto &[name, value] : fields) {
-      check(env, napi_set_named_property(env, o, name, numberValue(env, static_cast<double>(value))),
+      check(env,
+            napi_set_named_property(env, o, name, numberValue(env, static_cast<double>(value))),
             "set_named_property");
     }
     return o;
@@ -523,7 +548,8 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
     auto [s, n] = typedArrayOf(env, a.v[2], napi_float64_array, K, "sizes must be a Float64Array");
     OperandList o = operandListOf(env, a.v[3], K, "operands");
     const size_t on = o.length;
-    auto [p, pn] = typedArrayOf(env, a.v[4], napi_float64_array, K, "params must be a Float64Array");
+    auto [p, pn] =
+        typedArrayOf(env, a.v[4], napi_float64_array, K, "params must be a Float64Array");
     if (on != n * k || pn != static_cast<size_t>(optimizerParams(static_cast<int32_t>(kind)))) {
       throw JsError(std::string(K) + ": " + std::to_string(n) + " variables need " +
                     std::to_string(n * k) + " operands and " +
@@ -536,7 +562,10 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
     for (size_t i = 0; i < n; i++) {
       elems[i] = wholeOf(sizes[i], K, "a variable's size");
       for (int j = 0; j < k; j++) {
-        const char *what = j == 1 ? "a gradient" : j == k - 1 ? "a new value" : j == 0 ? "a variable" : "a slot";
+        const char *what = j == 1       ? "a gradient"
+                           : j == k - 1 ? "a new value"
+                           : j == 0     ? "a variable"
+                                        : "a slot";
         operands[i * k + j] = listRegion(env, h, o, i * k + j, elems[i], K, what);
       }
     }
