@@ -34,7 +34,11 @@ describe('a folded model needs nothing but @tensorflow/tfjs', () => {
     const expected = (model.predict(x) as tf.Tensor).dataSync();
     const input = JSON.stringify({ values: Array.from(x.dataSync()), shape: x.shape });
     const script = join(import.meta.dirname, 'fixtures', 'plainTfjsPredict.mjs');
-    const out = execFileSync(process.execPath, [script, dir, input], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [script, dir, input], {
+      encoding: 'utf8',
+      // A process without doconv prints tfjs's Node banner on stderr: kept out of the test output.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const result = JSON.parse(out.trim().split('\n').pop()!);
     expect(result.classes).toEqual([
       'Conv2D',

@@ -112,6 +112,8 @@ describe('the folded TF.js model of every zoo net loads and predicts with plain 
     const out = execFileSync(process.execPath, [script, jobsFile], {
       encoding: 'utf8',
       maxBuffer: 64 << 20,
+      // A process without doconv prints tfjs's Node banner on stderr: kept out of the test output.
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const results = JSON.parse(out.trim().split('\n').pop()!) as {
       classes: string[];
