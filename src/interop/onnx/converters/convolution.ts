@@ -176,6 +176,18 @@ export const separableConv2d: LayerConverter = (call, ctx) => {
   return [emitActivation(ctx, y, config.activation as string, layer.name)];
 };
 
+/** A DO layer's conv as ONNX emits it: its composed kernel with the layer's own geometry. */
+function composedConvSpec(layer: DOConvBase, bias: ConvSpec['bias']): ConvSpec {
+  return {
+    kernel: () => layer.composedKernel(),
+    groups: layer.convGroups,
+    strides: layer.strides,
+    dilations: layer.dilationRate,
+    padding: layer.padding,
+    bias,
+  };
+}
+
 /**
  * DOConv2D / DODepthwiseConv2D, folded into ONNX: one Conv with the composed kernel K = compose(D̂, W)
  * [M, N, C/g, F] and group = g (grouped and dilated natively), so the ONNX model costs exactly a conv —
@@ -188,14 +200,7 @@ export const doConv: LayerConverter = (call, ctx) => {
   const y = emitConv(
     ctx,
     call.inputs[0],
-    {
-      kernel: () => layer.composedKernel(),
-      groups: layer.convGroups,
-      strides: layer.strides,
-      dilations: layer.dilationRate,
-      padding: layer.padding,
-      bias: layer.useBias ? requireWeight(layer, 'bias') : null,
-    },
+    composedConvSpec(layer, layer.useBias ? requireWeight(layer, 'bias') : null),
     layer.name,
     call.outputShapes[0],
   );
@@ -217,14 +222,7 @@ export const doSeparableConv2d: LayerConverter = (call, ctx) => {
   const depthwise = emitConv(
     ctx,
     call.inputs[0],
-    {
-      kernel: () => layer.composedKernel(),
-      groups: layer.convGroups,
-      strides: layer.strides,
-      dilations: layer.dilationRate,
-      padding: layer.padding,
-      bias: null,
-    },
+    composedConvSpec(layer, null),
     `${layer.name}/depthwise`,
     [out[0], out[1], out[2], middle],
   );
