@@ -101,6 +101,7 @@ export {
 // augmentation. The file loaders are in doconv/node.
 export {
   checkDataset,
+  readImages,
   sliceDataset,
   takeFirst,
   parseIdx,
@@ -116,6 +117,7 @@ export {
   batches,
   batchCount,
   type Dataset,
+  type ImageRows,
   type ImageShape,
   type Batch,
   type BatchOptions,

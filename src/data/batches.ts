@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Augmentation } from './augment.js';
-import { checkDataset, type Dataset } from './dataset.js';
+import { checkDataset, type Dataset, readImages } from './dataset.js';
 import { createRng, mixSeeds, permutation, type Rng } from './prng.js';
 
 /** Per-channel normalisation applied after scaling bytes to [0, 1]: x = (p/255 − mean[c]) / std[c]. */
@@ -87,7 +87,6 @@ export function makeBatch(
   const { height: h, width: w, channels: c } = ds;
   const per = h * w * c;
   const size = indices.length;
-  let bytes: Uint8Array = new Uint8Array(size * per);
   for (let i = 0; i < size; i++) {
     const k = indices[i];
     if (!Number.isInteger(k) || k < 0 || k >= ds.count) {
@@ -95,8 +94,9 @@ export function makeBatch(
         `makeBatch(${JSON.stringify(ds.name)}): index ${k} is outside 0..${ds.count - 1}`,
       );
     }
-    bytes.set(ds.images.subarray(k * per, (k + 1) * per), i * per);
   }
+  // From memory, or read from an image folder's on-disk cache (dataset.ts `rows`).
+  let bytes = readImages(ds, indices, new Uint8Array(size * per));
   if (format.augment) {
     if (!rng) throw new Error('makeBatch: format.augment needs an rng (createRng(seed))');
     bytes = format.augment(bytes, { count: size, height: h, width: w, channels: c }, rng);

@@ -8,6 +8,9 @@
  * the model's input size, count × height × width × channels bytes (1 000 images of 64×64×3: 12 MB),
  * and that is checked against the decode cap (io/limits.ts, 1 GiB by default, DOCONV_MAX_DECODED_BYTES
  * or `maxBytes`) before it is allocated — the same cap every single file is checked against.
+ * A split larger than the memory budget (`memoryBudget`, DOCONV_IMAGE_MEMORY_BUDGET, 1 GiB) is
+ * decoded once into an on-disk cache instead (imageCache.ts) and read from it batch by batch; its
+ * statistics are summed in the same pass, in the same order, so they equal the in-memory ones.
  *
  * Bad files never end a load and are never dropped silently: a file that cannot be read or decoded
  * (not a PNG/JPEG, truncated, bad CRC, over the cap) is skipped with a warning naming it and the
@@ -16,8 +19,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Normalization } from './batches.js';
-import type { Dataset } from './dataset.js';
+import { type Dataset, withRows } from './dataset.js';
 import { decodeImage } from './decodeImage.js';
+import {
+  checkFreeSpace,
+  ImageCacheWriter,
+  imageCacheDir,
+  imageCachePath,
+  imageMemoryBudget,
+  type OpenedCache,
+  openImageCache,
+} from './imageCache.js';
 import { folderLayout, type LabelledFile, type LayoutOptions } from './imageFolderLayout.js';
 import { type ImageHeader, readImageHeader } from './imageHeader.js';
 import { convertChannels, resizeBilinear } from './resizeImage.js';
@@ -40,6 +52,15 @@ export interface ImageFolderOptions extends LayoutOptions, DecodeLimitOption {
   valLimit?: number;
   /** Where warnings (skipped and converted files) go. Default: console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * Bytes a split may take in memory at the input size; a larger one is decoded once into an
+   * on-disk cache and read from it. Default: DOCONV_IMAGE_MEMORY_BUDGET, else 1 GiB. 0 caches always.
+   */
+  memoryBudget?: number;
+  /** Where caches go. Default: DOCONV_IMAGE_CACHE, else $XDG_CACHE_HOME (or ~/.cache)/doconv/images. */
+  cacheDir?: string;
+  /** Notes on building a cache (every 10 % of the images decoded). Default: onWarning's sink. */
+  onProgress?: (message: string) => void;
 }
 
 /** A file that was not loaded, and why. */
@@ -125,7 +146,7 @@ async function openFolder(dir: string, opts: ImageFolderOptions) {
     read: async (split: 'train' | 'val') => {
       const known = split === 'train' ? headers : undefined;
       const set = await readSplit(
-        `${dir}/${split}`,
+        { dir, split },
         files[split],
         layout.classNames,
         shape,
@@ -210,9 +231,12 @@ function resolveShape(
   return { height: first.height, width: first.width, channels };
 }
 
-/** Decodes `files` one by one into a new Dataset of `shape`, skipping (and naming) bad ones. */
+/**
+ * Decodes `files` one by one into a new Dataset of `shape`, skipping (and naming) bad ones: in
+ * memory when the split fits the memory budget, else through the on-disk cache.
+ */
 async function readSplit(
-  name: string,
+  where: { dir: string; split: 'train' | 'val' },
   files: readonly LabelledFile[],
   classNames: string[],
   shape: { height: number; width: number; channels: 1 | 3 },
@@ -220,8 +244,22 @@ async function readSplit(
   warn: (message: string) => void,
   known?: Map<string, ImageHeader | SkippedImage>,
 ): Promise<ImageFolderDataset> {
+  const name = `${where.dir}/${where.split}`;
   const { height, width, channels } = shape;
   const per = height * width * channels;
+  const base = {
+    name,
+    count: 0,
+    height,
+    width,
+    channels,
+    numClasses: classNames.length,
+    classNames,
+  };
+  if (files.length * per > imageMemoryBudget(opts.memoryBudget)) {
+    const cached = await cachedSplit(where, files, classNames, shape, opts, warn, known);
+    return withRows({ ...base, ...cached.meta, labels: cached.labels, ignored: [] }, cached.rows);
+  }
   checkDecodedSize(
     name,
     files.length * per,
@@ -230,26 +268,127 @@ async function readSplit(
   );
   const images = new Uint8Array(files.length * per);
   const labels = new Uint8Array(files.length);
+  const stats = new ChannelSums(channels);
+  const report = await decodeFiles(name, files, shape, opts, warn, known, (image, label, i) => {
+    images.set(image, i * per);
+    labels[i] = label;
+    stats.add(image);
+  });
+  const count = report.files.length;
+  return {
+    ...base,
+    images: images.subarray(0, count * per),
+    labels: labels.subarray(0, count),
+    count,
+    ...report,
+    ignored: [],
+    stats: stats.result(),
+  };
+}
+
+/**
+ * The split from its on-disk cache: reused when one for exactly these files (sizes, modification
+ * times), size and channels exists and checks out; else decoded once into a new one.
+ */
+async function cachedSplit(
+  where: { dir: string; split: 'train' | 'val' },
+  files: readonly LabelledFile[],
+  classNames: string[],
+  shape: { height: number; width: number; channels: 1 | 3 },
+  opts: ImageFolderOptions,
+  warn: (message: string) => void,
+  known?: Map<string, ImageHeader | SkippedImage>,
+): Promise<OpenedCache> {
+  const name = `${where.dir}/${where.split}`;
+  const per = shape.height * shape.width * shape.channels;
+  const dir = imageCacheDir(opts.cacheDir);
+  const file = imageCachePath({ ...where, files, classNames, ...shape }, dir);
+  const found = openImageCache(file, shape);
+  if (found !== null && !('invalid' in found)) {
+    // What the decode pass warned about when the cache was built, said again.
+    if (found.meta.skipped.length > 0) {
+      warn(`${name}: ${found.meta.skipped.length} of ${files.length} file(s) skipped (cached)`);
+    }
+    return found;
+  }
+  if (found !== null) warn(`image cache ${file}: ${found.invalid}; rebuilding it`);
+  checkFreeSpace(dir, files.length * (per + 1), name);
+  const progress = opts.onProgress ?? warn;
+  progress(
+    `${name}: ${files.length} images × ${shape.height}×${shape.width}×${shape.channels} bytes are over the memory budget; decoding them once into ${file}`,
+  );
+  const writer = new ImageCacheWriter(file, per);
+  try {
+    const stats = new ChannelSums(shape.channels);
+    const tenth = Math.max(1, Math.ceil(files.length / 10));
+    const report = await decodeFiles(
+      name,
+      files,
+      shape,
+      opts,
+      warn,
+      known,
+      (image, label) => {
+        writer.add(image, label);
+        stats.add(image);
+      },
+      (done) => {
+        if (done % tenth === 0 || done === files.length) {
+          progress(`${name}: ${done}/${files.length} images decoded into the cache`);
+        }
+      },
+    );
+    writer.finish({ ...shape, ...report, stats: stats.result() });
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  const built = openImageCache(file, shape);
+  if (built === null || 'invalid' in built) {
+    throw new Error(
+      `image cache ${file}: unreadable right after writing it (${built?.invalid ?? 'missing'})`,
+    );
+  }
+  return built;
+}
+
+/**
+ * Reads, decodes, converts and resizes `files` one at a time, handing each kept image (a reused
+ * buffer of the input size) to `keep`; a bad file is skipped with a warning naming it.
+ */
+async function decodeFiles(
+  name: string,
+  files: readonly LabelledFile[],
+  shape: { height: number; width: number; channels: 1 | 3 },
+  opts: ImageFolderOptions,
+  warn: (message: string) => void,
+  known: Map<string, ImageHeader | SkippedImage> | undefined,
+  keep: (image: Uint8Array, label: number, index: number) => void,
+  onFile?: (done: number) => void,
+): Promise<{ files: string[]; skipped: SkippedImage[]; converted: string[] }> {
+  const { height, width, channels } = shape;
+  const image = new Uint8Array(height * width * channels);
   const kept: string[] = [];
   const skipped: SkippedImage[] = [];
   const converted: string[] = [];
-  for (const { file, label } of files) {
+  for (const [i, { file, label }] of files.entries()) {
     const before = known?.get(file);
     if (before !== undefined && !isHeader(before)) {
       skipped.push(before);
       warn(`skipped ${before.reason}`);
-      continue;
+    } else {
+      try {
+        const decoded = await decodeImage(await readFileBytes(file), file, opts);
+        resizeBilinear(convertChannels(decoded, channels), height, width, image, 0);
+        if (decoded.channels !== channels) converted.push(file);
+        keep(image, label, kept.length);
+        kept.push(file);
+      } catch (e) {
+        skipped.push({ file, reason: (e as Error).message });
+        warn(`skipped ${(e as Error).message}`);
+      }
     }
-    try {
-      const decoded = await decodeImage(await readFileBytes(file), file, opts);
-      if (decoded.channels !== channels) converted.push(file);
-      resizeBilinear(convertChannels(decoded, channels), height, width, images, kept.length * per);
-      labels[kept.length] = label;
-      kept.push(file);
-    } catch (e) {
-      skipped.push({ file, reason: (e as Error).message });
-      warn(`skipped ${(e as Error).message}`);
-    }
+    onFile?.(i + 1);
   }
   if (converted.length > 0) {
     warn(
@@ -257,42 +396,43 @@ async function readSplit(
     );
   }
   if (skipped.length > 0) warn(`${name}: ${skipped.length} of ${files.length} file(s) skipped`);
-  const count = kept.length;
-  const set = images.subarray(0, count * per);
-  return {
-    name,
-    images: set,
-    labels: labels.subarray(0, count),
-    count,
-    height,
-    width,
-    channels,
-    numClasses: classNames.length,
-    classNames,
-    files: kept,
-    skipped,
-    converted,
-    ignored: [],
-    stats: channelStats(set, channels),
-  };
+  return { files: kept, skipped, converted };
 }
 
-/** Per-channel mean and (population) std of bytes/255, summed in float64; a std of 0 becomes 1. */
-export function channelStats(images: Uint8Array, channels: number): Normalization {
-  const sum = new Float64Array(channels);
-  const sumSq = new Float64Array(channels);
-  for (let i = 0; i < images.length; i++) {
-    const v = images[i] / 255;
-    sum[i % channels] += v;
-    sumSq[i % channels] += v * v;
+/**
+ * Per-channel sums of bytes/255 and their squares in float64, image after image: the same sums,
+ * in the same order, whether the set is in memory or streamed into the cache.
+ */
+class ChannelSums {
+  private readonly sum: Float64Array;
+  private readonly sumSq: Float64Array;
+  private n = 0;
+
+  constructor(private readonly channels: number) {
+    this.sum = new Float64Array(channels);
+    this.sumSq = new Float64Array(channels);
   }
-  const n = images.length / channels;
-  const mean = Array.from(sum, (s) => (n > 0 ? s / n : 0));
-  const std = Array.from(sumSq, (s, c) => {
-    const variance = n > 0 ? s / n - mean[c] ** 2 : 0;
-    return variance > 1e-12 ? Math.sqrt(variance) : 1;
-  });
-  return { mean, std };
+
+  add(bytes: Uint8Array): void {
+    const c = this.channels;
+    for (let i = 0; i < bytes.length; i++) {
+      const v = bytes[i] / 255;
+      this.sum[i % c] += v;
+      this.sumSq[i % c] += v * v;
+    }
+    this.n += bytes.length / c;
+  }
+
+  /** Mean and (population) std; a std of 0 becomes 1. */
+  result(): Normalization {
+    const n = this.n;
+    const mean = Array.from(this.sum, (s) => (n > 0 ? s / n : 0));
+    const std = Array.from(this.sumSq, (s, c) => {
+      const variance = n > 0 ? s / n - mean[c] ** 2 : 0;
+      return variance > 1e-12 ? Math.sqrt(variance) : 1;
+    });
+    return { mean, std };
+  }
 }
 
 async function readFileBytes(file: string): Promise<Uint8Array> {

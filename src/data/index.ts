@@ -4,9 +4,11 @@
  */
 export {
   type Dataset,
+  type ImageRows,
   type ImageShape,
   type LimitOption,
   checkDataset,
+  readImages,
   sliceDataset,
   takeFirst,
 } from './dataset.js';

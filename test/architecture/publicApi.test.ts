@@ -60,6 +60,7 @@ const ROOT_EXPORTS = [
   'mobileNetV2',
   // data (browser-safe)
   'checkDataset',
+  'readImages',
   'sliceDataset',
   'takeFirst',
   'parseIdx',

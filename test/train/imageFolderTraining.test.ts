@@ -76,6 +76,48 @@ describe('trainModel on an image folder', () => {
     }
   });
 
+  it('trains the same from the on-disk cache as from memory (a folder over the memory budget)', async () => {
+    const data = path.join(root(), 'digits-cached');
+    await writeDigitFolder(data, 30, { classes: [0, 1] });
+    const run = async (env: Record<string, string>) => {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      const notes: string[] = [];
+      try {
+        const r = await trainModel({
+          model: tinyModel,
+          dataset: 'folder',
+          dataDir: data,
+          imageSize: [16, 16],
+          channels: 3,
+          epochs: 2,
+          batchSize: 8,
+          augment: true,
+          fold: false,
+          log: (m) => notes.push(m),
+        });
+        r.model.dispose();
+        return { summary: r.summary, history: r.history, notes };
+      } finally {
+        for (const k of Object.keys(env)) {
+          if (saved[k] === undefined) delete process.env[k];
+          else process.env[k] = saved[k];
+        }
+      }
+    };
+    const memory = await run({});
+    const cacheDir = path.join(root(), 'image-cache');
+    const cached = await run({ DOCONV_IMAGE_MEMORY_BUDGET: '1', DOCONV_IMAGE_CACHE: cacheDir });
+    expect(cached.notes.join('\n')).toContain('decoding them once into');
+    expect((await fs.readdir(cacheDir)).filter((f) => f.endsWith('.u8'))).toHaveLength(2);
+    expect(memory.notes.join('\n')).not.toContain('decoding them once');
+    const curve = (h: typeof memory.history) =>
+      h.map((m) => [m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy]);
+    expect(curve(cached.history)).toEqual(curve(memory.history));
+    expect(memory.history).toHaveLength(2);
+    expect(cached.summary.imageFolder).toEqual(memory.summary.imageFolder);
+  });
+
   it('refuses a folder dataset without dataDir, holdout with a folder, imageSize or channels on mnist, 2 channels', async () => {
     await expect(trainModel({ model: tinyModel, dataset: 'folder', epochs: 1 })).rejects.toThrow(
       /dataset: folder needs dataDir: a folder of class folders/,
