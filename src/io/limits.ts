@@ -13,57 +13,22 @@
  * instances_train2017.json 448 MB).
  */
 
-/** 1 GiB: the cap when neither an option nor the environment variable sets one. */
-export const DEFAULT_MAX_DECODED_BYTES = 2 ** 30;
+import { DecodeLimitError, decodeLimitBytes, MAX_DECODED_BYTES_ENV } from '../util/sizeLimit.js';
 
-/** The environment variable that raises (or lowers) the cap for a whole process. */
-export const MAX_DECODED_BYTES_ENV = 'DOCONV_MAX_DECODED_BYTES';
+// The cap itself (its default, the environment variable, its parser) lives in util/sizeLimit.ts,
+// shared with the layers and the model.json check.
+export {
+  DEFAULT_MAX_DECODED_BYTES,
+  DecodeLimitError,
+  decodeLimitBytes,
+  MAX_DECODED_BYTES_ENV,
+  parseByteCount,
+} from '../util/sizeLimit.js';
 
 /** An option accepted by every reader that decodes a file. */
 export interface DecodeLimitOption {
   /** Largest number of bytes one file may decode to (default: `decodeLimitBytes()`). */
   maxBytes?: number;
-}
-
-/** A file declared more than the cap: `declared` bytes against `limit`. */
-export class DecodeLimitError extends Error {
-  constructor(
-    message: string,
-    readonly declared: number,
-    readonly limit: number,
-  ) {
-    super(message);
-    this.name = 'DecodeLimitError';
-  }
-}
-
-const SUFFIX: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-
-/**
- * Parses a cap as written in the environment variable: digits with an optional K, M, G or T suffix
- * (powers of 1024, case-insensitive). Anything else is an error naming the variable and the value.
- */
-export function parseByteCount(text: string, what = MAX_DECODED_BYTES_ENV): number {
-  const m = /^([0-9]+)([KMGT]?)$/i.exec(text);
-  const bytes = m ? Number(m[1]) * SUFFIX[m[2].toUpperCase()] : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new Error(
-      `${what}: expected a positive number of bytes (digits, optionally followed by K, M, G or T), got ${JSON.stringify(text)}`,
-    );
-  }
-  return bytes;
-}
-
-/** The cap in effect: `maxBytes` if given, else the environment variable, else the default. */
-export function decodeLimitBytes(maxBytes?: number): number {
-  if (maxBytes !== undefined) {
-    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-      throw new Error(`maxBytes: expected a positive integer, got ${String(maxBytes)}`);
-    }
-    return maxBytes;
-  }
-  const env = typeof process !== 'undefined' ? process.env?.[MAX_DECODED_BYTES_ENV] : undefined;
-  return env === undefined || env === '' ? DEFAULT_MAX_DECODED_BYTES : parseByteCount(env);
 }
 
 /**

@@ -6,8 +6,10 @@
  * `inbound_nodes`, a layer feeding itself, an input naming a layer or node that does not exist —
  * loops forever at full CPU. Its graph walks and config converters recurse, so a very deep chain or
  * deeply nested JSON ends in "Maximum call stack size exceeded". This check walks the same graph
- * without recursion and refuses such a topology naming the file and the layers.
+ * without recursion and refuses such a topology naming the file and the layers; then the weights
+ * the layers declare are held to the size cap (./modelWeightSizes.ts).
  */
+import { checkDeclaredWeightSizes } from './modelWeightSizes.js';
 
 /** Longest chain of layer calls (and of nested models) accepted; TF.js recurses along it. */
 export const MAX_MODEL_GRAPH_DEPTH = 1000;
@@ -31,7 +33,9 @@ const MODEL_CLASSES = new Set(['Model', 'Functional', 'Sequential']);
 /**
  * Checks `modelTopology` (as in a model.json, with or without Keras' `model_config` wrapper):
  * JSON nesting, then every (nested) functional model's layer names and `inbound_nodes`, then the
- * depth of layer calls. Throws a ModelGraphError starting with `where`.
+ * depth of layer calls, then the weights the layers declare. Throws a ModelGraphError (a
+ * DecodeLimitError for weights over the size cap, a LayerSizeError for a size field that is not a
+ * positive integer) starting with `where`.
  */
 export function checkModelTopology(topology: unknown, where: string): void {
   checkNesting(topology, where);
@@ -70,6 +74,9 @@ export function checkModelTopology(topology: unknown, where: string): void {
       }
     }
   }
+  // A sound graph can still declare weights no machine holds (units: 2e9): refused before TF.js
+  // allocates them.
+  checkDeclaredWeightSizes(root, where);
 }
 
 /** A model's layer list (Sequential may store it as the config itself), or null when absent. */

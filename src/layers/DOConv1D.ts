@@ -37,6 +37,7 @@ export class DOConv1D extends DOConvBase {
         `DOConv1D: groups must be 1 (tf.layers.conv1d has no groups), got ${formatValue(groups)}`,
       );
     }
+    this.checkWeightSizes(1);
   }
 
   protected override get inputLayout(): string[] {
@@ -110,7 +111,7 @@ function conv1dGeometry(args: Conv1DLayerArgs): ConvLayerGeometry {
 function single(name: string, value: unknown, fallback: number): number {
   const raw = value ?? fallback;
   const n = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw;
-  if (!Number.isInteger(n) || (n as number) <= 0) {
+  if (!Number.isSafeInteger(n) || (n as number) <= 0) {
     throw new Error(
       `${name} must be a positive integer or a list of one, got ${formatValue(value)}`,
     );

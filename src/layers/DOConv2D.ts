@@ -66,6 +66,7 @@ export class DOConv2D extends DOConvBase {
     if (this.filters % this.groups !== 0) {
       throw new Error(`filters (${this.filters}) must be divisible by groups (${this.groups})`);
     }
+    this.checkWeightSizes(this.groups);
   }
 
   protected kernelSpec(inChannels: number): DOKernelSpec {

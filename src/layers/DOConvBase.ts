@@ -14,7 +14,7 @@ import {
   type ResolvedConvFields,
   type StandardConv,
 } from './standardConvArgs.js';
-import { resolveDMul } from './validateArgs.js';
+import { checkWeightShape, resolveDMul } from './validateArgs.js';
 import {
   convLayerCall,
   convOutputShape,
@@ -126,6 +126,33 @@ export abstract class DOConvBase extends tf.layers.Layer {
   /** Weights a subclass adds between D and the bias (DOSeparableConv2D's pointwise kernel). */
   protected buildMoreWeights(_inChannels: number): void {}
 
+  /** The shapes of the weights buildMoreWeights adds, by name, for `inChannels` input channels. */
+  protected moreWeightShapes(_inChannels: number): Record<string, number[]> {
+    return {};
+  }
+
+  /**
+   * Refuses weights over the size cap before any is allocated: W, D, the composed kernel K every
+   * call computes, and a subclass's own, for `inChannels` input channels.
+   * Subclass constructors call it with the fewest channels their args allow (a lower bound: a
+   * `filters: 1e9` fails at once), build() with the real ones.
+   */
+  protected checkWeightSizes(inChannels: number): void {
+    const spec = this.kernelSpec(inChannels);
+    const args =
+      `filters ${spec.filters}, kernelSize ${formatValue(this.kernelSize)}, dMul ${this.dMul}, ` +
+      `input channels ${inChannels}${spec.groups > 1 ? `, groups ${spec.groups}` : ''}`;
+    const where = `${this.getClassName()} '${this.name}'`;
+    const shapes: Record<string, number[]> = {
+      [spec.kernelName]: spec.kernelShape,
+      ...(this.kernelArea > 1 ? { D: [this.kernelArea, this.dMul, inChannels] } : {}),
+      // K holds W's values with the kernel area in place of dMul ([M, N, C/g, F] or depthwise's).
+      'composed kernel': [...this.kernelSize, ...spec.kernelShape.slice(1)],
+      ...this.moreWeightShapes(inChannels),
+    };
+    for (const [name, shape] of Object.entries(shapes)) checkWeightShape(where, name, shape, args);
+  }
+
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = singleShape(inputShape);
     const layout = this.inputLayout;
@@ -138,6 +165,7 @@ export abstract class DOConvBase extends tf.layers.Layer {
     if (inChannels == null)
       throw new Error(`${this.name}: the channel dimension of the input must be known`);
     const spec = this.kernelSpec(inChannels);
+    this.checkWeightSizes(inChannels);
     const w = this.standard.kernel;
     this.kernel = this.addWeight(
       spec.kernelName,

@@ -26,6 +26,7 @@ export class DODepthwiseConv2D extends DOConvBase {
       );
     }
     this.depthMultiplier = positiveInt('depthMultiplier', args.depthMultiplier ?? 1);
+    this.checkWeightSizes(1);
   }
 
   protected kernelSpec(inChannels: number): DOKernelSpec {

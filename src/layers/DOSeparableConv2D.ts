@@ -33,6 +33,7 @@ export class DOSeparableConv2D extends DOConvBase {
           `groups ${formatValue((args as { groups?: unknown }).groups)}`,
       );
     }
+    this.checkWeightSizes(1);
   }
 
   protected kernelSpec(inChannels: number): DOKernelSpec {
@@ -47,6 +48,10 @@ export class DOSeparableConv2D extends DOConvBase {
 
   protected compositionWeight(kernel: tf.Tensor): tf.Tensor3D {
     return depthwiseCompositionWeight(kernel);
+  }
+
+  protected override moreWeightShapes(inChannels: number): Record<string, number[]> {
+    return { pointwise_kernel: [1, 1, inChannels * this.depthMultiplier, this.filters] };
   }
 
   protected override buildMoreWeights(inChannels: number): void {

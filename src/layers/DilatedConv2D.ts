@@ -42,7 +42,7 @@ export class DilatedConv2D extends tf.layers.Layer {
     this.strides = geometry.strides;
     this.dilationRate = geometry.dilationRate;
     this.padding = geometry.padding;
-    if (!Number.isInteger(args.filters) || args.filters < 1) {
+    if (!Number.isSafeInteger(args.filters) || args.filters < 1) {
       throw new Error(
         `DilatedConv2D: filters must be a positive integer, got ${formatValue(args.filters)}`,
       );

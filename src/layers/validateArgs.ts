@@ -1,5 +1,6 @@
 /** Argument checks shared by the DO layers; every message names the argument and its value. */
 import { formatValue } from '../util/formatValue.js';
+import { checkFloat32Count } from '../util/sizeLimit.js';
 
 /**
  * D has M·N·dMul·C values; past this multiple of M·N (16× the default) the over-parameterization
@@ -24,7 +25,7 @@ export function checkArgsObject<T>(layer: string, args: T): T {
 export function normalizePair(name: string, value: unknown, fallback: number): [number, number] {
   const raw = value ?? fallback;
   const pair = Array.isArray(raw) ? (raw.length === 1 ? [raw[0], raw[0]] : raw) : [raw, raw];
-  if (pair.length !== 2 || !pair.every((v) => Number.isInteger(v) && (v as number) > 0)) {
+  if (pair.length !== 2 || !pair.every((v) => Number.isSafeInteger(v) && (v as number) > 0)) {
     throw new Error(
       `${name} must be a positive integer or a pair of them, got ${formatValue(value)}`,
     );
@@ -32,8 +33,9 @@ export function normalizePair(name: string, value: unknown, fallback: number): [
   return pair as [number, number];
 }
 
+/** A positive safe integer (1e300 is an integer to JavaScript, but no size). */
 export function positiveInt(name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) <= 0) {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
     throw new Error(`${name} must be a positive integer, got ${formatValue(value)}`);
   }
   return value as number;
@@ -104,4 +106,19 @@ export function convOutputLength(
   const extent = (kernel - 1) * dilation + 1;
   const covered = padding === 'same' ? length : length - extent + 1;
   return Math.ceil(covered / stride);
+}
+
+/**
+ * Refuses a weight whose shape holds more float32 values than the size cap allows
+ * (util/sizeLimit.ts), before it is allocated: `layer` names the layer, `args` the args that sized
+ * it ("filters 1000000000, dMul 9, input channels 3").
+ */
+export function checkWeightShape(
+  layer: string,
+  weight: string,
+  shape: number[],
+  args: string,
+): void {
+  const elements = shape.reduce((a, b) => a * b, 1);
+  checkFloat32Count(layer, elements, `weight '${weight}' ${formatValue(shape)} (${args})`);
 }
