@@ -11,6 +11,7 @@ import {
   INTEGER,
   NON_NEGATIVE_NUMBER,
   type NumberRule,
+  overCount,
   POSITIVE_INT,
   POSITIVE_NUMBER,
   satisfies,
@@ -34,6 +35,8 @@ export function numberParser(rule: NumberRule): (text: string) => number {
   return (text) => {
     const n = Number(text);
     const readable = (rule.integer ? INTEGER_TEXT : DECIMAL_TEXT).test(text);
+    const tooMany = readable ? overCount(n, rule) : null;
+    if (tooMany !== null) throw new ValueParseError(`${JSON.stringify(text)} is ${tooMany}.`);
     if (!readable || !satisfies(n, rule)) {
       throw new ValueParseError(`${JSON.stringify(text)} is not ${describeRule(rule)}.`);
     }

@@ -77,6 +77,9 @@ export interface SceneOptions {
 
 const PLACEMENT_TRIES = 30;
 
+/** A scene's side in pixels when `size` is not given. */
+export const DEFAULT_SCENE_SIZE = 64;
+
 /** Mask value that marks a pixel the loss and metrics skip (VOC's "void"). */
 export const IGNORE_LABEL = 255;
 
@@ -94,7 +97,7 @@ function checkInt(what: string, v: number, lo: number, hi = Infinity): void {
  * digit classes.
  */
 export function generateScenes(source: Dataset, opts: SceneOptions): SceneSet {
-  const size = opts.size ?? 64;
+  const size = opts.size ?? DEFAULT_SCENE_SIZE;
   const minDigits = opts.minDigits ?? 1;
   const maxDigits = opts.maxDigits ?? 4;
   const minScale = opts.minScale ?? 16;

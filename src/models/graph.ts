@@ -1,11 +1,42 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkFloat32Count } from '../util/sizeLimit.js';
 
-/** Shorthand for building functional graphs: apply a layer to one symbolic tensor (or a list). */
+/**
+ * Shorthand for building functional graphs: apply a layer to one symbolic tensor (or a list).
+ * A plain layer's kernel is held to the size cap first (doconv's own layers check themselves):
+ * the zoo's options reach it — `numClasses: 2e9`, or a huge `inputShape` flattened into a Dense
+ * head — and TF.js allocates it in apply(), where it failed with "Invalid typed array length".
+ */
 export function apply(
   layer: tf.layers.Layer,
   x: tf.SymbolicTensor | tf.SymbolicTensor[],
 ): tf.SymbolicTensor {
+  checkKernelSize(layer, Array.isArray(x) ? x[0] : x);
   return layer.apply(x) as tf.SymbolicTensor;
+}
+
+/** The kernel shapes of tf.layers' Dense and convs, from their config and the input's channels. */
+function checkKernelSize(layer: tf.layers.Layer, x: tf.SymbolicTensor): void {
+  const config = layer.getConfig();
+  const channels = x.shape[x.shape.length - 1] ?? 1;
+  const kernel = config.kernelSize as number[] | undefined;
+  const shapes: Record<string, () => number[]> = {
+    Dense: () => [channels, config.units as number],
+    Conv2D: () => [...kernel!, channels, config.filters as number],
+    DepthwiseConv2D: () => [...kernel!, channels, config.depthMultiplier as number],
+    SeparableConv2D: () => [
+      channels * (config.depthMultiplier as number),
+      config.filters as number,
+    ],
+  };
+  const shapeOf = shapes[layer.getClassName()];
+  if (shapeOf === undefined) return;
+  const shape = shapeOf();
+  checkFloat32Count(
+    `${layer.getClassName()} '${layer.name}'`,
+    shape.reduce((a, b) => a * b, 1),
+    `kernel ${JSON.stringify(shape)} (input channels ${channels}${config.units !== undefined ? `, units ${config.units}` : ''}${config.filters !== undefined ? `, filters ${config.filters}` : ''})`,
+  );
 }
 
 /**

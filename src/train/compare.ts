@@ -26,7 +26,8 @@ import type { RecipeOptions } from './config.js';
 import { selectBackend } from './environment.js';
 import { omit } from './omit.js';
 import { checkFolderPath } from './savedModels.js';
-import { checkNumber, INTEGER, POSITIVE_INT, showValue } from './numberRules.js';
+import { checkNumber, INTEGER, POSITIVE_INT, RUN_COUNT, showValue } from './numberRules.js';
+import { checkWorkerCount, thisMachine } from './parallel/workerLimits.js';
 import { runInWorker } from './runInWorker.js';
 import { sceneTask, type TaskComparisonFields, type TaskTrainSummary } from './sceneTasks.js';
 import { withoutModels } from './trainingRun.js';
@@ -107,11 +108,16 @@ export function comparisonName(opts: CompareOptions | SceneCompareOptions): stri
 /** The one comparison, of `task`'s runs. */
 async function compareWith<O extends RecipeOptions, C extends RunRecipe, M extends EpochLine, S>(
   task: TrainingTask<O, C, M, S>,
-  opts: O & ComparisonOptions<S> & Pick<TrainOptions, 'backend' | 'log' | 'progress' | 'signal'>,
+  opts: O &
+    ComparisonOptions<S> &
+    Pick<TrainOptions, 'backend' | 'log' | 'progress' | 'signal' | 'oversubscribe'>,
 ): Promise<ComparisonResult<ComparisonHead & object>> {
   const seeds = checkSeeds(opts, task.comparison.defaultRuns);
   const { out } = opts;
   const jobs = checkNumber('jobs', opts.jobs ?? 1, POSITIVE_INT);
+  // Each run side by side is a worker thread: no more than the cores (and memory) take, unless
+  // told to (a run's own `workers` are checked when it starts them).
+  checkWorkerCount(Math.min(jobs, 2 * seeds.length), opts.oversubscribe, thisMachine(), 'jobs');
   const recipe = omit(opts, COMPARISON_KEYS) as unknown as O;
   const runsDir = runsFolder(opts);
   if (out !== undefined) await checkFolderPath('out', out);
@@ -161,7 +167,7 @@ async function compareWith<O extends RecipeOptions, C extends RunRecipe, M exten
 /** Seeds 1..runs, or the seeds given: integers, at least one, none repeated. */
 function checkSeeds(opts: { seeds?: number[]; runs?: number }, defaultRuns: number): number[] {
   if (opts.seeds === undefined && opts.runs !== undefined) {
-    checkNumber('runs', opts.runs, POSITIVE_INT);
+    checkNumber('runs', opts.runs, RUN_COUNT);
   }
   const seeds = opts.seeds ?? Array.from({ length: opts.runs ?? defaultRuns }, (_, i) => i + 1);
   if (!Array.isArray(seeds) || seeds.length === 0) {

@@ -18,6 +18,8 @@ export interface LoopWorkers {
   loss: LossSpec;
   /** Modules registering custom layer classes, imported in each worker thread. */
   imports?: string[];
+  /** Start `count` threads past the machine's cores or free memory (createParallelTrainer's). */
+  oversubscribe?: boolean;
 }
 
 /** What the loop asks the caller for; M is one metrics line. */
@@ -63,7 +65,7 @@ export async function runEpochLoop<M>(
 export async function startParallel(
   model: tf.LayersModel,
   optimizer: ScheduledOptimizer,
-  { count, loss, imports = [] }: LoopWorkers,
+  { count, loss, imports = [], oversubscribe }: LoopWorkers,
 ): Promise<ParallelTrainer | undefined> {
   // Anything but 1 goes to createParallelTrainer, which rejects counts that are not integers ≥ 1.
   if (count === 1) return undefined;
@@ -74,5 +76,6 @@ export async function startParallel(
     workers: count,
     backend: tf.getBackend(),
     workerImports: imports,
+    oversubscribe,
   });
 }

@@ -53,12 +53,14 @@ export async function startWorkers(
   optimizer: ScheduledOptimizer,
   config: Pick<LoopConfig, 'workers' | 'outputKind'>,
   workerImports: string[] = [],
+  oversubscribe = false,
 ): Promise<ParallelTrainer | undefined> {
-  return startParallel(model, optimizer, workersFor(config, workerImports));
-}
-
-function workersFor(config: Pick<LoopConfig, 'workers' | 'outputKind'>, imports?: string[]) {
-  return { count: config.workers ?? 1, loss: { crossEntropy: config.outputKind }, imports };
+  return startParallel(model, optimizer, {
+    count: config.workers ?? 1,
+    loss: { crossEntropy: config.outputKind },
+    imports: workerImports,
+    oversubscribe,
+  });
 }
 
 /** One pass over `train` in the epoch's seeded order. */

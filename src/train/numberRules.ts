@@ -40,10 +40,22 @@ export interface NumberRule {
   maxExclusive?: boolean;
 }
 
+/**
+ * The largest count any option takes (epochs, batch sizes, limits, steps, top-k …): 2^31 − 1, the
+ * largest length a TF.js shape or a typed-array index loop holds. A count past it is a typo
+ * (`--epochs 100000000000000` trained "forever"); what a smaller count allocates is held to the
+ * size cap where it is allocated (util/sizeLimit.ts).
+ */
+export const MAX_COUNT = 2 ** 31 - 1;
+
 /** A rule in words: "a positive integer", "a number ≥ 0", "a number in (0, 10]". */
 export function describeRule(rule: NumberRule): string {
   const kind = rule.integer ? 'integer' : 'number';
   const { min, max } = rule;
+  // A count's cap is said only to a count past it (overCount), not to every "0" or "x".
+  if (rule.integer && min === 1 && !rule.minExclusive && max === MAX_COUNT) {
+    return 'a positive integer';
+  }
   if (min !== undefined && max !== undefined) {
     return `a${kind === 'integer' ? 'n' : ''} ${kind} in ${rule.minExclusive ? '(' : '['}${min}, ${max}${rule.maxExclusive ? ')' : ']'}`;
   }
@@ -68,8 +80,22 @@ export function satisfies(value: unknown, rule: NumberRule): value is number {
   return true;
 }
 
+/**
+ * Why a count past MAX_COUNT is refused, or null when `value` is not such a count (then the rule
+ * in words says it).
+ */
+export function overCount(value: unknown, rule: NumberRule): string | null {
+  return rule.max === MAX_COUNT && Number.isFinite(value) && (value as number) > MAX_COUNT
+    ? `more than ${MAX_COUNT}, the largest count doconv takes`
+    : null;
+}
+
 /** Throws "NAME must be RULE, got VALUE" unless `rule` accepts `value`. */
 export function checkNumber(name: string, value: unknown, rule: NumberRule): number {
+  const tooMany = overCount(value, rule);
+  if (tooMany !== null) {
+    throw new OptionError(name, (n) => `${n(name)} ${showValue(value)} is ${tooMany}`);
+  }
   if (!satisfies(value, rule)) {
     throw new OptionError(
       name,
@@ -80,7 +106,13 @@ export function checkNumber(name: string, value: unknown, rule: NumberRule): num
 }
 
 /** Rules used by several options. */
-export const POSITIVE_INT: NumberRule = { integer: true, min: 1 };
+/** A count: 1 … MAX_COUNT. */
+export const POSITIVE_INT: NumberRule = { integer: true, min: 1, max: MAX_COUNT };
+/**
+ * Runs of a comparison: each trains a model, and their seeds are listed up front (2^31 of them
+ * ran out of memory listing them); ten thousand is days of training of the smallest net here.
+ */
+export const RUN_COUNT: NumberRule = { integer: true, min: 1, max: 10_000 };
 export const INTEGER: NumberRule = { integer: true };
 export const POSITIVE_NUMBER: NumberRule = { min: 0, minExclusive: true };
 export const NON_NEGATIVE_NUMBER: NumberRule = { min: 0 };

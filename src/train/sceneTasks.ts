@@ -10,7 +10,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadMnistScenes, MNIST_SCENES_SEED } from '../data/mnistScenes.js';
 import { mixSeeds } from '../data/prng.js';
 import { type DenseTask, sceneBatchCount, sceneBatches } from '../data/sceneBatches.js';
-import { checkSceneSet, type SceneSet } from '../data/scenes.js';
+import { checkSceneSet, DEFAULT_SCENE_SIZE, type SceneSet } from '../data/scenes.js';
+import { checkOptionAllocation } from '../util/sizeLimit.js';
 import {
   buildModel,
   type ConvKind,
@@ -257,6 +258,17 @@ function resolveSceneConfig(task: DenseTask, opts: RecipeOptions): TaskTrainConf
   checkTrainingRecipe(config);
   checkNumber('trainLimit', config.trainLimit, ruleOf('trainLimit'));
   checkNumber('testLimit', config.testLimit, ruleOf('testLimit'));
+  // The scenes are generated up front, an image and a mask each (`--train-limit 1000000000`
+  // ended in "Invalid typed array length: 4096000000000").
+  for (const key of ['trainLimit', 'testLimit'] as const) {
+    const count = config[key];
+    const side = DEFAULT_SCENE_SIZE;
+    checkOptionAllocation(
+      [key],
+      count * 2 * side * side,
+      (n) => `${n(key, String(count))} scenes of ${side}×${side} pixels and a mask each`,
+    );
+  }
   checkNumber('sceneSeed', config.sceneSeed, INTEGER);
   checkNumber('topK', config.topK, POSITIVE_INT);
   return config;

@@ -5,6 +5,7 @@
  */
 import { buildModel, type ConvKind, type ZooModelName } from '../models/index.js';
 import { createRng } from '../data/prng.js';
+import { checkOptionAllocation } from '../util/sizeLimit.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EngineName } from '../engine/useBestBackend.js';
 import { selectBackend, type BackendChoice } from './environment.js';
@@ -30,6 +31,8 @@ export interface SpeedOptions {
   log?: (message: string) => void;
   /** Worker threads (see TrainOptions.workers). Default 1. */
   workers?: number;
+  /** Start `workers` past the machine's cores or free memory (see TrainOptions.oversubscribe). */
+  oversubscribe?: boolean;
 }
 
 /** What `measureTrainingSpeed` reports. */
@@ -65,6 +68,14 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
   if (!(Number.isInteger(warmup) && warmup >= 0)) {
     throw new Error(`warmupSteps must be a non-negative integer, got ${JSON.stringify(warmup)}`);
   }
+  // The random images of the timed steps are made up front (`bench --steps 1000000000000` ended
+  // in "Invalid typed array length: 25088000000000000").
+  checkOptionAllocation(
+    ['steps', 'batchSize'],
+    Math.max(steps, warmup) * batchSize * h * w * c,
+    (n) =>
+      `${n('steps', String(Math.max(steps, warmup)))} × ${n('batchSize', String(batchSize))} random images of ${h}×${w}×${c} bytes`,
+  );
   const { backend, engine } = await selectBackend(opts.backend, opts.log);
   const model = buildModel(modelName, { conv, inputShape: [h, w, c], numClasses, seed: 1 });
   const optimizer = createOptimizer({ kind: 'sgd', learningRate: 0.01, momentum: 0.9 });
@@ -84,7 +95,7 @@ export async function measureTrainingSpeed(opts: SpeedOptions = {}): Promise<Spe
       outputKind: detectOutputKind(model),
       workers: opts.workers ?? 1,
     };
-    parallel = await startWorkers(model, optimizer, config);
+    parallel = await startWorkers(model, optimizer, config, [], opts.oversubscribe);
     const epochOf = (n: number) =>
       trainEpoch(model, optimizer, randomDataset(n * batchSize, h, w, c, numClasses), 0, config, {
         parallel,

@@ -155,7 +155,12 @@ async function trainEpochs<C extends RunRecipe, M extends EpochLine, S>(
   try {
     return await runEpochLoop(model, optimizer, start.history, {
       epochs: config.epochs,
-      workers: { count: config.workers, loss: epochs.workerLoss, imports: epochs.workerImports },
+      workers: {
+        count: config.workers,
+        loss: epochs.workerLoss,
+        imports: epochs.workerImports,
+        oversubscribe: opts.oversubscribe,
+      },
       train: (epoch, parallel) =>
         trainSteps(model, optimizer, epoch, epochs.batches(epoch), settings, epochs.step, {
           progress,

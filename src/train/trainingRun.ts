@@ -37,6 +37,11 @@ export interface RunOptions<M> {
    * run then differs from an uninterrupted one.
    */
   allowEngineChange?: boolean;
+  /**
+   * Start `workers` threads past this machine's cores or what its free memory holds (refused
+   * otherwise, naming `workers`; see createParallelTrainer). Changes nothing in the result.
+   */
+  oversubscribe?: boolean;
   /** Fold and evaluate the folded model at the end. Default true. */
   fold?: boolean;
   /** Backend to select first; omitted keeps the current one. */

@@ -14,6 +14,8 @@
  * of a wasm instance's 4 GiB heap.
  */
 
+import { OptionError, type OptionNamer } from './optionError.js';
+
 /** 1 GiB: the cap when neither an option nor the environment variable sets one. */
 export const DEFAULT_MAX_DECODED_BYTES = 2 ** 30;
 
@@ -88,6 +90,26 @@ export function checkAllocation(what: string, bytes: number, detail: string): vo
       `${what}: ${detail} (${bytes} bytes), over the size limit of ${limit} bytes (${RAISE_THE_CAP})`,
       bytes,
       limit,
+    );
+  }
+}
+
+/**
+ * Refuses `bytes` that options would have allocated, as an OptionError naming them (the CLI shows
+ * its flags): `detail(n)` says how they were counted, spelling each option as `n(option, value)`.
+ */
+export function checkOptionAllocation(
+  options: readonly string[],
+  bytes: number,
+  detail: (n: OptionNamer) => string,
+): void {
+  const limit = decodeLimitBytes();
+  if (!(bytes <= limit)) {
+    throw new OptionError(
+      options,
+      (n) =>
+        `${detail(n)} = ${bytes} bytes, over the size limit of ${limit} bytes ` +
+        `(lower ${options.map((o) => n(o)).join(' or ')}, or ${RAISE_THE_CAP})`,
     );
   }
 }

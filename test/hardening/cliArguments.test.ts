@@ -51,6 +51,8 @@ const X = ['export', '$MODEL', '$NEW', '--format', 'tfjs'];
 const B = ['bench', '--quick'];
 const LR = 'is not a number in (0, 10].';
 const POS = 'is not a positive integer.';
+const COUNT_CAP = 'is more than 2147483647, the largest count doconv takes.';
+const RUNS = 'is not an integer in [1, 10000].';
 
 const cases: Array<[string[], string]> = [
   // train: numbers
@@ -69,8 +71,11 @@ const cases: Array<[string[], string]> = [
   [[...T, '--batch-size', '0'], bad('--batch-size <n>', '0', POS)],
   [
     [...T, '--batch-size', '99999999999999999999'],
-    bad('--batch-size <n>', '99999999999999999999', POS),
+    bad('--batch-size <n>', '99999999999999999999', COUNT_CAP),
   ],
+  // Digits within a safe integer but past any count (#23 class 10): refused by the parser.
+  [[...T, '--epochs', '100000000000000'], bad('--epochs <n>', '100000000000000', COUNT_CAP)],
+  [[...B, '--steps', '1000000000000'], bad('--steps <n>', '1000000000000', COUNT_CAP)],
   [[...T, '--eval-batch-size', 'Infinity'], bad('--eval-batch-size <n>', 'Infinity', POS)],
   [[...T, '--train-limit', '0'], bad('--train-limit <n>', '0', POS)],
   [[...T, '--test-limit', '-5'], bad('--test-limit <n>', '-5', POS)],
@@ -167,8 +172,10 @@ const cases: Array<[string[], string]> = [
     'doconv: error: CIFAR-10: ',
   ],
   // compare
-  [[...C, '--runs', '0'], bad('--runs <n>', '0', POS)],
-  [[...C, '--runs', 'Infinity'], bad('--runs <n>', 'Infinity', POS)],
+  [[...C, '--runs', '0'], bad('--runs <n>', '0', RUNS)],
+  [[...C, '--runs', 'Infinity'], bad('--runs <n>', 'Infinity', RUNS)],
+  // 2^31 runs listed their seeds until memory ran out.
+  [[...C, '--runs', '2147483647'], bad('--runs <n>', '2147483647', RUNS)],
   [
     [...C, '--seeds', '1,x'],
     bad('--seeds <list>', '1,x', 'is not a comma-separated list of integers.'),

@@ -205,3 +205,24 @@ describe('seeded giant sizes', () => {
     expect(loaded).toBeGreaterThan(5);
   });
 });
+
+describe('zoo options that size a layer', () => {
+  it('numClasses 2e9 is refused naming the head layer (was "Invalid typed array length")', () => {
+    expect(() =>
+      buildModel('resnet-20', { conv: 'conv', inputShape: [32, 32, 3], numClasses: 2e9 }),
+    ).toThrow(/^Dense 'logits': kernel \[64,2000000000\] \(input channels 64, units 2000000000\)/);
+  });
+
+  it('an inputShape flattened into a giant Dense head is refused before allocating', () => {
+    const before = tf.memory().numTensors;
+    expect(() =>
+      buildModel('tf-mnist-sample', {
+        conv: 'doconv',
+        inputShape: [20000, 20000, 1],
+        numClasses: 10,
+      }),
+    ).toThrow(/^Dense 'dense': kernel \[3198720128,10\] \(input channels 3198720128, units 10\)/); // 19996·19996·8
+    // (the two convs before it are small: 32 and 8 filters)
+    expect(tf.memory().numTensors - before).toBeLessThan(20);
+  });
+});

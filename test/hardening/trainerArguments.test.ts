@@ -5,6 +5,7 @@
  * table, src/train/recipeOptions.ts, read by the CLI through src/cli/recipeFlags.ts), checked in test/hardening/cliArguments.test.ts.
  */
 import * as fs from 'node:fs/promises';
+import os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -148,8 +149,18 @@ describe('trainModel refuses bad options before any work, naming option and valu
 });
 
 const compareCases: Array<[string, CompareOptions, string]> = [
-  ['runs 0', { model, runs: 0 }, 'runs must be a positive integer, got 0'],
-  ['runs NaN', { model, runs: NaN }, 'runs must be a positive integer, got NaN'],
+  ['runs 0', { model, runs: 0 }, 'runs must be an integer in [1, 10000], got 0'],
+  ['runs NaN', { model, runs: NaN }, 'runs must be an integer in [1, 10000], got NaN'],
+  [
+    'runs 2^31 - 1',
+    { model, runs: 2 ** 31 - 1 },
+    'runs must be an integer in [1, 10000], got 2147483647',
+  ],
+  [
+    'jobs past the cores (a thread each)',
+    { model, runs: 5000, jobs: 10_000 },
+    `jobs 10000 is more than this machine's ${os.availableParallelism()} cores (each worker is a thread computing on one core); oversubscribe: true starts them anyway`,
+  ],
   ['seeds empty', { model, seeds: [] }, 'seeds must be a non-empty array of integers, got []'],
   ['seeds NaN', { model, seeds: [1, NaN] }, 'seeds[1] must be an integer, got NaN'],
   ['seeds repeated', { model, seeds: [1, 1] }, 'seeds must not repeat'],

@@ -22,6 +22,7 @@ interface BenchFlags {
   dataset: 'mnist' | 'cifar10';
   backend: BackendChoice;
   workers: number;
+  oversubscribe?: boolean;
   json?: boolean;
 }
 
@@ -61,6 +62,10 @@ export function benchCommand(io: CliIO): Command {
         .argParser(positiveInt)
         .default(1),
     )
+    .option(
+      '--oversubscribe',
+      "(quick) start --workers past this machine's cores or what its free memory holds (refused otherwise)",
+    )
     .option('--json', 'print the result as JSON (quick)')
     .argument('[script-args...]', `arguments for ${BENCH_SCRIPT} (after --)`)
     .addHelpText(
@@ -94,6 +99,7 @@ Examples:
             steps: flags.steps,
             backend: flags.backend,
             workers: flags.workers,
+            oversubscribe: flags.oversubscribe,
             log,
           }),
         );

@@ -10,6 +10,7 @@ import {
 } from '../../train/index.js';
 import {
   addRecipeOptions,
+  argParser,
   baseName,
   integerList,
   pathText,
@@ -17,6 +18,8 @@ import {
   type RecipeFlags,
   recipeOrExit,
 } from '../options.js';
+import { RUN_COUNT } from '../../train/numberRules.js';
+import { numberParser } from '../textParsers.js';
 import { type CliIO, commandLine, percent } from '../print.js';
 import { formatTaskScores } from '../runSummary.js';
 
@@ -29,6 +32,7 @@ interface CompareFlags extends RecipeFlags {
   jobs: number;
   json?: boolean;
   allowEngineChange?: boolean;
+  oversubscribe?: boolean;
 }
 
 export function compareCommand(io: CliIO): Command {
@@ -42,7 +46,9 @@ export function compareCommand(io: CliIO): Command {
     );
   addRecipeOptions(cmd)
     .addOption(
-      new Option('--runs <n>', 'runs per conv (seeds 1..N)').argParser(positiveInt).default(5),
+      new Option('--runs <n>', 'runs per conv (seeds 1..N)')
+        .argParser(argParser(numberParser(RUN_COUNT)))
+        .default(5),
     )
     .addOption(
       new Option('--seeds <list>', 'explicit seeds instead of 1..N, e.g. 1,2,3').argParser(
@@ -71,6 +77,10 @@ export function compareCommand(io: CliIO): Command {
       )
         .argParser(positiveInt)
         .default(1),
+    )
+    .option(
+      '--oversubscribe',
+      "start --jobs and --workers past this machine's cores or what its free memory holds (refused otherwise)",
     )
     .option('--json', 'print the JSON record instead of the table')
     .option(
@@ -105,6 +115,7 @@ Examples:
         progress: flags.progress,
         jobs: flags.jobs,
         allowEngineChange: flags.allowEngineChange,
+        oversubscribe: flags.oversubscribe,
         log: io.err,
         // Each finished run, on stderr: "finished: doconv seed 2: test accuracy 98.70 %".
         onRunEnd: (s: TrainSummary | TaskTrainSummary, reused: boolean) =>

@@ -22,6 +22,7 @@ interface TrainFlags extends RecipeFlags {
   out: string;
   resume?: boolean;
   allowEngineChange?: boolean;
+  oversubscribe?: boolean;
   overwrite?: boolean;
   fold: boolean;
   json?: boolean;
@@ -62,6 +63,10 @@ export function trainCommand(io: CliIO): Command {
         '--init <path>',
         "starting weights: a saved model (model.json or its folder, e.g. doconv convert's output) whose layers match --model's by name",
       ).argParser(pathText),
+    )
+    .option(
+      '--oversubscribe',
+      "start --workers past this machine's cores or what its free memory holds (refused otherwise)",
     )
     .option('--overwrite', 'replace a run already in --out')
     .option('--no-fold', 'skip folding and the folded-model evaluation')
@@ -111,6 +116,7 @@ Examples:
           out: flags.out,
           resume: flags.resume,
           allowEngineChange: flags.allowEngineChange,
+          oversubscribe: flags.oversubscribe,
           overwrite: flags.overwrite,
           fold: flags.fold,
           backend: flags.backend,

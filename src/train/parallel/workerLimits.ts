@@ -20,29 +20,33 @@ export function thisMachine(): MachineSize {
   return { cores: os.availableParallelism(), freeBytes: os.freemem() };
 }
 
-/** Throws an OptionError naming `workers` when `workers` exceeds the machine (see above). */
+/**
+ * Throws an OptionError naming `option` (`workers`, or compare's `jobs`: runs side by side, a
+ * thread each) when `workers` threads exceed the machine (see above).
+ */
 export function checkWorkerCount(
   workers: number,
   oversubscribe = false,
   machine: MachineSize = thisMachine(),
+  option = 'workers',
 ): void {
   if (oversubscribe) return;
-  const force = (n: (option: string, setting?: string) => string) =>
+  const force = (n: (name: string, setting?: string) => string) =>
     `; ${n('oversubscribe', 'true')} starts them anyway`;
   if (workers > machine.cores) {
     throw new OptionError(
-      ['workers', 'oversubscribe'],
+      [option, 'oversubscribe'],
       (n) =>
-        `${n('workers')} ${workers} is more than this machine's ${machine.cores} cores ` +
+        `${n(option)} ${workers} is more than this machine's ${machine.cores} cores ` +
         `(each worker is a thread computing on one core)${force(n)}`,
     );
   }
   const mib = Math.round(WORKER_BYTES / 2 ** 20);
   if (workers * WORKER_BYTES > machine.freeBytes) {
     throw new OptionError(
-      ['workers', 'oversubscribe'],
+      [option, 'oversubscribe'],
       (n) =>
-        `${n('workers')} ${workers} would need about ${workers * mib} MiB (${mib} MiB a worker) ` +
+        `${n(option)} ${workers} would need about ${workers * mib} MiB (${mib} MiB a worker) ` +
         `but ${Math.round(machine.freeBytes / 2 ** 20)} MiB are free${force(n)}`,
     );
   }
