@@ -6,13 +6,38 @@ import { checkFloat32Count } from '../util/sizeLimit.js';
  * A plain layer's kernel is held to the size cap first (doconv's own layers check themselves):
  * the zoo's options reach it — `numClasses: 2e9`, or a huge `inputShape` flattened into a Dense
  * head — and TF.js allocates it in apply(), where it failed with "Invalid typed array length".
+ * And an input too small for a layer's window is refused naming the layer: tf.layers computes a
+ * negative size (1×1 images through a 'valid' 3×3 conv: -1×-1) and builds on, so the model failed
+ * only when run, deep in an engine ("bad geometry: field 4 is -1").
  */
 export function apply(
   layer: tf.layers.Layer,
   x: tf.SymbolicTensor | tf.SymbolicTensor[],
 ): tf.SymbolicTensor {
   checkKernelSize(layer, Array.isArray(x) ? x[0] : x);
+  checkOutputFits(layer, Array.isArray(x) ? x.map((t) => t.shape) : x.shape);
   return layer.apply(x) as tf.SymbolicTensor;
+}
+
+/** Refuses a layer whose output on `input` would have a dimension below 1. */
+function checkOutputFits(layer: tf.layers.Layer, input: tf.Shape | tf.Shape[]): void {
+  let output: tf.Shape | tf.Shape[];
+  try {
+    output = layer.computeOutputShape(input);
+  } catch {
+    return; // the layer's own apply() says what is wrong
+  }
+  const shapes = (Array.isArray(output[0]) ? output : [output]) as tf.Shape[];
+  const dims = (shape: tf.Shape) => shape.slice(1).join('×');
+  for (const shape of shapes) {
+    if (shape.slice(1).some((d) => d !== null && d < 1)) {
+      const given = (Array.isArray(input[0]) ? input[0] : input) as tf.Shape;
+      throw new Error(
+        `${layer.getClassName()} '${layer.name}': an input of ${dims(given)} gives an output of ` +
+          `${dims(shape)} — the input is too small for the layer's window (use a larger inputShape)`,
+      );
+    }
+  }
 }
 
 /** The kernel shapes of tf.layers' Dense and convs, from their config and the input's channels. */
