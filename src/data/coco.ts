@@ -1,14 +1,16 @@
 /**
  * Users' own data in the standard formats: COCO-style detection JSON (boxes) and PNG label masks
  * (one class index per pixel, VOC style: 0 = background, 255 = ignore), over PNG images, as a
- * SceneSet. PNGs are decoded by `fast-png` (pure JS, no native code, runs in browsers too).
+ * SceneSet. Images are decoded by the image folders' PNG decoder (./decodePng.ts, over `fast-png`:
+ * pure JS, runs in browsers too), masks by fast-png with the same header check.
  * Browser-safe: bytes in, SceneSet out; ./cocoFiles.ts reads the files in Node.
  */
-import { convertIndexedToRgb, decode } from 'fast-png';
+import { decode } from 'fast-png';
 import { IGNORE_LABEL, type SceneSet } from './scenes.js';
-import { checkDecodedSize } from '../io/limits.js';
+import { checkDecodedSize, type DecodeLimitOption } from '../io/limits.js';
 import { formatValue } from '../util/formatValue.js';
-import { type ImageHeader, readImageHeader } from './imageHeader.js';
+import { type DecodedImage, decodePngImage } from './decodePng.js';
+import { ImageFileError, type ImageHeader, readImageHeader } from './imageHeader.js';
 
 /** One `images` entry of a COCO file. */
 export interface CocoImage {
@@ -137,7 +139,7 @@ export function parseCocoAnnotations(json: unknown, where = 'COCO annotations'):
  * shared with the image-folder decoder) and its declared pixel bytes held to the decode cap
  * (io/limits.ts) before anything is inflated; every chunk's CRC is checked.
  */
-function readPng(bytes: Uint8Array, where: string): ReturnType<typeof decode> {
+function readPng(bytes: Uint8Array, where: string, maxBytes?: number): ReturnType<typeof decode> {
   let header: ImageHeader;
   try {
     header = readImageHeader(bytes, where);
@@ -145,7 +147,7 @@ function readPng(bytes: Uint8Array, where: string): ReturnType<typeof decode> {
     fail(where, `not a readable PNG (${(e as Error).message})`);
   }
   if (header.format !== 'png') fail(where, `not a readable PNG (it is a ${header.format} file)`);
-  checkDecodedSize(where, header.decodedBytes, header.detail);
+  checkDecodedSize(where, header.decodedBytes, header.detail, maxBytes);
   try {
     return decode(bytes, { checkCrc: true });
   } catch (e) {
@@ -153,34 +155,40 @@ function readPng(bytes: Uint8Array, where: string): ReturnType<typeof decode> {
   }
 }
 
-/** A decoded PNG as 8-bit pixels with `channels` channels (1: gray, 3: RGB); alpha is dropped. */
+/**
+ * A decoded PNG as 8-bit pixels with `channels` channels (1: gray, 3: RGB); alpha is dropped.
+ * Decoded by the image folders' PNG decoder (./decodePng.ts: header held to the decode cap, or
+ * `maxBytes`, before inflating; CRCs checked), then made gray or RGB.
+ */
 export function decodePngPixels(
   bytes: Uint8Array,
   channels: 1 | 3,
   where = 'PNG',
+  opts: DecodeLimitOption = {},
 ): { width: number; height: number; data: Uint8Array } {
-  const png = readPng(bytes, where);
-  let data = png.data as ArrayLike<number>;
-  let c = png.channels;
-  if (png.palette) {
-    data = convertIndexedToRgb(png);
-    c = data.length / (png.width * png.height);
+  let png: DecodedImage;
+  try {
+    png = decodePngImage(bytes, where, opts);
+  } catch (e) {
+    if (!(e instanceof ImageFileError)) throw e;
+    // "FILE: PNG damaged (why)" → "FILE: not a readable PNG (PNG damaged (why))"
+    const why = e.message.startsWith(`${where}: `) ? e.message.slice(where.length + 2) : e.message;
+    fail(where, `not a readable PNG (${why})`);
   }
-  const shift = png.depth === 16 ? 8 : 0;
-  const scale = png.depth < 8 && !png.palette ? 255 / (2 ** png.depth - 1) : 1;
-  const n = png.width * png.height;
+  const { width, height, data } = png;
+  if (png.channels === channels) return { width, height, data };
+  const n = width * height;
   const out = new Uint8Array(n * channels);
-  const colour = c >= 3;
   for (let p = 0; p < n; p++) {
-    const at = (k: number) => Math.round((data[p * c + k] >> shift) * scale);
     if (channels === 1) {
       // ITU-R BT.601 luma with integer weights (299, 587, 114)/1000, as PIL's convert('L').
-      out[p] = colour ? Math.floor((at(0) * 299 + at(1) * 587 + at(2) * 114 + 500) / 1000) : at(0);
+      const [r, g, b] = [data[3 * p], data[3 * p + 1], data[3 * p + 2]];
+      out[p] = Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
     } else {
-      for (let k = 0; k < 3; k++) out[p * 3 + k] = colour ? at(k) : at(0);
+      out.fill(data[p], 3 * p, 3 * p + 3);
     }
   }
-  return { width: png.width, height: png.height, data: out };
+  return { width, height, data: out };
 }
 
 /**
@@ -190,8 +198,9 @@ export function decodePngPixels(
 export function decodePngMask(
   bytes: Uint8Array,
   where = 'PNG mask',
+  opts: DecodeLimitOption = {},
 ): { width: number; height: number; data: Uint8Array } {
-  const png = readPng(bytes, where);
+  const png = readPng(bytes, where, opts.maxBytes);
   if (png.channels !== 1 || png.depth > 8) {
     fail(
       where,
@@ -213,6 +222,8 @@ export interface CocoSources {
   channels?: 1 | 3;
   /** Name of the result. */
   name?: string;
+  /** Largest number of bytes one image or mask may decode to (default: the decode cap). */
+  maxBytes?: number;
 }
 
 /**
@@ -235,7 +246,7 @@ export function cocoSceneSet(src: CocoSources): SceneSet {
   const coords: number[] = [];
   const classes: number[] = [];
   list.forEach((im, i) => {
-    const pixels = decodePngPixels(src.image(im.fileName), channels, im.fileName);
+    const pixels = decodePngPixels(src.image(im.fileName), channels, im.fileName, src);
     if (i === 0) {
       ({ height, width } = pixels);
       images = new Uint8Array(list.length * height * width * channels);
@@ -248,7 +259,7 @@ export function cocoSceneSet(src: CocoSources): SceneSet {
     }
     images.set(pixels.data, i * height * width * channels);
     if (maskBytes && src.mask) {
-      const mask = decodePngMask(src.mask(im.fileName), `mask of ${im.fileName}`);
+      const mask = decodePngMask(src.mask(im.fileName), `mask of ${im.fileName}`, src);
       if (mask.height !== height || mask.width !== width) {
         fail(
           `mask of ${im.fileName}`,

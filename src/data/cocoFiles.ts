@@ -19,6 +19,8 @@ export interface CocoFolderOptions {
   maskDir?: string;
   /** 1 (gray, default) or 3 (RGB). */
   channels?: 1 | 3;
+  /** Largest number of bytes one image or mask may decode to (default: the decode cap). */
+  maxBytes?: number;
 }
 
 /** Loads a COCO-style folder as a SceneSet (boxes, and masks when `maskDir` is given). */
@@ -50,5 +52,6 @@ export function loadCocoFolder(opts: CocoFolderOptions): SceneSet {
             }),
     channels: opts.channels,
     name: path.basename(opts.annotations),
+    maxBytes: opts.maxBytes,
   });
 }

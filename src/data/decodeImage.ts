@@ -3,7 +3,8 @@
  * checked against the decode cap (io/limits.ts) before the decoder allocates. Node-only (the JPEG
  * decoder's wasm is read from node_modules).
  *
- * Decoders: PNG by fast-png (pure JS, already doconv's dependency, CRCs checked); JPEG by
+ * Decoders: PNG by fast-png (pure JS, already doconv's dependency, CRCs checked; ./decodePng.ts,
+ * shared with COCO sets); JPEG by
  * @jsquash/jpeg (MozJPEG, i.e. libjpeg-turbo, compiled to wasm; 0.6 MB installed, runs in Node and
  * browsers). docs/images.md has the measurements behind the choice against jpeg-js (pure JS, 4–8×
  * slower) and sharp (libvips, ~1.3× faster but 20 MB of native binaries per platform).
@@ -14,18 +15,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { decode as decodePng, convertIndexedToRgb, type DecodedPng } from 'fast-png';
 import { checkDecodedSize, type DecodeLimitOption } from '../io/limits.js';
+import { type DecodedImage, dropAlpha, pngPixels } from './decodePng.js';
 import { ImageFileError, type ImageHeader, readImageHeader } from './imageHeader.js';
 
-/** Pixels row-major, channels last (H×W×C), 0..255. */
-export interface DecodedImage {
-  data: Uint8Array;
-  height: number;
-  width: number;
-  /** 1: grayscale, 3: RGB. */
-  channels: 1 | 3;
-}
+export type { DecodedImage } from './decodePng.js';
 
 /** Decodes a PNG or JPEG held in `bytes` (`file` names it in errors) to gray or RGB bytes. */
 export async function decodeImage(
@@ -50,71 +44,6 @@ export async function readImage(file: string, opts: DecodeLimitOption = {}): Pro
     );
   }
   return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, opts);
-}
-
-function pngPixels(bytes: Uint8Array, file: string, header: ImageHeader): DecodedImage {
-  let png: DecodedPng;
-  try {
-    png = decodePng(bytes, { checkCrc: true });
-  } catch (e) {
-    throw new ImageFileError(`${file}: PNG damaged (${(e as Error).message})`);
-  }
-  const { width, height } = png;
-  const pixels = width * height;
-  let samples: Uint8Array;
-  let perPixel = png.channels;
-  if (png.palette !== undefined) {
-    samples = convertIndexedToRgb(png);
-    perPixel = png.palette[0].length; // 3, or 4 with a tRNS chunk
-  } else if (png.depth === 16) {
-    samples = new Uint8Array(png.data.length);
-    for (let i = 0; i < samples.length; i++) samples[i] = png.data[i] >> 8;
-  } else if (png.depth < 8) {
-    samples = unpackGray(png.data as Uint8Array, width, height, png.depth);
-  } else {
-    samples = png.data as Uint8Array;
-  }
-  if (samples.length < pixels * perPixel) {
-    throw new ImageFileError(
-      `${file}: PNG damaged (${samples.length} samples for ${width}×${height}×${perPixel})`,
-    );
-  }
-  return dropAlpha(samples, width, height, perPixel, header.channels);
-}
-
-/** Gray PNG rows of 1, 2 or 4 bits per pixel (each row starting on a byte) → 0..255 bytes. */
-function unpackGray(packed: Uint8Array, width: number, height: number, depth: number): Uint8Array {
-  const out = new Uint8Array(width * height);
-  const rowBytes = Math.ceil((width * depth) / 8);
-  const max = (1 << depth) - 1;
-  const scale = 255 / max;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const bit = x * depth;
-      const byte = packed[y * rowBytes + (bit >> 3)];
-      const value = (byte >> (8 - depth - (bit & 7))) & max;
-      out[y * width + x] = Math.round(value * scale);
-    }
-  }
-  return out;
-}
-
-/** Keeps the first `channels` (1 or 3) samples of each pixel of `perPixel`: gray or RGB, no alpha. */
-function dropAlpha(
-  samples: Uint8Array,
-  width: number,
-  height: number,
-  perPixel: number,
-  channels: 1 | 3,
-): DecodedImage {
-  if (perPixel === channels) {
-    return { data: samples.slice(0, width * height * channels), width, height, channels };
-  }
-  const data = new Uint8Array(width * height * channels);
-  for (let p = 0, i = 0; p < width * height; p++) {
-    for (let c = 0; c < channels; c++) data[i++] = samples[p * perPixel + c];
-  }
-  return { data, width, height, channels };
 }
 
 // --- JPEG ---------------------------------------------------------------------------------------

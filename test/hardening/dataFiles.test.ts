@@ -18,6 +18,7 @@ import { loadCocoFolder } from '../../src/data/cocoFiles.js';
 import { loadFashionMnist } from '../../src/data/fashionMnist.js';
 import { loadIdxFolder } from '../../src/data/idxFiles.js';
 import { readBytes } from '../../src/data/readBytes.js';
+import { buildModel } from '../../src/models/index.js';
 import { DecodeLimitError, MAX_DECODED_BYTES_ENV } from '../../src/io/limits.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'doconv-hostile-data-'));
@@ -116,6 +117,75 @@ describe('COCO image paths: one rule for paths read from files', () => {
     fs.symlinkSync('a.png', path.join(c.imageDir, 'inner.png'));
     const set = loadCocoFolder({ annotations: c.annotations, imageDir: c.imageDir });
     expect(set.count).toBe(2);
+  });
+
+  it('reads its PNGs through the shared decoder, with a per-call maxBytes (#23 class 3)', () => {
+    const c = cocoFolder([image('a.png')]); // 4×3 gray: 12 bytes
+    const load = (maxBytes?: number) =>
+      loadCocoFolder({ annotations: c.annotations, imageDir: c.imageDir, maxBytes });
+    expect(() => load(11)).toThrow(DecodeLimitError);
+    expect(() => load(11)).toThrow(
+      /a\.png: declares a 4×3 PNG .*= 12 bytes, over the decode limit of 11 bytes/,
+    );
+    expect(load(12).count).toBe(1);
+  });
+
+  it('gray and RGB from every PNG kind, as plain loops compute them', () => {
+    // 2 pixels; RGB (10, 200, 30) and (255, 0, 128); luma = ⌊(299r + 587g + 114b + 500) / 1000⌋.
+    const rgb = [10, 200, 30, 255, 0, 128];
+    const luma = [0, 1].map((p) =>
+      Math.floor((rgb[3 * p] * 299 + rgb[3 * p + 1] * 587 + rgb[3 * p + 2] * 114 + 500) / 1000),
+    );
+    const gray = [7, 250];
+    const kinds: Array<[string, Parameters<typeof encode>[0], number[], number[]]> = [
+      [
+        'RGB 8-bit',
+        { width: 2, height: 1, data: Uint8Array.from(rgb), channels: 3, depth: 8 },
+        rgb,
+        luma,
+      ],
+      [
+        'RGBA 8-bit',
+        {
+          width: 2,
+          height: 1,
+          data: Uint8Array.from([10, 200, 30, 0, 255, 0, 128, 9]),
+          channels: 4,
+          depth: 8,
+        },
+        rgb,
+        luma,
+      ],
+      [
+        'RGB 16-bit (high byte kept)',
+        {
+          width: 2,
+          height: 1,
+          data: Uint16Array.from(rgb.map((v) => v * 256 + 77)),
+          channels: 3,
+          depth: 16,
+        },
+        rgb,
+        luma,
+      ],
+      [
+        'gray + alpha',
+        { width: 2, height: 1, data: Uint8Array.from([7, 1, 250, 2]), channels: 2, depth: 8 },
+        gray.flatMap((g) => [g, g, g]),
+        gray,
+      ],
+      [
+        'gray 8-bit',
+        { width: 2, height: 1, data: Uint8Array.from(gray), channels: 1, depth: 8 },
+        gray.flatMap((g) => [g, g, g]),
+        gray,
+      ],
+    ];
+    for (const [kind, spec, wantRgb, wantGray] of kinds) {
+      const bytes = encode(spec);
+      expect([...decodePngPixels(bytes, 3, kind).data], kind).toEqual(wantRgb);
+      expect([...decodePngPixels(bytes, 1, kind).data], kind).toEqual(wantGray);
+    }
   });
 
   it('refuses an annotations file that is a FIFO or over the decode cap', () => {
@@ -272,6 +342,31 @@ describe('IDX budgets', () => {
     await expect(loadFashionMnist({ split: 'train', dir: tiny })).rejects.toThrow(
       /train-images-idx3-ubyte holds 1×1 images; fashion-mnist\/train images are 28×28/,
     );
+  });
+
+  it('a generic IDX folder of 1×1 images loads, and a zoo net too big for them says so', async () => {
+    const tiny = idxFolder(idx([3, 1, 1], new Uint8Array([0, 128, 255])), idx([3]));
+    const ds = await loadIdxFolder(tiny, { split: 'train', name: 'tiny' });
+    expect([ds.count, ds.height, ds.width, ds.channels]).toEqual([3, 1, 1, 1]);
+    expect([...ds.images]).toEqual([0, 128, 255]);
+    // Its 'valid' 3×3 convs would compute -1×-1 outputs: the engines failed on them with
+    // "bad geometry: field 4 is -1" when the model ran; now building it is refused.
+    const shape = [ds.height, ds.width, ds.channels];
+    for (const conv of ['conv', 'doconv'] as const) {
+      expect(() =>
+        buildModel('tf-mnist-sample', { conv, inputShape: shape, numClasses: 10 }),
+      ).toThrow(
+        /^(Conv2D|DOConv2D) 'conv1': an input of 1×1×1 gives an output of -1×-1×32 — the input is too small for the layer's window/,
+      );
+    }
+    // A net whose convs pad works on them.
+    const model = buildModel('pt-mnist-sample', {
+      conv: 'doconv',
+      inputShape: shape,
+      numClasses: 10,
+    });
+    expect(model.outputs[0].shape).toEqual([null, 10]);
+    model.dispose();
   });
   it('refuses a FIFO where a data file should be, at once', async () => {
     const dir = freshDir();
