@@ -221,56 +221,26 @@ function planLayer(
     case 'Conv2D':
     case 'DilatedConv2D': // a Conv2D whose dilation trains on every backend: same weights
     case 'DepthwiseConv2D':
-      return {
-        prefix,
-        layer,
-        required: ['weight', ...bias],
-        optional: [],
-        convert: (get) =>
-          tf.tidy(() => {
-            const hwio = tf.transpose(get('weight'), [2, 3, 1, 0]); // OIHW → HWIO ([kh, kw, 1, C·mult] when depthwise)
-            const kernel =
-              className === 'Conv2D' ? hwio : tf.reshape(hwio, layer.weights[0].shape as number[]);
-            return {
-              [shortWeightName(layer.weights[0])]: kernel,
-              ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
-            };
-          }),
-      };
+      return weightAndBias(prefix, layer, hasBias, (weight) => {
+        const hwio = tf.transpose(weight, [2, 3, 1, 0]); // OIHW → HWIO ([kh, kw, 1, C·mult] when depthwise)
+        return className === 'Conv2D' ? hwio : tf.reshape(hwio, layer.weights[0].shape as number[]);
+      });
     case 'Conv1D':
-      return {
-        prefix,
-        layer,
-        required: ['weight', ...bias],
-        optional: [],
-        convert: (get) =>
-          tf.tidy(() => ({
-            kernel: tf.transpose(get('weight'), [2, 1, 0]), // nn.Conv1d [F, C, k] → [k, C, F]
-            ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
-          })),
-      };
+      // nn.Conv1d [F, C, k] → [k, C, F]
+      return weightAndBias(prefix, layer, hasBias, (weight) => tf.transpose(weight, [2, 1, 0]));
     case 'Dense':
-      return {
-        prefix,
-        layer,
-        required: ['weight', ...bias],
-        optional: [],
-        convert: (get) =>
-          tf.tidy(() => {
-            let kernel = tf.transpose(get('weight'));
-            const flattened = flattenedInputShape(layer);
-            if (flattened) {
-              const [H, W, C] = flattened;
-              const units = kernel.shape[1] as number;
-              // PyTorch flattens NCHW as C·H·W; TF.js flattens NHWC as H·W·C.
-              kernel = tf.reshape(
-                tf.transpose(tf.reshape(kernel, [C, H, W, units]), [1, 2, 0, 3]),
-                [H * W * C, units],
-              );
-            }
-            return { kernel, ...(hasBias ? { bias: tf.clone(get('bias')) } : {}) };
-          }),
-      };
+      return weightAndBias(prefix, layer, hasBias, (weight) => {
+        const kernel = tf.transpose(weight);
+        const flattened = flattenedInputShape(layer);
+        if (!flattened) return kernel;
+        const [H, W, C] = flattened;
+        const units = kernel.shape[1] as number;
+        // PyTorch flattens NCHW as C·H·W; TF.js flattens NHWC as H·W·C.
+        return tf.reshape(tf.transpose(tf.reshape(kernel, [C, H, W, units]), [1, 2, 0, 3]), [
+          H * W * C,
+          units,
+        ]);
+      });
     case 'BatchNormalization': {
       const names = layer.weights.map(shortWeightName);
       const epsilon = layer.getConfig().epsilon as number;
@@ -301,6 +271,29 @@ function planLayer(
     default:
       return `layer '${layer.name}' is a ${className}, which loadPytorchStateDict does not load (map entry '${prefix}')`;
   }
+}
+
+/**
+ * The plan of a layer PyTorch stores as `weight` (+ `bias`): nn.Conv1d/Conv2d, a depthwise Conv2d,
+ * nn.Linear. `toKernel` lays `weight` out as the layer's first weight (run inside a tidy).
+ */
+function weightAndBias(
+  prefix: string,
+  layer: tf.layers.Layer,
+  hasBias: boolean,
+  toKernel: (weight: tf.Tensor) => tf.Tensor,
+): LayerPlan {
+  return {
+    prefix,
+    layer,
+    required: ['weight', ...(hasBias ? ['bias'] : [])],
+    optional: [],
+    convert: (get) =>
+      tf.tidy(() => ({
+        [shortWeightName(layer.weights[0])]: toKernel(get('weight')),
+        ...(hasBias ? { bias: tf.clone(get('bias')) } : {}),
+      })),
+  };
 }
 
 function convertDOConv(
