@@ -1,17 +1,10 @@
 /** `--model PATH` and `--init PATH`: the CLI's reading of a model given as a file. */
 import { InvalidArgumentError } from 'commander';
-import { isZooModelName } from '../models/index.js';
 import type { RecipeOptions } from '../train/config.js';
-import { loadModelBuilder, withInitialWeights } from '../train/modelFile.js';
+import { isModelFilePath, loadModelBuilder, withInitialWeights } from '../train/modelFile.js';
 
 /** Whether --model names a saved model (a path: has a slash or ends in .json) rather than a zoo net. */
-export function isModelPath(model: string | undefined): model is string {
-  return (
-    model !== undefined &&
-    !isZooModelName(model) &&
-    (model.endsWith('.json') || /[\\/]/.test(model))
-  );
-}
+export const isModelPath = isModelFilePath;
 
 /** The recipe's model with --model PATH loaded and --init applied (see train/modelFile.ts). */
 export async function modelFromFlags(

@@ -125,7 +125,7 @@ function commanderOptions(flag: RecipeFlagRow, row: RecipeOptionRow): Option[] {
   return [option, new Option(`--no-${option.long!.slice(2)}`, flag.negation)];
 }
 
-function zooNameOrModelPath(text: string): string {
+export function zooNameOrModelPath(text: string): string {
   if (isZooModelName(text) || isModelPath(text)) return text;
   throw new InvalidArgumentError(
     `Allowed choices are ${zooModelNames.join(', ')}, or a saved model (path/model.json).`,

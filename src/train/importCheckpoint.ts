@@ -1,6 +1,7 @@
 /**
  * `doconv import`: a PyTorch checkpoint of a zoo net (tools/train_ddp.py's, or the official PyTorch
- * sample's nn.Sequential state_dict) into a doconv model folder that `eval`, `fold` and `export` take.
+ * sample's nn.Sequential state_dict), or of a model of your own described by a TF.js model.json,
+ * into a doconv model folder that `eval`, `fold` and `export` take.
  * A segmentation or detection net (deeplab-mini, centernet-mini) gets the metadata the trainer
  * writes for such a net, so `eval` scores it on mnist-scenes and `fold --verify` checks it there. Node-only.
  */
@@ -31,6 +32,7 @@ import {
   type PytorchCheckpointInfo,
   readCheckpointInfo,
 } from './pytorchCheckpointInfo.js';
+import { isModelFilePath, loadModelAs } from './modelFile.js';
 import { SCENE_DATASETS, sceneMetadata } from './sceneTasks.js';
 import { publishFolder } from '../io/atomicFiles.js';
 import { readCheckedFile } from '../io/checkedRead.js';
@@ -41,10 +43,24 @@ import { OptionError } from '../util/optionError.js';
 export interface ImportCheckpointOptions {
   /** The .safetensors file. */
   checkpoint: string;
-  /** Zoo model name; default the JSON's `model`. */
-  model?: ZooModelName;
-  /** 'conv' or 'doconv'; default the JSON's, else 'doconv' when a key ends in `.W` (DO-Conv's weight). */
+  /**
+   * Zoo model name (default the JSON's `model`), or a saved TF.js model of your own (a model.json,
+   * with or without weights, or its folder: a path with a slash or ending in .json) whose layers the
+   * state_dict's modules are — by layer name, or in order for an nn.Sequential.
+   */
+  model?: ZooModelName | string;
+  /**
+   * 'conv' or 'doconv'; default the JSON's, else 'doconv' when a key ends in `.W` (DO-Conv's
+   * weight). A model of your own is taken as saved unless this is given; given, it is converted
+   * first (overparameterize / foldModel), as `trainModel` does with it.
+   */
   conv?: ConvKind;
+  /**
+   * How the checkpoint's DO-Conv layers compose D and W (they differ for grouped convs only):
+   * 'pytorch-official' (the official DOConv2d) or 'definition' (tools/doconv_torch). Default the
+   * JSON's, else 'pytorch-official'.
+   */
+  composition?: StateDictComposition;
   /** Folder to write (model.json, weights.bin, import.json). Must not exist unless `overwrite`. */
   out: string;
   overwrite?: boolean;
@@ -114,13 +130,20 @@ export async function importPytorchCheckpoint(
   const tensors = readSafetensors(bytes, checkpoint);
   let model: tf.LayersModel | undefined;
   try {
-    const twin = whichTwin(opts, info, infoPath, Object.keys(tensors));
-    model = buildModel(twin.model, {
-      conv: twin.conv,
-      inputShape: twin.inputShape,
-      numClasses: twin.numClasses,
-      seed: 1,
-    });
+    let twin: Twin;
+    if (isModelFilePath(opts.model)) {
+      const conv = pick('conv', opts.conv, info.conv, infoPath);
+      model = await loadModelAs(opts.model, conv);
+      twin = ownTwin(opts.model, model, conv, opts, info, infoPath);
+    } else {
+      twin = whichTwin(opts, info, infoPath, Object.keys(tensors));
+      model = buildModel(twin.model, {
+        conv: twin.conv,
+        inputShape: twin.inputShape as [number, number, number],
+        numClasses: twin.numClasses,
+        seed: 1,
+      });
+    }
     const loaded = loadInto(model, tensors, opts, info, twin);
     const tfjs = await evaluateImported(model, opts, info, twin);
     setModelMetadata(model, importedMetadata(model, twin));
@@ -157,6 +180,14 @@ export async function importPytorchCheckpoint(
 /** The options checked before any file is read. */
 async function checkImportOptions(opts: ImportCheckpointOptions): Promise<void> {
   const { out } = opts;
+  if (
+    opts.composition !== undefined &&
+    !['definition', 'pytorch-official'].includes(opts.composition)
+  ) {
+    throw new Error(
+      `importPytorchCheckpoint: composition must be 'definition' or 'pytorch-official', got ${JSON.stringify(opts.composition)}`,
+    );
+  }
   if (typeof out !== 'string' || out === '') {
     throw new Error(
       `importPytorchCheckpoint: out must be a folder path, got ${JSON.stringify(out)}`,
@@ -168,7 +199,10 @@ async function checkImportOptions(opts: ImportCheckpointOptions): Promise<void> 
     );
   }
   // Import replaces `out` whole: it must not be, be inside or hold the checkpoint it reads.
-  await checkOutputPath('out', out, [{ what: 'checkpoint', path: opts.checkpoint }]);
+  await checkOutputPath('out', out, [
+    { what: 'checkpoint', path: opts.checkpoint },
+    ...(isModelFilePath(opts.model) ? [{ what: 'model', path: opts.model }] : []),
+  ]);
   if (!opts.overwrite && (await exists(out))) {
     throw new OptionError(
       ['out', 'overwrite'],
@@ -186,8 +220,54 @@ interface Twin {
   /** A data set of DATASET_NAMES, or mnist-scenes for a scene net. */
   dataset: string;
   normalize: string;
-  inputShape: [number, number, number];
+  /** A zoo twin's [height, width, channels]; a model of your own's input shape, whatever its rank. */
+  inputShape: number[];
   numClasses: number;
+}
+
+/**
+ * The twin of a checkpoint of your own model (a classifier): what its model.json says, with the
+ * data set and normalisation from the options or the JSON. conv: as given, else what it holds.
+ */
+function ownTwin(
+  file: string,
+  model: tf.LayersModel,
+  conv: ConvKind | undefined,
+  opts: ImportCheckpointOptions,
+  info: PytorchCheckpointInfo,
+  infoPath: string | null,
+): Twin {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new Error(
+      `model ${file} has ${model.inputs.length} input(s) and ${model.outputs.length} output(s); import takes a classifier with one of each`,
+    );
+  }
+  if (conv !== undefined && !convKinds.includes(conv)) {
+    throw new Error(`conv must be ${convKinds.join(' or ')}, got ${JSON.stringify(conv)}`);
+  }
+  const dataset = opts.dataset ?? info.dataset ?? 'mnist';
+  if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
+    throw new Error(
+      `${infoPath}: dataset ${JSON.stringify(dataset)} is not one of ${DATASET_NAMES.join(', ')}`,
+    );
+  }
+  const normalize = info.normalize ?? 'none';
+  if (!NORMALIZE_KINDS.includes(normalize)) {
+    throw new Error(
+      `${infoPath}: normalize ${JSON.stringify(normalize)} is not one of ${NORMALIZE_KINDS.join(', ')}`,
+    );
+  }
+  const holdsDO = model.layers.some((l) => /^DO[A-Z]/.test(l.getClassName()));
+  const output = model.outputs[0].shape;
+  return {
+    model: file,
+    conv: conv ?? (holdsDO ? 'doconv' : 'conv'),
+    task: 'classification',
+    dataset,
+    normalize,
+    inputShape: model.inputs[0].shape.slice(1) as number[],
+    numClasses: output[output.length - 1] as number,
+  };
 }
 
 /** The twin from the options and the checkpoint's JSON (the options win; a contradiction fails). */
@@ -257,7 +337,9 @@ function loadInto(
 ): Pick<ImportCheckpointResult, 'layout' | 'composition' | 'map' | 'warnings'> {
   const { layout, map } = deriveStateDictMap(model, Object.keys(tensors), opts.layout);
   // Without a JSON: a state_dict users already have, i.e. the official module's.
-  const composition = info.composition ?? 'pytorch-official';
+  const composition =
+    pick('composition', opts.composition, info.composition, 'the checkpoint JSON') ??
+    'pytorch-official';
   try {
     const report = loadPytorchStateDict(model, tensors, {
       map,
@@ -284,6 +366,12 @@ async function evaluateImported(
   // The JSON's accuracy is on its first testImages images: evaluate the same slice unless told otherwise.
   const limit = opts.testLimit ?? (info.dataset === twin.dataset ? info.testImages : undefined);
   const test = await loadDataset(opts.dataset, { split: 'test', dir: opts.dataDir, limit });
+  const images = [test.height, test.width, test.channels];
+  if (JSON.stringify(images) !== JSON.stringify(twin.inputShape)) {
+    throw new Error(
+      `model ${twin.model} takes inputs of shape ${JSON.stringify(twin.inputShape)}, ${opts.dataset}'s test images are ${JSON.stringify(images)}`,
+    );
+  }
   const normalize = normalizationFor(twin.normalize as NormalizeKind, opts.dataset);
   return { dataset: opts.dataset, ...evaluate(model, test, { normalize }) };
 }

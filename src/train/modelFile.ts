@@ -9,7 +9,34 @@ import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
 import { buildModel } from '../models/index.js';
 import { shortWeightName } from '../layers/weightNames.js';
+import { isZooModelName, type ConvKind } from '../models/index.js';
 import type { ModelBuilder } from './config.js';
+
+/**
+ * Whether a `model` option names a saved model (a path: it has a slash or ends in .json) rather
+ * than a zoo net.
+ */
+export function isModelFilePath(model: string | undefined): model is string {
+  return (
+    typeof model === 'string' &&
+    !isZooModelName(model) &&
+    (model.endsWith('.json') || /[\\/]/.test(model))
+  );
+}
+
+/**
+ * The model saved at `path` (a model.json or its folder): as saved when `conv` is undefined, else
+ * converted to that conv kind as loadModelBuilder does (overparameterize / foldModel: same function).
+ */
+export async function loadModelAs(path: string, conv?: ConvKind): Promise<tf.LayersModel> {
+  const saved = await loadModel(fileSystem(path));
+  if (conv === undefined) return saved;
+  try {
+    return conv === 'doconv' ? overparameterize(saved) : foldModel(saved);
+  } finally {
+    saved.dispose();
+  }
+}
 
 /**
  * The model saved at `path` (a model.json, with or without weights, or a folder holding one) as a
@@ -41,7 +68,20 @@ export async function loadModelBuilder(path: string): Promise<ModelBuilder> {
     return conv === 'doconv' ? overparameterize(model) : foldModel(model);
   };
   Object.defineProperty(builder, 'name', { value: path });
+  // So a comparison's worker threads, which a function cannot reach, load the same file.
+  Object.defineProperty(builder, MODEL_FILE, { value: path });
   return builder;
+}
+
+const MODEL_FILE = 'doconvModelFile';
+
+/** The file a builder of loadModelBuilder loads (undefined for any other model). */
+export function modelFileOf(model: unknown): string | undefined {
+  const file =
+    typeof model === 'function'
+      ? (model as unknown as Record<string, unknown>)[MODEL_FILE]
+      : undefined;
+  return typeof file === 'string' ? file : undefined;
 }
 
 /**

@@ -8,7 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModel, loadSavedModel, writeSafetensors } from '../../src/node.js';
+import {
+  buildModel,
+  doConv2d,
+  fileSystem,
+  loadSavedModel,
+  overparameterize,
+  writeSafetensors,
+} from '../../src/node.js';
 import { randomizeModel } from '../helpers/randomizeModel.js';
 import { toPytorchStateDict } from '../helpers/toPytorchStateDict.js';
 import { runCli } from './runCli.js';
@@ -215,6 +222,136 @@ describe('doconv import', () => {
       /dataset "mnist": centernet-mini is a detection net, scored on mnist-scenes, not on a classification data set/,
     );
     expect(existsSync(refused)).toBe(false);
+  });
+
+  /** A model of the user's own: a plain conv, a DO-Conv, a dense head, with its own layer names. */
+  function ownModel(): tf.LayersModel {
+    return tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          filters: 4,
+          kernelSize: 3,
+          strides: 2,
+          activation: 'relu',
+          inputShape: [28, 28, 1],
+          name: 'stem',
+        }),
+        doConv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'mix' }),
+        tf.layers.flatten({ name: 'flat' }),
+        tf.layers.dense({ units: 10, name: 'head' }),
+      ],
+    });
+  }
+
+  it('imports into a model of your own (--model path/model.json), as saved or converted by --conv', async () => {
+    const mine = join(dir, 'mine');
+    const twin = ownModel();
+    await twin.save(fileSystem(mine)); // the user's model.json (its weights are not the checkpoint's)
+    randomizeModel(twin, 21);
+    const file = join(dir, 'mine.safetensors');
+    save(file, toPytorchStateDict(twin));
+    const out = join(dir, 'mine-imported');
+    const r = await runCli([
+      'import',
+      file,
+      '--model',
+      join(mine, 'model.json'),
+      '--composition',
+      'definition',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      `${join(mine, 'model.json')} (doconv), ${twin.countParams()} parameters`,
+    );
+    expect(r.out).toMatch(/layer-names layout, 3 layers, definition DO-Conv composition/);
+    const imported = await loadSavedModel(out);
+    expect(imported.layers.map((l) => l.getClassName())).toEqual([
+      'Conv2D',
+      'DOConv2D',
+      'Flatten',
+      'Dense',
+    ]);
+    const want = twin.predict(x) as tf.Tensor;
+    const got = imported.predict(x) as tf.Tensor;
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    expect(imported.getUserDefinedMetadata()).toMatchObject({
+      doconv: { model: join(mine, 'model.json'), conv: 'doconv', folded: false },
+    });
+    tf.dispose([want, got]);
+    imported.dispose();
+
+    // --conv doconv: the plain model.json over-parameterized first, then a DO checkpoint loaded.
+    const plain = join(dir, 'mine-plain');
+    const base = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [28, 28, 1], name: 'stem' }),
+        tf.layers.flatten({ name: 'flat' }),
+        tf.layers.dense({ units: 10, name: 'head' }),
+      ],
+    });
+    await base.save(fileSystem(plain));
+    const over = overparameterize(base);
+    randomizeModel(over, 22);
+    const doFile = join(dir, 'mine-do.safetensors');
+    save(doFile, toPytorchStateDict(over));
+    const converted = join(dir, 'mine-converted');
+    const c = await runCli([
+      'import',
+      doFile,
+      '--model',
+      plain,
+      '--conv',
+      'doconv',
+      '--out',
+      converted,
+      '--backend',
+      'cpu',
+    ]);
+    expect(c.err).not.toMatch(/error/);
+    const back = await loadSavedModel(converted);
+    expect(back.layers.map((l) => l.getClassName())).toEqual(['DOConv2D', 'Flatten', 'Dense']);
+    const w = over.predict(x) as tf.Tensor;
+    const g = back.predict(x) as tf.Tensor;
+    expect(Array.from(g.dataSync())).toEqual(Array.from(w.dataSync()));
+    tf.dispose([w, g]);
+    [back, over, base, twin].forEach((m) => m.dispose());
+
+    // The same DO checkpoint into the plain model as saved: the keys do not fit, all named.
+    const refused = join(dir, 'mine-refused');
+    const bad = await runCli([
+      'import',
+      doFile,
+      '--model',
+      plain,
+      '--out',
+      refused,
+      '--backend',
+      'cpu',
+    ]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(
+      /mine-do\.safetensors as .*mine-plain \(conv, layer-names layout\).*missing key 'stem\.weight'/s,
+    );
+    expect(existsSync(refused)).toBe(false);
+    // The output may not be the model's own folder.
+    const onto = await runCli([
+      'import',
+      file,
+      '--model',
+      plain,
+      '--out',
+      plain,
+      '--overwrite',
+      '--backend',
+      'cpu',
+    ]);
+    expect(onto.code).not.toBe(0);
+    expect(existsSync(join(plain, 'model.json'))).toBe(true);
   });
 
   it('refuses an existing --out folder, naming it', async () => {

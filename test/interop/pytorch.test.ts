@@ -12,6 +12,8 @@ import {
   loadPytorchStateDict,
   readSafetensors,
 } from '../../src/index.js';
+import { fileSystem, loadSavedModel } from '../../src/node.js';
+import { runCli } from '../cli/runCli.js';
 import { expectClose } from '../helpers/tolerance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'doconv-interop-'));
@@ -239,5 +241,38 @@ describe('PyTorch DOConv1d (tools/doconv_torch) → doconv DOConv1D', () => {
     const folded = foldModel(model);
     expect(folded.layers.map((l) => l.getClassName())).toEqual(['Conv1D', 'Conv1D', 'Conv1D']);
     expectClose((folded.predict(x) as tf.Tensor).dataSync(), nlc(io.y).dataSync(), 1e-4, 'folded');
+  });
+
+  it('doconv import --model path/model.json: the state_dict into a model.json of your own', async () => {
+    const mine = join(dir, 'sequence1d-model');
+    const architecture = build();
+    await architecture.save(fileSystem(mine));
+    architecture.dispose();
+    const out = join(dir, 'sequence1d-imported');
+    const r = await runCli([
+      'import',
+      join(dir, 'sequence1d.safetensors'),
+      '--model',
+      join(mine, 'model.json'),
+      '--composition',
+      'definition',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+    ]);
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/layer-names layout, 3 layers, definition DO-Conv composition/);
+    const io = load('sequence1d.io.safetensors');
+    const imported = await loadSavedModel(out);
+    expect(imported.layers.map((l) => l.getClassName())).toEqual([
+      'DOConv1D',
+      'DOConv1D',
+      'Conv1D',
+    ]);
+    const y = imported.predict(nlc(io.x)) as tf.Tensor;
+    expectClose(y.dataSync(), nlc(io.y).dataSync(), 1e-4, 'imported output');
+    imported.dispose();
   });
 });

@@ -2,15 +2,17 @@
 import { Command, Option } from 'commander';
 import { DATASET_NAMES, type DatasetName } from '../../data/loadDataset.js';
 import { STATE_DICT_LAYOUTS, type StateDictLayout } from '../../interop/stateDictMap.js';
-import { convKinds, type ConvKind, type ZooModelName, zooModelNames } from '../../models/index.js';
+import type { StateDictComposition } from '../../interop/pytorchStateDict.js';
+import { convKinds, type ConvKind } from '../../models/index.js';
 import { importPytorchCheckpoint } from '../../train/importCheckpoint.js';
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../train/index.js';
-import { existingDir, positiveInt } from '../options.js';
+import { existingDir, positiveInt, zooNameOrModelPath } from '../options.js';
 import { type CliIO, keyValues, percent } from '../print.js';
 
 interface ImportFlags {
-  model?: ZooModelName;
+  model?: string;
   conv?: ConvKind;
+  composition?: StateDictComposition;
   out: string;
   overwrite?: boolean;
   info?: string | false;
@@ -24,9 +26,10 @@ interface ImportFlags {
 
 export function importCommand(io: CliIO): Command {
   return new Command('import')
-    .summary('import a PyTorch checkpoint of a zoo model')
+    .summary('import a PyTorch checkpoint of a zoo model or of your own model.json')
     .description(
-      'Import a PyTorch state_dict (.safetensors) into the zoo model it was trained as, and write a model folder ' +
+      'Import a PyTorch state_dict (.safetensors) into the zoo model it was trained as, or into your own model ' +
+        '(--model path/model.json: its architecture, as saved unless --conv converts it), and write a model folder ' +
         'that `doconv eval`, `fold` and `export` take. The state_dict mapping is derived from the model: keys ' +
         "named after the TF.js layers (tools/train_ddp.py writes them so) or an nn.Sequential's indices (the " +
         'official PyTorch sample).\n' +
@@ -36,13 +39,22 @@ export function importCommand(io: CliIO): Command {
     )
     .argument('<checkpoint>', 'the .safetensors file (tools/save_safetensors.py converts a .pt)')
     .addOption(
-      new Option('--model <name>', "zoo model (default: the JSON's)").choices(zooModelNames),
+      new Option(
+        '--model <name>',
+        "zoo model (default: the JSON's), or your own model (path/model.json)",
+      ).argParser(zooNameOrModelPath),
     )
     .addOption(
       new Option(
         '--conv <kind>',
         "conv kind (default: the JSON's, else doconv when keys end in .W)",
       ).choices(convKinds),
+    )
+    .addOption(
+      new Option(
+        '--composition <kind>',
+        "how the checkpoint's DO-Conv layers compose D and W (grouped convs differ): the official DOConv2d's or tools/doconv_torch's (default: the JSON's, else pytorch-official)",
+      ).choices(['pytorch-official', 'definition']),
     )
     .requiredOption('--out <dir>', 'folder to write (model.json, weights.bin, import.json)')
     .option('--overwrite', 'replace --out if it exists')
@@ -78,6 +90,7 @@ Examples:
   $ doconv fold runs/imported runs/imported-folded --verify 1000
   $ doconv export runs/imported model.onnx --format onnx
   $ doconv import sample_pt.safetensors --model pt-mnist-sample --out runs/official   # the official sample's state_dict
+  $ doconv import mine.safetensors --model my-net/model.json --composition definition --out runs/mine   # your own model
 
 runs/pt/ from PyTorch DDP (docs/scale.md; tools/ is in doconv's repository, not in the npm package):
   $ python3 tools/train_ddp.py --nproc 2 --model tf-mnist-sample --epochs 1 --out runs/pt`,
@@ -88,6 +101,7 @@ runs/pt/ from PyTorch DDP (docs/scale.md; tools/ is in doconv's repository, not 
         checkpoint,
         model: flags.model,
         conv: flags.conv,
+        composition: flags.composition,
         out: flags.out,
         overwrite: flags.overwrite,
         info: flags.info === false ? null : flags.info,
