@@ -12,6 +12,7 @@
  * Both sides get one options object; only `conv` differs. A run whose summary.json is already there with
  * the same settings is reused, and an interrupted one resumes, so a long comparison can be restarted.
  */
+import * as path from 'node:path';
 import type { ComparisonFields, TrainSummary } from './classificationTask.js';
 import { classificationTask } from './classificationTask.js';
 import {
@@ -24,6 +25,7 @@ import {
 import { type ComparisonHead, comparisonHead, publishComparison } from './comparisonRecord.js';
 import type { RecipeOptions } from './config.js';
 import { selectBackend } from './environment.js';
+import { modelFileOf } from './modelFile.js';
 import { omit } from './omit.js';
 import { checkFolderPath } from './savedModels.js';
 import { checkNumber, INTEGER, POSITIVE_INT, RUN_COUNT, showValue } from './numberRules.js';
@@ -98,11 +100,23 @@ export async function compareConvs(
 /** The base name of a comparison's files: `name`, else the task's default (preset, else model). */
 export function comparisonName(opts: CompareOptions | SceneCompareOptions): string {
   if (opts.name !== undefined) return opts.name;
+  const file = modelFileOf(opts.model);
+  if (file !== undefined) return modelFileName(file);
   const task = taskOf(opts as RecipeOptions);
   const recipe = { ...omit(opts, COMPARISON_KEYS), conv: 'conv' as const, seed: 1 };
   return task === 'classification'
     ? classificationTask.comparison.defaultName(classificationTask.resolve(recipe))
     : sceneTask(task).comparison.defaultName(sceneTask(task).resolve(recipe));
+}
+
+/**
+ * The default name of a comparison of a saved model (loadModelBuilder's): its folder's name for
+ * `DIR/model.json`, else the file's name without `.json` — a file name, where the path has slashes.
+ */
+function modelFileName(file: string): string {
+  const base = path.basename(file);
+  const name = base === 'model.json' ? path.basename(path.dirname(path.resolve(file))) : base;
+  return name.replace(/\.json$/i, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'model';
 }
 
 /** The one comparison, of `task`'s runs. */
@@ -126,19 +140,24 @@ async function compareWith<O extends RecipeOptions, C extends RunRecipe, M exten
   if (out !== undefined) await checkOutputPath('out', out);
   // Resolve once up front so bad options fail before any training.
   const shared = task.resolve({ ...recipe, conv: 'conv', seed: seeds[0] });
-  const name = opts.name ?? task.comparison.defaultName(shared);
+  const modelFile = modelFileOf(opts.model);
+  const name =
+    opts.name ??
+    (modelFile !== undefined ? modelFileName(modelFile) : task.comparison.defaultName(shared));
   const engine = await selectBackend(opts.backend, opts.log);
   const note = jobsThreadsNote(engine, jobs);
   if (note !== null) opts.log?.(note);
-  if (jobs > 1 && typeof opts.model === 'function') {
+  if (jobs > 1 && typeof opts.model === 'function' && modelFile === undefined) {
     throw new OptionError(
       ['jobs', 'model'],
       (n) =>
-        `${n('jobs')} > 1 needs a zoo ${n('model')} name or a preset (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model && (opts.model as { name: string }).name)}`,
+        `${n('jobs')} > 1 needs a zoo ${n('model')} name, a preset or loadModelBuilder's builder (a model builder function cannot cross threads), got the function ${JSON.stringify(opts.model && (opts.model as { name: string }).name)}`,
     );
   }
-  // What crosses into a worker thread: the recipe, without functions, signals or reporters.
+  // What crosses into a worker thread: the recipe, without functions, signals or reporters (a
+  // saved model's builder crosses as its file, which the worker loads).
   const workerOpts = omit(recipe as RecipeOptions & TrainOptions, ['log', 'progress', 'signal']);
+  if (modelFile !== undefined) delete workerOpts.model;
   const done = await runPool<C, S & { config: C }, M>({
     seeds,
     jobs,
@@ -152,6 +171,7 @@ async function compareWith<O extends RecipeOptions, C extends RunRecipe, M exten
             engine.backend,
             `doconv ${run.conv} seed ${run.seed}`,
             jobs,
+            modelFile,
           )
         : withoutModels(
             await trainModel({ ...recipe, backend: undefined, ...run } as TrainOptions),

@@ -15,6 +15,8 @@ import type { TrainOptions } from './trainModel.js';
  */
 export interface RunRequest {
   options: TrainOptions;
+  /** A saved model (loadModelBuilder's file) the worker loads as `options.model`. */
+  modelFile?: string;
   backend: string;
   engine: 'native' | 'wasm';
   nativeThreads: number;
@@ -26,16 +28,18 @@ export type RunReply =
 
 /**
  * Trains `options` in a worker; the model must be a zoo name or preset (functions cannot cross
- * threads). `concurrent`: how many runs share the machine now (each gets its share of the cores).
+ * threads), or a saved model's file (`modelFile`, loaded there with loadModelBuilder).
+ * `concurrent`: how many runs share the machine now (each gets its share of the cores).
  */
 export async function runInWorker(
   options: TrainOptions,
   backend: string,
   name: string,
   concurrent = 1,
+  modelFile?: string,
 ): Promise<{ summary: unknown; history: unknown[] }> {
   const engine = engineFields(concurrent);
-  const { summary, history } = await run({ options, backend, ...engine }, name);
+  const { summary, history } = await run({ options, backend, modelFile, ...engine }, name);
   return { summary, history };
 }
 

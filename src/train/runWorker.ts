@@ -18,7 +18,11 @@ port.once('message', (m: RunRequest) => {
       await setUpWorkerBackend(m.backend, 'doconv run worker', [], m.engine, m.nativeThreads);
       // The same trainModel as on the main thread.
       const { trainModel } = await import('./trainModel.js');
-      const r = await trainModel({ ...m.options, backend: undefined, progress: 'none' });
+      const { loadModelBuilder } = await import('./modelFile.js');
+      // A saved model of your own crosses as its file (a builder function cannot): loaded here.
+      const model =
+        m.modelFile !== undefined ? await loadModelBuilder(m.modelFile) : m.options.model;
+      const r = await trainModel({ ...m.options, model, backend: undefined, progress: 'none' });
       r.model.dispose();
       r.folded?.dispose();
       port.postMessage({ type: 'done', summary: r.summary, history: r.history } satisfies RunReply);

@@ -187,6 +187,8 @@ describe('compareConvs with jobs', () => {
     );
     await expect(
       compareConvs({ model: tinyModel, jobs: 2, runs: 1, epochs: 1, trainLimit: 32 }),
-    ).rejects.toThrow(/jobs > 1 needs a zoo model name or a preset .*got the function "tinyModel"/);
+    ).rejects.toThrow(
+      /jobs > 1 needs a zoo model name, a preset or loadModelBuilder.s builder .*got the function "tinyModel"/,
+    );
   });
 });

@@ -20,6 +20,7 @@ import {
 } from '../options.js';
 import { RUN_COUNT } from '../../train/numberRules.js';
 import { numberParser } from '../textParsers.js';
+import { modelFromFlags } from '../modelPath.js';
 import { type CliIO, commandLine, percent } from '../print.js';
 import { formatTaskScores } from '../runSummary.js';
 
@@ -67,7 +68,7 @@ export function compareCommand(io: CliIO): Command {
     .addOption(
       new Option(
         '--name <name>',
-        'base name of the JSON/MD/SVG files (default: the preset, else the model)',
+        "base name of the JSON/MD/SVG files (default: the preset, else the model; a model.json: its folder's name)",
       ).argParser(baseName),
     )
     .addOption(
@@ -99,10 +100,13 @@ Examples:
   $ doconv compare --model resnet-20 --dataset fashion-mnist --epochs 1 --runs 3 --optimizer sgd --lr 0.1 --momentum 0.9 \\
       --schedule cosine --schedule-unit step --weight-decay 1e-4 --normalize dataset --workers 2   # results/fashion-resnet20
   $ doconv compare --task segmentation --runs 3 --jobs 2 --out results      # deeplab-mini on mnist-scenes: mIoU
-  $ doconv compare --model centernet-mini --runs 3 --jobs 2 --out results   # AP@0.5 and AP@[.5:.95]`,
+  $ doconv compare --model centernet-mini --runs 3 --jobs 2 --out results   # AP@0.5 and AP@[.5:.95]
+  $ doconv compare --model my-net/model.json --dataset folder --data-dir photos --runs 3 --jobs 2   # your own model (name: my-net)`,
     )
     .action(async (flags: CompareFlags) => {
       const recipe = recipeOrExit(cmd, flags);
+      // --model path/model.json: your own model, both sides (DO-Conv: over-parameterized), as train.
+      recipe.model = await modelFromFlags(recipe.model, undefined);
       const name = comparisonName({ ...recipe, name: flags.name });
       const opts: CompareOptions = {
         ...recipe,
