@@ -10,7 +10,21 @@ import { loadModel } from '../io/loadModel.js';
 import { buildModel } from '../models/index.js';
 import { shortWeightName } from '../layers/weightNames.js';
 import { isZooModelName, type ConvKind } from '../models/index.js';
+import type { NamedPath } from '../io/outputPaths.js';
 import type { ModelBuilder } from './config.js';
+
+/** Where a builder made here reads its model from: a run's output must not be there. */
+const SOURCES = Symbol('doconv.modelSources');
+
+/** The files a model (a builder from loadModelBuilder or withInitialWeights) is read from. */
+export function modelSources(model: unknown): NamedPath[] {
+  return typeof model === 'function' ? ((model as { [SOURCES]?: NamedPath[] })[SOURCES] ?? []) : [];
+}
+
+function withSources(builder: ModelBuilder, sources: NamedPath[]): ModelBuilder {
+  Object.defineProperty(builder, SOURCES, { value: sources });
+  return builder;
+}
 
 /**
  * Whether a `model` option names a saved model (a path: it has a slash or ends in .json) rather
@@ -70,7 +84,7 @@ export async function loadModelBuilder(path: string): Promise<ModelBuilder> {
   Object.defineProperty(builder, 'name', { value: path });
   // So a comparison's worker threads, which a function cannot reach, load the same file.
   Object.defineProperty(builder, MODEL_FILE, { value: path });
-  return builder;
+  return withSources(builder, [{ what: 'model', path }]);
 }
 
 const MODEL_FILE = 'doconvModelFile';
@@ -135,5 +149,5 @@ export async function withInitialWeights(
   Object.defineProperty(builder, 'name', {
     value: typeof model === 'string' ? model : model.name,
   });
-  return builder;
+  return withSources(builder, [...modelSources(model), { what: 'init', path }]);
 }

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasCheckpoint } from './checkpoint.js';
 import { METRICS_FILE } from './metrics.js';
-import { checkOutputPath } from '../io/outputPaths.js';
+import { checkOutputPath, type NamedPath } from '../io/outputPaths.js';
 import { OptionError } from '../util/optionError.js';
 import { CURVES_FILE } from './trainingCurves.js';
 
@@ -57,9 +57,11 @@ export async function prepareRunFolder(
   folder: RunFolder,
   opts: { resume?: boolean; overwrite?: boolean },
   log: (message: string) => void = () => {},
+  inputs: readonly NamedPath[] = [],
 ): Promise<ReleaseLock> {
   const { out } = folder;
-  await checkOutputPath('out', out); // never `/` or the home folder
+  // Never `/` or the home folder, nor an input of the run (its data, its model file).
+  await checkOutputPath('out', out, inputs);
   const created = await makeFolder(out);
   const unlock = await lockRunFolder(folder, log);
   // A run that fails before writing anything leaves no empty folder behind.

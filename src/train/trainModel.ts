@@ -37,6 +37,7 @@ import {
   type Start,
   writeResults,
 } from './trainingRun.js';
+import { modelSources } from './modelFile.js';
 import { trainSteps } from './trainSteps.js';
 import type { EpochLine, RunRecipe, TaskEpochs, TrainingTask } from './trainingTask.js';
 
@@ -107,7 +108,14 @@ async function runTask<O, C extends RunRecipe, M extends EpochLine, S>(
   opts: O & RunOptions<M>,
 ): Promise<RunResult<S, M>> {
   const config = task.resolve(opts);
-  const { folder, progress, log, release } = await openRun(opts);
+  // The run folder is refused when it is, holds or lies in what the run reads: the data folder,
+  // a model file (`model` from loadModelBuilder) or starting weights (withInitialWeights).
+  const { dataDir, model } = opts as { dataDir?: unknown; model?: unknown };
+  const inputs = [
+    ...(typeof dataDir === 'string' ? [{ what: 'dataDir', path: dataDir }] : []),
+    ...modelSources(model),
+  ];
+  const { folder, progress, log, release } = await openRun(opts, inputs);
   try {
     const engine = await selectBackend(opts.backend, log);
     const run = await task.prepare(config, opts, log);

@@ -6,6 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { replaceFilesAtomically } from '../io/atomicFiles.js';
+import type { NamedPath } from '../io/outputPaths.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import {
@@ -137,12 +138,14 @@ export interface OpenRun extends RunReporting {
  */
 export async function openRun(
   opts: Pick<RunOptions<never>, 'out' | 'resume' | 'overwrite' | 'progress' | 'log'>,
+  inputs: readonly NamedPath[] = [],
 ): Promise<OpenRun> {
   const progress =
     typeof opts.progress === 'object' ? opts.progress : createProgress(opts.progress ?? 'none');
   const log = opts.log ?? ((m: string) => progress.message(m));
   const folder = opts.out !== undefined ? runFolder(opts.out) : undefined;
-  const release = folder !== undefined ? await prepareRunFolder(folder, opts, log) : undefined;
+  const release =
+    folder !== undefined ? await prepareRunFolder(folder, opts, log, inputs) : undefined;
   return { folder, progress, log, release: async () => await release?.() };
 }
 

@@ -18,6 +18,8 @@ import { checkOutputPath, OutputPathError } from '../../src/io/outputPaths.js';
 import { importPytorchCheckpoint } from '../../src/train/importCheckpoint.js';
 import { prepareRunFolder, runFolder } from '../../src/train/runFolder.js';
 import { foldSavedModel } from '../../src/train/savedModels.js';
+import { loadModelBuilder, withInitialWeights } from '../../src/train/modelFile.js';
+import { trainModel } from '../../src/train/trainModel.js';
 import { runCli } from '../cli/runCli.js';
 import { tempDir } from '../train/helpers.js';
 
@@ -154,6 +156,50 @@ describe('every writer uses it, and leaves the input as it was', () => {
       ck,
     ]);
     expect(inData.err).toMatch(/--out ".*" is inside --data-dir/);
+  });
+
+  it('trainModel itself refuses a run folder in or over its data, model file or --init weights', async () => {
+    // The CLI checked this; the library wrote the run into the data folder (or the model's).
+    const data = path.join(root, 'images');
+    await fs.mkdir(path.join(data, 'cat'), { recursive: true });
+    const before = await snapshot(ck);
+    const refused: Array<[string, () => Promise<unknown>, RegExp]> = [
+      [
+        'inside dataDir',
+        () =>
+          trainModel({
+            model: 'tf-mnist-sample',
+            dataset: 'folder',
+            dataDir: data,
+            out: path.join(data, 'run'),
+          }),
+        /^out ".*images\/run" is inside dataDir ".*images"/,
+      ],
+      [
+        'holding dataDir',
+        () => trainModel({ model: 'tf-mnist-sample', dataset: 'folder', dataDir: data, out: root }),
+        /^out ".*" holds dataDir ".*images"/,
+      ],
+      [
+        'the model file',
+        async () => trainModel({ model: await loadModelBuilder(ck), out: ck, resume: true }),
+        /^out ".*checkpoint" is the same path as model ".*checkpoint"/,
+      ],
+      [
+        'beside the --init weights',
+        async () =>
+          trainModel({
+            model: await withInitialWeights('tf-mnist-sample', ck),
+            out: path.join(ck, 'run'),
+          }),
+        /^out ".*checkpoint\/run" is inside init ".*checkpoint"/,
+      ],
+    ];
+    for (const [label, run, message] of refused) {
+      await expect(run(), label).rejects.toThrow(message);
+    }
+    expect(await fs.readdir(data)).toEqual(['cat']);
+    expect(await snapshot(ck)).toEqual(before);
   });
 
   it('export refuses an existing file or model without --overwrite, and replaces it with', async () => {
