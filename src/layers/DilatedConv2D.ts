@@ -12,6 +12,7 @@ import {
   singleShape,
   withKernel,
 } from './convLayer.js';
+import { checkWeightShape } from './validateArgs.js';
 import { formatValue } from '../util/formatValue.js';
 
 /**
@@ -52,6 +53,17 @@ export class DilatedConv2D extends tf.layers.Layer {
     this.standard = fields;
     this.standardConfig = config;
     this.useBias = fields.useBias;
+    this.checkKernelSize(1);
+  }
+
+  /** The kernel [M, N, C, F] held to the size cap (util/sizeLimit.ts) before it is allocated. */
+  private checkKernelSize(inChannels: number): void {
+    checkWeightShape(
+      `DilatedConv2D '${this.name}'`,
+      'kernel',
+      [...this.kernelSize, inChannels, this.filters],
+      `filters ${this.filters}, kernelSize ${formatValue(this.kernelSize)}, input channels ${inChannels}`,
+    );
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -62,6 +74,7 @@ export class DilatedConv2D extends tf.layers.Layer {
         `${this.name}: expects 4D input [batch, height, width, channels] with known channels, got ${formatValue(shape)}`,
       );
     }
+    this.checkKernelSize(inChannels);
     const kernel = this.standard.kernel;
     this.kernel = this.addWeight(
       'kernel',

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { doConv1d, doConv2d, doDepthwiseConv2d, doSeparableConv2d } from '../../src/index.js';
+import { DilatedConv2D } from '../../src/layers/DilatedConv2D.js';
 import { DecodeLimitError, MAX_DECODED_BYTES_ENV } from '../../src/util/sizeLimit.js';
 
 beforeAll(async () => {
@@ -32,6 +33,11 @@ describe('giant DO layers are refused at construction', () => {
       'DODepthwiseConv2D depthMultiplier 1e9',
       () => doDepthwiseConv2d({ kernelSize: 3, depthMultiplier: 1e9, name: 'dw' }),
       /^DODepthwiseConv2D 'dw': weight 'depthwise_kernel' \[9,1,1000000000\]/,
+    ],
+    [
+      'DilatedConv2D filters 1e9',
+      () => new DilatedConv2D({ filters: 1e9, kernelSize: 3, dilationRate: 2, name: 'dil' }),
+      /^DilatedConv2D 'dil': weight 'kernel' \[3,3,1,1000000000\]/,
     ],
     [
       'DOSeparableConv2D filters 1e9 × depthMultiplier 4',
