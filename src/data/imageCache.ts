@@ -11,8 +11,8 @@
  *   "DOCIMG01" | count × height × width × channels pixel bytes | count label bytes | JSON meta |
  *   uint32 LE length of the meta | "DOCIMG01"
  * The key hashes what the pixels depend on: the folder's path, the split's files in order with their
- * labels, sizes and modification times, the size and channels, the class names and this format's
- * version — a changed folder gets a new key, so its old cache is never read. The meta holds the
+ * labels, sizes and modification times, the size and channels, the class names, the decode cap
+ * (which files are skipped) and this format's version — a changed folder gets a new key, so its old cache is never read. The meta holds the
  * SHA-256 of pixels and labels, checked when the file is opened: a truncated or corrupt cache is
  * rebuilt, not trained on. Written to a temporary file and renamed into place (a crash leaves no
  * half-written cache under the real name); older caches of the same folder and split are deleted.
@@ -74,6 +74,8 @@ export interface CacheSource {
   height: number;
   width: number;
   channels: number;
+  /** The decode cap in effect (a file over it is skipped, so it changes what is cached). */
+  decodeLimit: number;
 }
 
 /** The cache file of `src` in `cacheDir` (its key hashes the files' sizes and modification times). */
@@ -93,6 +95,7 @@ export function imageCachePath(src: CacheSource, cacheDir: string): string {
       dir: absolute,
       split: src.split,
       shape: [src.height, src.width, src.channels],
+      decodeLimit: src.decodeLimit,
       classNames: src.classNames,
       files,
     }),

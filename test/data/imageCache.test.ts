@@ -128,6 +128,12 @@ describe('image folder cache', () => {
       ),
     ).toEqual(memory.images);
     expect(changed.set.stats).toEqual(memory.stats);
+
+    // Another decode cap skips other files (JPEGs declare 28×28×4 bytes, over 3000): rebuilt.
+    const capped = await cached({ maxBytes: 3000 });
+    expect(built(capped.notes)).toBe(true);
+    expect(capped.set.skipped.filter((f) => f.file.endsWith('.jpg')).length).toBeGreaterThan(0);
+    expect(capped.set.files.every((f) => f.endsWith('.png'))).toBe(true);
   });
 
   it('detects a truncated or corrupt cache and rebuilds it', async () => {
