@@ -7,9 +7,8 @@ import { foldModel } from '../fold/foldModel.js';
 import { overparameterize } from '../fold/overparameterize.js';
 import { fileSystem } from '../io/fileSystemIO.js';
 import { loadModel } from '../io/loadModel.js';
-import { buildModel } from '../models/index.js';
+import { buildModel, type ConvKind, isZooModelName } from '../models/index.js';
 import { shortWeightName } from '../layers/weightNames.js';
-import { isZooModelName, type ConvKind } from '../models/index.js';
 import type { NamedPath } from '../io/outputPaths.js';
 import type { ModelBuilder } from './config.js';
 
@@ -87,15 +86,15 @@ export async function loadModelBuilder(path: string): Promise<ModelBuilder> {
   return withSources(builder, [{ what: 'model', path }]);
 }
 
-const MODEL_FILE = 'doconvModelFile';
+/**
+ * The file a loadModelBuilder builder loads, and nothing else: unlike modelSources, a builder that
+ * adds to it (withInitialWeights) has none, since loading the file alone would not rebuild it.
+ */
+const MODEL_FILE = Symbol('doconv.modelFile');
 
 /** The file a builder of loadModelBuilder loads (undefined for any other model). */
 export function modelFileOf(model: unknown): string | undefined {
-  const file =
-    typeof model === 'function'
-      ? (model as unknown as Record<string, unknown>)[MODEL_FILE]
-      : undefined;
-  return typeof file === 'string' ? file : undefined;
+  return typeof model === 'function' ? (model as { [MODEL_FILE]?: string })[MODEL_FILE] : undefined;
 }
 
 /**
