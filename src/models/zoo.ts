@@ -144,12 +144,12 @@ export function zooModelInfo(name: string): ZooModelInfo {
 export function buildModel(name: string, options: BuildModelOptions): tf.LayersModel {
   const info = zooModelInfo(name);
   const { inputShape, numClasses, seed } = options;
-  if (inputShape?.length !== 3 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
+  if (inputShape?.length !== 3 || !inputShape.every((d) => Number.isSafeInteger(d) && d > 0)) {
     throw new Error(
       `buildModel('${name}'): inputShape must be [height, width, channels] of positive integers, got ${JSON.stringify(inputShape)}`,
     );
   }
-  if (!Number.isInteger(numClasses) || numClasses < 1) {
+  if (!Number.isSafeInteger(numClasses) || numClasses < 1) {
     throw new Error(
       `buildModel('${name}'): numClasses must be a positive integer, got ${JSON.stringify(numClasses)}`,
     );

@@ -213,6 +213,15 @@ describe('zoo options that size a layer', () => {
     ).toThrow(/^Dense 'logits': kernel \[64,2000000000\] \(input channels 64, units 2000000000\)/);
   });
 
+  it('numClasses and inputShape sizes must be safe integers (1e300 is an integer to JavaScript)', () => {
+    expect(() =>
+      buildModel('resnet-20', { conv: 'conv', inputShape: [32, 32, 3], numClasses: 1e300 }),
+    ).toThrow(/numClasses must be a positive integer, got 1e\+300/);
+    expect(() =>
+      buildModel('resnet-20', { conv: 'conv', inputShape: [2 ** 60, 32, 3], numClasses: 10 }),
+    ).toThrow(/inputShape must be \[height, width, channels\] of positive integers/);
+  });
+
   it('an inputShape flattened into a giant Dense head is refused before allocating', () => {
     const before = tf.memory().numTensors;
     expect(() =>
