@@ -133,7 +133,8 @@ async function cachedSplit(
         stats.add(image);
       },
       (done) => {
-        if (done % tenth === 0 || done === files.length) {
+        // Every 10 % of a long split (a short one decodes too fast to need it).
+        if (files.length >= 100 && (done % tenth === 0 || done === files.length)) {
           progress(`${name}: ${done}/${files.length} images decoded into the cache`);
         }
       },

@@ -17,6 +17,8 @@ export interface ImageFolderReport {
   converted: number;
   /** How many files in class folders were not .png/.jpg/.jpeg. */
   ignored: number;
+  /** The on-disk cache of each split over the memory budget (train first; none: both in memory). */
+  cacheFiles: string[];
 }
 
 /** The report of a run's train and test (val) splits, read by loadImageFolderSplits. */
@@ -32,5 +34,6 @@ export function imageFolderReport(data: { train: Dataset; test: Dataset }): Imag
     skipped: [...(train.skipped ?? []), ...(test.skipped ?? [])],
     converted: (train.converted?.length ?? 0) + (test.converted?.length ?? 0),
     ignored: train.ignored?.length ?? 0,
+    cacheFiles: [train.rows?.where, test.rows?.where].filter((f): f is string => f !== undefined),
   };
 }

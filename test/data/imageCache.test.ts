@@ -69,7 +69,6 @@ describe('image folder cache', () => {
     expect(memory.rows).toBeUndefined();
     const { set, notes } = await cached();
     expect(built(notes)).toBe(true);
-    expect(notes.some((m) => /\d+\/\d+ images decoded into the cache/.test(m))).toBe(true);
     expect(set.rows?.where).toMatch(/\.u8$/);
     for (const key of ['count', 'height', 'width', 'channels', 'numClasses'] as const) {
       expect(set[key]).toBe(memory[key]);
@@ -173,6 +172,35 @@ describe('image folder cache', () => {
     expect(readImages(disk.val, [0, disk.val.count - 1])).toEqual(
       readImages(memory.val, [0, memory.val.count - 1]),
     );
+  });
+
+  it('reports the one-time decode of a long split every 10 %, through onProgress', async () => {
+    const long = path.join(root, 'long');
+    for (let i = 0; i < 125; i++) {
+      const data = new Uint8Array(4 * 4).fill(i);
+      await writePng(path.join(long, i % 2 ? 'odd' : 'even', `${i}.png`), {
+        width: 4,
+        height: 4,
+        channels: 1,
+        data,
+      });
+    }
+    const progress: string[] = [];
+    const set = await loadImageFolder(long, {
+      memoryBudget: 1,
+      cacheDir,
+      onWarning: () => {},
+      onProgress: (m) => progress.push(m),
+    });
+    expect(progress[0]).toMatch(
+      /100 images × 4×4×1 bytes are over the memory budget; decoding them once into .*\.u8/,
+    );
+    expect(progress.slice(1)).toEqual(
+      [10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map(
+        (n) => `${long}/train: ${n}/100 images decoded into the cache`,
+      ),
+    );
+    expect(set.count).toBe(100);
   });
 
   it('takes its budget from the option, else the environment, and names a bad value', () => {

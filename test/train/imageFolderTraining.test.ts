@@ -115,7 +115,10 @@ describe('trainModel on an image folder', () => {
       h.map((m) => [m.trainLoss, m.trainAccuracy, m.testLoss, m.testAccuracy]);
     expect(curve(cached.history)).toEqual(curve(memory.history));
     expect(memory.history).toHaveLength(2);
-    expect(cached.summary.imageFolder).toEqual(memory.summary.imageFolder);
+    const { cacheFiles, ...report } = cached.summary.imageFolder!;
+    expect(cacheFiles.map((f) => path.dirname(f))).toEqual([cacheDir, cacheDir]);
+    expect(cacheFiles[0]).toMatch(/-train-\w+\.u8$/);
+    expect(memory.summary.imageFolder).toEqual({ ...report, cacheFiles: [] });
   });
 
   it('refuses a folder dataset without dataDir, holdout with a folder, imageSize or channels on mnist, 2 channels', async () => {
