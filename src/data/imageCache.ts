@@ -327,26 +327,51 @@ export class ImageCacheWriter {
   }
 }
 
-/** Deletes the other caches of `file`'s folder and split (stale: their folder has changed since). */
+/** A temporary file untouched this long was left by a killed run (a live writer keeps writing). */
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+/**
+ * Deletes the other caches of `file`'s folder and split (stale: their folder has changed since),
+ * and temporary files of it that a killed run left behind.
+ */
 function removeOlderCaches(file: string): void {
   const dir = path.dirname(file);
   const name = path.basename(file);
   const prefix = name.slice(0, name.length - '.u8'.length - 24);
   for (const other of fs.readdirSync(dir)) {
-    if (other !== name && other.startsWith(prefix) && other.endsWith('.u8')) {
-      fs.rmSync(path.join(dir, other), { force: true });
+    if (other === name || !other.startsWith(prefix)) continue;
+    const full = path.join(dir, other);
+    try {
+      if (other.endsWith('.u8')) fs.rmSync(full, { force: true });
+      else if (other.endsWith('.tmp') && Date.now() - fs.statSync(full).mtimeMs > STALE_TEMP_MS) {
+        fs.rmSync(full, { force: true });
+      }
+    } catch {
+      // another run removed it first, or it is in use (Windows): it is not ours to insist on
     }
   }
 }
 
-/** Refuses a cache the disk has no room for, before decoding anything. */
+/**
+ * Makes the cache folder and refuses a cache the disk has no room for, before decoding anything;
+ * either failure names the folder and how to choose another.
+ */
 export function checkFreeSpace(cacheDir: string, bytes: number, what: string): void {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const st = fs.statfsSync(cacheDir);
-  const free = st.bavail * st.bsize;
+  const elsewhere = `set ${IMAGE_CACHE_DIR_ENV} (or cacheDir) to a folder with room`;
+  let free: number;
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.accessSync(cacheDir, fs.constants.W_OK);
+    const st = fs.statfsSync(cacheDir);
+    free = st.bavail * st.bsize;
+  } catch (e) {
+    throw new Error(
+      `${what}: the image cache folder ${cacheDir} cannot be written (${(e as Error).message}); ${elsewhere}, or raise ${IMAGE_MEMORY_BUDGET_ENV} to keep the images in memory`,
+    );
+  }
   if (bytes > free) {
     throw new Error(
-      `${what}: its cache needs ${bytes} bytes but ${cacheDir} has ${free} free; set ${IMAGE_CACHE_DIR_ENV} (or cacheDir) to a folder with room, or read fewer/smaller images`,
+      `${what}: its cache needs ${bytes} bytes but ${cacheDir} has ${free} free; ${elsewhere}, or read fewer/smaller images`,
     );
   }
 }

@@ -203,6 +203,29 @@ describe('image folder cache', () => {
     expect(set.count).toBe(100);
   });
 
+  it('names a cache folder that cannot be written, and clears temporary files a killed run left', async () => {
+    const blocker = path.join(root, 'not-a-folder');
+    await fs.writeFile(blocker, 'a file where the cache folder would be');
+    await expect(cached({ cacheDir: path.join(blocker, 'cache') })).rejects.toThrow(
+      /digits\/train: the image cache folder .*not-a-folder\/cache cannot be written .*set DOCONV_IMAGE_CACHE \(or cacheDir\)/,
+    );
+
+    const name = (await cacheFiles()).find((f) => /^digits-\w+-train-/.test(f))!;
+    const prefix = name.slice(0, name.length - '.u8'.length - 24);
+    const old = path.join(cacheDir, `${prefix}0123.u8.99-x.tmp`);
+    const fresh = path.join(cacheDir, `${prefix}4567.u8.98-y.tmp`);
+    await fs.writeFile(old, 'left by a killed run');
+    await fs.writeFile(fresh, 'being written by another run');
+    const hourAgo = new Date(Date.now() - 3600e3);
+    await fs.utimes(old, hourAgo, hourAgo);
+    await fs.rm(path.join(cacheDir, name)); // forces a rebuild, which tidies up
+    await cached();
+    const left = await fs.readdir(cacheDir);
+    expect(left).toContain(path.basename(fresh));
+    expect(left).not.toContain(path.basename(old));
+    await fs.rm(fresh);
+  });
+
   it('takes its budget from the option, else the environment, and names a bad value', () => {
     const saved = process.env[IMAGE_MEMORY_BUDGET_ENV];
     try {
