@@ -338,6 +338,51 @@ describe('doconv import', () => {
       /mine-do\.safetensors as .*mine-plain \(conv, layer-names layout\).*missing key 'stem\.weight'/s,
     );
     expect(existsSync(refused)).toBe(false);
+    // With --dataset: evaluated on it when the model takes its images, refused naming both shapes when not.
+    const evaluated = await runCli([
+      'import',
+      file,
+      '--model',
+      join(mine, 'model.json'),
+      '--dataset',
+      'mnist',
+      '--test-limit',
+      '16',
+      '--out',
+      join(dir, 'mine-evaluated'),
+      '--backend',
+      'cpu',
+    ]);
+    expect(evaluated.err).not.toMatch(/error/);
+    expect(evaluated.out).toMatch(/TF\.js +\d+\.\d\d % on 16 mnist test images/);
+    const small = join(dir, 'mine-small');
+    const smallModel = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [14, 14, 1], name: 'stem' }),
+        tf.layers.flatten({ name: 'flat' }),
+        tf.layers.dense({ units: 10, name: 'head' }),
+      ],
+    });
+    await smallModel.save(fileSystem(small));
+    const smallState = toPytorchStateDict(smallModel);
+    smallModel.dispose();
+    save(join(dir, 'small.safetensors'), smallState);
+    const wrongShape = await runCli([
+      'import',
+      join(dir, 'small.safetensors'),
+      '--model',
+      small,
+      '--dataset',
+      'mnist',
+      '--out',
+      join(dir, 'mine-wrong-shape'),
+      '--backend',
+      'cpu',
+    ]);
+    expect(wrongShape.err).toMatch(
+      /model .*mine-small takes inputs of shape \[14,14,1\], mnist's test images are \[28,28,1\]/,
+    );
+    expect(existsSync(join(dir, 'mine-wrong-shape'))).toBe(false);
     // The output may not be the model's own folder.
     const onto = await runCli([
       'import',
