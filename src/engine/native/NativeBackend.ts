@@ -6,11 +6,18 @@
  */
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import { NATIVE_BACKEND } from '../engineState.js';
+import { defaultPoolBytes, Float32BufferPool } from './bufferPool.js';
 
 export { NATIVE_BACKEND };
 
+type DataId = object;
+
 export class NativeBackend extends MathBackendCPU {
+  /** Kernel outputs' buffers, reused once free (bufferPool.ts says why and when). */
+  readonly bufferPool = new Float32BufferPool(defaultPoolBytes(os.totalmem()));
+
   constructor() {
     super();
     // MathBackendCPU's first write prints "install tfjs-node" in Node: this backend is the answer.
@@ -42,9 +49,55 @@ export class NativeBackend extends MathBackendCPU {
     return converted;
   }
 
-  /** A fresh, zeroed float32 tensor of `shape` for a kernel to write. */
+  /** A zeroed float32 tensor of `shape` for a kernel to write (a free pool buffer when one fits). */
   makeFloat32(shape: number[]): tf.TensorInfo {
-    return this.makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape)));
+    return this.makeTensorInfo(
+      shape,
+      'float32',
+      this.bufferPool.take(tf.util.sizeFromShape(shape)),
+    );
+  }
+
+  override write(
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+  ): DataId {
+    const dataId = super.write(values, shape, dtype);
+    this.bufferPool.attach(values);
+    return dataId;
+  }
+
+  override move(
+    dataId: DataId,
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
+    const before = this.data.get(dataId)?.values;
+    super.move(dataId, values, shape, dtype, refCount);
+    if (before !== undefined) this.bufferPool.detach(before);
+    this.bufferPool.attach(values);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const released = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.bufferPool.detach(values);
+    return released;
+  }
+
+  /** The cpu backend returns a tensor's own array: the caller may keep it, so it leaves the pool. */
+  override readSync(dataId: DataId): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    this.bufferPool.escape(this.data.get(dataId)?.values);
+    return values;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.bufferPool.clear();
   }
 }
 

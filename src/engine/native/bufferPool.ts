@@ -1,0 +1,92 @@
+/**
+ * Reuse of the doconv-native backend's float32 buffers. A freshly allocated Float32Array of a few
+ * MB costs more than the native kernel that fills it: the allocator maps new pages and the kernel
+ * takes a page fault on every 4 KB it first writes (measured on ResNet-20 b128: element-wise
+ * kernels 3–4× slower than the same kernels over wasm's heap, whose pages stay mapped). So the
+ * buffers the backend allocates for kernel outputs go back to a pool when their last tensor is
+ * disposed, and the next output of the same length takes one.
+ *
+ * A buffer is reused only when nothing else can still see it:
+ * - every tensor whose values lie in the buffer counts (cpu kernels hand out views: a simple
+ *   slice's values are a subarray of its input's);
+ * - a buffer whose values were ever read out (dataSync, data, arraySync, … return the array
+ *   itself on this backend) is never reused: the caller may keep the array;
+ * - arrays the backend did not allocate (a user's tf.tensor(Float32Array) data) are never taken.
+ */
+
+interface Owned {
+  /** live tensors (data ids) whose values lie in this buffer */
+  tensors: number;
+  /** read out by a caller: never reused */
+  escaped: boolean;
+  /** the whole-buffer array the pool hands out */
+  array: Float32Array;
+}
+
+/** Bytes of free buffers kept for reuse at most: min(2 GiB, RAM / 8). */
+export function defaultPoolBytes(totalMemoryBytes: number): number {
+  return Math.min(2 ** 31, Math.floor(totalMemoryBytes / 8));
+}
+
+export class Float32BufferPool {
+  private readonly owned = new WeakMap<ArrayBufferLike, Owned>();
+  private readonly free = new Map<number, Float32Array[]>();
+  private freeBytes = 0;
+
+  constructor(private readonly capacityBytes: number) {}
+
+  /** A zeroed Float32Array of `length`, reused when one is free. */
+  take(length: number): Float32Array {
+    const reused = this.free.get(length)?.pop();
+    if (reused !== undefined) {
+      this.freeBytes -= reused.byteLength;
+      reused.fill(0);
+      this.owned.set(reused.buffer, { tensors: 0, escaped: false, array: reused });
+      return reused;
+    }
+    const fresh = new Float32Array(length);
+    this.owned.set(fresh.buffer, { tensors: 0, escaped: false, array: fresh });
+    return fresh;
+  }
+
+  /** A tensor now holds `values` (a pool buffer, a view into one, or anything else). */
+  attach(values: unknown): void {
+    const owned = this.ownerOf(values);
+    if (owned) owned.tensors += 1;
+  }
+
+  /** A caller got `values` itself: its buffer is theirs from now on. */
+  escape(values: unknown): void {
+    const owned = this.ownerOf(values);
+    if (owned) owned.escaped = true;
+  }
+
+  /** The tensor holding `values` is gone: its buffer is free once no tensor holds it. */
+  detach(values: unknown): void {
+    const owned = this.ownerOf(values);
+    if (!owned) return;
+    owned.tensors -= 1;
+    if (owned.tensors > 0) return;
+    this.owned.delete(owned.array.buffer);
+    if (owned.escaped || this.freeBytes + owned.array.byteLength > this.capacityBytes) return;
+    const list = this.free.get(owned.array.length);
+    if (list) list.push(owned.array);
+    else this.free.set(owned.array.length, [owned.array]);
+    this.freeBytes += owned.array.byteLength;
+  }
+
+  /** Bytes held for reuse (not in any tensor). */
+  get pooledBytes(): number {
+    return this.freeBytes;
+  }
+
+  clear(): void {
+    this.free.clear();
+    this.freeBytes = 0;
+  }
+
+  private ownerOf(values: unknown): Owned | undefined {
+    if (!ArrayBuffer.isView(values)) return undefined;
+    return this.owned.get(values.buffer);
+  }
+}
