@@ -9,6 +9,8 @@
 // Training engine: importing doconv registers the wasm training kernels (Conv2DBackpropFilter, ...)
 // and re-asserts them whenever wasm becomes the backend. Exported for apps that want to check.
 import './engine/register.js';
+// TF.js's BatchNormalization trains as one op where the backend has it (layers/batchNormTraining.ts).
+import './layers/batchNormTraining.js';
 export {
   registerWasmTrainingKernels,
   wasmTrainingKernelsRegistered,

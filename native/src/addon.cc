@@ -32,12 +32,19 @@ void check(napi_env env, napi_status st, const char *what) {
   if (st != napi_ok) throw JsError(std::string("Node-API call failed: ") + what);
 }
 
+// The most arguments an export takes (batchNormTrainGradInput: 13).
+constexpr size_t kMaxArgs = 16;
+
 struct Args {
-  napi_value v[12];
-  size_t n = 12;
+  napi_value v[kMaxArgs];
+  size_t n = kMaxArgs;
 };
 
 Args args(napi_env env, napi_callback_info info, size_t want, const char *kernel) {
+  if (want > kMaxArgs) {
+    throw JsError(std::string(kernel) + ": takes " + std::to_string(want) +
+                  " arguments, more than the addon reads (" + std::to_string(kMaxArgs) + ")");
+  }
   Args a;
   check(env, napi_get_cb_info(env, info, &a.n, a.v, nullptr, nullptr), "get_cb_info");
   if (a.n < want) {
@@ -297,8 +304,9 @@ napi_value Unary(napi_env env, napi_callback_info info) {
 napi_value ReduceRows(napi_env env, napi_callback_info info) {
   return heapKernel<ReduceGeom>(env, info, "native reduceRows", 5, reduceGeomProblem,
                                 [](const auto &c) {
-                                  const float *x = c.region(2, int64_t(c.g.rows) * c.g.inner, "x");
-                                  float *y = c.region(3, c.g.inner, "y");
+                                  const int64_t outer = c.g.outer;
+                                  const float *x = c.region(2, outer * c.g.rows * c.g.inner, "x");
+                                  float *y = c.region(3, outer * c.g.inner, "y");
                                   reduceRows(c.g, x, y, c.number(4));
                                 });
 }
@@ -306,8 +314,9 @@ napi_value ReduceRows(napi_env env, napi_callback_info info) {
 // tile(heap, geom, x, y)
 napi_value Tile(napi_env env, napi_callback_info info) {
   return heapKernel<TileGeom>(env, info, "native tile", 4, tileGeomProblem, [](const auto &c) {
-    const float *x = c.region(2, c.g.block, "x");
-    tile(c.g, x, c.region(3, int64_t(c.g.block) * c.g.repeats, "y"));
+    const int64_t outer = c.g.outer;
+    const float *x = c.region(2, outer * c.g.block, "x");
+    tile(c.g, x, c.region(3, outer * c.g.block * c.g.repeats, "y"));
   });
 }
 
@@ -336,6 +345,25 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
                                   });
 }
 
+// clip(heap, geom, x, y, lo, hi)
+napi_value Clip(napi_env env, napi_callback_info info) {
+  return heapKernel<ClipGeom>(env, info, "native clip", 6, clipGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, c.g.size, "x");
+    float *y = c.region(3, c.g.size, "y");
+    clip(c.g, x, y, static_cast<float>(c.number(4)), static_cast<float>(c.number(5)));
+  });
+}
+
+// clipGrad(heap, geom, dy, x, dx, lo, hi)
+napi_value ClipGrad(napi_env env, napi_callback_info info) {
+  return heapKernel<ClipGeom>(env, info, "native clipGrad", 7, clipGeomProblem, [](const auto &c) {
+    const float *dy = c.region(2, c.g.size, "dy");
+    const float *x = c.region(3, c.g.size, "x");
+    float *dx = c.region(4, c.g.size, "dx");
+    clipGrad(c.g, dy, x, dx, static_cast<float>(c.number(5)), static_cast<float>(c.number(6)));
+  });
+}
+
 // batchNormGradSums(heap, geom, dy, x, mean, sumDy, sumDyXc)
 napi_value BatchNormGradSums(napi_env env, napi_callback_info info) {
   return heapKernel<ChannelSumsGeom>(
@@ -345,6 +373,37 @@ napi_value BatchNormGradSums(napi_env env, napi_callback_info info) {
         const float *x = c.region(3, n, "x");
         const float *mean = c.region(4, ch, "mean");
         batchNormGradSums(c.g, dy, x, mean, c.region(5, ch, "sumDy"), c.region(6, ch, "sumDyXc"));
+      });
+}
+
+// batchNormStats(heap, geom, x, mean, variance)
+napi_value BatchNormStats(napi_env env, napi_callback_info info) {
+  return heapKernel<ChannelSumsGeom>(
+      env, info, "native batchNormStats", 5, channelSumsGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+        const float *x = c.region(2, n, "x");
+        batchNormStats(c.g, x, c.region(3, ch, "mean"), c.region(4, ch, "variance"));
+      });
+}
+
+// batchNormTrainGradInput(heap, geom, dy, x, mean, variance, scale (-1: none), sumDy, sumDyXc,
+// dMean, dVariance, dx, epsilon)
+napi_value BatchNormTrainGradInput(napi_env env, napi_callback_info info) {
+  return heapKernel<BatchNormGradGeom>(
+      env, info, "native batchNormTrainGradInput", 13, batchNormGradGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+        const float *dy = c.region(2, n, "dy");
+        const float *x = c.region(3, n, "x");
+        const float *mean = c.region(4, ch, "mean");
+        const float *var = c.region(5, ch, "variance");
+        const float *scale = c.g.hasScale ? c.region(6, ch, "scale") : nullptr;
+        const float *sumDy = c.region(7, ch, "sumDy");
+        const float *sumDyXc = c.region(8, ch, "sumDyXc");
+        const float *dMean = c.region(9, ch, "dMean");
+        const float *dVariance = c.region(10, ch, "dVariance");
+        float *dx = c.region(11, n, "dx");
+        batchNormTrainGradInput(c.g, dy, x, mean, var, scale, sumDy, sumDyXc, dMean, dVariance, dx,
+                                static_cast<float>(c.number(12)));
       });
 }
 
@@ -617,7 +676,11 @@ napi_value Init(napi_env env, napi_value exports) {
       method("optimizerStep", OptimizerStep),
       method("concat", Concat),
       method("reluGrad", ReluGrad),
+      method("clip", Clip),
+      method("clipGrad", ClipGrad),
       method("batchNormGradSums", BatchNormGradSums),
+      method("batchNormStats", BatchNormStats),
+      method("batchNormTrainGradInput", BatchNormTrainGradInput),
       method("split", Split),
       method("binary", Binary),
       method("unary", Unary),

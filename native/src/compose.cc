@@ -76,6 +76,9 @@ std::string composeGeomProblem(const ComposeGeom &g) {
   if (g.area < 0 || g.dMul < 0 || g.channels < 0 || g.filters < 0) {
     return "area, dMul, channels and filters must be ≥ 0";
   }
+  if (g.groups < 1 || g.channels % g.groups != 0 || g.filters % g.groups != 0) {
+    return "groups must be ≥ 1 and divide channels and filters";
+  }
   if (composeDElems(g) < 0 || composeWElems(g) < 0 || composeKElems(g) < 0) {
     return "a tensor has more than 2^48 elements";
   }
@@ -83,44 +86,62 @@ std::string composeGeomProblem(const ComposeGeom &g) {
 }
 
 int64_t composeDElems(const ComposeGeom &g) { return elemsOf({g.area, g.dMul, g.channels}); }
-int64_t composeWElems(const ComposeGeom &g) { return elemsOf({g.dMul, g.channels, g.filters}); }
-int64_t composeKElems(const ComposeGeom &g) { return elemsOf({g.area, g.channels, g.filters}); }
+int64_t composeWElems(const ComposeGeom &g) {
+  return elemsOf({g.dMul, g.channels / g.groups, g.filters});
+}
+int64_t composeKElems(const ComposeGeom &g) {
+  return elemsOf({g.area, g.channels / g.groups, g.filters});
+}
 
+// Rows of W and K hold all F filters; channel j of group q sees only the group's F/g of them, at
+// q·F/g: each (j, q) pair is a groups = 1 composition of F/g filters inside the wider rows.
 void compose(const ComposeGeom &g, const float *d, const float *diag, const float *w, float *k) {
-  const int64_t C = g.channels, F = g.filters, S = g.dMul;
+  const int64_t C = g.channels, F = g.filters, S = g.dMul, G = g.groups;
+  const int64_t Cg = C / G, Fg = F / G;
   for (int64_t m = 0; m < g.area; m++) {
-    for (int64_t j = 0; j < C; j++) {
-      // K[m, j, :] = Σ_s D̂[m, s, j] · W[s, j, :]
-      const auto coef = [&](int64_t s) { return dHat(d, diag, (m * S + s) * C + j); };
-      weightedRowSum(S, coef, w + j * F, C * F, F, k + (m * C + j) * F);
+    for (int64_t j = 0; j < Cg; j++) {
+      for (int64_t q = 0; q < G; q++) {
+        // K[m, j, q's filters] = Σ_s D̂[m, s, c] · W[s, j, q's filters],  c = q·Cg + j
+        const int64_t c = q * Cg + j;
+        const auto coef = [&](int64_t s) { return dHat(d, diag, (m * S + s) * C + c); };
+        weightedRowSum(S, coef, w + j * F + q * Fg, Cg * F, Fg, k + (m * Cg + j) * F + q * Fg);
+      }
     }
   }
 }
 
 void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *diag,
                  const float *w, float *dd, float *dw) {
-  const int64_t C = g.channels, F = g.filters, S = g.dMul, A = g.area;
+  const int64_t C = g.channels, F = g.filters, S = g.dMul, A = g.area, G = g.groups;
+  const int64_t Cg = C / G, Fg = F / G;
   for (int64_t s = 0; s < S; s++) {
-    for (int64_t j = 0; j < C; j++) {
-      // dW[s, j, :] = Σ_m D̂[m, s, j] · dK[m, j, :]
-      const auto coef = [&](int64_t m) { return dHat(d, diag, (m * S + s) * C + j); };
-      weightedRowSum(A, coef, dk + j * F, C * F, F, dw + (s * C + j) * F);
+    for (int64_t j = 0; j < Cg; j++) {
+      for (int64_t q = 0; q < G; q++) {
+        // dW[s, j, q's filters] = Σ_m D̂[m, s, c] · dK[m, j, q's filters]
+        const int64_t c = q * Cg + j;
+        const auto coef = [&](int64_t m) { return dHat(d, diag, (m * S + s) * C + c); };
+        weightedRowSum(A, coef, dk + j * F + q * Fg, Cg * F, Fg, dw + (s * Cg + j) * F + q * Fg);
+      }
     }
   }
-  // dD[m, :, j] = Σ_o dK[m, j, o] · W[:, j, o]: a row sum over the filters of W[:, j, :]
-  // transposed, its rows padded with zeros to whole blocks of 8, so it vectorises however few
-  // filters there are (dot products over o would not: the MNIST net's second layer has 8).
+  // dD[m, :, c] = Σ_o dK[m, j, o] · W[:, j, o] over c's group's filters: a row sum over those
+  // filters of W[:, j, q's filters] transposed, its rows padded with zeros to whole blocks of 8,
+  // so it vectorises however few filters there are (dot products over o would not: the MNIST
+  // net's second layer has 8).
   const int64_t Sp = (S + 7) / 8 * 8;
-  std::vector<float> wt(F * Sp, 0.f), row(Sp);
-  for (int64_t j = 0; j < C; j++) {
-    for (int64_t s = 0; s < S; s++) {
-      for (int64_t o = 0; o < F; o++) wt[o * Sp + s] = w[(s * C + j) * F + o];
-    }
-    for (int64_t m = 0; m < A; m++) {
-      const float *dkRow = dk + (m * C + j) * F;
-      weightedRowSum(
-          F, [&](int64_t o) { return dkRow[o]; }, wt.data(), Sp, Sp, row.data());
-      for (int64_t s = 0; s < S; s++) dd[(m * S + s) * C + j] = row[s];
+  std::vector<float> wt(Fg * Sp, 0.f), row(Sp);
+  for (int64_t j = 0; j < Cg; j++) {
+    for (int64_t q = 0; q < G; q++) {
+      const int64_t c = q * Cg + j;
+      for (int64_t s = 0; s < S; s++) {
+        for (int64_t o = 0; o < Fg; o++) wt[o * Sp + s] = w[(s * Cg + j) * F + q * Fg + o];
+      }
+      for (int64_t m = 0; m < A; m++) {
+        const float *dkRow = dk + (m * Cg + j) * F + q * Fg;
+        weightedRowSum(
+            Fg, [&](int64_t o) { return dkRow[o]; }, wt.data(), Sp, Sp, row.data());
+        for (int64_t s = 0; s < S; s++) dd[(m * S + s) * C + c] = row[s];
+      }
     }
   }
 }

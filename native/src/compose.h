@@ -1,5 +1,7 @@
-// DO-Conv's kernel composition (groups = 1) and its gradient, as one kernel each:
-//   K[m, j, o] = Σ_s D̂[m, s, j] · W[s, j, o]        D̂ [M·N, dMul, C], W [dMul, C, F], K [M·N, C, F]
+// DO-Conv's kernel composition (any groups g: DO-Conv g = 1, DO-DConv g = C, DO-GConv between)
+// and its gradient, as one kernel each:
+//   K[m, j, o] = Σ_s D̂[m, s, c] · W[s, j, o],   c = ⌊o / (F/g)⌋ · (C/g) + j
+//   D̂ [M·N, dMul, C], W [dMul, C/g, F], K [M·N, C/g, F]
 // with D̂ = D + D_diag read on the fly (D_diag the layer's constant identity part: its add and the
 // add's gradient would be two more ops per layer and step).
 // Why one kernel: built from TF.js ops the composition is ~6 ops forward and ~8 backward per layer
@@ -18,6 +20,7 @@ struct ComposeGeom {
   int32_t dMul;
   int32_t channels;  // C
   int32_t filters;   // F
+  int32_t groups;    // g: divides C and F
 };
 
 std::string composeGeomProblem(const ComposeGeom &g);
@@ -25,7 +28,8 @@ int64_t composeDElems(const ComposeGeom &g);
 int64_t composeWElems(const ComposeGeom &g);
 int64_t composeKElems(const ComposeGeom &g);
 void compose(const ComposeGeom &g, const float *d, const float *diag, const float *w, float *k);
-// dD[m, s, j] = Σ_o dK[m, j, o] · W[s, j, o];  dW[s, j, o] = Σ_m D̂[m, s, j] · dK[m, j, o]
+// dD[m, s, c] = Σ_{o of c's group} dK[m, j, o] · W[s, j, o];  dW[s, j, o] = Σ_m D̂[m, s, c] · dK[m,
+// j, o]
 void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *diag,
                  const float *w, float *dd, float *dw);
 

@@ -141,7 +141,8 @@ void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
 }
 
 std::string reduceGeomProblem(const ReduceGeom &g) {
-  if (g.rows < 0 || g.inner < 0) return "rows and inner must be ≥ 0";
+  if (g.rows < 0 || g.inner < 0 || g.outer < 0) return "rows, inner and outer must be ≥ 0";
+  if (elemsOf({g.outer, g.rows, g.inner}) < 0) return "outer · rows · inner is too large";
   return "";
 }
 
@@ -191,7 +192,26 @@ class BlockPartials {
   double *base_;
 };
 
+// Several outer blocks: each thread sums whole blocks, so no partials are shared.
+void reduceOuterBlocks(const ReduceGeom &g, const float *x, float *y, double scale) {
+  const int64_t rows = g.rows, inner = g.inner, outer = g.outer;
+#pragma omp parallel for schedule(static) if (outer * rows * inner >= kParallelMin)
+  for (int64_t o = 0; o < outer; o++) {
+    const float *xo = x + o * rows * inner;
+    double acc[kChannelTile];
+    for (int64_t j0 = 0; j0 < inner; j0 += kChannelTile) {
+      const int64_t w = std::min(kChannelTile, inner - j0);
+      sumColumns(xo, inner, 0, rows, j0, w, acc);
+      for (int64_t j = 0; j < w; j++) y[o * inner + j0 + j] = static_cast<float>(acc[j] * scale);
+    }
+  }
+}
+
 void reduceRows(const ReduceGeom &g, const float *x, float *y, double scale) {
+  if (g.outer != 1) {
+    reduceOuterBlocks(g, x, y, scale);
+    return;
+  }
   const int64_t rows = g.rows, inner = g.inner;
   BlockPartials p(rows, inner, 1);
 #pragma omp parallel for schedule(static) if (p.blocks() > 1)
@@ -250,6 +270,32 @@ void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx)
   }
 }
 
+std::string clipGeomProblem(const ClipGeom &g) {
+  if (g.size < 0) return "size must be ≥ 0";
+  if (g.mode != kClipWhere && g.mode != kClipMask) return "unknown mode " + std::to_string(g.mode);
+  return "";
+}
+
+void clip(const ClipGeom &g, const float *x, float *y, float lo, float hi) {
+  const int64_t n = g.size;
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] > hi ? hi : (x[i] < lo ? lo : x[i]);
+}
+
+void clipGrad(const ClipGeom &g, const float *dy, const float *x, float *dx, float lo, float hi) {
+  const int64_t n = g.size;
+  if (g.mode == kClipWhere) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+    for (int64_t i = 0; i < n; i++) dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
+    return;
+  }
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; i++) {
+    const float mask = x[i] != x[i] ? x[i] : (x[i] > lo && x[i] <= hi ? 1.0f : 0.0f);
+    dx[i] = dy[i] * mask;
+  }
+}
+
 std::string channelSumsGeomProblem(const ChannelSumsGeom &g) {
   return g.rows < 0 || g.channels < 0 ? "rows and channels must be ≥ 0" : "";
 }
@@ -282,15 +328,76 @@ void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x
   }
 }
 
+void batchNormStats(const ChannelSumsGeom &g, const float *x, float *mean, float *variance) {
+  const int64_t rows = g.rows, channels = g.channels;
+  BlockPartials p(rows, channels, 2);
+#pragma omp parallel for schedule(static) if (p.blocks() > 1)
+  for (int64_t blk = 0; blk < p.blocks(); blk++) {
+    const int64_t r0 = p.firstRow(blk), r1 = p.firstRow(blk + 1);
+    for (int64_t j0 = 0; j0 < channels; j0 += kChannelTile) {
+      const int64_t w = std::min(kChannelTile, channels - j0);
+      double a[kChannelTile] = {}, b[kChannelTile] = {};
+      for (int64_t r = r0; r < r1; r++) {
+        const float *xr = x + r * channels + j0;
+        for (int64_t j = 0; j < w; j++) {
+          a[j] += xr[j];
+          b[j] += double(xr[j]) * xr[j];
+        }
+      }
+      std::copy(a, a + w, p.at(blk, 0) + j0);
+      std::copy(b, b + w, p.at(blk, 1) + j0);
+    }
+  }
+  for (int64_t c = 0; c < channels; c++) {
+    const double mu = p.total(0, c) / double(rows);
+    mean[c] = static_cast<float>(mu);
+    variance[c] = static_cast<float>(std::max(0.0, p.total(1, c) / double(rows) - mu * mu));
+  }
+}
+
+std::string batchNormGradGeomProblem(const BatchNormGradGeom &g) {
+  if (g.rows < 1 || g.channels < 1) return "rows and channels must be ≥ 1";
+  return "";
+}
+
+void batchNormTrainGradInput(const BatchNormGradGeom &g, const float *dy, const float *x,
+                             const float *mean, const float *variance, const float *scale,
+                             const float *sumDy, const float *sumDyXc, const float *dMean,
+                             const float *dVariance, float *dx, float epsilon) {
+  const int64_t rows = g.rows, channels = g.channels;
+  // dx = k·dy − k·Σdy/rows − k·r²·Σdy(x−μ)/rows · (x − μ) + dMean/rows + 2·dVar/rows · (x − μ)
+  //    = k·dy + u·x + v per channel.
+  std::vector<float> kDy(channels), kX(channels), bias(channels);
+  for (int64_t c = 0; c < channels; c++) {
+    const double r = 1.0 / std::sqrt(double(variance[c]) + epsilon);
+    const double k = (g.hasScale ? scale[c] : 1.0) * r;
+    const double u = (-k * r * r * sumDyXc[c] + 2.0 * dVariance[c]) / double(rows);
+    kDy[c] = static_cast<float>(k);
+    kX[c] = static_cast<float>(u);
+    bias[c] = static_cast<float>((dMean[c] - k * sumDy[c]) / double(rows) - u * mean[c]);
+  }
+  const float *a = kDy.data(), *b = kX.data(), *o = bias.data();
+#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *dyr = dy + r * channels;
+    const float *xr = x + r * channels;
+    float *dxr = dx + r * channels;
+    for (int64_t c = 0; c < channels; c++) dxr[c] = a[c] * dyr[c] + b[c] * xr[c] + o[c];
+  }
+}
+
 std::string tileGeomProblem(const TileGeom &g) {
-  if (g.block < 0 || g.repeats < 0) return "block and repeats must be ≥ 0";
+  if (g.block < 0 || g.repeats < 0 || g.outer < 0) return "block, repeats and outer must be ≥ 0";
+  if (elemsOf({g.outer, g.repeats, g.block}) < 0) return "outer · repeats · block is too large";
   return "";
 }
 
 void tile(const TileGeom &g, const float *x, float *y) {
-  const int64_t block = g.block, repeats = g.repeats;
-#pragma omp parallel for schedule(static) if (block * repeats >= kParallelMin)
-  for (int64_t r = 0; r < repeats; r++) std::memcpy(y + r * block, x, block * sizeof(float));
+  const int64_t block = g.block, repeats = g.repeats, copies = g.outer * repeats;
+#pragma omp parallel for schedule(static) if (block * copies >= kParallelMin)
+  for (int64_t c = 0; c < copies; c++) {
+    std::memcpy(y + c * block, x + (c / repeats) * block, block * sizeof(float));
+  }
 }
 
 std::string batchNormGeomProblem(const BatchNormGeom &g) {

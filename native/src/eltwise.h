@@ -30,15 +30,16 @@ struct UnaryGeom {
   int32_t size;
 };
 
-// Reduces [rows, inner] over rows: y[j] = Σ_r x[r, j] (· scale). Sums run in double, per thread
-// over a fixed block of rows, then in thread order: deterministic for a thread count.
+// Reduces [outer, rows, inner] over rows: y[o, j] = Σ_r x[o, r, j] (· scale). Sums run in double;
+// with one outer block, per thread over a fixed block of rows, then in thread order; with several
+// (global average pooling: [N, H·W, C]), one thread a block: deterministic for a thread count.
 struct ReduceGeom {
-  int32_t rows, inner;
+  int32_t rows, inner, outer;
 };
 
-// y = x repeated `repeats` times (x is `block` elements).
+// y[o] = x[o] repeated `repeats` times: x is [outer, block], y [outer, repeats, block].
 struct TileGeom {
-  int32_t block, repeats;
+  int32_t block, repeats, outer;
 };
 
 // y[r, c] = (x[r, c] − mean[c]) · scale[c] / sqrt(var[c] + ε) + offset[c]; scale/offset optional.
@@ -59,6 +60,17 @@ struct ReluGradGeom {
   int32_t size;
 };
 std::string reluGradGeomProblem(const ReluGradGeom &g);
+// ClipByValue and Relu6, forward and gradient, as TF.js computes them:
+// y = x > hi ? hi : (x < lo ? lo : x) (NaN passes through);
+// gradient, kClipWhere (ClipByValue's): dx = lo ≤ x ≤ hi ? dy : 0;
+// kClipMask (Relu6's, lo = 0): dx = dy · mask, mask = step(x) · (x ≤ hi) (NaN x gives NaN).
+enum ClipGradMode : int32_t { kClipWhere = 0, kClipMask = 1 };
+struct ClipGeom {
+  int32_t size, mode;
+};
+std::string clipGeomProblem(const ClipGeom &g);
+void clip(const ClipGeom &g, const float *x, float *y, float lo, float hi);
+void clipGrad(const ClipGeom &g, const float *dy, const float *x, float *dx, float lo, float hi);
 void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx);
 // BatchNorm's gradient sums in one pass over [rows, channels]:
 // sumDy[c] = Σ_r dy[r, c], sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − mean[c]).
@@ -68,6 +80,25 @@ struct ChannelSumsGeom {
 std::string channelSumsGeomProblem(const ChannelSumsGeom &g);
 void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x, const float *mean,
                        float *sumDy, float *sumDyXc);
+
+// Batch statistics of [rows, channels] per channel, one pass: mean = Σx / rows and the biased
+// variance Σx² / rows − mean² (as tf.moments), sums in double, the variance clamped at 0.
+void batchNormStats(const ChannelSumsGeom &g, const float *x, float *mean, float *variance);
+
+// BatchNorm's input gradient in training, where the batch's own mean and variance were used:
+// with r = 1/√(var + ε) and γ the scale (1 when hasScale is 0), one pass
+//   dx = γr · (dy − Σdy / rows − (x − μ) · r² · Σdy(x − μ) / rows)
+//        + dMean / rows + dVariance · 2(x − μ) / rows
+// from the sums batchNormGradSums computed; dMean and dVariance are the gradients reaching the
+// op's mean and variance outputs (zeros unless something besides the moving averages uses them).
+struct BatchNormGradGeom {
+  int32_t rows, channels, hasScale;
+};
+std::string batchNormGradGeomProblem(const BatchNormGradGeom &g);
+void batchNormTrainGradInput(const BatchNormGradGeom &g, const float *dy, const float *x,
+                             const float *mean, const float *variance, const float *scale,
+                             const float *sumDy, const float *sumDyXc, const float *dMean,
+                             const float *dVariance, float *dx, float epsilon);
 
 std::string binaryGeomProblem(const BinaryGeom &g);
 // Elements operand `mode` spans (for bounds checks).

@@ -84,8 +84,8 @@ export function composeKernel(
 
 /**
  * composeKernel(W, D + D_diag): where the caller says the backend has doconv's fused composition
- * (options.routes.composeKernel: the native engine) and groups = 1, one op forward and one
- * backward, the sum included; elsewhere the sum and composeKernel's ops. `d = null` for a 1×1
+ * (options.routes.composeKernel: the native engine), one op forward and one backward for any
+ * groups, the sum included; elsewhere the sum and composeKernel's ops. `d = null` for a 1×1
  * layer without D.
  */
 export function composeKernelFromParts(
@@ -96,8 +96,8 @@ export function composeKernelFromParts(
 ): tf.Tensor4D {
   if (d === null || dDiag === null) return composeKernel(weight, null, options);
   const fused =
-    (options.groups ?? 1) === 1 &&
     weight.shape[0] === d.shape[1] &&
+    weight.shape[1] * (options.groups ?? 1) === d.shape[2] &&
     options.routes?.composeKernel === true;
   if (!fused) return tf.tidy(() => composeKernel(weight, tf.add(d, dDiag) as tf.Tensor3D, options));
   const [M, N] = options.kernelSize;
@@ -106,7 +106,7 @@ export function composeKernelFromParts(
       `composeKernel: D shape ${JSON.stringify(d.shape)} does not fit kernelSize ${JSON.stringify(options.kernelSize)}`,
     );
   }
-  // K comes out as [M, N, C, F] (no reshape op either way).
+  // K comes out as [M, N, C/g, F] (no reshape op either way).
   const attrs = { kernelSize: [M, N] } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, attrs) as tf.Tensor4D;
 }

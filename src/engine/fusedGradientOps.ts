@@ -8,3 +8,8 @@
 export const RELU_GRAD = 'DoconvReluGrad';
 /** inputs {dy, x [..., C], mean [C]} → [Σ dy, Σ dy·(x − mean)] per channel, one pass instead of three. */
 export const BATCH_NORM_GRAD_SUMS = 'DoconvBatchNormGradSums';
+/**
+ * inputs {dy, x}, attrs {lo, hi, mode} → ClipByValue's gradient (mode 'where': dy where lo ≤ x ≤ hi,
+ * else 0) or Relu6's (mode 'mask': dy · step(x) · (x ≤ hi)) in one pass instead of four ops.
+ */
+export const CLIP_GRAD = 'DoconvClipGrad';

@@ -9,6 +9,7 @@ import { fusedBatchNormGrad } from './gradients/fusedBatchNormGrad.js';
 import type { GradientReplacement } from './gradients/gradientReplacement.js';
 import { meanGrad } from './gradients/meanGrad.js';
 import { reluGrad } from './gradients/reluGrad.js';
+import { clipByValueGrad, relu6Grad } from './gradients/clipGrad.js';
 import { addConfig } from './kernels/Add.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { castConfig } from './kernels/Cast.js';
@@ -65,6 +66,8 @@ export const wasmTrainingGradients: readonly GradientReplacement[] = [
   fusedBatchNormGrad,
   // One pass where the native engine has the kernel (tfjs-core's elsewhere).
   reluGrad,
+  clipByValueGrad,
+  relu6Grad,
   // Dilated convs: tfjs-core's gradients refuse them; doconv's and the native backprops take dilations.
   dilatedConv2DGrad,
   dilatedDepthwiseConv2dGrad,

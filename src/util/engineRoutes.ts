@@ -5,6 +5,7 @@
  * engine and layers, so the layers can ask without importing the engine.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAINING } from './batchNormTrainingOp.js';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from './composeKernelOp.js';
 import { hasDilatedConvGradients } from './dilatedConvGradients.js';
 import { tapeRecording } from './tapeRecording.js';
@@ -16,6 +17,8 @@ export interface EngineRoutes {
   composedConv: boolean;
   /** Dilated convs as TF.js's dilated conv ops (their gradients replaced by doconv's engine). */
   dilatedConv: boolean;
+  /** BatchNorm in training (batch statistics) as one op with a two-pass gradient. */
+  batchNormTraining: boolean;
 }
 
 /** No fused path: the TF.js ops every backend runs. */
@@ -23,6 +26,7 @@ export const OP_ROUTES: EngineRoutes = {
   composeKernel: false,
   composedConv: false,
   dilatedConv: false,
+  batchNormTraining: false,
 };
 
 export function engineRoutes(): EngineRoutes {
@@ -32,5 +36,6 @@ export function engineRoutes(): EngineRoutes {
     composeKernel: has(COMPOSE_KERNEL),
     composedConv: has(COMPOSED_CONV) && tapeRecording(),
     dilatedConv: hasDilatedConvGradients(backend),
+    batchNormTraining: has(BATCH_NORM_TRAINING),
   };
 }

@@ -9,6 +9,7 @@ import { composeKernel, composeKernelFromParts } from '../../src/algebra/compose
 import { disableNativeEngine } from '../../src/engine/native/enableNative.js';
 import { COMPOSE_KERNEL } from '../../src/util/composeKernelOp.js';
 import { doConv2d } from '../../src/index.js';
+import { engineRoutes } from '../../src/util/engineRoutes.js';
 import { host, relativeError } from './helpers.js';
 import {
   describeNative,
@@ -21,29 +22,59 @@ import {
 const d = describeNative;
 nativeEngineForThisFile();
 
-/** K[m, j, o] = Σ_s D̂[m, s, j] · W[s, j, o], straight from the definition. */
-function composeByLoops(dv: Float32Array, wv: Float32Array, [A, S, C, F]: number[]): Float64Array {
-  const k = new Float64Array(A * C * F);
+/**
+ * K[m, j, o] = Σ_s D̂[m, s, c] · W[s, j, o] with c = ⌊o / (F/g)⌋ · (C/g) + j, straight from the
+ * definition (g groups; j < C/g).
+ */
+function composeByLoops(
+  dv: Float32Array,
+  wv: Float32Array,
+  [A, S, C, F]: number[],
+  g = 1,
+): Float64Array {
+  const Cg = C / g;
+  const k = new Float64Array(A * Cg * F);
   for (let m = 0; m < A; m++)
-    for (let j = 0; j < C; j++)
-      for (let o = 0; o < F; o++)
+    for (let j = 0; j < Cg; j++)
+      for (let o = 0; o < F; o++) {
+        const c = Math.floor(o / (F / g)) * Cg + j;
         for (let s = 0; s < S; s++)
-          k[(m * C + j) * F + o] += dv[(m * S + s) * C + j] * wv[(s * C + j) * F + o];
+          k[(m * Cg + j) * F + o] += dv[(m * S + s) * C + c] * wv[(s * Cg + j) * F + o];
+      }
   return k;
 }
 
+/** The engine routes the layers pass on the active backend. */
+function routesHere() {
+  return engineRoutes();
+}
+
+/** The kernels a composition ran here. */
+async function composedByOneKernel(): Promise<boolean> {
+  const d = tf.zeros([4, 2, 6]) as tf.Tensor3D;
+  const w = tf.zeros([2, 3, 4]) as tf.Tensor3D;
+  const { kernelNames } = await tf.profile(() =>
+    tf.dispose(
+      composeKernelFromParts(w, d, d, { kernelSize: [2, 2], groups: 2, routes: routesHere() }),
+    ),
+  );
+  tf.dispose([d, w]);
+  return kernelNames.length === 1 && kernelNames[0] === COMPOSE_KERNEL;
+}
+
 /** K, and the gradients of Σ K·R with respect to D̂ and W, on `backend`. */
-async function composeWithGrads(backend: string, [A, S, C, F]: number[], M: number) {
+async function composeWithGrads(backend: string, [A, S, C, F]: number[], M: number, groups = 1) {
   await tf.setBackend(backend);
+  const Cg = C / groups;
   const dv = host([A, S, C], 1);
-  const wv = host([S, C, F], 2);
-  const rv = host([M, A / M, C, F], 3);
+  const wv = host([S, Cg, F], 2);
+  const rv = host([M, A / M, Cg, F], 3);
   const d = tf.tensor3d(dv.values, [A, S, C]);
   // Any constant, not only the identity: the op must add whatever D_diag it is given.
   const dDiag = tf.tensor3d(host([A, S, C], 5).values, [A, S, C]);
-  const weight = tf.tensor3d(wv.values, [S, C, F]);
+  const weight = tf.tensor3d(wv.values, [S, Cg, F]);
   const r = tf.tensor(rv.values, rv.shape);
-  const options = { kernelSize: [M, A / M] as [number, number] };
+  const options = { kernelSize: [M, A / M] as [number, number], groups, routes: routesHere() };
   const k = composeKernelFromParts(weight, d, dDiag, options);
   const [gd, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(composeKernelFromParts(b as tf.Tensor3D, a as tf.Tensor3D, dDiag, options), r)),
@@ -54,7 +85,7 @@ async function composeWithGrads(backend: string, [A, S, C, F]: number[], M: numb
     k: await k.data(),
     gd: await gd.data(),
     gw: await gw.data(),
-    fused: tf.getKernel(COMPOSE_KERNEL, backend) != null,
+    fused: tf.getKernel(COMPOSE_KERNEL, backend) != null && (await composedByOneKernel()),
     dv: dHatValues,
     wv: wv.values,
   };
@@ -88,6 +119,29 @@ d(`native DO-Conv composition${skipReason}`, () => {
     },
   );
 
+  it.each([
+    // DO-DConv: g = C, one filter per channel (multiplier 1) and two (multiplier 2)
+    [[9, 9, 16, 16], 3, 16],
+    [[9, 9, 8, 16], 3, 8],
+    // DO-GConv: 1 < g < C, several channels and filters a group (blocks of 16 and a tail)
+    [[9, 9, 12, 24], 3, 4],
+    [[9, 9, 6, 42], 3, 2],
+    [[4, 3, 6, 9], 2, 3],
+  ])(
+    'grouped: [M·N, dMul, C, F] = %j in %i×… taps, groups %i match the definition and the op-built composition',
+    async (dims, M, groups) => {
+      const native = await composeWithGrads(NATIVE_HOST, dims, M, groups);
+      const cpu = await composeWithGrads('cpu', dims, M, groups);
+      expect(native.fused).toBe(true);
+      expect(
+        relativeError(native.k, composeByLoops(native.dv, native.wv, dims, groups)),
+      ).toBeLessThan(1e-6);
+      expect(relativeError(native.k, cpu.k)).toBeLessThan(1e-6);
+      expect(relativeError(native.gd, cpu.gd)).toBeLessThan(1e-6);
+      expect(relativeError(native.gw, cpu.gw)).toBeLessThan(1e-6);
+    },
+  );
+
   it('a DOConv2D layer composes its kernel with it outside training: one op, D + D_diag inside', async () => {
     // (Under a tape the layer runs the fused DO-Conv convolution instead: nativeComposedConv.test.ts.)
     const layer = doConv2d({ filters: 4, kernelSize: 3, padding: 'same' });
@@ -104,7 +158,7 @@ d(`native DO-Conv composition${skipReason}`, () => {
     const d = tf.zeros([9, 4, 3]);
     const weight = tf.zeros([4, 2, 5]);
     expect(() => tf.engine().runKernel(COMPOSE_KERNEL, { d, dDiag: d, weight }, {})).toThrow(
-      /doconv native DoconvComposeKernel: d and dDiag must be float32 \[M·N, dMul, C\] and weight float32 \[dMul, C, F\], got d float32 \[9,4,3\], dDiag float32 \[9,4,3\] and weight float32 \[4,2,5\]/,
+      /doconv native DoconvComposeKernel: d and dDiag must be float32 \[M·N, dMul, C\] and weight float32 \[dMul, C\/g, F\] \(g dividing C and F\), got d float32 \[9,4,3\], dDiag float32 \[9,4,3\] and weight float32 \[4,2,5\]/,
     );
     const w = tf.zeros([4, 3, 5]);
     expect(() =>

@@ -90,8 +90,12 @@ const reduceCases: Array<[number[], number | number[], boolean, boolean]> = [
   [[128, 16, 16, 8], [0, 1, 2], false, true],
   [[128, 16, 16, 8], [0, 1, 2, 3], true, true],
   [[1000], 0, false, true],
-  [[2, 3, 4, 5], 3, false, false], // an inner axis: wasm's
-  [[2, 3, 4, 5], [1, 2], false, false],
+  [[2, 3, 4, 5], 3, false, true], // the last axis: outer 24, rows 5, inner 1
+  [[2, 3, 4, 5], [1, 2], false, true], // global average pooling: [2, 12, 5]
+  [[2, 3, 4, 5], [1, 2], true, true],
+  [[8, 8, 8, 64], [1, 2], false, true],
+  [[2, 3, 4, 5], [0, 2], false, false], // not adjacent: the fallback's
+  [[2, 3, 4, 5], [1, 3], false, false],
 ];
 
 d(`native Sum and Mean match cpu${skipReason}`, () => {
@@ -111,8 +115,12 @@ d(`native Tile matches cpu${skipReason}`, () => {
     [[1, 1, 1, 5], [2, 3, 4, 1], true],
     [[1, 1, 8], [128, 256, 1], true],
     [[2, 3], [1, 1], true],
-    [[1, 3], [4, 2], false], // repeats inside the block: wasm's
+    [[1, 3], [4, 2], false], // repeats inside the block: the fallback's
     [[2, 1, 3], [2, 3, 1], false],
+    [[8, 1, 1, 64], [1, 8, 8, 1], true], // global average pooling's gradient: outer 8
+    [[2, 1, 3], [1, 4, 1], true],
+    [[2, 1, 1, 3], [1, 2, 1, 1], true],
+    [[2, 1, 3, 1], [1, 2, 1, 2], false], // two runs of repeated axes
   ] as Array<[number[], number[], boolean]>)('%j by %j', async (shape, reps, native) => {
     expect(tilePlan(shape, reps) !== null).toBe(native);
     const { error } = await compare(tf.Tile, { x: host(shape, 5) }, { reps });
@@ -257,8 +265,14 @@ d(`native element-wise kernels and thread counts${skipReason}`, () => {
     expect(() => addon!.binary(heap, Int32Array.of(0, 5, 4, 0, 0), 0, 0, 0)).toThrow(
       /native binary: a at byte offset 0 with 20 float32 elements is outside the heap \(64 bytes\)/,
     );
-    expect(() => addon!.reduceRows(heap, Int32Array.of(-1, 4), 0, 0, 1)).toThrow(
-      /native reduceRows: bad geometry: rows and inner must be ≥ 0/,
+    expect(() => addon!.reduceRows(heap, Int32Array.of(-1, 4, 1), 0, 0, 1)).toThrow(
+      /native reduceRows: bad geometry: rows, inner and outer must be ≥ 0/,
+    );
+    expect(() =>
+      addon!.reduceRows(heap, Int32Array.of(2 ** 30, 2 ** 30, 2 ** 30), 0, 0, 1),
+    ).toThrow(/native reduceRows: bad geometry: outer · rows · inner is too large/);
+    expect(() => addon!.tile(heap, Int32Array.of(4, 2, 3), 0, 16)).toThrow(
+      /native tile: y at byte offset 16 with 24 float32 elements is outside the heap \(64 bytes\)/,
     );
     expect(() => addon!.unary(heap, Int32Array.of(9, 4), 0, 16, 0)).toThrow(
       /native unary: bad geometry: unknown op 9/,
@@ -297,6 +311,54 @@ d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, (
       expect(relativeError(native.slice(1), cpu.slice(1))).toBe(0);
     },
   );
+
+  async function forward(backend: string, f: (x: tf.Tensor) => tf.Tensor, x: HostTensor) {
+    await tf.setBackend(backend);
+    const t = tf.tensor(x.values, x.shape);
+    const y = f(t);
+    const out = (await y.data()) as Float32Array;
+    tf.dispose([t, y]);
+    await tf.setBackend(NATIVE_HOST);
+    return out;
+  }
+
+  // Values around both bounds, the bounds themselves, NaN: masks and clipped values alike.
+  const nearBounds = (shape: number[], seed: number, scale: number) => {
+    const x = host(shape, seed);
+    x.values.forEach((v, i) => (x.values[i] = v * scale));
+    x.values.set([NaN, 0, 6, -1, 7, 1e-3]);
+    return x;
+  };
+  const clip = (t: tf.Tensor) => tf.clipByValue(t, -1, 6);
+  it.each([
+    ['ClipByValue', clip],
+    ['Relu6', (t: tf.Tensor) => tf.relu6(t)],
+  ] as const)('%s: forward and gradient as cpu (NaN included)', async (_, f) => {
+    for (const shape of [[7], [2, 3, 4, 5], [128, 16, 16, 8]]) {
+      const x = nearBounds(shape, 46, 8);
+      const native = await forward(NATIVE_HOST, f, x);
+      const cpu = await forward('cpu', f, x);
+      expect(Number.isNaN(native[0])).toBe(true);
+      expect(relativeError(native.slice(1), cpu.slice(1))).toBe(0);
+      const [gNative] = await grads(NATIVE_HOST, f, [x]);
+      const [gCpu] = await grads('cpu', f, [x]);
+      expect(Object.is(gNative[0], gCpu[0]) || (isNaN(gNative[0]) && isNaN(gCpu[0]))).toBe(true);
+      expect(relativeError(gNative.slice(1), gCpu.slice(1))).toBe(0);
+    }
+  });
+
+  it('runs ClipByValue and Relu6 and their gradients as one kernel each', async () => {
+    await tf.setBackend(NATIVE_HOST);
+    const x = tf.tensor(nearBounds([8, 4, 4, 3], 47, 8).values, [8, 4, 4, 3]);
+    const { kernelNames } = await tf.profile(() => {
+      tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(tf.relu6(clip(t))))(x));
+    });
+    expect(kernelNames).toEqual(expect.arrayContaining(['ClipByValue', 'Relu6', 'DoconvClipGrad']));
+    for (const name of ['GreaterEqual', 'LessEqual', 'LogicalAnd', 'Select', 'Step']) {
+      expect(kernelNames).not.toContain(name);
+    }
+    x.dispose();
+  });
 
   it.each([[[4, 5, 6, 3]], [[64, 16, 16, 16]]])(
     'BatchNorm in training (moments, then batchNorm) on %j: x, scale and offset',

@@ -151,7 +151,7 @@ d(`native addon: zero-size convs computed as the cpu backend does${skipReason}`,
 
   it('reductions over 0 rows write zeros', () => {
     const { heap, f32 } = heapOf(64);
-    addon!.reduceRows(heap, Int32Array.of(0, 3), 0, 64, 1);
+    addon!.reduceRows(heap, Int32Array.of(0, 3, 1), 0, 64, 1);
     expect(Array.from(f32.subarray(16, 20))).toEqual([0, 0, 0, FILL]);
     addon!.batchNormGradSums(heap, Int32Array.of(0, 2), 0, 0, 0, 128, 192);
     expect(Array.from(f32.subarray(32, 34))).toEqual([0, 0]);

@@ -10,6 +10,8 @@ import { engineState, type NativeEngineParts } from '../engineState.js';
 import { switchEngine } from '../switchEngine.js';
 import { composeGradConfig } from './nativeCompose.js';
 import { composedConvGradConfig } from './nativeComposedConv.js';
+import { batchNormTrainingGradConfig } from './nativeBatchNormTraining.js';
+import { BATCH_NORM_TRAINING } from '../../util/batchNormTrainingOp.js';
 import { nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
 import { nativeOptimizerStep } from './nativeOptimizer.js';
@@ -40,6 +42,9 @@ export function loadNativeEngine(threads?: number): NativeEngineParts | { reason
   if (threads !== undefined) addon.setThreads(threads);
   if (tf.getGradient(COMPOSE_KERNEL) == null) tf.registerGradient(composeGradConfig);
   if (tf.getGradient(COMPOSED_CONV) == null) tf.registerGradient(composedConvGradConfig);
+  if (tf.getGradient(BATCH_NORM_TRAINING) == null) {
+    tf.registerGradient(batchNormTrainingGradConfig);
+  }
   return {
     wasmKernels: nativeKernelConfigs,
     batchedStep: nativeOptimizerStep,

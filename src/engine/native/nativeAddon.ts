@@ -38,9 +38,9 @@ export interface NativeAddon {
   binary(heap: Heap, geom: Int32Array, a: Operand, b: Operand, y: Operand): void;
   /** geom: [op, size]; alpha is Step's value for x ≤ 0 */
   unary(heap: Heap, geom: Int32Array, x: Operand, y: Operand, alpha: number): void;
-  /** geom: [rows, inner]; y[j] = scale · Σ_r x[r, j] */
+  /** geom: [rows, inner, outer]; y[o, j] = scale · Σ_r x[o, r, j] */
   reduceRows(heap: Heap, geom: Int32Array, x: Operand, y: Operand, scale: Operand): void;
-  /** geom: [block, repeats]; y = x repeated */
+  /** geom: [block, repeats, outer]; y[o] = x[o] repeated */
   tile(heap: Heap, geom: Int32Array, x: Operand, y: Operand): void;
   /** geom: [rows, channels, hasScale, hasOffset]; scale/offset -1 when absent */
   batchNorm(
@@ -59,6 +59,18 @@ export interface NativeAddon {
   split(heap: Heap, geom: Int32Array, x: Operand, parts: OperandList): void;
   /** geom: [size]; dx = dy · step(x) */
   reluGrad(heap: Heap, geom: Int32Array, dy: Operand, x: Operand, dx: Operand): void;
+  /** geom: [size, mode]; y = clip(x, lo, hi) as ClipByValue (mode unused) */
+  clip(heap: Heap, geom: Int32Array, x: Operand, y: Operand, lo: number, hi: number): void;
+  /** geom: [size, mode]: ClipByValue's (0) or Relu6's (1) gradient (native/src/eltwise.h) */
+  clipGrad(
+    heap: Heap,
+    geom: Int32Array,
+    dy: Operand,
+    x: Operand,
+    dx: Operand,
+    lo: number,
+    hi: number,
+  ): void;
   /** geom: [rows, channels]; sumDy = Σ dy, sumDyXc = Σ dy·(x − mean), per channel */
   batchNormGradSums(
     heap: Heap,
@@ -69,7 +81,25 @@ export interface NativeAddon {
     sumDy: Operand,
     sumDyXc: Operand,
   ): void;
-  /** geom: [area, dMul, channels, filters] (native/src/compose.h) */
+  /** geom: [rows, channels]; per-channel mean and biased variance of x [rows, channels] */
+  batchNormStats(heap: Heap, geom: Int32Array, x: Operand, mean: Operand, variance: Operand): void;
+  /** geom: [rows, channels, hasScale]; BatchNorm's dx in training (native/src/eltwise.h) */
+  batchNormTrainGradInput(
+    heap: Heap,
+    geom: Int32Array,
+    dy: Operand,
+    x: Operand,
+    mean: Operand,
+    variance: Operand,
+    scale: Operand,
+    sumDy: Operand,
+    sumDyXc: Operand,
+    dMean: Operand,
+    dVariance: Operand,
+    dx: Operand,
+    epsilon: number,
+  ): void;
+  /** geom: [area, dMul, channels, filters, groups] (native/src/compose.h) */
   compose(heap: Heap, geom: Int32Array, d: Operand, dDiag: Operand, w: Operand, k: Operand): void;
   composeGrad(
     heap: Heap,

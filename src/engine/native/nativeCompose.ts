@@ -1,5 +1,5 @@
 /**
- * DO-Conv's kernel composition (groups = 1) on the native engine: one kernel forward and one
+ * DO-Conv's kernel composition (any groups: DO-Conv, DO-DConv, DO-GConv) on the native engine: one kernel forward and one
  * backward (native/src/compose.cc), D̂ = D + D_diag included, in place of the ~16 TF.js ops the
  * algebra builds it from. Registered only with the native engine; the algebra uses it when the
  * backend has it.
@@ -11,26 +11,34 @@ import { nativeOperands, type KernelArgs, makeFloat32Output } from './operands.j
 
 type Info = tf.TensorInfo;
 
-/** [area, dMul, channels, filters], checked: a mismatch names the kernel and the shapes. */
+/**
+ * [area, dMul, channels, filters, groups], checked: a mismatch names the kernel and the shapes.
+ * The groups are C / (W's C/g), which must divide F too.
+ */
 function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): Int32Array {
   const [area, dMul, channels] = d.shape;
+  const [wMul, perGroup, filters] = weight.shape;
+  const groups = channels / perGroup;
   const fits =
     d.shape.length === 3 &&
     tf.util.arraysEqual(dDiag.shape, d.shape) &&
     weight.shape.length === 3 &&
-    weight.shape[0] === dMul &&
-    weight.shape[1] === channels;
+    wMul === dMul &&
+    Number.isInteger(groups) &&
+    groups >= 1 &&
+    filters % groups === 0;
   if (!fits || [d, dDiag, weight].some((t) => t.dtype !== 'float32')) {
     throw new Error(
-      `doconv native ${kernel}: d and dDiag must be float32 [M·N, dMul, C] and weight float32 [dMul, C, F], ` +
+      `doconv native ${kernel}: d and dDiag must be float32 [M·N, dMul, C] and weight float32 [dMul, C/g, F] ` +
+        `(g dividing C and F), ` +
         `got d ${d.dtype} ${JSON.stringify(d.shape)}, dDiag ${dDiag.dtype} ${JSON.stringify(dDiag.shape)} ` +
         `and weight ${weight.dtype} ${JSON.stringify(weight.shape)}`,
     );
   }
-  return Int32Array.of(area, dMul, channels, weight.shape[2]);
+  return Int32Array.of(area, dMul, channels, filters, groups);
 }
 
-/** K's shape [M, N, C, F] from attrs.kernelSize [M, N] (M·N must be D's taps). */
+/** K's shape [M, N, C/g, F] from attrs.kernelSize [M, N] (M·N must be D's taps). */
 function kernelShape(kernel: string, args: KernelArgs, geom: Int32Array): number[] {
   const size = (args.attrs as { kernelSize?: [number, number] } | undefined)?.kernelSize;
   if (size == null || size[0] * size[1] !== geom[0]) {
@@ -38,7 +46,7 @@ function kernelShape(kernel: string, args: KernelArgs, geom: Int32Array): number
       `doconv native ${kernel}: kernelSize ${JSON.stringify(size)} does not fit D's ${geom[0]} taps`,
     );
   }
-  return [size[0], size[1], geom[2], geom[3]];
+  return [size[0], size[1], geom[2] / geom[4], geom[3]];
 }
 
 /** The shape of K composed from args' {d, dDiag, weight} and kernelSize, checked (errors name `kernel`). */

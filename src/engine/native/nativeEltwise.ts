@@ -6,7 +6,7 @@
  * dtypes) go to the wasm kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
+import { BATCH_NORM_GRAD_SUMS, CLIP_GRAD, RELU_GRAD } from '../fusedGradientOps.js';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon } from './nativeAddon.js';
 import {
@@ -93,26 +93,35 @@ export interface ReducePlan {
   outShape: number[];
   rows: number;
   inner: number;
+  outer: number;
 }
 
-/** A reduction over leading axes as [rows, inner] → [inner]; null: the wasm kernel runs it. */
+/**
+ * A reduction over one run of adjacent axes as [outer, rows, inner] → [outer, inner]: per-channel
+ * sums of NHWC activations (outer 1), global average pooling (axes [1, 2]), full reductions;
+ * null: the fallback kernel runs it.
+ */
 export function reducePlan(
   shape: number[],
   axis: number | number[],
   keepDims: boolean,
 ): ReducePlan | null {
   const axes = [...new Set(tf.util.parseAxisParam(axis, shape))].sort((p, q) => p - q);
-  const rows = tf.util.sizeFromShape(shape.slice(0, axes.length));
-  const inner = tf.util.sizeFromShape(shape.slice(axes.length));
-  const leading = axes.length > 0 && axes.every((a, i) => a === i);
-  if (!leading || rows * inner === 0 || rows * inner > MAX_ELEMENTS) return null;
+  if (axes.length === 0 || axes.some((a, i) => a !== axes[0] + i)) return null;
+  const first = axes[0];
+  const end = first + axes.length;
+  const outer = tf.util.sizeFromShape(shape.slice(0, first));
+  const rows = tf.util.sizeFromShape(shape.slice(first, end));
+  const inner = tf.util.sizeFromShape(shape.slice(end));
+  const size = outer * rows * inner;
+  if (size === 0 || size > MAX_ELEMENTS) return null;
   const outShape = keepDims
-    ? shape.map((d, i) => (i < axes.length ? 1 : d))
-    : shape.slice(axes.length);
-  return { outShape, rows, inner };
+    ? shape.map((d, i) => (i >= first && i < end ? 1 : d))
+    : shape.filter((_, i) => i < first || i >= end);
+  return { outShape, outer, rows, inner };
 }
 
-/** Sum and Mean over leading axes (per-channel sums of NHWC activations, full reductions). */
+/** Sum and Mean over one run of adjacent axes. */
 export function nativeReduce(kernel: string, mean: boolean) {
   return (args: KernelArgs): Info => {
     const { x } = args.inputs as Record<string, Info>;
@@ -121,7 +130,7 @@ export function nativeReduce(kernel: string, mean: boolean) {
     if (plan === null) return runFallback(kernel, args) as Info;
     const out = makeFloat32Output(args, plan.outShape);
     const { heap, refs } = nativeOperands(args.backend, x, out);
-    const geom = Int32Array.of(plan.rows, plan.inner);
+    const geom = Int32Array.of(plan.rows, plan.inner, plan.outer);
     const scale = mean ? 1 / plan.rows : 1;
     requireNativeAddon(kernel).reduceRows(heap, geom, refs[0], refs[1], scale);
     return out;
@@ -129,19 +138,24 @@ export function nativeReduce(kernel: string, mean: boolean) {
 }
 
 /**
- * Tile that repeats the whole tensor (every repeated axis before every axis of size > 1), as
- * broadcastTo([1,1,1,C] → [N,H,W,C]) in BatchNorm's gradient: [block, repeats], else null.
+ * Tile whose repeated axes are all of size 1 and adjacent to each other, as [outer, block] →
+ * [outer, repeats, block]: broadcastTo([1,1,1,C] → [N,H,W,C]) in BatchNorm's gradient (outer 1),
+ * [N,1,1,C] → [N,H,W,C] in global average pooling's; else null.
  */
 export function tilePlan(
   shape: number[],
   reps: number[],
-): { block: number; repeats: number } | null {
-  const lastRepeated = reps.reduce((last, r, i) => (r > 1 ? i : last), -1);
-  const wholeBlock = shape.every((d, i) => i > lastRepeated || d === 1);
-  const block = tf.util.sizeFromShape(shape);
+): { outer: number; block: number; repeats: number } | null {
+  if (reps.length !== shape.length) return null;
+  const repeated = reps.flatMap((r, i) => (r > 1 ? [i] : []));
+  const start = repeated.length > 0 ? repeated[0] : 0;
+  const end = repeated.length > 0 ? repeated[repeated.length - 1] + 1 : 0;
+  if (shape.slice(start, end).some((d) => d !== 1)) return null;
+  const outer = tf.util.sizeFromShape(shape.slice(0, start));
+  const block = tf.util.sizeFromShape(shape.slice(end));
   const repeats = tf.util.sizeFromShape(reps);
-  if (reps.length !== shape.length || !wholeBlock || block * repeats === 0) return null;
-  return block * repeats > MAX_ELEMENTS ? null : { block, repeats };
+  const size = outer * block * repeats;
+  return size === 0 || size > MAX_ELEMENTS ? null : { outer, block, repeats };
 }
 
 export function nativeTile(args: KernelArgs): Info {
@@ -154,7 +168,7 @@ export function nativeTile(args: KernelArgs): Info {
     x.shape.map((d, i) => d * reps[i]),
   );
   const { heap, refs } = nativeOperands(args.backend, x, out);
-  const geom = Int32Array.of(plan.block, plan.repeats);
+  const geom = Int32Array.of(plan.block, plan.repeats, plan.outer);
   requireNativeAddon(tf.Tile).tile(heap, geom, refs[0], refs[1]);
   return out;
 }
@@ -278,6 +292,47 @@ export function nativeReluGrad(args: KernelArgs): Info {
   const { heap, refs } = nativeOperands(args.backend, dy, x, dx);
   const [dyAt, xAt, dxAt] = refs;
   requireNativeAddon(RELU_GRAD).reluGrad(heap, Int32Array.of(size), dyAt, xAt, dxAt);
+  return dx;
+}
+
+/** The codes of ClipGradMode (native/src/eltwise.h). */
+export const CLIP_GRAD_MODES = { where: 0, mask: 1 } as const;
+export type ClipGradMode = keyof typeof CLIP_GRAD_MODES;
+
+/** ClipByValue (attrs clipValueMin/Max) and Relu6 (0 and 6) in one native pass. */
+export function nativeClip(kernel: typeof tf.ClipByValue | typeof tf.Relu6) {
+  return (args: KernelArgs): Info => {
+    const { x } = args.inputs as Record<string, Info>;
+    const size = tf.util.sizeFromShape(x.shape);
+    if (!allFloat32(x) || size > MAX_ELEMENTS) return runFallback(kernel, args) as Info;
+    const out = makeFloat32Output(args, [...x.shape]);
+    if (size === 0) return out;
+    const bounds = args.attrs as Partial<tf.ClipByValueAttrs>;
+    const [lo, hi] =
+      kernel === tf.Relu6 ? [0, 6] : [bounds.clipValueMin as number, bounds.clipValueMax as number];
+    const { heap, refs } = nativeOperands(args.backend, x, out);
+    requireNativeAddon(kernel).clip(heap, Int32Array.of(size, 0), refs[0], refs[1], lo, hi);
+    return out;
+  };
+}
+
+/** doconv's clip gradient op (engine/fusedGradientOps.ts): ClipByValue's or Relu6's, one pass. */
+export function nativeClipGrad(args: KernelArgs): Info {
+  const { dy, x } = args.inputs as Record<string, Info>;
+  const { lo, hi, mode } = args.attrs as unknown as { lo: number; hi: number; mode: ClipGradMode };
+  if (!tf.util.arraysEqual(dy.shape, x.shape) || !allFloat32(dy, x) || !(mode in CLIP_GRAD_MODES)) {
+    throw new Error(
+      `doconv native ${CLIP_GRAD}: dy and x must be float32 of one shape and mode 'where' or 'mask', ` +
+        `got dy ${dy.dtype} ${JSON.stringify(dy.shape)}, x ${x.dtype} ${JSON.stringify(x.shape)}, ` +
+        `mode ${JSON.stringify(mode)}`,
+    );
+  }
+  const dx = makeFloat32Output(args, [...x.shape]);
+  const size = tf.util.sizeFromShape(x.shape);
+  if (size === 0) return dx;
+  const { heap, refs } = nativeOperands(args.backend, dy, x, dx);
+  const geom = Int32Array.of(size, CLIP_GRAD_MODES[mode]);
+  requireNativeAddon(CLIP_GRAD).clipGrad(heap, geom, refs[0], refs[1], refs[2], lo, hi);
   return dx;
 }
 

@@ -16,6 +16,8 @@ import {
   nativeBatchNorm,
   nativeBinary,
   nativeBatchNormGradSums,
+  nativeClip,
+  nativeClipGrad,
   nativeConcat,
   nativeReluGrad,
   nativeSplitV,
@@ -40,7 +42,15 @@ import {
   nativeComposedConvGradInput,
   nativeComposedConvGradWeights,
 } from './nativeComposedConv.js';
-import { BATCH_NORM_GRAD_SUMS, RELU_GRAD } from '../fusedGradientOps.js';
+import { BATCH_NORM_GRAD_SUMS, CLIP_GRAD, RELU_GRAD } from '../fusedGradientOps.js';
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD_INPUT,
+} from '../../util/batchNormTrainingOp.js';
+import {
+  nativeBatchNormTraining,
+  nativeBatchNormTrainingGradInput,
+} from './nativeBatchNormTraining.js';
 
 type NativeKernel = [
   kernelName: string,
@@ -73,6 +83,8 @@ const nativeKernels: readonly NativeKernel[] = [
   config(tf.Step, nativeUnary(tf.Step, UNARY_OPS.step)),
   config(tf.Square, nativeUnary(tf.Square, UNARY_OPS.square)),
   config(tf.Neg, nativeUnary(tf.Neg, UNARY_OPS.neg)),
+  config(tf.ClipByValue, nativeClip(tf.ClipByValue)),
+  config(tf.Relu6, nativeClip(tf.Relu6)),
   config(tf.Sum, nativeReduce(tf.Sum, false)),
   config(tf.Mean, nativeReduce(tf.Mean, true)),
   config(tf.Tile, nativeTile),
@@ -82,7 +94,10 @@ const nativeKernels: readonly NativeKernel[] = [
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
   config(RELU_GRAD, nativeReluGrad),
+  config(CLIP_GRAD, nativeClipGrad),
   config(BATCH_NORM_GRAD_SUMS, nativeBatchNormGradSums),
+  config(BATCH_NORM_TRAINING, nativeBatchNormTraining),
+  config(BATCH_NORM_TRAINING_GRAD_INPUT, nativeBatchNormTrainingGradInput),
   config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
   config(COMPOSED_CONV, nativeComposedConv),
   config(COMPOSED_CONV_GRAD_INPUT, nativeComposedConvGradInput),
