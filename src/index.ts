@@ -9,8 +9,9 @@
 // Training engine: importing doconv registers the wasm training kernels (Conv2DBackpropFilter, ...)
 // and re-asserts them whenever wasm becomes the backend. Exported for apps that want to check.
 import './engine/register.js';
-// TF.js's BatchNormalization trains as one op where the backend has it (layers/batchNormTraining.ts).
+// TF.js's BatchNormalization and ReLU6 run as one op where the backend has it (layers/*).
 import './layers/batchNormTraining.js';
+import './layers/reluSix.js';
 export {
   registerWasmTrainingKernels,
   wasmTrainingKernelsRegistered,

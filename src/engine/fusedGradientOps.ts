@@ -8,8 +8,5 @@
 export const RELU_GRAD = 'DoconvReluGrad';
 /** inputs {dy, x [..., C], mean [C]} → [Σ dy, Σ dy·(x − mean)] per channel, one pass instead of three. */
 export const BATCH_NORM_GRAD_SUMS = 'DoconvBatchNormGradSums';
-/**
- * inputs {dy, x}, attrs {lo, hi, mode} → ClipByValue's gradient (mode 'where': dy where lo ≤ x ≤ hi,
- * else 0) or Relu6's (mode 'mask': dy · step(x) · (x ≤ hi)) in one pass instead of four ops.
- */
-export const CLIP_GRAD = 'DoconvClipGrad';
+// ClipByValue's and Relu6's one-pass gradient: named in util (the layers ask for it by route).
+export { CLIP_GRAD } from '../util/clipGradOp.js';

@@ -3,9 +3,9 @@
  * the backend has its kernels — the native engine — instead of tf.moments and tf.batchNorm's ~17
  * full-tensor ops: on MobileNet-v2 (52 BatchNorms) that was most of a step.
  *
- * Installed on TF.js's class itself (its `call`), not on a subclass: every BatchNormalization —
- * built with tf.layers, by the zoo, or loaded from a model.json — then trains the same way, so a
- * run resumed from its checkpoint computes what the uninterrupted run did. Inference, layouts the
+ * Installed on TF.js's class itself (tfjsLayerCall.ts): every BatchNormalization — built with
+ * tf.layers, by the zoo, or loaded from a model.json — trains the same way, so a run resumed from
+ * its checkpoint computes what the uninterrupted run did. Inference, layouts the
  * op does not take (a channel axis other than the last, no scale or no centre, several inputs)
  * and backends without the kernels run TF.js's own code, unchanged; the function computed is the
  * same (batch statistics in double precision instead of float32 ops: ~1e-6 apart).
@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING } from '../util/batchNormTrainingOp.js';
 import { engineRoutes } from '../util/engineRoutes.js';
+import { routeTfjsLayerCall, singleInput } from './tfjsLayerCall.js';
 
 /** The fields of TF.js's layer this reads (private in tfjs-layers' typings). */
 interface BatchNormState {
@@ -25,29 +26,14 @@ interface BatchNormState {
   movingVariance: tf.LayerVariable;
 }
 
-type Call = (
-  this: tf.layers.Layer,
-  inputs: tf.Tensor | tf.Tensor[],
-  kwargs: tf.serialization.ConfigDict,
-) => tf.Tensor | tf.Tensor[];
-
-const INSTALLED = Symbol.for('doconv.batchNormTraining');
-
-/** TF.js's class, as its serialization registry holds it (tfjs-layers does not export it). */
-function tfjsBatchNormalization(): { prototype: { call: Call } } {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization;
-  if (entry == null) throw new Error("doconv: TF.js's BatchNormalization layer is not registered");
-  return entry[0] as unknown as { prototype: { call: Call } };
-}
-
 /** The training pass as one op, or null where TF.js's own code must run. */
 function oneOpTraining(
   layer: tf.layers.Layer,
   inputs: tf.Tensor | tf.Tensor[],
   kwargs: tf.serialization.ConfigDict,
 ): tf.Tensor | null {
-  if (kwargs.training !== true || (Array.isArray(inputs) && inputs.length !== 1)) return null;
-  const x = Array.isArray(inputs) ? inputs[0] : inputs;
+  const x = singleInput(inputs);
+  if (kwargs.training !== true || x === null) return null;
   const state = layer as unknown as BatchNormState;
   const applies =
     x.dtype === 'float32' &&
@@ -79,15 +65,9 @@ function oneOpTraining(
   });
 }
 
-/** Installs the one-op training pass on TF.js's BatchNormalization (once; importing doconv does it). */
+/** Installs the one-op training pass on TF.js's BatchNormalization (importing doconv does it). */
 export function installBatchNormTraining(): void {
-  const proto = tfjsBatchNormalization().prototype as { call: Call } & { [INSTALLED]?: true };
-  if (proto[INSTALLED]) return;
-  const tfjsCall = proto.call;
-  proto.call = function (inputs, kwargs) {
-    return oneOpTraining(this, inputs, kwargs) ?? tfjsCall.call(this, inputs, kwargs);
-  };
-  proto[INSTALLED] = true;
+  routeTfjsLayerCall('BatchNormalization', 'batchNormTraining', oneOpTraining);
 }
 
 installBatchNormTraining();

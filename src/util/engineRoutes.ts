@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING } from './batchNormTrainingOp.js';
+import { CLIP_GRAD } from './clipGradOp.js';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from './composeKernelOp.js';
 import { hasDilatedConvGradients } from './dilatedConvGradients.js';
 import { tapeRecording } from './tapeRecording.js';
@@ -19,6 +20,8 @@ export interface EngineRoutes {
   dilatedConv: boolean;
   /** BatchNorm in training (batch statistics) as one op with a two-pass gradient. */
   batchNormTraining: boolean;
+  /** ReLU6 as one kernel with a one-pass gradient (not ReLU, then a clip, and their gradients). */
+  relu6: boolean;
 }
 
 /** No fused path: the TF.js ops every backend runs. */
@@ -27,6 +30,7 @@ export const OP_ROUTES: EngineRoutes = {
   composedConv: false,
   dilatedConv: false,
   batchNormTraining: false,
+  relu6: false,
 };
 
 export function engineRoutes(): EngineRoutes {
@@ -37,5 +41,6 @@ export function engineRoutes(): EngineRoutes {
     composedConv: has(COMPOSED_CONV) && tapeRecording(),
     dilatedConv: hasDilatedConvGradients(backend),
     batchNormTraining: has(BATCH_NORM_TRAINING),
+    relu6: has(CLIP_GRAD),
   };
 }

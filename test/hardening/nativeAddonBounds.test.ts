@@ -171,7 +171,7 @@ d(`native addon: zero-size convs computed as the cpu backend does${skipReason}`,
 
   it('compose with dMul 0 writes a zero kernel', () => {
     const { heap, f32 } = heapOf(64);
-    addon!.compose(heap, Int32Array.of(4, 0, 2, 3), 0, 0, 0, 64);
+    addon!.compose(heap, Int32Array.of(4, 0, 2, 3, 1), 0, 0, 0, 64);
     expect(Array.from(f32.subarray(16, 41))).toEqual([...new Array(24).fill(0), FILL]);
   });
 });

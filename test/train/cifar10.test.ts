@@ -41,8 +41,9 @@ let dataDir: string;
 beforeAll(async () => {
   await tf.setBackend('wasm');
   root = await tempDir('cifar');
-  dataDir = path.join(root, 'cifar-10-batches-bin');
-  await fs.mkdir(dataDir);
+  // The unpacked archive in a folder of its own: trainModel refuses a run folder inside its data.
+  dataDir = path.join(root, 'data', 'cifar-10-batches-bin');
+  await fs.mkdir(dataDir, { recursive: true });
   await fs.writeFile(path.join(dataDir, 'data_batch_1.bin'), learnableBatch(1));
   for (let b = 2; b <= 5; b++)
     await fs.truncate(await touch(`data_batch_${b}.bin`), RECORDS * RECORD);
@@ -66,7 +67,7 @@ describe('training on CIFAR-10 files', () => {
       model: 'pt-mnist-sample',
       conv: 'doconv',
       dataset: 'cifar10',
-      dataDir: root, // the folder the archive was unpacked in: cifar-10-batches-bin/ is found inside
+      dataDir: path.dirname(dataDir), // where the archive was unpacked: cifar-10-batches-bin/ is found inside
       trainLimit: 1280,
       testLimit: 200,
       epochs: 3,
@@ -100,7 +101,7 @@ describe('training on CIFAR-10 files', () => {
     );
     try {
       await expect(
-        trainModel({ model: tinyModel, dataset: 'cifar10', dataDir: root, epochs: 1 }),
+        trainModel({ model: tinyModel, dataset: 'cifar10', dataDir: path.dirname(dataDir), epochs: 1 }),
       ).rejects.toThrow(/CIFAR-10: .*data_batch_5\.bin: no such file/);
     } finally {
       await fs.rename(

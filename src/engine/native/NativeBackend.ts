@@ -6,9 +6,8 @@
  */
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs';
-import os from 'node:os';
 import { NATIVE_BACKEND } from '../engineState.js';
-import { defaultPoolBytes, Float32BufferPool } from './bufferPool.js';
+import { Float32BufferPool } from './bufferPool.js';
 
 export { NATIVE_BACKEND };
 
@@ -16,10 +15,12 @@ type DataId = object;
 
 export class NativeBackend extends MathBackendCPU {
   /** Kernel outputs' buffers, reused once free (bufferPool.ts says why and when). */
-  readonly bufferPool = new Float32BufferPool(defaultPoolBytes(os.totalmem()));
+  readonly bufferPool: Float32BufferPool;
 
-  constructor() {
+  /** `poolBytes`: free buffers kept for reuse at most (registerNativeBackend.ts: defaultPoolBytes). */
+  constructor(poolBytes: number) {
     super();
+    this.bufferPool = new Float32BufferPool(poolBytes);
     // MathBackendCPU's first write prints "install tfjs-node" in Node: this backend is the answer.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }

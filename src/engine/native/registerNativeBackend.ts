@@ -5,7 +5,9 @@
  * Node-only; registers nothing when the addon is not built. Idempotent.
  */
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import { NATIVE_BACKEND, NativeBackend } from './NativeBackend.js';
+import { defaultPoolBytes } from './bufferPool.js';
 import { adamStepConfig, sgdStepConfig } from '../kernels/optimizerSteps.js';
 import { nativeBackendKernelConfigs } from './nativeKernels.js';
 
@@ -24,7 +26,11 @@ const PRIORITY = 0;
 /** Registers the backend and its kernels (again, if cpu has gained kernels since). */
 export function registerNativeBackend(): void {
   if (tf.findBackendFactory(NATIVE_BACKEND) == null) {
-    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), PRIORITY);
+    tf.registerBackend(
+      NATIVE_BACKEND,
+      () => new NativeBackend(defaultPoolBytes(os.totalmem())),
+      PRIORITY,
+    );
   }
   const own = new Set(ownKernels.map((c) => c.kernelName));
   const registered = new Set(tf.getKernelsForBackend(NATIVE_BACKEND).map((c) => c.kernelName));
