@@ -101,7 +101,12 @@ describe('training on CIFAR-10 files', () => {
     );
     try {
       await expect(
-        trainModel({ model: tinyModel, dataset: 'cifar10', dataDir: path.dirname(dataDir), epochs: 1 }),
+        trainModel({
+          model: tinyModel,
+          dataset: 'cifar10',
+          dataDir: path.dirname(dataDir),
+          epochs: 1,
+        }),
       ).rejects.toThrow(/CIFAR-10: .*data_batch_5\.bin: no such file/);
     } finally {
       await fs.rename(
