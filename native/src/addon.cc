@@ -376,6 +376,14 @@ napi_value BatchNormGradSums(napi_env env, napi_callback_info info) {
       });
 }
 
+// boxCopy(heap, geom, big, small): Slice (small = box of big) or PadV2's copy (box of big = small)
+napi_value BoxCopy(napi_env env, napi_callback_info info) {
+  return heapKernel<BoxGeom>(env, info, "native boxCopy", 4, boxGeomProblem, [](const auto &c) {
+    float *big = c.region(2, boxBigElems(c.g), "big");
+    boxCopy(c.g, big, c.region(3, boxElems(c.g), "small"));
+  });
+}
+
 // batchNormStats(heap, geom, x, mean, variance)
 napi_value BatchNormStats(napi_env env, napi_callback_info info) {
   return heapKernel<ChannelSumsGeom>(
@@ -680,6 +688,7 @@ napi_value Init(napi_env env, napi_value exports) {
       method("clipGrad", ClipGrad),
       method("batchNormGradSums", BatchNormGradSums),
       method("batchNormStats", BatchNormStats),
+      method("boxCopy", BoxCopy),
       method("batchNormTrainGradInput", BatchNormTrainGradInput),
       method("split", Split),
       method("binary", Binary),

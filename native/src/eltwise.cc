@@ -28,16 +28,19 @@ inline float apply(float a, float b) {
 
 // Operand value at row r, channel j, for its mode (the row pointer of a full operand given).
 template <int MODE>
-inline float at(const float *row, const float *base, int64_t j) {
+inline float at(const float *row, const float *base, int64_t r, int64_t j) {
   if constexpr (MODE == kFull) return row[j];
   if constexpr (MODE == kPerChannel) return base[j];
+  if constexpr (MODE == kPerRow) return base[r];
   return base[0];
 }
+
+constexpr bool byRow(int mode) { return mode == kPerChannel || mode == kPerRow; }
 
 template <int OP, int AM, int BM>
 void binaryLoop(int64_t rows, int64_t channels, const float *a, const float *b, float *y) {
   const int64_t n = rows * channels;
-  if constexpr (AM != kPerChannel && BM != kPerChannel) {
+  if constexpr (!byRow(AM) && !byRow(BM)) {
     const float a0 = a[0], b0 = b[0];
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; i++) {
@@ -49,7 +52,9 @@ void binaryLoop(int64_t rows, int64_t channels, const float *a, const float *b, 
       const float *ar = a + r * channels;
       const float *br = b + r * channels;
       float *yr = y + r * channels;
-      for (int64_t j = 0; j < channels; j++) yr[j] = apply<OP>(at<AM>(ar, a, j), at<BM>(br, b, j));
+      for (int64_t j = 0; j < channels; j++) {
+        yr[j] = apply<OP>(at<AM>(ar, a, r, j), at<BM>(br, b, r, j));
+      }
     }
   }
 }
@@ -59,6 +64,7 @@ void binaryB(const BinaryGeom &g, const float *a, const float *b, float *y) {
   switch (g.bMode) {
     case kFull: return binaryLoop<OP, AM, kFull>(g.rows, g.channels, a, b, y);
     case kScalar: return binaryLoop<OP, AM, kScalar>(g.rows, g.channels, a, b, y);
+    case kPerRow: return binaryLoop<OP, AM, kPerRow>(g.rows, g.channels, a, b, y);
     default: return binaryLoop<OP, AM, kPerChannel>(g.rows, g.channels, a, b, y);
   }
 }
@@ -68,11 +74,12 @@ void binaryA(const BinaryGeom &g, const float *a, const float *b, float *y) {
   switch (g.aMode) {
     case kFull: return binaryB<OP, kFull>(g, a, b, y);
     case kScalar: return binaryB<OP, kScalar>(g, a, b, y);
+    case kPerRow: return binaryB<OP, kPerRow>(g, a, b, y);
     default: return binaryB<OP, kPerChannel>(g, a, b, y);
   }
 }
 
-bool validMode(int32_t m) { return m == kFull || m == kScalar || m == kPerChannel; }
+bool validMode(int32_t m) { return m == kFull || m == kScalar || m == kPerChannel || m == kPerRow; }
 
 // Σ of n floats in double, 8 independent lanes (the loop vectorises; order fixed by n).
 double sumRange(const float *x, int64_t n) {
@@ -98,6 +105,7 @@ std::string binaryGeomProblem(const BinaryGeom &g) {
 
 int64_t operandElems(int32_t mode, const BinaryGeom &g) {
   if (mode == kFull) return int64_t(g.rows) * g.channels;
+  if (mode == kPerRow) return g.rows;
   return mode == kScalar ? 1 : g.channels;
 }
 
@@ -111,7 +119,7 @@ void binary(const BinaryGeom &g, const float *a, const float *b, float *y) {
 }
 
 std::string unaryGeomProblem(const UnaryGeom &g) {
-  if (g.op < kUnaryRelu || g.op > kUnaryNeg) return "unknown op " + std::to_string(g.op);
+  if (g.op < kUnaryRelu || g.op > kUnaryTanh) return "unknown op " + std::to_string(g.op);
   if (g.size < 0) return "size must be ≥ 0";
   return "";
 }
@@ -132,6 +140,15 @@ void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
     case kUnarySquare:
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i];
+      return;
+    case kUnaryExp:
+      // In double, then rounded: what TF.js's Math.exp stored in a Float32Array gives.
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t i = 0; i < n; i++) y[i] = static_cast<float>(std::exp(double(x[i])));
+      return;
+    case kUnaryTanh:
+#pragma omp parallel for schedule(static) if (par)
+      for (int64_t i = 0; i < n; i++) y[i] = static_cast<float>(std::tanh(double(x[i])));
       return;
     default:
 #pragma omp parallel for schedule(static) if (par)
@@ -383,6 +400,61 @@ void batchNormTrainGradInput(const BatchNormGradGeom &g, const float *dy, const 
     const float *xr = x + r * channels;
     float *dxr = dx + r * channels;
     for (int64_t c = 0; c < channels; c++) dxr[c] = a[c] * dyr[c] + b[c] * xr[c] + o[c];
+  }
+}
+
+std::string boxGeomProblem(const BoxGeom &g) {
+  if (g.rank < 1 || g.rank > kMaxBoxRank) return "rank must be 1 to " + std::to_string(kMaxBoxRank);
+  for (int i = 0; i < g.rank; i++) {
+    if (g.big[i] < 0 || g.box[i] < 0 || g.at[i] < 0 || int64_t(g.at[i]) + g.box[i] > g.big[i]) {
+      return "dimension " + std::to_string(i) + ": the box [" + std::to_string(g.at[i]) + ", +" +
+             std::to_string(g.box[i]) + ") must lie in 0.." + std::to_string(g.big[i]);
+    }
+  }
+  if (boxBigElems(g) < 0) return "the tensor has more than 2^48 elements";
+  return "";
+}
+
+int64_t boxElems(const BoxGeom &g) {
+  int64_t n = 1;
+  for (int i = 0; i < g.rank; i++) n *= g.box[i];  // ≤ boxBigElems, checked first
+  return n;
+}
+
+int64_t boxBigElems(const BoxGeom &g) {
+  int64_t n = 1;
+  for (int i = 0; i < g.rank; i++) {
+    n = elemsOf({n, g.big[i]});
+    if (n < 0) return -1;
+  }
+  return n;
+}
+
+void boxCopy(const BoxGeom &g, float *big, float *small) {
+  const int r = g.rank;
+  int64_t stride[kMaxBoxRank];
+  stride[r - 1] = 1;
+  for (int i = r - 2; i >= 0; i--) stride[i] = stride[i + 1] * g.big[i + 1];
+  int64_t base = 0, rows = 1;
+  for (int i = 0; i < r; i++) base += int64_t(g.at[i]) * stride[i];
+  for (int i = 0; i < r - 1; i++) rows *= g.box[i];
+  const int64_t run = g.box[r - 1];
+  const bool toBig = g.toBig != 0;
+  // One contiguous run of the innermost dimension per row of the box.
+#pragma omp parallel for schedule(static) if (rows * run >= kParallelMin)
+  for (int64_t q = 0; q < rows; q++) {
+    int64_t rest = q, offset = base;
+    for (int i = r - 2; i >= 0; i--) {
+      offset += (rest % g.box[i]) * stride[i];
+      rest /= g.box[i];
+    }
+    float *b = big + offset;
+    float *s = small + q * run;
+    if (toBig) {
+      std::memcpy(b, s, run * sizeof(float));
+    } else {
+      std::memcpy(s, b, run * sizeof(float));
+    }
   }
 }
 

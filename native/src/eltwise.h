@@ -11,9 +11,10 @@
 namespace doconv {
 
 enum BinaryOp : int32_t { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
-// How an operand of a binary op is read: the whole tensor, one value, or one value per channel
-// (the innermost dimension).
-enum OperandMode : int32_t { kFull = 0, kScalar = 1, kPerChannel = 2 };
+// How an operand of a binary op is read: the whole tensor, one value, one value per channel
+// (the innermost dimension), or one value per row ([..., 1] against [..., C]: softmax's
+// x − max(x) and its gradient's products).
+enum OperandMode : int32_t { kFull = 0, kScalar = 1, kPerChannel = 2, kPerRow = 3 };
 
 // Field order is the JS side's Int32Array layout (src/engine/native/nativeEltwise.ts).
 struct BinaryGeom {
@@ -23,7 +24,14 @@ struct BinaryGeom {
   int32_t aMode, bMode;
 };
 
-enum UnaryOp : int32_t { kUnaryRelu = 0, kUnaryStep = 1, kUnarySquare = 2, kUnaryNeg = 3 };
+enum UnaryOp : int32_t {
+  kUnaryRelu = 0,
+  kUnaryStep = 1,
+  kUnarySquare = 2,
+  kUnaryNeg = 3,
+  kUnaryExp = 4,
+  kUnaryTanh = 5
+};
 
 struct UnaryGeom {
   int32_t op;  // UnaryOp
@@ -99,6 +107,19 @@ void batchNormTrainGradInput(const BatchNormGradGeom &g, const float *dy, const 
                              const float *mean, const float *variance, const float *scale,
                              const float *sumDy, const float *sumDyXc, const float *dMean,
                              const float *dVariance, float *dx, float epsilon);
+
+// A box of a tensor: y = x[at : at + box] (Slice) when toBig is 0, or the box of `big` at `at`
+// written from `small` (PadV2 after the rest is filled) when it is 1. Up to kMaxBoxRank dims.
+constexpr int kMaxBoxRank = 6;
+struct BoxGeom {
+  int32_t rank;
+  int32_t big[kMaxBoxRank], box[kMaxBoxRank], at[kMaxBoxRank];
+  int32_t toBig;
+};
+std::string boxGeomProblem(const BoxGeom &g);
+int64_t boxElems(const BoxGeom &g);
+int64_t boxBigElems(const BoxGeom &g);
+void boxCopy(const BoxGeom &g, float *big, float *small);
 
 std::string binaryGeomProblem(const BinaryGeom &g);
 // Elements operand `mode` spans (for bounds checks).

@@ -43,7 +43,13 @@ const binaryCases: Array<[number[], number[], boolean]> = [
   [[1], [7], true],
   [[128, 16, 16, 8], [128, 16, 16, 8], true],
   [[128, 16, 16, 8], [8], true],
-  [[3, 1, 1, 1], [3, 4, 5, 6], false], // a batch-wise broadcast: wasm's
+  [[6, 11], [6, 1], true], // one value per row: softmax's x − max(x)
+  [[6, 1], [6, 11], true],
+  [[2, 3, 4, 5], [2, 3, 4, 1], true],
+  [[128, 16, 16, 8], [128, 16, 16, 1], true],
+  [[2, 3, 4, 1], [1], true],
+  [[2, 3, 4, 5], [2, 1, 4, 1], false], // not one value per row
+  [[3, 1, 1, 1], [3, 4, 5, 6], false], // a batch-wise broadcast: the fallback's
   [[2, 3, 4, 5], [4, 5], false],
   [[2, 1, 5], [2, 3, 1], false],
 ];
@@ -60,7 +66,7 @@ d(`native Add, Sub, Multiply, RealDiv match cpu${skipReason}`, () => {
   }
 });
 
-d(`native Relu, Step, Square, Neg match cpu${skipReason}`, () => {
+d(`native Relu, Step, Square, Neg, Exp, Tanh match cpu${skipReason}`, () => {
   for (const shape of [[7], [2, 3, 4, 5], [128, 16, 16, 8]]) {
     for (const [kernel, attrs] of [
       [tf.Relu, {}],
@@ -68,6 +74,8 @@ d(`native Relu, Step, Square, Neg match cpu${skipReason}`, () => {
       [tf.Step, { alpha: 0.25 }],
       [tf.Square, {}],
       [tf.Neg, {}],
+      [tf.Exp, {}],
+      [tf.Tanh, {}],
     ] as const) {
       it(`${kernel} ${JSON.stringify(attrs)} on ${JSON.stringify(shape)}`, async () => {
         const x = host(shape, 3);
@@ -125,6 +133,92 @@ d(`native Tile matches cpu${skipReason}`, () => {
     expect(tilePlan(shape, reps) !== null).toBe(native);
     const { error } = await compare(tf.Tile, { x: host(shape, 5) }, { reps });
     expect(error).toBe(0);
+  });
+});
+
+d(`native Slice and PadV2 match cpu${skipReason}`, () => {
+  it.each([
+    [
+      [4, 5, 6, 3],
+      [1, 0, 2, 0],
+      [2, 5, 3, 3],
+    ],
+    [
+      [4, 5, 6, 3],
+      [0, 0, 0, 0],
+      [-1, -1, -1, -1],
+    ],
+    [[10], [3], [4]],
+    [
+      [2, 2, 3, 2, 3, 4],
+      [1, 0, 1, 0, 1, 1],
+      [1, 2, 2, 2, 2, 3],
+    ],
+    [
+      [4, 5, 6, 3],
+      [1, 1, 1, 1],
+      [0, 2, 2, 2],
+    ],
+    [
+      [32, 16, 16, 16],
+      [0, 1, 1, 0],
+      [32, 14, 14, 16],
+    ], // ZeroPadding2D's gradient, threaded
+  ])('Slice %j from %j size %j', async (shape, begin, size) => {
+    const { error } = await compare(tf.Slice, { x: host(shape, 6) }, { begin, size });
+    expect(error).toBe(0);
+  });
+
+  it.each([
+    [
+      [32, 14, 14, 16],
+      [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
+      0,
+    ],
+    [
+      [3, 4],
+      [
+        [2, 0],
+        [0, 3],
+      ],
+      0,
+    ],
+    [
+      [2, 1, 2, 1, 2, 2],
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+        [0, 0],
+        [2, 0],
+        [0, 1],
+      ],
+      0,
+    ],
+    [
+      [3, 4],
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      2.5,
+    ], // another constant: the fallback's
+  ])('PadV2 %j by %j with %d', async (shape, paddings, constantValue) => {
+    const { error } = await compare(tf.PadV2, { x: host(shape, 7) }, { paddings, constantValue });
+    expect(error).toBe(0);
+  });
+
+  it('refuses a box outside the tensor in the addon itself, naming the dimension', () => {
+    const heap = new ArrayBuffer(256);
+    const geom = Int32Array.from([2, 3, 4, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0]);
+    expect(() => addon!.boxCopy(heap, geom, 0, 128)).toThrow(
+      /native boxCopy: bad geometry: dimension 0: the box \[2, \+2\) must lie in 0\.\.3/,
+    );
   });
 });
 

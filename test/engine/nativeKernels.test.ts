@@ -4,13 +4,13 @@
  * epilogues, BatchMatMul, its fallbacks, its errors, the strided 1×1 thread regression).
  */
 import * as tf from '@tensorflow/tfjs';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   nativeBackendKernelConfigs,
   nativeKernelConfigs,
 } from '../../src/engine/native/nativeKernels.js';
 import { TOL, forwardCases, sweepConvKernels } from './convSweep.js';
-import { host, relativeError, runKernelOn } from './helpers.js';
+import { host, relativeError, runKernelOn, type HostTensor } from './helpers.js';
 import {
   addon,
   describeNative,
@@ -35,6 +35,7 @@ d(`native engine registration${skipReason}`, () => {
       .map((c) => c.kernelName);
     expect(running.sort()).toEqual(
       [
+        ...(NATIVE_HOST === 'wasm' ? [] : ['_FusedMatMul']),
         'Conv2D',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',
@@ -52,12 +53,16 @@ d(`native engine registration${skipReason}`, () => {
         'Step',
         'Square',
         'Neg',
+        'Exp',
+        'Tanh',
         'Sum',
         'Mean',
         'Tile',
         'FusedBatchNorm',
         'Concat',
         'SplitV',
+        'Slice',
+        'PadV2',
         'ClipByValue',
         'Relu6',
         'DoconvReluGrad',
@@ -164,6 +169,35 @@ d(`BatchMatMul (native) matches cpu${skipReason}`, () => {
     );
   });
 });
+
+// doconv-native's own: over wasm's heap wasm's fused product runs (nativeKernels.ts).
+describe.skipIf(addon == null || NATIVE_HOST === 'wasm')(
+  `_FusedMatMul (native: product, bias, activation) matches cpu${skipReason}`,
+  () => {
+    it.each([
+      ['linear', true, false, false],
+      ['relu', true, false, true],
+      ['relu', false, true, false],
+      ['linear', false, false, false],
+      ['sigmoid', true, false, false], // another activation: the fallback's
+    ] as const)(
+      '%s, bias %s, transposeA %s, transposeB %s',
+      async (activation, withBias, ta, tb) => {
+        const [m, k, n] = [32, 300, 10];
+        const a = host(ta ? [k, m] : [m, k], 33);
+        const b = host(tb ? [n, k] : [k, n], 34);
+        const inputs: Record<string, HostTensor> = withBias
+          ? { a, b, bias: host([n], 35) }
+          : { a, b };
+        const attrs = { transposeA: ta, transposeB: tb, activation };
+        const got = await runKernelOn(NATIVE_HOST, '_FusedMatMul', inputs, attrs);
+        const want = await runKernelOn('cpu', '_FusedMatMul', inputs, attrs);
+        expect(got.shape).toEqual([m, n]);
+        expect(relativeError(got.values, want.values)).toBeLessThan(TOL);
+      },
+    );
+  },
+);
 
 d(`native kernels hand what they do not run to the wasm kernel${skipReason}`, () => {
   it('PReLU and a 1×1 depthwise scale (wasm kernels) still give cpu’s answer', async () => {

@@ -81,6 +81,8 @@ export interface NativeAddon {
     sumDy: Operand,
     sumDyXc: Operand,
   ): void;
+  /** geom: BoxGeom (native/src/eltwise.h); small = big's box, or big's box = small */
+  boxCopy(heap: Heap, geom: Int32Array, big: Operand, small: Operand): void;
   /** geom: [rows, channels]; per-channel mean and biased variance of x [rows, channels] */
   batchNormStats(heap: Heap, geom: Int32Array, x: Operand, mean: Operand, variance: Operand): void;
   /** geom: [rows, channels, hasScale]; BatchNorm's dx in training (native/src/eltwise.h) */

@@ -21,22 +21,29 @@ type Info = tf.TensorInfo;
 
 /** native/src/eltwise.h's BinaryOp, UnaryOp and OperandMode. */
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
-export const UNARY_OPS = { relu: 0, step: 1, square: 2, neg: 3 } as const;
+export const UNARY_OPS = { relu: 0, step: 1, square: 2, neg: 3, exp: 4, tanh: 5 } as const;
 const FULL = 0;
 const SCALAR = 1;
 const PER_CHANNEL = 2;
+const PER_ROW = 3;
 
 // Geometry fields are int32 on the C++ side.
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** How a binary operand of `shape` is read against the output: null when no mode fits. */
-function operandMode(shape: number[], outSize: number, channels: number): number | null {
+function operandMode(shape: number[], outShape: number[], outSize: number): number | null {
   const size = tf.util.sizeFromShape(shape);
+  const channels = outShape.length > 0 ? outShape[outShape.length - 1] : 1;
   // It broadcasts to the output (checked by the caller): equal size means equal shape.
   if (size === outSize) return FULL;
   if (size === 1) return SCALAR;
   if (size === channels && shape[shape.length - 1] === channels) return PER_CHANNEL;
-  return null;
+  // [..., 1] against [..., C], the leading dimensions equal (softmax's x − max).
+  const rowVector =
+    shape.length === outShape.length &&
+    shape[shape.length - 1] === 1 &&
+    shape.slice(0, -1).every((d, i) => d === outShape[i]);
+  return rowVector ? PER_ROW : null;
 }
 
 export interface BinaryPlan {
@@ -53,13 +60,13 @@ export function binaryPlan(aShape: number[], bShape: number[]): BinaryPlan | nul
   const outShape = tf.backend_util.assertAndGetBroadcastShape(aShape, bShape);
   const outSize = tf.util.sizeFromShape(outShape);
   const channels = outShape.length > 0 ? outShape[outShape.length - 1] : 1;
-  const aMode = operandMode(aShape, outSize, channels);
-  const bMode = operandMode(bShape, outSize, channels);
+  const aMode = operandMode(aShape, outShape, outSize);
+  const bMode = operandMode(bShape, outShape, outSize);
   if (aMode === null || bMode === null || outSize > MAX_ELEMENTS) return null;
   return { outShape, rows: channels > 0 ? outSize / channels : 0, channels, aMode, bMode };
 }
 
-/** Add, Sub, Multiply, RealDiv: same shapes, a scalar, or a per-channel vector on either side. */
+/** Add, Sub, Multiply, RealDiv: same shapes, a scalar, a per-channel or a per-row vector on either side. */
 export function nativeBinary(kernel: string, op: number) {
   return (args: KernelArgs): Info => {
     const { a, b } = args.inputs as Record<string, Info>;
@@ -74,7 +81,7 @@ export function nativeBinary(kernel: string, op: number) {
   };
 }
 
-/** Relu, Step, Square, Neg. */
+/** Relu, Step, Square, Neg, Exp, Tanh. */
 export function nativeUnary(kernel: string, op: number) {
   return (args: KernelArgs): Info => {
     const { x } = args.inputs as Record<string, Info>;

@@ -26,7 +26,8 @@ import {
   nativeUnary,
   UNARY_OPS,
 } from './nativeEltwise.js';
-import { nativeBatchMatMul } from './nativeMatMul.js';
+import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
+import { nativePadV2, nativeSlice } from './nativeBox.js';
 import type { KernelArgs } from './operands.js';
 import { NATIVE_BACKEND } from '../engineState.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
@@ -83,6 +84,8 @@ const nativeKernels: readonly NativeKernel[] = [
   config(tf.Step, nativeUnary(tf.Step, UNARY_OPS.step)),
   config(tf.Square, nativeUnary(tf.Square, UNARY_OPS.square)),
   config(tf.Neg, nativeUnary(tf.Neg, UNARY_OPS.neg)),
+  config(tf.Exp, nativeUnary(tf.Exp, UNARY_OPS.exp)),
+  config(tf.Tanh, nativeUnary(tf.Tanh, UNARY_OPS.tanh)),
   config(tf.ClipByValue, nativeClip(tf.ClipByValue)),
   config(tf.Relu6, nativeClip(tf.Relu6)),
   config(tf.Sum, nativeReduce(tf.Sum, false)),
@@ -91,6 +94,8 @@ const nativeKernels: readonly NativeKernel[] = [
   config(tf.FusedBatchNorm, nativeBatchNorm),
   config(tf.Concat, nativeConcat),
   config(tf.SplitV, nativeSplitV),
+  config(tf.Slice, nativeSlice),
+  config(tf.PadV2, nativePadV2),
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
   config(RELU_GRAD, nativeReluGrad),
@@ -104,14 +109,22 @@ const nativeKernels: readonly NativeKernel[] = [
   config(COMPOSED_CONV_GRAD_WEIGHTS, nativeComposedConvGradWeights),
 ];
 
+/**
+ * Kernels only doconv-native takes natively: over wasm's heap, wasm's own (XNNPACK) fused product
+ * is as good, and its setup binds wasm functions the native kernel would have to hand on.
+ */
+const nativeBackendOnly: readonly NativeKernel[] = [config(tf._FusedMatMul, nativeFusedMatMul)];
+
 /** The native kernels for the doconv-native backend (its fallback is the cpu kernel of the name). */
-export const nativeBackendKernelConfigs: readonly tf.KernelConfig[] = nativeKernels.map(
-  ([kernelName, run]) =>
-    guardKernel({
-      kernelName,
-      backendName: NATIVE_BACKEND,
-      kernelFunc: run as unknown as tf.KernelFunc,
-    }),
+export const nativeBackendKernelConfigs: readonly tf.KernelConfig[] = [
+  ...nativeKernels,
+  ...nativeBackendOnly,
+].map(([kernelName, run]) =>
+  guardKernel({
+    kernelName,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: run as unknown as tf.KernelFunc,
+  }),
 );
 
 /** The native kernels over wasm's (the native-on-wasm engine): setupFunc binds the fallback's. */

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon } from './nativeAddon.js';
 import { nativeOperands, type KernelArgs, makeFloat32Output } from './operands.js';
+import { BINARY_OPS, nativeBinary, nativeUnary, UNARY_OPS } from './nativeEltwise.js';
 
 type Info = tf.TensorInfo;
 const KERNEL = tf.BatchMatMul;
@@ -59,4 +60,48 @@ export function nativeBatchMatMul(args: KernelArgs): Info {
   const { heap, refs } = nativeOperands(args.backend, a, b, out);
   requireNativeAddon(KERNEL).matMul(heap, geom, refs[0], refs[1], refs[2]);
   return out;
+}
+
+/** Activations of _FusedMatMul the native kernels apply after the product. */
+const FUSED_ACTIVATIONS: Record<string, number | null> = {
+  linear: null,
+  relu: UNARY_OPS.relu,
+};
+
+/**
+ * _FusedMatMul (tf.layers.dense with a bias, linear or ReLU): the product, then the bias per
+ * output column and the activation, each a native kernel. PReLU and the other activations go
+ * to the fallback kernel.
+ */
+export function nativeFusedMatMul(args: KernelArgs): Info {
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, Info | undefined>;
+  const { transposeA, transposeB, activation } = args.attrs as unknown as {
+    transposeA: boolean;
+    transposeB: boolean;
+    activation?: string;
+  };
+  const op = FUSED_ACTIVATIONS[activation ?? 'linear'];
+  if (op === undefined || preluActivationWeights != null) {
+    return runFallback(tf._FusedMatMul, args) as Info;
+  }
+  const disposeIntermediate = (t: Info) => args.backend.disposeData(t.dataId);
+  let y = nativeBatchMatMul({
+    ...args,
+    inputs: { a: a!, b: b! },
+    attrs: { transposeA, transposeB },
+  });
+  if (bias != null) {
+    const biased = nativeBinary(
+      tf.Add,
+      BINARY_OPS.add,
+    )({ ...args, inputs: { a: y, b: bias }, attrs: {} });
+    disposeIntermediate(y);
+    y = biased;
+  }
+  if (op !== null) {
+    const activated = nativeUnary(tf.Relu, op)({ ...args, inputs: { x: y }, attrs: {} });
+    disposeIntermediate(y);
+    y = activated;
+  }
+  return y;
 }
