@@ -384,6 +384,24 @@ napi_value BoxCopy(napi_env env, napi_callback_info info) {
   });
 }
 
+// maxPool(heap, geom, x, y)
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  return heapKernel<PoolGeom>(env, info, "native maxPool", 4, poolGeomProblem, [](const auto &c) {
+    const float *x = c.region(2, poolInElems(c.g), "x");
+    maxPool(c.g, x, c.region(3, poolOutElems(c.g), "y"));
+  });
+}
+
+// maxPoolGrad(heap, geom, x, dy, dx)
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return heapKernel<PoolGeom>(env, info, "native maxPoolGrad", 5, poolGeomProblem,
+                              [](const auto &c) {
+                                const float *x = c.region(2, poolInElems(c.g), "x");
+                                const float *dy = c.region(3, poolOutElems(c.g), "dy");
+                                maxPoolGrad(c.g, x, dy, c.region(4, poolInElems(c.g), "dx"));
+                              });
+}
+
 // batchNormStats(heap, geom, x, mean, variance)
 napi_value BatchNormStats(napi_env env, napi_callback_info info) {
   return heapKernel<ChannelSumsGeom>(
@@ -689,6 +707,8 @@ napi_value Init(napi_env env, napi_value exports) {
       method("batchNormGradSums", BatchNormGradSums),
       method("batchNormStats", BatchNormStats),
       method("boxCopy", BoxCopy),
+      method("maxPool", MaxPool),
+      method("maxPoolGrad", MaxPoolGrad),
       method("batchNormTrainGradInput", BatchNormTrainGradInput),
       method("split", Split),
       method("binary", Binary),

@@ -458,6 +458,91 @@ void boxCopy(const BoxGeom &g, float *big, float *small) {
   }
 }
 
+std::string poolGeomProblem(const PoolGeom &g) {
+  if (g.batch < 0 || g.inH < 0 || g.inW < 0 || g.channels < 0 || g.outH < 0 || g.outW < 0) {
+    return "sizes must be ≥ 0";
+  }
+  if (g.filterH < 1 || g.filterW < 1 || g.strideH < 1 || g.strideW < 1) {
+    return "filter and strides must be ≥ 1";
+  }
+  if (g.padTop < 0 || g.padLeft < 0) return "padding must be ≥ 0";
+  if (poolInElems(g) < 0 || poolOutElems(g) < 0) return "a tensor has more than 2^48 elements";
+  return "";
+}
+
+int64_t poolInElems(const PoolGeom &g) { return elemsOf({g.batch, g.inH, g.inW, g.channels}); }
+int64_t poolOutElems(const PoolGeom &g) { return elemsOf({g.batch, g.outH, g.outW, g.channels}); }
+
+namespace {
+
+// The input rows [r0, r1) and columns [c0, c1) of output (oh, ow)'s window, clipped to the input.
+struct Window {
+  int64_t r0, r1, c0, c1;
+};
+Window windowOf(const PoolGeom &g, int64_t oh, int64_t ow) {
+  const int64_t r = oh * g.strideH - g.padTop, c = ow * g.strideW - g.padLeft;
+  return {std::max<int64_t>(r, 0), std::min<int64_t>(r + g.filterH, g.inH), std::max<int64_t>(c, 0),
+          std::min<int64_t>(c + g.filterW, g.inW)};
+}
+
+// Per channel: the first strictly greatest value of the window and where it is (−1: none).
+void windowMax(const PoolGeom &g, const float *xn, const Window &w, float *best, int64_t *at) {
+  const int64_t C = g.channels;
+  std::fill(best, best + C, -std::numeric_limits<float>::infinity());
+  std::fill(at, at + C, int64_t(-1));
+  for (int64_t r = w.r0; r < w.r1; r++) {
+    for (int64_t c = w.c0; c < w.c1; c++) {
+      const int64_t offset = (r * g.inW + c) * C;
+      const float *px = xn + offset;
+      for (int64_t ch = 0; ch < C; ch++) {
+        if (px[ch] > best[ch]) {
+          best[ch] = px[ch];
+          at[ch] = offset + ch;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void maxPool(const PoolGeom &g, const float *x, float *y) {
+  const int64_t C = g.channels, inImage = int64_t(g.inH) * g.inW * C;
+  const int64_t outImage = int64_t(g.outH) * g.outW * C;
+#pragma omp parallel for schedule(static) if (g.batch * outImage >= kParallelMin)
+  for (int64_t n = 0; n < g.batch; n++) {
+    std::vector<int64_t> at(C);
+    for (int64_t oh = 0; oh < g.outH; oh++) {
+      for (int64_t ow = 0; ow < g.outW; ow++) {
+        float *yo = y + n * outImage + (oh * g.outW + ow) * C;
+        windowMax(g, x + n * inImage, windowOf(g, oh, ow), yo, at.data());
+      }
+    }
+  }
+}
+
+void maxPoolGrad(const PoolGeom &g, const float *x, const float *dy, float *dx) {
+  const int64_t C = g.channels, inImage = int64_t(g.inH) * g.inW * C;
+  const int64_t outImage = int64_t(g.outH) * g.outW * C;
+  // One image per thread: each writes only its own dx, in a fixed order.
+#pragma omp parallel for schedule(static) if (g.batch * inImage >= kParallelMin)
+  for (int64_t n = 0; n < g.batch; n++) {
+    float *dxn = dx + n * inImage;
+    std::fill(dxn, dxn + inImage, 0.0f);
+    std::vector<float> best(C);
+    std::vector<int64_t> at(C);
+    for (int64_t oh = 0; oh < g.outH; oh++) {
+      for (int64_t ow = 0; ow < g.outW; ow++) {
+        windowMax(g, x + n * inImage, windowOf(g, oh, ow), best.data(), at.data());
+        const float *dyo = dy + n * outImage + (oh * g.outW + ow) * C;
+        for (int64_t ch = 0; ch < C; ch++) {
+          if (at[ch] >= 0) dxn[at[ch]] += dyo[ch];
+        }
+      }
+    }
+  }
+}
+
 std::string tileGeomProblem(const TileGeom &g) {
   if (g.block < 0 || g.repeats < 0 || g.outer < 0) return "block, repeats and outer must be ≥ 0";
   if (elemsOf({g.outer, g.repeats, g.block}) < 0) return "outer · repeats · block is too large";

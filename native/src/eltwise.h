@@ -121,6 +121,19 @@ int64_t boxElems(const BoxGeom &g);
 int64_t boxBigElems(const BoxGeom &g);
 void boxCopy(const BoxGeom &g, float *big, float *small);
 
+// Max pooling of NHWC x (dilation 1), as TF.js's cpu kernels compute it: the window clipped to
+// the input, the first strictly greatest value (NaN never wins; an all-NaN window gives −∞);
+// the gradient sends each dy to that position of its window (dx zeroed first).
+struct PoolGeom {
+  int32_t batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop,
+      padLeft;
+};
+std::string poolGeomProblem(const PoolGeom &g);
+int64_t poolInElems(const PoolGeom &g);
+int64_t poolOutElems(const PoolGeom &g);
+void maxPool(const PoolGeom &g, const float *x, float *y);
+void maxPoolGrad(const PoolGeom &g, const float *x, const float *dy, float *dx);
+
 std::string binaryGeomProblem(const BinaryGeom &g);
 // Elements operand `mode` spans (for bounds checks).
 int64_t operandElems(int32_t mode, const BinaryGeom &g);

@@ -222,6 +222,28 @@ d(`native Slice and PadV2 match cpu${skipReason}`, () => {
   });
 });
 
+d(`native MaxPool and its gradient match cpu${skipReason}`, () => {
+  it.each([
+    [[2, 8, 8, 3], 2, 2, 'valid'],
+    [[2, 7, 9, 5], 3, 2, 'same'],
+    [[1, 6, 6, 2], [2, 3], [1, 2], 'valid'],
+    [[32, 24, 24, 20], 2, 2, 'valid'], // LeNet's first pool, threaded
+    [[2, 5, 5, 3], 3, 1, 'same'],
+  ] as const)('%j, filter %j, strides %j, %s', async (shape, filterSize, strides, pad) => {
+    const x = host([...shape], 8);
+    x.values[0] = NaN; // never the max (an all-NaN window would give −∞)
+    x.values[3] = x.values[3 + shape[3]]; // a tie: the first one wins
+    const attrs = { filterSize, strides, pad, dimRoundingMode: undefined };
+    const pooled = await compare(tf.MaxPool, { x }, attrs);
+    expect(relativeError(pooled.native.values, pooled.cpu.values)).toBe(0);
+    const dy = host(pooled.cpu.shape, 9);
+    const inputs = { dy, input: x, output: pooled.cpu };
+    const { error } = await compare(tf.MaxPoolGrad, inputs, attrs);
+    // Overlapping windows add several dy into one dx, in another order than cpu's.
+    expect(error).toBeLessThan(1e-6);
+  });
+});
+
 d(`native FusedBatchNorm matches cpu${skipReason}`, () => {
   it.each([
     [[2, 3, 4, 5], true, true],

@@ -63,6 +63,8 @@ d(`native engine registration${skipReason}`, () => {
         'SplitV',
         'Slice',
         'PadV2',
+        'MaxPool',
+        'MaxPoolGrad',
         'ClipByValue',
         'Relu6',
         'DoconvReluGrad',

@@ -81,6 +81,10 @@ export interface NativeAddon {
     sumDy: Operand,
     sumDyXc: Operand,
   ): void;
+  /** geom: PoolGeom (native/src/eltwise.h); y = max over each window of x (NHWC) */
+  maxPool(heap: Heap, geom: Int32Array, x: Operand, y: Operand): void;
+  /** geom: PoolGeom; dx = dy sent to each window's max */
+  maxPoolGrad(heap: Heap, geom: Int32Array, x: Operand, dy: Operand, dx: Operand): void;
   /** geom: BoxGeom (native/src/eltwise.h); small = big's box, or big's box = small */
   boxCopy(heap: Heap, geom: Int32Array, big: Operand, small: Operand): void;
   /** geom: [rows, channels]; per-channel mean and biased variance of x [rows, channels] */

@@ -28,6 +28,7 @@ import {
 } from './nativeEltwise.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { nativePadV2, nativeSlice } from './nativeBox.js';
+import { nativeMaxPool, nativeMaxPoolGrad } from './nativePool.js';
 import type { KernelArgs } from './operands.js';
 import { NATIVE_BACKEND } from '../engineState.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
@@ -96,6 +97,8 @@ const nativeKernels: readonly NativeKernel[] = [
   config(tf.SplitV, nativeSplitV),
   config(tf.Slice, nativeSlice),
   config(tf.PadV2, nativePadV2),
+  config(tf.MaxPool, nativeMaxPool),
+  config(tf.MaxPoolGrad, nativeMaxPoolGrad),
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
   config(RELU_GRAD, nativeReluGrad),
