@@ -10,6 +10,9 @@
  *   comparison about the net.
  */
 import * as tf from '@tensorflow/tfjs';
+// What importing doconv does (kernels, gradients, the one-op BatchNorm and ReLU6 layer routes),
+// as for a user of the package.
+import '../src/index.js';
 import {
   buildModel,
   zooModelInfo,
