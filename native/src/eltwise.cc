@@ -317,9 +317,11 @@ std::string channelSumsGeomProblem(const ChannelSumsGeom &g) {
   return g.rows < 0 || g.channels < 0 ? "rows and channels must be ≥ 0" : "";
 }
 
-void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x, const float *mean,
-                       float *sumDy, float *sumDyXc) {
-  const int64_t rows = g.rows, channels = g.channels;
+// Two per-channel sums over the rows of [rows, channels] in double, deterministic for a thread
+// count: fixed blocks of rows, tiles of channels held in registers; `add(r, j0, w, a, b)` adds row
+// r's channels j0 .. j0+w to a[] and b[]. Returns the totals through `out0`, `out1` (per channel).
+template <typename Add>
+void twoChannelSums(int64_t rows, int64_t channels, Add add, double *out0, double *out1) {
   BlockPartials p(rows, channels, 2);
 #pragma omp parallel for schedule(static) if (p.blocks() > 1)
   for (int64_t blk = 0; blk < p.blocks(); blk++) {
@@ -327,48 +329,51 @@ void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x
     for (int64_t j0 = 0; j0 < channels; j0 += kChannelTile) {
       const int64_t w = std::min(kChannelTile, channels - j0);
       double a[kChannelTile] = {}, b[kChannelTile] = {};
-      for (int64_t r = r0; r < r1; r++) {
-        const float *dr = dy + r * channels + j0;
-        const float *xr = x + r * channels + j0;
-        for (int64_t j = 0; j < w; j++) {
-          a[j] += dr[j];
-          b[j] += double(dr[j]) * (xr[j] - mean[j0 + j]);
-        }
-      }
+      for (int64_t r = r0; r < r1; r++) add(r, j0, w, a, b);
       std::copy(a, a + w, p.at(blk, 0) + j0);
       std::copy(b, b + w, p.at(blk, 1) + j0);
     }
   }
   for (int64_t c = 0; c < channels; c++) {
-    sumDy[c] = static_cast<float>(p.total(0, c));
-    sumDyXc[c] = static_cast<float>(p.total(1, c));
+    out0[c] = p.total(0, c);
+    out1[c] = p.total(1, c);
+  }
+}
+
+void batchNormGradSums(const ChannelSumsGeom &g, const float *dy, const float *x, const float *mean,
+                       float *sumDy, float *sumDyXc) {
+  const int64_t channels = g.channels;
+  std::vector<double> a(channels), b(channels);
+  const auto add = [&](int64_t r, int64_t j0, int64_t w, double *sa, double *sb) {
+    const float *dr = dy + r * channels + j0;
+    const float *xr = x + r * channels + j0;
+    for (int64_t j = 0; j < w; j++) {
+      sa[j] += dr[j];
+      sb[j] += double(dr[j]) * (xr[j] - mean[j0 + j]);
+    }
+  };
+  twoChannelSums(g.rows, channels, add, a.data(), b.data());
+  for (int64_t c = 0; c < channels; c++) {
+    sumDy[c] = static_cast<float>(a[c]);
+    sumDyXc[c] = static_cast<float>(b[c]);
   }
 }
 
 void batchNormStats(const ChannelSumsGeom &g, const float *x, float *mean, float *variance) {
   const int64_t rows = g.rows, channels = g.channels;
-  BlockPartials p(rows, channels, 2);
-#pragma omp parallel for schedule(static) if (p.blocks() > 1)
-  for (int64_t blk = 0; blk < p.blocks(); blk++) {
-    const int64_t r0 = p.firstRow(blk), r1 = p.firstRow(blk + 1);
-    for (int64_t j0 = 0; j0 < channels; j0 += kChannelTile) {
-      const int64_t w = std::min(kChannelTile, channels - j0);
-      double a[kChannelTile] = {}, b[kChannelTile] = {};
-      for (int64_t r = r0; r < r1; r++) {
-        const float *xr = x + r * channels + j0;
-        for (int64_t j = 0; j < w; j++) {
-          a[j] += xr[j];
-          b[j] += double(xr[j]) * xr[j];
-        }
-      }
-      std::copy(a, a + w, p.at(blk, 0) + j0);
-      std::copy(b, b + w, p.at(blk, 1) + j0);
+  std::vector<double> sum(channels), squares(channels);
+  const auto add = [&](int64_t r, int64_t j0, int64_t w, double *sa, double *sb) {
+    const float *xr = x + r * channels + j0;
+    for (int64_t j = 0; j < w; j++) {
+      sa[j] += xr[j];
+      sb[j] += double(xr[j]) * xr[j];
     }
-  }
+  };
+  twoChannelSums(rows, channels, add, sum.data(), squares.data());
   for (int64_t c = 0; c < channels; c++) {
-    const double mu = p.total(0, c) / double(rows);
+    const double mu = sum[c] / double(rows);
     mean[c] = static_cast<float>(mu);
-    variance[c] = static_cast<float>(std::max(0.0, p.total(1, c) / double(rows) - mu * mu));
+    variance[c] = static_cast<float>(std::max(0.0, squares[c] / double(rows) - mu * mu));
   }
 }
 

@@ -26,6 +26,7 @@ import { isHeader, readFileBytes, readSplit, sample } from './imageFolderSplit.j
 import { createRng, mixSeeds, permutation } from './prng.js';
 import { checkDecodedSize, type DecodeLimitOption } from '../io/limits.js';
 import { OptionError } from '../util/optionError.js';
+import { checkOptionAllocation } from '../util/sizeLimit.js';
 
 /** Options of `loadImageFolder` and `loadImageFolderSplits`. */
 export interface ImageFolderOptions extends LayoutOptions, DecodeLimitOption {
@@ -203,6 +204,14 @@ function resolveShape(
         );
       }
     }
+    // Every image is resized to this before anything else: refuse a size over the cap up front.
+    checkOptionAllocation(
+      ['size'],
+      height * width * channels * 4,
+      (n) =>
+        `one image at ${n('size', typeof opts.size === 'number' ? String(opts.size) : `${height}×${width}`)} ` +
+        `as the model's float32 input, ${height} × ${width} × ${channels} channels × 4 bytes`,
+    );
     return { height, width, channels };
   }
   const [firstFile, first] = good[0];

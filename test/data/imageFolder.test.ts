@@ -174,6 +174,10 @@ describe('loadImageFolder', () => {
     ).rejects.toThrow(
       /no readable training image \(.*1.png: declares a 28×28 PNG.*; .*wide.png: declares a 40×28 PNG/,
     );
+    // A size over the cap is refused before any image is resized to it.
+    await expect(loadImageFolder(dir, { ...quiet, valFraction: 0, size: 65535 })).rejects.toThrow(
+      /one image at size: 65535 as the model's float32 input, 65535 × 65535 × 1 channels × 4 bytes = 17179344900 bytes, over the size limit of 1073741824 bytes \(lower size, or raise it with DOCONV_MAX_DECODED_BYTES/,
+    );
     await expect(loadImageFolder(path.join(root, 'nowhere'), quiet)).rejects.toThrow(
       /no such folder/,
     );
