@@ -10,23 +10,28 @@ import { isNativeBackend } from '../../src/engine/native/NativeBackend.js';
 import { addon, NATIVE_HOST, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
 describe('Float32BufferPool', () => {
-  it('hands a freed buffer back, zeroed, for the next array of its length', () => {
+  it('hands a freed buffer back for the next array of its length, zeroed when asked', () => {
     const pool = new Float32BufferPool(1 << 20);
-    const a = pool.take(16);
+    const a = pool.take(16, false);
     pool.attach(a);
     a.fill(7);
     pool.detach(a);
     expect(pool.pooledBytes).toBe(64);
-    const b = pool.take(16);
+    const b = pool.take(16, false);
     expect(b).toBe(a);
-    expect(Array.from(b)).toEqual(new Array(16).fill(0));
+    expect(b[3]).toBe(7); // stale: the kernel writes every element
     expect(pool.pooledBytes).toBe(0);
-    expect(pool.take(8)).not.toBe(a); // another length: a fresh array
+    pool.attach(b);
+    pool.detach(b);
+    const c = pool.take(16, true);
+    expect(c).toBe(a);
+    expect(Array.from(c)).toEqual(new Array(16).fill(0));
+    expect(pool.take(8, true)).not.toBe(a); // another length: a fresh array
   });
 
   it('keeps a buffer while any tensor holds a view into it', () => {
     const pool = new Float32BufferPool(1 << 20);
-    const a = pool.take(16);
+    const a = pool.take(16, true);
     pool.attach(a);
     const view = a.subarray(4, 8);
     pool.attach(view);
@@ -38,7 +43,7 @@ describe('Float32BufferPool', () => {
 
   it('never reuses a buffer a caller read out, nor an array it did not allocate', () => {
     const pool = new Float32BufferPool(1 << 20);
-    const a = pool.take(16);
+    const a = pool.take(16, true);
     pool.attach(a);
     pool.escape(a.subarray(0, 2));
     pool.detach(a);
@@ -46,12 +51,12 @@ describe('Float32BufferPool', () => {
     pool.attach(users);
     pool.detach(users);
     expect(pool.pooledBytes).toBe(0);
-    expect(pool.take(16)).not.toBe(a);
+    expect(pool.take(16, true)).not.toBe(a);
   });
 
   it('holds at most its capacity of free buffers', () => {
     const pool = new Float32BufferPool(100);
-    const arrays = [pool.take(16), pool.take(16)];
+    const arrays = [pool.take(16, true), pool.take(16, true)];
     for (const a of arrays) pool.attach(a);
     for (const a of arrays) pool.detach(a);
     expect(pool.pooledBytes).toBe(64);

@@ -50,12 +50,15 @@ export class NativeBackend extends MathBackendCPU {
     return converted;
   }
 
-  /** A zeroed float32 tensor of `shape` for a kernel to write (a free pool buffer when one fits). */
-  makeFloat32(shape: number[]): tf.TensorInfo {
+  /**
+   * A float32 tensor of `shape` for a kernel to write: every element, as over the wasm heap (a
+   * free pool buffer's values are stale), unless `zeroed`.
+   */
+  makeFloat32(shape: number[], zeroed = false): tf.TensorInfo {
     return this.makeTensorInfo(
       shape,
       'float32',
-      this.bufferPool.take(tf.util.sizeFromShape(shape)),
+      this.bufferPool.take(tf.util.sizeFromShape(shape), zeroed),
     );
   }
 

@@ -4,7 +4,9 @@
  * takes a page fault on every 4 KB it first writes (measured on ResNet-20 b128: element-wise
  * kernels 3–4× slower than the same kernels over wasm's heap, whose pages stay mapped). So the
  * buffers the backend allocates for kernel outputs go back to a pool when their last tensor is
- * disposed, and the next output of the same length takes one.
+ * disposed, and the next output of the same length takes one — not zeroed unless the kernel asks:
+ * every native kernel writes each element of its output (they run unchanged over the wasm heap,
+ * whose outputs are never zeroed), so a zeroing pass would be one more trip through memory.
  *
  * A buffer is reused only when nothing else can still see it:
  * - every tensor whose values lie in the buffer counts (cpu kernels hand out views: a simple
@@ -35,12 +37,15 @@ export class Float32BufferPool {
 
   constructor(private readonly capacityBytes: number) {}
 
-  /** A zeroed Float32Array of `length`, reused when one is free. */
-  take(length: number): Float32Array {
+  /**
+   * A Float32Array of `length`, reused when one is free: zeroed when `zeroed`, else holding stale
+   * values for a kernel that writes every element (zeroing is one more pass over the memory).
+   */
+  take(length: number, zeroed: boolean): Float32Array {
     const reused = this.free.get(length)?.pop();
     if (reused !== undefined) {
       this.freeBytes -= reused.byteLength;
-      reused.fill(0);
+      if (zeroed) reused.fill(0);
       this.owned.set(reused.buffer, { tensors: 0, escaped: false, array: reused });
       return reused;
     }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { runFallback } from './fallbacks.js';
-import { isNativeBackend } from './NativeBackend.js';
+import { isNativeBackend, type NativeBackend } from './NativeBackend.js';
 import { requireNativeAddon } from './nativeAddon.js';
 import { allFloat32, makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
 
@@ -52,8 +52,8 @@ export function nativePadV2(args: KernelArgs): Info {
   const { x } = args.inputs as Record<string, Info>;
   const { paddings, constantValue } = args.attrs as unknown as tf.PadV2Attrs;
   const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
-  // doconv-native's outputs come zeroed (wasm's do not, and its own PadV2 is native code): other
-  // constants and the wasm heap are the fallback's.
+  // doconv-native can hand out a zeroed output (wasm cannot, and its own PadV2 is native code):
+  // other constants and the wasm heap are the fallback's.
   if (
     !isNativeBackend(args.backend) ||
     constantValue !== 0 ||
@@ -62,7 +62,8 @@ export function nativePadV2(args: KernelArgs): Info {
   ) {
     return runFallback(tf.PadV2, args) as Info;
   }
-  const out = makeFloat32Output(args, outShape);
+  // The padding is what the copy leaves: a zeroed output.
+  const out = (args.backend as NativeBackend).makeFloat32(outShape, true);
   if (tf.util.sizeFromShape(x.shape) === 0) return out;
   const at = paddings.map((p) => p[0]);
   const { heap, refs } = nativeOperands(args.backend, x, out);

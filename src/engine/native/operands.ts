@@ -40,7 +40,11 @@ export function nativeOperands(
   };
 }
 
-/** A fresh float32 tensor of the kernel's backend (on wasm: call before nativeOperands). */
+/**
+ * A new float32 tensor of the kernel's backend for it to write every element of (on wasm: call
+ * before nativeOperands). Its values are unspecified: wasm's outputs and doconv-native's reused
+ * buffers hold stale ones.
+ */
 export function makeFloat32Output(
   args: { backend: tf.KernelBackend },
   shape: number[],
