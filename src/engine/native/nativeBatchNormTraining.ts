@@ -5,6 +5,8 @@
  * batchNormTrainGradInput) — in place of ~17 TF.js ops over the full tensor.
  */
 import * as tf from '@tensorflow/tfjs';
+// Geometry fields are int32 on the C++ side, as wasm's indices are.
+import { MAX_TENSOR_ELEMENTS } from '../kernelGuard.js';
 import { BATCH_NORM_GRAD_SUMS } from '../fusedGradientOps.js';
 import {
   BATCH_NORM_TRAINING,
@@ -14,9 +16,6 @@ import { requireNativeAddon } from './nativeAddon.js';
 import { makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
 
 type Info = tf.TensorInfo;
-
-// Geometry fields are int32 on the C++ side.
-const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** rows × channels of x [..., C], checked with its per-channel companions; errors name `kernel`. */
 function channelGeometry(
@@ -29,7 +28,13 @@ function channelGeometry(
   const bad = Object.entries(perChannel).filter(
     ([, t]) => t != null && (t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, [channels])),
   );
-  if (x.dtype !== 'float32' || channels < 1 || size < 1 || size > MAX_ELEMENTS || bad.length > 0) {
+  if (
+    x.dtype !== 'float32' ||
+    channels < 1 ||
+    size < 1 ||
+    size > MAX_TENSOR_ELEMENTS ||
+    bad.length > 0
+  ) {
     const others = Object.entries(perChannel)
       .map(
         ([name, t]) => `${name} ${t == null ? 'absent' : `${t.dtype} ${JSON.stringify(t.shape)}`}`,

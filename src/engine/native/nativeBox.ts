@@ -5,6 +5,8 @@
  * of that net's step. Ranks up to 6, float32; anything else goes to the fallback kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+// Geometry fields are int32 on the C++ side, as wasm's indices are.
+import { MAX_TENSOR_ELEMENTS } from '../kernelGuard.js';
 import { runFallback } from './fallbacks.js';
 import { isNativeBackend, type NativeBackend } from './NativeBackend.js';
 import { requireNativeAddon } from './nativeAddon.js';
@@ -13,7 +15,6 @@ import { allFloat32, makeFloat32Output, nativeOperands, type KernelArgs } from '
 type Info = tf.TensorInfo;
 
 const MAX_RANK = 6;
-const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** [rank, big ×6, box ×6, at ×6, toBig] (native/src/eltwise.h BoxGeom). */
 function boxGeometry(big: number[], box: number[], at: number[], toBig: boolean): Int32Array {
@@ -26,7 +27,7 @@ function fits(x: Info, outShape: number[]): boolean {
     allFloat32(x) &&
     x.shape.length >= 1 &&
     x.shape.length <= MAX_RANK &&
-    Math.max(tf.util.sizeFromShape(x.shape), tf.util.sizeFromShape(outShape)) <= MAX_ELEMENTS
+    Math.max(tf.util.sizeFromShape(x.shape), tf.util.sizeFromShape(outShape)) <= MAX_TENSOR_ELEMENTS
   );
 }
 

@@ -6,6 +6,8 @@
  * dtypes) go to the wasm kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+// Geometry fields are int32 on the C++ side, as wasm's indices are.
+import { MAX_TENSOR_ELEMENTS } from '../kernelGuard.js';
 import { BATCH_NORM_GRAD_SUMS, CLIP_GRAD, RELU_GRAD } from '../fusedGradientOps.js';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon } from './nativeAddon.js';
@@ -26,9 +28,6 @@ const FULL = 0;
 const SCALAR = 1;
 const PER_CHANNEL = 2;
 const PER_ROW = 3;
-
-// Geometry fields are int32 on the C++ side.
-const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** How a binary operand of `shape` is read against the output: null when no mode fits. */
 function operandMode(shape: number[], outShape: number[], outSize: number): number | null {
@@ -62,7 +61,7 @@ export function binaryPlan(aShape: number[], bShape: number[]): BinaryPlan | nul
   const channels = outShape.length > 0 ? outShape[outShape.length - 1] : 1;
   const aMode = operandMode(aShape, outShape, outSize);
   const bMode = operandMode(bShape, outShape, outSize);
-  if (aMode === null || bMode === null || outSize > MAX_ELEMENTS) return null;
+  if (aMode === null || bMode === null || outSize > MAX_TENSOR_ELEMENTS) return null;
   return { outShape, rows: channels > 0 ? outSize / channels : 0, channels, aMode, bMode };
 }
 
@@ -86,7 +85,7 @@ export function nativeUnary(kernel: string, op: number) {
   return (args: KernelArgs): Info => {
     const { x } = args.inputs as Record<string, Info>;
     const size = tf.util.sizeFromShape(x.shape);
-    if (!allFloat32(x) || size > MAX_ELEMENTS) return runFallback(kernel, args) as Info;
+    if (!allFloat32(x) || size > MAX_TENSOR_ELEMENTS) return runFallback(kernel, args) as Info;
     const out = makeFloat32Output(args, [...x.shape]);
     if (size === 0) return out;
     const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
@@ -121,7 +120,7 @@ export function reducePlan(
   const rows = tf.util.sizeFromShape(shape.slice(first, end));
   const inner = tf.util.sizeFromShape(shape.slice(end));
   const size = outer * rows * inner;
-  if (size === 0 || size > MAX_ELEMENTS) return null;
+  if (size === 0 || size > MAX_TENSOR_ELEMENTS) return null;
   const outShape = keepDims
     ? shape.map((d, i) => (i >= first && i < end ? 1 : d))
     : shape.filter((_, i) => i < first || i >= end);
@@ -162,7 +161,7 @@ export function tilePlan(
   const block = tf.util.sizeFromShape(shape.slice(end));
   const repeats = tf.util.sizeFromShape(reps);
   const size = outer * block * repeats;
-  return size === 0 || size > MAX_ELEMENTS ? null : { outer, block, repeats };
+  return size === 0 || size > MAX_TENSOR_ELEMENTS ? null : { outer, block, repeats };
 }
 
 export function nativeTile(args: KernelArgs): Info {
@@ -194,7 +193,7 @@ export function nativeBatchNorm(args: KernelArgs): Info {
     mean == null ||
     variance == null ||
     ![mean, variance, offset, scale].every(perChannel) ||
-    size > MAX_ELEMENTS
+    size > MAX_TENSOR_ELEMENTS
   ) {
     return runFallback(tf.FusedBatchNorm, args) as Info;
   }
@@ -239,7 +238,7 @@ export function nativeConcat(args: KernelArgs): Info {
     axis,
   );
   const size = tf.util.sizeFromShape(outShape);
-  if (parts.length === 0 || !allFloat32(...all) || size > MAX_ELEMENTS) {
+  if (parts.length === 0 || !allFloat32(...all) || size > MAX_TENSOR_ELEMENTS) {
     return runFallback(tf.Concat, args) as Info;
   }
   const out = makeFloat32Output(args, outShape);
@@ -265,7 +264,7 @@ export function nativeSplitV(args: KernelArgs): Info[] {
   const sizes = tf.backend_util.prepareSplitSize(x, attrs.numOrSizeSplits, axis);
   if (
     !allFloat32(x) ||
-    tf.util.sizeFromShape(x.shape) > MAX_ELEMENTS ||
+    tf.util.sizeFromShape(x.shape) > MAX_TENSOR_ELEMENTS ||
     sizes.some((s) => s === 0)
   ) {
     return runFallback(tf.SplitV, args) as Info[];
@@ -311,7 +310,7 @@ export function nativeClip(kernel: typeof tf.ClipByValue | typeof tf.Relu6) {
   return (args: KernelArgs): Info => {
     const { x } = args.inputs as Record<string, Info>;
     const size = tf.util.sizeFromShape(x.shape);
-    if (!allFloat32(x) || size > MAX_ELEMENTS) return runFallback(kernel, args) as Info;
+    if (!allFloat32(x) || size > MAX_TENSOR_ELEMENTS) return runFallback(kernel, args) as Info;
     const out = makeFloat32Output(args, [...x.shape]);
     if (size === 0) return out;
     const bounds = args.attrs as Partial<tf.ClipByValueAttrs>;

@@ -5,17 +5,17 @@
  * fallback kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+// Geometry fields are int32 on the C++ side, as wasm's indices are.
+import { MAX_TENSOR_ELEMENTS } from '../kernelGuard.js';
 import { runFallback } from './fallbacks.js';
 import { requireNativeAddon } from './nativeAddon.js';
 import { allFloat32, makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
 
 type Info = tf.TensorInfo;
 
-const MAX_ELEMENTS = 2 ** 31 - 1;
-
 /** PoolGeom (native/src/eltwise.h) of x's pooling, or null where the fallback must run it. */
 function poolGeometry(x: Info, attrs: tf.MaxPoolAttrs): Int32Array | null {
-  if (x.shape.length !== 4 || tf.util.sizeFromShape(x.shape) > MAX_ELEMENTS) return null;
+  if (x.shape.length !== 4 || tf.util.sizeFromShape(x.shape) > MAX_TENSOR_ELEMENTS) return null;
   const info = tf.backend_util.computePool2DInfo(
     x.shape as [number, number, number, number],
     attrs.filterSize,
@@ -44,9 +44,10 @@ function poolGeometry(x: Info, attrs: tf.MaxPoolAttrs): Int32Array | null {
 export function nativeMaxPool(args: KernelArgs): Info {
   const { x } = args.inputs as Record<string, Info>;
   const geom = allFloat32(x) ? poolGeometry(x, args.attrs as unknown as tf.MaxPoolAttrs) : null;
-  if (geom === null) return runFallback(tf.MaxPool, args) as Info;
+  if (geom === null || tf.util.sizeFromShape(x.shape) === 0) {
+    return runFallback(tf.MaxPool, args) as Info;
+  }
   const out = makeFloat32Output(args, [geom[0], geom[4], geom[5], geom[3]]);
-  if (tf.util.sizeFromShape(x.shape) === 0) return runFallback(tf.MaxPool, args) as Info;
   const { heap, refs } = nativeOperands(args.backend, x, out);
   requireNativeAddon(tf.MaxPool).maxPool(heap, geom, refs[0], refs[1]);
   return out;
