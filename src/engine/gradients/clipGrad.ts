@@ -8,41 +8,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CLIP_GRAD } from '../fusedGradientOps.js';
-import type { GradientReplacement } from './gradientReplacement.js';
+import { oneKernelGradient } from './gradientReplacement.js';
 
-function oneKernelClipGradient(
-  kernelName: string,
-  bounds: (attrs: tf.NamedAttrMap) => { lo: number; hi: number },
-  mode: 'where' | 'mask',
-): GradientReplacement {
-  return {
-    kernelName,
-    replace: (original) => ({
-      kernelName,
-      inputsToSave: ['x'],
-      gradFunc: (dy, saved, attrs) => {
-        const [x] = saved;
-        const d = dy as tf.Tensor;
-        if (
-          tf.getKernel(CLIP_GRAD, tf.getBackend()) == null ||
-          x.dtype !== 'float32' ||
-          d.dtype !== 'float32'
-        ) {
-          return original.gradFunc(dy, saved, attrs);
-        }
-        const kernelAttrs = { ...bounds(attrs), mode };
-        return {
-          x: () => tf.engine().runKernel(CLIP_GRAD, { dy: d, x }, kernelAttrs) as tf.Tensor,
-        };
-      },
-    }),
-  };
-}
+export const clipByValueGrad = oneKernelGradient(tf.ClipByValue, CLIP_GRAD, (attrs) => ({
+  lo: attrs.clipValueMin as number,
+  hi: attrs.clipValueMax as number,
+  mode: 'where',
+}));
 
-export const clipByValueGrad = oneKernelClipGradient(
-  tf.ClipByValue,
-  (attrs) => ({ lo: attrs.clipValueMin as number, hi: attrs.clipValueMax as number }),
-  'where',
-);
-
-export const relu6Grad = oneKernelClipGradient(tf.Relu6, () => ({ lo: 0, hi: 6 }), 'mask');
+export const relu6Grad = oneKernelGradient(tf.Relu6, CLIP_GRAD, () => ({
+  lo: 0,
+  hi: 6,
+  mode: 'mask',
+}));
