@@ -586,6 +586,37 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value numberValue(napi_env env, double x);
+
+// setParallelMin(elements, multiplyAdds): the work below which ops run on one thread (common.h).
+napi_value SetParallelMin(napi_env env, napi_callback_info info) {
+  const char *K = "native setParallelMin";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 2, K);
+    const double elems = doubleOf(env, a.v[0]), macs = doubleOf(env, a.v[1]);
+    for (auto [name, v] : {std::pair{"elements", elems}, std::pair{"multiplyAdds", macs}}) {
+      if (!(v >= 0 && v <= 9007199254740991.0 && v == std::floor(v))) {
+        throw JsError(std::string(K) + ": " + name + " must be an integer 0..2^53-1, got " +
+                      (std::isnan(v) ? std::string("NaN") : std::to_string(v)));
+      }
+    }
+    setParallelMin(static_cast<int64_t>(elems), macs);
+    return undefinedValue(env);
+  });
+}
+
+// [elements, multiplyAdds]
+napi_value GetParallelMin(napi_env env, napi_callback_info) {
+  return guarded(env, "native getParallelMin", [&] {
+    napi_value arr;
+    check(env, napi_create_array_with_length(env, 2, &arr), "create_array");
+    check(env, napi_set_element(env, arr, 0, numberValue(env, double(parallelMinElems()))),
+          "set_element");
+    check(env, napi_set_element(env, arr, 1, numberValue(env, parallelMinMacs())), "set_element");
+    return arr;
+  });
+}
+
 napi_value numberValue(napi_env env, double x) {
   napi_value v;
   check(env, napi_create_double(env, x, &v), "create_double");
@@ -718,6 +749,8 @@ napi_value Init(napi_env env, napi_value exports) {
       method("batchNorm", BatchNorm),
       method("setThreads", SetThreads),
       method("getThreads", GetThreads),
+      method("setParallelMin", SetParallelMin),
+      method("getParallelMin", GetParallelMin),
       method("stats", Stats),
       method("clearCache", ClearCache),
       method("convImplInfo", ConvImplInfo),

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -59,6 +60,48 @@ int64_t elemsOf(std::initializer_list<int64_t> dims) {
     n *= d;
   }
   return n;
+}
+
+namespace {
+
+// Does libgomp put a waiting thread to sleep at once? The addon loads it with
+// OMP_WAIT_POLICY=passive unless the user set a policy (src/engine/native/nativeAddon.ts).
+bool teamSleeps() {
+  const char *policy = std::getenv("OMP_WAIT_POLICY");
+  const char *spins = std::getenv("GOMP_SPINCOUNT");
+  if (spins != nullptr) return std::strtoll(spins, nullptr, 10) < 1000;
+  return policy != nullptr && (std::strcmp(policy, "passive") == 0 ||
+                               std::strcmp(policy, "PASSIVE") == 0);
+}
+
+// Measured on the 2-core VM (docs/engine.md#thread-count-by-work): with sleeping waits a parallel
+// region costs ~150-250 µs more than the same op on one thread (the sleeping vCPU has to be woken),
+// so one thread wins up to ~16 M multiply-adds and ~1 M elements; a spinning team answers in tens
+// of µs and pays from ~4 M and ~32 K.
+std::atomic<int64_t> minElems{-1};
+std::atomic<double> minMacs{-1};
+
+void initThresholds() {
+  if (minElems.load() >= 0) return;
+  const bool sleeps = teamSleeps();
+  minMacs = sleeps ? double(1 << 24) : double(1 << 22);
+  minElems = sleeps ? int64_t(1) << 20 : int64_t(1) << 15;
+}
+
+}  // namespace
+
+int64_t parallelMinElems() {
+  initThresholds();
+  return minElems.load(std::memory_order_relaxed);
+}
+double parallelMinMacs() {
+  initThresholds();
+  return minMacs.load(std::memory_order_relaxed);
+}
+void setParallelMin(int64_t elems, double macs) {
+  initThresholds();
+  minElems = elems;
+  minMacs = macs;
 }
 
 int threadCount() { return omp_get_max_threads(); }

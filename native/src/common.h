@@ -57,9 +57,13 @@ std::string makeKey(const char *op, const int32_t *values, size_t n);
 int threadCount();
 void setThreadCount(int n);
 
-// Below this many elements an element-wise loop runs on the calling thread alone: waking the
-// team costs more (eltwise.cc, optimizer.cc).
-constexpr int64_t kParallelMin = int64_t(1) << 15;
+// Below this much work an op runs on the calling thread alone: waking OpenMP's team costs more
+// than the second thread saves. Elements for element-wise loops (eltwise.cc, optimizer.cc),
+// multiply-adds for convs and matmuls. Both depend on how the team waits (common.cc).
+int64_t parallelMinElems();
+double parallelMinMacs();
+// Process-wide (tests force the parallel paths on small shapes; bench/ A/Bs the thresholds).
+void setParallelMin(int64_t elems, double macs);
 
 // The most elements one tensor may have (2^48 float32s is 1 PiB): geometry checks refuse larger
 // counts, so every element count and byte size past them fits int64 without wrapping.

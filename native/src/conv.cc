@@ -396,6 +396,17 @@ void zero(float *p, int64_t elems) {
   std::memset(p, 0, static_cast<size_t>(elems) * sizeof(float));
 }
 
+// Multiply-adds of one pass (forward, backward data and backward weights cost the same).
+double convMacs(const ConvGeom &g) {
+  return double(convOutputElems(g)) * (g.ci / g.groups) * g.kh * g.kw;
+}
+
+// Small convs run on the calling thread alone (parallelMinMacs, common.h). Set before the cache
+// lookup: the thread count is part of the key.
+int convThreads(const ConvGeom &g) {
+  return convMacs(g) < parallelMinMacs() ? 1 : threadCount();
+}
+
 }  // namespace
 
 void convForward(const ConvGeom &g, const float *x, const float *w, const float *bias, float *y,
@@ -407,6 +418,7 @@ void convForward(const ConvGeom &g, const float *x, const float *w, const float 
     auto xs = gatherSamples(g, x);
     return convForward(sampled(g), static_cast<const float *>(xs->data()), w, bias, y, alpha);
   }
+  ThreadLimit limit(convThreads(g));
   auto &e = fwdEntry(g, alpha);
   ArgMap extra;
   if (g.hasBias)
@@ -430,6 +442,7 @@ void convBackwardData(const ConvGeom &g, const float *dy, const float *w, float 
     });
     return;
   }
+  ThreadLimit limit(convThreads(g));
   auto &e = bwdDataEntry(g);
   run(e, {{DNNL_ARG_DIFF_DST, e.diffDst, dy}, {DNNL_ARG_WEIGHTS, e.wei, w}},
       {DNNL_ARG_DIFF_SRC, e.diffSrc, dx});
@@ -443,13 +456,14 @@ void convBackwardWeights(const ConvGeom &g, const float *x, const float *dy, flo
     auto xs = gatherSamples(g, x);
     return convBackwardWeights(sampled(g), static_cast<const float *>(xs->data()), dy, dw);
   }
+  ThreadLimit limit(convThreads(g));
   auto &e = bwdWeightsEntry(g);
   run(e, {{DNNL_ARG_SRC, e.src, x}, {DNNL_ARG_DIFF_DST, e.diffDst, dy}},
       {DNNL_ARG_DIFF_WEIGHTS, e.diffWei, dw});
 }
 
 std::string convImplInfo(const ConvGeom &g0, const std::string &pass) {
-  ThreadLimit limit(stridedOneByOne(g0) ? 1 : threadCount());
+  ThreadLimit limit(stridedOneByOne(g0) ? 1 : convThreads(g0));
   const ConvGeom g = stridedOneByOne(g0) ? sampled(g0) : g0;
   if (pass == "fwd") return fwdEntry(g, 0.f).impl;
   if (pass == "bwd_data") return bwdDataEntry(g).impl;

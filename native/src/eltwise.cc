@@ -42,12 +42,12 @@ void binaryLoop(int64_t rows, int64_t channels, const float *a, const float *b, 
   const int64_t n = rows * channels;
   if constexpr (!byRow(AM) && !byRow(BM)) {
     const float a0 = a[0], b0 = b[0];
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
     for (int64_t i = 0; i < n; i++) {
       y[i] = apply<OP>(AM == kFull ? a[i] : a0, BM == kFull ? b[i] : b0);
     }
   } else {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
     for (int64_t r = 0; r < rows; r++) {
       const float *ar = a + r * channels;
       const float *br = b + r * channels;
@@ -126,7 +126,7 @@ std::string unaryGeomProblem(const UnaryGeom &g) {
 
 void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
   const int64_t n = g.size;
-  const bool par = n >= kParallelMin;
+  const bool par = n >= parallelMinElems();
   switch (g.op) {
     case kUnaryRelu:
       // x < 0 is false for NaN: NaN passes through, as in TF.js, so non-finite checks still see it.
@@ -185,7 +185,7 @@ class BlockPartials {
  public:
   BlockPartials(int64_t rows, int64_t width, int arrays)
       : rows_(rows),
-        blocks_(rows * width >= kParallelMin ? std::min<int64_t>(threadCount(), rows) : 1),
+        blocks_(rows * width >= parallelMinElems() ? std::min<int64_t>(threadCount(), rows) : 1),
         stride_((width + 7) / 8 * 8),
         arrays_(arrays),
         storage_(blocks_ * arrays * stride_ + 8, 0.0) {
@@ -212,7 +212,7 @@ class BlockPartials {
 // Several outer blocks: each thread sums whole blocks, so no partials are shared.
 void reduceOuterBlocks(const ReduceGeom &g, const float *x, float *y, double scale) {
   const int64_t rows = g.rows, inner = g.inner, outer = g.outer;
-#pragma omp parallel for schedule(static) if (outer * rows * inner >= kParallelMin)
+#pragma omp parallel for schedule(static) if (outer * rows * inner >= parallelMinElems())
   for (int64_t o = 0; o < outer; o++) {
     const float *xo = x + o * rows * inner;
     double acc[kChannelTile];
@@ -250,7 +250,7 @@ void concatBlocks(int64_t outer, const int64_t *inner, int parts, const float *c
                   float *dst) {
   int64_t row = 0;
   for (int i = 0; i < parts; i++) row += inner[i];
-#pragma omp parallel for schedule(static) if (outer * row >= kParallelMin)
+#pragma omp parallel for schedule(static) if (outer * row >= parallelMinElems())
   for (int64_t r = 0; r < outer; r++) {
     float *out = dst + r * row;
     for (int i = 0; i < parts; i++) {
@@ -264,7 +264,7 @@ void splitBlocks(int64_t outer, const int64_t *inner, int parts, const float *sr
                  float *const *dst) {
   int64_t row = 0;
   for (int i = 0; i < parts; i++) row += inner[i];
-#pragma omp parallel for schedule(static) if (outer * row >= kParallelMin)
+#pragma omp parallel for schedule(static) if (outer * row >= parallelMinElems())
   for (int64_t r = 0; r < outer; r++) {
     const float *in = src + r * row;
     for (int i = 0; i < parts; i++) {
@@ -280,7 +280,7 @@ std::string reluGradGeomProblem(const ReluGradGeom &g) {
 
 void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx) {
   const int64_t n = g.size;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
   for (int64_t i = 0; i < n; i++) {
     const float step = x[i] != x[i] ? x[i] : (x[i] > 0 ? 1.0f : 0.0f);
     dx[i] = dy[i] * step;
@@ -295,18 +295,18 @@ std::string clipGeomProblem(const ClipGeom &g) {
 
 void clip(const ClipGeom &g, const float *x, float *y, float lo, float hi) {
   const int64_t n = g.size;
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > hi ? hi : (x[i] < lo ? lo : x[i]);
 }
 
 void clipGrad(const ClipGeom &g, const float *dy, const float *x, float *dx, float lo, float hi) {
   const int64_t n = g.size;
   if (g.mode == kClipWhere) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
     for (int64_t i = 0; i < n; i++) dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
     return;
   }
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
   for (int64_t i = 0; i < n; i++) {
     const float mask = x[i] != x[i] ? x[i] : (x[i] > lo && x[i] <= hi ? 1.0f : 0.0f);
     dx[i] = dy[i] * mask;
@@ -399,7 +399,7 @@ void batchNormTrainGradInput(const BatchNormGradGeom &g, const float *dy, const 
     bias[c] = static_cast<float>((dMean[c] - k * sumDy[c]) / double(rows) - u * mean[c]);
   }
   const float *a = kDy.data(), *b = kX.data(), *o = bias.data();
-#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * channels >= parallelMinElems())
   for (int64_t r = 0; r < rows; r++) {
     const float *dyr = dy + r * channels;
     const float *xr = x + r * channels;
@@ -446,7 +446,7 @@ void boxCopy(const BoxGeom &g, float *big, float *small) {
   const int64_t run = g.box[r - 1];
   const bool toBig = g.toBig != 0;
   // One contiguous run of the innermost dimension per row of the box.
-#pragma omp parallel for schedule(static) if (rows * run >= kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * run >= parallelMinElems())
   for (int64_t q = 0; q < rows; q++) {
     int64_t rest = q, offset = base;
     for (int i = r - 2; i >= 0; i--) {
@@ -514,7 +514,7 @@ void windowMax(const PoolGeom &g, const float *xn, const Window &w, float *best,
 void maxPool(const PoolGeom &g, const float *x, float *y) {
   const int64_t C = g.channels, inImage = int64_t(g.inH) * g.inW * C;
   const int64_t outImage = int64_t(g.outH) * g.outW * C;
-#pragma omp parallel for schedule(static) if (g.batch * outImage >= kParallelMin)
+#pragma omp parallel for schedule(static) if (g.batch * outImage >= parallelMinElems())
   for (int64_t n = 0; n < g.batch; n++) {
     std::vector<int64_t> at(C);
     for (int64_t oh = 0; oh < g.outH; oh++) {
@@ -530,7 +530,7 @@ void maxPoolGrad(const PoolGeom &g, const float *x, const float *dy, float *dx) 
   const int64_t C = g.channels, inImage = int64_t(g.inH) * g.inW * C;
   const int64_t outImage = int64_t(g.outH) * g.outW * C;
   // One image per thread: each writes only its own dx, in a fixed order.
-#pragma omp parallel for schedule(static) if (g.batch * inImage >= kParallelMin)
+#pragma omp parallel for schedule(static) if (g.batch * inImage >= parallelMinElems())
   for (int64_t n = 0; n < g.batch; n++) {
     float *dxn = dx + n * inImage;
     std::fill(dxn, dxn + inImage, 0.0f);
@@ -556,7 +556,7 @@ std::string tileGeomProblem(const TileGeom &g) {
 
 void tile(const TileGeom &g, const float *x, float *y) {
   const int64_t block = g.block, repeats = g.repeats, copies = g.outer * repeats;
-#pragma omp parallel for schedule(static) if (block * copies >= kParallelMin)
+#pragma omp parallel for schedule(static) if (block * copies >= parallelMinElems())
   for (int64_t c = 0; c < copies; c++) {
     std::memcpy(y + c * block, x + (c / repeats) * block, block * sizeof(float));
   }
@@ -578,7 +578,7 @@ void batchNorm(const BatchNormGeom &g, const float *x, const float *mean, const 
     mu[c] = mean[c];
   }
   const float *m = mu.data(), *k = mul.data(), *o = add.data();
-#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * channels >= parallelMinElems())
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * channels;
     float *yr = y + r * channels;

@@ -71,7 +71,7 @@ void matMul(const MatMulGeom &g, const float *a, const float *b, float *y) {
   // DO-Conv's compositions are ~10⁵–10⁶ multiply-adds: one thread runs them faster than two
   // (results/README.md#engine-notes). The limit is part of the cache key.
   const double macs = double(g.batch) * g.m * g.k * g.n;
-  ThreadLimit limit(macs < double(1 << 22) ? 1 : threadCount());
+  ThreadLimit limit(macs < parallelMinMacs() ? 1 : threadCount());
   auto &e = entry(g);
   auto &eng = cpuEngine();
   auto &s = cpuStream();

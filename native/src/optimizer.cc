@@ -1,5 +1,5 @@
 // Element-wise, so any thread count gives the same bits; a variable is split over the team only
-// when it is large enough to pay for waking it (kParallelMin, common.h).
+// when it is large enough to pay for waking it (parallelMinElems(), common.h).
 #include "optimizer.h"
 
 #include <cmath>
@@ -14,7 +14,7 @@ void adam(const float *w, const float *g, float *m, float *v, float *out, int64_
           const double *p) {
   const float b1 = float(p[0]), c1 = float(p[1]), b2 = float(p[2]), c2 = float(p[3]);
   const float eps = float(p[4]), step = float(p[5]);
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
     const float mi = m[i] * b1 + gi * c1;
@@ -28,12 +28,12 @@ void adam(const float *w, const float *g, float *m, float *v, float *out, int64_
 void sgd(const float *w, const float *g, float *velocity, float *out, int64_t n, const double *p) {
   const float lr = float(p[0]);
   if (velocity == nullptr) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
     for (int64_t i = 0; i < n; i++) out[i] = w[i] - g[i] * lr;
     return;
   }
   const float mu = float(p[1]);
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
   for (int64_t i = 0; i < n; i++) {
     const float s = velocity[i] * mu + g[i];
     velocity[i] = s;

@@ -94,7 +94,9 @@ d(`native addon: deterministic for a thread count, flat buffers${skipReason}`, (
 
   it.each([1, 2])('%i thread(s): the same bits on every call', (threads) => {
     const before = addon!.getThreads();
+    const parallelMin = addon!.getParallelMin();
     addon!.setThreads(threads);
+    addon!.setParallelMin(0, 0); // this conv is below the default: make two threads run it
     try {
       const a = runAddon(g, x, w, dy);
       const statsAfterFirst = addon!.stats();
@@ -108,7 +110,47 @@ d(`native addon: deterministic for a thread count, flat buffers${skipReason}`, (
       expect(addon!.stats()).toEqual(statsAfterFirst);
     } finally {
       addon!.setThreads(before);
+      addon!.setParallelMin(...parallelMin);
     }
+  });
+
+  it('runs work below the parallel threshold on one thread, above it on every core', () => {
+    const before = addon!.getThreads();
+    const parallelMin = addon!.getParallelMin();
+    try {
+      addon!.clearCache();
+      addon!.setThreads(1);
+      const one = runAddon(g, x, w, dy);
+      const entries = addon!.stats().cacheEntries;
+      // Above this conv's multiply-adds: two threads asked for, one used (the 1-thread primitives).
+      addon!.setThreads(2);
+      addon!.setParallelMin(parallelMin[0], 1e15);
+      const small = runAddon(g, x, w, dy);
+      expect(addon!.stats().cacheEntries).toBe(entries);
+      expect(Buffer.from(small.dw.buffer).equals(Buffer.from(one.dw.buffer))).toBe(true);
+      // At 0 every conv is parallel: primitives made for two threads.
+      addon!.setParallelMin(parallelMin[0], 0);
+      const big = runAddon(g, x, w, dy);
+      expect(addon!.stats().cacheEntries).toBeGreaterThan(entries);
+      expect(relativeError(big.dw, one.dw)).toBeLessThan(1e-6);
+    } finally {
+      addon!.setThreads(before);
+      addon!.setParallelMin(...parallelMin);
+    }
+  });
+
+  it('takes its default thresholds from the waiting policy, and refuses nonsense', () => {
+    // The addon loads libgomp with OMP_WAIT_POLICY=passive unless the user chose (nativeAddon.ts).
+    const spins = process.env.GOMP_SPINCOUNT;
+    const sleeps =
+      spins !== undefined
+        ? Number(spins) < 1000
+        : /^passive$/i.test(process.env.OMP_WAIT_POLICY ?? '');
+    expect(addon!.getParallelMin()).toEqual(sleeps ? [2 ** 20, 2 ** 24] : [2 ** 15, 2 ** 22]);
+    expect(() => addon!.setParallelMin(-1, 0)).toThrow(
+      /native setParallelMin: elements must be an integer 0..2\^53-1, got -1/,
+    );
+    expect(() => addon!.setParallelMin(0, NaN)).toThrow(/multiplyAdds .* got NaN/);
   });
 
   it('setThreads refuses nonsense, naming the value', () => {

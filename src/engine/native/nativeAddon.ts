@@ -131,6 +131,13 @@ export interface NativeAddon {
   /** oneDNN threads for ops run from the calling thread (OpenMP's per-thread setting). */
   setThreads(n: number): void;
   getThreads(): number;
+  /**
+   * The work below which an op runs on the calling thread alone (waking OpenMP's team costs more):
+   * elements for element-wise loops, multiply-adds for convs and matmuls. Process-wide; the
+   * default follows the waiting policy (docs/engine.md#thread-count-by-work).
+   */
+  setParallelMin(elements: number, multiplyAdds: number): void;
+  getParallelMin(): [elements: number, multiplyAdds: number];
   /** Bytes and buffers the addon holds (all threads); cached primitives of the calling thread. */
   stats(): { liveBytes: number; liveBuffers: number; cacheEntries: number };
   clearCache(): void;
