@@ -70,8 +70,8 @@ bool teamSleeps() {
   const char *policy = std::getenv("OMP_WAIT_POLICY");
   const char *spins = std::getenv("GOMP_SPINCOUNT");
   if (spins != nullptr) return std::strtoll(spins, nullptr, 10) < 1000;
-  return policy != nullptr && (std::strcmp(policy, "passive") == 0 ||
-                               std::strcmp(policy, "PASSIVE") == 0);
+  return policy != nullptr &&
+         (std::strcmp(policy, "passive") == 0 || std::strcmp(policy, "PASSIVE") == 0);
 }
 
 // Measured on the 2-core VM (docs/engine.md#thread-count-by-work): with sleeping waits a parallel

@@ -403,9 +403,7 @@ double convMacs(const ConvGeom &g) {
 
 // Small convs run on the calling thread alone (parallelMinMacs, common.h). Set before the cache
 // lookup: the thread count is part of the key.
-int convThreads(const ConvGeom &g) {
-  return convMacs(g) < parallelMinMacs() ? 1 : threadCount();
-}
+int convThreads(const ConvGeom &g) { return convMacs(g) < parallelMinMacs() ? 1 : threadCount(); }
 
 }  // namespace
 
