@@ -17,8 +17,10 @@
 #include "compose.h"
 #include "conv.h"
 #include "eltwise.h"
+#include "expLog.h"
 #include "matmul.h"
 #include "optimizer.h"
+#include "resize.h"
 
 namespace {
 
@@ -309,6 +311,36 @@ napi_value ReduceRows(napi_env env, napi_callback_info info) {
                                   float *y = c.region(3, outer * c.g.inner, "y");
                                   reduceRows(c.g, x, y, c.number(4));
                                 });
+}
+
+// maxRows(heap, geom, x, y)
+napi_value MaxRows(napi_env env, napi_callback_info info) {
+  return heapKernel<ReduceGeom>(env, info, "native maxRows", 4, reduceGeomProblem,
+                                [](const auto &c) {
+                                  if (c.g.rows < 1)
+                                    throw JsError("native maxRows: rows must be ≥ 1");
+                                  const int64_t outer = c.g.outer;
+                                  const float *x = c.region(2, outer * c.g.rows * c.g.inner, "x");
+                                  maxRows(c.g, x, c.region(3, outer * c.g.inner, "y"));
+                                });
+}
+
+// resizeBilinear(heap, geom, x, y)
+napi_value ResizeBilinear(napi_env env, napi_callback_info info) {
+  return heapKernel<ResizeGeom>(env, info, "native resizeBilinear", 4, resizeGeomProblem,
+                                [](const auto &c) {
+                                  const float *x = c.region(2, resizeInElems(c.g), "images");
+                                  resizeBilinear(c.g, x, c.region(3, resizeOutElems(c.g), "y"));
+                                });
+}
+
+// resizeBilinearGrad(heap, geom, dy, dx)
+napi_value ResizeBilinearGrad(napi_env env, napi_callback_info info) {
+  return heapKernel<ResizeGeom>(
+      env, info, "native resizeBilinearGrad", 4, resizeGeomProblem, [](const auto &c) {
+        const float *dy = c.region(2, resizeOutElems(c.g), "dy");
+        resizeBilinearGrad(c.g, dy, c.region(3, resizeInElems(c.g), "dx"));
+      });
 }
 
 // tile(heap, geom, x, y)
@@ -746,6 +778,9 @@ napi_value Init(napi_env env, napi_value exports) {
       method("unary", Unary),
       method("reduceRows", ReduceRows),
       method("tile", Tile),
+      method("maxRows", MaxRows),
+      method("resizeBilinear", ResizeBilinear),
+      method("resizeBilinearGrad", ResizeBilinearGrad),
       method("batchNorm", BatchNorm),
       method("setThreads", SetThreads),
       method("getThreads", GetThreads),

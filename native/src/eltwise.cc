@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common.h"
+#include "expLog.h"
 
 namespace doconv {
 
@@ -119,7 +120,7 @@ void binary(const BinaryGeom &g, const float *a, const float *b, float *y) {
 }
 
 std::string unaryGeomProblem(const UnaryGeom &g) {
-  if (g.op < kUnaryRelu || g.op > kUnaryTanh) return "unknown op " + std::to_string(g.op);
+  if (g.op < kUnaryRelu || g.op > kUnaryLog) return "unknown op " + std::to_string(g.op);
   if (g.size < 0) return "size must be ≥ 0";
   return "";
 }
@@ -142,10 +143,9 @@ void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
       for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i];
       return;
     case kUnaryExp:
-      // In double, then rounded: what TF.js's Math.exp stored in a Float32Array gives.
-#pragma omp parallel for schedule(static) if (par)
-      for (int64_t i = 0; i < n; i++) y[i] = static_cast<float>(std::exp(double(x[i])));
-      return;
+      // What TF.js's Math.exp stored in a Float32Array gives.
+      return expFloats(x, y, n);
+    case kUnaryLog: return logFloats(x, y, n);
     case kUnaryTanh:
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t i = 0; i < n; i++) y[i] = static_cast<float>(std::tanh(double(x[i])));
@@ -215,6 +215,12 @@ void reduceOuterBlocks(const ReduceGeom &g, const float *x, float *y, double sca
 #pragma omp parallel for schedule(static) if (outer * rows * inner >= parallelMinElems())
   for (int64_t o = 0; o < outer; o++) {
     const float *xo = x + o * rows * inner;
+    if (inner == 1) {  // the last axis (softmax's sums): one contiguous run per output
+      double sum = 0;
+      for (int64_t r = 0; r < rows; r++) sum += xo[r];
+      y[o] = static_cast<float>(sum * scale);
+      continue;
+    }
     double acc[kChannelTile];
     for (int64_t j0 = 0; j0 < inner; j0 += kChannelTile) {
       const int64_t w = std::min(kChannelTile, inner - j0);

@@ -30,7 +30,8 @@ enum UnaryOp : int32_t {
   kUnarySquare = 2,
   kUnaryNeg = 3,
   kUnaryExp = 4,
-  kUnaryTanh = 5
+  kUnaryTanh = 5,
+  kUnaryLog = 6
 };
 
 struct UnaryGeom {

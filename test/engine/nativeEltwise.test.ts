@@ -5,7 +5,7 @@
  * float32 rounding (bit for bit for a given count).
  */
 import * as tf from '@tensorflow/tfjs';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { binaryPlan, reducePlan, tilePlan } from '../../src/engine/native/nativeEltwise.js';
 import { host, relativeError, runKernelOn, type HostTensor } from './helpers.js';
 import {
@@ -18,6 +18,17 @@ import {
 
 const d = describeNative;
 nativeEngineForThisFile();
+
+// The cases below past 32 768 elements are there to run the threaded loops: use the thresholds of a
+// spinning team (the default with passive waits is 1 M elements, native/src/common.cc).
+let parallelMin: [number, number] | undefined;
+beforeAll(() => {
+  parallelMin = addon?.getParallelMin();
+  addon?.setParallelMin(2 ** 15, 2 ** 22);
+});
+afterAll(() => {
+  if (parallelMin) addon?.setParallelMin(...parallelMin);
+});
 
 /** The kernel on wasm (native engine on) and on cpu, with the relative error between them. */
 async function compare(
@@ -519,5 +530,79 @@ d(`native one-pass gradients (ReLU, BatchNorm sums) match cpu's${skipReason}`, (
       /doconv native DoconvBatchNormGradSums: dy and x must be float32 \[\.\.\., C\] of one shape and mean \[C\], got dy \[2,3,4\], x \[2,3,4\], mean \[3\]/,
     );
     tf.dispose([dy, x, mean]);
+  });
+});
+
+/** Bit patterns equal, every NaN counted equal to every NaN. */
+function sameFloats(a: Float32Array, b: Float32Array): boolean {
+  return (
+    a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (isNaN(v) && isNaN(b[i])))
+  );
+}
+
+d(`native Exp and Log over their whole range match cpu bit for bit${skipReason}`, () => {
+  // Exp's polynomial is checked where float's exp under- and overflows, at ±∞ and NaN, and over
+  // a dense sweep; Log at 0, below 0, at denormals and ∞.
+  const specials = [0, -0, 1, -1, 88.72, 88.73, 89, 100, -87.3, -103.97, -104, -110, -200];
+  const sweep = Array.from({ length: 300_000 }, (_, i) => -120 + (i * 220) / 300_000);
+  const values = new Float32Array([...specials, Infinity, -Infinity, NaN, 1e-45, 3e38, ...sweep]);
+  it.each([tf.Exp, tf.Log])('%s', async (kernel) => {
+    const x = { values, shape: [values.length] };
+    const { native, cpu } = await compare(kernel, { x });
+    expect(sameFloats(native.values, cpu.values)).toBe(true);
+  });
+});
+
+d(`native Max matches cpu${skipReason}`, () => {
+  it.each([
+    [[2, 3, 4, 11], -1, false], // softmax's row max
+    [[2, 3, 4, 11], [3], true],
+    [[2, 3, 4, 5], [1, 2], false],
+    [[128, 16, 16, 8], 3, true], // past the threaded-loop threshold
+    [[1000], 0, false],
+    [[7, 1], 1, false], // one row: a copy
+  ] as Array<[number[], number | number[], boolean]>)(
+    '%j over %j keepDims %s',
+    async (shape, reductionIndices, keepDims) => {
+      expect(reducePlan(shape, reductionIndices, keepDims)).not.toBeNull();
+      const x = host(shape, 6);
+      x.values[3] = NaN; // sticks, wherever in the run it comes
+      x.values[x.values.length - 1] = Infinity;
+      const { native, cpu } = await compare(tf.Max, { x }, { reductionIndices, keepDims });
+      expect(sameFloats(native.values, cpu.values)).toBe(true);
+    },
+  );
+});
+
+d(`native ResizeBilinear and its gradient match cpu${skipReason}`, () => {
+  const cases: Array<[number[], [number, number], boolean, boolean]> = [
+    [[2, 4, 4, 3], [8, 8], false, false], // DeepLab's 2× upsampling
+    [[2, 4, 4, 3], [8, 8], true, false],
+    [[2, 4, 4, 3], [8, 8], false, true],
+    [[1, 5, 5, 2], [3, 3], false, false], // downsampling
+    [[1, 5, 5, 2], [1, 1], true, false], // alignCorners with one output pixel
+    [[1, 1, 1, 4], [4, 4], false, false],
+    [[32, 32, 32, 11], [64, 64], false, false], // past the threaded-loop threshold
+  ];
+  it.each(cases)('%j to %j alignCorners %s halfPixelCenters %s', async (shape, size, ac, hp) => {
+    const attrs = { size, alignCorners: ac, halfPixelCenters: hp };
+    const images = host(shape, 7);
+    const fwd = await compare(tf.ResizeBilinear, { images }, attrs);
+    expect(sameFloats(fwd.native.values, fwd.cpu.values)).toBe(true);
+    const dy = host([shape[0], ...size, shape[3]], 8);
+    const grad = await compare(tf.ResizeBilinearGrad, { images, dy }, attrs);
+    expect(sameFloats(grad.native.values, grad.cpu.values)).toBe(true);
+  });
+
+  it('gives the gradient the images’ shape when they are not square (cpu swaps height and width)', async () => {
+    const attrs = { size: [6, 10], alignCorners: false, halfPixelCenters: false };
+    const images = host([2, 3, 5, 2], 9);
+    const dy = host([2, 6, 10, 2], 10);
+    const native = await runKernelOn(NATIVE_HOST, tf.ResizeBilinearGrad, { images, dy }, attrs);
+    const cpu = await runKernelOn('cpu', tf.ResizeBilinearGrad, { images, dy }, attrs);
+    await tf.setBackend(NATIVE_HOST);
+    expect(native.shape).toEqual([2, 3, 5, 2]);
+    expect(cpu.shape).toEqual([2, 5, 3, 2]); // TF.js 4.22's cpu kernel; the values are laid out as ours
+    expect(sameFloats(native.values, cpu.values)).toBe(true);
   });
 });

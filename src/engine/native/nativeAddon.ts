@@ -40,6 +40,12 @@ export interface NativeAddon {
   unary(heap: Heap, geom: Int32Array, x: Operand, y: Operand, alpha: number): void;
   /** geom: [rows, inner, outer]; y[o, j] = scale · Σ_r x[o, r, j] */
   reduceRows(heap: Heap, geom: Int32Array, x: Operand, y: Operand, scale: Operand): void;
+  /** geom: [rows, inner, outer], rows ≥ 1; y[o, j] = max over r of x[o, r, j], NaN sticking */
+  maxRows(heap: Heap, geom: Int32Array, x: Operand, y: Operand): void;
+  /** geom: ResizeGeom (native/src/resize.h): [n, h, w, c, oh, ow, alignCorners, halfPixelCenters] */
+  resizeBilinear(heap: Heap, geom: Int32Array, images: Operand, y: Operand): void;
+  /** the same geometry; dx (the images' shape) from dy; halfPixelCenters is ignored, as on cpu */
+  resizeBilinearGrad(heap: Heap, geom: Int32Array, dy: Operand, dx: Operand): void;
   /** geom: [block, repeats, outer]; y[o] = x[o] repeated */
   tile(heap: Heap, geom: Int32Array, x: Operand, y: Operand): void;
   /** geom: [rows, channels, hasScale, hasOffset]; scale/offset -1 when absent */

@@ -23,7 +23,7 @@ type Info = tf.TensorInfo;
 
 /** native/src/eltwise.h's BinaryOp, UnaryOp and OperandMode. */
 export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3 } as const;
-export const UNARY_OPS = { relu: 0, step: 1, square: 2, neg: 3, exp: 4, tanh: 5 } as const;
+export const UNARY_OPS = { relu: 0, step: 1, square: 2, neg: 3, exp: 4, tanh: 5, log: 6 } as const;
 const FULL = 0;
 const SCALAR = 1;
 const PER_CHANNEL = 2;
@@ -141,6 +141,19 @@ export function nativeReduce(kernel: string, mean: boolean) {
     requireNativeAddon(kernel).reduceRows(heap, geom, refs[0], refs[1], scale);
     return out;
   };
+}
+
+/** Max over one run of adjacent axes (softmax's and log-sum-exp's first pass). */
+export function nativeMax(args: KernelArgs): Info {
+  const { x } = args.inputs as Record<string, Info>;
+  const { reductionIndices, keepDims } = args.attrs as unknown as tf.MaxAttrs;
+  const plan = allFloat32(x) ? reducePlan(x.shape, reductionIndices, keepDims) : null;
+  if (plan === null) return runFallback(tf.Max, args) as Info;
+  const out = makeFloat32Output(args, plan.outShape);
+  const { heap, refs } = nativeOperands(args.backend, x, out);
+  const geom = Int32Array.of(plan.rows, plan.inner, plan.outer);
+  requireNativeAddon(tf.Max).maxRows(heap, geom, refs[0], refs[1]);
+  return out;
 }
 
 /**

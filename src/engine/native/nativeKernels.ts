@@ -19,6 +19,7 @@ import {
   nativeClip,
   nativeClipGrad,
   nativeConcat,
+  nativeMax,
   nativeReluGrad,
   nativeSplitV,
   nativeReduce,
@@ -29,6 +30,7 @@ import {
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { nativePadV2, nativeSlice } from './nativeBox.js';
 import { nativeMaxPool, nativeMaxPoolGrad } from './nativePool.js';
+import { nativeResizeBilinear, nativeResizeBilinearGrad } from './nativeResize.js';
 import type { KernelArgs } from './operands.js';
 import { NATIVE_BACKEND } from '../engineState.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
@@ -87,10 +89,12 @@ const nativeKernels: readonly NativeKernel[] = [
   config(tf.Neg, nativeUnary(tf.Neg, UNARY_OPS.neg)),
   config(tf.Exp, nativeUnary(tf.Exp, UNARY_OPS.exp)),
   config(tf.Tanh, nativeUnary(tf.Tanh, UNARY_OPS.tanh)),
+  config(tf.Log, nativeUnary(tf.Log, UNARY_OPS.log)),
   config(tf.ClipByValue, nativeClip(tf.ClipByValue)),
   config(tf.Relu6, nativeClip(tf.Relu6)),
   config(tf.Sum, nativeReduce(tf.Sum, false)),
   config(tf.Mean, nativeReduce(tf.Mean, true)),
+  config(tf.Max, nativeMax),
   config(tf.Tile, nativeTile),
   config(tf.FusedBatchNorm, nativeBatchNorm),
   config(tf.Concat, nativeConcat),
@@ -99,6 +103,8 @@ const nativeKernels: readonly NativeKernel[] = [
   config(tf.PadV2, nativePadV2),
   config(tf.MaxPool, nativeMaxPool),
   config(tf.MaxPoolGrad, nativeMaxPoolGrad),
+  config(tf.ResizeBilinear, nativeResizeBilinear),
+  config(tf.ResizeBilinearGrad, nativeResizeBilinearGrad),
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
   config(RELU_GRAD, nativeReluGrad),
