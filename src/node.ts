@@ -86,6 +86,15 @@ export {
   type UseBestBackendOptions,
 } from './engine/useBestBackend.js';
 
+// Inference on the native engine: a folded model compiled into one oneDNN plan (fused bias,
+// activations and residual adds; one addon call a batch), for where model.predict is too slow.
+export {
+  compileInference,
+  UnsupportedLayerError,
+  type CompileInferenceOptions,
+  type CompiledInference,
+} from './engine/native/inferencePlan.js';
+
 // Training: the seeded, resumable trainer and the Conv vs DO-Conv comparison, presets of the
 // official samples, saved-model verbs, speed measurement; doconv's optimizers and loss for loops
 // of your own.

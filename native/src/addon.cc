@@ -20,6 +20,7 @@
 #include "expLog.h"
 #include "matmul.h"
 #include "optimizer.h"
+#include "plan.h"
 #include "resize.h"
 
 namespace {
@@ -722,6 +723,124 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- Inference plans (plan.h): created once, run in one call each, freed by freeInferencePlan
+// or, failing that, by the garbage collector's finalizer.
+
+// The plan behind an external: null once freed. Type-tagged, so another addon's external (or a
+// forged object) is refused instead of dereferenced.
+struct PlanHolder {
+  PlanPtr plan;
+};
+const napi_type_tag kPlanTag = {0x6a1f3c2d9e8b4f01ULL, 0x9d0c7b5e3a214c88ULL};
+
+void finalizePlan(napi_env, void *data, void *) { delete static_cast<PlanHolder *>(data); }
+
+PlanHolder &holderOf(napi_env env, napi_value v, const char *kernel) {
+  napi_valuetype t;
+  check(env, napi_typeof(env, v, &t), "typeof");
+  bool tagged = false;
+  if (t == napi_external) check(env, napi_check_object_type_tag(env, v, &kPlanTag, &tagged), "tag");
+  if (!tagged)
+    throw JsError(std::string(kernel) + ": plan must be a handle from createInferencePlan");
+  void *data;
+  check(env, napi_get_value_external(env, v, &data), "get_value_external");
+  return *static_cast<PlanHolder *>(data);
+}
+
+InferencePlan &livePlan(napi_env env, napi_value v, const char *kernel) {
+  PlanHolder &h = holderOf(env, v, kernel);
+  if (!h.plan) throw JsError(std::string(kernel) + ": the plan was freed (freeInferencePlan)");
+  return *h.plan;
+}
+
+// createInferencePlan(inputShape Float64Array [n, h, w, c], records Float64Array (24 fields an
+// op, plan.h), weights Array of Float32Arrays) → plan handle. The weights are copied.
+napi_value CreateInferencePlan(napi_env env, napi_callback_info info) {
+  const char *K = "native createInferencePlan";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 3, K);
+    auto [sd, sn] = typedArrayOf(env, a.v[0], napi_float64_array, K,
+                                 "inputShape must be a Float64Array [n, h, w, c]");
+    if (sn != 4) throw JsError(std::string(K) + ": inputShape must have 4 entries [n, h, w, c]");
+    int64_t shape[4];
+    for (int i = 0; i < 4; i++)
+      shape[i] = wholeOf(static_cast<const double *>(sd)[i], K, "an inputShape entry");
+    auto [rd, rn] =
+        typedArrayOf(env, a.v[1], napi_float64_array, K, "records must be a Float64Array");
+    if (rn % kPlanFields != 0) {
+      throw JsError(std::string(K) + ": records has " + std::to_string(rn) +
+                    " numbers, not a multiple of " + std::to_string(kPlanFields));
+    }
+    bool isArray = false;
+    check(env, napi_is_array(env, a.v[2], &isArray), "is_array");
+    if (!isArray) throw JsError(std::string(K) + ": weights must be an Array of Float32Arrays");
+    uint32_t wn;
+    check(env, napi_get_array_length(env, a.v[2], &wn), "get_array_length");
+    std::vector<PlanWeight> weights;
+    for (uint32_t i = 0; i < wn; i++) {
+      napi_value e;
+      check(env, napi_get_element(env, a.v[2], i, &e), "get_element");
+      const std::string what = "weights[" + std::to_string(i) + "] must be a Float32Array";
+      auto [wd, wl] = typedArrayOf(env, e, napi_float32_array, K, what.c_str());
+      weights.push_back({static_cast<const float *>(wd), static_cast<int64_t>(wl)});
+    }
+    auto holder = std::make_unique<PlanHolder>();
+    holder->plan =
+        buildInferencePlan(shape, static_cast<const double *>(rd), rn / kPlanFields, weights);
+    napi_value out;
+    check(env, napi_create_external(env, holder.get(), finalizePlan, nullptr, &out),
+          "create_external");
+    holder.release();  // the finalizer owns it now
+    check(env, napi_type_tag_object(env, out, &kPlanTag), "type_tag_object");
+    return out;
+  });
+}
+
+// runInferencePlan(plan, x Float32Array, y Float32Array): y = the net's output for x.
+napi_value RunInferencePlan(napi_env env, napi_callback_info info) {
+  const char *K = "native runInferencePlan";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 3, K);
+    InferencePlan &p = livePlan(env, a.v[0], K);
+    const Heap none{nullptr, 0};
+    const float *x = operandRegion(env, none, a.v[1], planInputElems(p), K, "x");
+    float *y = operandRegion(env, none, a.v[2], planOutputElems(p), K, "y");
+    runInferencePlan(p, x, y);
+    return undefinedValue(env);
+  });
+}
+
+// inferencePlanInfo(plan) → {outputShape: [n, h, w, c], bytes, steps: one line per step}.
+napi_value InferencePlanInfo(napi_env env, napi_callback_info info) {
+  const char *K = "native inferencePlanInfo";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 1, K);
+    const InferencePlan &p = livePlan(env, a.v[0], K);
+    napi_value o, shape;
+    check(env, napi_create_object(env, &o), "create_object");
+    check(env, napi_create_array(env, &shape), "create_array");
+    const auto dims = planOutputShape(p);
+    for (uint32_t i = 0; i < dims.size(); i++)
+      check(env, napi_set_element(env, shape, i, numberValue(env, double(dims[i]))), "set_element");
+    check(env, napi_set_named_property(env, o, "outputShape", shape), "set_named_property");
+    check(env, napi_set_named_property(env, o, "bytes", numberValue(env, double(planBytes(p)))),
+          "set_named_property");
+    check(env, napi_set_named_property(env, o, "steps", stringValue(env, planDescription(p))),
+          "set_named_property");
+    return o;
+  });
+}
+
+// freeInferencePlan(plan): frees its buffers now (idempotent; the finalizer frees the rest).
+napi_value FreeInferencePlan(napi_env env, napi_callback_info info) {
+  const char *K = "native freeInferencePlan";
+  return guarded(env, K, [&] {
+    Args a = args(env, info, 1, K);
+    holderOf(env, a.v[0], K).plan.reset();
+    return undefinedValue(env);
+  });
+}
+
 napi_value ClearCache(napi_env env, napi_callback_info) {
   return guarded(env, "native clearCache", [&] {
     clearCaches();
@@ -790,6 +909,10 @@ napi_value Init(napi_env env, napi_value exports) {
       method("clearCache", ClearCache),
       method("convImplInfo", ConvImplInfo),
       method("oneDnnVersion", Version),
+      method("createInferencePlan", CreateInferencePlan),
+      method("runInferencePlan", RunInferencePlan),
+      method("inferencePlanInfo", InferencePlanInfo),
+      method("freeInferencePlan", FreeInferencePlan),
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {
     napi_throw_error(env, nullptr, "doconv native: could not define the addon's functions");

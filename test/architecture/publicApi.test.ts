@@ -128,6 +128,8 @@ const NODE_ONLY_EXPORTS = [
   'memoryBudget',
   'useBestBackend',
   'currentEngine',
+  'compileInference',
+  'UnsupportedLayerError',
   'trainModel',
   'compareConvs',
   'comparisonTable',

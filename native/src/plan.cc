@@ -1,0 +1,798 @@
+// The inference plan (plan.h): records checked and sized, buffers assigned by liveness, one step
+// per op. Convs and dense layers are oneDNN primitives (forward_inference, NHWC as the rest of the
+// engine, filters reordered once at build), with bias, activation and a residual add (the `sum`
+// post-op, written into the residual's own buffer when nothing else reads it) fused; the small
+// remaining ops are OpenMP loops. Each step runs on the thread count its size earns: below the
+// engine's thresholds (parallelMinMacs / parallelMinElems, common.h) a step runs on the calling
+// thread alone, because waking libgomp's passive team costs more than such a step.
+#include "plan.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "common.h"
+
+namespace doconv {
+
+namespace {
+
+struct Shape {
+  int64_t n = 0, h = 0, w = 0, c = 0;
+  int64_t elems() const { return n * h * w * c; }
+  bool operator==(const Shape &o) const { return n == o.n && h == o.h && w == o.w && c == o.c; }
+  std::string str() const {
+    return "[" + std::to_string(n) + ", " + std::to_string(h) + ", " + std::to_string(w) + ", " +
+           std::to_string(c) + "]";
+  }
+};
+
+const char *opName(int64_t code) {
+  switch (code) {
+    case kPlanConv: return "conv";
+    case kPlanPool: return "pool";
+    case kPlanGlobalAvgPool: return "globalAvgPool";
+    case kPlanDense: return "dense";
+    case kPlanActivation: return "activation";
+    case kPlanAdd: return "add";
+    case kPlanScaleShift: return "scaleShift";
+    case kPlanPad: return "pad";
+    case kPlanSoftmax: return "softmax";
+    case kPlanReshape: return "reshape";
+    case kPlanConcat: return "concat";
+    default: return "unknown";
+  }
+}
+
+// A record's number as JS would print it (99, 2.5, NaN).
+std::string numberText(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// One record, read field by field; a bad field is an error naming the op and the field.
+struct Record {
+  const double *f;
+  size_t index;
+
+  [[noreturn]] void fail(const std::string &what) const {
+    throw std::runtime_error("op " + std::to_string(index) + " (" + opName(code()) + "): " + what);
+  }
+  int64_t code() const {
+    const double v = f[kFCode];
+    return v == std::floor(v) && std::abs(v) < 1e9 ? static_cast<int64_t>(v) : -1;
+  }
+  int64_t whole(int field, const char *name, int64_t min, int64_t max = int64_t(1) << 30) const {
+    const double v = f[field];
+    if (!(v >= static_cast<double>(min) && v <= static_cast<double>(max) && v == std::floor(v))) {
+      fail(std::string(name) + " is " + numberText(v) + ", want a whole number " +
+           std::to_string(min) + ".." + std::to_string(max));
+    }
+    return static_cast<int64_t>(v);
+  }
+  float number(int field, const char *name) const {
+    const double v = f[field];
+    if (!std::isfinite(v)) fail(std::string(name) + " is not a finite number");
+    return static_cast<float>(v);
+  }
+};
+
+float activated(int32_t act, float v, float alpha, float beta) {
+  switch (act) {
+    case kPlanRelu: return v < 0 ? alpha * v : v;
+    case kPlanClip: return std::min(std::max(v, alpha), beta);
+    case kPlanTanh: return std::tanh(v);
+    case kPlanSigmoid: return 1.f / (1.f + std::exp(-v));
+    case kPlanElu: return v < 0 ? alpha * std::expm1(v) : v;
+    default: return v;
+  }
+}
+
+dnnl::post_ops actPostOps(int32_t act, float alpha, float beta, bool withSum) {
+  dnnl::post_ops ops;
+  if (withSum) ops.append_sum(1.f);
+  using A = dnnl::algorithm;
+  switch (act) {
+    case kPlanRelu: ops.append_eltwise(1.f, A::eltwise_relu, alpha, 0.f); break;
+    case kPlanClip: ops.append_eltwise(1.f, A::eltwise_clip_v2, alpha, beta); break;
+    case kPlanTanh: ops.append_eltwise(1.f, A::eltwise_tanh, 0.f, 0.f); break;
+    case kPlanSigmoid: ops.append_eltwise(1.f, A::eltwise_logistic, 0.f, 0.f); break;
+    case kPlanElu: ops.append_eltwise(1.f, A::eltwise_elu, alpha, 0.f); break;
+    default: break;
+  }
+  return ops;
+}
+
+memory::desc nhwcDesc(const Shape &s) {
+  return memory::desc({s.n, s.c, s.h, s.w}, dt::f32, tag::nhwc);
+}
+
+// `body(i)` for i in [0, count), on `threads` OpenMP threads when there are more than one.
+template <typename F>
+void parallelFor(int64_t count, int threads, F body) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t i = 0; i < count; i++) body(i);
+}
+
+}  // namespace
+
+// One step of a plan: a primitive with its arguments bound to the plan's buffers, or a loop.
+struct PlanStep {
+  struct Binding {
+    int arg;
+    int tensor;
+    memory::desc desc;
+  };
+  std::string what;
+  int threads = 1;
+  // A primitive step:
+  dnnl::primitive prim;
+  std::vector<Binding> bindings;
+  std::unordered_map<int, memory> args;
+  std::vector<int> inputArgs;  // args bound to the run's input (its address changes per run)
+  int sumFrom = -1, sumInto = -1;
+  // A loop step (instead of prim), or work before the primitive (the strided 1×1 gather):
+  std::function<void(const InferencePlan &)> loop;
+  std::vector<std::unique_ptr<Buffer>> held;  // reordered filters, bias, gather buffer
+};
+
+class InferencePlan {
+ public:
+  std::vector<Shape> shapes;  // per tensor (0: the input)
+  std::vector<int> slotOf;    // per tensor: its buffer, -1 the run's input
+  std::vector<std::unique_ptr<Buffer>> slots;
+  std::vector<PlanStep> steps;
+  std::unique_ptr<Buffer> scratch;
+  memory::desc scratchDesc;
+  const float *input = nullptr;
+  int maxThreads = 1;
+  // A batch split across threads: one single-threaded plan per share of the batch, run side by
+  // side (then shapes holds only the whole input and output, and steps is empty).
+  std::vector<PlanPtr> parts;
+  // The stream of the engine the primitives were made on (the building thread's): a batch share
+  // runs on an OpenMP worker, whose own engine the primitives would refuse.
+  dnnl::stream stream;
+
+  float *ptr(int t) const {
+    const int s = slotOf[t];
+    return s < 0 ? const_cast<float *>(input) : static_cast<float *>(slots[s]->data());
+  }
+};
+
+void PlanDeleter::operator()(InferencePlan *p) const { delete p; }
+
+namespace {
+
+// The calling thread's OpenMP count for a scope: set exactly (a primitive runs with the count it
+// was created with), restored after.
+class ExactThreads {
+ public:
+  explicit ExactThreads(int n) : saved_(omp_get_max_threads()) { set(n); }
+  ~ExactThreads() { set(saved_); }
+  ExactThreads(const ExactThreads &) = delete;
+  ExactThreads &operator=(const ExactThreads &) = delete;
+  void set(int n) {
+    if (n != current_) omp_set_num_threads(n);
+    current_ = n;
+  }
+
+ private:
+  int saved_;
+  int current_ = -1;
+};
+
+struct Builder {
+  const std::vector<PlanWeight> &weights;
+  InferencePlan &p;
+  std::vector<int> root;  // per tensor: the tensor whose buffer it views
+
+  const PlanWeight &weight(const Record &r, int field, const char *name, int64_t elems) const {
+    const int64_t i = r.whole(field, name, 0, static_cast<int64_t>(weights.size()) - 1);
+    if (weights[i].elems != elems) {
+      r.fail(std::string(name) + " (weights[" + std::to_string(i) + "]) has " +
+             std::to_string(weights[i].elems) + " elements, want " + std::to_string(elems));
+    }
+    return weights[i];
+  }
+  bool hasField(const Record &r, int field) const { return r.f[field] != -1; }
+  int tensor(const Record &r, int field, const char *name, size_t defined) const {
+    return static_cast<int>(r.whole(field, name, 0, static_cast<int64_t>(defined) - 1));
+  }
+  int threadsFor(double work, double min) const { return work >= min ? p.maxThreads : 1; }
+
+  // A copy of a weight the plan owns (the caller's arrays may go after build).
+  static std::unique_ptr<Buffer> copyOf(const PlanWeight &w) {
+    auto b = std::make_unique<Buffer>(static_cast<size_t>(w.elems) * sizeof(float));
+    std::memcpy(b->data(), w.data, static_cast<size_t>(w.elems) * sizeof(float));
+    return b;
+  }
+  // The weight reordered from `user` (its layout in the caller's array) to the primitive's `want`.
+  static std::unique_ptr<Buffer> reordered(const PlanWeight &w, const memory::desc &user,
+                                           const memory::desc &want) {
+    auto b = std::make_unique<Buffer>(want.get_size());
+    auto &e = cpuEngine();
+    memory from(user, e, const_cast<float *>(w.data)), to(want, e, b->data());
+    dnnl::reorder(from, to).execute(cpuStream(), from, to);
+    cpuStream().wait();
+    return b;
+  }
+
+  void finishPrimitive(PlanStep &s, const dnnl::primitive_desc_base &pd) {
+    if (pd.scratchpad_desc().get_size() > p.scratchDesc.get_size())
+      p.scratchDesc = pd.scratchpad_desc();
+    s.what += std::string(": ") + pd.impl_info_str();
+  }
+
+  Shape conv(const Record &r, PlanStep &s, size_t t) {
+    const Shape in = p.shapes[tensor(r, kFIn0, "in0", t)];
+    const int64_t kh = r.whole(kFKh, "kh", 1), kw = r.whole(kFKw, "kw", 1);
+    const int64_t sh = r.whole(kFSh, "sh", 1), sw = r.whole(kFSw, "sw", 1);
+    const int64_t dh = r.whole(kFDh, "dh", 1), dw = r.whole(kFDw, "dw", 1);
+    const int64_t pt = r.whole(kFPt, "pt", 0), pb = r.whole(kFPb, "pb", 0);
+    const int64_t pl = r.whole(kFPl, "pl", 0), pr = r.whole(kFPr, "pr", 0);
+    const int64_t co = r.whole(kFOut, "out channels", 1);
+    const int64_t groups = r.whole(kFGroups, "groups", 1);
+    if (in.c % groups != 0 || co % groups != 0) {
+      r.fail("groups " + std::to_string(groups) + " must divide the input's channels " +
+             std::to_string(in.c) + " and the output's " + std::to_string(co));
+    }
+    const int64_t spanH = in.h + pt + pb - ((kh - 1) * dh + 1);
+    const int64_t spanW = in.w + pl + pr - ((kw - 1) * dw + 1);
+    if (spanH < 0 || spanW < 0) {
+      r.fail("the filter (" + std::to_string(kh) + "x" + std::to_string(kw) +
+             ", dilated) is larger than the padded input " + in.str());
+    }
+    const Shape out{in.n, spanH / sh + 1, spanW / sw + 1, co};
+    const int32_t act = static_cast<int32_t>(r.whole(kFAct, "act", 0, kPlanElu));
+    const float alpha = r.number(kFAlpha, "alpha"), beta = r.number(kFBeta, "beta");
+    const int64_t cig = in.c / groups, cog = co / groups;
+    const PlanWeight &filter = weight(r, kFWeight, "filter", kh * kw * cig * co);
+    const bool hasBias = hasField(r, kFBias);
+    const PlanWeight *bias = hasBias ? &weight(r, kFBias, "bias", co) : nullptr;
+    const bool hasSum = hasField(r, kFIn1);
+    if (hasSum) {
+      const int sum = tensor(r, kFIn1, "in1", t);
+      if (!(p.shapes[sum] == out)) {
+        r.fail("in1 (the residual added) is " + p.shapes[sum].str() + ", the conv's output " +
+               out.str());
+      }
+      s.sumFrom = sum;
+      s.sumInto = static_cast<int>(t);
+    }
+    s.threads = threadsFor(double(out.elems()) * kh * kw * cig, parallelMinMacs());
+    ExactThreads threads(s.threads);
+
+    // oneDNN 2.6's jit_1x1 kernels corrupted the heap on strided 1×1 convs (conv.cc): such a conv
+    // runs as the unit-stride 1×1 conv of the pixels it samples, gathered first.
+    const bool gather = kh == 1 && kw == 1 && (sh > 1 || sw > 1);
+    Shape src = in;
+    int64_t csh = sh, csw = sw, cpt = pt, cpb = pb, cpl = pl, cpr = pr;
+    if (gather) {
+      src = {in.n, out.h, out.w, in.c};
+      csh = csw = 1;
+      cpt = cpb = cpl = cpr = 0;
+      auto buf = std::make_unique<Buffer>(static_cast<size_t>(src.elems()) * sizeof(float));
+      float *dst = static_cast<float *>(buf->data());
+      const int in0 = static_cast<int>(r.whole(kFIn0, "in0", 0));
+      const int loopThreads = threadsFor(double(src.elems()), double(parallelMinElems()));
+      s.loop = [=](const InferencePlan &plan) {
+        const float *x = plan.ptr(in0);
+        const size_t row = static_cast<size_t>(in.c) * sizeof(float);
+        parallelFor(in.n * out.h, loopThreads, [&](int64_t ni) {
+          const int64_t n = ni / out.h, i = ni % out.h, y = i * sh - pt;
+          for (int64_t j = 0; j < out.w; j++) {
+            const int64_t x0 = j * sw - pl;
+            float *to = dst + ((n * out.h + i) * out.w + j) * in.c;
+            if (y < 0 || y >= in.h || x0 < 0 || x0 >= in.w)
+              std::memset(to, 0, row);
+            else
+              std::memcpy(to, x + ((n * in.h + y) * in.w + x0) * in.c, row);
+          }
+        });
+      };
+      s.held.push_back(std::move(buf));
+    }
+    const memory::desc srcD = nhwcDesc(src), dstD = nhwcDesc(out);
+    const memory::desc biasD({co}, dt::f32, tag::x);
+    // TF.js's filter [kh, kw, ci/g, co] (a depthwise [kh, kw, ci, mult] is the same memory with
+    // g = ci) as oneDNN's OIHW / GOIHW, by strides.
+    const memory::desc userW =
+        groups == 1 ? memory::desc({co, cig, kh, kw}, dt::f32, {1, co, kw * cig * co, cig * co})
+                    : memory::desc({groups, cog, cig, kh, kw}, dt::f32,
+                                   {cog, 1, co, kw * cig * co, cig * co});
+    const memory::desc anyW(userW.dims(), dt::f32, tag::any);
+    auto attr = userScratchpad();
+    attr.set_post_ops(actPostOps(act, alpha, beta, hasSum));
+    using CF = dnnl::convolution_forward;
+    const memory::dims strides{csh, csw}, dil{dh - 1, dw - 1}, padL{cpt, cpl}, padR{cpb, cpr};
+    auto desc =
+        hasBias ? CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                           srcD, anyW, biasD, dstD, strides, dil, padL, padR)
+                : CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                           srcD, anyW, dstD, strides, dil, padL, padR);
+    CF::primitive_desc pd(desc, attr, cpuEngine());
+    s.prim = CF(pd);
+    s.held.push_back(reordered(filter, userW, pd.weights_desc()));
+    s.args.emplace(DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), cpuEngine(), s.held.back()->data()));
+    if (hasBias) {
+      s.held.push_back(copyOf(*bias));
+      s.args.emplace(DNNL_ARG_BIAS, memory(biasD, cpuEngine(), s.held.back()->data()));
+    }
+    if (gather) {
+      s.args.emplace(DNNL_ARG_SRC, memory(srcD, cpuEngine(), s.held.front()->data()));
+    } else {
+      s.bindings.push_back({DNNL_ARG_SRC, tensor(r, kFIn0, "in0", t), srcD});
+    }
+    s.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), dstD});
+    finishPrimitive(s, pd);
+    return out;
+  }
+
+  Shape pool(const Record &r, PlanStep &s, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape in = p.shapes[in0];
+    const int64_t kh = r.whole(kFKh, "kh", 1), kw = r.whole(kFKw, "kw", 1);
+    const int64_t sh = r.whole(kFSh, "sh", 1), sw = r.whole(kFSw, "sw", 1);
+    const int64_t pt = r.whole(kFPt, "pt", 0, kh - 1), pb = r.whole(kFPb, "pb", 0, kh - 1);
+    const int64_t pl = r.whole(kFPl, "pl", 0, kw - 1), pr = r.whole(kFPr, "pr", 0, kw - 1);
+    const int64_t kind = r.whole(kFExtra0, "pool kind (0 max, 1 average)", 0, 1);
+    const int64_t spanH = in.h + pt + pb - kh, spanW = in.w + pl + pr - kw;
+    if (spanH < 0 || spanW < 0) r.fail("the window is larger than the padded input " + in.str());
+    const Shape out{in.n, spanH / sh + 1, spanW / sw + 1, in.c};
+    s.threads = threadsFor(double(out.elems()) * kh * kw, double(parallelMinElems()));
+    ExactThreads threads(s.threads);
+    const memory::desc srcD = nhwcDesc(in), dstD = nhwcDesc(out);
+    using PF = dnnl::pooling_forward;
+    PF::desc desc(
+        dnnl::prop_kind::forward_inference,
+        kind == 0 ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding,
+        srcD, dstD, {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
+    PF::primitive_desc pd(desc, userScratchpad(), cpuEngine());
+    s.prim = PF(pd);
+    s.bindings.push_back({DNNL_ARG_SRC, in0, srcD});
+    s.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), dstD});
+    finishPrimitive(s, pd);
+    return out;
+  }
+
+  Shape dense(const Record &r, PlanStep &s, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape in = p.shapes[in0];
+    const int64_t k = in.h * in.w * in.c;
+    const int64_t units = r.whole(kFOut, "units", 1);
+    const int32_t act = static_cast<int32_t>(r.whole(kFAct, "act", 0, kPlanElu));
+    const float alpha = r.number(kFAlpha, "alpha"), beta = r.number(kFBeta, "beta");
+    const PlanWeight &kernel = weight(r, kFWeight, "kernel", k * units);
+    const bool hasBias = hasField(r, kFBias);
+    const PlanWeight *bias = hasBias ? &weight(r, kFBias, "bias", units) : nullptr;
+    const Shape out{in.n, 1, 1, units};
+    s.threads = threadsFor(double(in.n) * k * units, parallelMinMacs());
+    ExactThreads threads(s.threads);
+    const memory::desc srcD({in.n, k}, dt::f32, tag::nc), dstD({in.n, units}, dt::f32, tag::nc);
+    // TF.js's kernel [k, units] is oneDNN's {units, k} stored input-major (`ba`).
+    const memory::desc userW({units, k}, dt::f32, tag::ba), anyW({units, k}, dt::f32, tag::any);
+    const memory::desc biasD({units}, dt::f32, tag::x);
+    auto attr = userScratchpad();
+    attr.set_post_ops(actPostOps(act, alpha, beta, false));
+    using IP = dnnl::inner_product_forward;
+    auto desc = hasBias ? IP::desc(dnnl::prop_kind::forward_inference, srcD, anyW, biasD, dstD)
+                        : IP::desc(dnnl::prop_kind::forward_inference, srcD, anyW, dstD);
+    IP::primitive_desc pd(desc, attr, cpuEngine());
+    s.prim = IP(pd);
+    s.held.push_back(reordered(kernel, userW, pd.weights_desc()));
+    s.args.emplace(DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), cpuEngine(), s.held.back()->data()));
+    if (hasBias) {
+      s.held.push_back(copyOf(*bias));
+      s.args.emplace(DNNL_ARG_BIAS, memory(biasD, cpuEngine(), s.held.back()->data()));
+    }
+    s.bindings.push_back({DNNL_ARG_SRC, in0, srcD});
+    s.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), dstD});
+    finishPrimitive(s, pd);
+    return out;
+  }
+
+  // Element-wise ops: act(x), act(a + b), act(x · scale + shift).
+  Shape elementwise(const Record &r, PlanStep &s, size_t t, int64_t code) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape shape = p.shapes[in0];
+    const int32_t act = static_cast<int32_t>(r.whole(kFAct, "act", 0, kPlanElu));
+    const float alpha = r.number(kFAlpha, "alpha"), beta = r.number(kFBeta, "beta");
+    const int out = static_cast<int>(t);
+    const int64_t rows = shape.n * shape.h * shape.w, c = shape.c;
+    const int threads = threadsFor(double(shape.elems()), double(parallelMinElems()));
+    s.threads = threads;
+    if (code == kPlanActivation) {
+      s.loop = [=](const InferencePlan &plan) {
+        const float *x = plan.ptr(in0);
+        float *y = plan.ptr(out);
+        parallelFor(rows, threads, [&](int64_t i) {
+          for (int64_t j = i * c; j < (i + 1) * c; j++) y[j] = activated(act, x[j], alpha, beta);
+        });
+      };
+    } else if (code == kPlanAdd) {
+      const int in1 = tensor(r, kFIn1, "in1", t);
+      if (!(p.shapes[in1] == shape))
+        r.fail("in1 is " + p.shapes[in1].str() + ", in0 " + shape.str() + " (no broadcasting)");
+      s.loop = [=](const InferencePlan &plan) {
+        const float *a = plan.ptr(in0), *b = plan.ptr(in1);
+        float *y = plan.ptr(out);
+        parallelFor(rows, threads, [&](int64_t i) {
+          for (int64_t j = i * c; j < (i + 1) * c; j++)
+            y[j] = activated(act, a[j] + b[j], alpha, beta);
+        });
+      };
+    } else {
+      s.held.push_back(copyOf(weight(r, kFWeight, "scale", c)));
+      s.held.push_back(copyOf(weight(r, kFBias, "shift", c)));
+      const float *scale = static_cast<const float *>(s.held[0]->data());
+      const float *shift = static_cast<const float *>(s.held[1]->data());
+      s.loop = [=](const InferencePlan &plan) {
+        const float *x = plan.ptr(in0);
+        float *y = plan.ptr(out);
+        parallelFor(rows, threads, [&](int64_t i) {
+          for (int64_t j = 0; j < c; j++)
+            y[i * c + j] = activated(act, x[i * c + j] * scale[j] + shift[j], alpha, beta);
+        });
+      };
+    }
+    return shape;
+  }
+
+  Shape globalAvgPool(const Record &r, PlanStep &s, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape in = p.shapes[in0];
+    const int out = static_cast<int>(t);
+    const int64_t area = in.h * in.w, c = in.c;
+    const int threads = threadsFor(double(in.elems()), double(parallelMinElems()));
+    s.threads = threads;
+    s.loop = [=](const InferencePlan &plan) {
+      const float *x = plan.ptr(in0);
+      float *y = plan.ptr(out);
+      parallelFor(in.n, threads, [&](int64_t n) {
+        float *yn = y + n * c;
+        std::fill(yn, yn + c, 0.f);
+        for (int64_t a = 0; a < area; a++) {
+          const float *xa = x + (n * area + a) * c;
+          for (int64_t j = 0; j < c; j++) yn[j] += xa[j];
+        }
+        const float inv = 1.f / static_cast<float>(area);
+        for (int64_t j = 0; j < c; j++) yn[j] *= inv;
+      });
+    };
+    return {in.n, 1, 1, c};
+  }
+
+  Shape pad(const Record &r, PlanStep &s, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape in = p.shapes[in0];
+    const int64_t pt = r.whole(kFPt, "pt", 0), pb = r.whole(kFPb, "pb", 0);
+    const int64_t pl = r.whole(kFPl, "pl", 0), pr = r.whole(kFPr, "pr", 0);
+    const Shape o{in.n, in.h + pt + pb, in.w + pl + pr, in.c};
+    const int out = static_cast<int>(t);
+    const int threads = threadsFor(double(o.elems()), double(parallelMinElems()));
+    s.threads = threads;
+    s.loop = [=](const InferencePlan &plan) {
+      const float *x = plan.ptr(in0);
+      float *y = plan.ptr(out);
+      parallelFor(o.n * o.h, threads, [&](int64_t ni) {
+        const int64_t n = ni / o.h, i = ni % o.h, src = i - pt;
+        float *row = y + ni * o.w * o.c;
+        if (src < 0 || src >= in.h) {
+          std::memset(row, 0, static_cast<size_t>(o.w * o.c) * sizeof(float));
+          return;
+        }
+        std::memset(row, 0, static_cast<size_t>(pl * o.c) * sizeof(float));
+        std::memcpy(row + pl * o.c, x + (n * in.h + src) * in.w * in.c,
+                    static_cast<size_t>(in.w * in.c) * sizeof(float));
+        std::memset(row + (pl + in.w) * o.c, 0, static_cast<size_t>(pr * o.c) * sizeof(float));
+      });
+    };
+    return o;
+  }
+
+  Shape softmax(const Record &r, PlanStep &s, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape in = p.shapes[in0];
+    const int out = static_cast<int>(t);
+    const int64_t rows = in.n * in.h * in.w, c = in.c;
+    const int threads = threadsFor(double(in.elems()), double(parallelMinElems()));
+    s.threads = threads;
+    s.loop = [=](const InferencePlan &plan) {
+      const float *x = plan.ptr(in0);
+      float *y = plan.ptr(out);
+      parallelFor(rows, threads, [&](int64_t i) {
+        const float *xi = x + i * c;
+        float *yi = y + i * c;
+        const float top = *std::max_element(xi, xi + c);
+        float sum = 0.f;
+        for (int64_t j = 0; j < c; j++) sum += (yi[j] = std::exp(xi[j] - top));
+        for (int64_t j = 0; j < c; j++) yi[j] /= sum;
+      });
+    };
+    return in;
+  }
+
+  Shape reshape(const Record &r, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t);
+    const Shape in = p.shapes[in0];
+    const Shape o{in.n, r.whole(kFExtra0, "h", 1), r.whole(kFExtra1, "w", 1),
+                  r.whole(kFExtra2, "c", 1)};
+    if (o.elems() != in.elems()) r.fail("cannot view " + in.str() + " as " + o.str());
+    root[t] = root[in0];
+    return o;
+  }
+
+  Shape concat(const Record &r, PlanStep &s, size_t t) {
+    const int in0 = tensor(r, kFIn0, "in0", t), in1 = tensor(r, kFIn1, "in1", t);
+    const Shape a = p.shapes[in0], b = p.shapes[in1];
+    if (a.n != b.n || a.h != b.h || a.w != b.w)
+      r.fail("in0 " + a.str() + " and in1 " + b.str() + " differ outside the channels");
+    const Shape o{a.n, a.h, a.w, a.c + b.c};
+    const int out = static_cast<int>(t);
+    const int threads = threadsFor(double(o.elems()), double(parallelMinElems()));
+    s.threads = threads;
+    s.loop = [=](const InferencePlan &plan) {
+      const float *x0 = plan.ptr(in0), *x1 = plan.ptr(in1);
+      float *y = plan.ptr(out);
+      parallelFor(a.n * a.h * a.w, threads, [&](int64_t i) {
+        std::memcpy(y + i * o.c, x0 + i * a.c, static_cast<size_t>(a.c) * sizeof(float));
+        std::memcpy(y + i * o.c + a.c, x1 + i * b.c, static_cast<size_t>(b.c) * sizeof(float));
+      });
+    };
+    return o;
+  }
+
+  Shape op(const Record &r, PlanStep &s, size_t t) {
+    const int64_t code = r.code();
+    s.what = "op " + std::to_string(r.index) + " " + opName(code);
+    switch (code) {
+      case kPlanConv: return conv(r, s, t);
+      case kPlanPool: return pool(r, s, t);
+      case kPlanGlobalAvgPool: return globalAvgPool(r, s, t);
+      case kPlanDense: return dense(r, s, t);
+      case kPlanActivation:
+      case kPlanAdd:
+      case kPlanScaleShift: return elementwise(r, s, t, code);
+      case kPlanPad: return pad(r, s, t);
+      case kPlanSoftmax: return softmax(r, s, t);
+      case kPlanReshape: return reshape(r, t);
+      case kPlanConcat: return concat(r, s, t);
+      default: r.fail("unknown op code " + numberText(r.f[kFCode]));
+    }
+  }
+
+  // The tensors a checked record reads (for liveness): in1 only where the op takes it.
+  static std::vector<int> readsOf(const Record &r) {
+    std::vector<int> in{static_cast<int>(r.f[kFIn0])};
+    const int64_t code = r.code();
+    const bool takesIn1 = code == kPlanAdd || code == kPlanConcat || code == kPlanConv;
+    if (takesIn1 && r.f[kFIn1] != -1) in.push_back(static_cast<int>(r.f[kFIn1]));
+    return in;
+  }
+
+  // Buffers by liveness: a tensor takes the smallest free buffer that fits, or a new one; a conv's
+  // output takes its residual's buffer when that residual dies there (oneDNN's sum post-op adds
+  // into the output in place). The output tensor's buffer lives to the end.
+  void assignBuffers(const double *records, size_t count) {
+    const size_t tensors = count + 1;
+    std::vector<int64_t> lastUse(tensors, -1);
+    for (size_t i = 0; i < count; i++)
+      for (int in : readsOf({records + i * kPlanFields, i})) lastUse[root[in]] = int64_t(i);
+    lastUse[root[count]] = std::numeric_limits<int64_t>::max();
+    std::vector<size_t> slotBytes;
+    std::vector<int> freeSlots;
+    p.slotOf.assign(tensors, -1);
+    for (size_t i = 0; i < count; i++) {
+      const size_t t = i + 1;
+      const Record r{records + i * kPlanFields, i};
+      if (root[t] != static_cast<int>(t)) {
+        p.slotOf[t] = p.slotOf[root[t]];
+        continue;
+      }
+      const size_t bytes = static_cast<size_t>(p.shapes[t].elems()) * sizeof(float);
+      const PlanStep &s = p.steps[i];
+      const int sumRoot = s.sumFrom >= 0 ? root[s.sumFrom] : -1;
+      if (sumRoot > 0 && lastUse[sumRoot] == int64_t(i) && sumRoot != root[readsOf(r)[0]]) {
+        p.slotOf[t] = p.slotOf[sumRoot];
+        lastUse[sumRoot] = -1;  // handed over: not freed below
+      } else {
+        auto best = freeSlots.end();
+        for (auto it = freeSlots.begin(); it != freeSlots.end(); ++it) {
+          if (slotBytes[*it] >= bytes &&
+              (best == freeSlots.end() || slotBytes[*it] < slotBytes[*best]))
+            best = it;
+        }
+        if (best != freeSlots.end()) {
+          p.slotOf[t] = *best;
+          freeSlots.erase(best);
+        } else {
+          p.slotOf[t] = static_cast<int>(slotBytes.size());
+          slotBytes.push_back(bytes);
+        }
+      }
+      for (int in : readsOf(r)) {
+        const int rt = root[in];
+        if (rt > 0 && lastUse[rt] == int64_t(i)) {
+          freeSlots.push_back(p.slotOf[rt]);
+          lastUse[rt] = -1;  // an op reading one tensor twice frees it once
+        }
+      }
+    }
+    for (size_t b : slotBytes) p.slots.push_back(std::make_unique<Buffer>(b));
+  }
+};
+
+}  // namespace
+
+namespace {
+
+// Examples per thread from which a batch is split across threads (each running the whole net on
+// its share, on one thread) instead of splitting each op: one wake-up of the team per run instead
+// of one per op, and no op too small to share. DOCONV_PLAN_SPLIT_MIN sets it (0: never split).
+int64_t splitMinPerThread() {
+  static const int64_t v = [] {
+    const char *s = std::getenv("DOCONV_PLAN_SPLIT_MIN");
+    return s != nullptr && *s != '\0' ? std::atoll(s) : int64_t(4);
+  }();
+  return v;
+}
+
+PlanPtr buildOne(const Shape &input, const double *records, size_t count,
+                 const std::vector<PlanWeight> &weights);
+
+// The batch in `threads` shares (sizes differ by at most one), each a single-threaded plan.
+PlanPtr buildSplit(const Shape &input, const double *records, size_t count,
+                   const std::vector<PlanWeight> &weights, int threads) {
+  PlanPtr p(new InferencePlan());
+  p->maxThreads = threads;
+  ExactThreads one(1);
+  int64_t outN = 0;
+  Shape out;
+  for (int i = 0; i < threads; i++) {
+    const int64_t n = input.n / threads + (i < input.n % threads ? 1 : 0);
+    p->parts.push_back(buildOne({n, input.h, input.w, input.c}, records, count, weights));
+    out = p->parts.back()->shapes.back();
+    outN += out.n;
+  }
+  out.n = outN;
+  p->shapes = {input, out};
+  return p;
+}
+
+}  // namespace
+
+PlanPtr buildInferencePlan(const int64_t inputShape[4], const double *records, size_t count,
+                           const std::vector<PlanWeight> &weights) {
+  if (count == 0) throw std::runtime_error("the plan has no ops");
+  const Shape input{inputShape[0], inputShape[1], inputShape[2], inputShape[3]};
+  if (elemsOf({input.n, input.h, input.w, input.c}) <= 0)
+    throw std::runtime_error("input shape " + input.str() + " must have every dimension ≥ 1");
+  const int threads = threadCount();
+  const int64_t split = splitMinPerThread();
+  if (threads > 1 && split > 0 && input.n >= split * threads)
+    return buildSplit(input, records, count, weights, threads);
+  return buildOne(input, records, count, weights);
+}
+
+namespace {
+
+PlanPtr buildOne(const Shape &input, const double *records, size_t count,
+                 const std::vector<PlanWeight> &weights) {
+  PlanPtr p(new InferencePlan());
+  p->stream = dnnl::stream(cpuEngine());
+  p->maxThreads = threadCount();
+  p->shapes.push_back(input);
+  p->steps.resize(count);
+  Builder b{weights, *p, {0}};
+  for (size_t i = 0; i < count; i++) {
+    const Record r{records + i * kPlanFields, i};
+    b.root.push_back(static_cast<int>(i + 1));
+    Shape s;
+    try {
+      s = b.op(r, p->steps[i], i + 1);
+    } catch (const dnnl::error &e) {
+      r.fail(std::string("oneDNN: ") + e.what());
+    }
+    if (elemsOf({s.n, s.h, s.w, s.c}) <= 0) r.fail("its output " + s.str() + " has no elements");
+    p->shapes.push_back(s);
+  }
+  b.assignBuffers(records, count);
+  p->scratch = std::make_unique<Buffer>(p->scratchDesc.get_size());
+  auto &e = cpuEngine();
+  for (PlanStep &s : p->steps) {
+    for (const auto &bd : s.bindings) {
+      const bool isInput = p->slotOf[bd.tensor] < 0;
+      s.args[bd.arg] = memory(bd.desc, e, isInput ? nullptr : p->ptr(bd.tensor));
+      if (isInput) s.inputArgs.push_back(bd.arg);
+    }
+    if (s.prim) s.args[DNNL_ARG_SCRATCHPAD] = memory(p->scratchDesc, e, p->scratch->data());
+    s.what += ", " + std::to_string(s.threads) + (s.threads == 1 ? " thread" : " threads");
+  }
+  return p;
+}
+
+}  // namespace
+
+int64_t planInputElems(const InferencePlan &p) { return p.shapes.front().elems(); }
+int64_t planOutputElems(const InferencePlan &p) { return p.shapes.back().elems(); }
+
+std::vector<int64_t> planOutputShape(const InferencePlan &p) {
+  const Shape &s = p.shapes.back();
+  return {s.n, s.h, s.w, s.c};
+}
+
+std::string planDescription(const InferencePlan &p) {
+  if (!p.parts.empty()) {
+    return "the batch of " + std::to_string(p.shapes.front().n) + " split into " +
+           std::to_string(p.parts.size()) + " shares, one thread each; a share of " +
+           std::to_string(p.parts.front()->shapes.front().n) + ":\n" +
+           planDescription(*p.parts.front());
+  }
+  std::string d;
+  for (const PlanStep &s : p.steps)
+    if (!s.what.empty()) d += s.what + "\n";
+  return d;
+}
+
+int64_t planBytes(const InferencePlan &p) {
+  int64_t n = static_cast<int64_t>(p.scratch ? p.scratch->size() : 0);
+  for (const auto &part : p.parts) n += planBytes(*part);
+  for (const auto &b : p.slots) n += static_cast<int64_t>(b->size());
+  for (const PlanStep &s : p.steps)
+    for (const auto &b : s.held) n += static_cast<int64_t>(b->size());
+  return n;
+}
+
+void runInferencePlan(InferencePlan &p, const float *x, float *y) {
+  if (!p.parts.empty()) {
+    const int64_t inPer = p.shapes.front().elems() / p.shapes.front().n;
+    const int64_t outPer = p.shapes.back().elems() / p.shapes.back().n;
+    std::vector<int64_t> first(p.parts.size(), 0);
+    for (size_t i = 1; i < p.parts.size(); i++)
+      first[i] = first[i - 1] + p.parts[i - 1]->shapes.front().n;
+    const int parts = static_cast<int>(p.parts.size());
+    std::vector<std::exception_ptr> failed(p.parts.size());  // none may leave the region
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+    for (int i = 0; i < parts; i++) {
+      try {
+        runInferencePlan(*p.parts[i], x + first[i] * inPer, y + first[i] * outPer);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+    }
+    for (auto &e : failed)
+      if (e) std::rethrow_exception(e);
+    return;
+  }
+  p.input = x;
+  auto &stream = p.stream;
+  ExactThreads threads(p.maxThreads);
+  for (size_t i = 0; i < p.steps.size(); i++) {
+    PlanStep &s = p.steps[i];
+    threads.set(s.threads);
+    if (s.loop) s.loop(p);
+    if (!s.prim) continue;
+    for (int arg : s.inputArgs) s.args.at(arg).set_data_handle(const_cast<float *>(x));
+    if (s.sumFrom >= 0 && p.slotOf[s.sumFrom] != p.slotOf[s.sumInto]) {
+      std::memcpy(p.ptr(s.sumInto), p.ptr(s.sumFrom),
+                  static_cast<size_t>(p.shapes[s.sumInto].elems()) * sizeof(float));
+    }
+    s.prim.execute(stream, s.args);
+  }
+  stream.wait();
+  std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
+              static_cast<size_t>(planOutputElems(p)) * sizeof(float));
+  p.input = nullptr;
+}
+
+}  // namespace doconv
