@@ -7,7 +7,12 @@
  * - tfjs-wasm doconv-folded:   foldModel(doconv, {fuseBatchNorm}) — must cost what the conv twin costs;
  * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider;
  * - tfjs-native (when the native engine's addon is built): the three TF.js models again with the
- *   native engine's oneDNN kernels (--threads threads), switched on around each of its runs.
+ *   native engine's oneDNN kernels over wasm's heap (--threads threads), switched on around each
+ *   of its runs;
+ * - doconv-native doconv-folded: model.predict of a copy of the folded model on the doconv-native
+ *   backend (tensors in native memory, the backend useBestBackend picks);
+ * - native-plan doconv-folded: compileInference(folded, {batchSize}) — the whole net as one
+ *   compiled oneDNN plan (src/engine/native/inferencePlan.ts), Float32Array in and out as ORT.
  * Also records how far ONNX's outputs are from TF.js's (relative). Random weights and inputs.
  * Writes results/infer-<date>.json. Not a test: never asserts.
  *
@@ -27,10 +32,12 @@ import { DOConvBase, exportOnnx, foldModel } from '../src/index.js';
 import { buildModel, zooModelNames, zooModelTask } from '../src/models/index.js';
 import { disableNativeEngine, enableNativeEngine } from '../src/engine/native/enableNative.js';
 import { nativeAddon } from '../src/engine/native/nativeAddon.js';
+import { compileInference } from '../src/engine/native/inferencePlan.js';
+import { registerNativeBackend } from '../src/engine/native/registerNativeBackend.js';
 import { writeResult } from './resultFile.js';
 
 type Variant = 'conv' | 'doconv-unfolded' | 'doconv-folded';
-type Runtime = 'tfjs-wasm' | 'tfjs-native' | 'onnxruntime-cpu';
+type Runtime = 'tfjs-wasm' | 'tfjs-native' | 'doconv-native' | 'native-plan' | 'onnxruntime-cpu';
 
 interface Row {
   model: string;
@@ -120,6 +127,38 @@ async function timeInterleaved(
   });
 }
 
+/**
+ * A copy of `model` with its weights on the doconv-native backend (fresh tensors made there, so no
+ * run moves data between backends), and `x` there too; the backend is wasm again after.
+ */
+async function onNativeBackend(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+): Promise<{ model: tf.LayersModel; x: tf.Tensor }> {
+  const values = model.getWeights().map((w) => ({ data: w.dataSync().slice(), shape: w.shape }));
+  const xData = x.dataSync().slice();
+  await tf.setBackend('doconv-native');
+  const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) } as never);
+  copy.setWeights(values.map((v) => tf.tensor(v.data, v.shape)));
+  const nx = tf.tensor(xData, x.shape);
+  await tf.setBackend('wasm');
+  return { model: copy, x: nx };
+}
+
+/** model.predict on the doconv-native backend (switched to for the run only). */
+function nativeBackendRunner(model: tf.LayersModel, x: tf.Tensor): () => Promise<void> {
+  return async () => {
+    await tf.setBackend('doconv-native');
+    try {
+      const y = model.predict(x) as tf.Tensor;
+      await y.data();
+      y.dispose();
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  };
+}
+
 function tfjsRunner(model: tf.LayersModel, x: tf.Tensor, native = false): () => Promise<void> {
   return async () => {
     // The engine is a registration: switch it for this run only (a few µs), so runs interleave.
@@ -194,9 +233,12 @@ async function main() {
     : enableNativeEngine(threads);
   disableNativeEngine();
   if (!nativeState.on) console.log(`native engine: skipped (${nativeState.reason})`);
+  else registerNativeBackend();
   const loadBefore = os.loadavg();
   const rows: Row[] = [];
   const onnxError: Record<string, number> = {};
+  const planSteps: Record<string, string[]> = {};
+  const planError: Record<string, number> = {};
   const macs: Record<string, Record<Variant, ReturnType<typeof multiplyAdds>>> = {};
   for (const [m, name] of models.entries()) {
     const inputShape = inputShapeOf(name);
@@ -249,15 +291,33 @@ async function main() {
           x.shape,
         ),
       };
+      const xData = Float32Array.from(x.dataSync());
+      const native = nativeState.on ? await onNativeBackend(folded, x) : null;
+      const plan = nativeState.on ? compileInference(folded, { batchSize: batch }) : null;
       const timings = await timeInterleaved([
         ...variants.map((v) => tfjsRunner(tfjsModels[v], x)),
         ...(nativeState.on ? variants.map((v) => tfjsRunner(tfjsModels[v], x, true)) : []),
+        ...(native ? [nativeBackendRunner(native.model, native.x)] : []),
+        ...(plan ? [async () => void plan.predict(xData)] : []),
         async () => void (await session.run(feeds)),
       ]);
       variants.forEach((v, i) => add('tfjs-wasm', v, timings[i]));
-      if (nativeState.on)
+      if (nativeState.on) {
         variants.forEach((v, i) => add('tfjs-native', v, timings[variants.length + i]));
+        add('doconv-native', 'doconv-folded', timings[2 * variants.length]);
+        add('native-plan', 'doconv-folded', timings[2 * variants.length + 1]);
+        planSteps[`${name} batch ${batch}`] = plan!.describe().trim().split('\n');
+      }
       add('onnxruntime-cpu', 'doconv-folded', timings.at(-1)!);
+      if (plan) {
+        const expected = tf.tidy(() => (folded.predict(x) as tf.Tensor).dataSync().slice());
+        planError[`${name} batch ${batch}`] = relativeError(plan.predict(xData), expected);
+        plan.dispose();
+      }
+      if (native) {
+        native.model.dispose();
+        native.x.dispose();
+      }
       const onnxY = (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
       const tfY = folded.predict(x) as tf.Tensor;
       onnxError[`${name} batch ${batch}`] = relativeError(onnxY, tfY.dataSync());
@@ -286,6 +346,8 @@ async function main() {
       settings: { batches, minTimeSeconds: minTime, threads },
       multiplyAdds: macs,
       onnxVsTfjsRelativeError: onnxError,
+      nativePlanVsTfjsRelativeError: planError,
+      nativePlanSteps: planSteps,
       rows,
     },
     flag('out') ?? 'results',
@@ -317,6 +379,10 @@ function printTable(
     'native conv ms',
     'native DO folded ms',
     'ORT/native',
+    'doconv-native ms',
+    'ORT/doconv-native',
+    'plan ms',
+    'ORT/plan',
   ];
   const lines = [header];
   for (const model of models) {
@@ -327,6 +393,8 @@ function printTable(
       const onnx = ms(model, batch, 'onnxruntime-cpu', 'doconv-folded');
       const nConv = ms(model, batch, 'tfjs-native', 'conv');
       const nFolded = ms(model, batch, 'tfjs-native', 'doconv-folded');
+      const backendFolded = ms(model, batch, 'doconv-native', 'doconv-folded');
+      const planFolded = ms(model, batch, 'native-plan', 'doconv-folded');
       lines.push([
         model,
         String(batch),
@@ -343,6 +411,10 @@ function printTable(
         nFolded?.toFixed(2) ?? '—',
         // ≥ 0.8× is the issue's target: native throughput relative to onnxruntime's.
         ratio(onnx, nFolded),
+        backendFolded?.toFixed(2) ?? '—',
+        ratio(onnx, backendFolded),
+        planFolded?.toFixed(2) ?? '—',
+        ratio(onnx, planFolded),
       ]);
     }
   }

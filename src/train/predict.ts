@@ -79,6 +79,8 @@ export interface PredictReport {
   task: PredictTask;
   inputShape: [number, number, number];
   classNames: string[] | null;
+  /** How the model ran: 'native plan', or 'model.predict (why not the plan)' (Predictor.inference). */
+  inference: string;
   predictions: ImagePrediction[];
   /** Files that could not be read, with the reason. */
   skipped: SkippedImage[];
@@ -126,7 +128,7 @@ function topClasses(
   name: (i: number) => string | null,
 ): ClassScore[] {
   const { values, indices } = tf.tidy(() => {
-    const out = p.model.predict(inputTensor(p, input)) as tf.Tensor2D;
+    const out = p.predict(inputTensor(p, input)) as tf.Tensor2D;
     const probs = p.outputKind === 'logits' ? tf.softmax(out) : out;
     const k = Math.min(opts.topK ?? 5, probs.shape[1]);
     const top = tf.topk(probs, k);
@@ -200,6 +202,7 @@ export async function predictFiles(
       task: p.task,
       inputShape: p.inputShape,
       classNames: p.classNames,
+      inference: p.inference,
       predictions,
       skipped,
     };

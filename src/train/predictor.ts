@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Normalization } from '../data/batches.js';
 import type { DecodedImage } from '../data/decodeImage.js';
 import { convertChannels, resizeBilinear } from '../data/resizeImage.js';
+import { compileInference } from '../engine/native/inferencePlan.js';
 import { DATASET_STATS } from './data.js';
 import { detectOutputKind, type OutputKind } from './losses.js';
 import { CHECKPOINT_DIR, FOLDED_DIR } from './runFolder.js';
@@ -33,6 +34,13 @@ export interface Predictor {
   normalization: Normalization | null;
   /** Classification: does the model end in softmax, or give logits? */
   outputKind: OutputKind;
+  /**
+   * How the model runs: 'native plan' (a classifier compiled by compileInference: the whole net
+   * in one oneDNN call), else 'model.predict' with why the plan is not used.
+   */
+  inference: string;
+  /** The model's output for x [n, ...inputShape] (a new tensor): the native plan or model.predict. */
+  predict(x: tf.Tensor): tf.Tensor;
   dispose(): void;
 }
 
@@ -42,6 +50,11 @@ export interface LoadPredictorOptions {
   task?: PredictTask;
   /** Class names, overriding (or standing in for) the metadata's. */
   classNames?: string[];
+  /**
+   * Run a classifier as a native inference plan (compileInference) when the native addon is built
+   * and the model compiles (default true); false: always model.predict.
+   */
+  nativePlan?: boolean;
 }
 
 /**
@@ -70,6 +83,7 @@ export async function loadPredictor(
     }
     const task = opts.task ?? taskOf(meta.task, model, file);
     const classNames = opts.classNames ?? meta.classNames ?? null;
+    const run = runnerOf(model, task, opts.nativePlan ?? true);
     return {
       model,
       file,
@@ -78,11 +92,43 @@ export async function loadPredictor(
       classNames,
       normalization: task === 'classification' ? normalizationOf(meta) : null,
       outputKind: task === 'classification' ? detectOutputKind(model) : 'logits',
-      dispose: () => model.dispose(),
+      inference: run.inference,
+      predict: run.predict,
+      dispose: () => {
+        run.dispose();
+        model.dispose();
+      },
     };
   } catch (e) {
     model.dispose();
     throw e;
+  }
+}
+
+/**
+ * How a classifier runs: compiled into a native inference plan (batch 1, as predict feeds it)
+ * where it can be — the addon built, the engine not disabled (DOCONV_ENGINE=wasm), every layer
+ * compiled — else model.predict. The other tasks run model.predict (their decoders read the output
+ * through TF.js anyway).
+ */
+function runnerOf(
+  model: tf.LayersModel,
+  task: PredictTask,
+  nativePlan: boolean,
+): Pick<Predictor, 'inference' | 'predict' | 'dispose'> {
+  const fallback = (why: string) => ({
+    inference: `model.predict (${why})`,
+    predict: (x: tf.Tensor) => model.predict(x) as tf.Tensor,
+    dispose: () => {},
+  });
+  if (task !== 'classification') return fallback(`the native plan compiles classifiers only`);
+  if (!nativePlan) return fallback('the native plan is off');
+  if (process.env.DOCONV_ENGINE === 'wasm') return fallback('DOCONV_ENGINE=wasm');
+  try {
+    const plan = compileInference(model, { batchSize: 1 });
+    return { inference: 'native plan', predict: (x) => plan.predict(x), dispose: plan.dispose };
+  } catch (e) {
+    return fallback((e as Error).message);
   }
 }
 

@@ -16,11 +16,14 @@ import { readImage } from '../../src/data/decodeImage.js';
 import { loadImageFolder } from '../../src/data/imageFolder.js';
 import { resizeBilinear } from '../../src/data/resizeImage.js';
 import { fileSystem } from '../../src/io/fileSystemIO.js';
+import { foldModel } from '../../src/fold/foldModel.js';
 import { buildModel } from '../../src/models/index.js';
 import { detectObjects, predictMask } from '../../src/models/taskInference.js';
 import { predictFiles } from '../../src/train/predict.js';
 import { mnistDigits, tintedRgb, writeDigitFolder, writePng } from '../data/imageFiles.js';
 import { wasmWithTempRoot } from './helpers.js';
+import { randomizeModel } from '../helpers/randomizeModel.js';
+import { addon, skipReason } from '../engine/nativeSetup.js';
 
 const root = wasmWithTempRoot('predict');
 
@@ -82,6 +85,43 @@ describe('predictFiles', () => {
       p.top!.forEach((c) => expect(c.probability).toBeCloseTo(row[c.classIndex], 5));
     }
   });
+
+  it.skipIf(addon == null)(
+    `classification: the native plan (a folded model) gives model.predict's probabilities${skipReason}`,
+    async () => {
+      const model = buildModel('resnet-20', {
+        conv: 'doconv',
+        inputShape: [16, 16, 3],
+        numClasses: 4,
+        seed: 5,
+      });
+      randomizeModel(model, 5, { weights: 0.05, d: 0.1 });
+      const folded = foldModel(model, { fuseBatchNorm: true });
+      folded.setUserDefinedMetadata({
+        doconv: { outputKind: 'logits', classNames: ['a', 'b', 'c', 'd'] },
+      });
+      const dir = path.join(root(), 'folded-classifier');
+      await folded.save(fileSystem(dir));
+      model.dispose();
+      folded.dispose();
+      const before = tf.memory().numTensors;
+      const planned = await predictFiles(dir, [images], { topK: 4 });
+      const plain = await predictFiles(dir, [images], { topK: 4, nativePlan: false });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(planned.inference).toBe('native plan');
+      expect(plain.inference).toBe('model.predict (the native plan is off)');
+      expect(planned.predictions.length).toBe(plain.predictions.length);
+      planned.predictions.forEach((p, i) => {
+        const want = plain.predictions[i].top!;
+        expect(p.top!.map((c) => c.classIndex)).toEqual(want.map((c) => c.classIndex));
+        p.top!.forEach((c, j) => expect(c.probability).toBeCloseTo(want[j].probability, 5));
+      });
+      // An unfolded DO-Conv model is refused by the plan, by name, and runs model.predict.
+      const unfolded = await savedZooModel('unfolded', 'tf-mnist-sample', [28, 28, 1], 10, {});
+      const report = await predictFiles(unfolded, [images], { topK: 1 });
+      expect(report.inference).toMatch(/^model\.predict \(.*DOConv2D 'conv1'.*foldModel/);
+    },
+  );
 
   it('detection: boxes in the image pixels, drawn into an annotated PNG', async () => {
     const dir = await savedZooModel('detector', 'centernet-mini', [64, 64, 1], 10, {

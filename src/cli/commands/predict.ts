@@ -91,6 +91,7 @@ Examples:
           annotateDir: flags.annotate,
           task: flags.task,
         });
+        io.err(`inference: ${report.inference}`);
         io.out(flags.json ? JSON.stringify(jsonReport(report), null, 2) : textReport(report));
         for (const s of report.skipped) io.err(`skipped ${s.reason}`);
         if (report.skipped.length > 0) {
@@ -103,7 +104,7 @@ Examples:
 }
 
 /** The report with each mask's pixels left out (they are in the PNGs --masks writes). */
-function jsonReport(r: PredictReport): object {
+function jsonReport({ inference: _inference, ...r }: PredictReport): object {
   return {
     ...r,
     predictions: r.predictions.map(({ mask, ...p }) =>
