@@ -144,6 +144,9 @@ struct PlanStep {
   // A loop step (instead of prim), or work before the primitive (the strided 1×1 gather):
   std::function<void(const InferencePlan &)> loop;
   std::vector<std::unique_ptr<Buffer>> held;  // reordered filters, bias, gather buffer
+  // Wall time over every run (for planDescription: where a net's time goes).
+  double seconds = 0;
+  int64_t runs = 0;
 };
 
 class InferencePlan {
@@ -739,8 +742,12 @@ std::string planDescription(const InferencePlan &p) {
            planDescription(*p.parts.front());
   }
   std::string d;
-  for (const PlanStep &s : p.steps)
-    if (!s.what.empty()) d += s.what + "\n";
+  for (const PlanStep &s : p.steps) {
+    if (s.what.empty()) continue;
+    d += s.what;
+    if (s.runs > 0) d += ", " + std::to_string(int64_t(1e6 * s.seconds / double(s.runs))) + " µs";
+    d += "\n";
+  }
   return d;
 }
 
@@ -779,15 +786,19 @@ void runInferencePlan(InferencePlan &p, const float *x, float *y) {
   ExactThreads threads(p.maxThreads);
   for (size_t i = 0; i < p.steps.size(); i++) {
     PlanStep &s = p.steps[i];
+    const double start = omp_get_wtime();
     threads.set(s.threads);
     if (s.loop) s.loop(p);
-    if (!s.prim) continue;
-    for (int arg : s.inputArgs) s.args.at(arg).set_data_handle(const_cast<float *>(x));
-    if (s.sumFrom >= 0 && p.slotOf[s.sumFrom] != p.slotOf[s.sumInto]) {
-      std::memcpy(p.ptr(s.sumInto), p.ptr(s.sumFrom),
-                  static_cast<size_t>(p.shapes[s.sumInto].elems()) * sizeof(float));
+    if (s.prim) {
+      for (int arg : s.inputArgs) s.args.at(arg).set_data_handle(const_cast<float *>(x));
+      if (s.sumFrom >= 0 && p.slotOf[s.sumFrom] != p.slotOf[s.sumInto]) {
+        std::memcpy(p.ptr(s.sumInto), p.ptr(s.sumFrom),
+                    static_cast<size_t>(p.shapes[s.sumInto].elems()) * sizeof(float));
+      }
+      s.prim.execute(stream, s.args);
     }
-    s.prim.execute(stream, s.args);
+    s.seconds += omp_get_wtime() - start;
+    s.runs++;
   }
   stream.wait();
   std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),

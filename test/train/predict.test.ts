@@ -86,7 +86,7 @@ describe('predictFiles', () => {
     }
   });
 
-  it.skipIf(addon == null)(
+  it.skipIf(addon == null || !('createInferencePlan' in addon))(
     `classification: the native plan (a folded model) gives model.predict's probabilities${skipReason}`,
     async () => {
       const model = buildModel('resnet-20', {

@@ -37,7 +37,10 @@ export interface CompiledInference {
   predict(x: tf.Tensor): tf.Tensor;
   /** The same for n examples as one flat array (n · inputShape values, row-major). */
   predict(x: Float32Array): Float32Array;
-  /** The batchSize plan's steps, one line each: oneDNN's implementation and thread count. */
+  /**
+   * The batchSize plan's steps, one line each: oneDNN's implementation, the thread count and the
+   * mean wall time per run so far (where a net's time goes).
+   */
   describe(): string;
   /** Frees the plans' native memory (idempotent); predict throws after. */
   dispose(): void;

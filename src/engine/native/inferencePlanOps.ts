@@ -151,6 +151,25 @@ function channelsLast(layer: tf.layers.Layer): void {
   }
 }
 
+/**
+ * A channels-last conv layer's window as a plan record's fields kh, kw, sh, sw, dh, dw, pt, pb,
+ * pl, pr, for an input [h, w, c].
+ */
+function convWindow(layer: tf.layers.Layer, [h, w]: [number, number, number]): number[] {
+  channelsLast(layer);
+  const config = layer.getConfig();
+  const [kh, kw] = pair(config.kernelSize, 1);
+  const [sh, sw] = pair(config.strides, 1);
+  const [dh, dw] = pair(config.dilationRate, 1);
+  const padding = config.padding as string;
+  if (padding !== 'valid' && padding !== 'same') {
+    throw new UnsupportedLayerError(layer, `padding ${JSON.stringify(padding)}`);
+  }
+  const [pt, pb] = padsOf(padding, h, (kh - 1) * dh + 1, sh);
+  const [pl, pr] = padsOf(padding, w, (kw - 1) * dw + 1, sw);
+  return [kh, kw, sh, sw, dh, dw, pt, pb, pl, pr];
+}
+
 /** The graph of `model` as plan ops, in topological order (the output's op last). */
 function buildIr(model: tf.LayersModel): IrOp[] {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -210,24 +229,15 @@ function mapLayer(
   switch (cls) {
     case 'Conv2D':
     case 'DepthwiseConv2D': {
-      channelsLast(layer);
       const x = one();
-      const [h, w, c] = inShape();
-      const [kh, kw] = pair(config.kernelSize, 1);
-      const [sh, sw] = pair(config.strides, 1);
-      const [dh, dw] = pair(config.dilationRate, 1);
-      const padding = config.padding as string;
-      if (padding !== 'valid' && padding !== 'same') {
-        throw new UnsupportedLayerError(layer, `padding ${JSON.stringify(padding)}`);
-      }
-      const [pt, pb] = padsOf(padding, h, (kh - 1) * dh + 1, sh);
-      const [pl, pr] = padsOf(padding, w, (kw - 1) * dw + 1, sw);
+      const c = inShape()[2];
+      const window = convWindow(layer, inShape());
       const depthwise = cls === 'DepthwiseConv2D';
       const op = push({
         kind: 'conv',
         inputs: [x],
         act: LINEAR,
-        window: [kh, kw, sh, sw, dh, dw, pt, pb, pl, pr],
+        window,
         out: shape[2],
         groups: depthwise ? c : 1,
         weight: requiredWeight(layer, depthwise ? 'depthwise_kernel' : 'kernel'),
@@ -236,25 +246,16 @@ function mapLayer(
       return withActivation(op, activationOf(layer, config.activation));
     }
     case 'SeparableConv2D': {
-      channelsLast(layer);
       const x = one();
-      const [h, w, c] = inShape();
-      const [kh, kw] = pair(config.kernelSize, 1);
-      const [sh, sw] = pair(config.strides, 1);
-      const [dh, dw] = pair(config.dilationRate, 1);
-      const padding = config.padding as string;
-      if (padding !== 'valid' && padding !== 'same') {
-        throw new UnsupportedLayerError(layer, `padding ${JSON.stringify(padding)}`);
-      }
-      const [pt, pb] = padsOf(padding, h, (kh - 1) * dh + 1, sh);
-      const [pl, pr] = padsOf(padding, w, (kw - 1) * dw + 1, sw);
+      const c = inShape()[2];
+      const window = convWindow(layer, inShape());
       const depthwiseKernel = requiredWeight(layer, 'depthwise_kernel'); // [kh, kw, c, multiplier]
-      const mid = depthwiseKernel.length / (kh * kw);
+      const mid = depthwiseKernel.length / (window[0] * window[1]);
       const depthwise = push({
         kind: 'conv',
         inputs: [x],
         act: LINEAR,
-        window: [kh, kw, sh, sw, dh, dw, pt, pb, pl, pr],
+        window,
         out: mid,
         groups: c,
         weight: depthwiseKernel,
@@ -510,8 +511,7 @@ function fusePads(ops: IrOp[]): IrOp[] {
       continue;
     if (users.some((u) => u.inputs.length > 1 && u.inputs[1] === pad)) continue;
     for (const conv of users) {
-      const w = conv.window!;
-      for (let i = 6; i < 10; i++) w[i] += pad.window![i];
+      conv.window = conv.window!.map((v, i) => (i >= 6 ? v + pad.window![i] : v));
       conv.inputs[0] = pad.inputs[0];
       conv.layer = `${pad.layer} + ${conv.layer}`;
     }
