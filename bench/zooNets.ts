@@ -4,7 +4,9 @@
  * size per net, and a loss both sides compute alike (bench/torch_train.py builds the twin with
  * tools/doconv_torch and the same loss):
  * - classification and segmentation: softmax cross-entropy on the logits (per pixel for
- *   segmentation); tf-mnist-sample outputs probabilities, so categorical cross-entropy there;
+ *   segmentation) as the trainer computes it (train/losses.ts crossEntropy: one op on the native
+ *   engine, as PyTorch's F.cross_entropy is one); tf-mnist-sample outputs probabilities, so
+ *   categorical cross-entropy there;
  * - detection (centernet-mini): mean squared error of the heads against a random target — CenterNet's
  *   focal loss costs little next to the convs, and the same simple loss on both sides keeps the
  *   comparison about the net.
@@ -20,6 +22,7 @@ import {
   zooModelTask,
   type ZooTask,
 } from '../src/models/index.js';
+import { crossEntropy } from '../src/train/losses.js';
 
 export interface ZooBenchNet {
   name: string;
@@ -78,7 +81,7 @@ export function buildZooBenchModel(
       ? 'meanSquaredError'
       : softmaxOut
         ? 'categoricalCrossentropy'
-        : (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
+        : (yTrue: tf.Tensor, yPred: tf.Tensor) => crossEntropy(yTrue, yPred, 'logits');
   model.compile({ optimizer, loss });
   return model;
 }

@@ -22,6 +22,7 @@
 #include "optimizer.h"
 #include "plan.h"
 #include "resize.h"
+#include "softmax.h"
 
 namespace {
 
@@ -341,6 +342,30 @@ napi_value ResizeBilinearGrad(napi_env env, napi_callback_info info) {
       env, info, "native resizeBilinearGrad", 4, resizeGeomProblem, [](const auto &c) {
         const float *dy = c.region(2, resizeOutElems(c.g), "dy");
         resizeBilinearGrad(c.g, dy, c.region(3, resizeInElems(c.g), "dx"));
+      });
+}
+
+// softmaxCrossEntropy(heap, geom, labels, logits, loss, softmax)
+napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
+  return heapKernel<SoftmaxGeom>(
+      env, info, "native softmaxCrossEntropy", 6, softmaxGeomProblem, [](const auto &c) {
+        const int64_t n = softmaxElems(c.g);
+        const float *labels = c.region(2, n, "labels");
+        const float *logits = c.region(3, n, "logits");
+        float *loss = c.region(4, c.g.rows, "loss");
+        softmaxCrossEntropy(c.g, labels, logits, loss, c.region(5, n, "softmax"));
+      });
+}
+
+// softmaxCrossEntropyGrad(heap, geom, dy, softmax, labels, dLogits)
+napi_value SoftmaxCrossEntropyGrad(napi_env env, napi_callback_info info) {
+  return heapKernel<SoftmaxGeom>(
+      env, info, "native softmaxCrossEntropyGrad", 6, softmaxGeomProblem, [](const auto &c) {
+        const int64_t n = softmaxElems(c.g);
+        const float *dy = c.region(2, c.g.rows, "dy");
+        const float *softmax = c.region(3, n, "softmax");
+        const float *labels = c.region(4, n, "labels");
+        softmaxCrossEntropyGrad(c.g, dy, softmax, labels, c.region(5, n, "dLogits"));
       });
 }
 
@@ -898,6 +923,8 @@ napi_value Init(napi_env env, napi_value exports) {
       method("reduceRows", ReduceRows),
       method("tile", Tile),
       method("maxRows", MaxRows),
+      method("softmaxCrossEntropy", SoftmaxCrossEntropy),
+      method("softmaxCrossEntropyGrad", SoftmaxCrossEntropyGrad),
       method("resizeBilinear", ResizeBilinear),
       method("resizeBilinearGrad", ResizeBilinearGrad),
       method("batchNorm", BatchNorm),

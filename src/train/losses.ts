@@ -13,7 +13,9 @@
  * Browser-safe (tfjs only).
  */
 import * as tf from '@tensorflow/tfjs';
+import { engineRoutes } from '../util/engineRoutes.js';
 import { formatValue } from '../util/formatValue.js';
+import { SOFTMAX_CROSS_ENTROPY } from '../util/softmaxCrossEntropyOp.js';
 
 /** What the model's output holds. */
 export type OutputKind = 'probabilities' | 'logits';
@@ -37,11 +39,38 @@ export function detectOutputKind(model: tf.LayersModel): OutputKind {
  */
 export function crossEntropy(ys: tf.Tensor, outputs: tf.Tensor, kind: OutputKind): tf.Scalar {
   return tf.tidy(() => {
-    if (kind === 'logits') return tf.losses.softmaxCrossEntropy(ys, outputs) as tf.Scalar;
+    if (kind === 'logits') {
+      if (!oneOpCrossEntropy(outputs)) {
+        return tf.losses.softmaxCrossEntropy(ys, outputs) as tf.Scalar;
+      }
+      return tf.mean(rowCrossEntropy(ys, outputs)) as tf.Scalar;
+    }
     const eps = 1e-7;
     const p = tf.clipByValue(outputs, eps, 1 - eps);
     return tf.mean(tf.neg(tf.sum(tf.mul(ys, tf.log(p)), -1))) as tf.Scalar;
   });
+}
+
+/** Whether the backend runs softmax cross-entropy as one op (the native engine) for `logits`. */
+function oneOpCrossEntropy(logits: tf.Tensor): boolean {
+  return logits.dtype === 'float32' && logits.rank >= 1 && engineRoutes().softmaxCrossEntropy;
+}
+
+/**
+ * −Σ labels · log softmax(logits) over the last axis, one value a row: one op (forward and
+ * gradient) on the native engine, TF.js's ops elsewhere. The same function either way (the op's
+ * sums run in double: ~1e-7 apart).
+ */
+export function rowCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
+  if (!oneOpCrossEntropy(logits)) {
+    return tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1));
+  }
+  const inputs = {
+    labels: labels.dtype === 'float32' ? labels : tf.cast(labels, 'float32'),
+    logits,
+  };
+  const [loss] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, inputs) as tf.Tensor[];
+  return loss;
 }
 
 /** How many rows of `outputs` have their argmax at the one-hot label (as an int32 scalar). */
@@ -63,7 +92,7 @@ export function pixelCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Scal
   return tf.tidy(() => {
     const valid = tf.cast(tf.less(labels, tf.scalar(k, 'int32')), 'float32');
     const oneHot = tf.oneHot(tf.cast(labels, 'int32'), k); // labels ≥ K give an all-zero row
-    const nll = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1));
+    const nll = rowCrossEntropy(oneHot, logits);
     return tf.div(tf.sum(tf.mul(nll, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
   });
 }

@@ -9,6 +9,7 @@ import { BATCH_NORM_TRAINING } from './batchNormTrainingOp.js';
 import { CLIP_GRAD } from './clipGradOp.js';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from './composeKernelOp.js';
 import { hasDilatedConvGradients } from './dilatedConvGradients.js';
+import { SOFTMAX_CROSS_ENTROPY } from './softmaxCrossEntropyOp.js';
 import { tapeRecording } from './tapeRecording.js';
 
 export interface EngineRoutes {
@@ -22,6 +23,8 @@ export interface EngineRoutes {
   batchNormTraining: boolean;
   /** ReLU6 as one kernel with a one-pass gradient (not ReLU, then a clip, and their gradients). */
   relu6: boolean;
+  /** Softmax cross-entropy on logits as one op with a one-kernel gradient. */
+  softmaxCrossEntropy: boolean;
 }
 
 /** No fused path: the TF.js ops every backend runs. */
@@ -31,6 +34,7 @@ export const OP_ROUTES: EngineRoutes = {
   dilatedConv: false,
   batchNormTraining: false,
   relu6: false,
+  softmaxCrossEntropy: false,
 };
 
 export function engineRoutes(): EngineRoutes {
@@ -42,5 +46,6 @@ export function engineRoutes(): EngineRoutes {
     dilatedConv: hasDilatedConvGradients(backend),
     batchNormTraining: has(BATCH_NORM_TRAINING),
     relu6: has(CLIP_GRAD),
+    softmaxCrossEntropy: has(SOFTMAX_CROSS_ENTROPY),
   };
 }

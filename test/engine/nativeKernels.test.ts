@@ -76,6 +76,8 @@ d(`native engine registration${skipReason}`, () => {
         'DoconvBatchNormGradSums',
         'DoconvBatchNormTraining',
         'DoconvBatchNormTrainingGradInput',
+        'DoconvSoftmaxCrossEntropy',
+        'DoconvSoftmaxCrossEntropyGrad',
         'DoconvComposeKernel',
         'DoconvComposeKernelGrad',
         'DoconvComposedConv2D',

@@ -12,6 +12,8 @@ import { composeGradConfig } from './nativeCompose.js';
 import { composedConvGradConfig } from './nativeComposedConv.js';
 import { batchNormTrainingGradConfig } from './nativeBatchNormTraining.js';
 import { BATCH_NORM_TRAINING } from '../../util/batchNormTrainingOp.js';
+import { SOFTMAX_CROSS_ENTROPY } from '../../util/softmaxCrossEntropyOp.js';
+import { softmaxCrossEntropyGradConfig } from './nativeSoftmaxCrossEntropy.js';
 import { nativeAddonStatus } from './nativeAddon.js';
 import { nativeKernelConfigs } from './nativeKernels.js';
 import { nativeOptimizerStep } from './nativeOptimizer.js';
@@ -44,6 +46,9 @@ export function loadNativeEngine(threads?: number): NativeEngineParts | { reason
   if (tf.getGradient(COMPOSED_CONV) == null) tf.registerGradient(composedConvGradConfig);
   if (tf.getGradient(BATCH_NORM_TRAINING) == null) {
     tf.registerGradient(batchNormTrainingGradConfig);
+  }
+  if (tf.getGradient(SOFTMAX_CROSS_ENTROPY) == null) {
+    tf.registerGradient(softmaxCrossEntropyGradConfig);
   }
   return {
     wasmKernels: nativeKernelConfigs,

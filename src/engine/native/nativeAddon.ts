@@ -95,6 +95,24 @@ export interface NativeAddon {
   boxCopy(heap: Heap, geom: Int32Array, big: Operand, small: Operand): void;
   /** geom: [rows, channels]; per-channel mean and biased variance of x [rows, channels] */
   batchNormStats(heap: Heap, geom: Int32Array, x: Operand, mean: Operand, variance: Operand): void;
+  /** geom: [rows, classes] (native/src/softmax.h); per-row loss and the softmax */
+  softmaxCrossEntropy(
+    heap: Heap,
+    geom: Int32Array,
+    labels: Operand,
+    logits: Operand,
+    loss: Operand,
+    softmax: Operand,
+  ): void;
+  /** geom: [rows, classes]; dLogits = dy · (softmax · Σ labels − labels) */
+  softmaxCrossEntropyGrad(
+    heap: Heap,
+    geom: Int32Array,
+    dy: Operand,
+    softmax: Operand,
+    labels: Operand,
+    dLogits: Operand,
+  ): void;
   /** geom: [rows, channels, hasScale]; BatchNorm's dx in training (native/src/eltwise.h) */
   batchNormTrainGradInput(
     heap: Heap,

@@ -31,6 +31,14 @@ import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { nativePadV2, nativeSlice } from './nativeBox.js';
 import { nativeMaxPool, nativeMaxPoolGrad } from './nativePool.js';
 import { nativeResizeBilinear, nativeResizeBilinearGrad } from './nativeResize.js';
+import {
+  nativeSoftmaxCrossEntropy,
+  nativeSoftmaxCrossEntropyGrad,
+} from './nativeSoftmaxCrossEntropy.js';
+import {
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+} from '../../util/softmaxCrossEntropyOp.js';
 import type { KernelArgs } from './operands.js';
 import { NATIVE_BACKEND } from '../engineState.js';
 import { nativeCompose, nativeComposeGrad } from './nativeCompose.js';
@@ -112,6 +120,8 @@ const nativeKernels: readonly NativeKernel[] = [
   config(BATCH_NORM_GRAD_SUMS, nativeBatchNormGradSums),
   config(BATCH_NORM_TRAINING, nativeBatchNormTraining),
   config(BATCH_NORM_TRAINING_GRAD_INPUT, nativeBatchNormTrainingGradInput),
+  config(SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy),
+  config(SOFTMAX_CROSS_ENTROPY_GRAD, nativeSoftmaxCrossEntropyGrad),
   config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
   config(COMPOSED_CONV, nativeComposedConv),
   config(COMPOSED_CONV_GRAD_INPUT, nativeComposedConvGradInput),
