@@ -52,10 +52,14 @@ DOCONV_NO_TRAPPING_MATH inline float expFloat(float xf) {
   return xf != xf ? xf : y;
 }
 
-DOCONV_NO_TRAPPING_MATH void expRange(const float *x, float *y, int64_t n) {
+}  // namespace
+
+DOCONV_NO_TRAPPING_MATH void expFloatsHere(const float *x, float *y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) y[i] = expFloat(x[i]);
 }
+
+namespace {
 
 // Chunks of a long loop, for threads to take whole (each chunk vectorised).
 constexpr int64_t kChunk = 4096;
@@ -67,7 +71,7 @@ void expFloats(const float *x, float *y, int64_t n) {
 #pragma omp parallel for schedule(static) if (n >= parallelMinElems())
   for (int64_t c = 0; c < chunks; c++) {
     const int64_t i0 = c * kChunk;
-    expRange(x + i0, y + i0, std::min(kChunk, n - i0));
+    expFloatsHere(x + i0, y + i0, std::min(kChunk, n - i0));
   }
 }
 
