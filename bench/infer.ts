@@ -5,7 +5,8 @@
  * - tfjs-wasm conv:            the plain-conv twin, BN fused (foldModel) — the cost of a conv net;
  * - tfjs-wasm doconv-unfolded: the DO-Conv model as trained (kernels composed on every call, BN apart);
  * - tfjs-wasm doconv-folded:   foldModel(doconv, {fuseBatchNorm}) — must cost what the conv twin costs;
- * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider;
+ * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider
+ *   (its defaults), timed in a block of its own after the others, which are interleaved;
  * - tfjs-native (when the native engine's addon is built): the three TF.js models again with the
  *   native engine's oneDNN kernels over wasm's heap (--threads threads), switched on around each
  *   of its runs;
@@ -248,11 +249,7 @@ async function main() {
     randomize(doconv, m);
     const convFused = foldModel(conv, { fuseBatchNorm: true });
     const folded = foldModel(doconv, { fuseBatchNorm: true });
-    const session = await ort.InferenceSession.create(exportOnnx(folded), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionProviders: ['cpu'],
-    });
+    const onnx = exportOnnx(folded);
     const tfjsModels: Record<Variant, tf.LayersModel> = {
       conv: convFused,
       'doconv-unfolded': doconv,
@@ -284,13 +281,6 @@ async function main() {
         );
       };
       const variants = Object.keys(tfjsModels) as Variant[];
-      const feeds = {
-        [session.inputNames[0]]: new ort.Tensor(
-          'float32',
-          Float32Array.from(x.dataSync()),
-          x.shape,
-        ),
-      };
       const xData = Float32Array.from(x.dataSync());
       const native = nativeState.on ? await onNativeBackend(folded, x) : null;
       const plan = nativeState.on ? compileInference(folded, { batchSize: batch }) : null;
@@ -299,7 +289,6 @@ async function main() {
         ...(nativeState.on ? variants.map((v) => tfjsRunner(tfjsModels[v], x, true)) : []),
         ...(native ? [nativeBackendRunner(native.model, native.x)] : []),
         ...(plan ? [async () => void plan.predict(xData)] : []),
-        async () => void (await session.run(feeds)),
       ]);
       variants.forEach((v, i) => add('tfjs-wasm', v, timings[i]));
       if (nativeState.on) {
@@ -308,7 +297,19 @@ async function main() {
         add('native-plan', 'doconv-folded', timings[2 * variants.length + 1]);
         planSteps[`${name} batch ${batch}`] = plan!.describe().trim().split('\n');
       }
-      add('onnxruntime-cpu', 'doconv-folded', timings.at(-1)!);
+      // onnxruntime's own block, its session made just before and released just after: its intra-op
+      // threads keep spinning for a while after each run (its default), which took a core from
+      // whatever ran next when it was interleaved with the others (measured 2026-12-07: the
+      // native plan's batch-64 ResNet-20 ran 56–62 ms after an onnxruntime run, 46 ms after one
+      // with allow_spinning off, onnxruntime itself 38–39 ms either way).
+      const session = await ort.InferenceSession.create(onnx, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionProviders: ['cpu'],
+      });
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', xData, x.shape) };
+      const [ortTiming] = await timeInterleaved([async () => void (await session.run(feeds))]);
+      add('onnxruntime-cpu', 'doconv-folded', ortTiming);
       if (plan) {
         const expected = tf.tidy(() => (folded.predict(x) as tf.Tensor).dataSync().slice());
         planError[`${name} batch ${batch}`] = relativeError(plan.predict(xData), expected);
@@ -322,8 +323,8 @@ async function main() {
       const tfY = folded.predict(x) as tf.Tensor;
       onnxError[`${name} batch ${batch}`] = relativeError(onnxY, tfY.dataSync());
       tf.dispose([x, tfY]);
+      await session.release();
     }
-    await session.release();
     for (const model of [conv, doconv, convFused, folded]) model.dispose();
   }
 

@@ -10,14 +10,18 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include "common.h"
@@ -117,6 +121,27 @@ memory::desc nhwcDesc(const Shape &s) {
   return memory::desc({s.n, s.c, s.h, s.w}, dt::f32, tag::nhwc);
 }
 
+// Channels per block of oneDNN's blocked activation layout for this CPU: 16 with AVX-512 (nChw16c),
+// else 8 (nChw8c); 0 when DOCONV_PLAN_LAYOUT=nhwc keeps every tensor NHWC.
+int64_t channelBlock() {
+  static const int64_t v = [] {
+    const char *s = std::getenv("DOCONV_PLAN_LAYOUT");
+    if (s != nullptr && std::strcmp(s, "nhwc") == 0) return int64_t(0);
+    const auto isa = dnnl::get_effective_cpu_isa();
+    const bool wide = isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+                      isa == dnnl::cpu_isa::avx512_core_bf16 ||
+                      isa == dnnl::cpu_isa::avx512_core_amx;
+    return int64_t(wide ? 16 : 8);
+  }();
+  return v;
+}
+
+// A tensor's layout: NHWC, or blocked [n][c / blk][h][w][blk] (channels a multiple of blk).
+memory::desc layoutDesc(const Shape &s, int64_t blk) {
+  if (blk == 0) return nhwcDesc(s);
+  return memory::desc({s.n, s.c, s.h, s.w}, dt::f32, blk == 16 ? tag::nChw16c : tag::nChw8c);
+}
+
 // `body(i)` for i in [0, count), on `threads` OpenMP threads when there are more than one.
 template <typename F>
 void parallelFor(int64_t count, int threads, F body) {
@@ -132,6 +157,15 @@ struct PlanStep {
     int arg;
     int tensor;
     memory::desc desc;
+    int64_t offset = 0;  // floats into the tensor (a half's first row)
+  };
+  // A conv's top or bottom half of output rows (a row-split plan, below), run by one thread each.
+  struct Half {
+    dnnl::primitive prim;
+    std::vector<Binding> bindings;
+    std::unordered_map<int, memory> args;
+    std::vector<std::pair<int, int64_t>> inputArgs;  // (arg, offset) bound to the run's input
+    int64_t rowsOffset = 0, rowsElems = 0;           // its output rows (for the residual's copy)
   };
   std::string what;
   int threads = 1;
@@ -141,6 +175,7 @@ struct PlanStep {
   std::unordered_map<int, memory> args;
   std::vector<int> inputArgs;  // args bound to the run's input (its address changes per run)
   int sumFrom = -1, sumInto = -1;
+  std::vector<Half> halves;  // a row-split plan's conv: its two halves instead of prim
   // A loop step (instead of prim), or work before the primitive (the strided 1×1 gather):
   std::function<void(const InferencePlan &)> loop;
   std::vector<std::unique_ptr<Buffer>> held;  // reordered filters, bias, gather buffer
@@ -149,19 +184,38 @@ struct PlanStep {
   int64_t runs = 0;
 };
 
+namespace {
+class RowHelper;
+}  // namespace
+
 class InferencePlan {
  public:
-  std::vector<Shape> shapes;  // per tensor (0: the input)
-  std::vector<int> slotOf;    // per tensor: its buffer, -1 the run's input
+  std::vector<Shape> shapes;   // per tensor (0: the input)
+  std::vector<int> slotOf;     // per tensor: its buffer, -1 the run's input
+  std::vector<int64_t> block;  // per tensor: 0 NHWC, else its channel block (layoutDesc)
   std::vector<std::unique_ptr<Buffer>> slots;
   std::vector<PlanStep> steps;
-  std::unique_ptr<Buffer> scratch;
+  std::unique_ptr<Buffer> scratch, scratch2;  // scratch2: the second thread's, in a row split
   memory::desc scratchDesc;
+  // Batch 1 on more than one thread: each conv's output rows split between two threads, which
+  // meet at a spinning barrier after every step (one wake-up of the team a run, not one an op).
+  bool rowSplit = false;
+  // Whether a run splits rows: always (DOCONV_PLAN_ROW_SPLIT=1), else by measurement — a row
+  // split wins on an idle machine and loses badly beside a busy process (a helper preempted in
+  // the middle of a half holds the run up), so each way's run time is tracked (a moving
+  // average) and the faster one runs, the other re-timed every 64th run.
+  bool rowSplitAlways = false;
+  double rowSplitEma[2] = {0, 0};  // seconds a run: [whole steps on one thread, rows split]
+  int64_t rowSplitRuns = 0;
+  // The second thread of a row split, started on the first run (last: it goes first).
+  std::unique_ptr<RowHelper> helper;
   const float *input = nullptr;
   int maxThreads = 1;
-  // A batch split across threads: one single-threaded plan per share of the batch, run side by
-  // side (then shapes holds only the whole input and output, and steps is empty).
-  std::vector<PlanPtr> parts;
+  // A batch split across threads (then shapes holds only the whole input and output, and steps
+  // is empty): chunks of `chunk` examples, each thread with its own single-threaded plan for a
+  // chunk (parts) and for the shorter last chunk (tails, when there is one).
+  std::vector<PlanPtr> parts, tails;
+  int64_t chunk = 0;
   // The stream of the engine the primitives were made on (the building thread's): a batch share
   // runs on an OpenMP worker, whose own engine the primitives would refuse.
   dnnl::stream stream;
@@ -171,8 +225,6 @@ class InferencePlan {
     return s < 0 ? const_cast<float *>(input) : static_cast<float *>(slots[s]->data());
   }
 };
-
-void PlanDeleter::operator()(InferencePlan *p) const { delete p; }
 
 namespace {
 
@@ -211,7 +263,9 @@ struct Builder {
   int tensor(const Record &r, int field, const char *name, size_t defined) const {
     return static_cast<int>(r.whole(field, name, 0, static_cast<int64_t>(defined) - 1));
   }
-  int threadsFor(double work, double min) const { return work >= min ? p.maxThreads : 1; }
+  int threadsFor(double work, double min) const {
+    return !p.rowSplit && work >= min ? p.maxThreads : 1;
+  }
 
   // A copy of a weight the plan owns (the caller's arrays may go after build).
   static std::unique_ptr<Buffer> copyOf(const PlanWeight &w) {
@@ -278,6 +332,7 @@ struct Builder {
     // oneDNN 2.6's jit_1x1 kernels corrupted the heap on strided 1×1 convs (conv.cc): such a conv
     // runs as the unit-stride 1×1 conv of the pixels it samples, gathered first.
     const bool gather = kh == 1 && kw == 1 && (sh > 1 || sw > 1);
+    const int64_t inBlk = p.block[tensor(r, kFIn0, "in0", t)], outBlk = p.block[t];
     Shape src = in;
     int64_t csh = sh, csw = sw, cpt = pt, cpb = pb, cpl = pl, cpr = pr;
     if (gather) {
@@ -288,24 +343,44 @@ struct Builder {
       float *dst = static_cast<float *>(buf->data());
       const int in0 = static_cast<int>(r.whole(kFIn0, "in0", 0));
       const int loopThreads = threadsFor(double(src.elems()), double(parallelMinElems()));
+      // Pixels of `blk` channels in [n][c / blk][h][w][blk] (NHWC: one block of all channels).
+      const int64_t blk = inBlk == 0 ? in.c : inBlk, blocks = in.n * (in.c / blk);
       s.loop = [=](const InferencePlan &plan) {
         const float *x = plan.ptr(in0);
-        const size_t row = static_cast<size_t>(in.c) * sizeof(float);
-        parallelFor(in.n * out.h, loopThreads, [&](int64_t ni) {
-          const int64_t n = ni / out.h, i = ni % out.h, y = i * sh - pt;
+        const size_t row = static_cast<size_t>(blk) * sizeof(float);
+        parallelFor(blocks * out.h, loopThreads, [&](int64_t bi) {
+          const int64_t b = bi / out.h, i = bi % out.h, y = i * sh - pt;
           for (int64_t j = 0; j < out.w; j++) {
             const int64_t x0 = j * sw - pl;
-            float *to = dst + ((n * out.h + i) * out.w + j) * in.c;
+            float *to = dst + ((b * out.h + i) * out.w + j) * blk;
             if (y < 0 || y >= in.h || x0 < 0 || x0 >= in.w)
               std::memset(to, 0, row);
             else
-              std::memcpy(to, x + ((n * in.h + y) * in.w + x0) * in.c, row);
+              std::memcpy(to, x + ((b * in.h + y) * in.w + x0) * blk, row);
           }
         });
       };
       s.held.push_back(std::move(buf));
     }
-    const memory::desc srcD = nhwcDesc(src), dstD = nhwcDesc(out);
+    // The first conv reads the NHWC input and writes a blocked output: its jit kernel takes the
+    // input as NCHW (oneDNN's first-layer path; from NHWC it falls back to a reference kernel), so
+    // the input is reordered to NCHW first.
+    const bool toNchw = !gather && inBlk == 0 && outBlk != 0;
+    const memory::desc srcD = toNchw
+                                  ? memory::desc({src.n, src.c, src.h, src.w}, dt::f32, tag::nchw)
+                                  : layoutDesc(src, inBlk);
+    const memory::desc dstD = layoutDesc(out, outBlk);
+    if (toNchw) {
+      s.held.push_back(std::make_unique<Buffer>(srcD.get_size()));
+      memory from(nhwcDesc(src), cpuEngine(), nullptr),
+          to(srcD, cpuEngine(), s.held.back()->data());
+      const dnnl::reorder reorder(from, to);
+      const int in0 = tensor(r, kFIn0, "in0", t);
+      s.loop = [=](const InferencePlan &plan) mutable {
+        from.set_data_handle(plan.ptr(in0));
+        reorder.execute(plan.stream, from, to);
+      };
+    }
     const memory::desc biasD({co}, dt::f32, tag::x);
     // TF.js's filter [kh, kw, ci/g, co] (a depthwise [kh, kw, ci, mult] is the same memory with
     // g = ci) as oneDNN's OIHW / GOIHW, by strides.
@@ -331,14 +406,76 @@ struct Builder {
       s.held.push_back(copyOf(*bias));
       s.args.emplace(DNNL_ARG_BIAS, memory(biasD, cpuEngine(), s.held.back()->data()));
     }
-    if (gather) {
+    if (gather || toNchw) {
       s.args.emplace(DNNL_ARG_SRC, memory(srcD, cpuEngine(), s.held.front()->data()));
     } else {
       s.bindings.push_back({DNNL_ARG_SRC, tensor(r, kFIn0, "in0", t), srcD});
     }
     s.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), dstD});
     finishPrimitive(s, pd);
+    if (p.rowSplit && out.h >= 2 && !toNchw) {
+      splitRows(s, r, t, src, out, {kh, kw, csh, csw, dh, dw, cpt, cpl, cpr},
+                hasBias ? biasD : memory::desc(), attr, userW, pd.weights_desc(), filter, gather);
+    }
     return out;
+  }
+
+  // The conv's output rows [0, h/2) and [h/2, h) as two primitives over the input rows each
+  // needs (the padding that falls outside them made explicit), for a row-split plan. Leaves the
+  // step whole when a half would read no input row.
+  void splitRows(PlanStep &s, const Record &r, size_t t, const Shape &src, const Shape &out,
+                 const std::vector<int64_t> &g, const memory::desc &biasD,
+                 const dnnl::primitive_attr &attr, const memory::desc &userW,
+                 const memory::desc &wholeW, const PlanWeight &filter, bool gathered) {
+    const int64_t kh = g[0], csh = g[2], csw = g[3], dh = g[4], dw = g[5], cpt = g[6];
+    const int64_t cpl = g[7], cpr = g[8], span = (kh - 1) * dh + 1;
+    const int64_t mid = out.h / 2;
+    std::vector<PlanStep::Half> halves(2);
+    for (int h = 0; h < 2; h++) {
+      const int64_t r0 = h == 0 ? 0 : mid, r1 = h == 0 ? mid : out.h;
+      const int64_t a = r0 * csh - cpt, b = (r1 - 1) * csh - cpt + span;
+      const int64_t i0 = std::max<int64_t>(a, 0), i1 = std::min(b, src.h);
+      if (i1 - i0 < 1) return;
+      const memory::desc hsD = nhwcDesc({1, i1 - i0, src.w, src.c});
+      const memory::desc hoD = nhwcDesc({1, r1 - r0, out.w, out.c});
+      const memory::desc anyW(userW.dims(), dt::f32, tag::any);
+      using CF = dnnl::convolution_forward;
+      const memory::dims strides{csh, csw}, dil{dh - 1, dw - 1}, padL{i0 - a, cpl},
+          padR{b - i1, cpr};
+      const bool hasBias = biasD.get_size() > 0;
+      auto desc =
+          hasBias
+              ? CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                         hsD, anyW, biasD, hoD, strides, dil, padL, padR)
+              : CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                         hsD, anyW, hoD, strides, dil, padL, padR);
+      CF::primitive_desc pd(desc, attr, cpuEngine());
+      PlanStep::Half &half = halves[h];
+      half.prim = CF(pd);
+      if (pd.weights_desc() == wholeW) {
+        half.args.emplace(DNNL_ARG_WEIGHTS, s.args.at(DNNL_ARG_WEIGHTS));
+      } else {
+        s.held.push_back(reordered(filter, userW, pd.weights_desc()));
+        half.args.emplace(DNNL_ARG_WEIGHTS,
+                          memory(pd.weights_desc(), cpuEngine(), s.held.back()->data()));
+      }
+      if (hasBias) half.args.emplace(DNNL_ARG_BIAS, s.args.at(DNNL_ARG_BIAS));
+      const int64_t srcOffset = i0 * src.w * src.c;
+      if (gathered) {
+        half.args.emplace(
+            DNNL_ARG_SRC,
+            memory(hsD, cpuEngine(), static_cast<float *>(s.held.front()->data()) + srcOffset));
+      } else {
+        half.bindings.push_back({DNNL_ARG_SRC, tensor(r, kFIn0, "in0", t), hsD, srcOffset});
+      }
+      half.rowsOffset = r0 * out.w * out.c;
+      half.rowsElems = (r1 - r0) * out.w * out.c;
+      half.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), hoD, half.rowsOffset});
+      if (pd.scratchpad_desc().get_size() > p.scratchDesc.get_size())
+        p.scratchDesc = pd.scratchpad_desc();
+    }
+    s.halves = std::move(halves);
+    s.what += " (rows split in two)";
   }
 
   Shape pool(const Record &r, PlanStep &s, size_t t) {
@@ -456,6 +593,8 @@ struct Builder {
     const Shape in = p.shapes[in0];
     const int out = static_cast<int>(t);
     const int64_t area = in.h * in.w, c = in.c;
+    // x as [n][c / blk][h·w][blk] (NHWC: one block of all channels).
+    const int64_t blk = p.block[in0] == 0 ? c : p.block[in0];
     const int threads = threadsFor(double(in.elems()), double(parallelMinElems()));
     s.threads = threads;
     s.loop = [=](const InferencePlan &plan) {
@@ -464,9 +603,11 @@ struct Builder {
       parallelFor(in.n, threads, [&](int64_t n) {
         float *yn = y + n * c;
         std::fill(yn, yn + c, 0.f);
-        for (int64_t a = 0; a < area; a++) {
-          const float *xa = x + (n * area + a) * c;
-          for (int64_t j = 0; j < c; j++) yn[j] += xa[j];
+        for (int64_t b = 0; b < c / blk; b++) {
+          float *yb = yn + b * blk;
+          const float *xb = x + (n * (c / blk) + b) * area * blk;
+          for (int64_t a = 0; a < area; a++)
+            for (int64_t j = 0; j < blk; j++) yb[j] += xb[a * blk + j];
         }
         const float inv = 1.f / static_cast<float>(area);
         for (int64_t j = 0; j < c; j++) yn[j] *= inv;
@@ -653,21 +794,29 @@ int64_t splitMinPerThread() {
 PlanPtr buildOne(const Shape &input, const double *records, size_t count,
                  const std::vector<PlanWeight> &weights);
 
-// The batch in `threads` shares (sizes differ by at most one), each a single-threaded plan.
+// The batch in chunks of about a quarter of a thread's share (at least splitMinPerThread()
+// examples), handed to the threads as they finish the one before: a thread that another process
+// slows takes fewer chunks, where equal shares would wait for it (measured: ResNet-20 batch 64 on
+// the shared 2-core VM). Each thread runs its own single-threaded plans.
 PlanPtr buildSplit(const Shape &input, const double *records, size_t count,
                    const std::vector<PlanWeight> &weights, int threads) {
   PlanPtr p(new InferencePlan());
   p->maxThreads = threads;
   ExactThreads one(1);
-  int64_t outN = 0;
-  Shape out;
+  static const int64_t perThread = [] {
+    const char *s = std::getenv("DOCONV_PLAN_CHUNKS");
+    return s != nullptr && *s != '\0' ? std::max<int64_t>(1, std::atoll(s)) : int64_t(4);
+  }();
+  p->chunk =
+      std::max(splitMinPerThread(), (input.n + perThread * threads - 1) / (perThread * threads));
+  const int64_t tail = input.n % p->chunk;
   for (int i = 0; i < threads; i++) {
-    const int64_t n = input.n / threads + (i < input.n % threads ? 1 : 0);
-    p->parts.push_back(buildOne({n, input.h, input.w, input.c}, records, count, weights));
-    out = p->parts.back()->shapes.back();
-    outN += out.n;
+    p->parts.push_back(buildOne({p->chunk, input.h, input.w, input.c}, records, count, weights));
+    if (tail > 0)
+      p->tails.push_back(buildOne({tail, input.h, input.w, input.c}, records, count, weights));
   }
-  out.n = outN;
+  Shape out = p->parts.front()->shapes.back();
+  out.n = input.n;
   p->shapes = {input, out};
   return p;
 }
@@ -689,11 +838,72 @@ PlanPtr buildInferencePlan(const int64_t inputShape[4], const double *records, s
 
 namespace {
 
+// Which tensors are kept blocked (channelBlock): a conv's output that only convs and the global
+// average pool read — oneDNN's jit convs run faster on blocked activations than on NHWC, and
+// nothing in between needs NHWC. A conv reads and writes one layout (a residual added into its
+// output too), except the first conv, which reads the NHWC input; anything else stays NHWC.
+// Runs before the records are checked: a field that does not look right leaves its tensor NHWC.
+std::vector<int64_t> blockedLayouts(const double *records, size_t count) {
+  const int64_t blk = channelBlock();
+  std::vector<int64_t> block(count + 1, 0);
+  if (blk == 0) return block;
+  auto field = [&](size_t i, int f) -> int64_t {
+    const double v = records[i * kPlanFields + f];
+    return v == std::floor(v) && v >= 0 && v < 1e9 ? static_cast<int64_t>(v) : -1;
+  };
+  auto tensorField = [&](size_t i, int f) -> int64_t {
+    const int64_t t = field(i, f);
+    return t >= 0 && t <= static_cast<int64_t>(i) ? t : -1;
+  };
+  std::vector<bool> blocked(count + 1, false), read(count + 1, false);
+  for (size_t i = 0; i + 1 < count; i++) {
+    const int64_t out = field(i, kFOut);
+    blocked[i + 1] = field(i, kFCode) == kPlanConv && out > 0 && out % blk == 0;
+  }
+  for (size_t i = 0; i < count; i++) {
+    const int64_t code = field(i, kFCode);
+    const bool takesIn1 = code == kPlanConv || code == kPlanAdd || code == kPlanConcat;
+    for (int f : {kFIn0, kFIn1}) {
+      if (f == kFIn1 && !takesIn1) continue;
+      const int64_t t = tensorField(i, f);
+      if (t < 0) continue;
+      read[t] = true;
+      const bool reads = code == kPlanConv || (code == kPlanGlobalAvgPool && f == kFIn0);
+      if (!reads) blocked[t] = false;
+    }
+  }
+  for (size_t t = 0; t <= count; t++) blocked[t] = blocked[t] && read[t];
+  for (bool changed = true; changed;) {
+    changed = false;
+    auto unblock = [&](int64_t t) {
+      if (t >= 0 && blocked[t]) blocked[t] = false, changed = true;
+    };
+    for (size_t i = 0; i < count; i++) {
+      if (field(i, kFCode) != kPlanConv) continue;
+      const int64_t t = static_cast<int64_t>(i) + 1, src = tensorField(i, kFIn0);
+      const int64_t sum = tensorField(i, kFIn1);
+      if (sum >= 0 && blocked[sum] != blocked[t]) unblock(sum), unblock(t);
+      if (src >= 0 && blocked[src] && !blocked[t]) unblock(src);
+      // NHWC in, blocked out: the plan's input only, and not through the strided 1×1 gather.
+      const bool strided1x1 = field(i, kFKh) == 1 && field(i, kFKw) == 1 &&
+                              (field(i, kFSh) != 1 || field(i, kFSw) != 1);
+      if (src >= 0 && !blocked[src] && blocked[t] && (src > 0 || strided1x1)) unblock(t);
+    }
+  }
+  for (size_t t = 0; t <= count; t++) block[t] = blocked[t] ? blk : 0;
+  return block;
+}
+
 PlanPtr buildOne(const Shape &input, const double *records, size_t count,
                  const std::vector<PlanWeight> &weights) {
   PlanPtr p(new InferencePlan());
   p->stream = dnnl::stream(cpuEngine());
   p->maxThreads = threadCount();
+  const char *split = std::getenv("DOCONV_PLAN_ROW_SPLIT");
+  p->rowSplit = p->maxThreads >= 2 && input.n == 1 && !(split != nullptr && *split == '0');
+  p->rowSplitAlways = split != nullptr && *split == '1';
+  // A row split cuts tensors by rows, contiguous in NHWC only.
+  p->block = p->rowSplit ? std::vector<int64_t>(count + 1, 0) : blockedLayouts(records, count);
   p->shapes.push_back(input);
   p->steps.resize(count);
   Builder b{weights, *p, {0}};
@@ -719,6 +929,17 @@ PlanPtr buildOne(const Shape &input, const double *records, size_t count,
       if (isInput) s.inputArgs.push_back(bd.arg);
     }
     if (s.prim) s.args[DNNL_ARG_SCRATCHPAD] = memory(p->scratchDesc, e, p->scratch->data());
+    for (size_t h = 0; h < s.halves.size(); h++) {
+      PlanStep::Half &half = s.halves[h];
+      for (const auto &bd : half.bindings) {
+        const bool isInput = p->slotOf[bd.tensor] < 0;
+        half.args[bd.arg] = memory(bd.desc, e, isInput ? nullptr : p->ptr(bd.tensor) + bd.offset);
+        if (isInput) half.inputArgs.push_back({bd.arg, bd.offset});
+      }
+      if (!p->scratch2) p->scratch2 = std::make_unique<Buffer>(p->scratchDesc.get_size());
+      half.args[DNNL_ARG_SCRATCHPAD] =
+          memory(p->scratchDesc, e, (h == 0 ? p->scratch : p->scratch2)->data());
+    }
     s.what += ", " + std::to_string(s.threads) + (s.threads == 1 ? " thread" : " threads");
   }
   return p;
@@ -736,9 +957,9 @@ std::vector<int64_t> planOutputShape(const InferencePlan &p) {
 
 std::string planDescription(const InferencePlan &p) {
   if (!p.parts.empty()) {
-    return "the batch of " + std::to_string(p.shapes.front().n) + " split into " +
-           std::to_string(p.parts.size()) + " shares, one thread each; a share of " +
-           std::to_string(p.parts.front()->shapes.front().n) + ":\n" +
+    return "the batch of " + std::to_string(p.shapes.front().n) + " in chunks of " +
+           std::to_string(p.chunk) + ", handed to " + std::to_string(p.parts.size()) +
+           " threads as they free up (one thread each); a chunk on the first thread:\n" +
            planDescription(*p.parts.front());
   }
   std::string d;
@@ -754,27 +975,207 @@ std::string planDescription(const InferencePlan &p) {
 int64_t planBytes(const InferencePlan &p) {
   int64_t n = static_cast<int64_t>(p.scratch ? p.scratch->size() : 0);
   for (const auto &part : p.parts) n += planBytes(*part);
+  for (const auto &part : p.tails) n += planBytes(*part);
   for (const auto &b : p.slots) n += static_cast<int64_t>(b->size());
   for (const PlanStep &s : p.steps)
     for (const auto &b : s.held) n += static_cast<int64_t>(b->size());
   return n;
 }
 
+namespace {
+
+// Spins (yielding past a few thousand turns, in case the awaited thread shares this core) until
+// `ready()`.
+template <typename Ready>
+void spinUntil(Ready ready) {
+  for (int spins = 0; !ready(); spins++) {
+    if (spins > 4000) std::this_thread::yield();
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
+// One step on the calling thread: its loop, then its primitive (the residual copied into the
+// output first when it is not already there).
+void runStep(InferencePlan &p, PlanStep &s, const float *x) {
+  if (s.loop) s.loop(p);
+  if (!s.prim) return;
+  for (int arg : s.inputArgs) s.args.at(arg).set_data_handle(const_cast<float *>(x));
+  if (s.sumFrom >= 0 && p.slotOf[s.sumFrom] != p.slotOf[s.sumInto]) {
+    std::memcpy(p.ptr(s.sumInto), p.ptr(s.sumFrom),
+                static_cast<size_t>(p.shapes[s.sumInto].elems()) * sizeof(float));
+  }
+  s.prim.execute(p.stream, s.args);
+}
+
+void runHalf(InferencePlan &p, PlanStep &s, PlanStep::Half &half, const float *x,
+             dnnl::stream &stream) {
+  for (const auto &[arg, offset] : half.inputArgs)
+    half.args.at(arg).set_data_handle(const_cast<float *>(x) + offset);
+  if (s.sumFrom >= 0 && p.slotOf[s.sumFrom] != p.slotOf[s.sumInto]) {
+    std::memcpy(p.ptr(s.sumInto) + half.rowsOffset, p.ptr(s.sumFrom) + half.rowsOffset,
+                static_cast<size_t>(half.rowsElems) * sizeof(float));
+  }
+  half.prim.execute(stream, half.args);
+  stream.wait();
+}
+
+// The second thread of a row-split plan: a thread of its own, not OpenMP's team, so that a run
+// never waits for it to wake (150–250 µs on this VM, docs/engine.md#thread-count-by-work) nor to
+// leave. The plan's thread opens each conv's halves in turn and takes every half the helper has
+// not claimed yet; it waits only for a half the helper is running. A helper that wakes after
+// the run ended does nothing.
+class RowHelper {
+ public:
+  explicit RowHelper(InferencePlan &p)
+      : p_(p), claimed_(p.steps.size()), done_(p.steps.size()), thread_([this] { loop(); }) {}
+  ~RowHelper() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  RowHelper(const RowHelper &) = delete;
+  RowHelper &operator=(const RowHelper &) = delete;
+
+  // The whole plan, on the calling thread with the helper's help.
+  void run(const float *x) {
+    const int64_t run = ++runs_;
+    x_ = x;
+    for (size_t i = 0; i < p_.steps.size(); i++) {
+      claimed_[i].store(0, std::memory_order_relaxed);
+      done_[i].store(0, std::memory_order_relaxed);
+    }
+    open_.store(-1, std::memory_order_relaxed);
+    gate_.store(run, std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      wake_ = run;
+    }
+    cv_.notify_one();
+    try {
+      steps(x);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(m_);
+      if (!failed_) failed_ = std::current_exception();
+    }
+    open_.store(kDone, std::memory_order_release);
+    int64_t expected = run;
+    if (!gate_.compare_exchange_strong(expected, kClosed))  // the helper is in: let it leave
+      spinUntil([&] { return gate_.load(std::memory_order_acquire) == kClosed; });
+    std::exception_ptr failed;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      std::swap(failed, failed_);
+    }
+    if (failed) std::rethrow_exception(failed);
+  }
+
+ private:
+  static constexpr int64_t kClosed = -1, kDone = -2, kIn = int64_t(1) << 62;
+
+  void steps(const float *x) {
+    for (size_t i = 0; i < p_.steps.size(); i++) {
+      PlanStep &s = p_.steps[i];
+      const double start = omp_get_wtime();
+      if (s.halves.empty()) {
+        runStep(p_, s, x);
+        p_.stream.wait();
+      } else {
+        if (s.loop) s.loop(p_);
+        open_.store(static_cast<int64_t>(i), std::memory_order_release);
+        halves(i, p_.stream);
+        const int n = static_cast<int>(s.halves.size());
+        spinUntil([&] { return done_[i].load(std::memory_order_acquire) == n; });
+      }
+      s.seconds += omp_get_wtime() - start;
+      s.runs++;
+    }
+  }
+
+  // Claims and runs halves of step i until none is left.
+  void halves(size_t i, dnnl::stream &stream) {
+    PlanStep &s = p_.steps[i];
+    const int n = static_cast<int>(s.halves.size());
+    for (int h; (h = claimed_[i].fetch_add(1, std::memory_order_acq_rel)) < n;) {
+      try {
+        runHalf(p_, s, s.halves[static_cast<size_t>(h)], x_, stream);
+      } catch (...) {  // counted as done (no thread waits forever); the run rethrows it
+        std::lock_guard<std::mutex> lock(m_);
+        if (!failed_) failed_ = std::current_exception();
+      }
+      done_[i].fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void loop() {
+    omp_set_num_threads(1);
+    dnnl::stream stream(p_.stream.get_engine());
+    int64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [&] { return stop_ || wake_ > seen; });
+        if (stop_) return;
+        seen = wake_;
+      }
+      int64_t expected = seen;
+      if (!gate_.compare_exchange_strong(expected, seen | kIn)) continue;  // that run is over
+      int64_t next = 0;
+      for (int spins = 0;;) {
+        const int64_t open = open_.load(std::memory_order_acquire);
+        if (open == kDone) break;
+        if (open >= next) {
+          halves(static_cast<size_t>(open), stream);
+          next = open + 1;
+          spins = 0;
+          continue;
+        }
+        if (++spins > 4000) std::this_thread::yield();
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+      gate_.store(kClosed, std::memory_order_release);
+    }
+  }
+
+  InferencePlan &p_;
+  std::vector<std::atomic<int>> claimed_, done_;
+  std::atomic<int64_t> gate_{kClosed}, open_{-1};
+  const float *x_ = nullptr;
+  int64_t runs_ = 0;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  int64_t wake_ = 0;
+  std::exception_ptr failed_;
+  std::thread thread_;  // last: starts once the rest is built
+};
+
+}  // namespace
+
 void runInferencePlan(InferencePlan &p, const float *x, float *y) {
   if (!p.parts.empty()) {
-    const int64_t inPer = p.shapes.front().elems() / p.shapes.front().n;
-    const int64_t outPer = p.shapes.back().elems() / p.shapes.back().n;
-    std::vector<int64_t> first(p.parts.size(), 0);
-    for (size_t i = 1; i < p.parts.size(); i++)
-      first[i] = first[i - 1] + p.parts[i - 1]->shapes.front().n;
-    const int parts = static_cast<int>(p.parts.size());
-    std::vector<std::exception_ptr> failed(p.parts.size());  // none may leave the region
-#pragma omp parallel for schedule(static, 1) num_threads(parts)
-    for (int i = 0; i < parts; i++) {
-      try {
-        runInferencePlan(*p.parts[i], x + first[i] * inPer, y + first[i] * outPer);
-      } catch (...) {
-        failed[i] = std::current_exception();
+    const int64_t n = p.shapes.front().n, chunks = (n + p.chunk - 1) / p.chunk;
+    const int64_t inPer = p.shapes.front().elems() / n, outPer = p.shapes.back().elems() / n;
+    const int threads = static_cast<int>(p.parts.size());
+    std::vector<std::exception_ptr> failed(static_cast<size_t>(chunks));  // none may leave
+#pragma omp parallel num_threads(threads)
+    {
+      const int me = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t k = 0; k < chunks; k++) {
+        const int64_t first = k * p.chunk;
+        InferencePlan &part = first + p.chunk > n ? *p.tails[me] : *p.parts[me];
+        try {
+          runInferencePlan(part, x + first * inPer, y + first * outPer);
+        } catch (...) {
+          failed[k] = std::current_exception();
+        }
       }
     }
     for (auto &e : failed)
@@ -782,28 +1183,48 @@ void runInferencePlan(InferencePlan &p, const float *x, float *y) {
     return;
   }
   p.input = x;
+  int way = 0;  // 1: rows split
+  if (p.rowSplit) {
+    const int64_t n = p.rowSplitRuns++;
+    const int faster = p.rowSplitEma[1] < p.rowSplitEma[0] ? 1 : 0;
+    if (p.rowSplitAlways)
+      way = 1;
+    else if (n < 8)  // both ways, alternately, to start with
+      way = n % 2 == 0 ? 1 : 0;
+    else
+      way = n % 64 == 0 ? 1 - faster : faster;
+  }
+  const double begin = omp_get_wtime();
+  if (way == 1) {
+    if (!p.helper) p.helper = std::make_unique<RowHelper>(p);
+    p.helper->run(x);
+    const double t = omp_get_wtime() - begin;
+    p.rowSplitEma[1] = p.rowSplitEma[1] == 0 ? t : 0.8 * p.rowSplitEma[1] + 0.2 * t;
+    std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
+                static_cast<size_t>(planOutputElems(p)) * sizeof(float));
+    p.input = nullptr;
+    return;
+  }
   auto &stream = p.stream;
   ExactThreads threads(p.maxThreads);
   for (size_t i = 0; i < p.steps.size(); i++) {
     PlanStep &s = p.steps[i];
     const double start = omp_get_wtime();
     threads.set(s.threads);
-    if (s.loop) s.loop(p);
-    if (s.prim) {
-      for (int arg : s.inputArgs) s.args.at(arg).set_data_handle(const_cast<float *>(x));
-      if (s.sumFrom >= 0 && p.slotOf[s.sumFrom] != p.slotOf[s.sumInto]) {
-        std::memcpy(p.ptr(s.sumInto), p.ptr(s.sumFrom),
-                    static_cast<size_t>(p.shapes[s.sumInto].elems()) * sizeof(float));
-      }
-      s.prim.execute(stream, s.args);
-    }
+    runStep(p, s, x);
     s.seconds += omp_get_wtime() - start;
     s.runs++;
   }
   stream.wait();
+  if (p.rowSplit) {
+    const double t = omp_get_wtime() - begin;
+    p.rowSplitEma[0] = p.rowSplitEma[0] == 0 ? t : 0.8 * p.rowSplitEma[0] + 0.2 * t;
+  }
   std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
               static_cast<size_t>(planOutputElems(p)) * sizeof(float));
   p.input = nullptr;
 }
+
+void PlanDeleter::operator()(InferencePlan *p) const { delete p; }
 
 }  // namespace doconv

@@ -72,6 +72,7 @@ describeNative(
         for (const batch of [1, 3]) {
           const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', batch + m);
           expectPlanMatches(folded, x);
+          if (batch === 1) expectPlanMatches(folded, x, 1, 2); // each conv's rows on 2 threads
           x.dispose();
         }
         model.dispose();
@@ -272,6 +273,7 @@ describeNative(`compileInference: each op kind alone = model.predict on cpu${ski
       for (const batch of [1, 3]) {
         const x = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', i);
         expectPlanMatches(model, x);
+        if (batch === 1) expectPlanMatches(model, x, 1, 2); // convs' rows split over 2 threads
         x.dispose();
       }
       model.dispose();
@@ -289,7 +291,10 @@ describeNative(`compileInference: each op kind alone = model.predict on cpu${ski
     const folded = foldModel(model, { fuseBatchNorm: true });
     const x = tf.randomNormal([9, 8, 8, 3], 0, 1, 'float32', 9);
     expectPlanMatches(folded, x, 4); // 4 + 4 + 1
-    expectPlanMatches(folded, x, 9, 2); // 9 ≥ 4 · 2 threads: 5 + 4 on two threads
+    expectPlanMatches(folded, x, 9, 2); // 9 ≥ 4 · 2 threads: chunks of 4, 4 and 1 on two threads
+    const one = x.slice([0, 0, 0, 0], [1, 8, 8, 3]);
+    expectPlanMatches(folded, one, 1, 2); // batch 1 on two threads: each conv's rows split
+    one.dispose();
     const flat = compileInference(folded, { batchSize: 2 });
     const y = flat.predict(x.dataSync() as Float32Array);
     expectClose(y, (folded.predict(x) as tf.Tensor).dataSync(), 1e-4, 'Float32Array input');
@@ -399,6 +404,12 @@ describeNative(`compileInference: memory${skipReason}`, () => {
       compiled.predict(x.dataSync() as Float32Array);
       compiled.dispose();
       compiled.dispose();
+      // batch 1 on two threads: the row split's helper thread, both ways of running (timed)
+      const one = compileInference(folded, { batchSize: 1, threads: 2 });
+      const first = x.dataSync().subarray(0, 8 * 8 * 3) as Float32Array;
+      const want = one.predict(first);
+      for (let i = 0; i < 12; i++) expectClose(one.predict(first), want, 1e-6, `run ${i}`);
+      one.dispose();
     };
     round();
     const tensors = tf.memory().numTensors;
