@@ -963,6 +963,12 @@ std::string planDescription(const InferencePlan &p) {
            planDescription(*p.parts.front());
   }
   std::string d;
+  if (p.rowSplit) {
+    auto us = [](double t) { return std::to_string(int64_t(1e6 * t)) + " µs"; };
+    d += "batch 1 on two threads: a run with each conv's rows split took " + us(p.rowSplitEma[1]) +
+         ", on one thread " + us(p.rowSplitEma[0]) +
+         " (moving averages; the faster runs, the other every 64th run):\n";
+  }
   for (const PlanStep &s : p.steps) {
     if (s.what.empty()) continue;
     d += s.what;
