@@ -13,7 +13,8 @@
  * - doconv-native doconv-folded: model.predict of a copy of the folded model on the doconv-native
  *   backend (tensors in native memory, the backend useBestBackend picks);
  * - native-plan doconv-folded: compileInference(folded, {batchSize}) — the whole net as one
- *   compiled oneDNN plan (src/engine/native/inferencePlan.ts), Float32Array in and out as ORT.
+ *   compiled oneDNN plan (src/engine/native/inferencePlan.ts), Float32Array in and out as ORT,
+ *   timed in a block of its own (runs back to back);
  * Also records how far ONNX's outputs are from TF.js's (relative). Random weights and inputs.
  * Writes results/infer-<date>.json. Not a test: never asserts.
  *
@@ -288,16 +289,22 @@ async function main() {
         ...variants.map((v) => tfjsRunner(tfjsModels[v], x)),
         ...(nativeState.on ? variants.map((v) => tfjsRunner(tfjsModels[v], x, true)) : []),
         ...(native ? [nativeBackendRunner(native.model, native.x)] : []),
-        ...(plan ? [async () => void plan.predict(xData)] : []),
       ]);
+      // The plan and onnxruntime each in a block of their own, run back to back as a caller of
+      // either would: both keep their second thread awake between close runs (the plan's helper
+      // spins 300 µs before it sleeps, onnxruntime's threads longer), which interleaving with the
+      // other contenders would defeat for one and not the other.
+      const [planTiming] = plan
+        ? await timeInterleaved([async () => void plan.predict(xData)])
+        : [];
       variants.forEach((v, i) => add('tfjs-wasm', v, timings[i]));
       if (nativeState.on) {
         variants.forEach((v, i) => add('tfjs-native', v, timings[variants.length + i]));
         add('doconv-native', 'doconv-folded', timings[2 * variants.length]);
-        add('native-plan', 'doconv-folded', timings[2 * variants.length + 1]);
+        add('native-plan', 'doconv-folded', planTiming!);
         planSteps[`${name} batch ${batch}`] = plan!.describe().trim().split('\n');
       }
-      // onnxruntime's own block, its session made just before and released just after: its intra-op
+      // onnxruntime's session is made just before its block and released just after: its intra-op
       // threads keep spinning for a while after each run (its default), which took a core from
       // whatever ran next when it was interleaved with the others (measured 2026-12-07: the
       // native plan's batch-64 ResNet-20 ran 56–62 ms after an onnxruntime run, 46 ms after one
