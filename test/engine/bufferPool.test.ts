@@ -62,6 +62,31 @@ describe('Float32BufferPool', () => {
     expect(pool.pooledBytes).toBe(64);
   });
 
+  it('makes room for a freed buffer by dropping the ones freed longest ago, of any length', () => {
+    const pool = new Float32BufferPool(200);
+    const [a, b, c] = [pool.take(16, false), pool.take(16, false), pool.take(32, false)];
+    for (const t of [a, b, c]) pool.attach(t);
+    for (const t of [a, b, c]) pool.detach(t); // 64 + 64 + 128 bytes > 200: a goes
+    expect(pool.pooledBytes).toBe(192);
+    expect(pool.take(16, false)).toBe(b);
+    expect(pool.take(16, false)).not.toBe(a);
+    expect(pool.take(32, false)).toBe(c);
+    expect(pool.pooledBytes).toBe(0);
+    // A later model's sizes replace an earlier one's instead of finding the pool full.
+    const old = [pool.take(8, false), pool.take(8, false), pool.take(8, false)];
+    for (const t of old) pool.attach(t);
+    for (const t of old) pool.detach(t);
+    const next = pool.take(40, false);
+    pool.attach(next);
+    pool.detach(next);
+    expect(pool.take(40, false)).toBe(next);
+    // Larger than the whole cap: never kept, and nothing is dropped for it.
+    const huge = pool.take(64, false);
+    pool.attach(huge);
+    pool.detach(huge);
+    expect(pool.take(64, false)).not.toBe(huge);
+  });
+
   it('defaults to an eighth of RAM, at most 2 GiB', () => {
     expect(defaultPoolBytes(8 * 2 ** 30)).toBe(2 ** 30);
     expect(defaultPoolBytes(64 * 2 ** 30)).toBe(2 ** 31);

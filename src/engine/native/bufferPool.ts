@@ -14,6 +14,11 @@
  * - a buffer whose values were ever read out (dataSync, data, arraySync, … return the array
  *   itself on this backend) is never reused: the caller may keep the array;
  * - arrays the backend did not allocate (a user's tf.tensor(Float32Array) data) are never taken.
+ *
+ * When a freed buffer does not fit under the cap, the buffers freed longest ago make room for it
+ * (whatever their length): a pool that kept its first buffers for good filled up with the sizes of
+ * the first model a process trained and gave the next one nothing to reuse (the zoo benchmark's
+ * MobileNet-v2, after the ResNets in the same process, trained at half its speed).
  */
 
 interface Owned {
@@ -32,7 +37,10 @@ export function defaultPoolBytes(totalMemoryBytes: number): number {
 
 export class Float32BufferPool {
   private readonly owned = new WeakMap<ArrayBufferLike, Owned>();
+  /** free buffers by length, each list in the order they were freed */
   private readonly free = new Map<number, Float32Array[]>();
+  /** every free buffer, in the order they were freed (the first goes first) */
+  private readonly freedOrder = new Set<Float32Array>();
   private freeBytes = 0;
 
   constructor(private readonly capacityBytes: number) {}
@@ -44,6 +52,7 @@ export class Float32BufferPool {
   take(length: number, zeroed: boolean): Float32Array {
     const reused = this.free.get(length)?.pop();
     if (reused !== undefined) {
+      this.freedOrder.delete(reused);
       this.freeBytes -= reused.byteLength;
       if (zeroed) reused.fill(0);
       this.owned.set(reused.buffer, { tensors: 0, escaped: false, array: reused });
@@ -73,11 +82,23 @@ export class Float32BufferPool {
     owned.tensors -= 1;
     if (owned.tensors > 0) return;
     this.owned.delete(owned.array.buffer);
-    if (owned.escaped || this.freeBytes + owned.array.byteLength > this.capacityBytes) return;
+    if (owned.escaped || owned.array.byteLength > this.capacityBytes) return;
+    while (this.freeBytes + owned.array.byteLength > this.capacityBytes) this.evictOldest();
     const list = this.free.get(owned.array.length);
     if (list) list.push(owned.array);
     else this.free.set(owned.array.length, [owned.array]);
+    this.freedOrder.add(owned.array);
     this.freeBytes += owned.array.byteLength;
+  }
+
+  /** Drops the buffer freed longest ago (the first of its length's list, which is in freeing order). */
+  private evictOldest(): void {
+    const oldest = this.freedOrder.values().next().value as Float32Array;
+    this.freedOrder.delete(oldest);
+    const list = this.free.get(oldest.length)!;
+    list.shift();
+    if (list.length === 0) this.free.delete(oldest.length);
+    this.freeBytes -= oldest.byteLength;
   }
 
   /** Bytes held for reuse (not in any tensor). */
@@ -87,6 +108,7 @@ export class Float32BufferPool {
 
   clear(): void {
     this.free.clear();
+    this.freedOrder.clear();
     this.freeBytes = 0;
   }
 
