@@ -77,29 +77,17 @@ bool teamSleeps() {
 // Measured on the 2-core VM (docs/engine.md#thread-count-by-work): with sleeping waits a parallel
 // region costs ~150-250 µs more than the same op on one thread (the sleeping vCPU has to be woken),
 // so one thread wins up to ~16 M multiply-adds and ~1 M elements; a spinning team answers in tens
-// of µs and pays from ~4 M and ~32 K.
-std::atomic<int64_t> minElems{-1};
-std::atomic<double> minMacs{-1};
-
-void initThresholds() {
-  if (minElems.load() >= 0) return;
-  const bool sleeps = teamSleeps();
-  minMacs = sleeps ? double(1 << 24) : double(1 << 22);
-  minElems = sleeps ? int64_t(1) << 20 : int64_t(1) << 15;
-}
+// of µs and pays from ~4 M and ~32 K. Read when the addon loads, after nativeAddon.ts has set the
+// policy (libgomp reads it then too).
+const bool kTeamSleeps = teamSleeps();
+std::atomic<int64_t> minElems{kTeamSleeps ? int64_t(1) << 20 : int64_t(1) << 15};
+std::atomic<double> minMacs{kTeamSleeps ? double(1 << 24) : double(1 << 22)};
 
 }  // namespace
 
-int64_t parallelMinElems() {
-  initThresholds();
-  return minElems.load(std::memory_order_relaxed);
-}
-double parallelMinMacs() {
-  initThresholds();
-  return minMacs.load(std::memory_order_relaxed);
-}
+int64_t parallelMinElems() { return minElems.load(std::memory_order_relaxed); }
+double parallelMinMacs() { return minMacs.load(std::memory_order_relaxed); }
 void setParallelMin(int64_t elems, double macs) {
-  initThresholds();
   minElems = elems;
   minMacs = macs;
 }

@@ -52,19 +52,15 @@ DOCONV_NO_TRAPPING_MATH inline float expFloat(float xf) {
   return xf != xf ? xf : y;
 }
 
+// Chunks of a long loop, for threads to take whole (each chunk vectorised).
+constexpr int64_t kChunk = 4096;
+
 }  // namespace
 
 DOCONV_NO_TRAPPING_MATH void expFloatsHere(const float *x, float *y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) y[i] = expFloat(x[i]);
 }
-
-namespace {
-
-// Chunks of a long loop, for threads to take whole (each chunk vectorised).
-constexpr int64_t kChunk = 4096;
-
-}  // namespace
 
 void expFloats(const float *x, float *y, int64_t n) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
@@ -87,7 +83,7 @@ void maxRows(const ReduceGeom &g, const float *x, float *y) {
     const float *xo = x + o * rows * inner;
     if (inner == 1) {  // the last axis: one contiguous run per output
       float m = xo[0];
-      for (int64_t r = 1; r < rows; r++) m = (xo[r] != xo[r] || xo[r] > m) ? xo[r] : m;
+      for (int64_t r = 1; r < rows; r++) m = stickyMax(m, xo[r]);
       y[o] = m;
       continue;
     }
@@ -95,11 +91,7 @@ void maxRows(const ReduceGeom &g, const float *x, float *y) {
     std::memcpy(yo, xo, static_cast<size_t>(inner) * sizeof(float));
     for (int64_t r = 1; r < rows; r++) {
       const float *xr = xo + r * inner;
-      for (int64_t j = 0; j < inner; j++) {
-        // NaN sticks: once yo[j] is NaN, v > NaN is false.
-        const float v = xr[j];
-        yo[j] = (v != v || v > yo[j]) ? v : yo[j];
-      }
+      for (int64_t j = 0; j < inner; j++) yo[j] = stickyMax(yo[j], xr[j]);
     }
   }
 }

@@ -20,6 +20,10 @@ void expFloatsHere(const float *x, float *y, int64_t n);
 // y[i] = float(log(double(x[i]))) (NaN below 0, −∞ at 0, as Math.log).
 void logFloats(const float *x, float *y, int64_t n);
 
+// The larger of m and v as cpu's Max takes it: a NaN v replaces m, and once m is NaN it stays
+// (v > NaN is false).
+inline float stickyMax(float m, float v) { return (v != v || v > m) ? v : m; }
+
 // y[o, j] = max over r of x[o, r, j]; a NaN anywhere in the run gives NaN (cpu's Max). rows ≥ 1.
 void maxRows(const ReduceGeom &g, const float *x, float *y);
 

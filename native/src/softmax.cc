@@ -30,7 +30,7 @@ void softmaxCrossEntropy(const SoftmaxGeom &g, const float *labels, const float 
     for (int64_t r = r0; r < r1; r++) {
       const float *x = logits + r * c;
       float m = x[0];
-      for (int64_t j = 1; j < c; j++) m = (x[j] != x[j] || x[j] > m) ? x[j] : m;
+      for (int64_t j = 1; j < c; j++) m = stickyMax(m, x[j]);
       maxes[r - r0] = m;
       // exp(x − m) ≤ 1 (no overflow); m = ±∞ or NaN leaves NaNs, as TF.js's op does.
       float *p = softmax + r * c;

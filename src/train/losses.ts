@@ -40,10 +40,9 @@ export function detectOutputKind(model: tf.LayersModel): OutputKind {
 export function crossEntropy(ys: tf.Tensor, outputs: tf.Tensor, kind: OutputKind): tf.Scalar {
   return tf.tidy(() => {
     if (kind === 'logits') {
-      if (!oneOpCrossEntropy(outputs)) {
-        return tf.losses.softmaxCrossEntropy(ys, outputs) as tf.Scalar;
-      }
-      return tf.mean(rowCrossEntropy(ys, outputs)) as tf.Scalar;
+      return oneOpCrossEntropy(outputs)
+        ? (tf.mean(oneOpRowCrossEntropy(ys, outputs)) as tf.Scalar)
+        : (tf.losses.softmaxCrossEntropy(ys, outputs) as tf.Scalar);
     }
     const eps = 1e-7;
     const p = tf.clipByValue(outputs, eps, 1 - eps);
@@ -62,9 +61,13 @@ function oneOpCrossEntropy(logits: tf.Tensor): boolean {
  * sums run in double: ~1e-7 apart).
  */
 export function rowCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  if (!oneOpCrossEntropy(logits)) {
-    return tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1));
-  }
+  return oneOpCrossEntropy(logits)
+    ? oneOpRowCrossEntropy(labels, logits)
+    : tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1));
+}
+
+/** The native engine's op (oneOpCrossEntropy says where it runs): per-row losses. */
+function oneOpRowCrossEntropy(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
   const inputs = {
     labels: labels.dtype === 'float32' ? labels : tf.cast(labels, 'float32'),
     logits,

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MAX_TENSOR_ELEMENTS } from '../kernelGuard.js';
 import { BATCH_NORM_GRAD_SUMS, CLIP_GRAD, RELU_GRAD } from '../fusedGradientOps.js';
 import { runFallback } from './fallbacks.js';
-import { requireNativeAddon } from './nativeAddon.js';
+import { requireNativeAddon, type Heap, type Operand } from './nativeAddon.js';
 import {
   allFloat32,
   type KernelArgs,
@@ -127,33 +127,42 @@ export function reducePlan(
   return { outShape, outer, rows, inner };
 }
 
+/**
+ * A reduction over one run of adjacent axes of `x` by `reduce` on its plan's [rows, inner, outer]
+ * geometry, or the fallback kernel where the plan does not fit.
+ */
+function runReduction(
+  kernel: string,
+  args: KernelArgs,
+  axis: number | number[],
+  keepDims: boolean,
+  reduce: (heap: Heap, geom: Int32Array, x: Operand, y: Operand, plan: ReducePlan) => void,
+): Info {
+  const { x } = args.inputs as Record<string, Info>;
+  const plan = allFloat32(x) ? reducePlan(x.shape, axis, keepDims) : null;
+  if (plan === null) return runFallback(kernel, args) as Info;
+  const out = makeFloat32Output(args, plan.outShape);
+  const { heap, refs } = nativeOperands(args.backend, x, out);
+  reduce(heap, Int32Array.of(plan.rows, plan.inner, plan.outer), refs[0], refs[1], plan);
+  return out;
+}
+
 /** Sum and Mean over one run of adjacent axes. */
 export function nativeReduce(kernel: string, mean: boolean) {
   return (args: KernelArgs): Info => {
-    const { x } = args.inputs as Record<string, Info>;
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const plan = allFloat32(x) ? reducePlan(x.shape, axis, keepDims) : null;
-    if (plan === null) return runFallback(kernel, args) as Info;
-    const out = makeFloat32Output(args, plan.outShape);
-    const { heap, refs } = nativeOperands(args.backend, x, out);
-    const geom = Int32Array.of(plan.rows, plan.inner, plan.outer);
-    const scale = mean ? 1 / plan.rows : 1;
-    requireNativeAddon(kernel).reduceRows(heap, geom, refs[0], refs[1], scale);
-    return out;
+    return runReduction(kernel, args, axis, keepDims, (heap, geom, x, y, plan) =>
+      requireNativeAddon(kernel).reduceRows(heap, geom, x, y, mean ? 1 / plan.rows : 1),
+    );
   };
 }
 
 /** Max over one run of adjacent axes (softmax's and log-sum-exp's first pass). */
 export function nativeMax(args: KernelArgs): Info {
-  const { x } = args.inputs as Record<string, Info>;
   const { reductionIndices, keepDims } = args.attrs as unknown as tf.MaxAttrs;
-  const plan = allFloat32(x) ? reducePlan(x.shape, reductionIndices, keepDims) : null;
-  if (plan === null) return runFallback(tf.Max, args) as Info;
-  const out = makeFloat32Output(args, plan.outShape);
-  const { heap, refs } = nativeOperands(args.backend, x, out);
-  const geom = Int32Array.of(plan.rows, plan.inner, plan.outer);
-  requireNativeAddon(tf.Max).maxRows(heap, geom, refs[0], refs[1]);
-  return out;
+  return runReduction(tf.Max, args, reductionIndices, keepDims, (heap, geom, x, y) =>
+    requireNativeAddon(tf.Max).maxRows(heap, geom, x, y),
+  );
 }
 
 /**
