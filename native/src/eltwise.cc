@@ -442,22 +442,39 @@ int64_t boxBigElems(const BoxGeom &g) {
 }
 
 void boxCopy(const BoxGeom &g, float *big, float *small) {
-  const int r = g.rank;
+  // Collapse first: a dimension the box spans whole joins the one outside it (their rows are
+  // contiguous in both tensors), so a copy runs whole rows, not elements. Without it, ZeroPadding2D
+  // of a one-channel image ([32, 28, 28, 1], the PyTorch MNIST sample's input) was 25 088 copies of
+  // one float, each with its index arithmetic: 290 µs for 100 KB (now ~10 µs).
+  int64_t bigDims[kMaxBoxRank], boxDims[kMaxBoxRank], atDims[kMaxBoxRank];  // innermost first
+  int r = 0;
+  int64_t cb = g.big[g.rank - 1], cx = g.box[g.rank - 1], ca = g.at[g.rank - 1];
+  for (int i = g.rank - 2; i >= 0; i--) {
+    if (cx == cb) {  // whole (so ca = 0): dimension i's rows are runs of cb elements
+      ca = int64_t(g.at[i]) * cb;
+      cx = int64_t(g.box[i]) * cb;
+      cb = int64_t(g.big[i]) * cb;
+    } else {
+      bigDims[r] = cb, boxDims[r] = cx, atDims[r] = ca, r++;
+      cb = g.big[i], cx = g.box[i], ca = g.at[i];
+    }
+  }
+  bigDims[r] = cb, boxDims[r] = cx, atDims[r] = ca, r++;
   int64_t stride[kMaxBoxRank];
-  stride[r - 1] = 1;
-  for (int i = r - 2; i >= 0; i--) stride[i] = stride[i + 1] * g.big[i + 1];
+  stride[0] = 1;
+  for (int i = 1; i < r; i++) stride[i] = stride[i - 1] * bigDims[i - 1];
   int64_t base = 0, rows = 1;
-  for (int i = 0; i < r; i++) base += int64_t(g.at[i]) * stride[i];
-  for (int i = 0; i < r - 1; i++) rows *= g.box[i];
-  const int64_t run = g.box[r - 1];
+  for (int i = 0; i < r; i++) base += atDims[i] * stride[i];
+  for (int i = 1; i < r; i++) rows *= boxDims[i];
+  const int64_t run = boxDims[0];
   const bool toBig = g.toBig != 0;
-  // One contiguous run of the innermost dimension per row of the box.
+  // One contiguous run of the innermost (collapsed) dimension per row of the box.
 #pragma omp parallel for schedule(static) if (rows * run >= parallelMinElems())
   for (int64_t q = 0; q < rows; q++) {
     int64_t rest = q, offset = base;
-    for (int i = r - 2; i >= 0; i--) {
-      offset += (rest % g.box[i]) * stride[i];
-      rest /= g.box[i];
+    for (int i = 1; i < r; i++) {
+      offset += (rest % boxDims[i]) * stride[i];
+      rest /= boxDims[i];
     }
     float *b = big + offset;
     float *s = small + q * run;

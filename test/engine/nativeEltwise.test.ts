@@ -224,6 +224,82 @@ d(`native Slice and PadV2 match cpu${skipReason}`, () => {
     expect(error).toBe(0);
   });
 
+  // The addon collapses dimensions the box spans whole into the one outside them; a plain loop over
+  // every element of the box is the reference. Shapes mix whole and partial dimensions at every
+  // position (a whole innermost one is ZeroPadding2D of a one-channel image).
+  it.each([
+    [
+      [32, 30, 30, 1],
+      [32, 28, 28, 1],
+      [0, 1, 1, 0],
+    ],
+    [
+      [3, 6, 6, 4],
+      [3, 4, 4, 4],
+      [0, 1, 1, 0],
+    ],
+    [
+      [3, 6, 6, 4],
+      [2, 6, 6, 4],
+      [1, 0, 0, 0],
+    ],
+    [
+      [3, 6, 6, 4],
+      [3, 6, 2, 4],
+      [0, 0, 3, 0],
+    ],
+    [
+      [3, 6, 6, 4],
+      [3, 6, 6, 2],
+      [0, 0, 0, 1],
+    ],
+    [
+      [3, 6, 6, 4],
+      [3, 6, 6, 4],
+      [0, 0, 0, 0],
+    ],
+    [
+      [2, 3, 1, 4, 1, 5],
+      [2, 2, 1, 4, 1, 3],
+      [0, 1, 0, 0, 0, 2],
+    ],
+    [
+      [2, 3, 2, 4, 3, 5],
+      [1, 3, 1, 4, 3, 5],
+      [1, 0, 1, 0, 0, 0],
+    ],
+    [[7], [3], [2]],
+  ])('boxCopy of big %j, box %j at %j matches a plain loop both ways', (big, box, at) => {
+    const rank = big.length;
+    const padded = (v: number[]) => [...v, ...new Array(6 - rank).fill(0)];
+    const bigN = big.reduce((a, b) => a * b, 1);
+    const boxN = box.reduce((a, b) => a * b, 1);
+    // Flat index in big of the box's element `k` (row-major over the box).
+    const bigIndex = (k: number) => {
+      let index = 0;
+      for (let i = 0, rest = k, stride = boxN; i < rank; i++) {
+        stride /= box[i];
+        const coord = Math.floor(rest / stride);
+        rest -= coord * stride;
+        index = index * big[i] + at[i] + coord;
+      }
+      return index;
+    };
+    const geom = (toBig: boolean) =>
+      Int32Array.from([rank, ...padded(big), ...padded(box), ...padded(at), toBig ? 1 : 0]);
+    const bigValues = Float32Array.from({ length: bigN }, (_, i) => i + 0.5);
+    const small = new Float32Array(boxN).fill(-1);
+    addon!.boxCopy(null, geom(false), bigValues, small);
+    expect(small).toEqual(Float32Array.from({ length: boxN }, (_, k) => bigValues[bigIndex(k)]));
+
+    const target = new Float32Array(bigN).fill(-7);
+    const values = Float32Array.from({ length: boxN }, (_, k) => k + 1);
+    addon!.boxCopy(null, geom(true), target, values);
+    const want = new Float32Array(bigN).fill(-7);
+    for (let k = 0; k < boxN; k++) want[bigIndex(k)] = values[k];
+    expect(target).toEqual(want);
+  });
+
   it('refuses a box outside the tensor in the addon itself, naming the dimension', () => {
     const heap = new ArrayBuffer(256);
     const geom = Int32Array.from([2, 3, 4, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0]);
