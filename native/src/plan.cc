@@ -185,8 +185,15 @@ struct PlanStep {
 };
 
 namespace {
-class RowHelper;
+class SplitHelper;
 }  // namespace
+
+// How a plan for batch 1 cuts each conv for two threads (PlanStep::halves).
+enum class Split {
+  kNone,
+  kRows,      // output rows in two: every tensor NHWC (a range of rows is contiguous there)
+  kChannels,  // output channel blocks in two: blocked layouts kept (a range of blocks is contiguous)
+};
 
 class InferencePlan {
  public:
@@ -195,20 +202,25 @@ class InferencePlan {
   std::vector<int64_t> block;  // per tensor: 0 NHWC, else its channel block (layoutDesc)
   std::vector<std::unique_ptr<Buffer>> slots;
   std::vector<PlanStep> steps;
-  std::unique_ptr<Buffer> scratch, scratch2;  // scratch2: the second thread's, in a row split
+  std::unique_ptr<Buffer> scratch, scratch2;  // scratch2: a split conv's second half's
   memory::desc scratchDesc;
-  // Batch 1 on more than one thread: each conv's output rows split between two threads, which
-  // meet at a spinning barrier after every step (one wake-up of the team a run, not one an op).
-  bool rowSplit = false;
-  // Whether a run splits rows: always (DOCONV_PLAN_ROW_SPLIT=1), else by measurement — a row
-  // split wins on an idle machine and loses badly beside a busy process (a helper preempted in
-  // the middle of a half holds the run up), so each way's run time is tracked (a moving
-  // average) and the faster one runs, the other re-timed every 64th run.
-  bool rowSplitAlways = false;
-  double rowSplitEma[2] = {0, 0};  // seconds a run: [whole steps on one thread, rows split]
-  int64_t rowSplitRuns = 0;
-  // The second thread of a row split, started on the first run (last: it goes first).
-  std::unique_ptr<RowHelper> helper;
+  // Batch 1 on more than one thread: each conv split in two halves, one for each of two threads,
+  // which meet at a spinning barrier after every step (one wake-up a run, not one an op).
+  Split split = Split::kNone;
+  // A batch-1 plan split by channels also holds the net split by rows (byRows), and runs one of
+  // three ways: 0 every step on the calling thread, 1 its convs' channel halves on two threads,
+  // 2 byRows's row halves on two threads. Which wins depends on the net (a conv of few channel
+  // blocks runs its halves slowly; one of few rows too) and on the machine: beside a busy
+  // process a helper preempted in the middle of a half holds the run up. So each way's last
+  // three run times are kept (their median: one slow run, as the first, which starts the
+  // helper thread, does not condemn a way), the fastest way runs, and every 32nd run re-times
+  // another. DOCONV_PLAN_BATCH1=one|channels|rows runs one way only.
+  PlanPtr byRows;
+  double wayTimes[3][3] = {};  // seconds, the last three runs of each way (0: not yet)
+  int64_t wayRuns = 0;
+  int forcedWay = -1;
+  // The second thread of a split plan, started on its first split run (last: it goes first).
+  std::unique_ptr<SplitHelper> helper;
   const float *input = nullptr;
   int maxThreads = 1;
   // A batch split across threads (then shapes holds only the whole input and output, and steps
@@ -264,7 +276,7 @@ struct Builder {
     return static_cast<int>(r.whole(field, name, 0, static_cast<int64_t>(defined) - 1));
   }
   int threadsFor(double work, double min) const {
-    return !p.rowSplit && work >= min ? p.maxThreads : 1;
+    return p.split == Split::kNone && work >= min ? p.maxThreads : 1;
   }
 
   // A copy of a weight the plan owns (the caller's arrays may go after build).
@@ -276,9 +288,13 @@ struct Builder {
   // The weight reordered from `user` (its layout in the caller's array) to the primitive's `want`.
   static std::unique_ptr<Buffer> reordered(const PlanWeight &w, const memory::desc &user,
                                            const memory::desc &want) {
+    return reorderedAt(w.data, user, want);
+  }
+  static std::unique_ptr<Buffer> reorderedAt(const float *data, const memory::desc &user,
+                                             const memory::desc &want) {
     auto b = std::make_unique<Buffer>(want.get_size());
     auto &e = cpuEngine();
-    memory from(user, e, const_cast<float *>(w.data)), to(want, e, b->data());
+    memory from(user, e, const_cast<float *>(data)), to(want, e, b->data());
     dnnl::reorder(from, to).execute(cpuStream(), from, to);
     cpuStream().wait();
     return b;
@@ -413,15 +429,105 @@ struct Builder {
     }
     s.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), dstD});
     finishPrimitive(s, pd);
-    if (p.rowSplit && out.h >= 2 && !toNchw) {
+    if (p.split == Split::kRows && out.h >= 2 && !toNchw) {
       splitRows(s, r, t, src, out, {kh, kw, csh, csw, dh, dw, cpt, cpl, cpr},
                 hasBias ? biasD : memory::desc(), attr, userW, pd.weights_desc(), filter, gather);
+    }
+    if (p.split == Split::kChannels) {
+      splitChannels(s, r, t, src, out, {kh, kw, csh, csw, dh, dw, cpt, cpb, cpl, cpr}, groups,
+                    inBlk, outBlk, gather || toNchw, toNchw, hasBias, attr, filter, srcD);
     }
     return out;
   }
 
+  // The conv's output channels in two pieces of whole channel blocks, one primitive each over
+  // the input channels it reads (all of them; a grouped conv's own groups), for a split plan at
+  // batch 1: in the blocked layout [c / blk][h][w][blk] a run of whole blocks is one contiguous
+  // range, so each piece reads and writes dense memory and keeps every pixel — the jit kernels
+  // block over pixels and output channels, and pieces of few rows ran them slower than one
+  // thread did. Leaves the step whole when its output is NHWC or one block.
+  void splitChannels(PlanStep &s, const Record &r, size_t t, const Shape &src, const Shape &out,
+                     const std::vector<int64_t> &g, int64_t groups, int64_t inBlk, int64_t outBlk,
+                     bool ownSrc, bool srcNchw, bool hasBias, const dnnl::primitive_attr &attr,
+                     const PlanWeight &filter, const memory::desc &wholeSrcD) {
+    if (outBlk == 0 || out.n != 1) return;
+    const int64_t cig = src.c / groups, cog = out.c / groups;
+    // Groups a unit (the fewest whole groups that start a piece on block boundaries, in and out).
+    int64_t unit = 1;
+    if (groups > 1) {
+      if (inBlk == 0 && !srcNchw) return;  // NHWC: a channel range is not contiguous
+      const int64_t inAlign = srcNchw ? 1 : inBlk;
+      while (unit <= groups && !((unit * cog) % outBlk == 0 && (unit * cig) % inAlign == 0))
+        unit++;
+      if (unit > groups || groups % unit != 0) return;
+    } else {
+      unit = outBlk;  // output channels a unit
+    }
+    const int64_t units = (groups > 1 ? groups : out.c) / unit;
+    if (units < 2) return;
+    const int64_t kh = g[0], kw = g[1];
+    const memory::dims strides{g[2], g[3]}, dil{g[4] - 1, g[5] - 1}, padL{g[6], g[8]},
+        padR{g[7], g[9]};
+    std::vector<PlanStep::Half> halves(2);
+    const int64_t firstUnits = (units + 1) / 2;
+    for (int h = 0; h < 2; h++) {
+      const int64_t u0 = h == 0 ? 0 : firstUnits, u1 = h == 0 ? firstUnits : units;
+      // This piece's groups (a plain conv: one group of its output channels).
+      const int64_t g0 = groups > 1 ? u0 * unit : 0, gn = groups > 1 ? (u1 - u0) * unit : 1;
+      const int64_t c0 = groups > 1 ? g0 * cog : u0 * unit;
+      const int64_t cn = groups > 1 ? gn * cog : (u1 - u0) * unit;
+      const int64_t in0 = g0 * cig, inN = groups > 1 ? gn * cig : src.c;
+      const Shape ps{1, src.h, src.w, inN}, po{1, out.h, out.w, cn};
+      const memory::desc psD =
+          groups == 1 ? wholeSrcD
+          : srcNchw ? memory::desc({1, inN, src.h, src.w}, dt::f32, tag::nchw)
+              : layoutDesc(ps, inBlk);
+      const memory::desc poD = layoutDesc(po, outBlk);
+      // TF.js's filter layout, as the whole conv's userW, over this piece's output channels.
+      const int64_t co = out.c;
+      const memory::desc pieceW =
+          groups == 1 ? memory::desc({cn, cig, kh, kw}, dt::f32, {1, co, kw * cig * co, cig * co})
+                      : memory::desc({gn, cog, cig, kh, kw}, dt::f32,
+                                     {cog, 1, co, kw * cig * co, cig * co});
+      const memory::desc anyW(pieceW.dims(), dt::f32, tag::any);
+      const memory::desc biasD({cn}, dt::f32, tag::x);
+      using CF = dnnl::convolution_forward;
+      auto desc =
+          hasBias
+              ? CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                         psD, anyW, biasD, poD, strides, dil, padL, padR)
+              : CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                         psD, anyW, poD, strides, dil, padL, padR);
+      CF::primitive_desc pd(desc, attr, cpuEngine());
+      PlanStep::Half &half = halves[h];
+      half.prim = CF(pd);
+      s.held.push_back(reorderedAt(filter.data + c0, pieceW, pd.weights_desc()));
+      half.args.emplace(DNNL_ARG_WEIGHTS,
+                        memory(pd.weights_desc(), cpuEngine(), s.held.back()->data()));
+      if (hasBias) {
+        float *b = static_cast<float *>(s.args.at(DNNL_ARG_BIAS).get_data_handle());
+        half.args.emplace(DNNL_ARG_BIAS, memory(biasD, cpuEngine(), b + c0));
+      }
+      // Blocked or NCHW at batch 1: channel c starts at c·h·w.
+      const int64_t srcOffset = in0 * src.h * src.w;
+      if (ownSrc) {
+        float *own = static_cast<float *>(s.args.at(DNNL_ARG_SRC).get_data_handle());
+        half.args.emplace(DNNL_ARG_SRC, memory(psD, cpuEngine(), own + srcOffset));
+      } else {
+        half.bindings.push_back({DNNL_ARG_SRC, tensor(r, kFIn0, "in0", t), psD, srcOffset});
+      }
+      half.rowsOffset = c0 * out.h * out.w;
+      half.rowsElems = cn * out.h * out.w;
+      half.bindings.push_back({DNNL_ARG_DST, static_cast<int>(t), poD, half.rowsOffset});
+      if (pd.scratchpad_desc().get_size() > p.scratchDesc.get_size())
+        p.scratchDesc = pd.scratchpad_desc();
+    }
+    s.halves = std::move(halves);
+    s.what += " (output channels split in two)";
+  }
+
   // The conv's output rows [0, h/2) and [h/2, h) as two primitives over the input rows each
-  // needs (the padding that falls outside them made explicit), for a row-split plan. Leaves the
+  // needs (the padding that falls outside them made explicit), for a plan split by rows. Leaves the
   // step whole when a half would read no input row.
   void splitRows(PlanStep &s, const Record &r, size_t t, const Shape &src, const Shape &out,
                  const std::vector<int64_t> &g, const memory::desc &biasD,
@@ -792,7 +898,7 @@ int64_t splitMinPerThread() {
 }
 
 PlanPtr buildOne(const Shape &input, const double *records, size_t count,
-                 const std::vector<PlanWeight> &weights);
+                 const std::vector<PlanWeight> &weights, Split split = Split::kNone);
 
 // The batch in chunks of about a quarter of a thread's share (at least splitMinPerThread()
 // examples), handed to the threads as they finish the one before: a thread that another process
@@ -833,6 +939,14 @@ PlanPtr buildInferencePlan(const int64_t inputShape[4], const double *records, s
   const int64_t split = splitMinPerThread();
   if (threads > 1 && split > 0 && input.n >= split * threads)
     return buildSplit(input, records, count, weights, threads);
+  if (threads > 1 && input.n == 1) {
+    PlanPtr p = buildOne(input, records, count, weights, Split::kChannels);
+    p->byRows = buildOne(input, records, count, weights, Split::kRows);
+    const char *way = std::getenv("DOCONV_PLAN_BATCH1");
+    const std::string w = way == nullptr ? "" : way;
+    p->forcedWay = w == "one" ? 0 : w == "channels" ? 1 : w == "rows" ? 2 : -1;
+    return p;
+  }
   return buildOne(input, records, count, weights);
 }
 
@@ -895,15 +1009,13 @@ std::vector<int64_t> blockedLayouts(const double *records, size_t count) {
 }
 
 PlanPtr buildOne(const Shape &input, const double *records, size_t count,
-                 const std::vector<PlanWeight> &weights) {
+                 const std::vector<PlanWeight> &weights, Split split) {
   PlanPtr p(new InferencePlan());
   p->stream = dnnl::stream(cpuEngine());
   p->maxThreads = threadCount();
-  const char *split = std::getenv("DOCONV_PLAN_ROW_SPLIT");
-  p->rowSplit = p->maxThreads >= 2 && input.n == 1 && !(split != nullptr && *split == '0');
-  p->rowSplitAlways = split != nullptr && *split == '1';
-  // A row split cuts tensors by rows, contiguous in NHWC only.
-  p->block = p->rowSplit ? std::vector<int64_t>(count + 1, 0) : blockedLayouts(records, count);
+  p->split = split;
+  p->block = split == Split::kRows ? std::vector<int64_t>(count + 1, 0)
+                                   : blockedLayouts(records, count);
   p->shapes.push_back(input);
   p->steps.resize(count);
   Builder b{weights, *p, {0}};
@@ -955,6 +1067,15 @@ std::vector<int64_t> planOutputShape(const InferencePlan &p) {
   return {s.n, s.h, s.w, s.c};
 }
 
+namespace {
+// A batch-1 way's run time: the median of its last three (0 until it has three).
+double wayTime(const InferencePlan &p, int way) {
+  double t[3] = {p.wayTimes[way][0], p.wayTimes[way][1], p.wayTimes[way][2]};
+  std::sort(t, t + 3);
+  return t[0] == 0 ? 0 : t[1];
+}
+}  // namespace
+
 std::string planDescription(const InferencePlan &p) {
   if (!p.parts.empty()) {
     return "the batch of " + std::to_string(p.shapes.front().n) + " in chunks of " +
@@ -963,11 +1084,14 @@ std::string planDescription(const InferencePlan &p) {
            planDescription(*p.parts.front());
   }
   std::string d;
-  if (p.rowSplit) {
-    auto us = [](double t) { return std::to_string(int64_t(1e6 * t)) + " µs"; };
-    d += "batch 1 on two threads: a run with each conv's rows split took " + us(p.rowSplitEma[1]) +
-         ", on one thread " + us(p.rowSplitEma[0]) +
-         " (moving averages; the faster runs, the other every 64th run):\n";
+  if (p.byRows) {
+    auto us = [&](int way) {
+      const double t = wayTime(p, way);
+      return t == 0 ? std::string("not yet timed") : std::to_string(int64_t(1e6 * t)) + " µs";
+    };
+    d += "batch 1 on two threads, a run (median of the last 3; the fastest way runs, another "
+         "every 32nd run): on one thread " + us(0) + ", each conv's output channels split " +
+         us(1) + ", each conv's rows split (NHWC) " + us(2) + "; the steps split by channels:\n";
   }
   for (const PlanStep &s : p.steps) {
     if (s.what.empty()) continue;
@@ -982,6 +1106,7 @@ int64_t planBytes(const InferencePlan &p) {
   int64_t n = static_cast<int64_t>(p.scratch ? p.scratch->size() : 0);
   for (const auto &part : p.parts) n += planBytes(*part);
   for (const auto &part : p.tails) n += planBytes(*part);
+  if (p.byRows) n += planBytes(*p.byRows);
   for (const auto &b : p.slots) n += static_cast<int64_t>(b->size());
   for (const PlanStep &s : p.steps)
     for (const auto &b : s.held) n += static_cast<int64_t>(b->size());
@@ -1032,11 +1157,11 @@ void runHalf(InferencePlan &p, PlanStep &s, PlanStep::Half &half, const float *x
 // leave. The plan's thread opens each conv's halves in turn and takes every half the helper has
 // not claimed yet; it waits only for a half the helper is running. A helper that wakes after
 // the run ended does nothing.
-class RowHelper {
+class SplitHelper {
  public:
-  explicit RowHelper(InferencePlan &p)
+  explicit SplitHelper(InferencePlan &p)
       : p_(p), claimed_(p.steps.size()), done_(p.steps.size()), thread_([this] { loop(); }) {}
-  ~RowHelper() {
+  ~SplitHelper() {
     {
       std::lock_guard<std::mutex> lock(m_);
       stop_ = true;
@@ -1044,8 +1169,8 @@ class RowHelper {
     cv_.notify_one();
     thread_.join();
   }
-  RowHelper(const RowHelper &) = delete;
-  RowHelper &operator=(const RowHelper &) = delete;
+  SplitHelper(const SplitHelper &) = delete;
+  SplitHelper &operator=(const SplitHelper &) = delete;
 
   // The whole plan, on the calling thread with the helper's help.
   void run(const float *x) {
@@ -1173,6 +1298,34 @@ class RowHelper {
   std::thread thread_;  // last: starts once the rest is built
 };
 
+// Every step on the calling thread (with the team its size earns), then the output copied out.
+void runSteps(InferencePlan &p, const float *x, float *y) {
+  p.input = x;
+  ExactThreads threads(p.maxThreads);
+  for (size_t i = 0; i < p.steps.size(); i++) {
+    PlanStep &s = p.steps[i];
+    const double start = omp_get_wtime();
+    threads.set(s.threads);
+    runStep(p, s, x);
+    s.seconds += omp_get_wtime() - start;
+    s.runs++;
+  }
+  p.stream.wait();
+  std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
+              static_cast<size_t>(planOutputElems(p)) * sizeof(float));
+  p.input = nullptr;
+}
+
+// A split plan's run: its convs' halves shared with its helper thread.
+void runSplit(InferencePlan &p, const float *x, float *y) {
+  p.input = x;
+  if (!p.helper) p.helper = std::make_unique<SplitHelper>(p);
+  p.helper->run(x);
+  std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
+              static_cast<size_t>(planOutputElems(p)) * sizeof(float));
+  p.input = nullptr;
+}
+
 }  // namespace
 
 void runInferencePlan(InferencePlan &p, const float *x, float *y) {
@@ -1199,47 +1352,29 @@ void runInferencePlan(InferencePlan &p, const float *x, float *y) {
       if (e) std::rethrow_exception(e);
     return;
   }
-  p.input = x;
-  int way = 0;  // 1: rows split
-  if (p.rowSplit) {
-    const int64_t n = p.rowSplitRuns++;
-    const int faster = p.rowSplitEma[1] < p.rowSplitEma[0] ? 1 : 0;
-    if (p.rowSplitAlways)
-      way = 1;
-    else if (n < 8)  // both ways, alternately, to start with
-      way = n % 2 == 0 ? 1 : 0;
-    else
-      way = n % 64 == 0 ? 1 - faster : faster;
-  }
-  const double begin = omp_get_wtime();
-  if (way == 1) {
-    if (!p.helper) p.helper = std::make_unique<RowHelper>(p);
-    p.helper->run(x);
-    const double t = omp_get_wtime() - begin;
-    p.rowSplitEma[1] = p.rowSplitEma[1] == 0 ? t : 0.8 * p.rowSplitEma[1] + 0.2 * t;
-    std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
-                static_cast<size_t>(planOutputElems(p)) * sizeof(float));
-    p.input = nullptr;
+  if (!p.byRows) {
+    runSteps(p, x, y);
     return;
   }
-  auto &stream = p.stream;
-  ExactThreads threads(p.maxThreads);
-  for (size_t i = 0; i < p.steps.size(); i++) {
-    PlanStep &s = p.steps[i];
-    const double start = omp_get_wtime();
-    threads.set(s.threads);
-    runStep(p, s, x);
-    s.seconds += omp_get_wtime() - start;
-    s.runs++;
+  const int64_t n = p.wayRuns++;
+  int way = p.forcedWay;
+  if (way < 0 && n < 9) {
+    way = static_cast<int>(n % 3);  // every way, in turn, to start with
+  } else if (way < 0) {
+    way = 0;
+    for (int w = 1; w < 3; w++)
+      if (wayTime(p, w) < wayTime(p, way)) way = w;
+    if (n % 32 == 0) way = (way + 1 + static_cast<int>(n / 32 % 2)) % 3;
   }
-  stream.wait();
-  if (p.rowSplit) {
-    const double t = omp_get_wtime() - begin;
-    p.rowSplitEma[0] = p.rowSplitEma[0] == 0 ? t : 0.8 * p.rowSplitEma[0] + 0.2 * t;
-  }
-  std::memcpy(y, p.ptr(static_cast<int>(p.shapes.size()) - 1),
-              static_cast<size_t>(planOutputElems(p)) * sizeof(float));
-  p.input = nullptr;
+  const double begin = omp_get_wtime();
+  if (way == 2)
+    runSplit(*p.byRows, x, y);
+  else if (way == 1)
+    runSplit(p, x, y);
+  else
+    runSteps(p, x, y);
+  double *times = p.wayTimes[way];
+  times[0] = times[1], times[1] = times[2], times[2] = omp_get_wtime() - begin;
 }
 
 void PlanDeleter::operator()(InferencePlan *p) const { delete p; }
