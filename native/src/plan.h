@@ -4,8 +4,9 @@
 // each, hundreds per net), runs bias, ReLU and residual adds as passes of their own and wakes the
 // OpenMP team for ops too small to share; onnxruntime does none of that, and neither does a plan.
 //
-// The JS side (src/engine/native/inferencePlan*.ts) turns a LayersModel into op records; this file
-// checks them (an error names the op index and the field), sizes every tensor and builds the steps.
+// The JS side (src/engine/native/inferencePlan*.ts) turns a LayersModel into op records; the plan
+// files check them (an error names the op index and the field), size every tensor and build the
+// steps (planBuild.cc, planConv.cc), and run them (planRun.cc); planParts.h is what they share.
 #pragma once
 
 #include <cstddef>
