@@ -515,6 +515,52 @@ napi_value ComposeGrad(napi_env env, napi_callback_info info) {
       });
 }
 
+// composedConvForward(heap, geom, x, d, dDiag, w, bias (-1: none), y, alpha)
+napi_value ComposedConvForward(napi_env env, napi_callback_info info) {
+  return heapKernel<ComposedConvGeom>(
+      env, info, "native composedConvForward", 9, composedConvGeomProblem, [](const auto &c) {
+        const ConvGeom &cg = c.g.conv;
+        const float *x = c.region(2, convInputElems(cg), "x");
+        const float *d = c.region(3, composeDElems(c.g.compose), "d");
+        const float *diag = c.region(4, composeDElems(c.g.compose), "dDiag");
+        const float *w = c.region(5, composeWElems(c.g.compose), "weight");
+        const float *b = cg.hasBias ? c.region(6, cg.co, "bias") : nullptr;
+        float *y = c.region(7, convOutputElems(cg), "y");
+        composedConvForward(c.g, x, d, diag, w, b, y, static_cast<float>(c.number(8)));
+      });
+}
+
+// composedConvBackwardData(heap, geom, dy, d, dDiag, w, dx)
+napi_value ComposedConvBackwardData(napi_env env, napi_callback_info info) {
+  return heapKernel<ComposedConvGeom>(
+      env, info, "native composedConvBackwardData", 7, composedConvGeomProblem,
+      [](const auto &c) {
+        const ConvGeom &cg = c.g.conv;
+        const float *dy = c.region(2, convOutputElems(cg), "dy");
+        const float *d = c.region(3, composeDElems(c.g.compose), "d");
+        const float *diag = c.region(4, composeDElems(c.g.compose), "dDiag");
+        const float *w = c.region(5, composeWElems(c.g.compose), "weight");
+        composedConvBackwardData(c.g, dy, d, diag, w, c.region(6, convInputElems(cg), "dx"));
+      });
+}
+
+// composedConvBackwardWeights(heap, geom, x, dy, d, dDiag, w, dD, dW)
+napi_value ComposedConvBackwardWeights(napi_env env, napi_callback_info info) {
+  return heapKernel<ComposedConvGeom>(
+      env, info, "native composedConvBackwardWeights", 9, composedConvGeomProblem,
+      [](const auto &c) {
+        const ConvGeom &cg = c.g.conv;
+        const float *x = c.region(2, convInputElems(cg), "x");
+        const float *dy = c.region(3, convOutputElems(cg), "dy");
+        const float *d = c.region(4, composeDElems(c.g.compose), "d");
+        const float *diag = c.region(5, composeDElems(c.g.compose), "dDiag");
+        const float *w = c.region(6, composeWElems(c.g.compose), "weight");
+        float *dd = c.region(7, composeDElems(c.g.compose), "dD");
+        float *dw = c.region(8, composeWElems(c.g.compose), "dWeight");
+        composedConvBackwardWeights(c.g, x, dy, d, diag, w, dd, dw);
+      });
+}
+
 // A typed array argument of type `want` (data, length), or an error naming the kernel and `what`.
 std::pair<void *, size_t> typedArrayOf(napi_env env, napi_value v, napi_typedarray_type want,
                                        const char *kernel, const char *what) {
@@ -906,6 +952,9 @@ napi_value Init(napi_env env, napi_value exports) {
       method("matMul", MatMul),
       method("compose", Compose),
       method("composeGrad", ComposeGrad),
+      method("composedConvForward", ComposedConvForward),
+      method("composedConvBackwardData", ComposedConvBackwardData),
+      method("composedConvBackwardWeights", ComposedConvBackwardWeights),
       method("optimizerStep", OptimizerStep),
       method("concat", Concat),
       method("reluGrad", ReluGrad),

@@ -146,4 +146,56 @@ void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const fl
   }
 }
 
+std::string composedConvGeomProblem(const ComposedConvGeom &g) {
+  std::string p = convGeomProblem(g.conv);
+  if (!p.empty()) return "conv: " + p;
+  p = composeGeomProblem(g.compose);
+  if (!p.empty()) return "composition: " + p;
+  const ConvGeom &c = g.conv;
+  const ComposeGeom &k = g.compose;
+  if (c.groups != 1 || k.groups != 1 || int64_t(c.kh) * c.kw != k.area || c.ci != k.channels ||
+      c.co != k.filters) {
+    return "the conv's filter [" + std::to_string(c.kh) + ", " + std::to_string(c.kw) + ", " +
+           std::to_string(c.ci) + ", " + std::to_string(c.co) + "] (groups " +
+           std::to_string(c.groups) + ") is not the composed kernel [M·N " +
+           std::to_string(k.area) + ", C " + std::to_string(k.channels) + ", F " +
+           std::to_string(k.filters) + "] (groups " + std::to_string(k.groups) + ")";
+  }
+  return "";
+}
+
+namespace {
+
+// K or dK for one call on this thread; kept between calls so a step allocates nothing.
+float *scratchKernel(const ComposeGeom &g) {
+  thread_local std::vector<float> scratch;
+  scratch.resize(static_cast<size_t>(composeKElems(g)));
+  return scratch.data();
+}
+
+}  // namespace
+
+void composedConvForward(const ComposedConvGeom &g, const float *x, const float *d,
+                         const float *diag, const float *w, const float *bias, float *y,
+                         float alpha) {
+  float *k = scratchKernel(g.compose);
+  compose(g.compose, d, diag, w, k);
+  convForward(g.conv, x, k, bias, y, alpha);
+}
+
+void composedConvBackwardData(const ComposedConvGeom &g, const float *dy, const float *d,
+                              const float *diag, const float *w, float *dx) {
+  float *k = scratchKernel(g.compose);
+  compose(g.compose, d, diag, w, k);
+  convBackwardData(g.conv, dy, k, dx);
+}
+
+void composedConvBackwardWeights(const ComposedConvGeom &g, const float *x, const float *dy,
+                                 const float *d, const float *diag, const float *w, float *dd,
+                                 float *dw) {
+  float *dk = scratchKernel(g.compose);
+  convBackwardWeights(g.conv, x, dy, dk);
+  composeGrad(g.compose, dk, d, diag, w, dd, dw);
+}
+
 }  // namespace doconv

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 
+#include "conv.h"
+
 namespace doconv {
 
 // Field order is the JS side's Int32Array layout (src/engine/native/nativeCompose.ts).
@@ -32,5 +34,30 @@ void compose(const ComposeGeom &g, const float *d, const float *diag, const floa
 // j, o]
 void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *diag,
                  const float *w, float *dd, float *dw);
+
+
+// DO-Conv's three conv passes with the composition inside (groups 1): K (or dK) lives in a
+// per-thread scratch buffer for the length of the call, never in a tensor. Why: on a small net
+// (the PyTorch MNIST sample, ~3 ms a step) making K and dK tensors — allocation, bookkeeping,
+// release, an addon call each — cost as much as composing them. Field order is the JS side's
+// (src/engine/native/nativeComposedConv.ts): the conv's geometry, then the composition's.
+struct ComposedConvGeom {
+  ConvGeom conv;
+  ComposeGeom compose;
+};
+// Empty when both parts are consistent and the conv's filter [kh, kw, ci, co] is K's
+// [M·N, C, F] with groups 1, else what is wrong.
+std::string composedConvGeomProblem(const ComposedConvGeom &g);
+// y = act(conv(x, K) + bias),  K = compose(D̂, W)
+void composedConvForward(const ComposedConvGeom &g, const float *x, const float *d,
+                         const float *diag, const float *w, const float *bias, float *y,
+                         float alpha);
+// dx = conv's backward data through K
+void composedConvBackwardData(const ComposedConvGeom &g, const float *dy, const float *d,
+                              const float *diag, const float *w, float *dx);
+// dK = conv's backward weights, then [dD, dW] = composeGrad(dK)
+void composedConvBackwardWeights(const ComposedConvGeom &g, const float *x, const float *dy,
+                                 const float *d, const float *diag, const float *w, float *dd,
+                                 float *dw);
 
 }  // namespace doconv

@@ -9,12 +9,21 @@ import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
 import { doConv2d } from '../../src/index.js';
 import {
+  COMPOSE_KERNEL,
+  COMPOSE_KERNEL_GRAD,
   COMPOSED_CONV,
   COMPOSED_CONV_GRAD_INPUT,
   COMPOSED_CONV_GRAD_WEIGHTS,
 } from '../../src/util/composeKernelOp.js';
+import { diagIdentity } from '../../src/algebra/diagIdentity.js';
 import { host, relativeError } from './helpers.js';
-import { describeNative, nativeEngineForThisFile, skipReason, NATIVE_HOST } from './nativeSetup.js';
+import {
+  addon,
+  describeNative,
+  nativeEngineForThisFile,
+  skipReason,
+  NATIVE_HOST,
+} from './nativeSetup.js';
 
 nativeEngineForThisFile();
 
@@ -143,6 +152,70 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
     expect(kernelNames).not.toContain(COMPOSED_CONV);
     tf.dispose(x);
     layer.dispose();
+  });
+
+  // Each fused kernel composes K (or takes dK apart) inside one addon call; the separate kernels —
+  // the composition, then the conv pass, or the conv's dK, then the composition's gradient — must
+  // give the same bits.
+  it.each([
+    { x: [3, 9, 8, 5], strides: [2, 2], pad: 'valid', kernelSize: [3, 3], dMul: 9, filters: 7 },
+    { x: [2, 6, 7, 16], strides: [1, 1], pad: 'same', kernelSize: [3, 3], dMul: 11, filters: 10 },
+    { x: [2, 8, 8, 1], strides: [2, 1], pad: 'same', kernelSize: [1, 3], dMul: 3, filters: 16 },
+  ])("%j: the fused kernels give the separate kernels' bits", (c) => {
+    const area = c.kernelSize[0] * c.kernelSize[1];
+    const ci = c.x[3];
+    const t = (shape: number[], seed: number) => tf.tensor(host(shape, seed).values, shape);
+    const x = t(c.x, 1);
+    const d = t([area, c.dMul, ci], 2);
+    const dDiag = diagIdentity(area, c.dMul, ci);
+    const weight = t([c.dMul, ci, c.filters], 3);
+    const attrs = {
+      kernelSize: c.kernelSize,
+      strides: c.strides,
+      pad: c.pad,
+      dilations: [1, 1],
+      dataFormat: 'NHWC',
+    } as unknown as tf.NamedAttrMap;
+    const e = tf.engine();
+    const y = e.runKernel(COMPOSED_CONV, { x, d, dDiag, weight }, attrs) as tf.Tensor;
+    const k = e.runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, attrs) as tf.Tensor;
+    const yOfK = e.runKernel(tf.Conv2D, { x, filter: k }, attrs) as tf.Tensor;
+    expect(y.dataSync()).toEqual(yOfK.dataSync());
+    const dy = t(y.shape, 4);
+    const backpropAttrs = { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap;
+    const dx = e.runKernel(COMPOSED_CONV_GRAD_INPUT, { dy, d, dDiag, weight }, backpropAttrs);
+    const dxOfK = e.runKernel(tf.Conv2DBackpropInput, { dy, filter: k }, backpropAttrs);
+    expect((dx as tf.Tensor).dataSync()).toEqual((dxOfK as tf.Tensor).dataSync());
+    const [dd, dw] = e.runKernel(
+      COMPOSED_CONV_GRAD_WEIGHTS,
+      { x, dy, d, dDiag, weight },
+      attrs,
+    ) as tf.Tensor[];
+    const dk = e.runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
+      ...attrs,
+      filterShape: k.shape,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const [ddOfK, dwOfK] = e.runKernel(
+      COMPOSE_KERNEL_GRAD,
+      { dy: dk, d, dDiag, weight },
+      attrs,
+    ) as tf.Tensor[];
+    expect(dd.dataSync()).toEqual(ddOfK.dataSync());
+    expect(dw.dataSync()).toEqual(dwOfK.dataSync());
+    tf.dispose([x, d, dDiag, weight, y, k, yOfK, dy, dx, dxOfK, dd, dw, dk, ddOfK, dwOfK]);
+  });
+
+  it('the addon refuses a conv geometry whose filter is not the composed kernel, naming both', () => {
+    // conv: x [1, 4, 4, 2], out 2×2×3, 3×3 taps, strides 1, no padding, groups 1; composition:
+    // 9 taps, dMul 9, C 2, F 4 (the conv says 3 filters)
+    const conv = [1, 4, 4, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0];
+    const geom = Int32Array.from([...conv, 9, 9, 2, 4, 1]);
+    const f = (n: number) => new Float32Array(n);
+    expect(() =>
+      addon!.composedConvForward(null, geom, f(32), f(162), f(162), f(72), -1, f(12), 0),
+    ).toThrow(
+      /composedConvForward: bad geometry: the conv's filter \[3, 3, 2, 3\].*\[M·N 9, C 2, F 4\]/,
+    );
   });
 
   it('leaks no tensor over training steps', async () => {

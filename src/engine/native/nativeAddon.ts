@@ -142,6 +142,41 @@ export interface NativeAddon {
     dW: Operand,
   ): void;
   /**
+   * DO-Conv's conv passes with K composed inside (groups 1; native/src/compose.h): geom is the
+   * conv's geometry followed by the composition's. bias -1: none.
+   */
+  composedConvForward(
+    heap: Heap,
+    geom: Int32Array,
+    x: Operand,
+    d: Operand,
+    dDiag: Operand,
+    w: Operand,
+    bias: Operand,
+    y: Operand,
+    alpha: number,
+  ): void;
+  composedConvBackwardData(
+    heap: Heap,
+    geom: Int32Array,
+    dy: Operand,
+    d: Operand,
+    dDiag: Operand,
+    w: Operand,
+    dx: Operand,
+  ): void;
+  composedConvBackwardWeights(
+    heap: Heap,
+    geom: Int32Array,
+    x: Operand,
+    dy: Operand,
+    d: Operand,
+    dDiag: Operand,
+    w: Operand,
+    dD: Operand,
+    dW: Operand,
+  ): void;
+  /**
    * Every variable's optimizer update in place (native/src/optimizer.h): kind 0 Adam, 1 SGD,
    * 2 SGD with momentum; sizes per variable, its operands (value, gradient, slots, new value), the kind's params.
    */

@@ -15,7 +15,7 @@ type Info = tf.TensorInfo;
  * [area, dMul, channels, filters, groups], checked: a mismatch names the kernel and the shapes.
  * The groups are C / (W's C/g), which must divide F too.
  */
-function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): Int32Array {
+export function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): Int32Array {
   const [area, dMul, channels] = d.shape;
   const [wMul, perGroup, filters] = weight.shape;
   const groups = channels / perGroup;
@@ -39,7 +39,7 @@ function composeGeometry(kernel: string, d: Info, dDiag: Info, weight: Info): In
 }
 
 /** K's shape [M, N, C/g, F] from attrs.kernelSize [M, N] (M·N must be D's taps). */
-function kernelShape(kernel: string, args: KernelArgs, geom: Int32Array): number[] {
+export function composedKernelShape(kernel: string, args: KernelArgs, geom: Int32Array): number[] {
   const size = (args.attrs as { kernelSize?: [number, number] } | undefined)?.kernelSize;
   if (size == null || size[0] * size[1] !== geom[0]) {
     throw new Error(
@@ -49,16 +49,10 @@ function kernelShape(kernel: string, args: KernelArgs, geom: Int32Array): number
   return [size[0], size[1], geom[2] / geom[4], geom[3]];
 }
 
-/** The shape of K composed from args' {d, dDiag, weight} and kernelSize, checked (errors name `kernel`). */
-export function composedKernelShape(kernel: string, args: KernelArgs): number[] {
-  const { d, dDiag, weight } = args.inputs as Record<string, Info>;
-  return kernelShape(kernel, args, composeGeometry(kernel, d, dDiag, weight));
-}
-
 export function nativeCompose(args: KernelArgs): Info {
   const { d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL, d, dDiag, weight);
-  const k = makeFloat32Output(args, kernelShape(COMPOSE_KERNEL, args, geom));
+  const k = makeFloat32Output(args, composedKernelShape(COMPOSE_KERNEL, args, geom));
   const { heap, refs } = nativeOperands(args.backend, d, dDiag, weight, k);
   const [dAt, diagAt, weightAt, kAt] = refs;
   requireNativeAddon(COMPOSE_KERNEL).compose(heap, geom, dAt, diagAt, weightAt, kAt);
@@ -68,7 +62,7 @@ export function nativeCompose(args: KernelArgs): Info {
 export function nativeComposeGrad(args: KernelArgs): Info[] {
   const { dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
   const geom = composeGeometry(COMPOSE_KERNEL_GRAD, d, dDiag, weight);
-  const want = kernelShape(COMPOSE_KERNEL_GRAD, args, geom);
+  const want = composedKernelShape(COMPOSE_KERNEL_GRAD, args, geom);
   if (!tf.util.arraysEqual(dy.shape, want) || dy.dtype !== 'float32') {
     throw new Error(
       `doconv native ${COMPOSE_KERNEL_GRAD}: dy must be float32 ${JSON.stringify(want)}, got ${dy.dtype} ${JSON.stringify(dy.shape)}`,

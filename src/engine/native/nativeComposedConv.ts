@@ -1,9 +1,11 @@
 /**
  * DO-Conv's fused convolution on the native engine (util/composeKernelOp.ts's COMPOSED_CONV):
- * each kernel composes K (or takes K's gradient apart) in a scratch buffer on the wasm heap around
- * the native conv pass, so a DO-Conv layer's training step runs as many TF.js kernels as a conv
- * layer's: forward, backward data, backward weights. The pieces are the native composition
- * (nativeCompose.ts) and conv (nativeConv.ts) kernels, called directly.
+ * each kernel is one addon call that composes K (or takes dK apart) in a per-thread scratch
+ * buffer of the addon around the conv pass (native/src/compose.h, composedConv*), so a DO-Conv
+ * layer's training step runs as many TF.js kernels as a conv layer's — forward, backward data,
+ * backward weights — and K never becomes a tensor. A call the native conv would hand to its
+ * fallback (or refuse) composes K as a tensor and goes through the conv kernels of nativeConv.ts,
+ * which fall back or refuse as they do for a conv.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -11,15 +13,74 @@ import {
   COMPOSED_CONV_GRAD_INPUT,
   COMPOSED_CONV_GRAD_WEIGHTS,
 } from '../../util/composeKernelOp.js';
-import { composedKernelShape, nativeCompose, nativeComposeGrad } from './nativeCompose.js';
+import {
+  composeGeometry,
+  composedKernelShape,
+  nativeCompose,
+  nativeComposeGrad,
+} from './nativeCompose.js';
 import {
   nativeConvBackpropFilter,
   nativeConvBackpropInput,
   nativeConvForward,
 } from './nativeConv.js';
-import type { KernelArgs } from './operands.js';
+import { nativeConvGeometry } from './nativeConvGeometry.js';
+import { requireNativeAddon } from './nativeAddon.js';
+import { allFloat32, makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
 
 type Info = tf.TensorInfo;
+type Shape4 = [number, number, number, number];
+
+/**
+ * The one-call route's geometry (compose.h ComposedConvGeom: the conv's fields, then the
+ * composition's) for input shape `xShape`, or null where nativeConv.ts would not run the conv
+ * itself as asked (another layout or dtype, a size oneDNN does not compute, an empty tensor, a
+ * shape it refuses): the caller then takes the composed-kernel route, which falls back or throws
+ * exactly as a conv does. `dy` (the backprops) must be the conv's output.
+ */
+function fusedGeometry(
+  kernel: string,
+  args: KernelArgs,
+  xShape: readonly number[],
+  operands: Info[],
+  dy?: Info,
+): Int32Array | null {
+  const attrs = args.attrs as unknown as tf.Conv2DAttrs;
+  const { d, dDiag, weight } = args.inputs as Record<string, Info>;
+  const compose = composeGeometry(kernel, d, dDiag, weight);
+  const filterShape = composedKernelShape(kernel, args, compose) as Shape4;
+  if (
+    (attrs.dataFormat ?? 'NHWC') !== 'NHWC' ||
+    xShape.length !== 4 ||
+    xShape[3] !== filterShape[2] ||
+    !allFloat32(...operands) ||
+    tf.util.sizeFromShape([...xShape]) === 0 ||
+    tf.util.sizeFromShape(filterShape) === 0
+  ) {
+    return null;
+  }
+  const g = nativeConvGeometry(
+    {
+      xShape: xShape as Shape4,
+      filterShape,
+      strides: attrs.strides,
+      dilations: attrs.dilations,
+      pad: attrs.pad,
+      dimRoundingMode: attrs.dimRoundingMode,
+      depthwise: false,
+    },
+    dy != null,
+  );
+  if (typeof g === 'string') return null;
+  const { info } = g;
+  const outShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (tf.util.sizeFromShape(outShape) === 0) return null;
+  if (dy != null && !tf.util.arraysEqual(dy.shape, outShape)) return null;
+  const geom = new Int32Array(g.geom.length + compose.length);
+  geom.set(g.geom);
+  geom.set(compose, g.geom.length);
+  return geom;
+}
 
 /** K from {d, dDiag, weight} into a scratch tensor; `use` it, then free it whatever happens. */
 function withComposedKernel<T>(args: KernelArgs, use: (k: Info) => T): T {
@@ -34,7 +95,25 @@ function withComposedKernel<T>(args: KernelArgs, use: (k: Info) => T): T {
 
 /** y = conv2d(x, K) */
 export function nativeComposedConv(args: KernelArgs): Info {
-  const { x } = args.inputs as Record<string, Info>;
+  const { x, d, dDiag, weight } = args.inputs as Record<string, Info>;
+  const geom = fusedGeometry(COMPOSED_CONV, args, x.shape, [x, d, dDiag, weight]);
+  if (geom !== null) {
+    const y = makeFloat32Output(args, [geom[0], geom[4], geom[5], geom[6]]);
+    const { heap, refs } = nativeOperands(args.backend, x, d, dDiag, weight, y);
+    const [xAt, dAt, diagAt, weightAt, yAt] = refs;
+    requireNativeAddon(COMPOSED_CONV).composedConvForward(
+      heap,
+      geom,
+      xAt,
+      dAt,
+      diagAt,
+      weightAt,
+      -1,
+      yAt,
+      0,
+    );
+    return y;
+  }
   return withComposedKernel(args, (filter) =>
     nativeConvForward(tf.Conv2D, false, { ...args, inputs: { x, filter } }),
   );
@@ -42,7 +121,30 @@ export function nativeComposedConv(args: KernelArgs): Info {
 
 /** dx = conv2d's backward data through K */
 export function nativeComposedConvGradInput(args: KernelArgs): Info {
-  const { dy } = args.inputs as Record<string, Info>;
+  const { dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
+  const { inputShape } = args.attrs as unknown as { inputShape: number[] };
+  const geom = fusedGeometry(
+    COMPOSED_CONV_GRAD_INPUT,
+    args,
+    inputShape,
+    [dy, d, dDiag, weight],
+    dy,
+  );
+  if (geom !== null) {
+    const dx = makeFloat32Output(args, [...inputShape]);
+    const { heap, refs } = nativeOperands(args.backend, dy, d, dDiag, weight, dx);
+    const [dyAt, dAt, diagAt, weightAt, dxAt] = refs;
+    requireNativeAddon(COMPOSED_CONV_GRAD_INPUT).composedConvBackwardData(
+      heap,
+      geom,
+      dyAt,
+      dAt,
+      diagAt,
+      weightAt,
+      dxAt,
+    );
+    return dx;
+  }
   return withComposedKernel(args, (filter) =>
     nativeConvBackpropInput(tf.Conv2DBackpropInput, false, { ...args, inputs: { dy, filter } }),
   );
@@ -51,7 +153,36 @@ export function nativeComposedConvGradInput(args: KernelArgs): Info {
 /** [dD, dW]: conv2d's backward weights gives dK, the composition's gradient takes it apart. */
 export function nativeComposedConvGradWeights(args: KernelArgs): Info[] {
   const { x, dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
-  const filterShape = composedKernelShape(COMPOSED_CONV_GRAD_WEIGHTS, args);
+  const geom = fusedGeometry(
+    COMPOSED_CONV_GRAD_WEIGHTS,
+    args,
+    x.shape,
+    [x, dy, d, dDiag, weight],
+    dy,
+  );
+  if (geom !== null) {
+    const dd = makeFloat32Output(args, [...d.shape]);
+    const dw = makeFloat32Output(args, [...weight.shape]);
+    const { heap, refs } = nativeOperands(args.backend, x, dy, d, dDiag, weight, dd, dw);
+    const [xAt, dyAt, dAt, diagAt, weightAt, ddAt, dwAt] = refs;
+    requireNativeAddon(COMPOSED_CONV_GRAD_WEIGHTS).composedConvBackwardWeights(
+      heap,
+      geom,
+      xAt,
+      dyAt,
+      dAt,
+      diagAt,
+      weightAt,
+      ddAt,
+      dwAt,
+    );
+    return [dd, dw];
+  }
+  const filterShape = composedKernelShape(
+    COMPOSED_CONV_GRAD_WEIGHTS,
+    args,
+    composeGeometry(COMPOSED_CONV_GRAD_WEIGHTS, d, dDiag, weight),
+  );
   const dk = nativeConvBackpropFilter(tf.Conv2DBackpropFilter, false, {
     ...args,
     inputs: { x, dy },
