@@ -45,6 +45,8 @@ function fusedGeometry(
   operands: Info[],
   dy?: Info,
 ): Int32Array | null {
+  // An addon built before these calls existed (a checkout's stale build) composes K as a tensor.
+  if (typeof requireNativeAddon(kernel).composedConvForward !== 'function') return null;
   const attrs = args.attrs as unknown as tf.Conv2DAttrs;
   const { d, dDiag, weight } = args.inputs as Record<string, Info>;
   const compose = composeGeometry(kernel, d, dDiag, weight);
