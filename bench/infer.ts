@@ -6,7 +6,8 @@
  * - tfjs-wasm doconv-unfolded: the DO-Conv model as trained (kernels composed on every call, BN apart);
  * - tfjs-wasm doconv-folded:   foldModel(doconv, {fuseBatchNorm}) — must cost what the conv twin costs;
  * - onnxruntime doconv-folded: exportOnnx of the folded model, on onnxruntime-node's CPU provider
- *   (its defaults), timed in a block of its own after the others, which are interleaved;
+ *   (its defaults), timed after the others (which are interleaved), in blocks alternating with
+ *   the native plan's;
  * - tfjs-native (when the native engine's addon is built): the three TF.js models again with the
  *   native engine's oneDNN kernels over wasm's heap (--threads threads), switched on around each
  *   of its runs;
@@ -14,7 +15,8 @@
  *   backend (tensors in native memory, the backend useBestBackend picks);
  * - native-plan doconv-folded: compileInference(folded, {batchSize}) — the whole net as one
  *   compiled oneDNN plan (src/engine/native/inferencePlan.ts), Float32Array in and out as ORT,
- *   timed in a block of its own (runs back to back);
+ *   timed in 6 blocks of back-to-back runs alternating with onnxruntime's; the ratio per pair of
+ *   blocks (onnxruntimeOverPlan in the JSON) with its median and spread;
  * Also records how far ONNX's outputs are from TF.js's (relative). Random weights and inputs.
  * Writes results/infer-<date>.json. Not a test: never asserts.
  *
@@ -129,6 +131,59 @@ async function timeInterleaved(
   });
 }
 
+const BLOCKS = 6;
+
+/**
+ * The compiled plan (a) against onnxruntime (b): BLOCKS pairs of blocks, each runner's block run
+ * back to back as a caller of either would (both keep their second thread awake between close
+ * runs: the plan's helper spins 300 µs before it sleeps, onnxruntime's threads longer), with a
+ * 200 ms pause after each block so neither's spinning threads take a core from the other's block.
+ * Each block's median; the ratio b ÷ a per pair (how many times faster the plan is), so load from
+ * other processes that comes and goes hits both sides of a pair alike.
+ */
+async function alternatingBlocks(a: () => Promise<void>, b: () => Promise<void>) {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
+  const block = async (run: () => Promise<void>) => {
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < 5 || performance.now() - start < (minTime * 1000) / 2) {
+      const t0 = performance.now();
+      await run();
+      times.push(performance.now() - t0);
+    }
+    await pause();
+    return { ms: medianOf(times), runs: times.length };
+  };
+  for (const run of [a, b]) for (let i = 0; i < 10; i++) await run(); // batch 1: every way timed
+  const as: { ms: number; runs: number }[] = [];
+  const bs: { ms: number; runs: number }[] = [];
+  for (let i = 0; i < BLOCKS; i++) {
+    as.push(await block(a));
+    bs.push(await block(b));
+  }
+  const perBlock = as.map((t, i) => bs[i].ms / t.ms);
+  const total = (ts: { ms: number; runs: number }[]) => ({
+    ms: medianOf(ts.map((t) => t.ms)),
+    runs: ts.reduce((n, t) => n + t.runs, 0),
+  });
+  return {
+    a: total(as),
+    b: total(bs),
+    ratio: {
+      perBlock,
+      median: medianOf(perBlock),
+      min: Math.min(...perBlock),
+      max: Math.max(...perBlock),
+    },
+  };
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /**
  * A copy of `model` with its weights on the doconv-native backend (fresh tensors made there, so no
  * run moves data between backends), and `x` there too; the backend is wasm again after.
@@ -241,6 +296,10 @@ async function main() {
   const onnxError: Record<string, number> = {};
   const planSteps: Record<string, string[]> = {};
   const planError: Record<string, number> = {};
+  const planVsOrt: Record<
+    string,
+    { perBlock: number[]; median: number; min: number; max: number }
+  > = {};
   const macs: Record<string, Record<Variant, ReturnType<typeof multiplyAdds>>> = {};
   for (const [m, name] of models.entries()) {
     const inputShape = inputShapeOf(name);
@@ -290,33 +349,35 @@ async function main() {
         ...(nativeState.on ? variants.map((v) => tfjsRunner(tfjsModels[v], x, true)) : []),
         ...(native ? [nativeBackendRunner(native.model, native.x)] : []),
       ]);
-      // The plan and onnxruntime each in a block of their own, run back to back as a caller of
-      // either would: both keep their second thread awake between close runs (the plan's helper
-      // spins 300 µs before it sleeps, onnxruntime's threads longer), which interleaving with the
-      // other contenders would defeat for one and not the other.
-      const [planTiming] = plan
-        ? await timeInterleaved([async () => void plan.predict(xData)])
-        : [];
       variants.forEach((v, i) => add('tfjs-wasm', v, timings[i]));
       if (nativeState.on) {
         variants.forEach((v, i) => add('tfjs-native', v, timings[variants.length + i]));
         add('doconv-native', 'doconv-folded', timings[2 * variants.length]);
-        add('native-plan', 'doconv-folded', planTiming!);
-        planSteps[`${name} batch ${batch}`] = plan!.describe().trim().split('\n');
       }
-      // onnxruntime's session is made just before its block and released just after: its intra-op
-      // threads keep spinning for a while after each run (its default), which took a core from
-      // whatever ran next when it was interleaved with the others (measured 2026-12-07: the
-      // native plan's batch-64 ResNet-20 ran 56–62 ms after an onnxruntime run, 46 ms after one
-      // with allow_spinning off, onnxruntime itself 38–39 ms either way).
+      // onnxruntime's session is made after the others ran: its intra-op threads keep spinning
+      // for a while after each run (its default), which took a core from whatever ran next when
+      // it was interleaved with them (measured 2026-12-07: the native plan's batch-64 ResNet-20
+      // ran 56–62 ms after an onnxruntime run, 46 ms after one with allow_spinning off,
+      // onnxruntime itself 38–39 ms either way).
       const session = await ort.InferenceSession.create(onnx, {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionProviders: ['cpu'],
       });
       const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', xData, x.shape) };
-      const [ortTiming] = await timeInterleaved([async () => void (await session.run(feeds))]);
-      add('onnxruntime-cpu', 'doconv-folded', ortTiming);
+      const ortRun = async () => void (await session.run(feeds));
+      if (plan) {
+        const pair = await alternatingBlocks(async () => void plan.predict(xData), ortRun);
+        add('native-plan', 'doconv-folded', pair.a);
+        add('onnxruntime-cpu', 'doconv-folded', pair.b);
+        planVsOrt[`${name} batch ${batch}`] = pair.ratio;
+        planSteps[`${name} batch ${batch}`] = plan.describe().trim().split('\n');
+        console.log(
+          `${name} batch ${batch}: onnxruntime ÷ plan per block pair ${pair.ratio.perBlock.map((r) => r.toFixed(2)).join(' ')}, median ${pair.ratio.median.toFixed(2)}`,
+        );
+      } else {
+        add('onnxruntime-cpu', 'doconv-folded', (await timeInterleaved([ortRun]))[0]);
+      }
       if (plan) {
         const expected = tf.tidy(() => (folded.predict(x) as tf.Tensor).dataSync().slice());
         planError[`${name} batch ${batch}`] = relativeError(plan.predict(xData), expected);
@@ -356,6 +417,7 @@ async function main() {
       onnxVsTfjsRelativeError: onnxError,
       nativePlanVsTfjsRelativeError: planError,
       nativePlanSteps: planSteps,
+      onnxruntimeOverPlan: planVsOrt,
       rows,
     },
     flag('out') ?? 'results',
