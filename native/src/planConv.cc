@@ -7,6 +7,39 @@
 
 namespace doconv {
 
+namespace {
+
+using CF = dnnl::convolution_forward;
+
+// TF.js's filter [kh, kw, ci/g, co] (a depthwise [kh, kw, ci, mult] is the same memory with
+// g = ci) as oneDNN's OIHW / GOIHW, by strides: its first `count` output channels (groups 1) or
+// groups (else) of a conv with `co` output channels in all (a half starts at an offset).
+memory::desc tfjsFilterDesc(int64_t count, int64_t groups, int64_t cig, int64_t co, int64_t kh,
+                            int64_t kw) {
+  if (groups == 1)
+    return memory::desc({count, cig, kh, kw}, dt::f32, {1, co, kw * cig * co, cig * co});
+  const int64_t cog = co / groups;
+  return memory::desc({count, cog, cig, kh, kw}, dt::f32, {cog, 1, co, kw * cig * co, cig * co});
+}
+
+// A forward_inference conv with weights of `filter`'s dims in the layout oneDNN picks, and a bias
+// when `bias` is not empty.
+CF::primitive_desc convInference(const memory::desc &src, const memory::desc &filter,
+                                 const memory::desc &bias, const memory::desc &dst,
+                                 const memory::dims &strides, const memory::dims &dil,
+                                 const memory::dims &padL, const memory::dims &padR,
+                                 const dnnl::primitive_attr &attr) {
+  const memory::desc anyW(filter.dims(), dt::f32, tag::any);
+  const auto kind = dnnl::prop_kind::forward_inference;
+  const auto algo = dnnl::algorithm::convolution_direct;
+  const CF::desc desc = bias.get_size() > 0
+                            ? CF::desc(kind, algo, src, anyW, bias, dst, strides, dil, padL, padR)
+                            : CF::desc(kind, algo, src, anyW, dst, strides, dil, padL, padR);
+  return CF::primitive_desc(desc, attr, cpuEngine());
+}
+
+}  // namespace
+
 Shape PlanBuilder::conv(const Record &r, PlanStep &s, size_t t) {
   const Shape in = p.shapes[tensor(r, kFIn0, "in0", t)];
   const int64_t kh = r.whole(kFKh, "kh", 1), kw = r.whole(kFKw, "kw", 1);
@@ -97,23 +130,12 @@ Shape PlanBuilder::conv(const Record &r, PlanStep &s, size_t t) {
     };
   }
   const memory::desc biasD({co}, dt::f32, tag::x);
-  // TF.js's filter [kh, kw, ci/g, co] (a depthwise [kh, kw, ci, mult] is the same memory with
-  // g = ci) as oneDNN's OIHW / GOIHW, by strides.
-  const memory::desc userW =
-      groups == 1 ? memory::desc({co, cig, kh, kw}, dt::f32, {1, co, kw * cig * co, cig * co})
-                  : memory::desc({groups, cog, cig, kh, kw}, dt::f32,
-                                 {cog, 1, co, kw * cig * co, cig * co});
-  const memory::desc anyW(userW.dims(), dt::f32, tag::any);
+  const memory::desc userW = tfjsFilterDesc(groups == 1 ? co : groups, groups, cig, co, kh, kw);
   auto attr = userScratchpad();
   attr.set_post_ops(actPostOps(act, alpha, beta, hasSum));
-  using CF = dnnl::convolution_forward;
   const memory::dims strides{csh, csw}, dil{dh - 1, dw - 1}, padL{cpt, cpl}, padR{cpb, cpr};
-  auto desc =
-      hasBias ? CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                         srcD, anyW, biasD, dstD, strides, dil, padL, padR)
-              : CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                         srcD, anyW, dstD, strides, dil, padL, padR);
-  CF::primitive_desc pd(desc, attr, cpuEngine());
+  const CF::primitive_desc pd = convInference(srcD, userW, hasBias ? biasD : memory::desc(), dstD,
+                                              strides, dil, padL, padR, attr);
   s.prim = CF(pd);
   s.held.push_back(reordered(filter, userW, pd.weights_desc()));
   s.args.emplace(DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), cpuEngine(), s.held.back()->data()));
@@ -181,21 +203,10 @@ void PlanBuilder::splitChannels(PlanStep &s, const Record &r, size_t t, const Sh
                              : srcNchw   ? memory::desc({1, inN, src.h, src.w}, dt::f32, tag::nchw)
                                          : layoutDesc(ps, inBlk);
     const memory::desc poD = layoutDesc(po, outBlk);
-    // TF.js's filter layout, as the whole conv's userW, over this piece's output channels.
-    const int64_t co = out.c;
-    const memory::desc pieceW =
-        groups == 1
-            ? memory::desc({cn, cig, kh, kw}, dt::f32, {1, co, kw * cig * co, cig * co})
-            : memory::desc({gn, cog, cig, kh, kw}, dt::f32, {cog, 1, co, kw * cig * co, cig * co});
-    const memory::desc anyW(pieceW.dims(), dt::f32, tag::any);
+    const memory::desc pieceW = tfjsFilterDesc(groups == 1 ? cn : gn, groups, cig, out.c, kh, kw);
     const memory::desc biasD({cn}, dt::f32, tag::x);
-    using CF = dnnl::convolution_forward;
-    auto desc =
-        hasBias ? CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                           psD, anyW, biasD, poD, strides, dil, padL, padR)
-                : CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                           psD, anyW, poD, strides, dil, padL, padR);
-    CF::primitive_desc pd(desc, attr, cpuEngine());
+    const CF::primitive_desc pd = convInference(psD, pieceW, hasBias ? biasD : memory::desc(), poD,
+                                                strides, dil, padL, padR, attr);
     PlanStep::Half &half = halves[h];
     half.prim = CF(pd);
     s.held.push_back(reorderedAt(filter.data + c0, pieceW, pd.weights_desc()));
@@ -242,16 +253,10 @@ void PlanBuilder::splitRows(PlanStep &s, const Record &r, size_t t, const Shape 
     if (i1 - i0 < 1) return;
     const memory::desc hsD = nhwcDesc({1, i1 - i0, src.w, src.c});
     const memory::desc hoD = nhwcDesc({1, r1 - r0, out.w, out.c});
-    const memory::desc anyW(userW.dims(), dt::f32, tag::any);
-    using CF = dnnl::convolution_forward;
     const memory::dims strides{csh, csw}, dil{dh - 1, dw - 1}, padL{i0 - a, cpl}, padR{b - i1, cpr};
     const bool hasBias = biasD.get_size() > 0;
-    auto desc =
-        hasBias ? CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                           hsD, anyW, biasD, hoD, strides, dil, padL, padR)
-                : CF::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                           hsD, anyW, hoD, strides, dil, padL, padR);
-    CF::primitive_desc pd(desc, attr, cpuEngine());
+    const CF::primitive_desc pd =
+        convInference(hsD, userW, biasD, hoD, strides, dil, padL, padR, attr);
     PlanStep::Half &half = halves[h];
     half.prim = CF(pd);
     if (pd.weights_desc() == wholeW) {
