@@ -5,8 +5,9 @@
  *
  *   npx tsx bench/doconvOverhead.ts [--net pt-mnist-sample] [--pairs 60] [--steps 10]
  *     [--optimizer adam|sgd] [--batch N] [--backend NAME]
- * Prints the median and spread of the per-pair overhead (conv ms/step ÷ doconv ms/step − 1 … as %),
- * and both variants' ms/step. Not a test: never asserts.
+ * Prints the median and spread of the per-pair overhead (doconv ms/step ÷ conv ms/step − 1, as %),
+ * of wall time and of the process's CPU time (user + system: on a loaded machine the steadier of
+ * the two), and both variants' ms/step. Not a test: never asserts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
@@ -46,27 +47,38 @@ const runners = variants.map((v) => {
 for (const r of runners) for (let i = 0; i < 20; i++) await r.step();
 
 const ms: Record<string, number[]> = { conv: [], doconv: [] };
+const cpuMs: Record<string, number[]> = { conv: [], doconv: [] };
 for (let p = 0; p < pairs; p++) {
   for (const r of windowOrder(runners, p)) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) await r.step();
     ms[r.v].push((performance.now() - t0) / steps);
+    const c = process.cpuUsage(c0);
+    cpuMs[r.v].push((c.user + c.system) / 1000 / steps);
   }
 }
-const overhead = summarize(ms.doconv.map((d, i) => (d / ms.conv[i] - 1) * 100));
 const fmt = (s: { median: number; min: number; max: number }, d = 2) =>
   `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
 const quart = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `IQR ${s[Math.floor(s.length / 4)].toFixed(2)}…${s[Math.floor((3 * s.length) / 4)].toFixed(2)}`;
 };
-const ov = ms.doconv.map((d, i) => (d / ms.conv[i] - 1) * 100);
+const perPair = (m: Record<string, number[]>) => m.doconv.map((d, i) => (d / m.conv[i] - 1) * 100);
 console.log(
   `${net.name} batch ${batch} ${values.optimizer} on ${selection.backend}, ${pairs} pairs of ${steps}-step windows`,
 );
-console.log(`  conv   ms/step ${fmt(summarize(ms.conv))}`);
-console.log(`  doconv ms/step ${fmt(summarize(ms.doconv))}`);
-console.log(`  DO-Conv overhead % per pair: median ${fmt(overhead, 1)} ${quart(ov)}`);
+console.log(`  conv   ms/step ${fmt(summarize(ms.conv))}, CPU ${fmt(summarize(cpuMs.conv))}`);
+console.log(`  doconv ms/step ${fmt(summarize(ms.doconv))}, CPU ${fmt(summarize(cpuMs.doconv))}`);
+for (const [what, m] of [
+  ['wall', ms],
+  ['CPU', cpuMs],
+] as const) {
+  const ov = perPair(m);
+  console.log(
+    `  DO-Conv overhead % per pair (${what}): median ${fmt(summarize(ov), 1)} ${quart(ov)}`,
+  );
+}
 for (const r of runners) {
   tf.dispose([r.x, r.y]);
   r.model.optimizer.dispose();
