@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "batchNormRelu.h"
 #include "common.h"
 #include "compose.h"
 #include "conv.h"
@@ -36,7 +37,7 @@ void check(napi_env env, napi_status st, const char *what) {
   if (st != napi_ok) throw JsError(std::string("Node-API call failed: ") + what);
 }
 
-// The most arguments an export takes (batchNormTrainGradInput: 13).
+// The most arguments an export takes (batchNormReluGradInput: 15).
 constexpr size_t kMaxArgs = 16;
 
 struct Args {
@@ -488,6 +489,65 @@ napi_value BatchNormTrainGradInput(napi_env env, napi_callback_info info) {
         float *dx = c.region(11, n, "dx");
         batchNormTrainGradInput(c.g, dy, x, mean, var, scale, sumDy, sumDyXc, dMean, dVariance, dx,
                                 static_cast<float>(c.number(12)));
+      });
+}
+
+// BatchNorm then ReLU (cap: +∞, or 6 for ReLU6) in training, batchNormRelu.h. Operands in the
+// order mean, variance, scale, offset after x (and dy); epsilon and cap last.
+struct BatchNormReluOperands {
+  const float *mean, *variance, *scale, *offset;
+};
+
+template <typename Call>
+BatchNormReluOperands perChannel(const Call &c, size_t first) {
+  const int64_t ch = c.g.channels;
+  return {c.region(first, ch, "mean"), c.region(first + 1, ch, "variance"),
+          c.region(first + 2, ch, "scale"), c.region(first + 3, ch, "offset")};
+}
+
+// batchNormRelu(heap, geom, x, mean, variance, scale, offset, z, epsilon, cap)
+napi_value BatchNormRelu(napi_env env, napi_callback_info info) {
+  return heapKernel<BatchNormReluGeom>(
+      env, info, "native batchNormRelu", 10, batchNormReluGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels;
+        const float *x = c.region(2, n, "x");
+        const BatchNormReluOperands p = perChannel(c, 3);
+        batchNormRelu(c.g, x, p.mean, p.variance, p.scale, p.offset, c.region(7, n, "z"),
+                      static_cast<float>(c.number(8)), static_cast<float>(c.number(9)));
+      });
+}
+
+// batchNormReluGradSums(heap, geom, dy, x, mean, variance, scale, offset, sumDy, sumDyXc,
+// epsilon, cap)
+napi_value BatchNormReluGradSums(napi_env env, napi_callback_info info) {
+  return heapKernel<BatchNormReluGeom>(
+      env, info, "native batchNormReluGradSums", 12, batchNormReluGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+        const float *dy = c.region(2, n, "dy");
+        const float *x = c.region(3, n, "x");
+        const BatchNormReluOperands p = perChannel(c, 4);
+        batchNormReluGradSums(c.g, dy, x, p.mean, p.variance, p.scale, p.offset,
+                              c.region(8, ch, "sumDy"), c.region(9, ch, "sumDyXc"),
+                              static_cast<float>(c.number(10)), static_cast<float>(c.number(11)));
+      });
+}
+
+// batchNormReluGradInput(heap, geom, dy, x, mean, variance, scale, offset, sumDy, sumDyXc, dMean,
+// dVariance, dx, epsilon, cap)
+napi_value BatchNormReluGradInput(napi_env env, napi_callback_info info) {
+  return heapKernel<BatchNormReluGeom>(
+      env, info, "native batchNormReluGradInput", 15, batchNormReluGeomProblem, [](const auto &c) {
+        const int64_t n = int64_t(c.g.rows) * c.g.channels, ch = c.g.channels;
+        const float *dy = c.region(2, n, "dy");
+        const float *x = c.region(3, n, "x");
+        const BatchNormReluOperands p = perChannel(c, 4);
+        const float *sumDy = c.region(8, ch, "sumDy");
+        const float *sumDyXc = c.region(9, ch, "sumDyXc");
+        const float *dMean = c.region(10, ch, "dMean");
+        const float *dVariance = c.region(11, ch, "dVariance");
+        batchNormReluGradInput(c.g, dy, x, p.mean, p.variance, p.scale, p.offset, sumDy, sumDyXc,
+                               dMean, dVariance, c.region(12, n, "dx"),
+                               static_cast<float>(c.number(13)), static_cast<float>(c.number(14)));
       });
 }
 
@@ -977,6 +1037,9 @@ napi_value Init(napi_env env, napi_value exports) {
       method("resizeBilinear", ResizeBilinear),
       method("resizeBilinearGrad", ResizeBilinearGrad),
       method("batchNorm", BatchNorm),
+      method("batchNormRelu", BatchNormRelu),
+      method("batchNormReluGradSums", BatchNormReluGradSums),
+      method("batchNormReluGradInput", BatchNormReluGradInput),
       method("setThreads", SetThreads),
       method("getThreads", GetThreads),
       method("setParallelMin", SetParallelMin),

@@ -11,8 +11,9 @@
  * same (batch statistics in double precision instead of float32 ops: ~1e-6 apart).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING } from '../util/batchNormTrainingOp.js';
+import { BATCH_NORM_RELU_TRAINING, BATCH_NORM_TRAINING } from '../util/batchNormTrainingOp.js';
 import { engineRoutes } from '../util/engineRoutes.js';
+import { markFusedRelu, reluFusedAfter } from './batchNormRelu.js';
 import { routeTfjsLayerCall, singleInput } from './tfjsLayerCall.js';
 
 /** The fields of TF.js's layer this reads (private in tfjs-layers' typings). */
@@ -35,21 +36,27 @@ function oneOpTraining(
   const x = singleInput(inputs);
   if (kwargs.training !== true || x === null) return null;
   const state = layer as unknown as BatchNormState;
+  const routes = engineRoutes();
   const applies =
     x.dtype === 'float32' &&
     x.rank >= 2 &&
     (state.axis === -1 || state.axis === x.rank - 1) &&
     state.gamma != null &&
     state.beta != null &&
-    engineRoutes().batchNormTraining;
+    routes.batchNormTraining;
   if (!applies) return null;
+  // Followed only by a ReLU: relu(y) in the same pass, handed on by the ReLU (batchNormRelu.ts).
+  const relu = routes.batchNormReluTraining ? reluFusedAfter(layer) : null;
   return tf.tidy(() => {
+    const inputs = { x, scale: state.gamma!.read(), offset: state.beta!.read() };
     const [y, mean, variance] = tf
       .engine()
       .runKernel(
-        BATCH_NORM_TRAINING,
-        { x, scale: state.gamma!.read(), offset: state.beta!.read() },
-        { varianceEpsilon: state.epsilon },
+        relu ? BATCH_NORM_RELU_TRAINING : BATCH_NORM_TRAINING,
+        inputs,
+        relu
+          ? { varianceEpsilon: state.epsilon, cap: relu.cap }
+          : { varianceEpsilon: state.epsilon },
       ) as tf.Tensor[];
     // The moving averages as TF.js's layer updates them.
     for (const [variable, value] of [
@@ -61,6 +68,7 @@ function oneOpTraining(
         variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - state.momentum)));
       });
     }
+    if (relu) markFusedRelu(y, relu.relu);
     return y;
   });
 }

@@ -14,3 +14,22 @@ export const BATCH_NORM_TRAINING = 'DoconvBatchNormTraining';
  * BATCH_NORM_TRAINING (the sums from DoconvBatchNormGradSums).
  */
 export const BATCH_NORM_TRAINING_GRAD_INPUT = 'DoconvBatchNormTrainingGradInput';
+
+/**
+ * BatchNorm in training then a ReLU, as one op: inputs {x [..., C], scale [C], offset [C]}, attrs
+ * {varianceEpsilon, cap} → [z, mean, variance], z = min(max(y, 0), cap) with y BATCH_NORM_TRAINING's
+ * output (cap Infinity: ReLU; 6: ReLU6). One pass saved forward and one backward: the ReLU rides
+ * in the normalisation, its gradient's mask in the two gradient passes (which recompute y from x).
+ * The layers run it for a BatchNormalization whose only consumer is a ReLU (layers/batchNormRelu.ts).
+ */
+export const BATCH_NORM_RELU_TRAINING = 'DoconvBatchNormReluTraining';
+/**
+ * inputs {dy, x, mean, variance, scale, offset}, attrs {varianceEpsilon, cap} → [Σ dy·m,
+ * Σ dy·m·(x − μ)] per channel, m the ReLU's gradient mask at y: BATCH_NORM_RELU_TRAINING's sums.
+ */
+export const BATCH_NORM_RELU_GRAD_SUMS = 'DoconvBatchNormReluGradSums';
+/**
+ * inputs {dy, x, mean, variance, scale, offset, sumDy, sumDyXc, dMean, dVariance}, attrs
+ * {varianceEpsilon, cap} → dx of BATCH_NORM_RELU_TRAINING.
+ */
+export const BATCH_NORM_RELU_GRAD_INPUT = 'DoconvBatchNormReluGradInput';

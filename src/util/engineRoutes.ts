@@ -5,7 +5,7 @@
  * engine and layers, so the layers can ask without importing the engine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAINING } from './batchNormTrainingOp.js';
+import { BATCH_NORM_RELU_TRAINING, BATCH_NORM_TRAINING } from './batchNormTrainingOp.js';
 import { CLIP_GRAD } from './clipGradOp.js';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from './composeKernelOp.js';
 import { hasDilatedConvGradients } from './dilatedConvGradients.js';
@@ -21,6 +21,8 @@ export interface EngineRoutes {
   dilatedConv: boolean;
   /** BatchNorm in training (batch statistics) as one op with a two-pass gradient. */
   batchNormTraining: boolean;
+  /** BatchNorm in training then ReLU or ReLU6 as one op (its gradient: BatchNorm's two passes). */
+  batchNormReluTraining: boolean;
   /** ReLU6 as one kernel with a one-pass gradient (not ReLU, then a clip, and their gradients). */
   relu6: boolean;
   /** Softmax cross-entropy on logits as one op with a one-kernel gradient. */
@@ -33,6 +35,7 @@ export const OP_ROUTES: EngineRoutes = {
   composedConv: false,
   dilatedConv: false,
   batchNormTraining: false,
+  batchNormReluTraining: false,
   relu6: false,
   softmaxCrossEntropy: false,
 };
@@ -45,6 +48,7 @@ export function engineRoutes(): EngineRoutes {
     composedConv: has(COMPOSED_CONV) && tapeRecording(),
     dilatedConv: hasDilatedConvGradients(backend),
     batchNormTraining: has(BATCH_NORM_TRAINING),
+    batchNormReluTraining: has(BATCH_NORM_RELU_TRAINING),
     relu6: has(CLIP_GRAD),
     softmaxCrossEntropy: has(SOFTMAX_CROSS_ENTROPY),
   };

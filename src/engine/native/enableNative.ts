@@ -11,7 +11,8 @@ import { switchEngine } from '../switchEngine.js';
 import { composeGradConfig } from './nativeCompose.js';
 import { composedConvGradConfig } from './nativeComposedConv.js';
 import { batchNormTrainingGradConfig } from './nativeBatchNormTraining.js';
-import { BATCH_NORM_TRAINING } from '../../util/batchNormTrainingOp.js';
+import { batchNormReluTrainingGradConfig } from './nativeBatchNormRelu.js';
+import { BATCH_NORM_RELU_TRAINING, BATCH_NORM_TRAINING } from '../../util/batchNormTrainingOp.js';
 import { SOFTMAX_CROSS_ENTROPY } from '../../util/softmaxCrossEntropyOp.js';
 import { softmaxCrossEntropyGradConfig } from './nativeSoftmaxCrossEntropy.js';
 import { nativeAddonStatus } from './nativeAddon.js';
@@ -46,6 +47,9 @@ export function loadNativeEngine(threads?: number): NativeEngineParts | { reason
   if (tf.getGradient(COMPOSED_CONV) == null) tf.registerGradient(composedConvGradConfig);
   if (tf.getGradient(BATCH_NORM_TRAINING) == null) {
     tf.registerGradient(batchNormTrainingGradConfig);
+  }
+  if (tf.getGradient(BATCH_NORM_RELU_TRAINING) == null) {
+    tf.registerGradient(batchNormReluTrainingGradConfig);
   }
   if (tf.getGradient(SOFTMAX_CROSS_ENTROPY) == null) {
     tf.registerGradient(softmaxCrossEntropyGradConfig);

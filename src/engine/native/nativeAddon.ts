@@ -129,6 +129,55 @@ export interface NativeAddon {
     dx: Operand,
     epsilon: number,
   ): void;
+  /**
+   * geom: [rows, channels] (native/src/batchNormRelu.h); z = min(max(BatchNorm(x), 0), cap), the
+   * batch's mean and variance given; cap Infinity for a plain ReLU.
+   */
+  batchNormRelu(
+    heap: Heap,
+    geom: Int32Array,
+    x: Operand,
+    mean: Operand,
+    variance: Operand,
+    scale: Operand,
+    offset: Operand,
+    z: Operand,
+    epsilon: number,
+    cap: number,
+  ): void;
+  /** batchNormGradSums with dy masked by the ReLU's gradient at BatchNorm(x) */
+  batchNormReluGradSums(
+    heap: Heap,
+    geom: Int32Array,
+    dy: Operand,
+    x: Operand,
+    mean: Operand,
+    variance: Operand,
+    scale: Operand,
+    offset: Operand,
+    sumDy: Operand,
+    sumDyXc: Operand,
+    epsilon: number,
+    cap: number,
+  ): void;
+  /** batchNormTrainGradInput with dy masked by the ReLU's gradient at BatchNorm(x) */
+  batchNormReluGradInput(
+    heap: Heap,
+    geom: Int32Array,
+    dy: Operand,
+    x: Operand,
+    mean: Operand,
+    variance: Operand,
+    scale: Operand,
+    offset: Operand,
+    sumDy: Operand,
+    sumDyXc: Operand,
+    dMean: Operand,
+    dVariance: Operand,
+    dx: Operand,
+    epsilon: number,
+    cap: number,
+  ): void;
   /** geom: [area, dMul, channels, filters, groups] (native/src/compose.h) */
   compose(heap: Heap, geom: Int32Array, d: Operand, dDiag: Operand, w: Operand, k: Operand): void;
   composeGrad(

@@ -18,7 +18,7 @@ import { makeFloat32Output, nativeOperands, type KernelArgs } from './operands.j
 type Info = tf.TensorInfo;
 
 /** rows × channels of x [..., C], checked with its per-channel companions; errors name `kernel`. */
-function channelGeometry(
+export function channelGeometry(
   kernel: string,
   x: Info,
   perChannel: Record<string, Info | undefined>,

@@ -56,6 +56,9 @@ import {
 } from './nativeComposedConv.js';
 import { BATCH_NORM_GRAD_SUMS, CLIP_GRAD, RELU_GRAD } from '../fusedGradientOps.js';
 import {
+  BATCH_NORM_RELU_GRAD_INPUT,
+  BATCH_NORM_RELU_GRAD_SUMS,
+  BATCH_NORM_RELU_TRAINING,
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD_INPUT,
 } from '../../util/batchNormTrainingOp.js';
@@ -63,6 +66,11 @@ import {
   nativeBatchNormTraining,
   nativeBatchNormTrainingGradInput,
 } from './nativeBatchNormTraining.js';
+import {
+  nativeBatchNormReluGradInput,
+  nativeBatchNormReluGradSums,
+  nativeBatchNormReluTraining,
+} from './nativeBatchNormRelu.js';
 
 type NativeKernel = [
   kernelName: string,
@@ -120,6 +128,9 @@ const nativeKernels: readonly NativeKernel[] = [
   config(BATCH_NORM_GRAD_SUMS, nativeBatchNormGradSums),
   config(BATCH_NORM_TRAINING, nativeBatchNormTraining),
   config(BATCH_NORM_TRAINING_GRAD_INPUT, nativeBatchNormTrainingGradInput),
+  config(BATCH_NORM_RELU_TRAINING, nativeBatchNormReluTraining),
+  config(BATCH_NORM_RELU_GRAD_SUMS, nativeBatchNormReluGradSums),
+  config(BATCH_NORM_RELU_GRAD_INPUT, nativeBatchNormReluGradInput),
   config(SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy),
   config(SOFTMAX_CROSS_ENTROPY_GRAD, nativeSoftmaxCrossEntropyGrad),
   config(COMPOSE_KERNEL_GRAD, nativeComposeGrad),
