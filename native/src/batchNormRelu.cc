@@ -47,11 +47,11 @@ void batchNormRelu(const BatchNormReluGeom &g, const float *x, const float *mean
                    float epsilon, float cap) {
   const int64_t rows = g.rows, channels = g.channels;
   const Affine a(channels, mean, variance, scale, offset, epsilon);
-  const float *m = a.mean.data(), *k = a.k.data(), *o = a.o.data();
+  const float *__restrict m = a.mean.data(), *__restrict k = a.k.data(), *__restrict o = a.o.data();
 #pragma omp parallel for schedule(static) if (rows * channels >= parallelMinElems())
   for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * channels;
-    float *zr = z + r * channels;
+    const float *__restrict xr = x + r * channels;
+    float *__restrict zr = z + r * channels;
     for (int64_t c = 0; c < channels; c++) {
       const float y = normalised(xr[c], m[c], k[c], o[c]);
       // As clip (eltwise.cc) with lo = 0: NaN fails both tests and passes through.
@@ -102,13 +102,14 @@ void batchNormReluGradInput(const BatchNormReluGeom &g, const float *dy, const f
     kX[c] = static_cast<float>(u);
     bias[c] = static_cast<float>((dMean[c] - kc * sumDy[c]) / double(rows) - u * mean[c]);
   }
-  const float *m = a.mean.data(), *k = a.k.data(), *o = a.o.data();
-  const float *p = kDy.data(), *q = kX.data(), *b = bias.data();
+  // Restrict: without it g++ versions the loop with alias checks over nine pointers, 1.2× slower.
+  const float *__restrict m = a.mean.data(), *__restrict k = a.k.data(), *__restrict o = a.o.data();
+  const float *__restrict p = kDy.data(), *__restrict q = kX.data(), *__restrict b = bias.data();
 #pragma omp parallel for schedule(static) if (rows * channels >= parallelMinElems())
   for (int64_t r = 0; r < rows; r++) {
-    const float *dyr = dy + r * channels;
-    const float *xr = x + r * channels;
-    float *dxr = dx + r * channels;
+    const float *__restrict dyr = dy + r * channels;
+    const float *__restrict xr = x + r * channels;
+    float *__restrict dxr = dx + r * channels;
     for (int64_t c = 0; c < channels; c++) {
       const float d = dyr[c] * reluMask(normalised(xr[c], m[c], k[c], o[c]), cap);
       dxr[c] = p[c] * d + q[c] * xr[c] + b[c];
