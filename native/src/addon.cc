@@ -358,6 +358,16 @@ napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
       });
 }
 
+// softmax(heap, geom, logits, y)
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  return heapKernel<SoftmaxGeom>(
+      env, info, "native softmax", 4, softmaxGeomProblem, [](const auto &c) {
+        const int64_t n = softmaxElems(c.g);
+        const float *logits = c.region(2, n, "logits");
+        softmaxRows(c.g, logits, c.region(3, n, "y"));
+      });
+}
+
 // softmaxCrossEntropyGrad(heap, geom, dy, softmax, labels, dLogits)
 napi_value SoftmaxCrossEntropyGrad(napi_env env, napi_callback_info info) {
   return heapKernel<SoftmaxGeom>(
@@ -1033,6 +1043,7 @@ napi_value Init(napi_env env, napi_value exports) {
       method("tile", Tile),
       method("maxRows", MaxRows),
       method("softmaxCrossEntropy", SoftmaxCrossEntropy),
+      method("softmax", Softmax),
       method("softmaxCrossEntropyGrad", SoftmaxCrossEntropyGrad),
       method("resizeBilinear", ResizeBilinear),
       method("resizeBilinearGrad", ResizeBilinearGrad),

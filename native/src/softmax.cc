@@ -69,4 +69,30 @@ void softmaxCrossEntropyGrad(const SoftmaxGeom &g, const float *dy, const float 
   }
 }
 
+void softmaxRows(const SoftmaxGeom &g, const float *logits, float *y) {
+  const int64_t c = g.classes;
+  constexpr int64_t kBlockRows = 512;  // exp over a block of rows at once, as above
+  const int64_t blocks = (int64_t(g.rows) + kBlockRows - 1) / kBlockRows;
+#pragma omp parallel for schedule(static) if (softmaxElems(g) >= parallelMinElems())
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const int64_t r0 = blk * kBlockRows, r1 = std::min<int64_t>(g.rows, r0 + kBlockRows);
+    for (int64_t r = r0; r < r1; r++) {
+      const float *x = logits + r * c;
+      float m = x[0];
+      for (int64_t j = 1; j < c; j++) m = stickyMax(m, x[j]);
+      float *p = y + r * c;
+      for (int64_t j = 0; j < c; j++) p[j] = x[j] - m;
+    }
+    expFloatsHere(y + r0 * c, y + r0 * c, (r1 - r0) * c);
+    for (int64_t r = r0; r < r1; r++) {
+      // cpu's Sum adds in double and stores float32; its RealDiv divides by that float32
+      float *p = y + r * c;
+      double sum = 0;
+      for (int64_t j = 0; j < c; j++) sum += p[j];
+      const float s = static_cast<float>(sum);
+      for (int64_t j = 0; j < c; j++) p[j] = p[j] / s;
+    }
+  }
+}
+
 }  // namespace doconv

@@ -147,6 +147,63 @@ d(`native Tile matches cpu${skipReason}`, () => {
   });
 });
 
+d(`native Softmax gives cpu's bits${skipReason}`, () => {
+  const special = (shape: number[], seed: number, put: Array<[number, number]>): HostTensor => {
+    const t = host(shape, seed);
+    for (const [i, v] of put) t.values[i] = v;
+    return t;
+  };
+  it.each([
+    ['the TF MNIST sample output', host([32, 10], 3), -1],
+    ['rank 3, dim given', host([3, 4, 5], 4), 2],
+    ['one class', host([6, 1], 5), -1],
+    ['wide rows past the block of 512, threaded', host([1100, 40], 6), -1],
+    [
+      'large logits (exp would overflow without the max)',
+      special([2, 3], 7, [
+        [0, 500],
+        [4, -800],
+      ]),
+      -1,
+    ],
+    [
+      'NaN, ±∞ in rows',
+      special([4, 3], 8, [
+        [0, NaN],
+        [3, Infinity],
+        [7, -Infinity],
+        [8, -Infinity],
+      ]),
+      -1,
+    ],
+    [
+      'a row all −∞',
+      special([2, 2], 9, [
+        [0, -Infinity],
+        [1, -Infinity],
+      ]),
+      -1,
+    ],
+  ] as Array<[string, HostTensor, number]>)('%s', async (_name, logits, dim) => {
+    const { native, cpu } = await compare(tf.Softmax, { logits }, { dim });
+    // the native-on-wasm engine keeps wasm's own Softmax; doconv-native gives cpu's bits
+    if (NATIVE_HOST === 'doconv-native') expect(native.values).toEqual(cpu.values); // NaN = NaN here
+  });
+
+  it.skipIf(NATIVE_HOST !== 'doconv-native')('runs natively on doconv-native', () => {
+    expect(tf.getKernel(tf.Softmax, NATIVE_HOST)?.kernelFunc).not.toBe(
+      tf.getKernel(tf.Softmax, 'cpu')?.kernelFunc,
+    );
+  });
+
+  it("a softmax over another axis is the fallback's (cpu refuses it, naming the dimension)", async () => {
+    await expect(compare(tf.Softmax, { logits: host([3, 4], 1) }, { dim: 0 })).rejects.toThrow(
+      /Softmax along a non-last dimension/,
+    );
+    await tf.setBackend(NATIVE_HOST);
+  });
+});
+
 d(`native Slice and PadV2 match cpu${skipReason}`, () => {
   it.each([
     [

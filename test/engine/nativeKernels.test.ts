@@ -35,7 +35,7 @@ d(`native engine registration${skipReason}`, () => {
       .map((c) => c.kernelName);
     expect(running.sort()).toEqual(
       [
-        ...(NATIVE_HOST === 'wasm' ? [] : ['_FusedMatMul']),
+        ...(NATIVE_HOST === 'wasm' ? [] : ['_FusedMatMul', 'Softmax']),
         'Conv2D',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',

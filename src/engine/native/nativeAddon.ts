@@ -95,6 +95,8 @@ export interface NativeAddon {
   boxCopy(heap: Heap, geom: Int32Array, big: Operand, small: Operand): void;
   /** geom: [rows, channels]; per-channel mean and biased variance of x [rows, channels] */
   batchNormStats(heap: Heap, geom: Int32Array, x: Operand, mean: Operand, variance: Operand): void;
+  /** geom: [rows, classes] (native/src/softmax.h); y = softmax of each row, tfjs-backend-cpu's bits */
+  softmax(heap: Heap, geom: Int32Array, logits: Operand, y: Operand): void;
   /** geom: [rows, classes] (native/src/softmax.h); per-row loss and the softmax */
   softmaxCrossEntropy(
     heap: Heap,

@@ -29,6 +29,7 @@ import {
 } from './nativeEltwise.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { nativePadV2, nativeSlice } from './nativeBox.js';
+import { nativeSoftmax } from './nativeSoftmax.js';
 import { nativeMaxPool, nativeMaxPoolGrad } from './nativePool.js';
 import { nativeResizeBilinear, nativeResizeBilinearGrad } from './nativeResize.js';
 import {
@@ -141,9 +142,13 @@ const nativeKernels: readonly NativeKernel[] = [
 
 /**
  * Kernels only doconv-native takes natively: over wasm's heap, wasm's own (XNNPACK) fused product
- * is as good, and its setup binds wasm functions the native kernel would have to hand on.
+ * and softmax are as good, and their setup binds wasm functions the native kernel would have to
+ * hand on.
  */
-const nativeBackendOnly: readonly NativeKernel[] = [config(tf._FusedMatMul, nativeFusedMatMul)];
+const nativeBackendOnly: readonly NativeKernel[] = [
+  config(tf._FusedMatMul, nativeFusedMatMul),
+  config(tf.Softmax, nativeSoftmax),
+];
 
 /** The native kernels for the doconv-native backend (its fallback is the cpu kernel of the name). */
 export const nativeBackendKernelConfigs: readonly tf.KernelConfig[] = [
