@@ -24,7 +24,9 @@ export function nativeSoftmax(args: KernelArgs): Info {
     rank < 1 ||
     (dim !== -1 && dim !== rank - 1) ||
     classes < 1 ||
-    size > MAX_TENSOR_ELEMENTS
+    size > MAX_TENSOR_ELEMENTS ||
+    // an addon built before this kernel existed (a checkout's stale build)
+    typeof requireNativeAddon(tf.Softmax).softmax !== 'function'
   ) {
     return runFallback(tf.Softmax, args) as Info;
   }
