@@ -13,6 +13,10 @@ import {
   BATCH_NORM_RELU_TRAINING,
   BATCH_NORM_TRAINING,
 } from '../../src/util/batchNormTrainingOp.js';
+import {
+  batchNormReluTrainingGradConfig,
+  unfusedGradient,
+} from '../../src/engine/native/nativeBatchNormRelu.js';
 import { host, relativeError, type HostTensor } from './helpers.js';
 import { describeNative, nativeEngineForThisFile, skipReason, NATIVE_HOST } from './nativeSetup.js';
 
@@ -144,6 +148,33 @@ describeNative(`BatchNorm then ReLU in training as one op${skipReason}`, () => {
     expect(fused.z).toEqual(unfused.z);
     fused.grads.forEach((g, i) => expect(g, `grad ${i}`).toEqual(unfused.grads[i]));
   });
+
+  it.each([
+    ['relu', Infinity],
+    ['relu6', 6],
+  ])(
+    '%s: the gradient a stale addon falls back to equals the fused one bit for bit',
+    async (_, cap) => {
+      const [xh, scaleh, offseth] = corners([16, 5, 5, 8], cap === Infinity ? 0 : cap);
+      const t = (h: HostTensor) => tf.tensor(h.values, h.shape);
+      const [x, scale, offset, dy] = [xh, scaleh, offseth, host(xh.shape, 50)].map(t);
+      const attrs = { varianceEpsilon: 1e-3, cap };
+      const [, mean, variance] = tf
+        .engine()
+        .runKernel(BATCH_NORM_RELU_TRAINING, { x, scale, offset }, attrs) as tf.Tensor[];
+      const dStats = [t(host([8], 51)), t(host([8], 52))];
+      const dys = [dy, ...dStats];
+      const saved = [x, scale, offset, mean, variance];
+      const fusedGrads = batchNormReluTrainingGradConfig.gradFunc(dys, saved, attrs);
+      const unfusedGrads = unfusedGradient(dys, saved, attrs);
+      for (const name of ['x', 'scale', 'offset']) {
+        const [a, b] = [fusedGrads[name](), unfusedGrads[name]()];
+        expect(await a.data(), name).toEqual(await b.data());
+        tf.dispose([a, b]);
+      }
+      tf.dispose([...saved, ...dys]);
+    },
+  );
 
   it('errors name the kernel, the argument and its value; nothing leaks', () => {
     const x = tf.zeros([2, 3, 4]);

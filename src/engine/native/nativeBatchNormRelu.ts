@@ -10,8 +10,9 @@ import {
   BATCH_NORM_RELU_GRAD_SUMS,
   BATCH_NORM_RELU_TRAINING,
 } from '../../util/batchNormTrainingOp.js';
-import { requireNativeAddon } from './nativeAddon.js';
-import { channelGeometry } from './nativeBatchNormTraining.js';
+import { CLIP_GRAD } from '../fusedGradientOps.js';
+import { requireNativeAddon, type NativeAddon } from './nativeAddon.js';
+import { batchNormTrainingGradConfig, channelGeometry } from './nativeBatchNormTraining.js';
 import { makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
 
 type Info = tf.TensorInfo;
@@ -47,6 +48,15 @@ function checkDy(kernel: string, dy: Info | undefined, x: Info): void {
   }
 }
 
+/**
+ * Whether the loaded addon has the fused kernels. A checkout's build from before them (a stale
+ * build) runs the op as BatchNorm then the clip and its gradient as the clip's then BatchNorm's:
+ * the same values, the unfused passes.
+ */
+export function fusedKernelsBuilt(addon: NativeAddon): boolean {
+  return typeof addon.batchNormRelu === 'function';
+}
+
 export function nativeBatchNormReluTraining(args: KernelArgs): Info[] {
   const { x, scale, offset } = args.inputs as Record<string, Info | undefined>;
   const { varianceEpsilon, cap } = reluAttrs(BATCH_NORM_RELU_TRAINING, args.attrs);
@@ -59,7 +69,24 @@ export function nativeBatchNormReluTraining(args: KernelArgs): Info[] {
   const addon = requireNativeAddon(BATCH_NORM_RELU_TRAINING);
   const geom = Int32Array.of(rows, channels);
   addon.batchNormStats(heap, geom, xAt, meanAt, varAt);
-  addon.batchNormRelu(heap, geom, xAt, meanAt, varAt, scaleAt, offsetAt, zAt, varianceEpsilon, cap);
+  if (fusedKernelsBuilt(addon)) {
+    addon.batchNormRelu(
+      heap,
+      geom,
+      xAt,
+      meanAt,
+      varAt,
+      scaleAt,
+      offsetAt,
+      zAt,
+      varianceEpsilon,
+      cap,
+    );
+  } else {
+    const bnGeom = Int32Array.of(rows, channels, 1, 1);
+    addon.batchNorm(heap, bnGeom, xAt, meanAt, varAt, scaleAt, offsetAt, zAt, varianceEpsilon);
+    addon.clip(heap, Int32Array.of(rows * channels, 0), zAt, zAt, 0, cap); // in place
+  }
   return [z, mean, variance];
 }
 
@@ -116,6 +143,26 @@ export function nativeBatchNormReluGradInput(args: KernelArgs): Info {
 }
 
 /**
+ * The op's gradient from the unfused kernels: y again (the FusedBatchNorm kernel computes it as
+ * the op did), dy masked by the clip's gradient, then BatchNorm's gradient. For a stale addon.
+ */
+export function unfusedGradient(
+  [dy, dMean, dVariance]: tf.Tensor[],
+  [x, scale, offset, mean, variance]: tf.Tensor[],
+  { varianceEpsilon, cap }: ReluAttrs,
+): Record<string, () => tf.Tensor> {
+  const y = tf.batchNorm(x, mean, variance, offset, scale, varianceEpsilon);
+  const masked = tf.engine().runKernel(CLIP_GRAD, { dy, x: y }, { lo: 0, hi: cap, mode: 'mask' });
+  const attrs = { varianceEpsilon } as unknown as tf.NamedAttrMap;
+  const saved = [x, scale, mean, variance];
+  return batchNormTrainingGradConfig.gradFunc(
+    [masked as tf.Tensor, dMean, dVariance],
+    saved,
+    attrs,
+  );
+}
+
+/**
  * The op's gradient: the masked sums in one kernel, dx in another (the mean and variance
  * gradients folded in, as BatchNorm's), dscale = r·Σdy·m·(x − μ), doffset = Σdy·m.
  */
@@ -127,6 +174,9 @@ export const batchNormReluTrainingGradConfig: tf.GradConfig = {
     const [dy, dMean, dVariance] = dys as tf.Tensor[];
     const [x, scale, offset, mean, variance] = saved;
     const { varianceEpsilon, cap } = attrs as unknown as ReluAttrs;
+    if (!fusedKernelsBuilt(requireNativeAddon(BATCH_NORM_RELU_TRAINING))) {
+      return unfusedGradient(dys as tf.Tensor[], saved, { varianceEpsilon, cap });
+    }
     const reluAttrsOf = { varianceEpsilon, cap };
     const perChannel = { mean, variance, scale, offset };
     const [sumDy, sumDyXc] = tf
