@@ -3,7 +3,7 @@
  * code otherwise — installed on the class itself, so every instance (built with tf.layers, by the
  * zoo, or loaded from a model.json) computes alike and a resumed run repeats the straight one.
  * Used for layers whose TF.js implementation is a chain of full-tensor ops that the native engine
- * runs as one kernel (batchNormTraining.ts, reluSix.ts).
+ * runs as one kernel (batchNormTraining.ts, reluSix.ts, and batchNormRelu.ts's pass-through).
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -5,7 +5,7 @@
  * tf.batchNorm), a training BatchNorm costs ~5 full passes forward and ~12 backward (moments'
  * Sub, Square and two Means, their gradients, the Adds of three gradient paths): on MobileNet-v2,
  * which has 52 BatchNorms, most of a step. The native engine registers kernels for it; the
- * BatchNormalization layer (layers/BatchNormalization.ts) runs it where the backend has them.
+ * BatchNormalization layer's route (layers/batchNormTraining.ts) runs it where the backend has them.
  * The names live here, below engine and layers, so neither imports the other.
  */
 export const BATCH_NORM_TRAINING = 'DoconvBatchNormTraining';
