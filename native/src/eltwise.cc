@@ -147,10 +147,7 @@ void unary(const UnaryGeom &g, const float *x, float *y, float alpha) {
       // What TF.js's Math.exp stored in a Float32Array gives.
       return expFloats(x, y, n);
     case kUnaryLog: return logFloats(x, y, n);
-    case kUnaryTanh:
-#pragma omp parallel for schedule(static) if (par)
-      for (int64_t i = 0; i < n; i++) y[i] = static_cast<float>(std::tanh(double(x[i])));
-      return;
+    case kUnaryTanh: return tanhFloats(x, y, n);
     default:
 #pragma omp parallel for schedule(static) if (par)
       for (int64_t i = 0; i < n; i++) y[i] = -x[i];

@@ -17,6 +17,10 @@ void expFloats(const float *x, float *y, int64_t n);
 // nested one, even an inactive one, costs ~1 µs: per softmax row that was most of the op).
 void expFloatsHere(const float *x, float *y, int64_t n);
 
+// y[i] = float(tanh(double(x[i]))) as libm's tanh gives it, from a vectorised polynomial where
+// its rounding is certain (expLog.cc, tanhFloatsHere), libm elsewhere.
+void tanhFloats(const float *x, float *y, int64_t n);
+
 // y[i] = float(log(double(x[i]))) (NaN below 0, −∞ at 0, as Math.log).
 void logFloats(const float *x, float *y, int64_t n);
 

@@ -686,6 +686,24 @@ d(`native Exp and Log over their whole range match cpu bit for bit${skipReason}`
   });
 });
 
+d(`native Tanh over its whole range matches cpu bit for bit${skipReason}`, () => {
+  // The fast path (a polynomial near 0, exp(−2|x|) beyond) hands a value to libm's tanh when it
+  // lies too near a float rounding boundary to be sure: checked over every 2 011th bit pattern
+  // (both signs, denormals, ±∞, NaN), a dense sweep across both paths and their border, and where
+  // tanh reaches ±1.
+  const specials = [0, -0, 0.0625, -0.0625, 0.06249999, 0.06250001, 9, 9.02, 20, 1e-45, 3e38];
+  const sweep = Array.from({ length: 200_000 }, (_, i) => -12 + (i * 24) / 200_000);
+  const bits = new Uint32Array(Math.ceil(2 ** 32 / 2011));
+  for (let i = 0; i < bits.length; i++) bits[i] = i * 2011;
+  const patterns = new Float32Array(bits.buffer);
+  const values = new Float32Array([...specials, Infinity, -Infinity, NaN, ...sweep, ...patterns]);
+  it('Tanh', async () => {
+    const x = { values, shape: [values.length] };
+    const { native, cpu } = await compare(tf.Tanh, { x });
+    expect(sameFloats(native.values, cpu.values)).toBe(true);
+  });
+});
+
 d(`native Max matches cpu${skipReason}`, () => {
   it.each([
     [[2, 3, 4, 11], -1, false], // softmax's row max
