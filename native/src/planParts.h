@@ -129,6 +129,8 @@ struct PlanStep {
 
 class SplitHelper;
 
+constexpr int kWayWindow = 8;  // run times kept for each way of running a batch-1 plan
+
 // How a plan for batch 1 cuts each conv for two threads (PlanStep::halves).
 enum class Split {
   kNone,
@@ -158,12 +160,15 @@ class InferencePlan {
   // 2 byRows's row halves on two threads. Which wins depends on the net (a conv of few channel
   // blocks runs its halves slowly; one of few rows too) and on the machine: beside a busy
   // process a helper preempted in the middle of a half holds the run up. So each way's last
-  // three run times are kept (their median: one slow run, as the first, which starts the
-  // helper thread, does not condemn a way), the fastest way runs, and every 32nd run re-times
-  // another. DOCONV_PLAN_BATCH1=one|channels|rows runs one way only.
+  // kWayWindow run times are kept, timed in bursts of runs back to back (planRun.cc), the way
+  // whose least time is lowest runs (the least: a few runs slowed by a passing process do not
+  // condemn a way; a lasting load raises every time in the window), and every 64 runs a burst
+  // re-times another. DOCONV_PLAN_BATCH1=one|channels|rows runs one way only.
   PlanPtr byRows;
-  double wayTimes[3][3] = {};  // seconds, the last three runs of each way (0: not yet)
+  double wayTimes[3][kWayWindow] = {};  // seconds, a ring of each way's last timed runs
+  int64_t wayTimed[3] = {0, 0, 0};      // runs timed so far, each way
   int64_t wayRuns = 0;
+  int retimeWay = 0;
   int forcedWay = -1;
   // The second thread of a split plan, started on its first split run (last: it goes first).
   std::unique_ptr<SplitHelper> helper;

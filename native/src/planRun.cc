@@ -15,9 +15,9 @@ namespace doconv {
 namespace {
 // A batch-1 way's run time: the median of its last three (0 until it has three).
 double wayTime(const InferencePlan &p, int way) {
-  double t[3] = {p.wayTimes[way][0], p.wayTimes[way][1], p.wayTimes[way][2]};
-  std::sort(t, t + 3);
-  return t[0] == 0 ? 0 : t[1];
+  const double *t = p.wayTimes[way];
+  const int n = static_cast<int>(std::min<int64_t>(p.wayTimed[way], kWayWindow));
+  return n == 0 ? 0 : *std::min_element(t, t + n);
 }
 }  // namespace
 
@@ -34,8 +34,8 @@ std::string planDescription(const InferencePlan &p) {
       const double t = wayTime(p, way);
       return t == 0 ? std::string("not yet timed") : std::to_string(int64_t(1e6 * t)) + " µs";
     };
-    d += "batch 1 on two threads, a run (median of the last 3; the fastest way runs, another "
-         "every 32nd run): on one thread " +
+    d += "batch 1 on two threads, a run (the least of the last 8 timed; the fastest way runs, "
+         "another is re-timed every 64 runs): on one thread " +
          us(0) + ", each conv's output channels split " + us(1) +
          ", each conv's rows split (NHWC) " + us(2) + "; the steps split by channels:\n";
   }
@@ -298,15 +298,34 @@ void runInferencePlan(InferencePlan &p, const float *x, float *y) {
     runSteps(p, x, y);
     return;
   }
+  // Ways are timed in bursts of kBurst runs, the first left out: a split way's helper thread
+  // sleeps after 300 µs without a run, so the first run of a burst wakes it and pays for that,
+  // as a caller's first run after a pause does; runs back to back find it awake.
+  constexpr int64_t kBurst = 4, kRetimeEvery = 64;
   const int64_t n = p.wayRuns++;
   int way = p.forcedWay;
-  if (way < 0 && n < 9) {
-    way = static_cast<int>(n % 3);  // every way, in turn, to start with
+  bool timed = true;
+  constexpr int64_t kExplore = 6 * kBurst;  // every way in turn, twice (the first: cold buffers)
+  if (way < 0 && n < kExplore) {
+    way = static_cast<int>(n / kBurst % 3);
+    timed = n % kBurst != 0;
   } else if (way < 0) {
-    way = 0;
-    for (int w = 1; w < 3; w++)
-      if (wayTime(p, w) < wayTime(p, way)) way = w;
-    if (n % 32 == 0) way = (way + 1 + static_cast<int>(n / 32 % 2)) % 3;
+    const int64_t k = (n - kExplore) % kRetimeEvery;
+    if (k == 0) {  // a burst of another way, the two others in turn
+      int best = 0;
+      for (int w = 1; w < 3; w++)
+        if (wayTime(p, w) < wayTime(p, best)) best = w;
+      p.retimeWay = (best + 1 + static_cast<int>((n - kExplore) / kRetimeEvery % 2)) % 3;
+    }
+    if (k < kBurst) {
+      way = p.retimeWay;
+      timed = k != 0;
+    } else {
+      way = 0;
+      for (int w = 1; w < 3; w++)
+        if (wayTime(p, w) < wayTime(p, way)) way = w;
+      timed = k != kBurst || way != p.retimeWay;  // the first run back on the fastest way
+    }
   }
   const double begin = omp_get_wtime();
   if (way == 2)
@@ -315,8 +334,8 @@ void runInferencePlan(InferencePlan &p, const float *x, float *y) {
     runSplit(p, x, y);
   else
     runSteps(p, x, y);
-  double *times = p.wayTimes[way];
-  times[0] = times[1], times[1] = times[2], times[2] = omp_get_wtime() - begin;
+  if (!timed) return;
+  p.wayTimes[way][p.wayTimed[way]++ % kWayWindow] = omp_get_wtime() - begin;
 }
 
 void PlanDeleter::operator()(InferencePlan *p) const { delete p; }
