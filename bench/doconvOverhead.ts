@@ -4,15 +4,17 @@
  * taken pair by pair — the two windows of a pair share the machine's load of that moment.
  *
  *   npx tsx bench/doconvOverhead.ts [--net pt-mnist-sample] [--pairs 60] [--steps 10]
- *     [--optimizer adam|sgd] [--batch N] [--backend NAME]
+ *     [--optimizer adam|sgd] [--batch N] [--backend NAME] [--out DIR]
  * Prints the median and spread of the per-pair overhead (doconv ms/step ÷ conv ms/step − 1, as %),
  * of wall time and of the process's CPU time (user + system: on a loaded machine the steadier of
- * the two), and both variants' ms/step. Not a test: never asserts.
+ * the two), and both variants' ms/step; writes them to results/doconv-overhead-<date>.json (--out
+ * DIR elsewhere). Not a test: never asserts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
 import { useBestBackend, type BackendName } from '../src/engine/useBestBackend.js';
 import { Adam, SGD } from '../src/train/optimizers.js';
+import { writeResult } from './resultFile.js';
 import { summarize, windowOrder } from './stats.js';
 import { buildZooBenchModel, randomZooBatch, zooBenchNet } from './zooNets.js';
 
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     optimizer: { type: 'string', default: 'adam' },
     batch: { type: 'string' },
     backend: { type: 'string' },
+    out: { type: 'string', default: 'results' },
   },
 });
 const selection = await useBestBackend(
@@ -79,6 +82,23 @@ for (const [what, m] of [
     `  DO-Conv overhead % per pair (${what}): median ${fmt(summarize(ov), 1)} ${quart(ov)}`,
   );
 }
+const file = writeResult(
+  'doconv-overhead',
+  'bench/doconvOverhead.ts',
+  {
+    net: net.name,
+    batch,
+    optimizer: values.optimizer,
+    backend: selection.backend,
+    pairs,
+    stepsPerWindow: steps,
+    msPerStep: { conv: summarize(ms.conv), doconv: summarize(ms.doconv) },
+    cpuMsPerStep: { conv: summarize(cpuMs.conv), doconv: summarize(cpuMs.doconv) },
+    overheadPercentPerPair: { wall: summarize(perPair(ms)), cpu: summarize(perPair(cpuMs)) },
+  },
+  values.out,
+);
+console.log(`wrote ${file}`);
 for (const r of runners) {
   tf.dispose([r.x, r.y]);
   r.model.optimizer.dispose();
