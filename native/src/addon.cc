@@ -360,12 +360,12 @@ napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
 
 // softmax(heap, geom, logits, y)
 napi_value Softmax(napi_env env, napi_callback_info info) {
-  return heapKernel<SoftmaxGeom>(
-      env, info, "native softmax", 4, softmaxGeomProblem, [](const auto &c) {
-        const int64_t n = softmaxElems(c.g);
-        const float *logits = c.region(2, n, "logits");
-        softmaxRows(c.g, logits, c.region(3, n, "y"));
-      });
+  return heapKernel<SoftmaxGeom>(env, info, "native softmax", 4, softmaxGeomProblem,
+                                 [](const auto &c) {
+                                   const int64_t n = softmaxElems(c.g);
+                                   const float *logits = c.region(2, n, "logits");
+                                   softmaxRows(c.g, logits, c.region(3, n, "y"));
+                                 });
 }
 
 // softmaxCrossEntropyGrad(heap, geom, dy, softmax, labels, dLogits)
@@ -603,8 +603,7 @@ napi_value ComposedConvForward(napi_env env, napi_callback_info info) {
 // composedConvBackwardData(heap, geom, dy, d, dDiag, w, dx)
 napi_value ComposedConvBackwardData(napi_env env, napi_callback_info info) {
   return heapKernel<ComposedConvGeom>(
-      env, info, "native composedConvBackwardData", 7, composedConvGeomProblem,
-      [](const auto &c) {
+      env, info, "native composedConvBackwardData", 7, composedConvGeomProblem, [](const auto &c) {
         const ConvGeom &cg = c.g.conv;
         const float *dy = c.region(2, convOutputElems(cg), "dy");
         const float *d = c.region(3, composeDElems(c.g.compose), "d");

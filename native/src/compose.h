@@ -35,7 +35,6 @@ void compose(const ComposeGeom &g, const float *d, const float *diag, const floa
 void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *diag,
                  const float *w, float *dd, float *dw);
 
-
 // DO-Conv's three conv passes with the composition inside (groups 1): K (or dK) lives in a
 // per-thread scratch buffer for the length of the call, never in a tensor. Why: on a small net
 // (the PyTorch MNIST sample, ~3 ms a step) making K and dK tensors — allocation, bookkeeping,
