@@ -82,7 +82,7 @@ for (const [what, m] of [
     `  DO-Conv overhead % per pair (${what}): median ${fmt(summarize(ov), 1)} ${quart(ov)}`,
   );
 }
-const file = writeResult(
+writeResult(
   'doconv-overhead',
   'bench/doconvOverhead.ts',
   {
@@ -98,7 +98,6 @@ const file = writeResult(
   },
   values.out,
 );
-console.log(`wrote ${file}`);
 for (const r of runners) {
   tf.dispose([r.x, r.y]);
   r.model.optimizer.dispose();
