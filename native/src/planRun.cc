@@ -19,6 +19,14 @@ double wayTime(const InferencePlan &p, int way) {
   const int n = static_cast<int>(std::min<int64_t>(p.wayTimed[way], kWayWindow));
   return n == 0 ? 0 : *std::min_element(t, t + n);
 }
+// The way whose least time is lowest (the first on a tie).
+int fastestWay(const InferencePlan &p) {
+  int way = 0;
+  for (int w = 1; w < 3; w++)
+    if (wayTime(p, w) < wayTime(p, way)) way = w;
+  return way;
+}
+
 }  // namespace
 
 std::string planDescription(const InferencePlan &p) {
@@ -312,19 +320,16 @@ void runInferencePlan(InferencePlan &p, const float *x, float *y) {
   } else if (way < 0) {
     const int64_t k = (n - kExplore) % kRetimeEvery;
     if (k == 0) {  // a burst of another way, the two others in turn
-      int best = 0;
-      for (int w = 1; w < 3; w++)
-        if (wayTime(p, w) < wayTime(p, best)) best = w;
+      const int best = fastestWay(p);
       p.retimeWay = (best + 1 + static_cast<int>((n - kExplore) / kRetimeEvery % 2)) % 3;
     }
     if (k < kBurst) {
       way = p.retimeWay;
       timed = k != 0;
     } else {
-      way = 0;
-      for (int w = 1; w < 3; w++)
-        if (wayTime(p, w) < wayTime(p, way)) way = w;
-      timed = k != kBurst || way != p.retimeWay;  // the first run back on the fastest way
+      way = fastestWay(p);
+      // The first run back on the fastest way after another's burst wakes its helper too.
+      timed = k != kBurst || way == p.retimeWay;
     }
   }
   const double begin = omp_get_wtime();
