@@ -80,6 +80,17 @@ DOCONV_NO_TRAPPING_MATH inline double tanhClose(double x) {
 // Chunks of a long loop, for threads to take whole (each chunk vectorised).
 constexpr int64_t kChunk = 4096;
 
+// `here(x, y, m)` over [0, n) in chunks of kChunk, shared among threads past the work threshold.
+template <typename Here>
+void inChunks(const float *x, float *y, int64_t n, Here here) {
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
+  for (int64_t c = 0; c < chunks; c++) {
+    const int64_t i0 = c * kChunk;
+    here(x + i0, y + i0, std::min(kChunk, n - i0));
+  }
+}
+
 }  // namespace
 
 DOCONV_NO_TRAPPING_MATH void expFloatsHere(const float *x, float *y, int64_t n) {
@@ -87,14 +98,7 @@ DOCONV_NO_TRAPPING_MATH void expFloatsHere(const float *x, float *y, int64_t n) 
   for (int64_t i = 0; i < n; i++) y[i] = expFloat(x[i]);
 }
 
-void expFloats(const float *x, float *y, int64_t n) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
-  for (int64_t c = 0; c < chunks; c++) {
-    const int64_t i0 = c * kChunk;
-    expFloatsHere(x + i0, y + i0, std::min(kChunk, n - i0));
-  }
-}
+void expFloats(const float *x, float *y, int64_t n) { inChunks(x, y, n, expFloatsHere); }
 
 // The float nearest tanh(x), as libm's tanh rounded to float gives it: tanhClose's value t is
 // within 1e-14 of tanh(x) relative, libm's within a few ulps of double; where t·(1 ± 1e-12)
@@ -122,14 +126,7 @@ DOCONV_NO_TRAPPING_MATH void tanhFloatsHere(const float *x, float *y, int64_t n)
   }
 }
 
-void tanhFloats(const float *x, float *y, int64_t n) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
-  for (int64_t c = 0; c < chunks; c++) {
-    const int64_t i0 = c * kChunk;
-    tanhFloatsHere(x + i0, y + i0, std::min(kChunk, n - i0));
-  }
-}
+void tanhFloats(const float *x, float *y, int64_t n) { inChunks(x, y, n, tanhFloatsHere); }
 
 void logFloats(const float *x, float *y, int64_t n) {
 #pragma omp parallel for schedule(static) if (n >= parallelMinElems())
