@@ -39,6 +39,7 @@ import { nativeAddon } from '../src/engine/native/nativeAddon.js';
 import { compileInference } from '../src/engine/native/inferencePlan.js';
 import { registerNativeBackend } from '../src/engine/native/registerNativeBackend.js';
 import { writeResult } from './resultFile.js';
+import { summarize, type Summary } from './stats.js';
 
 type Variant = 'conv' | 'doconv-unfolded' | 'doconv-folded';
 type Runtime = 'tfjs-wasm' | 'tfjs-native' | 'doconv-native' | 'native-plan' | 'onnxruntime-cpu';
@@ -152,7 +153,7 @@ async function alternatingBlocks(a: () => Promise<void>, b: () => Promise<void>)
       times.push(performance.now() - t0);
     }
     await pause();
-    return { ms: medianOf(times), runs: times.length };
+    return { ms: summarize(times).median, runs: times.length };
   };
   for (const run of [a, b]) for (let i = 0; i < 10; i++) await run(); // batch 1: every way timed
   const as: { ms: number; runs: number }[] = [];
@@ -163,25 +164,14 @@ async function alternatingBlocks(a: () => Promise<void>, b: () => Promise<void>)
   }
   const perBlock = as.map((t, i) => bs[i].ms / t.ms);
   const total = (ts: { ms: number; runs: number }[]) => ({
-    ms: medianOf(ts.map((t) => t.ms)),
+    ms: summarize(ts.map((t) => t.ms)).median,
     runs: ts.reduce((n, t) => n + t.runs, 0),
   });
   return {
     a: total(as),
     b: total(bs),
-    ratio: {
-      perBlock,
-      median: medianOf(perBlock),
-      min: Math.min(...perBlock),
-      max: Math.max(...perBlock),
-    },
+    ratio: { perBlock, ...summarize(perBlock) },
   };
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -296,10 +286,7 @@ async function main() {
   const onnxError: Record<string, number> = {};
   const planSteps: Record<string, string[]> = {};
   const planError: Record<string, number> = {};
-  const planVsOrt: Record<
-    string,
-    { perBlock: number[]; median: number; min: number; max: number }
-  > = {};
+  const planVsOrt: Record<string, { perBlock: number[] } & Summary> = {};
   const macs: Record<string, Record<Variant, ReturnType<typeof multiplyAdds>>> = {};
   for (const [m, name] of models.entries()) {
     const inputShape = inputShapeOf(name);
