@@ -155,7 +155,8 @@ async function alternatingBlocks(a: () => Promise<void>, b: () => Promise<void>)
     await pause();
     return { ms: summarize(times).median, runs: times.length };
   };
-  for (const run of [a, b]) for (let i = 0; i < 10; i++) await run(); // batch 1: every way timed
+  // 30 warm-up runs: past a batch-1 plan's first 24, in which it times each of its ways in turn.
+  for (const run of [a, b]) for (let i = 0; i < 30; i++) await run();
   const as: { ms: number; runs: number }[] = [];
   const bs: { ms: number; runs: number }[] = [];
   for (let i = 0; i < BLOCKS; i++) {
