@@ -1,8 +1,9 @@
 """Where a PyTorch training step's time goes, op by op (the counterpart of bench/profile.ts).
 
-  /usr/bin/python3 bench/torch_profile.py [resnet20|mnist-sample] [conv|doconv] [steps] [threads] [--json]
+  /usr/bin/python3 bench/torch_profile.py [NET] [conv|doconv] [steps] [threads] [--json]
 
-Uses the nets of bench/torch_train.py. Profiles the forward+backward passes and the Adam update
+NET is a zoo net of tools/doconv_torch (resnet-20, mobilenet-v2, ...) or one of bench/nets.ts's two
+older names (resnet20, mnist-sample), built as bench/torch_train.py builds them. Profiles the forward+backward passes and the Adam update
 separately (as profile.ts does) and prints self CPU time per op per step, largest first; with --json,
 one JSON line instead: {version, threads, passes: [{key, ms, calls}], update: [...], passWallMs,
 updateWallMs}. Benchmark only: the product never uses PyTorch.
@@ -17,9 +18,9 @@ import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from torch_train import NETS, conv_factory  # noqa: E402
+from torch_train import LEGACY, zoo  # noqa: E402
 
-BATCH = {'resnet20': 128, 'mnist-sample': 32}
+BATCH = {'resnet20': 128, 'mnist-sample': 32, 'resnet-20': 128, 'tf-mnist-sample': 32}
 
 
 def accumulate(totals, prof, steps):
@@ -40,12 +41,14 @@ def main():
     variant = args[1] if len(args) > 1 else 'conv'
     steps = int(args[2]) if len(args) > 2 else 3
     torch.set_num_threads(int(args[3]) if len(args) > 3 else (os.cpu_count() or 1))
-    build, shape = NETS[net]
-    model = build(conv_factory(variant))
+    name, shape = LEGACY.get(net, (net, [32, 32, 3]))
+    h, w, c = shape
+    model = zoo.build(name, variant, shape, 10)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(BATCH[net], *shape)
-    y = torch.randint(0, 10, (BATCH[net],))
+    batch = BATCH.get(net, 64)
+    x = torch.randn(batch, c, h, w)
+    y = torch.randint(0, 10, (batch,))
 
     def passes():
         opt.zero_grad()

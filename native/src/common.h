@@ -5,6 +5,8 @@
 // and become OpenMP masters of their own, so nothing is shared and no locks are needed.
 #pragma once
 
+#include <omp.h>
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #if !defined(DNNL_VERSION_MAJOR) || DNNL_VERSION_MAJOR != 2
@@ -56,6 +58,24 @@ std::string makeKey(const char *op, const int32_t *values, size_t n);
 // Thread count oneDNN uses for primitives created / run on this thread.
 int threadCount();
 void setThreadCount(int n);
+
+// The calling thread's OpenMP count for a scope: set exactly (a primitive runs with the count it
+// was created with), restored after.
+class ExactThreads {
+ public:
+  explicit ExactThreads(int n) : saved_(omp_get_max_threads()) { set(n); }
+  ~ExactThreads() { set(saved_); }
+  ExactThreads(const ExactThreads &) = delete;
+  ExactThreads &operator=(const ExactThreads &) = delete;
+  void set(int n) {
+    if (n != current_) omp_set_num_threads(n);
+    current_ = n;
+  }
+
+ private:
+  int saved_;
+  int current_ = -1;
+};
 
 // Below this much work an op runs on the calling thread alone: waking OpenMP's team costs more
 // than the second thread saves. Elements for element-wise loops (eltwise.cc, optimizer.cc),

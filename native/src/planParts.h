@@ -75,24 +75,6 @@ void parallelFor(int64_t count, int threads, F body) {
   for (int64_t i = 0; i < count; i++) body(i);
 }
 
-// The calling thread's OpenMP count for a scope: set exactly (a primitive runs with the count it
-// was created with), restored after.
-class ExactThreads {
- public:
-  explicit ExactThreads(int n) : saved_(omp_get_max_threads()) { set(n); }
-  ~ExactThreads() { set(saved_); }
-  ExactThreads(const ExactThreads &) = delete;
-  ExactThreads &operator=(const ExactThreads &) = delete;
-  void set(int n) {
-    if (n != current_) omp_set_num_threads(n);
-    current_ = n;
-  }
-
- private:
-  int saved_;
-  int current_ = -1;
-};
-
 // One step of a plan: a primitive with its arguments bound to the plan's buffers, or a loop.
 struct PlanStep {
   struct Binding {
