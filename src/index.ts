@@ -9,7 +9,9 @@
 // Training engine: importing doconv registers the wasm training kernels (Conv2DBackpropFilter, ...)
 // and re-asserts them whenever wasm becomes the backend. Exported for apps that want to check.
 import './engine/register.js';
-// TF.js's BatchNormalization and ReLU6 run as one op where the backend has it (layers/*).
+// TF.js's BatchNormalization, ReLU6 and a residual Add+ReLU run as one op where the backend has
+// it (layers/*).
+import './layers/addRelu.js';
 import './layers/batchNormTraining.js';
 import './layers/reluSix.js';
 export {

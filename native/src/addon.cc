@@ -414,6 +414,16 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
                                   });
 }
 
+// addRelu(heap, geom, a, b, y)
+napi_value AddRelu(napi_env env, napi_callback_info info) {
+  return heapKernel<ReluGradGeom>(env, info, "native addRelu", 5, reluGradGeomProblem,
+                                  [](const auto &c) {
+                                    const float *a = c.region(2, c.g.size, "a");
+                                    const float *b = c.region(3, c.g.size, "b");
+                                    addRelu(c.g, a, b, c.region(4, c.g.size, "y"));
+                                  });
+}
+
 // clip(heap, geom, x, y, lo, hi)
 napi_value Clip(napi_env env, napi_callback_info info) {
   return heapKernel<ClipGeom>(env, info, "native clip", 6, clipGeomProblem, [](const auto &c) {
@@ -1027,6 +1037,7 @@ napi_value Init(napi_env env, napi_value exports) {
       method("optimizerStep", OptimizerStep),
       method("concat", Concat),
       method("reluGrad", ReluGrad),
+      method("addRelu", AddRelu),
       method("clip", Clip),
       method("clipGrad", ClipGrad),
       method("batchNormGradSums", BatchNormGradSums),

@@ -256,6 +256,15 @@ void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx)
   }
 }
 
+void addRelu(const ReluGradGeom &g, const float *a, const float *b, float *y) {
+  const int64_t n = g.size;
+#pragma omp parallel for schedule(static) if (n >= parallelMinElems())
+  for (int64_t i = 0; i < n; i++) {
+    const float s = a[i] + b[i];
+    y[i] = s < 0 ? 0.0f : s;
+  }
+}
+
 std::string clipGeomProblem(const ClipGeom &g) {
   if (g.size < 0) return "size must be ≥ 0";
   if (g.mode != kClipWhere && g.mode != kClipMask) return "unknown mode " + std::to_string(g.mode);

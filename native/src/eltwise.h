@@ -81,6 +81,9 @@ std::string clipGeomProblem(const ClipGeom &g);
 void clip(const ClipGeom &g, const float *x, float *y, float lo, float hi);
 void clipGrad(const ClipGeom &g, const float *dy, const float *x, float *dx, float lo, float hi);
 void reluGrad(const ReluGradGeom &g, const float *dy, const float *x, float *dx);
+// A residual add and the ReLU after it in one pass: y = relu(a + b) (same shapes, ReluGradGeom's
+// size), the bits of Add then Relu (the sum is rounded to float first; NaN passes through).
+void addRelu(const ReluGradGeom &g, const float *a, const float *b, float *y);
 // BatchNorm's gradient sums in one pass over [rows, channels]:
 // sumDy[c] = Σ_r dy[r, c], sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − mean[c]).
 struct ChannelSumsGeom {

@@ -48,21 +48,26 @@ function reluCap(layer: tf.layers.Layer): number | null {
   return null;
 }
 
-/** The ReLU layer `bn`'s output goes to and only to, with its cap; null when there is none. */
-export function reluFusedAfter(bn: tf.layers.Layer): { relu: tf.layers.Layer; cap: number } | null {
+/**
+ * The ReLU layer `layer`'s output goes to and only to, with its cap; null when there is none
+ * (BatchNorm's here, the residual Add's in addRelu.ts).
+ */
+export function reluFusedAfter(
+  layer: tf.layers.Layer,
+): { relu: tf.layers.Layer; cap: number } | null {
   const outputs = runningModelOutputs();
   if (outputs == null) return null;
-  const { inboundNodes, outboundNodes } = bn as unknown as GraphLayer;
+  const { inboundNodes, outboundNodes } = layer as unknown as GraphLayer;
   if (inboundNodes.length !== 1 || outboundNodes.length !== 1) return null;
-  const bnOutput = inboundNodes[0].outputTensors;
+  const output = inboundNodes[0].outputTensors;
   const next = outboundNodes[0];
   const relu = next.outboundLayer;
   const reluNodes = (relu as unknown as GraphLayer).inboundNodes;
   if (
-    bnOutput.length !== 1 ||
-    outputs.includes(bnOutput[0]) ||
+    output.length !== 1 ||
+    outputs.includes(output[0]) ||
     next.inputTensors.length !== 1 ||
-    next.inputTensors[0] !== bnOutput[0] ||
+    next.inputTensors[0] !== output[0] ||
     reluNodes.length !== 1 ||
     reluNodes[0] !== next
   ) {
@@ -75,7 +80,7 @@ export function reluFusedAfter(bn: tf.layers.Layer): { relu: tf.layers.Layer; ca
 /** relu(BatchNorm(x)) tensors, each with the ReLU layer it is for. */
 const fusedOutputs = new WeakMap<tf.Tensor, tf.layers.Layer>();
 
-/** Marks `z`, BatchNorm's fused output, as `relu`'s output already. */
+/** Marks `z`, a fused op's output (BatchNorm's, Add's), as `relu`'s output already. */
 export function markFusedRelu(z: tf.Tensor, relu: tf.layers.Layer): void {
   fusedOutputs.set(z, relu);
 }

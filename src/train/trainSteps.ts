@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 // The wasm backend needs doconv's gradient kernels to train; registering is idempotent.
 import '../engine/register.js';
+import '../layers/addRelu.js';
 import '../layers/batchNormTraining.js';
 import '../layers/reluSix.js';
 import { checkStepMemory, isOutOfMemory, stepMemoryError } from '../engine/stepMemory.js';

@@ -5,6 +5,7 @@
  * engine and layers, so the layers can ask without importing the engine.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADD_RELU } from './addReluOp.js';
 import { BATCH_NORM_RELU_TRAINING, BATCH_NORM_TRAINING } from './batchNormTrainingOp.js';
 import { CLIP_GRAD } from './clipGradOp.js';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from './composeKernelOp.js';
@@ -23,6 +24,8 @@ export interface EngineRoutes {
   batchNormTraining: boolean;
   /** BatchNorm in training then ReLU or ReLU6 as one op (its gradient: BatchNorm's two passes). */
   batchNormReluTraining: boolean;
+  /** A residual add then ReLU as one op (its gradient: ReLU's, one pass). */
+  addRelu: boolean;
   /** ReLU6 as one kernel with a one-pass gradient (not ReLU, then a clip, and their gradients). */
   relu6: boolean;
   /** Softmax cross-entropy on logits as one op with a one-kernel gradient. */
@@ -36,6 +39,7 @@ export const OP_ROUTES: EngineRoutes = {
   dilatedConv: false,
   batchNormTraining: false,
   batchNormReluTraining: false,
+  addRelu: false,
   relu6: false,
   softmaxCrossEntropy: false,
 };
@@ -49,6 +53,7 @@ export function engineRoutes(): EngineRoutes {
     dilatedConv: hasDilatedConvGradients(backend),
     batchNormTraining: has(BATCH_NORM_TRAINING),
     batchNormReluTraining: has(BATCH_NORM_RELU_TRAINING),
+    addRelu: has(ADD_RELU),
     relu6: has(CLIP_GRAD),
     softmaxCrossEntropy: has(SOFTMAX_CROSS_ENTROPY),
   };

@@ -72,6 +72,7 @@ d(`native engine registration${skipReason}`, () => {
         'ClipByValue',
         'Relu6',
         'DoconvReluGrad',
+        'DoconvAddRelu',
         'DoconvClipGrad',
         'DoconvBatchNormGradSums',
         'DoconvBatchNormTraining',

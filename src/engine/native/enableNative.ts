@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { COMPOSE_KERNEL, COMPOSED_CONV } from '../../util/composeKernelOp.js';
 import { engineState, type NativeEngineParts } from '../engineState.js';
 import { switchEngine } from '../switchEngine.js';
+import { ADD_RELU } from '../../util/addReluOp.js';
+import { addReluGradConfig } from './nativeAddRelu.js';
 import { composeGradConfig } from './nativeCompose.js';
 import { composedConvGradConfig } from './nativeComposedConv.js';
 import { batchNormTrainingGradConfig } from './nativeBatchNormTraining.js';
@@ -51,6 +53,7 @@ export function loadNativeEngine(threads?: number): NativeEngineParts | { reason
   if (tf.getGradient(BATCH_NORM_RELU_TRAINING) == null) {
     tf.registerGradient(batchNormReluTrainingGradConfig);
   }
+  if (tf.getGradient(ADD_RELU) == null) tf.registerGradient(addReluGradConfig);
   if (tf.getGradient(SOFTMAX_CROSS_ENTROPY) == null) {
     tf.registerGradient(softmaxCrossEntropyGradConfig);
   }

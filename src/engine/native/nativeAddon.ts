@@ -65,6 +65,8 @@ export interface NativeAddon {
   split(heap: Heap, geom: Int32Array, x: Operand, parts: OperandList): void;
   /** geom: [size]; dx = dy · step(x) */
   reluGrad(heap: Heap, geom: Int32Array, dy: Operand, x: Operand, dx: Operand): void;
+  /** relu(a + b) (geom: [size]); absent from addons built before it */
+  addRelu?(heap: Heap, geom: Int32Array, a: Operand, b: Operand, y: Operand): void;
   /** geom: [size, mode]; y = clip(x, lo, hi) as ClipByValue (mode unused) */
   clip(heap: Heap, geom: Int32Array, x: Operand, y: Operand, lo: number, hi: number): void;
   /** geom: [size, mode]: ClipByValue's (0) or Relu6's (1) gradient (native/src/eltwise.h) */

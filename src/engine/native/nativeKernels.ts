@@ -4,6 +4,7 @@
  * wasm's kernels (with wasm's as their fallback).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADD_RELU } from '../../util/addReluOp.js';
 import { guardKernel } from '../kernelGuard.js';
 import { setupFallback } from './fallbacks.js';
 import {
@@ -27,6 +28,7 @@ import {
   nativeUnary,
   UNARY_OPS,
 } from './nativeEltwise.js';
+import { nativeAddRelu } from './nativeAddRelu.js';
 import { nativeBatchMatMul, nativeFusedMatMul } from './nativeMatMul.js';
 import { nativePadV2, nativeSlice } from './nativeBox.js';
 import { nativeSoftmax } from './nativeSoftmax.js';
@@ -125,6 +127,7 @@ const nativeKernels: readonly NativeKernel[] = [
   // doconv's own ops (no wasm kernel to fall back to: the algebra uses them only when registered).
   config(COMPOSE_KERNEL, nativeCompose),
   config(RELU_GRAD, nativeReluGrad),
+  config(ADD_RELU, nativeAddRelu),
   config(CLIP_GRAD, nativeClipGrad),
   config(BATCH_NORM_GRAD_SUMS, nativeBatchNormGradSums),
   config(BATCH_NORM_TRAINING, nativeBatchNormTraining),
