@@ -11,21 +11,15 @@ import '../../src/layers/addRelu.js';
 import { unfusedAddRelu } from '../../src/engine/native/nativeAddRelu.js';
 import { buildModel } from '../../src/models/zoo.js';
 import { ADD_RELU } from '../../src/util/addReluOp.js';
-import { host, relativeError } from './helpers.js';
-import { describeNative, nativeEngineForThisFile, skipReason, NATIVE_HOST } from './nativeSetup.js';
+import { expectMatchesCpu, withoutKernel } from './fusionRoute.js';
+import { host } from './helpers.js';
+import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
 nativeEngineForThisFile();
 
-/** Runs `f` with the fused kernel unregistered on the native host (the route then never fires). */
-async function withoutFusion<T>(f: () => Promise<T>): Promise<T> {
-  const kernel = tf.getKernel(ADD_RELU, NATIVE_HOST)!;
-  tf.unregisterKernel(ADD_RELU, NATIVE_HOST);
-  try {
-    return await f();
-  } finally {
-    tf.registerKernel(kernel);
-  }
-}
+const withoutFusion = <T>(f: () => Promise<T>) => withoutKernel(ADD_RELU, f);
+const matchesCpu = (make: () => tf.LayersModel) =>
+  expectMatchesCpu(make, { outputs: 1e-6, grads: 1e-5 });
 
 /** `addInputs` convs of the input → Add → `relu`, and what `tail` makes of the Add and the ReLU. */
 function residualModel(
@@ -46,57 +40,6 @@ function residualModel(
   ) as tf.SymbolicTensor[];
   const add = tf.layers.add().apply(convs) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: tail(add, relu().apply(add) as tf.SymbolicTensor) });
-}
-
-interface GraphRun {
-  outputs: Float32Array[];
-  grads: Float32Array[];
-  kernels: string[];
-}
-
-/** Training-mode outputs of a fresh `make()` on `backend`, and ∂(Σ outputs·R)/∂weights. */
-async function graphRun(backend: string, make: () => tf.LayersModel): Promise<GraphRun> {
-  await tf.setBackend(backend);
-  const model = make();
-  const x = tf.tensor(host([4, 6, 6, 3], 9).values, [4, 6, 6, 3]);
-  let outs: tf.Tensor[] = [];
-  const { kernelNames } = await tf.profile(() => {
-    outs = [model.apply(x, { training: true })].flat() as tf.Tensor[];
-  });
-  const loss = () =>
-    tf.addN(
-      ([model.apply(x, { training: true })].flat() as tf.Tensor[]).map((t, i) =>
-        tf.sum(tf.mul(t, tf.tensor(host(t.shape, 20 + i).values, t.shape))),
-      ),
-    ) as tf.Scalar;
-  const before = tf.memory().numTensors;
-  const { grads, value } = tf.variableGrads(loss);
-  const data = (t: tf.Tensor) => t.data() as Promise<Float32Array>;
-  const out = {
-    outputs: await Promise.all(outs.map(data)),
-    grads: await Promise.all(Object.values(grads).map(data)),
-    kernels: kernelNames,
-  };
-  tf.dispose([value, ...Object.values(grads)]);
-  expect(tf.memory().numTensors, 'tensors left by a gradient pass').toBe(before);
-  tf.dispose([x, ...outs]);
-  model.dispose();
-  await tf.setBackend(NATIVE_HOST);
-  return out;
-}
-
-async function expectMatchesCpu(make: () => tf.LayersModel): Promise<GraphRun> {
-  const ours = await graphRun(NATIVE_HOST, make);
-  const cpu = await graphRun('cpu', make);
-  expect(ours.outputs.length).toBe(cpu.outputs.length);
-  ours.outputs.forEach((o, i) =>
-    expect(relativeError(o, cpu.outputs[i]), `output ${i}`).toBeLessThan(1e-6),
-  );
-  expect(ours.grads.length).toBe(cpu.grads.length);
-  ours.grads.forEach((g, i) =>
-    expect(relativeError(g, cpu.grads[i]), `grad ${i}`).toBeLessThan(1e-5),
-  );
-  return ours;
 }
 
 describeNative(`residual Add+ReLU fused${skipReason}`, () => {
@@ -161,21 +104,21 @@ describeNative(`residual Add+ReLU fused${skipReason}`, () => {
       () => tf.layers.reLU(),
       () => tf.layers.activation({ activation: 'relu' }),
     ]) {
-      const ours = await expectMatchesCpu(() => residualModel((_, r) => [r], relu));
+      const ours = await matchesCpu(() => residualModel((_, r) => [r], relu));
       expect(ours.kernels).toContain(ADD_RELU);
       expect(ours.kernels).not.toContain('Relu');
     }
   });
 
   it('does not fuse before ReLU6, where the sum is a model output too, or for three inputs', async () => {
-    const relu6 = await expectMatchesCpu(() =>
+    const relu6 = await matchesCpu(() =>
       residualModel(
         (_, r) => [r],
         () => tf.layers.reLU({ maxValue: 6 }),
       ),
     );
-    const asOutput = await expectMatchesCpu(() => residualModel((add, r) => [add, r]));
-    const three = await expectMatchesCpu(() => residualModel((_, r) => [r], undefined, 3));
+    const asOutput = await matchesCpu(() => residualModel((add, r) => [add, r]));
+    const three = await matchesCpu(() => residualModel((_, r) => [r], undefined, 3));
     for (const run of [relu6, asOutput, three]) expect(run.kernels).not.toContain(ADD_RELU);
     expect(asOutput.outputs[0].some((v) => v < 0)).toBe(true); // the Add's own output
   });

@@ -13,23 +13,17 @@ import {
   BATCH_NORM_RELU_TRAINING,
   BATCH_NORM_TRAINING,
 } from '../../src/util/batchNormTrainingOp.js';
+import { expectMatchesCpu, withoutKernel } from './fusionRoute.js';
 import { host, relativeError } from './helpers.js';
-import { describeNative, nativeEngineForThisFile, skipReason, NATIVE_HOST } from './nativeSetup.js';
+import { describeNative, nativeEngineForThisFile, skipReason } from './nativeSetup.js';
 
 nativeEngineForThisFile();
 
 const FUSED = BATCH_NORM_RELU_TRAINING;
 
-/** Runs `f` with the fused kernel unregistered on the native host (the route then never fires). */
-async function withoutFusion<T>(f: () => Promise<T>): Promise<T> {
-  const kernel = tf.getKernel(FUSED, NATIVE_HOST)!;
-  tf.unregisterKernel(FUSED, NATIVE_HOST);
-  try {
-    return await f();
-  } finally {
-    tf.registerKernel(kernel);
-  }
-}
+const withoutFusion = <T>(f: () => Promise<T>) => withoutKernel(FUSED, f);
+const matchesCpu = (make: () => tf.LayersModel) =>
+  expectMatchesCpu(make, { outputs: 2e-5, grads: 5e-5 });
 
 interface Trained {
   losses: number[];
@@ -85,52 +79,6 @@ function smallModel(
   return tf.model({ inputs: input, outputs: tail(bn, r) });
 }
 
-interface GraphRun {
-  outputs: Float32Array[];
-  grads: Float32Array[];
-  kernels: string[];
-}
-
-/** Training-mode outputs of a fresh `make()` on `backend`, and ∂(Σ outputs·R)/∂weights. */
-async function graphRun(backend: string, make: () => tf.LayersModel): Promise<GraphRun> {
-  await tf.setBackend(backend);
-  const model = make();
-  const x = tf.tensor(host([4, 6, 6, 3], 9).values, [4, 6, 6, 3]);
-  let outs: tf.Tensor[] = [];
-  const { kernelNames } = await tf.profile(() => {
-    outs = [model.apply(x, { training: true })].flat() as tf.Tensor[];
-  });
-  const loss = () =>
-    tf.addN(
-      ([model.apply(x, { training: true })].flat() as tf.Tensor[]).map((t, i) =>
-        tf.sum(tf.mul(t, tf.tensor(host(t.shape, 20 + i).values, t.shape))),
-      ),
-    ) as tf.Scalar;
-  const { grads, value } = tf.variableGrads(loss);
-  const data = (t: tf.Tensor) => t.data() as Promise<Float32Array>;
-  const out = {
-    outputs: await Promise.all(outs.map(data)),
-    grads: await Promise.all(Object.values(grads).map(data)),
-    kernels: kernelNames,
-  };
-  tf.dispose([x, value, ...outs, ...Object.values(grads)]);
-  model.dispose();
-  await tf.setBackend(NATIVE_HOST);
-  return out;
-}
-
-async function expectMatchesCpu(make: () => tf.LayersModel): Promise<GraphRun> {
-  const ours = await graphRun(NATIVE_HOST, make);
-  const cpu = await graphRun('cpu', make);
-  ours.outputs.forEach((o, i) =>
-    expect(relativeError(o, cpu.outputs[i]), `output ${i}`).toBeLessThan(2e-5),
-  );
-  ours.grads.forEach((g, i) =>
-    expect(relativeError(g, cpu.grads[i]), `grad ${i}`).toBeLessThan(5e-5),
-  );
-  return ours;
-}
-
 describeNative(`BatchNorm+ReLU fused in training${skipReason}`, () => {
   it.each([['resnet-20'], ['mobilenet-v2']] as const)(
     '%s trains to the same losses, weights and moving statistics fused as unfused',
@@ -156,7 +104,7 @@ describeNative(`BatchNorm+ReLU fused in training${skipReason}`, () => {
       () => tf.layers.activation({ activation: 'relu' }),
       () => tf.layers.activation({ activation: 'relu6' }),
     ]) {
-      const ours = await expectMatchesCpu(() => smallModel((_, r) => [r], relu));
+      const ours = await matchesCpu(() => smallModel((_, r) => [r], relu));
       expect(ours.kernels).toContain(FUSED);
       expect(ours.kernels).not.toContain('Relu');
       expect(ours.kernels).not.toContain('Relu6');
@@ -164,10 +112,10 @@ describeNative(`BatchNorm+ReLU fused in training${skipReason}`, () => {
   });
 
   it('does not fuse where BatchNorm’s output also goes elsewhere (an Add, a model output)', async () => {
-    const withAdd = await expectMatchesCpu(() =>
+    const withAdd = await matchesCpu(() =>
       smallModel((bn, r) => [tf.layers.add().apply([bn, r]) as tf.SymbolicTensor]),
     );
-    const asOutput = await expectMatchesCpu(() => smallModel((bn, r) => [bn, r]));
+    const asOutput = await matchesCpu(() => smallModel((bn, r) => [bn, r]));
     for (const run of [withAdd, asOutput]) {
       expect(run.kernels).not.toContain(FUSED);
       expect(run.kernels).toContain(BATCH_NORM_TRAINING);

@@ -7,8 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 import { ADD_RELU } from '../../util/addReluOp.js';
 import { RELU_GRAD } from '../fusedGradientOps.js';
 import { requireNativeAddon } from './nativeAddon.js';
-import { BINARY_OPS, nativeBinary, nativeUnary, UNARY_OPS } from './nativeEltwise.js';
-import { allFloat32, makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
+import {
+  BINARY_OPS,
+  checkFloat32Pair,
+  nativeBinary,
+  nativeUnary,
+  UNARY_OPS,
+} from './nativeEltwise.js';
+import { makeFloat32Output, nativeOperands, type KernelArgs } from './operands.js';
 
 type Info = tf.TensorInfo;
 
@@ -24,12 +30,7 @@ export function unfusedAddRelu(args: KernelArgs): Info {
 
 export function nativeAddRelu(args: KernelArgs): Info {
   const { a, b } = args.inputs as Record<string, Info>;
-  if (!tf.util.arraysEqual(a.shape, b.shape) || !allFloat32(a, b)) {
-    throw new Error(
-      `doconv native ${ADD_RELU}: a and b must be float32 of one shape, got a ${a.dtype} ` +
-        `${JSON.stringify(a.shape)} and b ${b.dtype} ${JSON.stringify(b.shape)}`,
-    );
-  }
+  checkFloat32Pair(ADD_RELU, ['a', a], ['b', b]);
   const addon = requireNativeAddon(ADD_RELU);
   if (typeof addon.addRelu !== 'function') return unfusedAddRelu(args);
   const y = makeFloat32Output(args, [...a.shape]);

@@ -305,15 +305,24 @@ export function nativeSplitV(args: KernelArgs): Info[] {
   return outs;
 }
 
+/** Throws, naming `kernel` and both inputs, unless they are float32 tensors of one shape. */
+export function checkFloat32Pair(
+  kernel: string,
+  [aName, a]: [string, Info],
+  [bName, b]: [string, Info],
+) {
+  if (!tf.util.arraysEqual(a.shape, b.shape) || !allFloat32(a, b)) {
+    throw new Error(
+      `doconv native ${kernel}: ${aName} and ${bName} must be float32 of one shape, got ${aName} ` +
+        `${a.dtype} ${JSON.stringify(a.shape)} and ${bName} ${b.dtype} ${JSON.stringify(b.shape)}`,
+    );
+  }
+}
+
 /** doconv's ReLU gradient op (engine/fusedGradientOps.ts): dx = dy · step(x), one pass. */
 export function nativeReluGrad(args: KernelArgs): Info {
   const { dy, x } = args.inputs as Record<string, Info>;
-  if (!tf.util.arraysEqual(dy.shape, x.shape) || !allFloat32(dy, x)) {
-    throw new Error(
-      `doconv native ${RELU_GRAD}: dy and x must be float32 of one shape, got dy ${dy.dtype} ` +
-        `${JSON.stringify(dy.shape)} and x ${x.dtype} ${JSON.stringify(x.shape)}`,
-    );
-  }
+  checkFloat32Pair(RELU_GRAD, ['dy', dy], ['x', x]);
   const dx = makeFloat32Output(args, [...x.shape]);
   const size = tf.util.sizeFromShape(x.shape);
   if (size === 0) return dx;
