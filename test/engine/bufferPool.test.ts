@@ -54,6 +54,25 @@ describe('Float32BufferPool', () => {
     expect(pool.take(16, true)).not.toBe(a);
   });
 
+  it('says a buffer is held alone only while one tensor holds it whole and no caller read it out', () => {
+    const pool = new Float32BufferPool(1 << 20);
+    const a = pool.take(16, false);
+    expect(pool.heldAlone(a)).toBe(false); // no tensor yet
+    pool.attach(a);
+    expect(pool.heldAlone(a)).toBe(true);
+    const view = a.subarray(0, 4);
+    pool.attach(view); // a second tensor sees part of it
+    expect(pool.heldAlone(a)).toBe(false);
+    expect(pool.heldAlone(view)).toBe(false); // a view is never the whole buffer
+    pool.detach(view);
+    expect(pool.heldAlone(a)).toBe(true);
+    pool.escape(a);
+    expect(pool.heldAlone(a)).toBe(false);
+    const users = new Float32Array(16);
+    pool.attach(users);
+    expect(pool.heldAlone(users)).toBe(false); // not the pool's
+  });
+
   it('holds at most its capacity of free buffers', () => {
     const pool = new Float32BufferPool(100);
     const arrays = [pool.take(16, true), pool.take(16, true)];

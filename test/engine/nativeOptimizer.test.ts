@@ -95,6 +95,95 @@ describeNative(`native optimizer update, in place${skipReason}`, () => {
     opt.dispose();
   });
 
+  // On doconv-native a weight nothing else holds is updated in its own buffer (from the second
+  // step: the first one's initial values are not the backend's own buffers); on wasm never.
+  const inPlace = NATIVE_HOST === 'doconv-native';
+
+  /** `count` steps of `v` with gradient `g`, each through applyGradients. */
+  const applySteps = (opt: ScheduledOptimizer, v: tf.Variable, g: tf.Tensor, count: number) => {
+    for (let k = 0; k < count; k++) opt.applyGradients([{ name: v.name, tensor: g }]);
+  };
+
+  it(`updates a weight nothing else holds ${inPlace ? 'in place' : 'into a fresh buffer'}, the same bits as cpu`, async () => {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const v = tf.variable(tf.tensor1d(values(999, 5)));
+      const g = tf.tensor1d(values(999, 6));
+      const opt = new Adam({ learningRate: 0.1 });
+      applySteps(opt, v, g, 2);
+      const id = v.dataId;
+      applySteps(opt, v, g, 3);
+      const out = { same: v.dataId === id, w: Array.from(await v.data()) };
+      tf.dispose([v, g]);
+      opt.dispose();
+      await tf.setBackend(NATIVE_HOST);
+      return out;
+    };
+    const cpu = await run('cpu');
+    const native = await run(NATIVE_HOST);
+    expect(native.same).toBe(inPlace);
+    expect(native.w).toEqual(cpu.w);
+  });
+
+  it('never writes into an array a caller read out, nor into a snapshot taken before the step', async () => {
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const g = tf.tensor1d([1, 1, 1]);
+    const opt = new SGD({ learningRate: 0.5 });
+    applySteps(opt, v, g, 2); // from here on the weight's buffer is the backend's own: [0, 1, 2]
+    const readOut = v.dataSync(); // on doconv-native the tensor's own array
+    applySteps(opt, v, g, 1);
+    expect(Array.from(readOut)).toEqual([0, 1, 2]);
+    const snapshot = tf.clone(v); // shares v's buffer until the step
+    const reshaped = v.reshape([3, 1]); // so does a reshape
+    applySteps(opt, v, g, 1);
+    expect(Array.from(await snapshot.data())).toEqual([-0.5, 0.5, 1.5]);
+    expect(Array.from(await reshaped.data())).toEqual([-0.5, 0.5, 1.5]);
+    expect(Array.from(await v.data())).toEqual([-1, 0, 1]);
+    tf.dispose([v, g, snapshot, reshaped]);
+    opt.dispose();
+  });
+
+  it("never writes into a user's array a weight was made from", () => {
+    const users = Float32Array.of(1, 2, 3);
+    const made = tf.tensor1d(users); // holds `users` itself (TF.js does not copy a Float32Array)
+    const v = tf.variable(made);
+    made.dispose(); // the variable alone holds it now
+    const g = tf.tensor1d([1, 1, 1]);
+    const opt = new SGD({ learningRate: 0.5 });
+    applySteps(opt, v, g, 1);
+    expect(Array.from(users)).toEqual([1, 2, 3]);
+    expect(Array.from(v.dataSync())).toEqual([0.5, 1.5, 2.5]);
+    tf.dispose([v, g]);
+    opt.dispose();
+  });
+
+  it('a variable listed twice is updated twice in list order, as on cpu', async () => {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const v = tf.variable(tf.tensor1d(values(40, 7)));
+      const other = tf.variable(tf.tensor1d(values(7, 8)));
+      const g = [
+        tf.tensor1d(values(40, 9)),
+        tf.tensor1d(values(7, 10)),
+        tf.tensor1d(values(40, 11)),
+      ];
+      const opt = new Adam({ learningRate: 0.1 });
+      for (let k = 0; k < 3; k++) {
+        opt.applyGradients([
+          { name: v.name, tensor: g[0] },
+          { name: other.name, tensor: g[1] },
+          { name: v.name, tensor: g[2] },
+        ]);
+      }
+      const w = [Array.from(await v.data()), Array.from(await other.data())];
+      tf.dispose([v, other, ...g]);
+      opt.dispose();
+      await tf.setBackend(NATIVE_HOST);
+      return w;
+    };
+    expect(await run(NATIVE_HOST)).toEqual(await run('cpu'));
+  });
+
   it('a dense layer (wasm XNNPACK matmul, weights packed per tensor) trains as on cpu', async () => {
     const lossesOn = async (backend: string) => {
       await tf.setBackend(backend);

@@ -62,6 +62,16 @@ export class NativeBackend extends MathBackendCPU {
     );
   }
 
+  /**
+   * Whether `t`'s values may be overwritten in place: its data id is held by one tensor (TF.js's
+   * refcount: Identity, Reshape and Cast share it), and its buffer is the pool's, whole, seen by no
+   * other tensor and never read out (bufferPool.ts heldAlone).
+   */
+  writableInPlace(t: tf.TensorInfo): boolean {
+    const data = this.data.get(t.dataId);
+    return data !== undefined && data.refCount === 1 && this.bufferPool.heldAlone(data.values);
+  }
+
   override write(
     values: tf.backend_util.BackendValues,
     shape: number[],

@@ -75,6 +75,16 @@ export class Float32BufferPool {
     if (owned) owned.escaped = true;
   }
 
+  /**
+   * Whether `values` is a whole buffer the pool handed out, held by one tensor and never read out:
+   * only then may that tensor's values be overwritten in place (nativeOptimizer.ts). A user's
+   * array, a view, a buffer two tensors see or one a caller holds must keep its values.
+   */
+  heldAlone(values: unknown): boolean {
+    const owned = this.ownerOf(values);
+    return owned !== undefined && owned.array === values && owned.tensors === 1 && !owned.escaped;
+  }
+
   /** The tensor holding `values` is gone: its buffer is free once no tensor holds it. */
   detach(values: unknown): void {
     const owned = this.ownerOf(values);

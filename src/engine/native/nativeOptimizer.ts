@@ -2,12 +2,21 @@
  * The optimizer's update on the native engine: every variable of a step in one addon call
  * (native/src/optimizer.cc), on every core for the large ones, on doconv-native (Float32Arrays by
  * pointer) and on wasm (heap offsets). The slots (m, v, velocity) are updated in place: no one else
- * holds them. Each new weight goes to a fresh buffer the variable is then assigned: on wasm,
- * XNNPACK keeps a weight packed per tensor and would go on computing with the old values
- * (measured: training diverged); on doconv-native, Identity, Reshape and Cast share a tensor's
- * buffer, so a weight read out before the step (a clone, a snapshot) must keep its values. A variable whose slot buffer
- * another tensor shares (TF.js refcounts shared buffers), or that is not float32, is left to the
- * optimizer's per-variable kernel: writing in place must never change a tensor the caller holds.
+ * holds them. Each new weight goes
+ * - on doconv-native, into the weight's own buffer when nothing else can see it
+ *   (NativeBackend.writableInPlace): one tensor holds its data id (Identity, Reshape and Cast share
+ *   a tensor's buffer, so a clone or snapshot taken before the step keeps the weight out of place),
+ *   the backend allocated the buffer, whole, and no caller read it out (dataSync returns the array
+ *   itself there). No native kernel keeps anything derived from a weight's values between calls
+ *   (oneDNN primitives are cached by shape). Why: a fresh buffer, its tensor, the assign and the
+ *   old buffer's release cost ~2 µs a variable (docs/engine.md), on a small net's ~2 ms step much
+ *   of what DO-Conv's three extra variables add;
+ * - otherwise into a fresh buffer the variable is then assigned — always on wasm, where XNNPACK
+ *   keeps a weight packed per tensor and would go on computing with the old values (measured:
+ *   training diverged).
+ * A variable whose slot buffer another tensor shares (TF.js refcounts shared buffers), or that is
+ * not float32, is left to the optimizer's per-variable kernel: writing in place must never change a
+ * tensor the caller holds.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -16,6 +25,7 @@ import {
   type OptimizerRule,
   type VariableUpdate,
 } from '../kernels/optimizerSteps.js';
+import { isNativeBackend } from './NativeBackend.js';
 import { requireNativeAddon } from './nativeAddon.js';
 import { makeFloat32Output, nativeOperands, operandList } from './operands.js';
 
@@ -54,9 +64,13 @@ export function nativeOptimizerStep(rule: OptimizerRule, updates: VariableUpdate
   });
   const chosen = updates.filter((_, i) => done[i]);
   if (chosen.length === 0) return done;
-  // every allocation before nativeOperands (it may grow the heap)
-  const fresh = chosen.map((u) => makeFloat32Output({ backend }, [...u.value.shape]));
-  const tensors = chosen.flatMap((u, i) => [u.value, u.gradient, ...u.slots, fresh[i]]);
+  // every allocation before nativeOperands (it may grow the heap); null: the weight's own buffer
+  const fresh = chosen.map((u) =>
+    isNativeBackend(backend) && backend.writableInPlace(u.value)
+      ? null
+      : makeFloat32Output({ backend }, [...u.value.shape]),
+  );
+  const tensors = chosen.flatMap((u, i) => [u.value, u.gradient, ...u.slots, fresh[i] ?? u.value]);
   const { heap, refs } = nativeOperands(backend, ...tensors);
   const [kind, params] = kindAndParams(rule);
   try {
@@ -68,12 +82,14 @@ export function nativeOptimizerStep(rule: OptimizerRule, updates: VariableUpdate
       Float64Array.from(params),
     );
   } catch (e) {
-    for (const t of fresh) backend.disposeData(t.dataId);
+    for (const t of fresh) if (t !== null) backend.disposeData(t.dataId);
     throw e;
   }
   const engine = tf.engine();
   chosen.forEach((u, i) => {
-    const next = engine.makeTensorFromTensorInfo(fresh[i]);
+    const out = fresh[i];
+    if (out === null) return;
+    const next = engine.makeTensorFromTensorInfo(out);
     (u.value as tf.Variable).assign(next);
     next.dispose();
   });
