@@ -227,6 +227,14 @@ struct HeapCall {
   float *region(size_t i, int64_t elems, const char *name) const {
     return operandRegion(env, h, a.v[i], elems, kernel, name);
   }
+  // null, undefined or -1: none (nullptr); else region(i, ...)
+  float *optionalRegion(size_t i, int64_t elems, const char *name) const {
+    napi_valuetype t;
+    check(env, napi_typeof(env, a.v[i], &t), "typeof");
+    if (t == napi_null || t == napi_undefined) return nullptr;
+    if (t == napi_number && doubleOf(env, a.v[i]) == -1) return nullptr;
+    return region(i, elems, name);
+  }
   double number(size_t i) const { return doubleOf(env, a.v[i]); }
 };
 
@@ -571,38 +579,39 @@ napi_value BatchNormReluGradInput(napi_env env, napi_callback_info info) {
       });
 }
 
-// compose(heap, geom, d, dDiag, w, k)
+// compose(heap, geom, d, dDiag (-1: the identity pattern, compose.h), w, k)
 napi_value Compose(napi_env env, napi_callback_info info) {
   return heapKernel<ComposeGeom>(
       env, info, "native compose", 6, composeGeomProblem, [](const auto &c) {
         const float *d = c.region(2, composeDElems(c.g), "d");
-        const float *diag = c.region(3, composeDElems(c.g), "dDiag");
+        const float *diag = c.optionalRegion(3, composeDElems(c.g), "dDiag");
         const float *w = c.region(4, composeWElems(c.g), "weight");
         compose(c.g, d, diag, w, c.region(5, composeKElems(c.g), "kernel"));
       });
 }
 
-// composeGrad(heap, geom, dK, d, dDiag, w, dD, dW)
+// composeGrad(heap, geom, dK, d, dDiag (-1: the identity pattern), w, dD, dW)
 napi_value ComposeGrad(napi_env env, napi_callback_info info) {
   return heapKernel<ComposeGeom>(
       env, info, "native composeGrad", 8, composeGeomProblem, [](const auto &c) {
         const float *dk = c.region(2, composeKElems(c.g), "dy");
         const float *d = c.region(3, composeDElems(c.g), "d");
-        const float *diag = c.region(4, composeDElems(c.g), "dDiag");
+        const float *diag = c.optionalRegion(4, composeDElems(c.g), "dDiag");
         const float *w = c.region(5, composeWElems(c.g), "weight");
         float *dd = c.region(6, composeDElems(c.g), "dD");
         composeGrad(c.g, dk, d, diag, w, dd, c.region(7, composeWElems(c.g), "dWeight"));
       });
 }
 
-// composedConvForward(heap, geom, x, d, dDiag, w, bias (-1: none), y, alpha)
+// composedConvForward(heap, geom, x, d, dDiag (-1: the identity pattern), w, bias (-1: none), y,
+// alpha)
 napi_value ComposedConvForward(napi_env env, napi_callback_info info) {
   return heapKernel<ComposedConvGeom>(
       env, info, "native composedConvForward", 9, composedConvGeomProblem, [](const auto &c) {
         const ConvGeom &cg = c.g.conv;
         const float *x = c.region(2, convInputElems(cg), "x");
         const float *d = c.region(3, composeDElems(c.g.compose), "d");
-        const float *diag = c.region(4, composeDElems(c.g.compose), "dDiag");
+        const float *diag = c.optionalRegion(4, composeDElems(c.g.compose), "dDiag");
         const float *w = c.region(5, composeWElems(c.g.compose), "weight");
         const float *b = cg.hasBias ? c.region(6, cg.co, "bias") : nullptr;
         float *y = c.region(7, convOutputElems(cg), "y");
@@ -610,20 +619,20 @@ napi_value ComposedConvForward(napi_env env, napi_callback_info info) {
       });
 }
 
-// composedConvBackwardData(heap, geom, dy, d, dDiag, w, dx)
+// composedConvBackwardData(heap, geom, dy, d, dDiag (-1: the identity pattern), w, dx)
 napi_value ComposedConvBackwardData(napi_env env, napi_callback_info info) {
   return heapKernel<ComposedConvGeom>(
       env, info, "native composedConvBackwardData", 7, composedConvGeomProblem, [](const auto &c) {
         const ConvGeom &cg = c.g.conv;
         const float *dy = c.region(2, convOutputElems(cg), "dy");
         const float *d = c.region(3, composeDElems(c.g.compose), "d");
-        const float *diag = c.region(4, composeDElems(c.g.compose), "dDiag");
+        const float *diag = c.optionalRegion(4, composeDElems(c.g.compose), "dDiag");
         const float *w = c.region(5, composeWElems(c.g.compose), "weight");
         composedConvBackwardData(c.g, dy, d, diag, w, c.region(6, convInputElems(cg), "dx"));
       });
 }
 
-// composedConvBackwardWeights(heap, geom, x, dy, d, dDiag, w, dD, dW)
+// composedConvBackwardWeights(heap, geom, x, dy, d, dDiag (-1: the identity pattern), w, dD, dW)
 napi_value ComposedConvBackwardWeights(napi_env env, napi_callback_info info) {
   return heapKernel<ComposedConvGeom>(
       env, info, "native composedConvBackwardWeights", 9, composedConvGeomProblem,
@@ -632,7 +641,7 @@ napi_value ComposedConvBackwardWeights(napi_env env, napi_callback_info info) {
         const float *x = c.region(2, convInputElems(cg), "x");
         const float *dy = c.region(3, convOutputElems(cg), "dy");
         const float *d = c.region(4, composeDElems(c.g.compose), "d");
-        const float *diag = c.region(5, composeDElems(c.g.compose), "dDiag");
+        const float *diag = c.optionalRegion(5, composeDElems(c.g.compose), "dDiag");
         const float *w = c.region(6, composeWElems(c.g.compose), "weight");
         float *dd = c.region(7, composeDElems(c.g.compose), "dD");
         float *dw = c.region(8, composeWElems(c.g.compose), "dWeight");
@@ -1024,7 +1033,13 @@ napi_property_descriptor method(const char *name, napi_callback fn) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
+  // The composition kernels build D_diag's identity pattern when given none (compose.h): what the
+  // JS side checks, as a checkout's older build needs the tensor.
+  napi_value identityDiag = nullptr;
+  napi_get_boolean(env, true, &identityDiag);
   napi_property_descriptor props[] = {
+      {"composeIdentityDiag", nullptr, nullptr, nullptr, nullptr, identityDiag, napi_enumerable,
+       nullptr},
       method("convForward", ConvForward),
       method("convBackwardData", ConvBackwardData),
       method("convBackwardWeights", ConvBackwardWeights),

@@ -16,8 +16,18 @@ namespace doconv {
 
 namespace {
 
-// D̂[m, s, j] = D + D_diag at flat index `at`.
-inline float dHat(const float *d, const float *diag, int64_t at) { return d[at] + diag[at]; }
+// D̂[m, s, c] = D + D_diag at flat index `at` = (m·dMul + s)·C + c. With no D_diag tensor (diag ==
+// nullptr) D_diag is the identity pattern src/algebra/diagIdentity.ts builds: 1 where s < `tiled`
+// (⌊dMul / M·N⌋·M·N) and s mod M·N = m, else 0 — the same sums, so the same bits.
+inline float dHat(const float *d, const float *diag, int64_t at, int64_t m, int64_t s, int64_t area,
+                  int64_t tiled) {
+  if (diag != nullptr) return d[at] + diag[at];
+  return d[at] + (s < tiled && s % area == m ? 1.f : 0.f);
+}
+
+inline int64_t tiledRows(const ComposeGeom &g) {
+  return g.area == 0 ? 0 : int64_t(g.dMul) / g.area * g.area;
+}
 
 // Eight floats as one value (GCC/Clang vector extension): an AVX register, or two SSE ones.
 typedef float Vec8 __attribute__((vector_size(32)));
@@ -96,14 +106,16 @@ int64_t composeKElems(const ComposeGeom &g) {
 // Rows of W and K hold all F filters; channel j of group q sees only the group's F/g of them, at
 // q·F/g: each (j, q) pair is a groups = 1 composition of F/g filters inside the wider rows.
 void compose(const ComposeGeom &g, const float *d, const float *diag, const float *w, float *k) {
-  const int64_t C = g.channels, F = g.filters, S = g.dMul, G = g.groups;
-  const int64_t Cg = C / G, Fg = F / G;
-  for (int64_t m = 0; m < g.area; m++) {
+  const int64_t C = g.channels, F = g.filters, S = g.dMul, G = g.groups, A = g.area;
+  const int64_t Cg = C / G, Fg = F / G, tiled = tiledRows(g);
+  for (int64_t m = 0; m < A; m++) {
     for (int64_t j = 0; j < Cg; j++) {
       for (int64_t q = 0; q < G; q++) {
         // K[m, j, q's filters] = Σ_s D̂[m, s, c] · W[s, j, q's filters],  c = q·Cg + j
         const int64_t c = q * Cg + j;
-        const auto coef = [&](int64_t s) { return dHat(d, diag, (m * S + s) * C + c); };
+        const auto coef = [&](int64_t s) {
+          return dHat(d, diag, (m * S + s) * C + c, m, s, A, tiled);
+        };
         weightedRowSum(S, coef, w + j * F + q * Fg, Cg * F, Fg, k + (m * Cg + j) * F + q * Fg);
       }
     }
@@ -113,13 +125,15 @@ void compose(const ComposeGeom &g, const float *d, const float *diag, const floa
 void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const float *diag,
                  const float *w, float *dd, float *dw) {
   const int64_t C = g.channels, F = g.filters, S = g.dMul, A = g.area, G = g.groups;
-  const int64_t Cg = C / G, Fg = F / G;
+  const int64_t Cg = C / G, Fg = F / G, tiled = tiledRows(g);
   for (int64_t s = 0; s < S; s++) {
     for (int64_t j = 0; j < Cg; j++) {
       for (int64_t q = 0; q < G; q++) {
         // dW[s, j, q's filters] = Σ_m D̂[m, s, c] · dK[m, j, q's filters]
         const int64_t c = q * Cg + j;
-        const auto coef = [&](int64_t m) { return dHat(d, diag, (m * S + s) * C + c); };
+        const auto coef = [&](int64_t m) {
+          return dHat(d, diag, (m * S + s) * C + c, m, s, A, tiled);
+        };
         weightedRowSum(A, coef, dk + j * F + q * Fg, Cg * F, Fg, dw + (s * Cg + j) * F + q * Fg);
       }
     }

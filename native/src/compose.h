@@ -3,7 +3,9 @@
 //   K[m, j, o] = Σ_s D̂[m, s, c] · W[s, j, o],   c = ⌊o / (F/g)⌋ · (C/g) + j
 //   D̂ [M·N, dMul, C], W [dMul, C/g, F], K [M·N, C/g, F]
 // with D̂ = D + D_diag read on the fly (D_diag the layer's constant identity part: its add and the
-// add's gradient would be two more ops per layer and step).
+// add's gradient would be two more ops per layer and step). diag == nullptr means the identity
+// pattern a DO-Conv layer's D_diag always is (src/algebra/diagIdentity.ts), built in: the fused
+// conv's gradient then needs no D_diag tensor saved on the tape (a copy per layer and step).
 // Why one kernel: built from TF.js ops the composition is ~6 ops forward and ~8 backward per layer
 // (transposes, a batched matmul, reshapes), each with its dispatch and tape bookkeeping, which on
 // a training step was most of what DO-Conv costs over a plain conv.

@@ -7,7 +7,8 @@ import { convolve, type ConvolveOptions } from './convolve.js';
 export type ConvolveComposedOptions = ComposeKernelOptions & ConvolveOptions;
 
 /**
- * act(conv(x, compose(W, D + D_diag)) + b): a DO-Conv layer's forward pass.
+ * act(conv(x, compose(W, D + D_diag)) + b): a DO-Conv layer's forward pass. `dDiag` must be the
+ * identity pattern diagIdentity builds (a layer's D_diag always is): the fused op builds it in.
  *
  * Where the caller says the backend offers doconv's fused DO-Conv convolution (options.routes.
  * composedConv: the native engine while a gradient tape records — without a tape the composed
@@ -35,7 +36,8 @@ export function convolveComposed(
     dataFormat: 'NHWC',
   } as unknown as tf.NamedAttrMap;
   return tf.tidy(() => {
-    let y = tf.engine().runKernel(COMPOSED_CONV, { x, d, dDiag, weight }, attrs) as tf.Tensor4D;
+    // D_diag is built into the op (the identity pattern `dDiag` holds)
+    let y = tf.engine().runKernel(COMPOSED_CONV, { x, d, weight }, attrs) as tf.Tensor4D;
     if (options.bias) y = tf.add(y, options.bias);
     return options.activation === 'relu' ? tf.relu(y) : y;
   });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { diagIdentityValues } from '../util/diagIdentityValues.js';
 
 /**
  * D_diag of DO-Conv: the constant that makes D̂ = D + D_diag the identity transform when D = 0.
@@ -11,16 +12,11 @@ export function diagIdentity(kernelArea: number, dMul: number, inChannels: numbe
   assertPositiveInt('kernelArea', kernelArea);
   assertPositiveInt('dMul', dMul);
   assertPositiveInt('inChannels', inChannels);
-  const values = new Float32Array(kernelArea * dMul * inChannels);
-  const wholeTiles = Math.floor(dMul / kernelArea);
-  for (let m = 0; m < kernelArea; m++) {
-    for (let t = 0; t < wholeTiles; t++) {
-      const s = t * kernelArea + m;
-      const row = (m * dMul + s) * inChannels;
-      values.fill(1, row, row + inChannels);
-    }
-  }
-  return tf.tensor3d(values, [kernelArea, dMul, inChannels]);
+  return tf.tensor3d(diagIdentityValues(kernelArea, dMul, inChannels), [
+    kernelArea,
+    dMul,
+    inChannels,
+  ]);
 }
 
 export function assertPositiveInt(name: string, value: number): void {

@@ -12,13 +12,15 @@ export const COMPOSE_KERNEL_GRAD = 'DoconvComposeKernelGrad';
 
 /**
  * The fused DO-Conv convolution: y = conv2d(x, K) with K composed inside the kernel, for groups = 1
- * and no dilation. Inputs {x, d, dDiag, weight}; attrs {kernelSize, strides, pad, dilations,
- * dataFormat, dimRoundingMode} (those of Conv2D, plus kernelSize). Why: a training step then runs
- * the same number of kernels for a DO-Conv layer as for a conv layer (K and its gradient never
- * become tensors of their own), so DO-Conv's cost over Conv is the composition's arithmetic.
+ * and no dilation. Inputs {x, d, weight}: D_diag is the identity pattern a DO-Conv layer's always
+ * is (algebra/diagIdentity.ts), built in, so the tape saves no copy of it. Attrs {kernelSize,
+ * strides, pad, dilations, dataFormat, dimRoundingMode} (those of Conv2D, plus kernelSize). Why: a
+ * training step then runs the same number of kernels for a DO-Conv layer as for a conv layer (K
+ * and its gradient never become tensors of their own), so DO-Conv's cost over Conv is the
+ * composition's arithmetic.
  */
 export const COMPOSED_CONV = 'DoconvComposedConv2D';
-/** inputs {dy, d, dDiag, weight}, the conv's attrs plus inputShape → dx */
+/** inputs {dy, d, weight}, the conv's attrs plus inputShape → dx */
 export const COMPOSED_CONV_GRAD_INPUT = 'DoconvComposedConv2DBackpropInput';
-/** inputs {x, dy, d, dDiag, weight}, the conv's attrs → [dD, dWeight] */
+/** inputs {x, dy, d, weight}, the conv's attrs → [dD, dWeight] */
 export const COMPOSED_CONV_GRAD_WEIGHTS = 'DoconvComposedConv2DBackpropWeights';

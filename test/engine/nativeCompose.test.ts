@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
 import { composeKernel, composeKernelFromParts } from '../../src/algebra/composeKernel.js';
 import { disableNativeEngine } from '../../src/engine/native/enableNative.js';
-import { COMPOSE_KERNEL } from '../../src/util/composeKernelOp.js';
+import { COMPOSE_KERNEL, COMPOSE_KERNEL_GRAD } from '../../src/util/composeKernelOp.js';
+import { diagIdentity } from '../../src/algebra/diagIdentity.js';
 import { doConv2d } from '../../src/index.js';
 import { engineRoutes } from '../../src/util/engineRoutes.js';
 import { host, relativeError } from './helpers.js';
@@ -153,6 +154,37 @@ d(`native DO-Conv composition${skipReason}`, () => {
     layer.dispose();
     x.dispose();
   });
+
+  it.each([
+    { area: 9, dMul: 9, ci: 4, filters: 6, groups: 1 },
+    { area: 9, dMul: 13, ci: 4, filters: 6, groups: 2 },
+    { area: 4, dMul: 8, ci: 3, filters: 3, groups: 3 },
+  ])(
+    "%j: without a dDiag input, the addon's built-in identity pattern gives diagIdentity's bits",
+    (c) => {
+      const t = (shape: number[], seed: number) => tf.tensor(host(shape, seed).values, shape);
+      const d = t([c.area, c.dMul, c.ci], 1);
+      const weight = t([c.dMul, c.ci / c.groups, c.filters], 2);
+      const dDiag = diagIdentity(c.area, c.dMul, c.ci);
+      const side = Math.sqrt(c.area);
+      const attrs = { kernelSize: [side, side] } as unknown as tf.NamedAttrMap;
+      const e = tf.engine();
+      const k = e.runKernel(COMPOSE_KERNEL, { d, weight }, attrs) as tf.Tensor;
+      const kOfDiag = e.runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, attrs) as tf.Tensor;
+      expect(Array.from(k.dataSync())).toEqual(Array.from(kOfDiag.dataSync()));
+      const dy = t(k.shape, 3);
+      const grads = e.runKernel(COMPOSE_KERNEL_GRAD, { dy, d, weight }, attrs) as tf.Tensor[];
+      const gradsOfDiag = e.runKernel(
+        COMPOSE_KERNEL_GRAD,
+        { dy, d, dDiag, weight },
+        attrs,
+      ) as tf.Tensor[];
+      grads.forEach((g, i) =>
+        expect(Array.from(g.dataSync())).toEqual(Array.from(gradsOfDiag[i].dataSync())),
+      );
+      tf.dispose([d, weight, dDiag, k, kOfDiag, dy, ...grads, ...gradsOfDiag]);
+    },
+  );
 
   it('names the kernel and both shapes on a mismatch', () => {
     const d = tf.zeros([9, 4, 3]);

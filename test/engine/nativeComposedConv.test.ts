@@ -16,6 +16,8 @@ import {
   COMPOSED_CONV_GRAD_WEIGHTS,
 } from '../../src/util/composeKernelOp.js';
 import { diagIdentity } from '../../src/algebra/diagIdentity.js';
+import { identityDiagTensor } from '../../src/engine/native/nativeCompose.js';
+import type { KernelArgs } from '../../src/engine/native/operands.js';
 import { host, relativeError } from './helpers.js';
 import {
   addon,
@@ -120,8 +122,8 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
         tf.dispose([value, ...Object.values(grads)]);
       });
       layer.dispose();
-      // the tape's saved copies (Identity) aside: DO-Conv saves D and D_diag besides x and W
-      return kernels.filter((k) => k.name !== tf.Identity).length;
+      const copies = kernels.filter((k) => k.name === tf.Identity).length;
+      return { copies, others: kernels.length - copies };
     };
     const args = {
       filters: 4,
@@ -129,7 +131,11 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
       padding: 'same' as const,
       activation: 'relu' as const,
     };
-    expect(await count(doConv2d(args))).toBe(await count(tf.layers.conv2d(args)));
+    const doconv = await count(doConv2d(args));
+    const conv = await count(tf.layers.conv2d(args));
+    expect(doconv.others).toBe(conv.others);
+    // the tape's saved copies (Identity): x, D and W where a conv saves x and its filter — no D_diag
+    expect(doconv.copies).toBe(conv.copies + 1);
     x.dispose();
   });
 
@@ -154,13 +160,15 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
     layer.dispose();
   });
 
-  // Each fused kernel composes K (or takes dK apart) inside one addon call; the separate kernels —
-  // the composition, then the conv pass, or the conv's dK, then the composition's gradient — must
-  // give the same bits.
+  // Each fused kernel composes K (or takes dK apart) inside one addon call, D_diag's identity
+  // pattern built in; the separate kernels — the composition with the algebra's D_diag tensor, then
+  // the conv pass, or the conv's dK, then the composition's gradient — must give the same bits.
+  // dMul 11 leaves D_diag rows of zeros, 18 tiles the identity twice.
   it.each([
     { x: [3, 9, 8, 5], strides: [2, 2], pad: 'valid', kernelSize: [3, 3], dMul: 9, filters: 7 },
     { x: [2, 6, 7, 16], strides: [1, 1], pad: 'same', kernelSize: [3, 3], dMul: 11, filters: 10 },
     { x: [2, 8, 8, 1], strides: [2, 1], pad: 'same', kernelSize: [1, 3], dMul: 3, filters: 16 },
+    { x: [1, 7, 7, 4], strides: [1, 1], pad: 'valid', kernelSize: [3, 3], dMul: 18, filters: 6 },
   ])("%j: the fused kernels give the separate kernels' bits", (c) => {
     const area = c.kernelSize[0] * c.kernelSize[1];
     const ci = c.x[3];
@@ -177,18 +185,18 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
       dataFormat: 'NHWC',
     } as unknown as tf.NamedAttrMap;
     const e = tf.engine();
-    const y = e.runKernel(COMPOSED_CONV, { x, d, dDiag, weight }, attrs) as tf.Tensor;
+    const y = e.runKernel(COMPOSED_CONV, { x, d, weight }, attrs) as tf.Tensor;
     const k = e.runKernel(COMPOSE_KERNEL, { d, dDiag, weight }, attrs) as tf.Tensor;
     const yOfK = e.runKernel(tf.Conv2D, { x, filter: k }, attrs) as tf.Tensor;
     expect(y.dataSync()).toEqual(yOfK.dataSync());
     const dy = t(y.shape, 4);
     const backpropAttrs = { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap;
-    const dx = e.runKernel(COMPOSED_CONV_GRAD_INPUT, { dy, d, dDiag, weight }, backpropAttrs);
+    const dx = e.runKernel(COMPOSED_CONV_GRAD_INPUT, { dy, d, weight }, backpropAttrs);
     const dxOfK = e.runKernel(tf.Conv2DBackpropInput, { dy, filter: k }, backpropAttrs);
     expect((dx as tf.Tensor).dataSync()).toEqual((dxOfK as tf.Tensor).dataSync());
     const [dd, dw] = e.runKernel(
       COMPOSED_CONV_GRAD_WEIGHTS,
-      { x, dy, d, dDiag, weight },
+      { x, dy, d, weight },
       attrs,
     ) as tf.Tensor[];
     const dk = e.runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
@@ -203,6 +211,39 @@ describeNative(`native fused DO-Conv convolution${skipReason}`, () => {
     expect(dd.dataSync()).toEqual(ddOfK.dataSync());
     expect(dw.dataSync()).toEqual(dwOfK.dataSync());
     tf.dispose([x, d, dDiag, weight, y, k, yOfK, dy, dx, dxOfK, dd, dw, dk, ddOfK, dwOfK]);
+  });
+
+  it('refuses a dDiag input, naming the kernel (its gradient assumes the built-in pattern)', () => {
+    const x = tf.ones([1, 4, 4, 2]);
+    const d = tf.zeros([9, 9, 2]);
+    const dDiag = diagIdentity(9, 9, 2);
+    const weight = tf.ones([9, 2, 3]);
+    const attrs = {
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      pad: 'valid',
+      dilations: [1, 1],
+      dataFormat: 'NHWC',
+    } as unknown as tf.NamedAttrMap;
+    expect(() => tf.engine().runKernel(COMPOSED_CONV, { x, d, dDiag, weight }, attrs)).toThrow(
+      'doconv native DoconvComposedConv2D: takes no dDiag input (D_diag is the identity pattern, built in)',
+    );
+    tf.dispose([x, d, dDiag, weight]);
+  });
+
+  it("D_diag's pattern for an addon that cannot build it holds diagIdentity's values", () => {
+    const backend = tf.backend() as unknown as KernelArgs['backend'];
+    for (const [area, dMul, ci] of [
+      [9, 9, 3],
+      [9, 11, 2],
+      [3, 6, 1],
+    ] as const) {
+      const info = identityDiagTensor({ backend, inputs: {}, attrs: {} }, [area, dMul, ci]);
+      const t = tf.engine().makeTensorFromTensorInfo(info);
+      const want = diagIdentity(area, dMul, ci);
+      expect(Array.from(t.dataSync())).toEqual(Array.from(want.dataSync()));
+      tf.dispose([t, want]);
+    }
   });
 
   it('the addon refuses a conv geometry whose filter is not the composed kernel, naming both', () => {

@@ -182,7 +182,12 @@ export interface NativeAddon {
     epsilon: number,
     cap: number,
   ): void;
-  /** geom: [area, dMul, channels, filters, groups] (native/src/compose.h) */
+  /**
+   * Whether the composition kernels below take dDiag -1 for the identity pattern
+   * (native/src/compose.h); a checkout's build from before that needs the tensor.
+   */
+  composeIdentityDiag?: boolean;
+  /** geom: [area, dMul, channels, filters, groups] (native/src/compose.h); dDiag -1: identity */
   compose(heap: Heap, geom: Int32Array, d: Operand, dDiag: Operand, w: Operand, k: Operand): void;
   composeGrad(
     heap: Heap,

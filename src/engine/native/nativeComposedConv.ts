@@ -5,7 +5,9 @@
  * layer's training step runs as many TF.js kernels as a conv layer's — forward, backward data,
  * backward weights — and K never becomes a tensor. A call the native conv would hand to its
  * fallback (or refuse) composes K as a tensor and goes through the conv kernels of nativeConv.ts,
- * which fall back or refuse as they do for a conv.
+ * which fall back or refuse as they do for a conv. The ops take no D_diag: it is the identity
+ * pattern (util/composeKernelOp.ts), which the addon builds in, so the tape saves x, D and W as it
+ * saves a conv's x and filter, and no copy of D_diag per layer and step.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -18,6 +20,7 @@ import {
   composedKernelShape,
   nativeCompose,
   nativeComposeGrad,
+  withDiag,
 } from './nativeCompose.js';
 import {
   nativeConvBackpropFilter,
@@ -48,8 +51,8 @@ function fusedGeometry(
   // An addon built before these calls existed (a checkout's stale build) composes K as a tensor.
   if (typeof requireNativeAddon(kernel).composedConvForward !== 'function') return null;
   const attrs = args.attrs as unknown as tf.Conv2DAttrs;
-  const { d, dDiag, weight } = args.inputs as Record<string, Info>;
-  const compose = composeGeometry(kernel, d, dDiag, weight);
+  const { d, weight } = fusedInputs(kernel, args);
+  const compose = composeGeometry(kernel, d, undefined, weight);
   const filterShape = composedKernelShape(kernel, args, compose) as Shape4;
   if (
     (attrs.dataFormat ?? 'NHWC') !== 'NHWC' ||
@@ -84,10 +87,24 @@ function fusedGeometry(
   return geom;
 }
 
-/** K from {d, dDiag, weight} into a scratch tensor; `use` it, then free it whatever happens. */
+/**
+ * D and W of a fused op's inputs. A dDiag input is refused: the ops' D_diag is the identity
+ * pattern, built in, and their gradient (which saves no D_diag) assumes it.
+ */
+function fusedInputs(kernel: string, args: KernelArgs): { d: Info; weight: Info } {
+  const { d, dDiag, weight } = args.inputs as Record<string, Info | undefined>;
+  if (dDiag != null) {
+    throw new Error(
+      `doconv native ${kernel}: takes no dDiag input (D_diag is the identity pattern, built in)`,
+    );
+  }
+  return { d: d!, weight: weight! };
+}
+
+/** K from {d, weight} into a scratch tensor; `use` it, then free it whatever happens. */
 function withComposedKernel<T>(args: KernelArgs, use: (k: Info) => T): T {
-  const { d, dDiag, weight } = args.inputs as Record<string, Info>;
-  const k = nativeCompose({ ...args, inputs: { d, dDiag, weight } });
+  const { d, weight } = args.inputs as Record<string, Info>;
+  const k = nativeCompose({ ...args, inputs: { d, weight } });
   try {
     return use(k);
   } finally {
@@ -97,24 +114,26 @@ function withComposedKernel<T>(args: KernelArgs, use: (k: Info) => T): T {
 
 /** y = conv2d(x, K) */
 export function nativeComposedConv(args: KernelArgs): Info {
-  const { x, d, dDiag, weight } = args.inputs as Record<string, Info>;
-  const geom = fusedGeometry(COMPOSED_CONV, args, x.shape, [x, d, dDiag, weight]);
+  const { x, d, weight } = args.inputs as Record<string, Info>;
+  const geom = fusedGeometry(COMPOSED_CONV, args, x.shape, [x, d, weight]);
   if (geom !== null) {
-    const y = makeFloat32Output(args, [geom[0], geom[4], geom[5], geom[6]]);
-    const { heap, refs } = nativeOperands(args.backend, x, d, dDiag, weight, y);
-    const [xAt, dAt, diagAt, weightAt, yAt] = refs;
-    requireNativeAddon(COMPOSED_CONV).composedConvForward(
-      heap,
-      geom,
-      xAt,
-      dAt,
-      diagAt,
-      weightAt,
-      -1,
-      yAt,
-      0,
-    );
-    return y;
+    return withDiag(args, COMPOSED_CONV, d, undefined, (diag) => {
+      const y = makeFloat32Output(args, [geom[0], geom[4], geom[5], geom[6]]);
+      const { heap, refs } = nativeOperands(args.backend, x, d, diag, weight, y);
+      const [xAt, dAt, diagAt, weightAt, yAt] = refs;
+      requireNativeAddon(COMPOSED_CONV).composedConvForward(
+        heap,
+        geom,
+        xAt,
+        dAt,
+        diagAt,
+        weightAt,
+        -1,
+        yAt,
+        0,
+      );
+      return y;
+    });
   }
   return withComposedKernel(args, (filter) =>
     nativeConvForward(tf.Conv2D, false, { ...args, inputs: { x, filter } }),
@@ -123,29 +142,25 @@ export function nativeComposedConv(args: KernelArgs): Info {
 
 /** dx = conv2d's backward data through K */
 export function nativeComposedConvGradInput(args: KernelArgs): Info {
-  const { dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
+  const { dy, d, weight } = args.inputs as Record<string, Info>;
   const { inputShape } = args.attrs as unknown as { inputShape: number[] };
-  const geom = fusedGeometry(
-    COMPOSED_CONV_GRAD_INPUT,
-    args,
-    inputShape,
-    [dy, d, dDiag, weight],
-    dy,
-  );
+  const geom = fusedGeometry(COMPOSED_CONV_GRAD_INPUT, args, inputShape, [dy, d, weight], dy);
   if (geom !== null) {
-    const dx = makeFloat32Output(args, [...inputShape]);
-    const { heap, refs } = nativeOperands(args.backend, dy, d, dDiag, weight, dx);
-    const [dyAt, dAt, diagAt, weightAt, dxAt] = refs;
-    requireNativeAddon(COMPOSED_CONV_GRAD_INPUT).composedConvBackwardData(
-      heap,
-      geom,
-      dyAt,
-      dAt,
-      diagAt,
-      weightAt,
-      dxAt,
-    );
-    return dx;
+    return withDiag(args, COMPOSED_CONV_GRAD_INPUT, d, undefined, (diag) => {
+      const dx = makeFloat32Output(args, [...inputShape]);
+      const { heap, refs } = nativeOperands(args.backend, dy, d, diag, weight, dx);
+      const [dyAt, dAt, diagAt, weightAt, dxAt] = refs;
+      requireNativeAddon(COMPOSED_CONV_GRAD_INPUT).composedConvBackwardData(
+        heap,
+        geom,
+        dyAt,
+        dAt,
+        diagAt,
+        weightAt,
+        dxAt,
+      );
+      return dx;
+    });
   }
   return withComposedKernel(args, (filter) =>
     nativeConvBackpropInput(tf.Conv2DBackpropInput, false, { ...args, inputs: { dy, filter } }),
@@ -154,36 +169,32 @@ export function nativeComposedConvGradInput(args: KernelArgs): Info {
 
 /** [dD, dW]: conv2d's backward weights gives dK, the composition's gradient takes it apart. */
 export function nativeComposedConvGradWeights(args: KernelArgs): Info[] {
-  const { x, dy, d, dDiag, weight } = args.inputs as Record<string, Info>;
-  const geom = fusedGeometry(
-    COMPOSED_CONV_GRAD_WEIGHTS,
-    args,
-    x.shape,
-    [x, dy, d, dDiag, weight],
-    dy,
-  );
+  const { x, dy, d, weight } = args.inputs as Record<string, Info>;
+  const geom = fusedGeometry(COMPOSED_CONV_GRAD_WEIGHTS, args, x.shape, [x, dy, d, weight], dy);
   if (geom !== null) {
-    const dd = makeFloat32Output(args, [...d.shape]);
-    const dw = makeFloat32Output(args, [...weight.shape]);
-    const { heap, refs } = nativeOperands(args.backend, x, dy, d, dDiag, weight, dd, dw);
-    const [xAt, dyAt, dAt, diagAt, weightAt, ddAt, dwAt] = refs;
-    requireNativeAddon(COMPOSED_CONV_GRAD_WEIGHTS).composedConvBackwardWeights(
-      heap,
-      geom,
-      xAt,
-      dyAt,
-      dAt,
-      diagAt,
-      weightAt,
-      ddAt,
-      dwAt,
-    );
-    return [dd, dw];
+    return withDiag(args, COMPOSED_CONV_GRAD_WEIGHTS, d, undefined, (diag) => {
+      const dd = makeFloat32Output(args, [...d.shape]);
+      const dw = makeFloat32Output(args, [...weight.shape]);
+      const { heap, refs } = nativeOperands(args.backend, x, dy, d, diag, weight, dd, dw);
+      const [xAt, dyAt, dAt, diagAt, weightAt, ddAt, dwAt] = refs;
+      requireNativeAddon(COMPOSED_CONV_GRAD_WEIGHTS).composedConvBackwardWeights(
+        heap,
+        geom,
+        xAt,
+        dyAt,
+        dAt,
+        diagAt,
+        weightAt,
+        ddAt,
+        dwAt,
+      );
+      return [dd, dw];
+    });
   }
   const filterShape = composedKernelShape(
     COMPOSED_CONV_GRAD_WEIGHTS,
     args,
-    composeGeometry(COMPOSED_CONV_GRAD_WEIGHTS, d, dDiag, weight),
+    composeGeometry(COMPOSED_CONV_GRAD_WEIGHTS, d, undefined, weight),
   );
   const dk = nativeConvBackpropFilter(tf.Conv2DBackpropFilter, false, {
     ...args,
@@ -191,7 +202,7 @@ export function nativeComposedConvGradWeights(args: KernelArgs): Info[] {
     attrs: { ...args.attrs, filterShape },
   });
   try {
-    return nativeComposeGrad({ ...args, inputs: { dy: dk, d, dDiag, weight } });
+    return nativeComposeGrad({ ...args, inputs: { dy: dk, d, weight } });
   } finally {
     args.backend.disposeData(dk.dataId);
   }
@@ -200,28 +211,26 @@ export function nativeComposedConvGradWeights(args: KernelArgs): Info[] {
 /**
  * dD and dW come from one kernel made when the tape asks for this node's gradients (the algebra
  * takes this path only for trainable D and W, convolveComposed.ts); dx from another, only when an
- * earlier layer needs it.
+ * earlier layer needs it. Saved: x, D and W, as a conv saves x and its filter.
  */
 export const composedConvGradConfig: tf.GradConfig = {
   kernelName: COMPOSED_CONV,
-  inputsToSave: ['x', 'd', 'dDiag', 'weight'],
+  inputsToSave: ['x', 'd', 'weight'],
   gradFunc: (dy, saved, attrs) => {
-    const [x, d, dDiag, weight] = saved;
+    const [x, d, weight] = saved;
     const engine = tf.engine();
     const [dd, dw] = engine.runKernel(
       COMPOSED_CONV_GRAD_WEIGHTS,
-      { x, dy: dy as tf.Tensor, d, dDiag, weight },
+      { x, dy: dy as tf.Tensor, d, weight },
       attrs,
     ) as tf.Tensor[];
     return {
       x: () =>
-        engine.runKernel(COMPOSED_CONV_GRAD_INPUT, { dy: dy as tf.Tensor, d, dDiag, weight }, {
+        engine.runKernel(COMPOSED_CONV_GRAD_INPUT, { dy: dy as tf.Tensor, d, weight }, {
           ...attrs,
           inputShape: x.shape,
         } as unknown as tf.NamedAttrMap) as tf.Tensor,
       d: () => dd,
-      // D_diag is a constant of the layer; its gradient (equal to D's) is never asked for.
-      dDiag: () => dd,
       weight: () => dw,
     };
   },
