@@ -1,13 +1,15 @@
 // Plain loops, one thread: a composition is at most ~10⁶ multiply-adds (ResNet-20: C, F ≤ 64,
 // M·N = dMul = 9), less than waking a thread team costs. Each output row is built in blocks of
 // filters held in registers across the whole sum (acc[] below), so a row is loaded and stored
-// once instead of once per term (blocks of 16, 8, 4, 1 filters): that keeps these two kernels a
-// small share of a small net's step (results/README.md#engine-notes). Every sum runs in index
-// order, as a plain loop's would.
+// once instead of once per term (blocks of 16, 8, 4, 1 filters), three rows that share their
+// terms' rows at a time: that keeps these two kernels a small share of a small net's step
+// (results/README.md#engine-notes). Every sum runs in index order, as a plain loop's would (the
+// same bits however the rows are blocked).
 #include "compose.h"
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "common.h"
@@ -51,45 +53,64 @@ inline Vec8 load8(const float *p) {
   return v;
 }
 
-// out[o] = Σ_t coef(t) · rows[t·rowStride + o] for whole blocks of L filters from o0 on; returns
-// where they end. acc[] stays in registers across the sum. L is a multiple of 8, or below 8.
-template <int64_t L, typename Coef>
+// out_r[o] = Σ_t coef(r, t) · rows[t·rowStride + o] for r < R — R sums over the same rows, each
+// with its own coefficients — for whole blocks of L filters from o0 on; returns where they end.
+// The R·⌈L/8⌉ accumulators stay in registers across the sums, each summed in t order: R
+// independent sums hide the add's latency, which one row's sum of 9 terms waited on at every term
+// (a composition 2× slower). L is a multiple of 8, or below 8.
+template <int64_t R, int64_t L, typename Coef>
 int64_t rowSumBlocks(int64_t o0, int64_t F, int64_t terms, Coef coef, const float *rows,
-                     int64_t rowStride, float *out) {
+                     int64_t rowStride, float *const *out) {
   if constexpr (L % 8 == 0) {
     constexpr int64_t V = L / 8;
     for (; o0 + L <= F; o0 += L) {
-      Vec8 acc[V] = {};
+      Vec8 acc[R][V] = {};
       for (int64_t t = 0; t < terms; t++) {
-        const float c = coef(t);
         const float *row = rows + t * rowStride + o0;
-        for (int64_t v = 0; v < V; v++) acc[v] += c * load8(row + 8 * v);
+        Vec8 x[V];
+        for (int64_t v = 0; v < V; v++) x[v] = load8(row + 8 * v);
+        for (int64_t r = 0; r < R; r++) {
+          const float c = coef(r, t);
+          for (int64_t v = 0; v < V; v++) acc[r][v] += c * x[v];
+        }
       }
-      std::memcpy(out + o0, acc, sizeof acc);
+      for (int64_t r = 0; r < R; r++) std::memcpy(out[r] + o0, acc[r], sizeof acc[r]);
     }
   } else {
     for (; o0 + L <= F; o0 += L) {
-      float acc[L] = {};
+      float acc[R][L] = {};
       for (int64_t t = 0; t < terms; t++) {
-        const float c = coef(t);
         const float *row = rows + t * rowStride + o0;
-        for (int64_t l = 0; l < L; l++) acc[l] += c * row[l];
+        for (int64_t r = 0; r < R; r++) {
+          const float c = coef(r, t);
+          for (int64_t l = 0; l < L; l++) acc[r][l] += c * row[l];
+        }
       }
-      std::copy(acc, acc + L, out + o0);
+      for (int64_t r = 0; r < R; r++) std::copy(acc[r], acc[r] + L, out[r] + o0);
     }
   }
   return o0;
 }
 
-// out[o] = Σ_t coef(t) · rows[t·rowStride + o] for o < F, t < terms, summed in t order: blocks of
-// 16, 8 and 4 filters (so small F, e.g. the MNIST net's 8, vectorises too), then single filters.
-template <typename Coef>
-void weightedRowSum(int64_t terms, Coef coef, const float *rows, int64_t rowStride, int64_t F,
-                    float *out) {
-  int64_t o0 = rowSumBlocks<16>(0, F, terms, coef, rows, rowStride, out);
-  o0 = rowSumBlocks<8>(o0, F, terms, coef, rows, rowStride, out);
-  o0 = rowSumBlocks<4>(o0, F, terms, coef, rows, rowStride, out);
-  rowSumBlocks<1>(o0, F, terms, coef, rows, rowStride, out);
+// out_r[o] = Σ_t coef(r, t) · rows[t·rowStride + o] for r < R, o < F, t < terms, summed in t
+// order: blocks of 16, 8 and 4 filters (so small F, e.g. the MNIST net's 8, vectorises too), then
+// single filters.
+template <int64_t R, typename Coef>
+void weightedRowSums(int64_t terms, Coef coef, const float *rows, int64_t rowStride, int64_t F,
+                     float *const *out) {
+  int64_t o0 = rowSumBlocks<R, 16>(0, F, terms, coef, rows, rowStride, out);
+  o0 = rowSumBlocks<R, 8>(o0, F, terms, coef, rows, rowStride, out);
+  o0 = rowSumBlocks<R, 4>(o0, F, terms, coef, rows, rowStride, out);
+  rowSumBlocks<R, 1>(o0, F, terms, coef, rows, rowStride, out);
+}
+
+// sums(i0, R) for the n outputs i in blocks of R = 3 from i0 = 0, then one by one: R is a
+// std::integral_constant, so each block's sums are compiled for its size.
+template <typename Sums>
+void inBlocksOfThree(int64_t n, Sums sums) {
+  int64_t i0 = 0;
+  for (; i0 + 3 <= n; i0 += 3) sums(i0, std::integral_constant<int64_t, 3>{});
+  for (; i0 < n; i0++) sums(i0, std::integral_constant<int64_t, 1>{});
 }
 
 }  // namespace
@@ -122,14 +143,18 @@ void compose(const ComposeGeom &g, const float *d, const float *diag, const floa
   const int64_t C = g.channels, F = g.filters, S = g.dMul, G = g.groups;
   const int64_t Cg = C / G, Fg = F / G;
   const float *dh = dHatOf(g, d, diag);
-  for (int64_t m = 0; m < g.area; m++) {
-    for (int64_t j = 0; j < Cg; j++) {
-      for (int64_t q = 0; q < G; q++) {
-        // K[m, j, q's filters] = Σ_s D̂[m, s, c] · W[s, j, q's filters],  c = q·Cg + j
-        const int64_t c = q * Cg + j;
-        const auto coef = [&](int64_t s) { return dh[(m * S + s) * C + c]; };
-        weightedRowSum(S, coef, w + j * F + q * Fg, Cg * F, Fg, k + (m * Cg + j) * F + q * Fg);
-      }
+  for (int64_t j = 0; j < Cg; j++) {
+    for (int64_t q = 0; q < G; q++) {
+      // K[m, j, q's filters] = Σ_s D̂[m, s, c] · W[s, j, q's filters],  c = q·Cg + j, for the
+      // taps m0 … m0 + R − 1 at once (they share W's rows)
+      const int64_t c = q * Cg + j;
+      inBlocksOfThree(g.area, [&](int64_t m0, auto size) {
+        constexpr int64_t R = decltype(size)::value;
+        float *out[R];
+        for (int64_t r = 0; r < R; r++) out[r] = k + ((m0 + r) * Cg + j) * F + q * Fg;
+        const auto coef = [&](int64_t r, int64_t s) { return dh[((m0 + r) * S + s) * C + c]; };
+        weightedRowSums<R>(S, coef, w + j * F + q * Fg, Cg * F, Fg, out);
+      });
     }
   }
 }
@@ -139,34 +164,44 @@ void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const fl
   const int64_t C = g.channels, F = g.filters, S = g.dMul, A = g.area, G = g.groups;
   const int64_t Cg = C / G, Fg = F / G;
   const float *dh = dHatOf(g, d, diag);
-  for (int64_t s = 0; s < S; s++) {
-    for (int64_t j = 0; j < Cg; j++) {
-      for (int64_t q = 0; q < G; q++) {
-        // dW[s, j, q's filters] = Σ_m D̂[m, s, c] · dK[m, j, q's filters]
-        const int64_t c = q * Cg + j;
-        const auto coef = [&](int64_t m) { return dh[(m * S + s) * C + c]; };
-        weightedRowSum(A, coef, dk + j * F + q * Fg, Cg * F, Fg, dw + (s * Cg + j) * F + q * Fg);
-      }
+  for (int64_t j = 0; j < Cg; j++) {
+    for (int64_t q = 0; q < G; q++) {
+      // dW[s, j, q's filters] = Σ_m D̂[m, s, c] · dK[m, j, q's filters], for s0 … s0 + R − 1 at
+      // once (they share dK's rows)
+      const int64_t c = q * Cg + j;
+      inBlocksOfThree(S, [&](int64_t s0, auto size) {
+        constexpr int64_t R = decltype(size)::value;
+        float *out[R];
+        for (int64_t r = 0; r < R; r++) out[r] = dw + ((s0 + r) * Cg + j) * F + q * Fg;
+        const auto coef = [&](int64_t r, int64_t m) { return dh[(m * S + s0 + r) * C + c]; };
+        weightedRowSums<R>(A, coef, dk + j * F + q * Fg, Cg * F, Fg, out);
+      });
     }
   }
   // dD[m, :, c] = Σ_o dK[m, j, o] · W[:, j, o] over c's group's filters: a row sum over those
   // filters of W[:, j, q's filters] transposed, its rows padded with zeros to whole blocks of 8,
   // so it vectorises however few filters there are (dot products over o would not: the MNIST
-  // net's second layer has 8).
+  // net's second layer has 8); three taps m at once, as above.
   const int64_t Sp = (S + 7) / 8 * 8;
-  std::vector<float> wt(Fg * Sp, 0.f), row(Sp);
+  std::vector<float> wt(Fg * Sp, 0.f), rows(3 * Sp);
   for (int64_t j = 0; j < Cg; j++) {
     for (int64_t q = 0; q < G; q++) {
       const int64_t c = q * Cg + j;
       for (int64_t s = 0; s < S; s++) {
         for (int64_t o = 0; o < Fg; o++) wt[o * Sp + s] = w[(s * Cg + j) * F + q * Fg + o];
       }
-      for (int64_t m = 0; m < A; m++) {
-        const float *dkRow = dk + (m * Cg + j) * F + q * Fg;
-        weightedRowSum(
-            Fg, [&](int64_t o) { return dkRow[o]; }, wt.data(), Sp, Sp, row.data());
-        for (int64_t s = 0; s < S; s++) dd[(m * S + s) * C + c] = row[s];
-      }
+      inBlocksOfThree(A, [&](int64_t m0, auto size) {
+        constexpr int64_t R = decltype(size)::value;
+        float *out[R];
+        for (int64_t r = 0; r < R; r++) out[r] = rows.data() + r * Sp;
+        const auto coef = [&](int64_t r, int64_t o) {
+          return dk[((m0 + r) * Cg + j) * F + q * Fg + o];
+        };
+        weightedRowSums<R>(Fg, coef, wt.data(), Sp, Sp, out);
+        for (int64_t r = 0; r < R; r++) {
+          for (int64_t s = 0; s < S; s++) dd[((m0 + r) * S + s) * C + c] = out[r][s];
+        }
+      });
     }
   }
 }
