@@ -67,13 +67,14 @@ struct Port {
     if (u == p) return;
     buf = std::make_unique<Buffer>(p.get_size());
     small = int64_t(p.get_size() / sizeof(float)) < parallelMinElems();
-    ExactThreads exact(small ? 1 : threadCount());
-    auto &e = cpuEngine();
-    if (isInput) {
-      in = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, u, e, p));
-    } else {
-      out = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, p, e, u));
-    }
+    onItsThreads([&] {
+      auto &e = cpuEngine();
+      if (isInput) {
+        in = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, u, e, p));
+      } else {
+        out = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, p, e, u));
+      }
+    });
   }
   // The memory the primitive reads: the heap itself, or the blocked copy made now.
   memory input(const void *heapPtr) const {
@@ -89,9 +90,15 @@ struct Port {
     auto &e = cpuEngine();
     return out ? memory(prim, e, buf->data()) : memory(user, e, heapPtr);
   }
+  // `f` on the calling thread alone for a small tensor, else on the caller's team as set.
+  template <typename F>
+  void onItsThreads(F f) const {
+    if (!small) return f();
+    ExactThreads one(1);
+    f();
+  }
   void run(const dnnl::reorder &r, memory &from, memory &to) const {
-    ExactThreads exact(small ? 1 : threadCount());
-    r.execute(cpuStream(), from, to);
+    onItsThreads([&] { r.execute(cpuStream(), from, to); });
   }
   void flush(memory written, void *heapPtr) const {
     if (!out) return;

@@ -48,10 +48,11 @@ function fusedGeometry(
   operands: Info[],
   dy?: Info,
 ): Int32Array | null {
+  // Refused on every route: the composed-kernel route would drop a dDiag as silently.
+  const { d, weight } = fusedInputs(kernel, args);
   // An addon built before these calls existed (a checkout's stale build) composes K as a tensor.
   if (typeof requireNativeAddon(kernel).composedConvForward !== 'function') return null;
   const attrs = args.attrs as unknown as tf.Conv2DAttrs;
-  const { d, weight } = fusedInputs(kernel, args);
   const compose = composeGeometry(kernel, d, undefined, weight);
   const filterShape = composedKernelShape(kernel, args, compose) as Shape4;
   if (
