@@ -113,6 +113,32 @@ void inBlocksOfThree(int64_t n, Sums sums) {
   for (; i0 < n; i0++) sums(i0, std::integral_constant<int64_t, 1>{});
 }
 
+// out[c] = Σ_t a[t·aStride + c] · b[t·bStride + c] for c < C, each summed in t order from 0 as
+// the row sums above are (the same bits): channels side by side, eight to a register.
+void channelwiseSums(int64_t terms, const float *a, int64_t aStride, const float *b,
+                     int64_t bStride, int64_t C, float *out) {
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8) {
+    Vec8 acc = {};
+    for (int64_t t = 0; t < terms; t++)
+      acc += load8(a + t * aStride + c) * load8(b + t * bStride + c);
+    std::memcpy(out + c, &acc, sizeof acc);
+  }
+  for (; c < C; c++) {
+    float acc = 0.f;
+    for (int64_t t = 0; t < terms; t++) acc += a[t * aStride + c] * b[t * bStride + c];
+    out[c] = acc;
+  }
+}
+
+// Depthwise with multiplier 1 (DO-DConv on the MobileNets: C groups of one channel and one
+// filter). The general loops would run C sums of one filter each, reading D̂ at stride C (6–8×
+// slower on MobileNet-v2's layers); here every sum runs along the channels, where D̂, W, K, dK
+// and dD are all contiguous.
+bool oneChannelOneFilterGroups(const ComposeGeom &g) {
+  return g.groups == g.channels && g.filters == g.channels;
+}
+
 }  // namespace
 
 std::string composeGeomProblem(const ComposeGeom &g) {
@@ -143,6 +169,11 @@ void compose(const ComposeGeom &g, const float *d, const float *diag, const floa
   const int64_t C = g.channels, F = g.filters, S = g.dMul, G = g.groups;
   const int64_t Cg = C / G, Fg = F / G;
   const float *dh = dHatOf(g, d, diag);
+  if (oneChannelOneFilterGroups(g)) {
+    // K[m, 0, c] = Σ_s D̂[m, s, c] · W[s, 0, c]
+    for (int64_t m = 0; m < g.area; m++) channelwiseSums(S, dh + m * S * C, C, w, C, C, k + m * C);
+    return;
+  }
   for (int64_t j = 0; j < Cg; j++) {
     for (int64_t q = 0; q < G; q++) {
       // K[m, j, q's filters] = Σ_s D̂[m, s, c] · W[s, j, q's filters],  c = q·Cg + j, for the
@@ -164,6 +195,16 @@ void composeGrad(const ComposeGeom &g, const float *dk, const float *d, const fl
   const int64_t C = g.channels, F = g.filters, S = g.dMul, A = g.area, G = g.groups;
   const int64_t Cg = C / G, Fg = F / G;
   const float *dh = dHatOf(g, d, diag);
+  if (oneChannelOneFilterGroups(g)) {
+    // dW[s, 0, c] = Σ_m D̂[m, s, c] · dK[m, 0, c];  dD[m, s, c] = dK[m, 0, c] · W[s, 0, c]
+    for (int64_t s = 0; s < S; s++) channelwiseSums(A, dh + s * C, S * C, dk, C, C, dw + s * C);
+    for (int64_t m = 0; m < A; m++) {
+      for (int64_t s = 0; s < S; s++) {
+        channelwiseSums(1, dk + m * C, 0, w + s * C, 0, C, dd + (m * S + s) * C);
+      }
+    }
+    return;
+  }
   for (int64_t j = 0; j < Cg; j++) {
     for (int64_t q = 0; q < G; q++) {
       // dW[s, j, q's filters] = Σ_m D̂[m, s, c] · dK[m, j, q's filters], for s0 … s0 + R − 1 at

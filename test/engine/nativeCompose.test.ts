@@ -124,6 +124,10 @@ d(`native DO-Conv composition${skipReason}`, () => {
     // DO-DConv: g = C, one filter per channel (multiplier 1) and two (multiplier 2)
     [[9, 9, 16, 16], 3, 16],
     [[9, 9, 8, 16], 3, 8],
+    // multiplier 1 runs its sums along the channels (compose.cc): a tail of 3 after two blocks of
+    // 8, and dMul ≠ M·N
+    [[9, 9, 19, 19], 3, 19],
+    [[4, 6, 11, 11], 2, 11],
     // DO-GConv: 1 < g < C, several channels and filters a group (blocks of 16 and a tail)
     [[9, 9, 12, 24], 3, 4],
     [[9, 9, 6, 42], 3, 2],
