@@ -146,6 +146,12 @@ function convolveUndilated(
   if (cPerGroup === 1) {
     // groups = inCh: output o = c·multiplier + q reads channel c, exactly depthwise's layout.
     const depthwise = tf.reshape(kernel, [M, N, inChannels, filters / inChannels]) as tf.Tensor4D;
+    // Nothing to fuse: the plain op, as tf.layers.depthwiseConv2d runs it. tf.fused's gradient
+    // keeps the output alive until the backward pass even with nothing to fuse (MobileNet-v2's
+    // step held ~110 MiB more as DO-DConv than as depthwise).
+    if (!bias && activation === 'linear') {
+      return tf.depthwiseConv2d(x, depthwise, strides, padding);
+    }
     return tf.fused.depthwiseConv2d({
       x,
       filter: depthwise,

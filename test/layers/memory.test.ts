@@ -105,3 +105,31 @@ describe('dispose', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('a DO-DConv training step holds what a depthwise one does', () => {
+  // tf.fused.depthwiseConv2d's gradient keeps the layer's output until the backward pass even with
+  // no bias or activation to fuse; the plain op (tf.layers.depthwiseConv2d's) does not. With only
+  // a Sum after the layer nothing else keeps that output, so it would show in the peak.
+  it('the peak of a gradient step exceeds the depthwise layer’s by less than half an output', async () => {
+    const x = tf.randomNormal([2, 32, 32, 64]);
+    const outputBytes = x.size * 4;
+    const peakOf = async (layer: tf.layers.Layer) => {
+      tf.dispose(layer.apply(x)); // build
+      const before = tf.memory().numBytes;
+      const { peakBytes } = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor));
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      layer.dispose();
+      return peakBytes - before;
+    };
+    const plain = await peakOf(
+      tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }),
+    );
+    const overParameterized = await peakOf(
+      doDepthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }),
+    );
+    expect(overParameterized - plain).toBeLessThan(outputBytes / 2);
+    x.dispose();
+  });
+});
